@@ -1,0 +1,64 @@
+/* dckc.h: the compiler as a library (used by the dckc CLI, the runtime's JIT, the fuzzers).
+ *
+ * dckc_compile runs preprocess -> parse -> sema -> lower -> passes -> one output, entirely
+ * in memory. It never exits and never writes files; internal errors come back as
+ * DCKC_INTERNAL with the message in diagnostics.
+ */
+#ifndef DCK_DCKC_H
+#define DCK_DCKC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DCKC_VERSION "0.1.0"
+
+typedef enum DckcStatus {
+    DCKC_OK = 0,
+    DCKC_ERRORS = 1,    /* diagnostics with errors */
+    DCKC_USAGE = 2,     /* bad options */
+    DCKC_INTERNAL = 3,  /* compiler bug */
+} DckcStatus;
+
+typedef enum DckcEmit {
+    DCKC_EMIT_SOURCE,   /* target code (--target) */
+    DCKC_EMIT_TOKENS,
+    DCKC_EMIT_AST,
+    DCKC_EMIT_IR,       /* after passes */
+    DCKC_EMIT_IR_RAW,   /* straight from lowering */
+} DckcEmit;
+
+typedef struct DckcOptions {
+    const char **include_dirs;
+    int ninclude_dirs;
+    const char *stdlib_dir;   /* NULL: the built-in default (DCK_STDLIB_DIR, or next to the binary) */
+    const char **defines;     /* "NAME" or "NAME=VALUE" */
+    int ndefines;
+    const char **undefs;
+    int nundefs;
+    int opt_level;            /* 0..3; default 2 */
+    bool checked;
+    bool werror;
+    bool no_warnings;
+    bool json_diagnostics;
+    bool color;
+    bool verify_each;         /* run the IR verifier after every pass (on in debug builds and tests) */
+    const char *cpu_isa;      /* C target */
+    const char *report;       /* "fusion" or NULL */
+} DckcOptions;
+
+typedef struct DckcResult {
+    DckcStatus status;
+    char *diagnostics;        /* rendered diagnostics (text or JSON lines); never NULL */
+    char *output;             /* the requested output; NULL unless status == DCKC_OK */
+    size_t output_len;
+    char **deps;              /* every file read (main file first), for -MD */
+    int ndeps;
+} DckcResult;
+
+void dckc_options_init(DckcOptions *o);
+/* source may be NULL (read path). target: "c", ... (ignored for tokens/ast/ir emits). */
+DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
+                        const char *target, DckcEmit emit, DckcResult *res);
+void dckc_result_free(DckcResult *res);
+
+#endif
