@@ -24,8 +24,8 @@ typedef enum AstKind {
     AST_BOOL_LIT,  /* lit.i is 0 or 1 */
     AST_IDENT,     /* name; sema: sym */
     AST_UNARY,     /* op (one of '-', '+', '!', '~'), a */
-    AST_INCDEC,    /* op (TK_INC/TK_DEC), is_postfix, a (an lvalue) */
-    AST_BINARY,    /* op (operator token: '+', TK_EQ, TK_ANDAND, ...), a, b */
+    AST_INCDEC,    /* op (OP_INC/OP_DEC), is_postfix, a (an lvalue) */
+    AST_BINARY,    /* op (see AstOp: '+', OP_EQ, OP_ANDAND, ...), a, b */
     AST_ASSIGN,    /* op ('=' or the binary operator of a compound assignment '+'...), a = lvalue, b.
                       sema: for compound assignment, b is already converted to a's type when
                       the operation happens in a's type; `optype` is the type the operation is
@@ -66,6 +66,23 @@ typedef enum AstKind {
     AST_STRUCT,   /* name, list = fields (AST_PARAM nodes: tspec + name); sema: type */
     AST_CONST,    /* file-scope `const T name = expr;`: tspec, name, a; sema: sym, value folded */
 } AstKind;
+
+/* Operator codes stored in AstNode.op (independent of the parser's token numbers):
+ * single-character operators are their character ('+', '-', '*', '/', '%', '<', '>', '&',
+ * '|', '^', '!', '~', '='); the others are these. For AST_ASSIGN, op is '=' or the binary
+ * operator of the compound assignment ('+' for +=, OP_SHL for <<=). The parser never stores its own token numbers in op. */
+enum AstOp {
+    OP_EQ = 256, /* == */
+    OP_NE,       /* != */
+    OP_LE,       /* <= */
+    OP_GE,       /* >= */
+    OP_ANDAND,   /* && */
+    OP_OROR,     /* || */
+    OP_SHL,      /* << */
+    OP_SHR,      /* >> */
+    OP_INC,      /* ++ (AST_INCDEC) */
+    OP_DEC,      /* -- (AST_INCDEC) */
+};
 
 /* literal suffix flags */
 enum { LIT_U = 1, LIT_L = 2, LIT_F = 4, LIT_H = 8, LIT_D = 16 };
