@@ -127,6 +127,7 @@ enum dck_pop_un {
     DCK_POPU_S2F, DCK_POPU_U2F, DCK_POPU_F2S, DCK_POPU_F2U,
     DCK_POPU_TRUNC32S, DCK_POPU_TRUNC32U, /* wrap to 32-bit signed / unsigned */
     DCK_POPU_F2F32,                        /* round a double to float precision */
+    DCK_POPU_MOV,                          /* copy the register's 64 bits unchanged */
 };
 
 enum dck_pop_arg {

@@ -1,0 +1,320 @@
+/* main.c: the dckc command line (TOOLS.md). Parses options, runs dckc_compile once per
+ * input and per output, and writes each output atomically (temporary file + rename), so
+ * a failed compilation never leaves a half-written file behind.
+ * Exit status: 0 success, 1 errors in the program, 2 usage errors, 3 internal errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../codegen/cg.h"
+#include "dckc.h"
+
+static const char *const all_targets[] = {"c", "ptx", "opencl", "spirv", "msl"};
+
+static void usage(FILE *f) {
+    fputs("usage: dckc [options] FILE.dck...\n"
+          "  --target=LIST      c, ptx, opencl, spirv, msl or all (default c)\n"
+          "  --emit=LIST        source (default), tokens, ast, ir, ir-raw\n"
+          "                     (header, package, embed: not available in this version)\n"
+          "  -o PATH            output file, or directory when several outputs are produced\n"
+          "  -O0 -O1 -O2 -O3    optimization level (default -O2)\n"
+          "  -I DIR  -D NAME[=V]  -U NAME\n"
+          "  --cpu-isa=LIST     CPU code: scalar (others come with the vectorizer)\n"
+          "  --checked          bounds-checked buffer accesses\n"
+          "  -MD -MF FILE       write a Make/Ninja depfile of every file read\n"
+          "  --diagnostics=json one JSON object per diagnostic\n"
+          "  -Werror -w --version --help\n",
+          f);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+    fputs("dckc: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(see dckc --help)\n", stderr);
+    return 2;
+}
+
+typedef struct List {
+    const char *items[16];
+    int n;
+} List;
+
+static bool split_list(const char *s, List *l) {
+    l->n = 0;
+    char *copy = strdup(s), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (l->n == 16) return false;
+        l->items[l->n++] = strdup(t);
+    }
+    free(copy);
+    return l->n > 0;
+}
+
+static bool write_atomic(const char *path, const char *data, size_t len) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/null, a pipe: write through */
+        FILE *f = fopen(path, "wb");
+        bool ok = f && fwrite(data, 1, len, f) == len;
+        if (f) ok = (fclose(f) == 0) && ok;
+        if (!ok) fprintf(stderr, "dckc: error: cannot write '%s': %s\n", path, strerror(errno));
+        return ok;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    snprintf(tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fprintf(stderr, "dckc: error: cannot write '%s': %s\n", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) != 0) ok = false;
+    if (!ok) {
+        fprintf(stderr, "dckc: error: cannot write '%s': %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char *basename_noext(const char *path) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char *s = strdup(b);
+    char *dot = strrchr(s, '.');
+    if (dot && dot != s) *dot = 0;
+    return s;
+}
+
+static void make_escaped(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '#') fputc('\\', f);
+        if (*s == '$') fputc('$', f);
+        fputc(*s, f);
+    }
+}
+
+static bool write_depfile(const char *depfile, const char *target, char **deps, int ndeps) {
+    size_t n = strlen(depfile);
+    char *tmp = malloc(n + 32);
+    snprintf(tmp, n + 32, "%s.tmp%ld", depfile, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "dckc: error: cannot write '%s': %s\n", depfile, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    make_escaped(f, target);
+    fputc(':', f);
+    for (int k = 0; k < ndeps; k++) {
+        fputs(" \\\n  ", f);
+        make_escaped(f, deps[k]);
+    }
+    fputc('\n', f);
+    /* a phony rule per header so deleting one does not break the build (gcc -MP) */
+    for (int k = 1; k < ndeps; k++) {
+        fputc('\n', f);
+        make_escaped(f, deps[k]);
+        fputs(":\n", f);
+    }
+    bool ok = fclose(f) == 0 && rename(tmp, depfile) == 0;
+    if (!ok) remove(tmp);
+    free(tmp);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    DckcOptions o;
+    dckc_options_init(&o);
+    const char *inputs[256];
+    int ninputs = 0;
+    const char *incs[256], *defs[256], *undefs[256];
+    int ninc = 0, ndef = 0, nundef = 0;
+    const char *outpath = NULL, *depfile = NULL;
+    bool md = false;
+    List targets = {{"c"}, 1}, emits = {{"source"}, 1};
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define VALUE_OF(flag)                                                                     \
+    (strncmp(a, flag "=", sizeof(flag)) == 0 ? a + sizeof(flag)                            \
+     : (strcmp(a, flag) == 0 && i + 1 < argc) ? argv[++i]                                  \
+                                              : NULL)
+        const char *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("dckc %s\n", DCKC_VERSION);
+            return 0;
+        } else if ((v = VALUE_OF("--target"))) {
+            if (!split_list(v, &targets)) return usage_error("bad --target list '%s'", v);
+        } else if ((v = VALUE_OF("--emit"))) {
+            if (!split_list(v, &emits)) return usage_error("bad --emit list '%s'", v);
+        } else if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a path", a);
+            outpath = argv[++i];
+        } else if (strncmp(a, "-O", 2) == 0 && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+            o.opt_level = a[2] - '0';
+        } else if (strncmp(a, "-I", 2) == 0) {
+            const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!d) return usage_error("%s needs a directory", a);
+            if (ninc < 256) incs[ninc++] = d;
+        } else if (strncmp(a, "-D", 2) == 0) {
+            const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!d || !*d || *d == '=') return usage_error("%s needs NAME[=VALUE]", a);
+            if (ndef < 256) defs[ndef++] = d;
+        } else if (strncmp(a, "-U", 2) == 0) {
+            const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!d || !*d) return usage_error("%s needs a NAME", a);
+            if (nundef < 256) undefs[nundef++] = d;
+        } else if ((v = VALUE_OF("--sm")) || (v = VALUE_OF("--spirv-env"))) {
+            /* only meaningful for targets that do not exist in this version: checked below */
+        } else if ((v = VALUE_OF("--cpu-isa"))) {
+            List isas;
+            if (!split_list(v, &isas)) return usage_error("bad --cpu-isa list '%s'", v);
+            for (int k = 0; k < isas.n; k++)
+                if (strcmp(isas.items[k], "scalar") != 0)
+                    return usage_error("--cpu-isa=%s: only 'scalar' is available in this version "
+                                       "(the SIMD vectorizer is not built yet)", isas.items[k]);
+            o.cpu_isa = "scalar";
+        } else if (strcmp(a, "--checked") == 0) {
+            o.checked = true;
+        } else if ((v = VALUE_OF("--report"))) {
+            return usage_error("--report=%s: pipeline fusion is not available in this version", v);
+        } else if (strcmp(a, "-MD") == 0) {
+            md = true;
+        } else if (strcmp(a, "-MF") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a file", a);
+            depfile = argv[++i];
+            md = true;
+        } else if ((v = VALUE_OF("--diagnostics"))) {
+            if (strcmp(v, "json") == 0) o.json_diagnostics = true;
+            else if (strcmp(v, "text") == 0) o.json_diagnostics = false;
+            else return usage_error("--diagnostics=%s: expected json or text", v);
+        } else if (strcmp(a, "-Werror") == 0) {
+            o.werror = true;
+        } else if (strcmp(a, "-w") == 0) {
+            o.no_warnings = true;
+        } else if (strcmp(a, "--verify-each") == 0) {
+            o.verify_each = true;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (ninputs == 256) return usage_error("too many input files%s", "");
+            inputs[ninputs++] = a;
+        }
+    }
+    if (ninputs == 0) return usage_error("no input files%s", "");
+    o.include_dirs = incs;
+    o.ninclude_dirs = ninc;
+    o.defines = defs;
+    o.ndefines = ndef;
+    o.undefs = undefs;
+    o.nundefs = nundef;
+    o.color = isatty(2) && !getenv("NO_COLOR");
+
+    /* expand --target=all, check every target and emit up front (usage errors: exit 2) */
+    List tl = {{0}, 0};
+    for (int k = 0; k < targets.n; k++) {
+        if (strcmp(targets.items[k], "all") == 0) {
+            for (int t = 0; t < 5; t++)
+                if (cg_find_target(all_targets[t])) tl.items[tl.n++] = all_targets[t];
+            continue;
+        }
+        bool known = false;
+        for (int t = 0; t < 5; t++) known |= strcmp(targets.items[k], all_targets[t]) == 0;
+        if (!known) return usage_error("unknown target '%s' (expected c, ptx, opencl, spirv, msl or all)", targets.items[k]);
+        if (!cg_find_target(targets.items[k]))
+            return usage_error("target '%s' is not available in this version of dckc", targets.items[k]);
+        if (tl.n < 16) tl.items[tl.n++] = targets.items[k];
+    }
+    DckcEmit emit_kinds[16];
+    const char *emit_ext[16];
+    for (int k = 0; k < emits.n; k++) {
+        const char *e = emits.items[k];
+        if (strcmp(e, "source") == 0) emit_kinds[k] = DCKC_EMIT_SOURCE, emit_ext[k] = NULL;
+        else if (strcmp(e, "tokens") == 0) emit_kinds[k] = DCKC_EMIT_TOKENS, emit_ext[k] = ".tokens";
+        else if (strcmp(e, "ast") == 0) emit_kinds[k] = DCKC_EMIT_AST, emit_ext[k] = ".ast";
+        else if (strcmp(e, "ir") == 0) emit_kinds[k] = DCKC_EMIT_IR, emit_ext[k] = ".ir";
+        else if (strcmp(e, "ir-raw") == 0) emit_kinds[k] = DCKC_EMIT_IR_RAW, emit_ext[k] = ".raw.ir";
+        else if (strcmp(e, "header") == 0 || strcmp(e, "package") == 0 || strcmp(e, "embed") == 0)
+            return usage_error("--emit=%s is not available in this version of dckc", e);
+        else return usage_error("unknown --emit kind '%s'", e);
+    }
+
+    /* the outputs of one input: (emit, target) pairs */
+    int nouts_per_input = 0;
+    for (int k = 0; k < emits.n; k++) nouts_per_input += emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
+    int total_outs = nouts_per_input * ninputs;
+    bool outdir = outpath && (total_outs > 1 || is_dir(outpath));
+    if (outpath && total_outs > 1 && !is_dir(outpath))
+        return usage_error("-o %s: several outputs need an existing directory", outpath);
+
+    int status = 0;
+    for (int in = 0; in < ninputs; in++) {
+        char *base = basename_noext(inputs[in]);
+        for (int k = 0; k < emits.n; k++) {
+            int ntg = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
+            for (int t = 0; t < ntg; t++) {
+                const char *target = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.items[t] : "c";
+                DckcResult r;
+                DckcStatus st = dckc_compile(inputs[in], NULL, &o, target, emit_kinds[k], &r);
+                fputs(r.diagnostics, stderr);
+                if (st != DCKC_OK) {
+                    int code = st == DCKC_ERRORS ? 1 : st == DCKC_USAGE ? 2 : 3;
+                    if (code > status) status = code;
+                    dckc_result_free(&r);
+                    continue;
+                }
+                /* destination: -o file, -o dir/name.ext, ./name.ext, or stdout for dumps */
+                const char *ext = emit_ext[k];
+                if (!ext) ext = cg_find_target(target)->ext;
+                char *dest = NULL;
+                if (outpath && !outdir) {
+                    dest = strdup(outpath);
+                } else if (outpath) {
+                    size_t n = strlen(outpath) + strlen(base) + strlen(ext) + 2;
+                    dest = malloc(n);
+                    snprintf(dest, n, "%s/%s%s", outpath, base, ext);
+                } else if (emit_kinds[k] == DCKC_EMIT_SOURCE) {
+                    size_t n = strlen(base) + strlen(ext) + 1;
+                    dest = malloc(n);
+                    snprintf(dest, n, "%s%s", base, ext);
+                }
+                if (!dest || strcmp(dest, "-") == 0) {
+                    fwrite(r.output, 1, r.output_len, stdout);
+                } else if (!write_atomic(dest, r.output, r.output_len)) {
+                    status = status > 1 ? status : 1;
+                } else if (md) {
+                    char *df = NULL;
+                    if (depfile) {
+                        df = strdup(depfile);
+                    } else {
+                        size_t n = strlen(dest) + 3;
+                        df = malloc(n);
+                        snprintf(df, n, "%s.d", dest);
+                    }
+                    if (!write_depfile(df, dest, r.deps, r.ndeps)) status = status > 1 ? status : 1;
+                    free(df);
+                }
+                free(dest);
+                dckc_result_free(&r);
+            }
+        }
+        free(base);
+    }
+    fflush(stdout);
+    return status;
+}
