@@ -1,0 +1,618 @@
+/* test_exec.c: execution tests. Each kernel of tests/exec/ runs with inputs made here,
+ * through the C API (dck.h) and through the dckrun tool, and every output buffer is
+ * compared with a reference computed here in C. A backend that is not present is
+ * reported as skipped (only the CPU backend exists in this version).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dck.h"
+
+enum ElemKind { EK_F32, EK_U32, EK_I32, EK_I64, EK_U64, EK_F32V }; /* F32V: float vectors / structs of floats */
+
+typedef struct TBuf {
+    const char *name;
+    enum ElemKind kind;
+    uint32_t esize;   /* bytes per element */
+    uint32_t count;
+    void *in;         /* initial contents */
+    void *expect;     /* NULL: not checked */
+    const unsigned char *mask; /* per byte: 1 = compare (struct padding is 0) */
+    double tol;       /* floats: relative tolerance */
+    dck_type type;
+    uint32_t vec;
+} TBuf;
+
+typedef struct TArg {
+    const char *name;
+    int buf;          /* >= 0: index into bufs */
+    const char *cli;  /* value for dckrun */
+    dck_arg arg;      /* value for the API */
+} TArg;
+
+typedef struct Case {
+    const char *file, *kernel;
+    TBuf bufs[8];
+    int nbufs;
+    TArg args[10];
+    int nargs;
+    int dims;
+    uint32_t global[3];
+    bool pipeline;
+} Case;
+
+static uint32_t rng_state;
+static uint32_t rnd(void) {
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return rng_state >> 8;
+}
+static float rndf(void) { return (float)(rnd() & 0xffffff) / 16777216.0f; }
+
+static TBuf *add_buf(Case *c, const char *name, enum ElemKind k, uint32_t esize, uint32_t count,
+                     dck_type type, uint32_t vec) {
+    TBuf *b = &c->bufs[c->nbufs++];
+    memset(b, 0, sizeof *b);
+    b->name = name;
+    b->kind = k;
+    b->esize = esize;
+    b->count = count;
+    b->in = calloc(count ? count : 1, esize);
+    b->type = type;
+    b->vec = vec;
+    b->tol = 1e-5;
+    TArg *a = &c->args[c->nargs++];
+    a->name = name;
+    a->buf = c->nbufs - 1;
+    return b;
+}
+
+static void *expect_of(TBuf *b) {
+    b->expect = calloc(b->count ? b->count : 1, b->esize);
+    memcpy(b->expect, b->in, (size_t)b->count * b->esize);
+    return b->expect;
+}
+
+static void add_u32(Case *c, const char *name, uint32_t v) {
+    TArg *a = &c->args[c->nargs++];
+    a->name = name;
+    a->buf = -1;
+    char *s = malloc(32);
+    snprintf(s, 32, "%u", v);
+    a->cli = s;
+    a->arg = dck_arg_u32(v);
+}
+
+static void add_f32(Case *c, const char *name, float v) {
+    TArg *a = &c->args[c->nargs++];
+    a->name = name;
+    a->buf = -1;
+    char *s = malloc(48);
+    snprintf(s, 48, "%.9g", v);
+    a->cli = s;
+    a->arg = dck_arg_f32(v);
+}
+
+static void add_f32v(Case *c, const char *name, const float *v, int n, const char *tname) {
+    TArg *a = &c->args[c->nargs++];
+    a->name = name;
+    a->buf = -1;
+    char *s = malloc(128);
+    s[0] = 0;
+    float *copy = calloc(4, sizeof(float));
+    for (int k = 0; k < n; k++) {
+        snprintf(s + strlen(s), 32, "%s%.9g", k ? "," : "", v[k]);
+        copy[k] = v[k];
+    }
+    a->cli = s;
+    a->arg = dck_arg_value(copy, n == 3 ? 16 : (uint32_t)(4 * n), tname);
+}
+
+static bool close_enough(const TBuf *b, const void *got, char *why, size_t whylen) {
+    const unsigned char *g = got, *e = b->expect;
+    for (uint32_t i = 0; i < b->count; i++) {
+        for (uint32_t off = 0; off < b->esize;) {
+            size_t at = (size_t)i * b->esize + off;
+            if (b->mask && !b->mask[at]) {
+                off++;
+                continue;
+            }
+            switch (b->kind) {
+            case EK_F32:
+            case EK_F32V: {
+                float x, y;
+                memcpy(&x, g + at, 4);
+                memcpy(&y, e + at, 4);
+                double tol = b->tol * fmax(1.0, fabs(y));
+                if (!(fabs((double)x - (double)y) <= tol) && !(isnan(x) && isnan(y))) {
+                    snprintf(why, whylen, "%s[%u] (+%u bytes): got %.9g, expected %.9g", b->name, i, off, x, y);
+                    return false;
+                }
+                off += 4;
+                break;
+            }
+            case EK_U32:
+            case EK_I32: {
+                uint32_t x, y;
+                memcpy(&x, g + at, 4);
+                memcpy(&y, e + at, 4);
+                if (x != y) {
+                    snprintf(why, whylen, "%s[%u]: got %u (%d), expected %u (%d)", b->name, i, x, (int)x, y, (int)y);
+                    return false;
+                }
+                off += 4;
+                break;
+            }
+            case EK_I64:
+            case EK_U64: {
+                uint64_t x, y;
+                memcpy(&x, g + at, 8);
+                memcpy(&y, e + at, 8);
+                if (x != y) {
+                    snprintf(why, whylen, "%s[%u]: got %lld, expected %lld", b->name, i, (long long)x, (long long)y);
+                    return false;
+                }
+                off += 8;
+                break;
+            }
+            }
+        }
+    }
+    return true;
+}
+
+/* ---- through the C API ---- */
+static void run_api(Case *c) {
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(NULL, &ctx), DCK_SUCCESS, "context: %s", dck_last_error());
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/exec/%s", DCK_SOURCE_DIR, c->file);
+    dck_module mod;
+    dck_status st = dck_module_create_from_source(ctx, path, NULL, NULL, &mod);
+    cr_assert_eq(st, DCK_SUCCESS, "compile %s: %s", c->file, dck_last_error());
+    dck_kernel k;
+    cr_assert_eq(dck_module_get_kernel(mod, c->kernel, &k), DCK_SUCCESS, "%s", dck_last_error());
+    dck_buffer bufs[8];
+    for (int i = 0; i < c->nbufs; i++) {
+        TBuf *b = &c->bufs[i];
+        dck_buffer_desc d = {0};
+        d.count = b->count;
+        d.elem_size = b->esize;
+        d.type = b->type;
+        d.vec = b->vec;
+        d.initial_data = b->in;
+        d.name = b->name;
+        cr_assert_eq(dck_buffer_create(ctx, &d, &bufs[i]), DCK_SUCCESS, "buffer %s: %s", b->name, dck_last_error());
+    }
+    dck_arg args[10];
+    for (int i = 0; i < c->nargs; i++)
+        args[i] = c->args[i].buf >= 0 ? dck_arg_buffer(bufs[c->args[i].buf]) : c->args[i].arg;
+    dck_queue q;
+    cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
+    dck_range r = {0};
+    r.dims = (uint32_t)c->dims;
+    memcpy(r.global, c->global, sizeof r.global);
+    st = dck_launch(q, k, c->pipeline ? NULL : &r, (uint32_t)c->nargs, args, NULL);
+    cr_assert_eq(st, DCK_SUCCESS, "launch %s: %s", c->kernel, dck_last_error());
+    cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
+    for (int i = 0; i < c->nbufs; i++) {
+        TBuf *b = &c->bufs[i];
+        if (!b->expect) continue;
+        void *got = malloc((size_t)b->count * b->esize);
+        cr_assert_eq(dck_buffer_read(bufs[i], 0, (uint64_t)b->count * b->esize, got), DCK_SUCCESS);
+        char why[256];
+        bool ok = close_enough(b, got, why, sizeof why);
+        free(got);
+        cr_assert(ok, "C API, %s: %s", c->kernel, why);
+    }
+    for (int i = 0; i < c->nbufs; i++) dck_buffer_destroy(bufs[i]);
+    dck_queue_destroy(q);
+    dck_module_destroy(mod);
+    dck_context_destroy(ctx);
+}
+
+/* ---- through dckrun ---- */
+static void run_dckrun(Case *c) {
+    char dir[] = "/tmp/dck-exec-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "%s/runtime/dckrun %s/tests/exec/%s %s", DCK_BINARY_DIR,
+                     DCK_SOURCE_DIR, c->file, c->kernel);
+    if (!c->pipeline) {
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --global=%u", c->global[0]);
+        for (int d = 1; d < c->dims; d++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, ",%u", c->global[d]);
+    }
+    for (int i = 0; i < c->nargs; i++) {
+        TArg *a = &c->args[i];
+        if (a->buf < 0) {
+            n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s=%s", a->name, a->cli);
+            continue;
+        }
+        TBuf *b = &c->bufs[a->buf];
+        char file[512];
+        snprintf(file, sizeof file, "%s/%s.in", dir, b->name);
+        FILE *f = fopen(file, "wb");
+        cr_assert_not_null(f);
+        fwrite(b->in, b->esize, b->count, f);
+        fclose(f);
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s=@%s", a->name, file);
+        if (b->expect) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --out=%s=%s/%s.out", b->name, dir, b->name);
+    }
+    snprintf(cmd + n, sizeof cmd - (size_t)n, " >%s/log 2>&1", dir);
+    int rc = system(cmd);
+    char log[4096] = "";
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/log", dir);
+    FILE *lf = fopen(logpath, "r");
+    if (lf) {
+        size_t got = fread(log, 1, sizeof log - 1, lf);
+        log[got] = 0;
+        fclose(lf);
+    }
+    cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "dckrun failed (%d): %s\n%s", rc, cmd, log);
+    for (int i = 0; i < c->nbufs; i++) {
+        TBuf *b = &c->bufs[i];
+        if (!b->expect) continue;
+        char file[512];
+        snprintf(file, sizeof file, "%s/%s.out", dir, b->name);
+        FILE *f = fopen(file, "rb");
+        cr_assert_not_null(f, "dckrun wrote no %s", file);
+        void *got = calloc(b->count ? b->count : 1, b->esize);
+        size_t rd = fread(got, b->esize, b->count, f);
+        fclose(f);
+        cr_assert_eq(rd, b->count, "dckrun output %s has %zu elements, expected %u", b->name, rd, b->count);
+        char why[256];
+        bool ok = close_enough(b, got, why, sizeof why);
+        free(got);
+        cr_assert(ok, "dckrun, %s: %s", c->kernel, why);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) cr_log_warn("could not remove %s", dir);
+}
+
+static void run_case(Case *c) {
+    run_api(c);
+    run_dckrun(c);
+}
+
+/* ---- the cases ---- */
+
+Test(exec, saxpy) {
+    Case c = {.file = "saxpy.dck", .kernel = "saxpy", .dims = 1, .global = {1000}};
+    rng_state = 1;
+    add_f32(&c, "a", 2.5f);
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, 1000, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, 1000, DCK_TYPE_F32, 1);
+    float *xi = x->in, *yi = y->in;
+    for (int i = 0; i < 1000; i++) xi[i] = rndf(), yi[i] = rndf();
+    float *ye = expect_of(y);
+    for (int i = 0; i < 1000; i++) ye[i] = 2.5f * xi[i] + yi[i];
+    run_case(&c);
+}
+
+Test(exec, vadd) {
+    Case c = {.file = "vadd.dck", .kernel = "vadd", .dims = 1, .global = {1001}};
+    rng_state = 2;
+    TBuf *a = add_buf(&c, "a", EK_F32, 4, 1001, DCK_TYPE_F32, 1);
+    TBuf *b = add_buf(&c, "b", EK_F32, 4, 1001, DCK_TYPE_F32, 1);
+    TBuf *o = add_buf(&c, "c", EK_F32, 4, 1001, DCK_TYPE_F32, 1);
+    float *ai = a->in, *bi = b->in;
+    for (int i = 0; i < 1001; i++) ai[i] = rndf(), bi[i] = rndf();
+    float *e = expect_of(o);
+    for (int i = 0; i < 1001; i++) e[i] = ai[i] + bi[i];
+    run_case(&c);
+}
+
+Test(exec, reduce) {
+    Case c = {.file = "reduce.dck", .kernel = "reduce", .dims = 1, .global = {4096}};
+    rng_state = 3;
+    TBuf *us = add_buf(&c, "usum", EK_U32, 4, 1, DCK_TYPE_U32, 1);
+    TBuf *fs = add_buf(&c, "fsum", EK_F32, 4, 1, DCK_TYPE_F32, 1);
+    TBuf *x = add_buf(&c, "x", EK_U32, 4, 4096, DCK_TYPE_U32, 1);
+    uint32_t *xi = x->in, sum = 0;
+    for (int i = 0; i < 4096; i++) sum += xi[i] = rnd() % 100;
+    *(uint32_t *)expect_of(us) = sum;
+    *(float *)expect_of(fs) = (float)sum;
+    fs->tol = 0;
+    run_case(&c);
+}
+
+Test(exec, histogram) {
+    Case c = {.file = "histogram.dck", .kernel = "histogram", .dims = 1, .global = {5000}};
+    rng_state = 4;
+    TBuf *h = add_buf(&c, "hist", EK_U32, 4, 10, DCK_TYPE_U32, 1);
+    TBuf *mx = add_buf(&c, "maxv", EK_U32, 4, 1, DCK_TYPE_U32, 1);
+    TBuf *bits = add_buf(&c, "bits", EK_U32, 4, 1, DCK_TYPE_U32, 1);
+    TBuf *d = add_buf(&c, "data", EK_U32, 4, 5000, DCK_TYPE_U32, 1);
+    uint32_t *di = d->in, *he = expect_of(h), *me = expect_of(mx), *be = expect_of(bits);
+    for (int i = 0; i < 5000; i++) {
+        uint32_t v = di[i] = rnd() % 100;
+        he[v % 10]++;
+        if (v > *me) *me = v;
+        *be |= 1u << (v % 32);
+    }
+    run_case(&c);
+}
+
+Test(exec, matmul_tiled) {
+    enum { N = 36 };
+    Case c = {.file = "matmul_tiled.dck", .kernel = "matmul", .dims = 2, .global = {40, 40}};
+    rng_state = 5;
+    add_u32(&c, "n", N);
+    TBuf *a = add_buf(&c, "a", EK_F32, 4, N * N, DCK_TYPE_F32, 1);
+    TBuf *b = add_buf(&c, "b", EK_F32, 4, N * N, DCK_TYPE_F32, 1);
+    TBuf *o = add_buf(&c, "c", EK_F32, 4, N * N, DCK_TYPE_F32, 1);
+    float *ai = a->in, *bi = b->in;
+    for (int i = 0; i < N * N; i++) ai[i] = rndf(), bi[i] = rndf();
+    float *e = expect_of(o);
+    for (int r = 0; r < N; r++)
+        for (int col = 0; col < N; col++) {
+            double s = 0;
+            for (int k = 0; k < N; k++) s += (double)ai[r * N + k] * bi[k * N + col];
+            e[r * N + col] = (float)s;
+        }
+    o->tol = 1e-5;
+    run_case(&c);
+}
+
+typedef struct Particle {
+    float pos[4], vel[4];
+    float mass, age, pad[2];
+} Particle;
+
+Test(exec, structs) {
+    enum { N = 100 };
+    Case c = {.file = "structs.dck", .kernel = "integrate", .dims = 1, .global = {N}};
+    rng_state = 6;
+    float dt = 0.125f, g[3] = {0.0f, -9.75f, 0.5f};
+    add_f32(&c, "dt", dt);
+    add_f32v(&c, "gravity", g, 3, "float3");
+    TBuf *p = add_buf(&c, "p", EK_F32V, sizeof(Particle), N, DCK_TYPE_STRUCT, 1);
+    cr_assert_eq(sizeof(Particle), 48);
+    Particle *pi = p->in;
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < 3; k++) pi[i].pos[k] = rndf(), pi[i].vel[k] = rndf();
+        pi[i].mass = rndf();
+        pi[i].age = rndf();
+    }
+    Particle *pe = expect_of(p);
+    unsigned char *mask = calloc(N, sizeof(Particle));
+    for (int i = 0; i < N; i++) {
+        Particle *q = &pe[i];
+        float m = fmaxf(q->mass, 0.25f);
+        float f = 0.5f / m;
+        for (int k = 0; k < 3; k++) {
+            float acc = g[k] - q->vel[k] * f;
+            q->vel[k] += acc * dt;
+            q->pos[k] += q->vel[k] * dt;
+        }
+        q->age += dt;
+        unsigned char *mk = mask + (size_t)i * sizeof(Particle);
+        memset(mk, 1, 12);      /* pos.xyz */
+        memset(mk + 16, 1, 12); /* vel.xyz */
+        memset(mk + 32, 1, 8);  /* mass, age */
+    }
+    p->mask = mask;
+    run_case(&c);
+}
+
+Test(exec, swizzle) {
+    enum { N = 64 };
+    Case c = {.file = "swizzle.dck", .kernel = "swizzle", .dims = 1, .global = {N}};
+    rng_state = 7;
+    TBuf *v = add_buf(&c, "v", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    TBuf *a = add_buf(&c, "a", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    TBuf *b = add_buf(&c, "b", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    float *vi = v->in;
+    for (int i = 0; i < 4 * N; i++) vi[i] = rndf();
+    float *ae = expect_of(a), *be = expect_of(b);
+    for (int i = 0; i < N; i++) {
+        float *x = vi + 4 * i, *r = ae + 4 * i, *t = be + 4 * i;
+        r[0] = 2 * x[2], r[1] = 2 * x[3], r[2] = x[1], r[3] = x[0] + x[1];
+        t[0] = x[0], t[1] = x[0];
+        t[2] = x[3] + t[0];
+        t[3] = x[2] + t[1];
+    }
+    run_case(&c);
+}
+
+Test(exec, scan) {
+    enum { N = 1024 };
+    Case c = {.file = "scan.dck", .kernel = "block_scan", .dims = 1, .global = {N}};
+    rng_state = 8;
+    TBuf *x = add_buf(&c, "x", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *y = add_buf(&c, "y", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    int32_t *xi = x->in;
+    for (int i = 0; i < N; i++) xi[i] = (int32_t)(rnd() % 100) - 30;
+    int32_t *e = expect_of(y);
+    for (int i = 0; i < N; i++) e[i] = (i % 64 ? e[i - 1] : 0) + xi[i];
+    run_case(&c);
+}
+
+static uint32_t escape_time(float cx, float cy, uint32_t max_iter) {
+    float zx = 0, zy = 0;
+    uint32_t n = 0;
+    while (n < max_iter) {
+        float x2 = zx * zx, y2 = zy * zy;
+        if (x2 + y2 > 4.0f) break;
+        volatile float t = 2.0f * zx * zy; /* no contraction into fma */
+        zy = t + cy;
+        volatile float u = x2 - y2;
+        zx = u + cx;
+        n++;
+    }
+    return n;
+}
+
+Test(exec, mandelbrot) {
+    enum { W = 37, H = 23 };
+    Case c = {.file = "mandelbrot.dck", .kernel = "mandelbrot", .dims = 2, .global = {W, H}};
+    add_u32(&c, "w", W);
+    add_u32(&c, "h", H);
+    add_u32(&c, "max_iter", 64);
+    TBuf *it = add_buf(&c, "iters", EK_U32, 4, W * H, DCK_TYPE_U32, 1);
+    uint32_t *e = expect_of(it);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            volatile float cx = -2.0f + 3.0f * ((float)x + 0.5f) / (float)W;
+            volatile float cy = -1.25f + 2.5f * ((float)y + 0.5f) / (float)H;
+            e[y * W + x] = escape_time(cx, cy, 64);
+        }
+    run_case(&c);
+}
+
+Test(exec, stencil) {
+    enum { N = 777 };
+    Case c = {.file = "stencil.dck", .kernel = "stencil5", .dims = 1, .global = {N}};
+    rng_state = 9;
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *xi = x->in;
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    float *e = expect_of(y);
+    const float w[5] = {0.1f, 0.2f, 0.4f, 0.2f, 0.1f};
+    for (int i = 0; i < N; i++) {
+        float s = 0;
+        for (int k = -2; k <= 2; k++) {
+            int j = i + k < 0 ? 0 : i + k > N - 1 ? N - 1 : i + k;
+            s += w[k + 2] * xi[j];
+        }
+        e[i] = s;
+    }
+    run_case(&c);
+}
+
+Test(exec, int64) {
+    enum { N = 250 };
+    Case c = {.file = "int64.dck", .kernel = "int64_ops", .dims = 1, .global = {N}};
+    rng_state = 10;
+    TBuf *s = add_buf(&c, "s", EK_I64, 8, 8 * N, DCK_TYPE_I64, 1);
+    TBuf *u = add_buf(&c, "u", EK_U64, 8, 8 * N, DCK_TYPE_U64, 1);
+    TBuf *a = add_buf(&c, "a", EK_I64, 8, N, DCK_TYPE_I64, 1);
+    TBuf *b = add_buf(&c, "b", EK_U64, 8, N, DCK_TYPE_U64, 1);
+    int64_t *ai = a->in;
+    uint64_t *bi = b->in;
+    for (int i = 0; i < N; i++) ai[i] = rnd() % 100, bi[i] = rnd() % 100;
+    int64_t *se = expect_of(s);
+    uint64_t *ue = expect_of(u);
+    for (int i = 0; i < N; i++) {
+        int64_t x = ai[i] - 50;
+        uint64_t y = bi[i] + 1;
+        int64_t big = x * 1234567890123ll;
+        int64_t d = x == 0 ? 7 : x;
+        int64_t *o = se + 8 * i;
+        o[0] = big / d;
+        o[1] = big % 97;
+        o[2] = big >> 7;
+        o[3] = (int64_t)((uint64_t)big << 20);
+        o[4] = (int64_t)(0x7ffffffffffffff0ull + (uint64_t)((int64_t)y * 1000));
+        o[5] = (int64_t)(int32_t)(uint32_t)(uint64_t)big;
+        o[6] = (int64_t)(uint32_t)(uint64_t)x;
+        o[7] = (int64_t)(0 - (uint64_t)big) ^ (big >> 3);
+        uint64_t h = y * 0x9E3779B97F4A7C15ull;
+        uint64_t *p = ue + 8 * i;
+        p[0] = h;
+        p[1] = h >> 29;
+        p[2] = (y << 58) | (h >> 61);
+        p[3] = h / y;
+        p[4] = h % y;
+        p[5] = (uint64_t)(((unsigned __int128)h * 0x0123456789ABCDEFull) >> 64);
+        p[6] = (h << 17) | (h >> 47);
+        p[7] = (uint64_t)x;
+    }
+    run_case(&c);
+}
+
+static uint32_t clz32(uint32_t v) { return v ? (uint32_t)__builtin_clz(v) : 32; }
+static uint32_t ctz32(uint32_t v) { return v ? (uint32_t)__builtin_ctz(v) : 32; }
+
+Test(exec, math) {
+    enum { N = 256 };
+    Case c = {.file = "math.dck", .kernel = "math_builtins", .dims = 1, .global = {N}};
+    rng_state = 11;
+    TBuf *r = add_buf(&c, "r", EK_F32, 4, 40 * N, DCK_TYPE_F32, 1);
+    TBuf *ri = add_buf(&c, "ri", EK_U32, 4, 10 * N, DCK_TYPE_U32, 1);
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *xi = x->in;
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    xi[0] = 0.5f; /* hit the exact cases of step/select/round */
+    xi[1] = 0.25f;
+    float *e = expect_of(r);
+    uint32_t *ei = expect_of(ri);
+    for (int i = 0; i < N; i++) {
+        float v = xi[i], s = 10.0f * v - 5.0f, m = 2.0f * v - 1.0f;
+        float res[40] = {
+            sqrtf(v), 1.0f / sqrtf(v + 0.5f), expf(v), exp2f(s), logf(v + 0.5f), log2f(v + 0.5f),
+            powf(v + 0.5f, 1.7f), sinf(s), cosf(s), tanf(v), asinf(m), acosf(m), atanf(s),
+            atan2f(m, v + 0.25f), sinhf(m), coshf(m), tanhf(s), floorf(s), ceilf(s), roundf(s),
+            truncf(s), s - floorf(s), fmodf(s, 3.0f), fmaf(v, 3.0f, -1.0f), fabsf(m),
+            (float)((m > 0) - (m < 0)), fminf(v, 0.5f), fmaxf(v, 0.5f),
+            fminf(fmaxf(s, -1.0f), 2.0f), 1.0f + 2.0f * v, v < 0.5f ? 0.0f : 1.0f,
+            v > 0.5f ? 1.0f : -1.0f, isnan(logf(m)) ? 1.0f : 0.0f, isinf(expf(200.0f * v)) ? 1.0f : 0.0f,
+            v * 1 + (1 - v) * 2 + 2 * v * 3 + 0.5f * 4, sqrtf(v * v + 4 * v * v + 9),
+            sqrtf(v * v + 1), (v + 0.1f) / sqrtf((v + 0.1f) * (v + 0.1f) + 5), 2 * 2 - v * 1, 0};
+        float q[4] = {v, 0.5f * v, v + 0.25f, 1.0f - v}, qr[4] = {q[3], q[2], q[1], q[0]}, sum = 0;
+        for (int k = 0; k < 4; k++) {
+            float cl = fminf(fmaxf(q[k], 0.2f), 0.8f);
+            sum += sqrtf(q[k]) + sinf(q[k]) * cl + (q[k] + (qr[k] - q[k]) * 0.25f) + floorf(q[k] * 4.0f);
+        }
+        res[39] = sum;
+        for (int k = 0; k < 40; k++) e[k * N + i] = res[k];
+        uint32_t u = (uint32_t)(v * 4000000000.0f);
+        int32_t si = (int32_t)(s * 1000.0f);
+        uint32_t ires[10] = {(uint32_t)__builtin_popcount(u), clz32(u), ctz32(u | 0x80000000u),
+                             (uint32_t)(((uint64_t)u * 0x9E3779B9u) >> 32), (u << 7) | (u >> 25),
+                             (uint32_t)(si < 0 ? -si : si), u < 123456789u ? u : 123456789u,
+                             u > 123456789u ? u : 123456789u,
+                             (uint32_t)(si < -100 ? -100 : si > 2500 ? 2500 : si),
+                             (q[0] > 0.9f || q[1] > 0.9f || q[2] > 0.9f || q[3] > 0.9f) ? 1u
+                             : (q[0] > 0.1f && q[1] > 0.1f && q[2] > 0.1f && q[3] > 0.1f) ? 2u : 0u};
+        for (int k = 0; k < 10; k++) ei[k * N + i] = ires[k];
+    }
+    r->tol = 2e-5;
+    run_case(&c);
+}
+
+Test(exec, pipeline3) {
+    enum { N = 1000 };
+    Case c = {.file = "pipeline3.dck", .kernel = "pipe3", .pipeline = true};
+    rng_state = 12;
+    add_f32(&c, "a", 3.0f);
+    add_f32(&c, "b", -1.0f);
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *xi = x->in;
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    float *e = expect_of(y);
+    for (int i = 0; i < N; i++) {
+        float t = 3.0f * (xi[i] * xi[i]) + -1.0f;
+        e[i] = fminf(fmaxf(t, 0.0f), 1.0f);
+    }
+    run_case(&c);
+}
+
+Test(exec, stdlib_use) {
+    enum { N = 500 };
+    Case c = {.file = "stdlib_use.dck", .kernel = "polar", .dims = 1, .global = {N}};
+    rng_state = 13;
+    TBuf *xy = add_buf(&c, "xy", EK_F32V, 8, N, DCK_TYPE_F32, 2);
+    TBuf *s = add_buf(&c, "s", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *deg = add_buf(&c, "deg", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *di = deg->in;
+    for (int i = 0; i < N; i++) di[i] = rndf();
+    float *xe = expect_of(xy), *se = expect_of(s);
+    const float pi = 3.14159265358979f;
+    for (int i = 0; i < N; i++) {
+        float d = 360.0f * di[i], rad = d * (pi / 180.0f);
+        xe[2 * i] = cosf(rad);
+        xe[2 * i + 1] = sinf(rad);
+        float t = fminf(fmaxf((di[i] - 0.25f) / 0.5f, 0.0f), 1.0f);
+        se[i] = t * t * (3.0f - 2.0f * t) + pi * di[i] + (float)(1.4142135623730951 * 2.0);
+    }
+    xy->tol = 1e-4;
+    run_case(&c);
+}
