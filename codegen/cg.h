@@ -35,9 +35,13 @@ const CgTarget *cg_find_target(const char *name); /* NULL if unknown or not buil
 /* Index of kernel f among the module's kernels (the order of dck_abi_module.kernels). */
 int cg_kernel_index(const IrModule *m, const IrFunc *f);
 
-/* Encodes a pipeline into the dck_abi_pipeline program (code words and constants). */
-void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, VEC(uint32_t) *code,
-                        VEC(uint64_t) *consts, Arena *a);
+/* Encodes a pipeline into the dck_abi_pipeline program (code words and constants),
+ * appending to code/consts (allocated from a). Named vector types, because two spellings of
+ * VEC(T) are distinct struct types in C. LABEL steps become word offsets into `code`. */
+typedef VEC(uint32_t) CgWords;
+typedef VEC(uint64_t) CgConsts;
+void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code,
+                        CgConsts *consts, Arena *a);
 
 /* Reflection of one parameter (dck_abi_param fields, as numbers). */
 typedef struct CgParamInfo {
@@ -46,6 +50,7 @@ typedef struct CgParamInfo {
 } CgParamInfo;
 CgParamInfo cg_param_info(const IrParam *p);
 uint32_t cg_shared_bytes(const IrFunc *f);     /* total shared memory of a kernel, laid out in order */
+uint32_t cg_shared_offset(const IrFunc *f, int i); /* byte offset of shared array i in that layout */
 uint32_t cg_kernel_flags(const IrFunc *f, bool checked);
 
 #endif

@@ -203,6 +203,7 @@ void ir_remove(IrInst *i);                        /* unlinks from its block */
 void ir_set_ops(IrFunc *f, IrInst *i, IrInst *const *ops, int nops);
 IrInst *ir_const_int(IrFunc *f, Type *t, uint64_t v);   /* not inserted */
 IrInst *ir_const_float(IrFunc *f, Type *t, double v);   /* not inserted */
+double ir_round_float(Type *t, double v);         /* v rounded to float type t's precision */
 IrInst *ir_terminator(const IrBlock *b);          /* NULL if none yet */
 int ir_succs(const IrBlock *b, IrBlock *out[2]);  /* successor count */
 void ir_recompute_preds(IrFunc *f);
@@ -214,6 +215,9 @@ bool ir_is_cross_lane(const IrInst *i);           /* subgroup ops: must not move
 /* ---- printing (ir_print.c): deterministic text for --emit=ir and the goldens ---- */
 void ir_print_module(StrBuf *out, const IrModule *m);
 void ir_print_func(StrBuf *out, const IrFunc *f);
+/* One instruction, without its trailing newline; values and blocks are shown by their raw
+ * ids (%id, b<id>), as in verifier messages. */
+void ir_print_inst(StrBuf *out, const IrInst *i);
 
 /* ---- verification (ir_verify.c): returns false and appends messages to err ---- */
 bool ir_verify_module(const IrModule *m, StrBuf *err);
@@ -224,8 +228,19 @@ typedef struct IrDom {
     IrBlock **rpo;
     int *rpo_index;    /* by block id; -1 = unreachable */
     int *idom;         /* by rpo index; idom[0] = 0 */
+    /* the dominator tree: children of rpo index i are kids[kid_start[i] .. kid_start[i+1]-1]
+     * (rpo indices, ascending); pre/post are its DFS numbers, for O(1) ir_dominates */
+    int *kid_start, *kids;
+    int *pre, *post;
 } IrDom;
 IrDom *ir_dom_compute(Arena *a, IrFunc *f);
 bool ir_dominates(const IrDom *d, const IrBlock *a, const IrBlock *b);
+/* Dominance frontiers: df[i] (ndf[i] entries) are the rpo indices in the frontier of the
+ * block with rpo index i, without duplicates. */
+typedef struct IrDomFrontier {
+    int **df;
+    int *ndf;
+} IrDomFrontier;
+IrDomFrontier *ir_dom_frontier(Arena *a, const IrDom *d);
 
 #endif

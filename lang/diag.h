@@ -38,6 +38,7 @@ typedef struct DiagEngine {
     bool werror;       /* -Werror: warnings count as errors */
     bool no_warnings;  /* -w */
     int max_errors;    /* stop collecting after this many errors (default 50) */
+    bool last_dropped; /* the last error/warning was dropped (-w, too many): so are its notes */
 } DiagEngine;
 
 void diag_init(DiagEngine *d, Arena *a);

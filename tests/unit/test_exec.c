@@ -333,7 +333,7 @@ Test(exec, histogram) {
         uint32_t v = di[i] = rnd() % 100;
         he[v % 10]++;
         if (v > *me) *me = v;
-        *be |= 1u << (v % 32);
+        *be ^= v * 0x9E3779B1u + (uint32_t)i;
     }
     run_case(&c);
 }
@@ -371,18 +371,19 @@ Test(exec, structs) {
     float dt = 0.125f, g[3] = {0.0f, -9.75f, 0.5f};
     add_f32(&c, "dt", dt);
     add_f32v(&c, "gravity", g, 3, "float3");
+    TBuf *seed = add_buf(&c, "seed", EK_F32V, 16, 2 * N, DCK_TYPE_F32, 4);
     TBuf *p = add_buf(&c, "p", EK_F32V, sizeof(Particle), N, DCK_TYPE_STRUCT, 1);
     cr_assert_eq(sizeof(Particle), 48);
-    Particle *pi = p->in;
-    for (int i = 0; i < N; i++) {
-        for (int k = 0; k < 3; k++) pi[i].pos[k] = rndf(), pi[i].vel[k] = rndf();
-        pi[i].mass = rndf();
-        pi[i].age = rndf();
-    }
+    float *si = seed->in;
+    for (int i = 0; i < 8 * N; i++) si[i] = rndf();
     Particle *pe = expect_of(p);
     unsigned char *mask = calloc(N, sizeof(Particle));
     for (int i = 0; i < N; i++) {
         Particle *q = &pe[i];
+        const float *a = si + 8 * i, *b = a + 4;
+        for (int k = 0; k < 3; k++) q->pos[k] = a[k], q->vel[k] = b[k];
+        q->mass = a[3];
+        q->age = b[3];
         float m = fmaxf(q->mass, 0.25f);
         float f = 0.5f / m;
         for (int k = 0; k < 3; k++) {

@@ -1,0 +1,877 @@
+/* parser.y: the DCK grammar (LANGUAGE.md), a pure bison parser building the AST (ast.h).
+ *
+ * Tokens come from the preprocessor (pp_next) through dcklex below. Conventions:
+ *  - Loc of a node: the operator for operators, the name for declarations and calls,
+ *    the keyword for statements (ast.h).
+ *  - `T a = 1, b;` gives one AST_DECL per declarator, as consecutive items of the block.
+ *  - The IDENT IDENT ambiguity (`P x;` vs an expression) is resolved by one token of
+ *    lookahead: an identifier followed by an identifier is a type.
+ *  - Casts are `( type-keyword ) unary` only; `(P)x` is not a cast (struct casts are
+ *    meaningless), so a parenthesized identifier is always an expression.
+ * Error recovery: `error` rules resynchronize at ';', '}' and at a following '{' block,
+ * and inside parentheses at ')', so one mistake costs one statement. Messages are built
+ * from the expected-token set (parse.error custom, exact with LAC) in C terms; an error
+ * right after a lexical error, at the same place as the previous one, or at the end of
+ * file after an earlier error is not reported (it is almost always a consequence).
+ */
+%code requires {
+#include "pp.h"
+typedef struct Parser Parser;
+typedef struct NodeList {
+    AstNode **data;
+    int len, cap;
+} NodeList;
+typedef struct Span {
+    Loc begin, end; /* first and last token */
+} Span;
+typedef struct DeclSpec {
+    AstTypeSpec *ts;
+    bool shared;
+    Loc loc;
+} DeclSpec;
+}
+
+%code provides {
+TranslationUnit *parse_unit(Arena *a, DiagEngine *d, Pp *pp);
+}
+
+%code {
+#include <stdio.h>
+#include <string.h>
+
+struct Parser {
+    Arena *a;
+    DiagEngine *d;
+    Pp *pp;
+    NodeList decls;
+    Token cur, prev;          /* the lookahead and the token before it */
+    VEC(Token) open;          /* unclosed brackets, innermost last (for messages) */
+    Loc last_err;             /* of the last syntax error reported */
+    int nsyntax;              /* syntax errors reported */
+};
+
+static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P);
+static void dckerror(DCKLTYPE *loc, Parser *P, const char *msg);
+
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                                      \
+    do {                                                                                 \
+        if (N) {                                                                         \
+            (Cur).begin = YYRHSLOC(Rhs, 1).begin;                                        \
+            (Cur).end = YYRHSLOC(Rhs, N).end;                                            \
+        } else {                                                                         \
+            (Cur).begin = (Cur).end = YYRHSLOC(Rhs, 0).end;                              \
+        }                                                                                \
+    } while (0)
+
+static AstNode *mk(Parser *P, AstKind k, Loc loc) { return ast_new(P->a, k, loc); }
+
+static AstNode *mk2(Parser *P, AstKind k, Loc loc, int op, AstNode *a, AstNode *b) {
+    AstNode *n = ast_new(P->a, k, loc);
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    return n;
+}
+
+static void list_add(Parser *P, NodeList *l, AstNode *n) {
+    if (n) vec_push(P->a, l, n);
+}
+
+/* A list for a node: never NULL (an empty brace list is distinct from none). */
+static AstNode **list_take(Parser *P, const NodeList *l, int *n) {
+    *n = l->len;
+    return l->data ? l->data : arena_alloc(P->a, sizeof(AstNode *));
+}
+
+static AstTypeSpec *tspec_builtin(Parser *P, const Token *t) {
+    AstTypeSpec *ts = arena_alloc(P->a, sizeof *ts);
+    ts->loc = t->loc;
+    ts->builtin = t->type;
+    return ts;
+}
+
+static AstTypeSpec *tspec_named(Parser *P, const Token *t) {
+    AstTypeSpec *ts = arena_alloc(P->a, sizeof *ts);
+    ts->loc = t->loc;
+    ts->name = t->name;
+    return ts;
+}
+
+static AstTypeSpec *tspec_copy(Parser *P, const AstTypeSpec *s) {
+    AstTypeSpec *ts = arena_alloc(P->a, sizeof *ts);
+    *ts = *s;
+    return ts;
+}
+
+static AstNode *named(Parser *P, AstKind k, const Token *t) {
+    AstNode *n = mk(P, k, t->loc);
+    n->name = t->name;
+    return n;
+}
+
+/* A stand-in for a part that had a syntax error (keeps the tree well formed). */
+static AstNode *placeholder(Parser *P, Loc loc) {
+    AstNode *n = mk(P, AST_BOOL_LIT, loc);
+    n->lit.i = 1;
+    return n;
+}
+
+static int compound_op(int tk) {
+    switch (tk) {
+    case TK_ADD_ASSIGN: return '+';
+    case TK_SUB_ASSIGN: return '-';
+    case TK_MUL_ASSIGN: return '*';
+    case TK_DIV_ASSIGN: return '/';
+    case TK_MOD_ASSIGN: return '%';
+    case TK_AND_ASSIGN: return '&';
+    case TK_OR_ASSIGN: return '|';
+    case TK_XOR_ASSIGN: return '^';
+    case TK_SHL_ASSIGN: return OP_SHL;
+    case TK_SHR_ASSIGN: return OP_SHR;
+    default: return '=';
+    }
+}
+
+/* Applies the declaration specifier to each declarator. */
+static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
+    for (int i = 0; i < l->len; i++) {
+        l->data[i]->tspec = i == 0 ? ds->ts : tspec_copy(P, ds->ts);
+        l->data[i]->is_shared = ds->shared;
+    }
+}
+}
+
+%define api.prefix {dck}
+%define api.pure full
+%define api.token.prefix {P_}
+%define api.location.type {Span}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {Parser *P}
+%expect 0
+
+%union {
+    Token tok;
+    AstNode *node;
+    AstTypeSpec *ts;
+    NodeList list;
+    DeclSpec dspec;
+}
+
+%token <tok> IDENT "identifier" INT_LIT "integer literal" FLOAT_LIT "floating literal"
+%token <tok> STRING "string literal" TYPE "type name"
+%token <tok> TRUE "true" FALSE "false" VOID "void" KERNEL "kernel" PIPELINE "pipeline"
+%token <tok> STRUCT "struct" CONST "const" SHARED "shared" IF "if" ELSE "else" FOR "for"
+%token <tok> WHILE "while" DO "do" BREAK "break" CONTINUE "continue" RETURN "return"
+%token <tok> INC "++" DEC "--" SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!="
+%token <tok> ANDAND "&&" OROR "||"
+%token <tok> ADD_ASSIGN "+=" SUB_ASSIGN "-=" MUL_ASSIGN "*=" DIV_ASSIGN "/=" MOD_ASSIGN "%="
+%token <tok> AND_ASSIGN "&=" OR_ASSIGN "|=" XOR_ASSIGN "^=" SHL_ASSIGN "<<=" SHR_ASSIGN ">>="
+%token <tok> LAUNCH_OPEN "<<<" LAUNCH_CLOSE ">>>" ATTR_OPEN "[["
+%token <tok> '(' ')' '[' ']' '{' '}' ';' ',' '.' '?' ':' '+' '-' '*' '/' '%' '&' '|' '^'
+%token <tok> '!' '~' '<' '>' '='
+
+%type <node> top func kernel pipeline struct_def const_def param field_decl stmt block
+%type <node> expr assign cond binary unary postfix primary declarator for_init expr_opt
+%type <node> paren_cond
+%type <list> params param_list fields field_names items decl_stmt declarators
+%type <list> args arg_list init_list dims attrs attr
+%type <ts> base_type param_type ret_type
+%type <dspec> decl_spec
+%type <tok> assign_op
+
+/* if/else: an `else` binds to the nearest `if` */
+%precedence LOWER_THAN_ELSE
+%precedence ELSE
+
+%left OROR
+%left ANDAND
+%left '|'
+%left '^'
+%left '&'
+%left EQ NE
+%left '<' '>' LE GE
+%left SHL SHR
+%left '+' '-'
+%left '*' '/' '%'
+
+%start unit
+
+%%
+
+/* unit: top* */
+unit
+    : %empty
+    | unit top                      { list_add(P, &P->decls, $2); }
+    ;
+
+top
+    : struct_def
+    | const_def
+    | func
+    | kernel
+    | pipeline
+    /* top: ';' (a stray semicolon, as C compilers accept) */
+    | ';'                           { $$ = NULL; }
+    /* top: error ';' | error '}' | error block */
+    | error ';'                     { $$ = NULL; yyerrok; }
+    | error '}'                     { $$ = NULL; yyerrok; }
+    | error block                   { $$ = NULL; yyerrok; }
+    ;
+
+/* ---- declarations ---- */
+
+/* struct_def: 'struct' IDENT '{' field_decl* '}' ';' */
+struct_def
+    : STRUCT IDENT '{' fields '}' ';' {
+          $$ = named(P, AST_STRUCT, &$2);
+          $$->list = list_take(P, &$4, &$$->nlist);
+      }
+    /* struct_def: 'struct' IDENT '{' field_decl* error '}' ';' */
+    | STRUCT IDENT '{' fields error '}' ';' {
+          yyerrok;
+          $$ = named(P, AST_STRUCT, &$2);
+          $$->list = list_take(P, &$4, &$$->nlist);
+      }
+    ;
+
+fields
+    : %empty                        { $$ = (NodeList){0}; }
+    /* fields: fields base_type IDENT (',' IDENT)* ';' */
+    | fields base_type field_names ';' {
+          $$ = $1;
+          for (int i = 0; i < $3.len; i++) {
+              $3.data[i]->tspec = i == 0 ? $2 : tspec_copy(P, $2);
+              list_add(P, &$$, $3.data[i]);
+          }
+      }
+    /* fields: fields error ';' */
+    | fields error ';'              { $$ = $1; yyerrok; }
+    ;
+
+/* field_names: IDENT (',' IDENT)* */
+field_names
+    : field_decl                    { $$ = (NodeList){0}; list_add(P, &$$, $1); }
+    | field_names ',' field_decl    { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+/* field_decl: IDENT */
+field_decl
+    : IDENT                         { $$ = named(P, AST_PARAM, &$1); }
+    ;
+
+/* const_def: 'const' base_type IDENT '=' expr ';' */
+const_def
+    : CONST base_type IDENT '=' expr ';' {
+          $$ = named(P, AST_CONST, &$3);
+          $$->tspec = $2;
+          $2->is_const = true;
+          $2->loc = $1.loc;
+          $$->a = $5;
+      }
+    ;
+
+/* func: ret_type IDENT '(' params ')' (block | ';') */
+func
+    : ret_type IDENT '(' params ')' block {
+          $$ = named(P, AST_FUNC, &$2);
+          $$->tspec = $1;
+          $$->list = list_take(P, &$4, &$$->nlist);
+          $$->a = $6;
+      }
+    | ret_type IDENT '(' params ')' ';' {
+          $$ = named(P, AST_FUNC, &$2);
+          $$->tspec = $1;
+          $$->list = list_take(P, &$4, &$$->nlist);
+      }
+    ;
+
+/* kernel: attr* 'kernel' 'void' IDENT '(' params ')' (block | ';') */
+kernel
+    : attrs KERNEL VOID IDENT '(' params ')' block {
+          $$ = named(P, AST_FUNC, &$4);
+          $$->is_kernel = true;
+          $$->tspec = tspec_builtin(P, &$3);
+          $$->list = list_take(P, &$6, &$$->nlist);
+          $$->a = $8;
+          for (int i = 0; i < $1.len && i < 3; i++) $$->wg_expr[i] = $1.data[i];
+          $$->nwg = $1.len < 3 ? $1.len : 3;
+          $$->has_wg = $1.data != NULL;
+      }
+    | attrs KERNEL VOID IDENT '(' params ')' ';' {
+          $$ = named(P, AST_FUNC, &$4);
+          $$->is_kernel = true;
+          $$->tspec = tspec_builtin(P, &$3);
+          $$->list = list_take(P, &$6, &$$->nlist);
+          for (int i = 0; i < $1.len && i < 3; i++) $$->wg_expr[i] = $1.data[i];
+          $$->nwg = $1.len < 3 ? $1.len : 3;
+          $$->has_wg = $1.data != NULL;
+      }
+    ;
+
+/* attrs: attr*  (the arguments of the [[workgroup(...)]] among them; data == NULL: none) */
+attrs
+    : %empty                        { $$ = (NodeList){0}; }
+    | attrs attr {
+          $$ = $1;
+          if ($2.data) {
+              if ($1.data) diag_error(P->d, @2.begin, "duplicate [[workgroup]] attribute");
+              else $$ = $2;
+          }
+      }
+    ;
+
+/* attr: '[[' IDENT '(' args ')' ']' ']' */
+attr
+    : ATTR_OPEN IDENT '(' args ')' ']' ']' {
+          $$ = (NodeList){0};
+          if (strcmp($2.name, "workgroup") != 0) {
+              diag_warning(P->d, $2.loc, "unknown attribute '%s' ignored", $2.name);
+          } else if ($4.len < 1 || $4.len > 3) {
+              diag_error(P->d, $2.loc, "[[workgroup]] takes 1 to 3 sizes, not %d", $4.len);
+          } else {
+              $$ = $4;
+          }
+      }
+    /* attr: '[[' IDENT ']' ']' */
+    | ATTR_OPEN IDENT ']' ']' {
+          $$ = (NodeList){0};
+          if (strcmp($2.name, "workgroup") == 0) diag_error(P->d, $2.loc, "[[workgroup]] needs a size: [[workgroup(X)]]");
+          else diag_warning(P->d, $2.loc, "unknown attribute '%s' ignored", $2.name);
+      }
+    ;
+
+/* pipeline: 'pipeline' IDENT '(' params ')' block */
+pipeline
+    : PIPELINE IDENT '(' params ')' block {
+          $$ = named(P, AST_PIPELINE, &$2);
+          $$->list = list_take(P, &$4, &$$->nlist);
+          $$->a = $6;
+      }
+    ;
+
+/* params: (empty) | 'void' | param (',' param)* */
+params
+    : %empty                        { $$ = (NodeList){0}; }
+    | VOID                          { $$ = (NodeList){0}; }
+    | param_list
+    | error                         { $$ = (NodeList){0}; yyerrok; }
+    ;
+
+param_list
+    : param                         { $$ = (NodeList){0}; list_add(P, &$$, $1); }
+    | param_list ',' param          { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+/* param: param_type IDENT */
+param
+    : param_type IDENT              { $$ = named(P, AST_PARAM, &$2); $$->tspec = $1; }
+    ;
+
+/* param_type: 'const'? base_type ('[' ']')? */
+param_type
+    : base_type
+    | CONST base_type               { $$ = $2; $$->is_const = true; $$->loc = $1.loc; }
+    | base_type '[' ']'             { $$ = $1; $$->is_buffer = true; }
+    | CONST base_type '[' ']'       { $$ = $2; $$->is_const = true; $$->is_buffer = true; $$->loc = $1.loc; }
+    ;
+
+/* ret_type: 'void' | base_type */
+ret_type
+    : VOID                          { $$ = tspec_builtin(P, &$1); }
+    | base_type
+    ;
+
+/* base_type: TYPE | IDENT (a struct name) */
+base_type
+    : TYPE                          { $$ = tspec_builtin(P, &$1); }
+    | IDENT                         { $$ = tspec_named(P, &$1); }
+    ;
+
+/* ---- statements ---- */
+
+/* block: '{' item* '}' */
+block
+    : '{' items '}' {
+          $$ = mk(P, AST_BLOCK, $1.loc);
+          $$->list = list_take(P, &$2, &$$->nlist);
+      }
+    /* block: '{' item* error '}' */
+    | '{' items error '}' {
+          yyerrok;
+          $$ = mk(P, AST_BLOCK, $1.loc);
+          $$->list = list_take(P, &$2, &$$->nlist);
+      }
+    ;
+
+items
+    : %empty                        { $$ = (NodeList){0}; }
+    /* item: stmt */
+    | items stmt                    { $$ = $1; list_add(P, &$$, $2); }
+    /* item: decl_stmt (one node per declarator) */
+    | items decl_stmt {
+          $$ = $1;
+          for (int i = 0; i < $2.len; i++) list_add(P, &$$, $2.data[i]);
+      }
+    ;
+
+/* decl_stmt: decl_spec declarator (',' declarator)* ';' */
+decl_stmt
+    : decl_spec declarators ';'     { $$ = $2; finish_decls(P, &$1, &$$); }
+    ;
+
+/* decl_spec: 'shared'? 'const'? base_type */
+decl_spec
+    : base_type                     { $$ = (DeclSpec){$1, false, $1->loc}; }
+    | CONST base_type               { $2->is_const = true; $2->loc = $1.loc; $$ = (DeclSpec){$2, false, $1.loc}; }
+    | SHARED base_type              { $$ = (DeclSpec){$2, true, $1.loc}; }
+    | SHARED CONST base_type        { $3->is_const = true; $$ = (DeclSpec){$3, true, $1.loc}; }
+    ;
+
+declarators
+    : declarator                    { $$ = (NodeList){0}; list_add(P, &$$, $1); }
+    | declarators ',' declarator    { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+/* declarator: IDENT ('[' expr ']')* ('=' (assign | '{' init_list '}'))? */
+declarator
+    : IDENT dims {
+          $$ = named(P, AST_DECL, &$1);
+          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
+          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
+          $$->ndims = $2.len < 3 ? $2.len : 3;
+      }
+    | IDENT dims '=' assign {
+          $$ = named(P, AST_DECL, &$1);
+          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
+          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
+          $$->ndims = $2.len < 3 ? $2.len : 3;
+          $$->a = $4;
+      }
+    | IDENT dims '=' '{' init_list '}' {
+          $$ = named(P, AST_DECL, &$1);
+          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
+          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
+          $$->ndims = $2.len < 3 ? $2.len : 3;
+          $$->list = list_take(P, &$5, &$$->nlist);
+      }
+    ;
+
+dims
+    : %empty                        { $$ = (NodeList){0}; }
+    | dims '[' expr ']'             { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+/* init_list: (assign (',' assign)* ','?)? */
+init_list
+    : %empty                        { $$ = (NodeList){0}; }
+    | arg_list
+    | arg_list ','
+    ;
+
+stmt
+    : block
+    /* stmt: expr ';' */
+    | expr ';'                      { $$ = mk(P, AST_EXPR, @1.begin); $$->a = $1; }
+    /* stmt: ';' */
+    | ';'                           { $$ = mk(P, AST_EMPTY, $1.loc); }
+    /* stmt: 'if' '(' expr ')' stmt */
+    | IF paren_cond stmt %prec LOWER_THAN_ELSE {
+          $$ = mk(P, AST_IF, $1.loc);
+          $$->a = $2;
+          $$->b = $3;
+      }
+    /* stmt: 'if' '(' expr ')' stmt 'else' stmt */
+    | IF paren_cond stmt ELSE stmt {
+          $$ = mk(P, AST_IF, $1.loc);
+          $$->a = $2;
+          $$->b = $3;
+          $$->c = $5;
+      }
+    /* stmt: 'while' '(' expr ')' stmt */
+    | WHILE paren_cond stmt {
+          $$ = mk(P, AST_WHILE, $1.loc);
+          $$->a = $2;
+          $$->b = $3;
+      }
+    /* stmt: 'do' stmt 'while' '(' expr ')' ';' */
+    | DO stmt WHILE paren_cond ';' {
+          $$ = mk(P, AST_DO, $1.loc);
+          $$->b = $2;
+          $$->a = $4;
+      }
+    /* stmt: 'for' '(' for_init ';' expr? ';' expr? ')' stmt */
+    | FOR '(' for_init ';' expr_opt ';' expr_opt ')' stmt {
+          $$ = mk(P, AST_FOR, $1.loc);
+          $$->a = $3;
+          $$->b = $5;
+          $$->c = $7;
+          $$->d = $9;
+      }
+    /* stmt: 'for' '(' error ')' stmt */
+    | FOR '(' error ')' stmt {
+          yyerrok;
+          $$ = mk(P, AST_FOR, $1.loc);
+          $$->d = $5;
+      }
+    /* stmt: 'break' ';' */
+    | BREAK ';'                     { $$ = mk(P, AST_BREAK, $1.loc); }
+    /* stmt: 'continue' ';' */
+    | CONTINUE ';'                  { $$ = mk(P, AST_CONTINUE, $1.loc); }
+    /* stmt: 'return' expr? ';' */
+    | RETURN ';'                    { $$ = mk(P, AST_RETURN, $1.loc); }
+    | RETURN expr ';'               { $$ = mk(P, AST_RETURN, $1.loc); $$->a = $2; }
+    /* stmt: error ';' | error block */
+    | error ';'                     { $$ = NULL; yyerrok; }
+    | error block                   { $$ = $2; yyerrok; }
+    ;
+
+/* paren_cond: '(' expr ')' */
+paren_cond
+    : '(' expr ')'                  { $$ = $2; }
+    /* paren_cond: '(' error ')' */
+    | '(' error ')'                 { $$ = placeholder(P, $1.loc); yyerrok; }
+    ;
+
+/* for_init: (empty) | expr | decl_spec declarator (one variable) */
+for_init
+    : %empty                        { $$ = NULL; }
+    | expr                          { $$ = mk(P, AST_EXPR, @1.begin); $$->a = $1; }
+    | decl_spec declarators {
+          finish_decls(P, &$1, &$2);
+          if ($2.len > 1)
+              diag_error(P->d, $2.data[1]->loc, "only one variable can be declared in a 'for' initializer");
+          $$ = $2.data[0];
+      }
+    ;
+
+expr_opt
+    : %empty                        { $$ = NULL; }
+    | expr
+    ;
+
+/* ---- expressions ---- */
+
+/* expr: assign (DCK has no comma operator) */
+expr
+    : assign
+    ;
+
+/* assign: cond | unary assign_op assign  (right associative) */
+assign
+    : cond
+    | unary assign_op assign        { $$ = mk2(P, AST_ASSIGN, $2.loc, compound_op($2.kind), $1, $3); }
+    ;
+
+assign_op
+    : '=' | ADD_ASSIGN | SUB_ASSIGN | MUL_ASSIGN | DIV_ASSIGN | MOD_ASSIGN
+    | AND_ASSIGN | OR_ASSIGN | XOR_ASSIGN | SHL_ASSIGN | SHR_ASSIGN
+    ;
+
+/* cond: binary | binary '?' expr ':' cond */
+cond
+    : binary
+    | binary '?' expr ':' cond {
+          $$ = mk(P, AST_COND, $2.loc);
+          $$->a = $1;
+          $$->b = $3;
+          $$->c = $5;
+      }
+    ;
+
+/* binary: unary | binary OP binary, C precedence and left associativity */
+binary
+    : unary
+    | binary OROR binary            { $$ = mk2(P, AST_BINARY, $2.loc, OP_OROR, $1, $3); }
+    | binary ANDAND binary          { $$ = mk2(P, AST_BINARY, $2.loc, OP_ANDAND, $1, $3); }
+    | binary '|' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '|', $1, $3); }
+    | binary '^' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '^', $1, $3); }
+    | binary '&' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '&', $1, $3); }
+    | binary EQ binary              { $$ = mk2(P, AST_BINARY, $2.loc, OP_EQ, $1, $3); }
+    | binary NE binary              { $$ = mk2(P, AST_BINARY, $2.loc, OP_NE, $1, $3); }
+    | binary '<' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '<', $1, $3); }
+    | binary '>' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '>', $1, $3); }
+    | binary LE binary              { $$ = mk2(P, AST_BINARY, $2.loc, OP_LE, $1, $3); }
+    | binary GE binary              { $$ = mk2(P, AST_BINARY, $2.loc, OP_GE, $1, $3); }
+    | binary SHL binary             { $$ = mk2(P, AST_BINARY, $2.loc, OP_SHL, $1, $3); }
+    | binary SHR binary             { $$ = mk2(P, AST_BINARY, $2.loc, OP_SHR, $1, $3); }
+    | binary '+' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '+', $1, $3); }
+    | binary '-' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '-', $1, $3); }
+    | binary '*' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '*', $1, $3); }
+    | binary '/' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '/', $1, $3); }
+    | binary '%' binary             { $$ = mk2(P, AST_BINARY, $2.loc, '%', $1, $3); }
+    ;
+
+unary
+    : postfix
+    /* unary: ('-' | '+' | '!' | '~') unary */
+    | '-' unary                     { $$ = mk2(P, AST_UNARY, $1.loc, '-', $2, NULL); }
+    | '+' unary                     { $$ = mk2(P, AST_UNARY, $1.loc, '+', $2, NULL); }
+    | '!' unary                     { $$ = mk2(P, AST_UNARY, $1.loc, '!', $2, NULL); }
+    | '~' unary                     { $$ = mk2(P, AST_UNARY, $1.loc, '~', $2, NULL); }
+    /* unary: ('++' | '--') unary */
+    | INC unary                     { $$ = mk2(P, AST_INCDEC, $1.loc, OP_INC, $2, NULL); }
+    | DEC unary                     { $$ = mk2(P, AST_INCDEC, $1.loc, OP_DEC, $2, NULL); }
+    /* unary: '(' TYPE ')' unary */
+    | '(' TYPE ')' unary {
+          $$ = mk2(P, AST_CAST, $1.loc, 0, $4, NULL);
+          $$->tspec = tspec_builtin(P, &$2);
+      }
+    ;
+
+postfix
+    : primary
+    /* postfix: postfix '[' expr ']' */
+    | postfix '[' expr ']'          { $$ = mk2(P, AST_INDEX, $2.loc, 0, $1, $3); }
+    /* postfix: postfix '.' IDENT */
+    | postfix '.' IDENT             { $$ = mk2(P, AST_MEMBER, $3.loc, 0, $1, NULL); $$->name = $3.name; }
+    /* postfix: postfix ('++' | '--') */
+    | postfix INC                   { $$ = mk2(P, AST_INCDEC, $2.loc, OP_INC, $1, NULL); $$->is_postfix = true; }
+    | postfix DEC                   { $$ = mk2(P, AST_INCDEC, $2.loc, OP_DEC, $1, NULL); $$->is_postfix = true; }
+    ;
+
+primary
+    /* primary: IDENT */
+    : IDENT                         { $$ = named(P, AST_IDENT, &$1); }
+    /* primary: INT_LIT | FLOAT_LIT | 'true' | 'false' */
+    | INT_LIT                       { $$ = mk(P, AST_INT_LIT, $1.loc); $$->lit.i = $1.ival; $$->op = $1.suffix; }
+    | FLOAT_LIT                     { $$ = mk(P, AST_FLOAT_LIT, $1.loc); $$->lit.f = $1.fval; $$->op = $1.suffix; }
+    | TRUE                          { $$ = mk(P, AST_BOOL_LIT, $1.loc); $$->lit.i = 1; }
+    | FALSE                         { $$ = mk(P, AST_BOOL_LIT, $1.loc); $$->lit.i = 0; }
+    /* primary: '(' expr ')' */
+    | '(' expr ')'                  { $$ = $2; }
+    /* primary: '(' error ')' */
+    | '(' error ')'                 { $$ = placeholder(P, $1.loc); yyerrok; }
+    /* primary: IDENT '(' args ')' */
+    | IDENT '(' args ')' {
+          $$ = named(P, AST_CALL, &$1);
+          $$->list = list_take(P, &$3, &$$->nlist);
+      }
+    /* primary: TYPE '(' args ')'  (vector constructor, a call named after the type) */
+    | TYPE '(' args ')' {
+          $$ = named(P, AST_CALL, &$1);
+          $$->list = list_take(P, &$3, &$$->nlist);
+      }
+    /* primary: IDENT '<<<' assign '>>>' '(' args ')' */
+    | IDENT LAUNCH_OPEN assign LAUNCH_CLOSE '(' args ')' {
+          $$ = named(P, AST_LAUNCH, &$1);
+          $$->a = $3;
+          $$->list = list_take(P, &$6, &$$->nlist);
+      }
+    /* primary: IDENT '<<<' assign ',' assign '>>>' '(' args ')' */
+    | IDENT LAUNCH_OPEN assign ',' assign LAUNCH_CLOSE '(' args ')' {
+          $$ = named(P, AST_LAUNCH, &$1);
+          $$->a = $3;
+          $$->b = $5;
+          $$->list = list_take(P, &$8, &$$->nlist);
+      }
+    ;
+
+/* args: (assign (',' assign)*)? */
+args
+    : %empty                        { $$ = (NodeList){0}; }
+    | arg_list
+    ;
+
+arg_list
+    : assign                        { $$ = (NodeList){0}; list_add(P, &$$, $1); }
+    | arg_list ',' assign           { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+%%
+
+/* ---- the token stream ---- */
+
+static int to_bison(int kind) {
+    static const int map[] = {
+#define TOK(ID, spelling, cls) [TK_##ID - TK_FIRST_MULTI] = P_##ID,
+#include "tokens.def"
+#undef TOK
+    };
+    if (kind == TK_EOF) return P_YYEOF;
+    if (kind > TK_FIRST_MULTI && kind < TK_COUNT) return map[kind - TK_FIRST_MULTI];
+    return kind;
+}
+
+static int closer_of(int open) { return open == '(' ? ')' : open == '[' ? ']' : '}'; }
+
+/* Keeps the stack of open brackets up to date (only used to word messages). */
+static void track_brackets(Parser *P, Token *t) {
+    switch (t->kind) {
+    case '(': case '[': case '{':
+        vec_push(P->a, &P->open, *t);
+        break;
+    case TK_ATTR_OPEN: {
+        Token b = *t;
+        b.kind = '[';
+        vec_push(P->a, &P->open, b);
+        b.loc.col++;
+        vec_push(P->a, &P->open, b);
+        break;
+    }
+    case ')': case ']': case '}': {
+        int i = P->open.len - 1;
+        while (i >= 0 && closer_of(P->open.data[i].kind) != t->kind) i--;
+        if (i < 0) t->unmatched = true;
+        else P->open.len = i;
+        break;
+    }
+    }
+}
+
+static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P) {
+    Token t;
+    bool lexerr = false;
+    for (;;) {
+        pp_next(P->pp, &t);
+        lexerr |= t.lex_error;
+        if (t.kind == '#') {
+            diag_error(P->d, t.loc, "stray '#' in program");
+            lexerr = true;
+        } else if (t.kind == TK_STRING) {
+            diag_error(P->d, t.loc, "string literals are only allowed in #include");
+            lexerr = true;
+        } else {
+            break;
+        }
+    }
+    t.lex_error = lexerr;
+    track_brackets(P, &t);
+    P->prev = P->cur;
+    P->cur = t;
+    lval->tok = t;
+    lloc->begin = lloc->end = t.loc;
+    return to_bison(t.kind);
+}
+
+static void dckerror(DCKLTYPE *loc, Parser *P, const char *msg) {
+    diag_error(P->d, loc->begin, "%s (the program is nested too deeply)", msg);
+}
+
+/* ---- syntax error messages ---- */
+
+/* How a symbol is named in a message: 'kw', ';' or a description. */
+static const char *sym_desc(yysymbol_kind_t s) {
+    switch (s) {
+    case YYSYMBOL_YYEOF: return "end of file";
+    case YYSYMBOL_IDENT: return "identifier";
+    case YYSYMBOL_INT_LIT: return "integer literal";
+    case YYSYMBOL_FLOAT_LIT: return "floating literal";
+    case YYSYMBOL_STRING: return "string literal";
+    case YYSYMBOL_TYPE: return "type name";
+    default: break;
+    }
+    const char *n = yysymbol_name(s);
+    size_t len = strlen(n);
+    if (len >= 2 && n[0] == '"' && n[len - 1] == '"') {
+        static _Thread_local char buf[16];
+        snprintf(buf, sizeof buf, "'%.*s'", (int)(len - 2), n + 1);
+        return buf;
+    }
+    return n;
+}
+
+#define SYM(c) ((yysymbol_kind_t)YYTRANSLATE(c))
+
+static bool expects(const yysymbol_kind_t *exp, int n, yysymbol_kind_t s) {
+    for (int i = 0; i < n; i++)
+        if (exp[i] == s) return true;
+    return false;
+}
+
+static const char *where(Parser *P, Loc l, Loc at) {
+    if (l.file == at.file) return arena_printf(P->a, "%d:%d", l.line, l.col);
+    return arena_printf(P->a, "%s:%d:%d", P->d->files.data[l.file].path, l.line, l.col);
+}
+
+static bool same_loc(Loc a, Loc b) { return a.file == b.file && a.line == b.line && a.col == b.col; }
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P) {
+    yysymbol_kind_t exp[64];
+    int n = yypcontext_expected_tokens(ctx, exp, 64);
+    if (n < 0) n = 0;
+    const Token *la = &P->cur;
+    Loc at = la->loc;
+    bool eof = la->kind == TK_EOF;
+    if (la->lex_error) return 0;
+    if (eof && P->nsyntax > 0) return 0;
+
+    const char *before = eof ? "end of file" : arena_printf(P->a, "'%.*s'", la->len, la->text);
+    bool want_expr = expects(exp, n, YYSYMBOL_INT_LIT);
+    bool want_semi = expects(exp, n, SYM(';')) && !want_expr; /* not at a statement start */
+    /* the innermost bracket still open before the lookahead */
+    const Token *open = NULL;
+    int oi = P->open.len - 1;
+    if (la->kind == '(' || la->kind == '[' || la->kind == '{') oi--;
+    if (la->kind == TK_ATTR_OPEN) oi -= 2;
+    if (oi >= 0) open = &P->open.data[oi];
+    int closer = open ? closer_of(open->kind) : 0;
+    bool want_closer = open && expects(exp, n, (yysymbol_kind_t)YYTRANSLATE(closer));
+    bool toplevel_kw = la->kind == TK_KERNEL || la->kind == TK_PIPELINE || la->kind == TK_STRUCT ||
+                       la->kind == TK_ATTR_OPEN;
+    char *msg;
+
+    if (la->kind == TK_ELSE && !want_semi) {
+        msg = arena_printf(P->a, "unexpected 'else' without a matching 'if'");
+    } else if (la->unmatched) {
+        msg = arena_printf(P->a, "unmatched '%.*s'", la->len, la->text);
+    } else if (want_closer && (eof || toplevel_kw)) {
+        msg = arena_printf(P->a, "expected '%c' to close '%c' opened at %s", closer, open->kind,
+                           where(P, open->loc, at));
+    } else if (want_semi) {
+        const Token *pv = &P->prev;
+        const char *what;
+        if (expects(exp, n, SYM('+'))) what = "expression";
+        else if (expects(exp, n, SYM(',')) && expects(exp, n, SYM('='))) what = "declaration";
+        else if (pv->kind == '}' && n == 1) what = "struct definition";
+        else what = arena_printf(P->a, "'%.*s'", pv->len, pv->text);
+        msg = arena_printf(P->a, "expected ';' after %s", what);
+        /* point just past the previous token */
+        if (pv->loc.file >= 0 && pv->kind != TK_EOF && pv->loc.line > 0) {
+            at = pv->loc;
+            at.col += pv->len;
+            if (pv->offset < 0) at.col = pv->loc.col; /* from a macro: stay at the use */
+        }
+    } else if (want_closer && (!want_expr || la->kind == ';' || la->kind == '}')) {
+        msg = arena_printf(P->a, "expected '%c' to close '%c' opened at %s", closer, open->kind,
+                           where(P, open->loc, at));
+    } else if (want_expr) {
+        msg = arena_printf(P->a, "expected expression before %s", before);
+    } else if (expects(exp, n, YYSYMBOL_IDENT) && expects(exp, n, YYSYMBOL_TYPE)) {
+        msg = arena_printf(P->a, "expected a type or identifier before %s", before);
+    } else if (expects(exp, n, YYSYMBOL_IDENT)) {
+        msg = arena_printf(P->a, "expected identifier before %s", before);
+    } else if (n > 0 && n <= 4) {
+        StrBuf sb = {0};
+        sb_puts(&sb, "expected ");
+        for (int i = 0; i < n; i++) {
+            if (i) sb_puts(&sb, i == n - 1 ? " or " : ", ");
+            sb_puts(&sb, sym_desc(exp[i]));
+        }
+        sb_printf(&sb, " before %s", before);
+        msg = arena_strdup(P->a, sb.data);
+        sb_free(&sb);
+    } else {
+        msg = arena_printf(P->a, "unexpected %s", before);
+    }
+    if (P->nsyntax > 0 && same_loc(at, P->last_err)) return 0;
+    P->nsyntax++;
+    P->last_err = at;
+    diag_error(P->d, at, "%s", msg);
+    return 0;
+}
+
+TranslationUnit *parse_unit(Arena *a, DiagEngine *d, Pp *pp) {
+    Parser *P = arena_alloc(a, sizeof *P);
+    P->a = a;
+    P->d = d;
+    P->pp = pp;
+    P->cur.kind = TK_EOF;
+    P->cur.loc = (Loc){-1, 0, 0};
+    P->prev = P->cur;
+    dckparse(P);
+    TranslationUnit *tu = arena_alloc(a, sizeof *tu);
+    tu->decls = list_take(P, &P->decls, &tu->ndecls);
+    return tu;
+}

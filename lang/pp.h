@@ -1,0 +1,71 @@
+/* pp.h: tokens, the flex lexer and the preprocessor (internal to lang/).
+ *
+ * lexer.l turns one file's text into Tokens; pp.c drives one lexer per open file,
+ * executes directives, expands object-like macros and hands the resulting stream to the
+ * parser (parser.y) and to --emit=tokens (fe.c). A Token's loc is where it is spelled in
+ * its file, except for tokens produced by a macro expansion, which carry the loc of the
+ * macro use. Token text points into the file text kept by the DiagEngine (never freed
+ * before the Arena).
+ */
+#ifndef DCK_PP_H
+#define DCK_PP_H
+
+#include "frontend.h"
+#include "token.h"
+
+typedef struct Token {
+    int kind;          /* TokenKind, or a character for single-character punctuators */
+    Loc loc;
+    const char *text;  /* spelling (not NUL-terminated) */
+    int len;
+    const char *name;  /* interned spelling: identifiers and keywords */
+    uint64_t ival;     /* TK_INT_LIT value; TK_TRUE = 1 */
+    double fval;       /* TK_FLOAT_LIT value */
+    int suffix;        /* literal suffix flags LIT_* (ast.h) */
+    Type *type;        /* TK_TYPE: the scalar/vector type; TK_VOID: ty_void */
+    int offset;        /* byte offset of the spelling in its file (-1: macro/synthetic) */
+    bool bol;          /* first token on its line (directive detection) */
+    bool lex_error;    /* a lexical error was reported since the previous token */
+    bool unmatched;    /* closing bracket without a matching opener (set by the parser glue) */
+} Token;
+
+/* ---- lexer.l ---- */
+typedef struct KwEntry {
+    const char *name; /* interned */
+    int kind;
+    Type *type;
+} KwEntry;
+
+/* What every lexer of one parse shares. quiet suppresses diagnostics (skipped #if groups). */
+typedef struct LexEnv {
+    Arena *arena;
+    DiagEngine *diag;
+    KwEntry kw[256];  /* open-addressed on the interned pointer */
+    bool quiet;
+} LexEnv;
+
+typedef struct Lexer Lexer;
+void lex_env_init(LexEnv *env, Arena *a, DiagEngine *d);
+const KwEntry *lex_keyword(const LexEnv *env, const char *interned);
+Lexer *lex_open(LexEnv *env, int file, const char *text, size_t len);
+void lex_next(Lexer *lx, Token *t); /* TK_EOF at the end, forever */
+void lex_close(Lexer *lx);
+
+/* ---- pp.c ---- */
+typedef struct Pp Pp;
+Pp *pp_new(Arena *a, DiagEngine *d, const FrontendOptions *o);
+/* Opens the main file (from source when non-NULL) and the command-line macros.
+ * Returns false (with a diagnostic) if the main file cannot be read. */
+bool pp_begin(Pp *pp, const char *path, const char *source);
+void pp_next(Pp *pp, Token *t); /* TK_EOF at the end; then closes every lexer */
+void pp_end(Pp *pp);            /* releases the lexers of an abandoned stream */
+
+/* "'+'", "'kernel'", "identifier 'x'"-free short description for messages: 'x'. */
+const char *tok_describe(Arena *a, const Token *t);
+/* --emit=tokens KIND of a token kind. */
+const char *tok_class(int kind);
+
+/* ---- parser.y ---- */
+TranslationUnit *parse_unit(Arena *a, DiagEngine *d, Pp *pp);
+
+#endif

@@ -1,0 +1,385 @@
+/* cpu.c: the CPU backend. Buffers are host memory from the pool; a launch distributes its
+ * work-groups over a pthread pool (the calling thread works too). Each thread owns one
+ * 64-byte aligned scratch block used as the group's `shared` memory (dck_abi.h): its size is
+ * align64(shared_bytes) + private_bytes * work-items-per-group, zeroed before every group.
+ * Groups are handed out in chunks through one atomic counter (dynamic scheduling).
+ */
+#include "rt.h"
+#include "compiler/dckc.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+typedef struct CpuJob {
+    dck_cpu_group_fn fn;
+    const dck_cpu_launch *launch;
+    uint64_t ngroups;
+    uint64_t chunk;
+    size_t block_bytes;          /* bytes of `shared` zeroed per group (0: nothing to zero) */
+    _Atomic uint64_t next;       /* next group index to hand out */
+} CpuJob;
+
+typedef struct CpuState {
+    uint32_t nthreads;           /* including the calling thread */
+    pthread_t *threads;          /* nthreads - 1 workers */
+    void **scratch;              /* per thread (index 0: the calling thread) */
+    size_t *scratch_size;
+    pthread_mutex_t launch_mu;   /* one launch at a time on this context */
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    uint64_t generation;         /* bumped per job */
+    uint32_t pending;            /* workers still inside the current job */
+    bool shutdown;
+    CpuJob *job;
+} CpuState;
+
+typedef struct CpuWorker {
+    CpuState *s;
+    uint32_t index;
+} CpuWorker;
+
+/* ---- device ---- */
+
+static void cpu_name(char *out, size_t n) {
+    snprintf(out, n, "CPU");
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned r[12];
+    unsigned max = __get_cpuid_max(0x80000000u, NULL);
+    if (max >= 0x80000004u) {
+        for (unsigned i = 0; i < 3; i++)
+            __get_cpuid(0x80000002u + i, &r[i * 4], &r[i * 4 + 1], &r[i * 4 + 2], &r[i * 4 + 3]);
+        char brand[49];
+        memcpy(brand, r, 48);
+        brand[48] = 0;
+        const char *b = brand;
+        while (*b == ' ') b++;
+        size_t len = strlen(b);
+        while (len && b[len - 1] == ' ') len--;
+        if (len) snprintf(out, n, "%.*s", (int)len, b);
+        return;
+    }
+#endif
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (colon && (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0)) {
+            char *v = colon + 1;
+            while (*v == ' ') v++;
+            v[strcspn(v, "\n")] = 0;
+            if (*v) snprintf(out, n, "%s", v);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+void rt_cpu_device_info(dck_device_info *info) {
+    memset(info, 0, sizeof *info);
+    cpu_name(info->name, sizeof info->name);
+    info->backend = DCK_BACKEND_CPU;
+    snprintf(info->backend_name, sizeof info->backend_name, "cpu");
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    info->global_memory_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    info->max_shared_bytes = 1u << 20;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    info->compute_units = cores > 0 ? (uint32_t)cores : 1;
+    info->max_work_group_size = 1024;
+    info->max_work_group_dims[0] = 1024;
+    info->max_work_group_dims[1] = 1024;
+    info->max_work_group_dims[2] = 64;
+    info->subgroup_size = 1;
+    info->features = DCK_FEATURE_FP64 | DCK_FEATURE_FP16 | DCK_FEATURE_INT64_ATOMICS |
+                     DCK_FEATURE_FLOAT_ATOMICS | DCK_FEATURE_SUBGROUPS | DCK_FEATURE_UNIFIED_MEMORY;
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2"))
+        info->features |= DCK_FEATURE_CPU_SSE4;
+    if (__builtin_cpu_supports("avx2")) info->features |= DCK_FEATURE_CPU_AVX2;
+    if (__builtin_cpu_supports("fma")) info->features |= DCK_FEATURE_CPU_FMA;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        info->features |= DCK_FEATURE_CPU_AVX512;
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C)) info->features |= DCK_FEATURE_CPU_F16C;
+#elif defined(__aarch64__)
+    info->features |= DCK_FEATURE_CPU_NEON | DCK_FEATURE_CPU_FMA;
+#endif
+}
+
+static dck_status cpu_enumerate(uint32_t *count, dck_device_info *infos) {
+    if (!infos) {
+        *count = 1;
+        return DCK_SUCCESS;
+    }
+    if (*count >= 1) {
+        rt_cpu_device_info(&infos[0]);
+        *count = 1;
+    }
+    return DCK_SUCCESS;
+}
+
+/* ---- thread pool ---- */
+
+static void run_groups(CpuJob *j, void *scratch) {
+    const dck_cpu_launch *l = j->launch;
+    uint64_t n0 = l->num_groups[0], n01 = n0 * l->num_groups[1];
+    for (;;) {
+        uint64_t start = atomic_fetch_add_explicit(&j->next, j->chunk, memory_order_relaxed);
+        if (start >= j->ngroups) return;
+        uint64_t end = start + j->chunk < j->ngroups ? start + j->chunk : j->ngroups;
+        for (uint64_t g = start; g < end; g++) {
+            if (j->block_bytes) memset(scratch, 0, j->block_bytes);
+            j->fn(l, (uint32_t)(g % n0), (uint32_t)(g % n01 / n0), (uint32_t)(g / n01), scratch);
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    CpuWorker *w = arg;
+    CpuState *s = w->s;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->shutdown && s->generation == seen) pthread_cond_wait(&s->work_cv, &s->mu);
+        if (s->shutdown) break;
+        seen = s->generation;
+        CpuJob *j = s->job;
+        pthread_mutex_unlock(&s->mu);
+        run_groups(j, s->scratch[w->index]);
+        pthread_mutex_lock(&s->mu);
+        if (--s->pending == 0) pthread_cond_signal(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static uint32_t default_threads(dck_context ctx) {
+    if (ctx->num_threads) return ctx->num_threads;
+    const char *e = getenv("DCK_NUM_THREADS");
+    if (e && *e) {
+        char *end;
+        unsigned long v = strtoul(e, &end, 10);
+        if (!*end && v >= 1 && v <= 4096) return (uint32_t)v;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+static void cpu_fini(dck_context ctx);
+
+static dck_status cpu_init(dck_context ctx, uint32_t device_index) {
+    if (device_index != 0)
+        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'cpu' has 1 device; index %u does not exist",
+                        device_index);
+    rt_cpu_device_info(&ctx->device.info);
+    CpuState *s = rt_calloc(ctx, sizeof *s);
+    if (!s) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating the CPU thread pool");
+    ctx->backend_data = s;
+    s->nthreads = default_threads(ctx);
+    ctx->num_threads = s->nthreads;
+    pthread_mutex_init(&s->launch_mu, NULL);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    s->scratch = rt_calloc(ctx, s->nthreads * sizeof *s->scratch);
+    s->scratch_size = rt_calloc(ctx, s->nthreads * sizeof *s->scratch_size);
+    s->threads = rt_calloc(ctx, s->nthreads * (sizeof *s->threads + sizeof(CpuWorker)));
+    if (!s->scratch || !s->scratch_size || !s->threads) {
+        s->nthreads = 0;
+        cpu_fini(ctx);
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating the CPU thread pool");
+    }
+    CpuWorker *workers = (CpuWorker *)(s->threads + s->nthreads);
+    for (uint32_t i = 1; i < s->nthreads; i++) {
+        workers[i].s = s;
+        workers[i].index = i;
+        if (pthread_create(&s->threads[i - 1], NULL, worker_main, &workers[i]) != 0) {
+            s->nthreads = i; /* run with the threads we got */
+            break;
+        }
+    }
+    ctx->num_threads = s->nthreads;
+    return DCK_SUCCESS;
+}
+
+static void cpu_fini(dck_context ctx) {
+    CpuState *s = ctx->backend_data;
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    s->shutdown = true;
+    pthread_cond_broadcast(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    for (uint32_t i = 1; i < s->nthreads; i++) pthread_join(s->threads[i - 1], NULL);
+    if (s->scratch)
+        for (uint32_t i = 0; i < s->nthreads; i++) rt_free(ctx, s->scratch[i]);
+    rt_free(ctx, s->scratch);
+    rt_free(ctx, s->scratch_size);
+    rt_free(ctx, s->threads);
+    pthread_cond_destroy(&s->work_cv);
+    pthread_cond_destroy(&s->done_cv);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->launch_mu);
+    rt_free(ctx, s);
+    ctx->backend_data = NULL;
+}
+
+/* ---- buffers ---- */
+
+static dck_status cpu_buffer_alloc(dck_context ctx, dck_buffer b) {
+    b->data = rt_pool_get(ctx->pool, b->size);
+    if (!b->data)
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory allocating a buffer of %llu bytes on '%s'",
+                        (unsigned long long)b->size, ctx->device.info.name);
+    return DCK_SUCCESS;
+}
+
+static void cpu_buffer_free(dck_context ctx, dck_buffer b) {
+    rt_pool_put(ctx->pool, b->data);
+    b->data = NULL;
+}
+
+static dck_status cpu_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src) {
+    if (size) memcpy((char *)b->data + off, src, size);
+    return DCK_SUCCESS;
+}
+
+static dck_status cpu_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst) {
+    if (size) memcpy(dst, (const char *)b->data + off, size);
+    return DCK_SUCCESS;
+}
+
+/* ---- launch ---- */
+
+static dck_status cpu_launch(dck_context ctx, const RtLaunch *rl, dck_cpu_oob *oob) {
+    CpuState *s = ctx->backend_data;
+    const dck_abi_kernel *k = rl->k;
+    if (!k->cpu_group)
+        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no CPU code in this module", rl->kernel_name);
+    dck_cpu_launch l;
+    memset(&l, 0, sizeof l);
+    uint64_t ngroups = 1, items = 1;
+    for (int d = 0; d < 3; d++) {
+        l.global_size[d] = rl->global[d];
+        l.local_size[d] = rl->local[d];
+        l.num_groups[d] = rl->groups[d];
+        ngroups *= rl->groups[d];
+        items *= rl->local[d];
+    }
+    if (ngroups == 0) return DCK_SUCCESS;
+    l.args = rl->args;
+    l.oob = oob;
+    size_t block = ((size_t)k->shared_bytes + RT_ALIGN - 1) / RT_ALIGN * RT_ALIGN +
+                   (size_t)k->private_bytes * (size_t)items;
+
+    pthread_mutex_lock(&s->launch_mu);
+    uint32_t nthreads = ngroups > 1 ? s->nthreads : 1; /* threads that may run groups */
+    /* grow the scratch blocks here, on the calling thread (the allocator is only ever
+       called from threads that call into the runtime) */
+    for (uint32_t i = 0; i < nthreads && block; i++) {
+        if (s->scratch_size[i] >= block) continue;
+        void *p = rt_alloc_aligned(ctx, block, RT_ALIGN);
+        if (!p) {
+            pthread_mutex_unlock(&s->launch_mu);
+            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory for %zu bytes of work-group memory "
+                            "of kernel '%s'", block, rl->kernel_name);
+        }
+        rt_free(ctx, s->scratch[i]);
+        s->scratch[i] = p;
+        s->scratch_size[i] = block;
+    }
+    CpuJob job;
+    job.fn = k->cpu_group;
+    job.launch = &l;
+    job.ngroups = ngroups;
+    job.block_bytes = block;
+    uint64_t chunk = ngroups / ((uint64_t)nthreads * 8);
+    job.chunk = chunk ? chunk : 1;
+    atomic_init(&job.next, 0);
+    if (nthreads <= 1) {
+        run_groups(&job, s->scratch[0]);
+    } else {
+        pthread_mutex_lock(&s->mu);
+        s->job = &job;
+        s->pending = s->nthreads - 1;
+        s->generation++;
+        pthread_cond_broadcast(&s->work_cv);
+        pthread_mutex_unlock(&s->mu);
+        run_groups(&job, s->scratch[0]);
+        pthread_mutex_lock(&s->mu);
+        while (s->pending) pthread_cond_wait(&s->done_cv, &s->mu);
+        s->job = NULL;
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->launch_mu);
+    return DCK_SUCCESS;
+}
+
+static dck_status cpu_module_from_source(dck_context ctx, const char *path, const char *source,
+                                         const dck_module_options *o, dck_module m);
+
+const RtBackend rt_backend_cpu = {
+    .name = "cpu",
+    .id = DCK_BACKEND_CPU,
+    .enumerate = cpu_enumerate,
+    .init = cpu_init,
+    .fini = cpu_fini,
+    .buffer_alloc = cpu_buffer_alloc,
+    .buffer_free = cpu_buffer_free,
+    .buffer_write = cpu_buffer_write,
+    .buffer_read = cpu_buffer_read,
+    .module_from_source = cpu_module_from_source,
+    .launch = cpu_launch,
+};
+
+/* .dck -> C (the compiler library) -> shared object (jit.c) */
+static dck_status cpu_module_from_source(dck_context ctx, const char *path, const char *source,
+                                         const dck_module_options *o, dck_module m) {
+    DckcOptions opts;
+    dckc_options_init(&opts);
+    const char **defs = NULL, **incs = NULL;
+    if (o) {
+        if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
+        if (o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs)))
+            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
+        if (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs))) {
+            rt_free(ctx, defs);
+            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
+        }
+        for (uint32_t i = 0; i < o->ndefines; i++) defs[i] = o->defines[i];
+        for (uint32_t i = 0; i < o->ninclude_dirs; i++) incs[i] = o->include_dirs[i];
+        opts.defines = defs;
+        opts.ndefines = (int)o->ndefines;
+        opts.include_dirs = incs;
+        opts.ninclude_dirs = (int)o->ninclude_dirs;
+        if (o->opt_level >= 0) opts.opt_level = o->opt_level > 3 ? 3 : o->opt_level;
+        if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
+    }
+    if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    DckcResult res;
+    memset(&res, 0, sizeof res);
+    DckcStatus cs = dckc_compile(path, source, &opts, "c", DCKC_EMIT_SOURCE, &res);
+    rt_free(ctx, defs);
+    rt_free(ctx, incs);
+    dck_status st;
+    if (cs != DCKC_OK || !res.output) {
+        const char *diag = res.diagnostics ? res.diagnostics : "";
+        size_t n = strlen(diag);
+        while (n && diag[n - 1] == '\n') n--;
+        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : DCK_ERROR_COMPILE, "%s '%s' for device '%s':\n%.*s",
+                      cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile",
+                      path, ctx->device.info.name, (int)n, diag);
+    } else {
+        st = rt_jit_load(ctx, path, res.output, res.output_len, m);
+    }
+    dckc_result_free(&res);
+    return st;
+}

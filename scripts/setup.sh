@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# setup.sh: install what DCK needs to build and test (Debian 12 / Ubuntu, apt-get), then
+# configure and build it in ./build.
+#
+#   ./scripts/setup.sh               install missing packages, configure, build
+#   ./scripts/setup.sh --deps-only   only install missing packages
+#   ./scripts/setup.sh --build-only  only configure and build (no apt-get)
+#   ./scripts/setup.sh --check       exit 0 if every required package is installed, 1 if not
+#
+# Idempotent: packages already installed are not touched, `apt-get update` runs only when
+# something is missing, and a second run of the build step is a no-op for ninja.
+# Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Required to build and test; optional ones are tried but not fatal (clang + its runtime
+# libraries are needed only for the libFuzzer build, scripts/fuzz.sh).
+REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcriterion-dev
+          pkg-config valgrind python3)
+OPTIONAL=(clang libclang-rt-14-dev)
+
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+is_installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+missing_of() {
+    local p
+    for p in "$@"; do
+        is_installed "$p" || printf '%s\n' "$p"
+    done
+}
+
+have_apt() { command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; }
+
+# Runs apt-get as root: directly when root, through sudo when available.
+apt_get() {
+    if [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    else
+        log "not root and no sudo: cannot run apt-get $*"
+        return 1
+    fi
+}
+
+install_deps() {
+    if ! have_apt; then
+        log "no dpkg/apt-get here: install these yourself: ${REQUIRED[*]} ${OPTIONAL[*]}"
+        return 0
+    fi
+    local req opt
+    mapfile -t req < <(missing_of "${REQUIRED[@]}")
+    mapfile -t opt < <(missing_of "${OPTIONAL[@]}")
+    if [ ${#req[@]} -eq 0 ] && [ ${#opt[@]} -eq 0 ]; then
+        log "all packages present"
+        return 0
+    fi
+    log "installing: ${req[*]} ${opt[*]}"
+    apt_get update -q
+    if [ ${#req[@]} -gt 0 ]; then
+        apt_get install -y -q --no-install-recommends "${req[@]}" </dev/null
+    fi
+    if [ ${#opt[@]} -gt 0 ]; then
+        # One at a time so that a package missing from this distribution (e.g. the
+        # versioned clang runtime on another release) does not block the others.
+        local p
+        for p in "${opt[@]}"; do
+            apt_get install -y -q --no-install-recommends "$p" </dev/null ||
+                log "optional package $p could not be installed (only scripts/fuzz.sh needs it)"
+        done
+    fi
+}
+
+check_deps() {
+    have_apt || return 0
+    local req
+    mapfile -t req < <(missing_of "${REQUIRED[@]}")
+    if [ ${#req[@]} -gt 0 ]; then
+        log "missing packages: ${req[*]}"
+        return 1
+    fi
+    return 0
+}
+
+build() {
+    # Reconfigure only when there is no configured tree yet (or it was made with another
+    # generator); otherwise ninja re-runs cmake by itself when a CMakeLists.txt changed.
+    if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+        cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
+    fi
+    cmake --build "$BUILD_DIR"
+}
+
+case "${1:-}" in
+    "") install_deps; build ;;
+    --deps-only) install_deps ;;
+    --build-only) build ;;
+    --check) check_deps ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) log "unknown option '$1' (try --help)"; exit 2 ;;
+esac
