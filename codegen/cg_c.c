@@ -80,20 +80,6 @@ typedef struct CgC {
 
 /* ---------------------------------------------------------------- strings */
 
-static char *afmt(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *afmt(Arena *a, const char *fmt, ...)
-{
-    va_list ap, ap2;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = arena_alloc(a, (size_t)n + 1);
-    vsnprintf(s, (size_t)n + 1, fmt, ap2);
-    va_end(ap2);
-    return s;
-}
-
 static void put_cstring(StrBuf *sb, const char *s)
 {
     sb_putc(sb, '"');
@@ -120,8 +106,8 @@ static const char *const c_keywords[] = {
 static const char *cname(CgC *c, const char *s)
 {
     for (int i = 0; i < ARRAY_LEN(c_keywords); i++)
-        if (strcmp(s, c_keywords[i]) == 0) return afmt(c->a, "%s_", s);
-    if (s[0] == '_') return afmt(c->a, "f%s", s);
+        if (strcmp(s, c_keywords[i]) == 0) return arena_printf(c->a, "%s_", s);
+    if (s[0] == '_') return arena_printf(c->a, "f%s", s);
     return s;
 }
 
@@ -150,8 +136,8 @@ static const char *sname(CgC *c, const Type *t)
 {
     switch (t->kind) {
     case TY_BOOL: return "b";
-    case TY_INT: return afmt(c->a, "%c%d", t->is_signed ? 'i' : 'u', t->bits);
-    case TY_FLOAT: return afmt(c->a, "f%d", t->bits);
+    case TY_INT: return arena_printf(c->a, "%c%d", t->is_signed ? 'i' : 'u', t->bits);
+    case TY_FLOAT: return arena_printf(c->a, "f%d", t->bits);
     default: ICE("sname of non-scalar type %s", t->name);
     }
 }
@@ -167,8 +153,8 @@ static const char *ctype(CgC *c, const Type *t)
         return t->bits == 16 ? "_Float16" : t->bits == 32 ? "float" : "double";
     case TY_VEC:
         if (t->elem->kind == TY_FLOAT && t->elem->bits == 16) c->uses_half = true;
-        return afmt(c->a, "dck_%s%d", ty_scalar_name(t->elem->scalar), t->n);
-    case TY_STRUCT: return afmt(c->a, "dcks_%s", t->name);
+        return arena_printf(c->a, "dck_%s%d", ty_scalar_name(t->elem->scalar), t->n);
+    case TY_STRUCT: return arena_printf(c->a, "dcks_%s", t->name);
     case TY_ARRAY:
     case TY_BUFFER: break;
     }
@@ -184,7 +170,7 @@ static const char *cdecl_(CgC *c, const Type *t, const char *name)
         sb_printf(&dims, "[%d]", b->n);
         b = b->elem;
     }
-    const char *s = afmt(c->a, "%s %s%s", ctype(c, b), name, dims.data ? dims.data : "");
+    const char *s = arena_printf(c->a, "%s %s%s", ctype(c, b), name, dims.data ? dims.data : "");
     sb_free(&dims);
     return s;
 }
@@ -201,11 +187,11 @@ static void rowptr(CgC *c, const Type *t, const char *name, const char **cast, c
     }
     const char *d = dims.data ? dims.data : "";
     if (dims.len) {
-        *cast = afmt(c->a, "(%s (*)%s)", ctype(c, b), d);
-        *decl = afmt(c->a, "%s (*const %s)%s", ctype(c, b), name, d);
+        *cast = arena_printf(c->a, "(%s (*)%s)", ctype(c, b), d);
+        *decl = arena_printf(c->a, "%s (*const %s)%s", ctype(c, b), name, d);
     } else {
-        *cast = afmt(c->a, "(%s *)", ctype(c, b));
-        *decl = afmt(c->a, "%s *const %s", ctype(c, b), name);
+        *cast = arena_printf(c->a, "(%s *)", ctype(c, b));
+        *decl = arena_printf(c->a, "%s *const %s", ctype(c, b), name);
     }
     sb_free(&dims);
 }
@@ -304,7 +290,7 @@ static const char *uwide(const Type *t) { return t->bits <= 32 ? "uint32_t" : "u
 static const char *helper_divrem(CgC *c, const Type *t, bool rem)
 {
     const char *s = sname(c, t), *T = ctype(c, t);
-    const char *fn = afmt(c->a, "dck_%s_%s", rem ? "rem" : "div", s);
+    const char *fn = arena_printf(c->a, "dck_%s_%s", rem ? "rem" : "div", s);
     if (!want_helper(c, fn)) return fn;
     if (t->is_signed) {
         if (rem)
@@ -327,7 +313,7 @@ static const char *helper_f2i(CgC *c, const Type *dst, const Type *src)
 {
     bool dbl = src->bits == 64;
     const char *F = dbl ? "double" : "float", *sf = dbl ? "" : "f";
-    const char *fn = afmt(c->a, "dck_cvt_%s_%s", sname(c, dst), dbl ? "f64" : "f32");
+    const char *fn = arena_printf(c->a, "dck_cvt_%s_%s", sname(c, dst), dbl ? "f64" : "f32");
     if (!want_helper(c, fn)) return fn;
     const char *T = ctype(c, dst);
     int w = dst->bits;
@@ -344,7 +330,7 @@ static const char *helper_f2i(CgC *c, const Type *dst, const Type *src)
 
 static const char *helper_abs(CgC *c, const Type *t)
 {
-    const char *fn = afmt(c->a, "dck_abs_%s", sname(c, t));
+    const char *fn = arena_printf(c->a, "dck_abs_%s", sname(c, t));
     if (want_helper(c, fn)) {
         const char *T = ctype(c, t);
         sb_printf(&c->helpers, "static inline %s %s(%s a) { return a < 0 ? (%s)(0 - (%s)a) : a; }\n",
@@ -355,7 +341,7 @@ static const char *helper_abs(CgC *c, const Type *t)
 
 static const char *helper_minmax(CgC *c, const Type *t, bool max)
 {
-    const char *fn = afmt(c->a, "dck_%s_%s", max ? "max" : "min", sname(c, t));
+    const char *fn = arena_printf(c->a, "dck_%s_%s", max ? "max" : "min", sname(c, t));
     if (want_helper(c, fn)) {
         const char *T = ctype(c, t);
         sb_printf(&c->helpers, "static inline %s %s(%s a, %s b) { return %s ? b : a; }\n", T, fn,
@@ -366,7 +352,7 @@ static const char *helper_minmax(CgC *c, const Type *t, bool max)
 
 static const char *helper_mulhi(CgC *c, const Type *t)
 {
-    const char *fn = afmt(c->a, "dck_mul_hi_%s", sname(c, t));
+    const char *fn = arena_printf(c->a, "dck_mul_hi_%s", sname(c, t));
     if (!want_helper(c, fn)) return fn;
     const char *T = ctype(c, t);
     const char *W = t->bits == 64 ? (t->is_signed ? "__int128" : "unsigned __int128")
@@ -378,7 +364,7 @@ static const char *helper_mulhi(CgC *c, const Type *t)
 
 static const char *helper_rotate(CgC *c, const Type *t)
 {
-    const char *fn = afmt(c->a, "dck_rotate_%s", sname(c, t));
+    const char *fn = arena_printf(c->a, "dck_rotate_%s", sname(c, t));
     if (!want_helper(c, fn)) return fn;
     const char *T = ctype(c, t), *U = int_ctype(t->bits, false);
     int w = t->bits;
@@ -387,7 +373,7 @@ static const char *helper_rotate(CgC *c, const Type *t)
               "    %s u = (%s)a;\n"
               "    unsigned n = (unsigned)b & %du;\n"
               "    return n ? (%s)((u << n) | (u >> (%du - n))) : a;\n}\n",
-              T, fn, T, T, U, U, w - 1, t->is_signed ? afmt(c->a, "%s)(%s", T, U) : T, w);
+              T, fn, T, T, U, U, w - 1, t->is_signed ? arena_printf(c->a, "%s)(%s", T, U) : T, w);
     return fn;
 }
 
@@ -399,7 +385,7 @@ static const char *helper_atomic(CgC *c, BuiltinId b, const Type *t)
         [BI_ATOMIC_XOR] = "xor", [BI_ATOMIC_XCHG] = "xchg", [BI_ATOMIC_CAS] = "cas",
     };
     ICE_ASSERT(b >= BI_ATOMIC_ADD && b <= BI_ATOMIC_CAS);
-    const char *fn = afmt(c->a, "dck_atomic_%s_%s", opn[b], sname(c, t));
+    const char *fn = arena_printf(c->a, "dck_atomic_%s_%s", opn[b], sname(c, t));
     if (!want_helper(c, fn)) return fn;
     const char *T = ctype(c, t);
     StrBuf *h = &c->helpers;
@@ -408,7 +394,7 @@ static const char *helper_atomic(CgC *c, BuiltinId b, const Type *t)
         ICE_ASSERT(b == BI_ATOMIC_ADD || b == BI_ATOMIC_XCHG || b == BI_ATOMIC_CAS);
         const char *U = int_ctype(t->bits, false);
         sb_printf(h, "static inline %s %s(%s *p, %s v%s)\n{\n", T, fn, T, T,
-                  b == BI_ATOMIC_CAS ? afmt(c->a, ", %s d", T) : "");
+                  b == BI_ATOMIC_CAS ? arena_printf(c->a, ", %s d", T) : "");
         sb_printf(h, "    _Atomic(%s) *a = (_Atomic(%s) *)(void *)p;\n", U, U);
         if (b == BI_ATOMIC_ADD) {
             sb_printf(h, "    %s old = atomic_load_explicit(a, %s), nw;\n    %s f, s;\n", U, R, T);
@@ -480,10 +466,10 @@ static void helper_oob(CgC *c)
 static const char *float_lit(CgC *c, double v, int bits)
 {
     const char *pre = bits == 16 ? "(_Float16)" : "";
-    if (isnan(v)) return bits == 64 ? "(double)NAN" : afmt(c->a, "%sNAN", pre);
+    if (isnan(v)) return bits == 64 ? "(double)NAN" : arena_printf(c->a, "%sNAN", pre);
     if (isinf(v)) {
         const char *inf = bits == 64 ? "(double)INFINITY" : bits == 16 ? "(_Float16)INFINITY" : "INFINITY";
-        return v < 0 ? afmt(c->a, "(-%s)", inf) : inf;
+        return v < 0 ? arena_printf(c->a, "(-%s)", inf) : inf;
     }
     char buf[64];
     int maxp = bits == 64 ? 17 : 9;
@@ -493,8 +479,8 @@ static const char *float_lit(CgC *c, double v, int bits)
     }
     if (!strpbrk(buf, ".en")) strcat(buf, ".0");
     const char *suf = bits == 64 ? "" : "f";
-    if (v < 0 || (v == 0 && signbit(v))) return afmt(c->a, "(%s%s%s)", pre, buf, suf);
-    return afmt(c->a, "%s%s%s", pre, buf, suf);
+    if (v < 0 || (v == 0 && signbit(v))) return arena_printf(c->a, "(%s%s%s)", pre, buf, suf);
+    return arena_printf(c->a, "%s%s%s", pre, buf, suf);
 }
 
 static const char *int_lit(CgC *c, const Type *t, uint64_t u)
@@ -502,17 +488,17 @@ static const char *int_lit(CgC *c, const Type *t, uint64_t u)
     if (t->kind == TY_BOOL) return u ? "true" : "false";
     int w = t->bits;
     if (!t->is_signed) {
-        if (w < 32) return afmt(c->a, "%llu", (unsigned long long)u);
-        if (w == 32) return afmt(c->a, "%lluu", (unsigned long long)u);
-        return afmt(c->a, "UINT64_C(%llu)", (unsigned long long)u);
+        if (w < 32) return arena_printf(c->a, "%llu", (unsigned long long)u);
+        if (w == 32) return arena_printf(c->a, "%lluu", (unsigned long long)u);
+        return arena_printf(c->a, "UINT64_C(%llu)", (unsigned long long)u);
     }
     int64_t v = w == 64 ? (int64_t)u : (int64_t)(u << (64 - w)) >> (64 - w);
     if (w == 64) {
         if (v == INT64_MIN) return "INT64_MIN";
-        return v < 0 ? afmt(c->a, "(INT64_C(%lld))", (long long)v) : afmt(c->a, "INT64_C(%lld)", (long long)v);
+        return v < 0 ? arena_printf(c->a, "(INT64_C(%lld))", (long long)v) : arena_printf(c->a, "INT64_C(%lld)", (long long)v);
     }
     if (w == 32 && v == INT32_MIN) return "INT32_MIN";
-    return v < 0 ? afmt(c->a, "(%lld)", (long long)v) : afmt(c->a, "%lld", (long long)v);
+    return v < 0 ? arena_printf(c->a, "(%lld)", (long long)v) : arena_printf(c->a, "%lld", (long long)v);
 }
 
 static const char *zero_lit(CgC *c, const Type *t)
@@ -782,7 +768,7 @@ static void analyse(CgC *c)
     FORB(c, b) {
         for (IrInst *i = b->first; i; i = i->next)
             if (c->live[i->id] && !is_inline(i) && !(i->op == IR_UNDEF && !c->hasvar[i->id]))
-                c->name[i->id] = afmt(c->a, "%sv%d", c->spill[i->id] ? "P->" : "", i->id);
+                c->name[i->id] = arena_printf(c->a, "%sv%d", c->spill[i->id] ? "P->" : "", i->id);
     }
 }
 
@@ -795,19 +781,19 @@ static const char *inline_name(CgC *c, const IrInst *i)
     switch (i->op) {
     case IR_CONST:
         return i->type->kind == TY_FLOAT ? float_lit(c, i->imm.f, i->type->bits) : int_lit(c, i->type, i->imm.i);
-    case IR_PARAM: return afmt(c->a, "p%d", i->param);
+    case IR_PARAM: return arena_printf(c->a, "p%d", i->param);
     case IR_UNDEF: return zero_lit(c, i->type);
-    case IR_BUFLEN: return afmt(c->a, "(uint32_t)n%d", i->mem.id);
+    case IR_BUFLEN: return arena_printf(c->a, "(uint32_t)n%d", i->mem.id);
     case IR_WORKITEM: {
         int d = i->dim;
         ICE_ASSERT(d >= 0 && d < 3);
         switch (i->builtin) {
-        case BI_GLOBAL_ID: return afmt(c->a, "(base%d + %s)", d, lids[d]);
+        case BI_GLOBAL_ID: return arena_printf(c->a, "(base%d + %s)", d, lids[d]);
         case BI_LOCAL_ID: return lids[d];
         case BI_GROUP_ID: return gids[d];
-        case BI_LOCAL_SIZE: return afmt(c->a, "ls%d", d);
-        case BI_NUM_GROUPS: return afmt(c->a, "L->num_groups[%d]", d);
-        case BI_GLOBAL_SIZE: return afmt(c->a, "L->global_size[%d]", d);
+        case BI_LOCAL_SIZE: return arena_printf(c->a, "ls%d", d);
+        case BI_NUM_GROUPS: return arena_printf(c->a, "L->num_groups[%d]", d);
+        case BI_GLOBAL_SIZE: return arena_printf(c->a, "L->global_size[%d]", d);
         default: ICE("workitem query %d", (int)i->builtin);
         }
     }
@@ -827,7 +813,7 @@ static const char *N(CgC *c, const IrInst *v)
 /* Component k of a value (a scalar operand of a vector operation is broadcast). */
 static const char *comp(CgC *c, const IrInst *v, int k)
 {
-    if (v->type->kind == TY_VEC) return afmt(c->a, "%s.%c", N(c, v), comps[k]);
+    if (v->type->kind == TY_VEC) return arena_printf(c->a, "%s.%c", N(c, v), comps[k]);
     return N(c, v);
 }
 
@@ -841,17 +827,17 @@ static const char *bin_expr(CgC *c, IrOp op, const Type *t, const char *a, const
     const char *T = ctype(c, t);
     if (t->kind == TY_BOOL) {
         ICE_ASSERT(op == IR_AND || op == IR_OR || op == IR_XOR);
-        return afmt(c->a, "(%s %c %s)", a, opc[op], b);
+        return arena_printf(c->a, "(%s %c %s)", a, opc[op], b);
     }
     if (t->kind == TY_FLOAT) {
         if (op == IR_REM) {
             const char *fn = t->bits == 64 ? "fmod" : "fmodf";
-            return is_half(t) ? afmt(c->a, "(_Float16)%s((float)%s, (float)%s)", fn, a, b)
-                              : afmt(c->a, "%s(%s, %s)", fn, a, b);
+            return is_half(t) ? arena_printf(c->a, "(_Float16)%s((float)%s, (float)%s)", fn, a, b)
+                              : arena_printf(c->a, "%s(%s, %s)", fn, a, b);
         }
         ICE_ASSERT(op == IR_ADD || op == IR_SUB || op == IR_MUL || op == IR_DIV);
-        if (is_half(t)) return afmt(c->a, "(_Float16)((float)%s %c (float)%s)", a, opc[op], b);
-        return afmt(c->a, "(%s %c %s)", a, opc[op], b);
+        if (is_half(t)) return arena_printf(c->a, "(_Float16)((float)%s %c (float)%s)", a, opc[op], b);
+        return arena_printf(c->a, "(%s %c %s)", a, opc[op], b);
     }
     ICE_ASSERT(t->kind == TY_INT);
     int w = t->bits;
@@ -860,21 +846,21 @@ static const char *bin_expr(CgC *c, IrOp op, const Type *t, const char *a, const
     case IR_ADD:
     case IR_SUB:
     case IR_MUL:
-        if (plain) return afmt(c->a, "(%s %c %s)", a, opc[op], b);
-        return afmt(c->a, "(%s)((%s)%s %c (%s)%s)", T, uwide(t), a, opc[op], uwide(t), b);
-    case IR_DIV: return afmt(c->a, "%s(%s, %s)", helper_divrem(c, t, false), a, b);
-    case IR_REM: return afmt(c->a, "%s(%s, %s)", helper_divrem(c, t, true), a, b);
+        if (plain) return arena_printf(c->a, "(%s %c %s)", a, opc[op], b);
+        return arena_printf(c->a, "(%s)((%s)%s %c (%s)%s)", T, uwide(t), a, opc[op], uwide(t), b);
+    case IR_DIV: return arena_printf(c->a, "%s(%s, %s)", helper_divrem(c, t, false), a, b);
+    case IR_REM: return arena_printf(c->a, "%s(%s, %s)", helper_divrem(c, t, true), a, b);
     case IR_AND:
     case IR_OR:
     case IR_XOR:
-        if (plain) return afmt(c->a, "(%s %c %s)", a, opc[op], b);
-        return afmt(c->a, "(%s)(%s %c %s)", T, a, opc[op], b);
+        if (plain) return arena_printf(c->a, "(%s %c %s)", a, opc[op], b);
+        return arena_printf(c->a, "(%s)(%s %c %s)", T, a, opc[op], b);
     case IR_SHL:
-        if (plain) return afmt(c->a, "(%s << (%s & %d))", a, b, w - 1);
-        return afmt(c->a, "(%s)((%s)%s << (%s & %d))", T, uwide(t), a, b, w - 1);
+        if (plain) return arena_printf(c->a, "(%s << (%s & %d))", a, b, w - 1);
+        return arena_printf(c->a, "(%s)((%s)%s << (%s & %d))", T, uwide(t), a, b, w - 1);
     case IR_SHR:
-        if (plain) return afmt(c->a, "(%s >> (%s & %d))", a, b, w - 1);
-        return afmt(c->a, "(%s)(%s >> (%s & %d))", T, a, b, w - 1);
+        if (plain) return arena_printf(c->a, "(%s >> (%s & %d))", a, b, w - 1);
+        return arena_printf(c->a, "(%s)(%s >> (%s & %d))", T, a, b, w - 1);
     default: ICE("binary op %s", ir_op_info[op].name);
     }
 }
@@ -911,24 +897,24 @@ static const char *cmp_expr(CgC *c, IrOp op, const char *a, const char *b)
 {
     const char *o = op == IR_EQ ? "==" : op == IR_NE ? "!=" : op == IR_LT ? "<"
                   : op == IR_LE ? "<=" : op == IR_GT ? ">" : ">=";
-    return afmt(c->a, "(%s %s %s)", a, o, b);
+    return arena_printf(c->a, "(%s %s %s)", a, o, b);
 }
 
 static const char *convert_expr(CgC *c, const Type *to, const Type *from, const char *a)
 {
     if (to == from) return a;
-    if (to->kind == TY_BOOL) return afmt(c->a, "(%s != 0)", a);
+    if (to->kind == TY_BOOL) return arena_printf(c->a, "(%s != 0)", a);
     if (to->kind == TY_INT && from->kind == TY_FLOAT) {
         const char *fn = helper_f2i(c, to, from);
-        return is_half(from) ? afmt(c->a, "%s((float)%s)", fn, a) : afmt(c->a, "%s(%s)", fn, a);
+        return is_half(from) ? arena_printf(c->a, "%s((float)%s)", fn, a) : arena_printf(c->a, "%s(%s)", fn, a);
     }
-    return afmt(c->a, "(%s)%s", ctype(c, to), a);
+    return arena_printf(c->a, "(%s)%s", ctype(c, to), a);
 }
 
 /* Math function name for a float type (half computes in float). */
 static const char *mf(CgC *c, const Type *t, const char *base)
 {
-    return t->bits == 64 ? base : afmt(c->a, "%sf", base);
+    return t->bits == 64 ? base : arena_printf(c->a, "%sf", base);
 }
 
 /* Scalar (per-component) builtin over element type t with args a[]. */
@@ -937,58 +923,58 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
     if (t->kind == TY_FLOAT) {
         bool h = is_half(t);
         const char *x[3];
-        for (int k = 0; k < 3; k++) x[k] = a[k] && h ? afmt(c->a, "(float)%s", a[k]) : a[k];
+        for (int k = 0; k < 3; k++) x[k] = a[k] && h ? arena_printf(c->a, "(float)%s", a[k]) : a[k];
         const char *one = t->bits == 64 ? "1.0" : "1.0f", *zero = t->bits == 64 ? "0.0" : "0.0f";
         const char *r = NULL;
         switch (bi) {
-        case BI_ABS: r = afmt(c->a, "%s(%s)", mf(c, t, "fabs"), x[0]); break;
-        case BI_MIN: r = afmt(c->a, "%s(%s, %s)", mf(c, t, "fmin"), x[0], x[1]); break;
-        case BI_MAX: r = afmt(c->a, "%s(%s, %s)", mf(c, t, "fmax"), x[0], x[1]); break;
+        case BI_ABS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "fabs"), x[0]); break;
+        case BI_MIN: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmin"), x[0], x[1]); break;
+        case BI_MAX: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmax"), x[0], x[1]); break;
         case BI_CLAMP:
-            r = afmt(c->a, "%s(%s(%s, %s), %s)", mf(c, t, "fmin"), mf(c, t, "fmax"), x[0], x[1], x[2]);
+            r = arena_printf(c->a, "%s(%s(%s, %s), %s)", mf(c, t, "fmin"), mf(c, t, "fmax"), x[0], x[1], x[2]);
             break;
-        case BI_MIX: r = afmt(c->a, "(%s + (%s - %s) * %s)", x[0], x[1], x[0], x[2]); break;
-        case BI_STEP: r = afmt(c->a, "(%s < %s ? %s : %s)", x[1], x[0], zero, one); break;
+        case BI_MIX: r = arena_printf(c->a, "(%s + (%s - %s) * %s)", x[0], x[1], x[0], x[2]); break;
+        case BI_STEP: r = arena_printf(c->a, "(%s < %s ? %s : %s)", x[1], x[0], zero, one); break;
         case BI_SIGN:
-            r = afmt(c->a, "(%s > 0 ? %s : %s < 0 ? -%s : %s == %s ? %s : %s)", x[0], one, x[0], one,
+            r = arena_printf(c->a, "(%s > 0 ? %s : %s < 0 ? -%s : %s == %s ? %s : %s)", x[0], one, x[0], one,
                      x[0], x[0], x[0], zero);
             break;
-        case BI_SQRT: r = afmt(c->a, "%s(%s)", mf(c, t, "sqrt"), x[0]); break;
-        case BI_RSQRT: r = afmt(c->a, "(%s / %s(%s))", one, mf(c, t, "sqrt"), x[0]); break;
-        case BI_EXP: r = afmt(c->a, "%s(%s)", mf(c, t, "exp"), x[0]); break;
-        case BI_EXP2: r = afmt(c->a, "%s(%s)", mf(c, t, "exp2"), x[0]); break;
-        case BI_LOG: r = afmt(c->a, "%s(%s)", mf(c, t, "log"), x[0]); break;
-        case BI_LOG2: r = afmt(c->a, "%s(%s)", mf(c, t, "log2"), x[0]); break;
-        case BI_POW: r = afmt(c->a, "%s(%s, %s)", mf(c, t, "pow"), x[0], x[1]); break;
-        case BI_SIN: r = afmt(c->a, "%s(%s)", mf(c, t, "sin"), x[0]); break;
-        case BI_COS: r = afmt(c->a, "%s(%s)", mf(c, t, "cos"), x[0]); break;
-        case BI_TAN: r = afmt(c->a, "%s(%s)", mf(c, t, "tan"), x[0]); break;
-        case BI_ASIN: r = afmt(c->a, "%s(%s)", mf(c, t, "asin"), x[0]); break;
-        case BI_ACOS: r = afmt(c->a, "%s(%s)", mf(c, t, "acos"), x[0]); break;
-        case BI_ATAN: r = afmt(c->a, "%s(%s)", mf(c, t, "atan"), x[0]); break;
-        case BI_ATAN2: r = afmt(c->a, "%s(%s, %s)", mf(c, t, "atan2"), x[0], x[1]); break;
-        case BI_SINH: r = afmt(c->a, "%s(%s)", mf(c, t, "sinh"), x[0]); break;
-        case BI_COSH: r = afmt(c->a, "%s(%s)", mf(c, t, "cosh"), x[0]); break;
-        case BI_TANH: r = afmt(c->a, "%s(%s)", mf(c, t, "tanh"), x[0]); break;
-        case BI_FLOOR: r = afmt(c->a, "%s(%s)", mf(c, t, "floor"), x[0]); break;
-        case BI_CEIL: r = afmt(c->a, "%s(%s)", mf(c, t, "ceil"), x[0]); break;
-        case BI_ROUND: r = afmt(c->a, "%s(%s)", mf(c, t, "round"), x[0]); break;
-        case BI_TRUNC: r = afmt(c->a, "%s(%s)", mf(c, t, "trunc"), x[0]); break;
+        case BI_SQRT: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sqrt"), x[0]); break;
+        case BI_RSQRT: r = arena_printf(c->a, "(%s / %s(%s))", one, mf(c, t, "sqrt"), x[0]); break;
+        case BI_EXP: r = arena_printf(c->a, "%s(%s)", mf(c, t, "exp"), x[0]); break;
+        case BI_EXP2: r = arena_printf(c->a, "%s(%s)", mf(c, t, "exp2"), x[0]); break;
+        case BI_LOG: r = arena_printf(c->a, "%s(%s)", mf(c, t, "log"), x[0]); break;
+        case BI_LOG2: r = arena_printf(c->a, "%s(%s)", mf(c, t, "log2"), x[0]); break;
+        case BI_POW: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "pow"), x[0], x[1]); break;
+        case BI_SIN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sin"), x[0]); break;
+        case BI_COS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "cos"), x[0]); break;
+        case BI_TAN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "tan"), x[0]); break;
+        case BI_ASIN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "asin"), x[0]); break;
+        case BI_ACOS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "acos"), x[0]); break;
+        case BI_ATAN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "atan"), x[0]); break;
+        case BI_ATAN2: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "atan2"), x[0], x[1]); break;
+        case BI_SINH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sinh"), x[0]); break;
+        case BI_COSH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "cosh"), x[0]); break;
+        case BI_TANH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "tanh"), x[0]); break;
+        case BI_FLOOR: r = arena_printf(c->a, "%s(%s)", mf(c, t, "floor"), x[0]); break;
+        case BI_CEIL: r = arena_printf(c->a, "%s(%s)", mf(c, t, "ceil"), x[0]); break;
+        case BI_ROUND: r = arena_printf(c->a, "%s(%s)", mf(c, t, "round"), x[0]); break;
+        case BI_TRUNC: r = arena_printf(c->a, "%s(%s)", mf(c, t, "trunc"), x[0]); break;
         case BI_FRACT: /* x - floor(x), kept below 1.0 as in OpenCL C */
-            r = afmt(c->a, "%s(%s - %s(%s), %s)", mf(c, t, "fmin"), x[0], mf(c, t, "floor"), x[0],
+            r = arena_printf(c->a, "%s(%s - %s(%s), %s)", mf(c, t, "fmin"), x[0], mf(c, t, "floor"), x[0],
                      t->bits == 64 ? "0x1.fffffffffffffp-1" : "0x1.fffffep-1f");
             break;
-        case BI_FMOD: r = afmt(c->a, "%s(%s, %s)", mf(c, t, "fmod"), x[0], x[1]); break;
-        case BI_FMA: r = afmt(c->a, "%s(%s, %s, %s)", mf(c, t, "fma"), x[0], x[1], x[2]); break;
-        case BI_ISNAN: return afmt(c->a, "(isnan(%s) != 0)", x[0]);
-        case BI_ISINF: return afmt(c->a, "(isinf(%s) != 0)", x[0]);
-        case BI_SELECT: return afmt(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
+        case BI_FMOD: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmod"), x[0], x[1]); break;
+        case BI_FMA: r = arena_printf(c->a, "%s(%s, %s, %s)", mf(c, t, "fma"), x[0], x[1], x[2]); break;
+        case BI_ISNAN: return arena_printf(c->a, "(isnan(%s) != 0)", x[0]);
+        case BI_ISINF: return arena_printf(c->a, "(isinf(%s) != 0)", x[0]);
+        case BI_SELECT: return arena_printf(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
         default: ICE("builtin %s on %s", builtin_info[bi].name, t->name);
         }
-        return h ? afmt(c->a, "(_Float16)%s", r) : r;
+        return h ? arena_printf(c->a, "(_Float16)%s", r) : r;
     }
     if (t->kind == TY_BOOL) {
-        if (bi == BI_SELECT) return afmt(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
+        if (bi == BI_SELECT) return arena_printf(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
         ICE("builtin %s on bool", builtin_info[bi].name);
     }
     ICE_ASSERT(t->kind == TY_INT);
@@ -997,26 +983,26 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
     switch (bi) {
     case BI_ABS:
         if (!t->is_signed) return a[0];
-        return afmt(c->a, "%s(%s)", helper_abs(c, t), a[0]);
-    case BI_MIN: return afmt(c->a, "%s(%s, %s)", helper_minmax(c, t, false), a[0], a[1]);
-    case BI_MAX: return afmt(c->a, "%s(%s, %s)", helper_minmax(c, t, true), a[0], a[1]);
+        return arena_printf(c->a, "%s(%s)", helper_abs(c, t), a[0]);
+    case BI_MIN: return arena_printf(c->a, "%s(%s, %s)", helper_minmax(c, t, false), a[0], a[1]);
+    case BI_MAX: return arena_printf(c->a, "%s(%s, %s)", helper_minmax(c, t, true), a[0], a[1]);
     case BI_CLAMP:
-        return afmt(c->a, "%s(%s(%s, %s), %s)", helper_minmax(c, t, false), helper_minmax(c, t, true),
+        return arena_printf(c->a, "%s(%s(%s, %s), %s)", helper_minmax(c, t, false), helper_minmax(c, t, true),
                     a[0], a[1], a[2]);
     case BI_POPCOUNT:
-        if (w == 64) return afmt(c->a, "(%s)__builtin_popcountll((unsigned long long)(uint64_t)%s)", T, a[0]);
-        return afmt(c->a, "(%s)__builtin_popcount((unsigned)(%s)%s)", T, U, a[0]);
+        if (w == 64) return arena_printf(c->a, "(%s)__builtin_popcountll((unsigned long long)(uint64_t)%s)", T, a[0]);
+        return arena_printf(c->a, "(%s)__builtin_popcount((unsigned)(%s)%s)", T, U, a[0]);
     case BI_CLZ:
         if (w == 64)
-            return afmt(c->a, "(%s)(%s == 0 ? 64 : __builtin_clzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
-        return afmt(c->a, "(%s)(%s == 0 ? %d : __builtin_clz((unsigned)(%s)%s) - %d)", T, a[0], w, U, a[0], 32 - w);
+            return arena_printf(c->a, "(%s)(%s == 0 ? 64 : __builtin_clzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
+        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_clz((unsigned)(%s)%s) - %d)", T, a[0], w, U, a[0], 32 - w);
     case BI_CTZ:
         if (w == 64)
-            return afmt(c->a, "(%s)(%s == 0 ? 64 : __builtin_ctzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
-        return afmt(c->a, "(%s)(%s == 0 ? %d : __builtin_ctz((unsigned)(%s)%s))", T, a[0], w, U, a[0]);
-    case BI_MUL_HI: return afmt(c->a, "%s(%s, %s)", helper_mulhi(c, t), a[0], a[1]);
-    case BI_ROTATE: return afmt(c->a, "%s(%s, %s)", helper_rotate(c, t), a[0], a[1]);
-    case BI_SELECT: return afmt(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
+            return arena_printf(c->a, "(%s)(%s == 0 ? 64 : __builtin_ctzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
+        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_ctz((unsigned)(%s)%s))", T, a[0], w, U, a[0]);
+    case BI_MUL_HI: return arena_printf(c->a, "%s(%s, %s)", helper_mulhi(c, t), a[0], a[1]);
+    case BI_ROTATE: return arena_printf(c->a, "%s(%s, %s)", helper_rotate(c, t), a[0], a[1]);
+    case BI_SELECT: return arena_printf(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
     default: ICE("builtin %s on %s", builtin_info[bi].name, t->name);
     }
 }
@@ -1093,7 +1079,7 @@ static const char *check_open(CgC *c, const IrInst *i, bool is_write)
     helper_oob(c);
     const char *idx = N(c, i->ops[0]);
     EMIT("if ((uint64_t)%s < n%d) {\n", idx, i->mem.id);
-    return afmt(c->a, "dck_oob(L, %d, %d, %d, (uint64_t)%s, n%d);", i->mem.id,
+    return arena_printf(c->a, "dck_oob(L, %d, %d, %d, (uint64_t)%s, n%d);", i->mem.id,
                 i->loc.line > 0 ? i->loc.line : 0, is_write ? 1 : 0, idx, i->mem.id);
 }
 
@@ -1114,13 +1100,13 @@ static void emit_access(CgC *c, const IrInst *i)
     const char *els = NULL;
     if (i->op == IR_LOAD) {
         els = check_open(c, i, false);
-        if (els) c->ind = afmt(c->a, "%s    ", ind0);
+        if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
         if (hv) EMIT("%s = %s;\n", N(c, i), lv);
         else if (!els) EMIT("(void)%s;\n", lv);
         c->ind = ind0;
         if (els) {
             EMIT("} else {\n");
-            if (hv) zero_value(c, i, afmt(c->a, "%s    ", ind0));
+            if (hv) zero_value(c, i, arena_printf(c->a, "%s    ", ind0));
             EMIT("    %s\n", els);
             EMIT("}\n");
         }
@@ -1130,7 +1116,7 @@ static void emit_access(CgC *c, const IrInst *i)
     if (i->op == IR_STORE) {
         ICE_ASSERT(i->nops == ni + 1);
         els = check_open(c, i, true);
-        if (els) c->ind = afmt(c->a, "%s    ", ind0);
+        if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
         EMIT("%s = %s;\n", lv, N(c, i->ops[ni]));
         c->ind = ind0;
         if (els) EMIT("} else {\n%s    %s\n%s}\n", ind0, els, ind0);
@@ -1139,16 +1125,16 @@ static void emit_access(CgC *c, const IrInst *i)
     /* atomic */
     const char *fn = helper_atomic(c, i->builtin, et);
     const char *call = i->builtin == BI_ATOMIC_CAS
-                           ? afmt(c->a, "%s(&%s, %s, %s)", fn, lv, N(c, i->ops[ni]), N(c, i->ops[ni + 1]))
-                           : afmt(c->a, "%s(&%s, %s)", fn, lv, N(c, i->ops[ni]));
+                           ? arena_printf(c->a, "%s(&%s, %s, %s)", fn, lv, N(c, i->ops[ni]), N(c, i->ops[ni + 1]))
+                           : arena_printf(c->a, "%s(&%s, %s)", fn, lv, N(c, i->ops[ni]));
     els = check_open(c, i, true);
-    if (els) c->ind = afmt(c->a, "%s    ", ind0);
+    if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
     if (hv) EMIT("%s = %s;\n", N(c, i), call);
     else EMIT("%s;\n", call);
     c->ind = ind0;
     if (els) {
         EMIT("} else {\n");
-        if (hv) zero_value(c, i, afmt(c->a, "%s    ", ind0));
+        if (hv) zero_value(c, i, arena_printf(c->a, "%s    ", ind0));
         EMIT("    %s\n", els);
         EMIT("}\n");
     }
@@ -1164,27 +1150,27 @@ static const char *elem_expr(CgC *c, const IrInst *i, int k)
     case IR_NEG: {
         Type *t = ty_elem(i->type);
         const char *a = comp(c, i->ops[0], k);
-        if (t->kind == TY_FLOAT) return afmt(c->a, "-%s", a);
-        if (!t->is_signed && t->bits >= 32) return afmt(c->a, "(%s)(0 - %s)", ctype(c, t), a);
-        return afmt(c->a, "(%s)(0 - (%s)%s)", ctype(c, t), uwide(t), a);
+        if (t->kind == TY_FLOAT) return arena_printf(c->a, "-%s", a);
+        if (!t->is_signed && t->bits >= 32) return arena_printf(c->a, "(%s)(0 - %s)", ctype(c, t), a);
+        return arena_printf(c->a, "(%s)(0 - (%s)%s)", ctype(c, t), uwide(t), a);
     }
     case IR_NOT: {
         Type *t = ty_elem(i->type);
         const char *a = comp(c, i->ops[0], k);
-        if (t->kind == TY_BOOL) return afmt(c->a, "!%s", a);
-        return afmt(c->a, "(%s)~%s", ctype(c, t), a);
+        if (t->kind == TY_BOOL) return arena_printf(c->a, "!%s", a);
+        return arena_printf(c->a, "(%s)~%s", ctype(c, t), a);
     }
     case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE: {
         if (i->type->kind == TY_BOOL) {
             int r = fold_cmp(i->op, i->ops[0], i->ops[1]);
             if (r >= 0)
-                return afmt(c->a, "((void)%s, (void)%s, %s)", N(c, i->ops[0]), N(c, i->ops[1]),
+                return arena_printf(c->a, "((void)%s, (void)%s, %s)", N(c, i->ops[0]), N(c, i->ops[1]),
                             r ? "true" : "false");
         }
         return cmp_expr(c, i->op, comp(c, i->ops[0], k), comp(c, i->ops[1], k));
     }
     case IR_SELECT:
-        return afmt(c->a, "(%s ? %s : %s)", comp(c, i->ops[0], k), comp(c, i->ops[1], k),
+        return arena_printf(c->a, "(%s ? %s : %s)", comp(c, i->ops[0], k), comp(c, i->ops[1], k),
                     comp(c, i->ops[2], k));
     case IR_CONVERT:
         return convert_expr(c, ty_elem(i->type), ty_elem(i->ops[0]->type), comp(c, i->ops[0], k));
@@ -1219,8 +1205,8 @@ static const char *reduce_expr(CgC *c, const IrInst *x, const IrInst *y, bool di
     for (int k = 0; k < n; k++) {
         const char *a = comp(c, x, k), *b = y ? comp(c, y, k) : a;
         if (h) {
-            a = afmt(c->a, "(float)%s", a);
-            b = afmt(c->a, "(float)%s", b);
+            a = arena_printf(c->a, "(float)%s", a);
+            b = arena_printf(c->a, "(float)%s", b);
         }
         if (k) sb_puts(&sb, " + ");
         if (diff) sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
@@ -1243,7 +1229,7 @@ static void emit_builtin(CgC *c, const IrInst *i)
         const char *sum = bi == BI_DOT ? reduce_expr(c, i->ops[0], i->ops[1], false)
                         : bi == BI_LENGTH ? reduce_expr(c, i->ops[0], NULL, false)
                                           : reduce_expr(c, i->ops[0], i->ops[1], true);
-        const char *e = bi == BI_DOT ? afmt(c->a, "(%s)", sum) : afmt(c->a, "%s(%s)", mf(c, et, "sqrt"), sum);
+        const char *e = bi == BI_DOT ? arena_printf(c->a, "(%s)", sum) : arena_printf(c->a, "%s(%s)", mf(c, et, "sqrt"), sum);
         EMIT("%s = %s%s;\n", d, is_half(et) ? "(_Float16)" : "", e);
         return;
     }
@@ -1252,10 +1238,10 @@ static void emit_builtin(CgC *c, const IrInst *i)
         Type *et = ty_elem(i->type);
         static const int p1[3] = {1, 2, 0}, p2[3] = {2, 0, 1};
         for (int k = 0; k < 3; k++) {
-            const char *e = afmt(c->a, "%s * %s - %s * %s", comp(c, x, p1[k]), comp(c, y, p2[k]),
+            const char *e = arena_printf(c->a, "%s * %s - %s * %s", comp(c, x, p1[k]), comp(c, y, p2[k]),
                                  comp(c, x, p2[k]), comp(c, y, p1[k]));
             if (is_half(et))
-                e = afmt(c->a, "(_Float16)((float)%s * (float)%s - (float)%s * (float)%s)", comp(c, x, p1[k]),
+                e = arena_printf(c->a, "(_Float16)((float)%s * (float)%s - (float)%s * (float)%s)", comp(c, x, p1[k]),
                          comp(c, y, p2[k]), comp(c, x, p2[k]), comp(c, y, p1[k]));
             EMIT("%s.%c = %s;\n", d, comps[k], e);
         }
@@ -1287,8 +1273,8 @@ static void emit_builtin(CgC *c, const IrInst *i)
              reduce_expr(c, x, NULL, false));
         int n = ty_width(x->type);
         for (int k = 0; k < n; k++) {
-            const char *e = is_half(et) ? afmt(c->a, "(_Float16)((float)%s * r_)", comp(c, x, k))
-                                        : afmt(c->a, "%s * r_", comp(c, x, k));
+            const char *e = is_half(et) ? arena_printf(c->a, "(_Float16)((float)%s * r_)", comp(c, x, k))
+                                        : arena_printf(c->a, "%s * r_", comp(c, x, k));
             if (n == 1) EMIT("    %s = %s;\n", d, e);
             else EMIT("    %s.%c = %s;\n", d, comps[k], e);
         }
@@ -1332,7 +1318,7 @@ static void emit_term(CgC *c, const IrBlock *b, const IrInst *t, const IrBlock *
     case IR_CBR: {
         IrBlock *tt = t->target[0], *ff = t->target[1];
         const char *cond = N(c, t->ops[0]);
-        const char *ind2 = afmt(c->a, "%s    ", c->ind);
+        const char *ind2 = arena_printf(c->a, "%s    ", c->ind);
         if (edge_has_copies(c, tt)) {
             EMIT("if (%s) {\n", cond);
             emit_edge(c, b, tt, 0, ind2);
@@ -1441,7 +1427,7 @@ static void emit_kernel(CgC *c, StrBuf *o)
         int nf = 0;
         for (int s = 0; s < f->locals.len; s++)
             if (c->use_local[s]) {
-                sb_printf(o, "    %s; /* %s */\n", cdecl_(c, f->locals.data[s].type, afmt(c->a, "l%d", s)),
+                sb_printf(o, "    %s; /* %s */\n", cdecl_(c, f->locals.data[s].type, arena_printf(c->a, "l%d", s)),
                           f->locals.data[s].name);
                 nf++;
             }
@@ -1449,7 +1435,7 @@ static void emit_kernel(CgC *c, StrBuf *o)
         FORB(c, b) {
             for (IrInst *i = b->first; i; i = i->next)
                 if (c->live[i->id] && c->hasvar[i->id] && c->spill[i->id]) {
-                    sb_printf(o, "    %s;\n", cdecl_(c, i->type, afmt(c->a, "v%d", i->id)));
+                    sb_printf(o, "    %s;\n", cdecl_(c, i->type, arena_printf(c->a, "v%d", i->id)));
                     nf++;
                 }
         }
@@ -1479,7 +1465,7 @@ static void emit_kernel(CgC *c, StrBuf *o)
     for (int s = 0; s < f->shared.len; s++) {
         if (!c->use_shared[s]) continue;
         const char *cast, *decl;
-        rowptr(c, f->shared.data[s].type, afmt(c->a, "s%d", s), &cast, &decl);
+        rowptr(c, f->shared.data[s].type, arena_printf(c->a, "s%d", s), &cast, &decl);
         sb_printf(o, "    %s = %s((char *)shared + %u); /* shared %s */\n", decl, cast, cg_shared_offset(f, s),
                   f->shared.data[s].name);
         shared_used = true;
@@ -1518,7 +1504,7 @@ static void emit_kernel(CgC *c, StrBuf *o)
         for (int s = 0; s < f->locals.len; s++)
             if (c->use_local[s])
                 sb_printf(o, "%s%s = %s; /* %s */\n%s(void)l%d;\n", wi_ind,
-                          cdecl_(c, f->locals.data[s].type, afmt(c->a, "l%d", s)),
+                          cdecl_(c, f->locals.data[s].type, arena_printf(c->a, "l%d", s)),
                           zero_init(c, f->locals.data[s].type), f->locals.data[s].name, wi_ind, s);
     IrBlock *b;
     FORB(c, b) {
@@ -1540,7 +1526,7 @@ static void emit_kernel(CgC *c, StrBuf *o)
     IrBlock **order = arena_alloc(c->fa, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
     int nb = 0;
     FORB(c, b) order[nb++] = b;
-    const char *label_ind = afmt(c->a, "%.*s", (int)strlen(wi_ind) - 4, wi_ind);
+    const char *label_ind = arena_printf(c->a, "%.*s", (int)strlen(wi_ind) - 4, wi_ind);
     for (int k = 0; k < nb; k++) {
         b = order[k];
         if (c->need_label[b->id]) sb_printf(o, "%sbb%d:;\n", label_ind, b->id);
@@ -1594,7 +1580,7 @@ static void emit_tables(CgC *c, StrBuf *o)
         const IrFunc *f = m->funcs.data[i];
         if (!f->is_kernel) continue;
         nk++;
-        emit_params(c, o, afmt(c->a, "dck_kp_%s", f->name), f->params, f->nparams);
+        emit_params(c, o, arena_printf(c->a, "dck_kp_%s", f->name), f->params, f->nparams);
     }
     if (nk) {
         sb_printf(o, "static const dck_abi_kernel dck_kernels[%d] = {\n", nk);
@@ -1605,16 +1591,16 @@ static void emit_tables(CgC *c, StrBuf *o)
             sb_puts(o, "    {");
             put_cstring(o, f->name);
             sb_printf(o, ", %d, %s, {%u, %u, %u}, %u, %s, %u, %u, dck_k_%s},\n", f->nparams,
-                      f->nparams ? afmt(c->a, "dck_kp_%s", f->name) : "NULL",
+                      f->nparams ? arena_printf(c->a, "dck_kp_%s", f->name) : "NULL",
                       f->has_wg ? f->wg[0] : 0, f->has_wg ? f->wg[1] : 0, f->has_wg ? f->wg[2] : 0,
-                      cg_shared_bytes(f), bar ? afmt(c->a, "(uint32_t)sizeof(dck_k_%s_priv)", f->name) : "0",
+                      cg_shared_bytes(f), bar ? arena_printf(c->a, "(uint32_t)sizeof(dck_k_%s_priv)", f->name) : "0",
                       cg_kernel_flags(f, c->checked), f->loc.line > 0 ? f->loc.line : 0, f->name);
         }
         sb_puts(o, "};\n");
     }
     for (int i = 0; i < m->pipelines.len; i++) {
         const IrPipeline *p = m->pipelines.data[i];
-        emit_params(c, o, afmt(c->a, "dck_pp_%s", p->name), p->params, p->nparams);
+        emit_params(c, o, arena_printf(c->a, "dck_pp_%s", p->name), p->params, p->nparams);
         CgWords code = {0};
         CgConsts consts = {0};
         cg_encode_pipeline(m, p, &code, &consts, c->a);
@@ -1638,8 +1624,8 @@ static void emit_tables(CgC *c, StrBuf *o)
             sb_puts(o, "    {");
             put_cstring(o, p->name);
             sb_printf(o, ", %d, %s, %d, %d, %d, dck_pc_%s, %d, %s, %u},\n", p->nparams,
-                      p->nparams ? afmt(c->a, "dck_pp_%s", p->name) : "NULL", p->temps.len, p->nregs,
-                      code.len, p->name, consts.len, consts.len ? afmt(c->a, "dck_pk_%s", p->name) : "NULL",
+                      p->nparams ? arena_printf(c->a, "dck_pp_%s", p->name) : "NULL", p->temps.len, p->nregs,
+                      code.len, p->name, consts.len, consts.len ? arena_printf(c->a, "dck_pk_%s", p->name) : "NULL",
                       p->loc.line > 0 ? p->loc.line : 0);
         }
         sb_puts(o, "};\n");

@@ -199,6 +199,7 @@ void ir_recompute_preds(IrFunc *f)
     int *fill = arena_alloc(a, sizeof *fill * (size_t)nb);
     /* block id -> position in f->blocks */
     int *pos = arena_alloc(a, sizeof *pos * (size_t)(f->next_id + 1));
+    int *first = arena_alloc(a, sizeof *first * (size_t)(f->next_id + 1)); /* old edge + 1 */
     for (int i = 0; i < nb; i++) {
         IrBlock *b = f->blocks.data[i];
         pos[b->id] = i;
@@ -222,21 +223,24 @@ void ir_recompute_preds(IrFunc *f)
         if (same) continue;
         bool has_phis = b->first && b->first->op == IR_PHI;
         if (has_phis && b->first->nops == b->npreds) {
-            /* map new edge k -> old edge index */
+            /* map new edge k -> old edge index: the old edges of each source block are
+             * chained (first[id], chain[o]) and taken in order */
             int *map = arena_alloc(a, sizeof *map * (size_t)(n ? n : 1));
-            bool *used = arena_alloc(a, sizeof *used * (size_t)(b->npreds ? b->npreds : 1));
+            int *chain = arena_alloc(a, sizeof *chain * (size_t)(b->npreds ? b->npreds : 1));
+            for (int o = b->npreds - 1; o >= 0; o--) {
+                int pid = b->preds[o]->id;
+                chain[o] = first[pid];
+                first[pid] = o + 1;
+            }
             for (int k = 0; k < n; k++) {
-                map[k] = -1;
-                for (int o = 0; o < b->npreds; o++)
-                    if (!used[o] && b->preds[o] == np[k]) {
-                        map[k] = o;
-                        used[o] = true;
-                        break;
-                    }
-                if (map[k] < 0)
+                int pid = np[k]->id;
+                if (first[pid] == 0)
                     ICE("ir_recompute_preds: new edge b%d -> b%d in '%s' has no phi operand",
                         np[k]->id, b->id, f->name);
+                map[k] = first[pid] - 1;
+                first[pid] = chain[map[k]];
             }
+            for (int o = 0; o < b->npreds; o++) first[b->preds[o]->id] = 0;
             for (IrInst *p = b->first; p && p->op == IR_PHI; p = p->next) {
                 IrInst **ops = arena_alloc(a, sizeof *ops * (size_t)(n ? n : 1));
                 for (int k = 0; k < n; k++) ops[k] = p->ops[map[k]];

@@ -70,7 +70,7 @@ static void set_preds(Arena *a, IrBlock *b, IrBlock **preds, int n)
     b->npreds = n;
 }
 
-static bool simplify_func(IrFunc *f, Arena *s)
+static bool simplify_func(IrFunc *f, Arena *scratch)
 {
     Arena *a = f->module->arena;
     bool changed = false;
@@ -113,7 +113,7 @@ static bool simplify_func(IrFunc *f, Arena *s)
     }
 
     /* 4. merge chains: P ends in `br B`, B's only predecessor is P */
-    bool *dead = arena_alloc(s, sizeof *dead * (size_t)(f->next_id + 1));
+    bool *dead = arena_alloc(scratch, sizeof *dead * (size_t)(f->next_id + 1));
     bool merged = false;
     for (int bi = 0; bi < f->blocks.len; bi++) {
         IrBlock *p = f->blocks.data[bi];

@@ -1099,7 +1099,8 @@ Type *sema_expr(Sema *s, AstNode **pn) {
     case AST_MEMBER: t = check_member(s, n); break;
     case AST_CAST: t = check_cast(s, n); break;
     case AST_LAUNCH:
-        diag_error(s->d, n->loc, "kernel launches are only allowed in pipelines");
+        if (s->in_pipeline) diag_error(s->d, n->loc, "a launch must be a statement of its own");
+        else diag_error(s->d, n->loc, "kernel launches are only allowed in pipelines");
         t = fail(n);
         break;
     default: ICE("sema_expr on a %s node", ast_kind_name(n->kind));

@@ -14,3 +14,24 @@ if(TARGET dckc)
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   endif()
 endif()
+
+if(TARGET dckc)
+  add_test(NAME cli_dckc COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
+
+# The CPU runtime under valgrind: a kernel, a barrier kernel and a pipeline through dckrun
+# (the JIT's compiler child processes are not traced). Skipped in sanitizer builds.
+find_program(VALGRIND valgrind)
+if(VALGRIND AND TARGET dckrun AND NOT DCK_SANITIZE)
+  set(_vg ${VALGRIND} --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect -q)
+  add_test(NAME valgrind_dckrun_saxpy
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/saxpy.dck saxpy a=2 x=rand:1000:1 y=rand:1000:2 --print=y
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME valgrind_dckrun_reduce
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/reduce.dck reduce usum=zeros:1 fsum=zeros:1 x=rand:4096:3 --print=usum
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME valgrind_dckrun_pipeline
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/pipeline3.dck pipe3 a=3 b=-1 x=rand:1000:9 y=zeros:1000 --print=y --checked
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()

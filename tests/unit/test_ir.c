@@ -468,3 +468,29 @@ Test(ir, constants_and_cross_lane)
     cr_assert_not(ir_is_cross_lane(sg));
     arena_free(a);
 }
+
+Test(ir, recompute_preds_permutes_phis)
+{
+    Arena *a = arena_new();
+    IrModule *m = ir_module_new(a);
+    IrInst *phi;
+    IrFunc *f = build_loop(m, &phi);
+    IrBlock *b1 = f->blocks.data[1];
+    /* reverse b1's preds (and the phi operands with them): recompute restores the order */
+    IrBlock *t = b1->preds[0];
+    b1->preds[0] = b1->preds[1];
+    b1->preds[1] = t;
+    for (IrInst *p = b1->first; p->op == IR_PHI; p = p->next) {
+        IrInst *o = p->ops[0];
+        p->ops[0] = p->ops[1];
+        p->ops[1] = o;
+    }
+    IrInst *zero = phi->ops[1];
+    ir_recompute_preds(f);
+    cr_assert_eq(b1->preds[0], f->blocks.data[0]);
+    cr_assert_eq(phi->ops[0], zero);
+    char *msg;
+    cr_assert(verifies(m, &msg), "%s", msg);
+    free(msg);
+    arena_free(a);
+}

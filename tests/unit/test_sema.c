@@ -460,3 +460,39 @@ Test(sema, scopes) {
     fails_with("kernel void k(float[] y) { float a = 1.0; float a = 2.0; }", "redefinition of 'a'");
     fails_with("kernel void k(float[] y) { float y = 1.0; }", "redefinition of 'y'");
 }
+
+Test(sema, functional_cast_and_ctor_conversions) {
+    ok("kernel void k(float4[] y) { uint i = global_id(0); float f = float(i); float4 v = float4(i, i, 0, 1); y[i] = v * f; }");
+    AstNode *f = init_of("f");
+    cr_assert_eq(f->kind, AST_CAST);
+    cr_assert(!f->implicit);
+    TYPE_IS(f, "float");
+    cr_assert(!strstr(diags, "warning"), "constructor arguments convert explicitly: %s", diags);
+}
+
+Test(sema, conditional_literals_follow_context) {
+    ok("kernel void k(double[] y) { double d = y[0]; double e = d * (d > 1.0 ? 0.1 : 0.2); y[0] = e; }");
+    AstNode *c = find(AST_COND, NULL);
+    TYPE_IS(c, "double");
+    TYPE_IS(c->b, "double");
+    TYPE_IS(c->c, "double");
+}
+
+Test(sema, pipeline_assignments) {
+    ok("kernel void k(float[] y) {} pipeline p(uint n, float[] y) { uint m = n * 2u; m += 1u; for (uint j = 0u; j < m; j++) k<<<m>>>(y); }");
+    fails_with("kernel void k(float[] y) {} pipeline p(uint n, float[] y) { n = 3u; }", "a pipeline can assign only to its own scalar variables");
+    fails_with("kernel void k(float[] y) {} pipeline p(uint n, float[] y) { k<<<uint2(n, 2u), 8u>>>(y); }", "local size has 1 dimension but the global size has 2");
+}
+
+Test(sema, writable_rules) {
+    fails_with("kernel void k(const float s, float[] y) { s = 2.0; }", "cannot assign to const parameter 's'");
+    fails_with("kernel void k(float[] y) { float a[4]; float b[4]; a = b; }", "cannot be assigned as a whole");
+    fails_with("kernel void k(float[] y, float[] z) { y = z; }", "cannot assign to buffer 'y' itself");
+}
+
+Test(sema, lossy_int_narrowing_and_float_to_int) {
+    bool r = run("kernel void k(const long[] l, const float[] f, int[] y) { int a = l[0]; int b = f[0]; y[0] = a + b; }");
+    cr_assert(r);
+    cr_assert(strstr(diags, "implicit conversion from 'long' to 'int' may change the value"), "%s", diags);
+    cr_assert(strstr(diags, "implicit conversion from 'float' to 'int' may lose precision"), "%s", diags);
+}

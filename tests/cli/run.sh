@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# dckc command-line behaviour (TOOLS.md): exit codes, determinism, depfiles, JSON
+# diagnostics, no half-written outputs, and every generated C file accepted by
+# `cc -std=c11 -Wall -Wextra -Werror` (gcc, and clang when installed).
+# Usage: tests/cli/run.sh path/to/dckc   (from anywhere)
+set -u
+dckc=$(realpath "${1:?usage: run.sh DCKC}")
+cd "$(dirname "$0")/../.." || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok()   { pass=$((pass+1)); }
+bad()  { echo "FAIL: $*"; fail=$((fail+1)); }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+
+corpus=(tests/exec/*.dck samples/*.dck)
+
+# 1. every corpus file compiles, twice, to byte-identical C; the C is -Werror clean
+compilers=(gcc)
+command -v clang >/dev/null && compilers+=(clang)
+for f in "${corpus[@]}"; do
+  b=$(basename "$f" .dck)
+  if ! "$dckc" --target=c "$f" -o "$tmp/$b.1.c" 2>"$tmp/$b.err"; then bad "compile $f: $(head -3 "$tmp/$b.err")"; continue; fi
+  "$dckc" --target=c "$f" -o "$tmp/$b.2.c" 2>/dev/null
+  check "deterministic C for $f" "cmp -s '$tmp/$b.1.c' '$tmp/$b.2.c'"
+  "$dckc" --emit=ir "$f" -o "$tmp/$b.1.ir" 2>/dev/null; "$dckc" --emit=ir "$f" -o "$tmp/$b.2.ir" 2>/dev/null
+  check "deterministic IR for $f" "cmp -s '$tmp/$b.1.ir' '$tmp/$b.2.ir'"
+  "$dckc" --target=c --checked "$f" -o "$tmp/$b.chk.c" 2>/dev/null
+  for cc in "${compilers[@]}"; do
+    for src in "$tmp/$b.1.c" "$tmp/$b.chk.c"; do
+      if ! $cc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -c "$src" -o "$tmp/$b.o" 2>"$tmp/$b.cc.err"; then
+        bad "$cc -Werror on C of $f ($(basename "$src")): $(head -5 "$tmp/$b.cc.err")"
+      else ok; fi
+    done
+  done
+done
+
+# 2. exit codes: 0 ok, 1 program errors, 2 usage errors
+printf 'kernel void k(float[] y) { y[0] = 1.0; }\n' >"$tmp/good.dck"
+printf 'kernel void k(float[] y) { y[0] = nope; }\n' >"$tmp/bad.dck"
+"$dckc" --target=c "$tmp/good.dck" -o "$tmp/good.c" 2>/dev/null; check "exit 0 on success" "[ $? -eq 0 ]"
+"$dckc" --target=c "$tmp/bad.dck" -o "$tmp/bad.c" 2>/dev/null; check "exit 1 on errors" "[ $? -eq 1 ]"
+check "no output written on errors" "[ ! -e '$tmp/bad.c' ]"
+check "no temporary left behind" "[ -z \"\$(ls '$tmp' | grep tmp)\" ]"
+"$dckc" --bogus "$tmp/good.dck" 2>/dev/null; check "exit 2 on unknown option" "[ $? -eq 2 ]"
+"$dckc" 2>/dev/null; check "exit 2 without inputs" "[ $? -eq 2 ]"
+"$dckc" --target=nope "$tmp/good.dck" 2>/dev/null; check "exit 2 on unknown target" "[ $? -eq 2 ]"
+"$dckc" --target=c "$tmp/missing.dck" 2>"$tmp/missing.err"; rc=$?
+check "exit 1 on a missing input" "[ $rc -eq 1 ]"
+check "missing input is named" "grep -q 'missing.dck' '$tmp/missing.err'"
+"$dckc" --version | grep -q '^dckc '; check "--version" "[ $? -eq 0 ]"
+
+# 3. an existing output survives a failed compilation untouched
+echo keep >"$tmp/keep.c"
+"$dckc" --target=c "$tmp/bad.dck" -o "$tmp/keep.c" 2>/dev/null
+check "failed compile leaves existing output alone" "[ \"\$(cat '$tmp/keep.c')\" = keep ]"
+
+# 4. JSON diagnostics: one object per line with file, line, col, severity, message
+"$dckc" --diagnostics=json --target=c "$tmp/bad.dck" -o "$tmp/x.c" 2>"$tmp/diag.json"
+check "json diagnostics parse" "python3 -c 'import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert rows and all({\"file\",\"line\",\"col\",\"severity\",\"message\"} <= set(r) for r in rows), rows
+assert rows[0][\"line\"] == 1 and rows[0][\"severity\"] == \"error\"' '$tmp/diag.json'"
+
+# 5. -MD -MF: the depfile lists the main file and every include
+mkdir -p "$tmp/inc"
+printf '#pragma once\n#define SCALE 2.0\n' >"$tmp/inc/scale.dck"
+printf '#include "inc/scale.dck"\n#include <dck/math.dck>\nkernel void k(float[] y) { y[0] = SCALE * M_PI; }\n' >"$tmp/dep.dck"
+"$dckc" --target=c -MD -MF "$tmp/dep.d" "$tmp/dep.dck" -o "$tmp/dep.c" 2>"$tmp/dep.err"
+check "depfile written" "[ -s '$tmp/dep.d' ]"
+check "depfile names the target" "grep -q '^$tmp/dep.c:' '$tmp/dep.d'"
+check "depfile lists the include" "grep -q 'inc/scale.dck' '$tmp/dep.d'"
+check "depfile lists the stdlib module" "grep -q 'dck/math.dck' '$tmp/dep.d'"
+"$dckc" --target=c -MD "$tmp/dep.dck" -o "$tmp/dep2.c" 2>/dev/null
+check "-MD alone writes OUTPUT.d" "[ -s '$tmp/dep2.c.d' ]"
+
+# 6. -D overrides and -U removes a macro
+printf '#ifndef N\n#error_no\n#endif\nkernel void k(float[] y) { y[0] = (float)N; }\n' >"$tmp/def.dck"
+"$dckc" --emit=ir -DN=7 "$tmp/def.dck" -o "$tmp/def.ir" 2>/dev/null
+check "-D defines a value" "grep -q '7' '$tmp/def.ir'"
+
+# 7. -Werror turns a warning into an error, -w silences it
+printf 'kernel void k(float[] y, double d) { float f = d; y[0] = f; }\n' >"$tmp/warn.dck"
+"$dckc" --emit=ir "$tmp/warn.dck" -o "$tmp/w.ir" 2>"$tmp/w.err"; rc=$?
+check "warning keeps exit 0" "[ $rc -eq 0 ] && grep -q 'warning:' '$tmp/w.err'"
+"$dckc" --emit=ir -Werror "$tmp/warn.dck" -o "$tmp/w.ir" 2>/dev/null; check "-Werror fails" "[ $? -eq 1 ]"
+"$dckc" --emit=ir -w "$tmp/warn.dck" -o "$tmp/w.ir" 2>"$tmp/w2.err"; check "-w silences" "[ ! -s '$tmp/w2.err' ]"
+
+# 8. several inputs and targets into a directory
+mkdir -p "$tmp/out"
+"$dckc" --target=all --emit=source,ir tests/exec/saxpy.dck tests/exec/vadd.dck -o "$tmp/out" 2>/dev/null
+check "several outputs into a directory" "[ -s '$tmp/out/saxpy.c' ] && [ -s '$tmp/out/vadd.ir' ]"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
