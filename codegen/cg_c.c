@@ -995,6 +995,7 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
     case BI_CLZ:
         if (w == 64)
             return arena_printf(c->a, "(%s)(%s == 0 ? 64 : __builtin_clzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
+        if (w == 32) return arena_printf(c->a, "(%s)(%s == 0 ? 32 : __builtin_clz((unsigned)%s))", T, a[0], a[0]);
         return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_clz((unsigned)(%s)%s) - %d)", T, a[0], w, U, a[0], 32 - w);
     case BI_CTZ:
         if (w == 64)

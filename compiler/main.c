@@ -41,16 +41,18 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct List {
     const char *items[16];
     int n;
+    char *buf; /* owns the strings items point into */
 } List;
 
 static bool split_list(const char *s, List *l) {
+    free(l->buf);
     l->n = 0;
-    char *copy = strdup(s), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    l->buf = strdup(s);
+    char *save = NULL;
+    for (char *t = strtok_r(l->buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (l->n == 16) return false;
-        l->items[l->n++] = strdup(t);
+        l->items[l->n++] = t;
     }
-    free(copy);
     return l->n > 0;
 }
 
@@ -143,7 +145,7 @@ int main(int argc, char **argv) {
     int ninc = 0, ndef = 0, nundef = 0;
     const char *outpath = NULL, *depfile = NULL;
     bool md = false;
-    List targets = {{"c"}, 1}, emits = {{"source"}, 1};
+    List targets = {{"c"}, 1, NULL}, emits = {{"source"}, 1, NULL};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -182,12 +184,13 @@ int main(int argc, char **argv) {
         } else if ((v = VALUE_OF("--sm")) || (v = VALUE_OF("--spirv-env"))) {
             /* only meaningful for targets that do not exist in this version: checked below */
         } else if ((v = VALUE_OF("--cpu-isa"))) {
-            List isas;
-            if (!split_list(v, &isas)) return usage_error("bad --cpu-isa list '%s'", v);
-            for (int k = 0; k < isas.n; k++)
-                if (strcmp(isas.items[k], "scalar") != 0)
-                    return usage_error("--cpu-isa=%s: only 'scalar' is available in this version "
-                                       "(the SIMD vectorizer is not built yet)", isas.items[k]);
+            List isas = {{0}, 0, NULL};
+            bool good = split_list(v, &isas);
+            for (int k = 0; good && k < isas.n; k++) good = strcmp(isas.items[k], "scalar") == 0;
+            free(isas.buf);
+            if (!good)
+                return usage_error("--cpu-isa=%s: only 'scalar' is available in this version "
+                                   "(the SIMD vectorizer is not built yet)", v);
             o.cpu_isa = "scalar";
         } else if (strcmp(a, "--checked") == 0) {
             o.checked = true;
@@ -226,7 +229,7 @@ int main(int argc, char **argv) {
     o.color = isatty(2) && !getenv("NO_COLOR");
 
     /* expand --target=all, check every target and emit up front (usage errors: exit 2) */
-    List tl = {{0}, 0};
+    List tl = {{0}, 0, NULL};
     for (int k = 0; k < targets.n; k++) {
         if (strcmp(targets.items[k], "all") == 0) {
             for (int t = 0; t < 5; t++)
@@ -315,6 +318,8 @@ int main(int argc, char **argv) {
         }
         free(base);
     }
+    free(targets.buf);
+    free(emits.buf);
     fflush(stdout);
     return status;
 }

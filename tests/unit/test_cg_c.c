@@ -321,6 +321,7 @@ Test(cg_c, saxpy)
     cr_assert(strstr(r.src, "switch (resume)") == NULL);
     cr_assert(strstr(r.src, "/* test.dck:3 */") != NULL);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* fib(uint[] out): a = 1, b = 1; for (k = 0; k < i; k++) (a, b) = (b, a + b); out[i] = a;
@@ -370,6 +371,7 @@ Test(cg_c, loop_phis)
         fb = t;
     }
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* reduce(const float[] in, float[] out): the classic shared-memory tree reduction
@@ -446,6 +448,7 @@ Test(cg_c, reduction_barriers)
     launch(k, N, 64, args, NULL);
     for (int g = 0; g < G; g++) cr_assert_float_eq(out[g], (float)want[g], 1e-3, "group %d: %f vs %f", g, out[g], want[g]);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* hist(const uint[] data, uint[] bins, float[] fsum, int[] mx): atomics on buffers and shared */
@@ -494,6 +497,7 @@ Test(cg_c, atomic_histogram)
     cr_assert_eq(mx[2], 7);
     cr_assert_eq(mx[3], 7 * (N - 1));
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* struct Pt { float3 pos; float mass; };
@@ -576,6 +580,7 @@ Test(cg_c, vectors_structs)
     }
     cr_assert(strstr(r.src, "_Static_assert(offsetof(dcks_Pt, mass) == 16") != NULL);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* oob(float[] y): y[i + 1] = 1 at line 7 -> index len(y) for the last work-item */
@@ -619,11 +624,14 @@ Test(cg_c, checked_oob)
     for (int n = 1; n < N; n++) cr_assert_float_eq(y[n], 1.0f, 0);
     for (int n = N; n < N + 4; n++) cr_assert_float_eq(y[n], -5.0f, 0, "wrote out of bounds at %d", n);
     unload(&r);
+    arena_free(m->arena);
 
     /* unchecked: no checks in the code at all */
-    char *src = emit_c(build_oob(), false);
+    m = build_oob();
+    char *src = emit_c(m, false);
     cr_assert(strstr(src, "dck_oob") == NULL);
     free(src);
+    arena_free(m->arena);
 }
 
 /* Integer corner cases: division by zero, INT_MIN / -1, shifts modulo width, clz/ctz(0),
@@ -676,6 +684,7 @@ Test(cg_c, integer_semantics)
     for (int k = 0; k < (int)(sizeof want / sizeof want[0]); k++)
         cr_assert_eq(out[k], want[k], "slot %d: %lld, want %lld", k, (long long)out[k], (long long)want[k]);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* Every float builtin on float4 and double, integer builtins on int2/ulong, bool reductions,
@@ -741,6 +750,7 @@ Test(cg_c, all_builtins_compile)
     Mod r = build(b.m, false, "allb");
     cr_assert(kernel(&r, "allb")->flags & DCK_ABI_KERNEL_SUBGROUP);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 Test(cg_c, half_gcc)
@@ -765,6 +775,7 @@ Test(cg_c, half_gcc)
     float d0 = 2 * (0 + 0.25f + 1 + 2.25f);
     cr_assert_float_eq((float)hy[0], d0 + sqrtf(d0), 0.02);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 /* A pipeline: len, launch, a loop with a label and jz; checks the encoded words. */
@@ -819,6 +830,7 @@ Test(cg_c, pipeline_encoding)
     cr_assert_eq(r.mod->pipelines[0].code[8], 39);
     cr_assert_eq(r.mod->pipelines[0].consts[0], 3);
     unload(&r);
+    arena_free(b.m->arena);
 }
 
 Test(cg_c, helpers_common)
@@ -845,6 +857,7 @@ Test(cg_c, helpers_common)
     cr_assert_eq(pi.scalar, DCK_ABI_F32);
     cr_assert_eq(cg_find_target("c"), &cg_target_c);
     cr_assert_null(cg_find_target("nope"));
+    arena_free(b.m->arena);
 }
 
 Test(cg_c, deterministic_and_fast)
@@ -868,4 +881,5 @@ Test(cg_c, deterministic_and_fast)
     cr_assert(ms < 100.0, "emission took %.2f ms", ms);
     free(s1);
     free(s2);
+    arena_free(b.m->arena);
 }
