@@ -3,7 +3,8 @@
  * The dump is one node per line, indented two spaces per level: the kind, then what
  * identifies the node (name, operator, literal, type as written, flags), then
  * ": <type>" once sema has set node->type. Children follow in a fixed order:
- * workgroup sizes, array dimensions, a, b, c, d, then the list. Absent optional children
+ * workgroup sizes, array dimensions, a, b, c, d, then the list (for functions and
+ * pipelines the parameter list comes before the body). Absent optional children
  * of `for` print as "<none>" so that the positions stay unambiguous.
  */
 #include "ast.h"
@@ -138,11 +139,13 @@ static void print_node(StrBuf *out, const AstNode *n, int depth) {
     for (int i = 0; i < n->nwg; i++) print_child(out, n->wg_expr[i], depth + 1, false);
     for (int i = 0; i < n->ndims; i++) print_child(out, n->dims[i], depth + 1, false);
     bool is_for = n->kind == AST_FOR;
+    bool params_first = n->kind == AST_FUNC || n->kind == AST_PIPELINE;
+    for (int i = 0; params_first && i < n->nlist; i++) print_child(out, n->list[i], depth + 1, false);
     print_child(out, n->a, depth + 1, is_for);
     print_child(out, n->b, depth + 1, is_for);
     print_child(out, n->c, depth + 1, is_for);
     print_child(out, n->d, depth + 1, false);
-    for (int i = 0; i < n->nlist; i++) print_child(out, n->list[i], depth + 1, false);
+    for (int i = 0; !params_first && i < n->nlist; i++) print_child(out, n->list[i], depth + 1, false);
 }
 
 void ast_print(StrBuf *out, const TranslationUnit *tu) {

@@ -24,6 +24,19 @@ typedef struct NodeList {
 typedef struct Span {
     Loc begin, end; /* first and last token */
 } Span;
+/* A token's semantic value: the part of Token the actions use (kept small: it is copied
+ * on every shift and reduction). */
+typedef struct PTok {
+    Loc loc;
+    int kind;
+    int suffix;
+    const char *name;
+    Type *type;
+    union {
+        uint64_t ival;
+        double fval;
+    };
+} PTok;
 typedef struct DeclSpec {
     AstTypeSpec *ts;
     bool shared;
@@ -83,14 +96,14 @@ static AstNode **list_take(Parser *P, const NodeList *l, int *n) {
     return l->data ? l->data : arena_alloc(P->a, sizeof(AstNode *));
 }
 
-static AstTypeSpec *tspec_builtin(Parser *P, const Token *t) {
+static AstTypeSpec *tspec_builtin(Parser *P, const PTok *t) {
     AstTypeSpec *ts = arena_alloc(P->a, sizeof *ts);
     ts->loc = t->loc;
     ts->builtin = t->type;
     return ts;
 }
 
-static AstTypeSpec *tspec_named(Parser *P, const Token *t) {
+static AstTypeSpec *tspec_named(Parser *P, const PTok *t) {
     AstTypeSpec *ts = arena_alloc(P->a, sizeof *ts);
     ts->loc = t->loc;
     ts->name = t->name;
@@ -103,16 +116,9 @@ static AstTypeSpec *tspec_copy(Parser *P, const AstTypeSpec *s) {
     return ts;
 }
 
-static AstNode *named(Parser *P, AstKind k, const Token *t) {
+static AstNode *named(Parser *P, AstKind k, const PTok *t) {
     AstNode *n = mk(P, k, t->loc);
     n->name = t->name;
-    return n;
-}
-
-/* A stand-in for a part that had a syntax error (keeps the tree well formed). */
-static AstNode *placeholder(Parser *P, Loc loc) {
-    AstNode *n = mk(P, AST_BOOL_LIT, loc);
-    n->lit.i = 1;
     return n;
 }
 
@@ -152,7 +158,7 @@ static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
 %expect 0
 
 %union {
-    Token tok;
+    PTok tok;
     AstNode *node;
     AstTypeSpec *ts;
     NodeList list;
@@ -169,6 +175,7 @@ static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
 %token <tok> ADD_ASSIGN "+=" SUB_ASSIGN "-=" MUL_ASSIGN "*=" DIV_ASSIGN "/=" MOD_ASSIGN "%="
 %token <tok> AND_ASSIGN "&=" OR_ASSIGN "|=" XOR_ASSIGN "^=" SHL_ASSIGN "<<=" SHR_ASSIGN ">>="
 %token <tok> LAUNCH_OPEN "<<<" LAUNCH_CLOSE ">>>" ATTR_OPEN "[["
+%token <tok> EOL "end of line" /* never reaches the parser (directives only) */
 %token <tok> '(' ')' '[' ']' '{' '}' ';' ',' '.' '?' ':' '+' '-' '*' '/' '%' '&' '|' '^'
 %token <tok> '!' '~' '<' '>' '='
 
@@ -228,8 +235,8 @@ struct_def
           $$ = named(P, AST_STRUCT, &$2);
           $$->list = list_take(P, &$4, &$$->nlist);
       }
-    /* struct_def: 'struct' IDENT '{' field_decl* error '}' ';' */
-    | STRUCT IDENT '{' fields error '}' ';' {
+    /* struct_def: 'struct' IDENT '{' field_decl* error '}'  (a following ';' is a stray one) */
+    | STRUCT IDENT '{' fields error '}' {
           yyerrok;
           $$ = named(P, AST_STRUCT, &$2);
           $$->list = list_take(P, &$4, &$$->nlist);
@@ -356,7 +363,7 @@ params
     : %empty                        { $$ = (NodeList){0}; }
     | VOID                          { $$ = (NodeList){0}; }
     | param_list
-    | error                         { $$ = (NodeList){0}; yyerrok; }
+    | error                         { $$ = (NodeList){0}; }
     ;
 
 param_list
@@ -509,12 +516,6 @@ stmt
           $$->c = $7;
           $$->d = $9;
       }
-    /* stmt: 'for' '(' error ')' stmt */
-    | FOR '(' error ')' stmt {
-          yyerrok;
-          $$ = mk(P, AST_FOR, $1.loc);
-          $$->d = $5;
-      }
     /* stmt: 'break' ';' */
     | BREAK ';'                     { $$ = mk(P, AST_BREAK, $1.loc); }
     /* stmt: 'continue' ';' */
@@ -530,8 +531,6 @@ stmt
 /* paren_cond: '(' expr ')' */
 paren_cond
     : '(' expr ')'                  { $$ = $2; }
-    /* paren_cond: '(' error ')' */
-    | '(' error ')'                 { $$ = placeholder(P, $1.loc); yyerrok; }
     ;
 
 /* for_init: (empty) | expr | decl_spec declarator (one variable) */
@@ -641,8 +640,6 @@ primary
     | FALSE                         { $$ = mk(P, AST_BOOL_LIT, $1.loc); $$->lit.i = 0; }
     /* primary: '(' expr ')' */
     | '(' expr ')'                  { $$ = $2; }
-    /* primary: '(' error ')' */
-    | '(' error ')'                 { $$ = placeholder(P, $1.loc); yyerrok; }
     /* primary: IDENT '(' args ')' */
     | IDENT '(' args ')' {
           $$ = named(P, AST_CALL, &$1);
@@ -740,7 +737,13 @@ static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P) {
     track_brackets(P, &t);
     P->prev = P->cur;
     P->cur = t;
-    lval->tok = t;
+    lval->tok.loc = t.loc;
+    lval->tok.kind = t.kind;
+    lval->tok.suffix = t.suffix;
+    lval->tok.name = t.name;
+    lval->tok.type = t.type;
+    if (t.kind == TK_FLOAT_LIT) lval->tok.fval = t.fval;
+    else lval->tok.ival = t.ival;
     lloc->begin = lloc->end = t.loc;
     return to_bison(t.kind);
 }
@@ -755,21 +758,12 @@ static void dckerror(DCKLTYPE *loc, Parser *P, const char *msg) {
 static const char *sym_desc(yysymbol_kind_t s) {
     switch (s) {
     case YYSYMBOL_YYEOF: return "end of file";
-    case YYSYMBOL_IDENT: return "identifier";
-    case YYSYMBOL_INT_LIT: return "integer literal";
-    case YYSYMBOL_FLOAT_LIT: return "floating literal";
-    case YYSYMBOL_STRING: return "string literal";
-    case YYSYMBOL_TYPE: return "type name";
-    default: break;
+#define TOK(ID, spelling, cls) \
+    case YYSYMBOL_##ID: return strcmp(#cls, "PUNCT") && strcmp(#cls, "KEYWORD") && strcmp(#cls, "BOOL") ? spelling : "'" spelling "'";
+#include "tokens.def"
+#undef TOK
+    default: return yysymbol_name(s);
     }
-    const char *n = yysymbol_name(s);
-    size_t len = strlen(n);
-    if (len >= 2 && n[0] == '"' && n[len - 1] == '"') {
-        static _Thread_local char buf[16];
-        snprintf(buf, sizeof buf, "'%.*s'", (int)(len - 2), n + 1);
-        return buf;
-    }
-    return n;
 }
 
 #define SYM(c) ((yysymbol_kind_t)YYTRANSLATE(c))

@@ -171,7 +171,10 @@ static void push_expansion(Pp *pp, Macro *m, Loc use, bool in_if, TokVec *out) {
 static void expand(Pp *pp, const Token *toks, int n, const Loc *loc, bool in_if, TokVec *out) {
     for (int i = 0; i < n; i++) {
         Token t = toks[i];
-        if (loc) t.loc = *loc;
+        if (loc) {
+            t.loc = *loc;
+            t.offset = -1;
+        }
         t.bol = false;
         t.lex_error = false;
         if (in_if && t.kind == TK_IDENT && tok_is(&t, "defined")) {
@@ -215,11 +218,18 @@ typedef struct Eval {
     bool error; /* an error was reported: the value is 0 */
 } Eval;
 
+/* At t, naming it ("... before 'x'"), or at the end of the line when t is NULL. */
 static void ev_error(Eval *e, const Token *t, const char *msg) {
     if (e->error) return;
     e->error = true;
     char *where = t ? arena_printf(e->pp->a, " before '%.*s'", t->len, t->text) : "";
     diag_error(e->pp->d, t ? t->loc : e->at, "%s in preprocessor expression%s", msg, where);
+}
+
+static void ev_error_at(Eval *e, const Token *t, const char *msg) {
+    if (e->error) return;
+    e->error = true;
+    diag_error(e->pp->d, t->loc, "%s in preprocessor expression", msg);
 }
 
 static const Token *ev_peek(Eval *e) { return e->pos < e->n ? &e->t[e->pos] : NULL; }
@@ -248,7 +258,7 @@ static int64_t ev_primary(Eval *e, bool live) {
     case TK_INT_LIT: return (int64_t)t->ival;
     case TK_TRUE: return 1;
     case TK_FALSE: return 0;
-    case TK_FLOAT_LIT: ev_error(e, t, "floating constant"); return 0;
+    case TK_FLOAT_LIT: ev_error_at(e, t, "floating constant"); return 0;
     default:
         if (t->name) return 0; /* an identifier or keyword that is not a macro */
         e->pos--;
@@ -291,7 +301,7 @@ static int64_t ev_binary(Eval *e, int minprec, bool live) {
         case '/':
         case '%':
             if (r == 0) {
-                if (rlive) ev_error(e, op, "division by zero");
+                if (rlive) ev_error_at(e, op, "division by zero");
                 l = 0;
             } else if (r == -1) {
                 l = op->kind == '/' ? (int64_t)(0u - ul) : 0;
@@ -479,13 +489,17 @@ static Token *next_raw(PpFile *f, Token *t) {
     return t;
 }
 
-/* Reads the rest of the directive line into pp->line. */
+/* Reads the rest of the directive line into pp->line (a comment spanning lines continues
+ * it, as in C). The next line is not lexed yet, so a following skipped group stays quiet. */
 static void read_line(Pp *pp, PpFile *f) {
     pp->line.len = 0;
+    if (f->has_peek) ICE("directive with a token already read ahead");
+    lex_directive_line(f->lx);
     for (;;) {
         Token t;
         next_raw(f, &t);
-        if (t.kind == TK_EOF || t.bol) {
+        if (t.kind == TK_EOL) return;
+        if (t.kind == TK_EOF) {
             f->peek = t;
             f->has_peek = true;
             return;
@@ -776,9 +790,4 @@ const char *tok_class(int kind) {
     if (kind > TK_FIRST_MULTI && kind < TK_COUNT) return classes[kind - TK_FIRST_MULTI - 1];
     if (kind == TK_EOF) return "EOF";
     return "PUNCT";
-}
-
-const char *tok_describe(Arena *a, const Token *t) {
-    if (t->kind == TK_EOF) return "end of file";
-    return arena_printf(a, "'%.*s'", t->len, t->text);
 }

@@ -50,6 +50,8 @@ const KwEntry *lex_keyword(const LexEnv *env, const char *interned);
 Lexer *lex_open(LexEnv *env, int file, const char *text, size_t len);
 void lex_next(Lexer *lx, Token *t); /* TK_EOF at the end, forever */
 void lex_close(Lexer *lx);
+/* Until the end of the current line, return its newline as TK_EOL (directive lines). */
+void lex_directive_line(Lexer *lx);
 
 /* ---- pp.c ---- */
 typedef struct Pp Pp;
@@ -60,8 +62,6 @@ bool pp_begin(Pp *pp, const char *path, const char *source);
 void pp_next(Pp *pp, Token *t); /* TK_EOF at the end; then closes every lexer */
 void pp_end(Pp *pp);            /* releases the lexers of an abandoned stream */
 
-/* "'+'", "'kernel'", "identifier 'x'"-free short description for messages: 'x'. */
-const char *tok_describe(Arena *a, const Token *t);
 /* --emit=tokens KIND of a token kind. */
 const char *tok_class(int kind);
 

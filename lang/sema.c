@@ -351,6 +351,15 @@ static void check_func(Sema *s, AstNode *n) {
             }
             n->wg[i] = (uint32_t)v;
         }
+        /* 1024 work-items per group is what every target offers (CUDA, Vulkan on the
+         * devices DCK runs on, Metal); the z dimension is limited to 64 by CUDA. */
+        uint64_t total = (uint64_t)n->wg[0] * n->wg[1] * n->wg[2];
+        if (n->wg[2] > 64)
+            diag_error(s->d, n->wg_expr[2]->loc, "work-group size in z is %u; at most 64 is supported", n->wg[2]);
+        else if (total > 1024)
+            diag_error(s->d, n->wg_expr[0]->loc,
+                       "work-group of %ux%ux%u has %llu work-items; at most 1024 are supported on every target",
+                       n->wg[0], n->wg[1], n->wg[2], (unsigned long long)total);
     }
     if (builtin_lookup(n->name) != BI_NONE) {
         diag_error(s->d, n->loc, "'%s' is a builtin function and cannot be redefined", n->name);
