@@ -6,6 +6,7 @@
  * vector cast never also converts the element type (an element conversion is a separate
  * implicit cast under it), so lowering sees either a conversion or a splat.
  */
+#include <stdlib.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -230,7 +231,13 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
 }
 
 static const char *cv_str(Sema *s, const ConstVal *v) {
-    if (v->is_float) return arena_printf(s->a, "%g", v->f);
+    if (v->is_float) { /* the shortest spelling that reads back as the same double */
+        for (int prec = 6; prec < 17; prec++) {
+            const char *t = arena_printf(s->a, "%.*g", prec, v->f);
+            if (strtod(t, NULL) == v->f) return t;
+        }
+        return arena_printf(s->a, "%.17g", v->f);
+    }
     if (v->big_unsigned) return arena_printf(s->a, "%llu", (unsigned long long)(uint64_t)v->i);
     return arena_printf(s->a, "%lld", (long long)v->i);
 }
@@ -442,8 +449,9 @@ Type *sema_expr_to(Sema *s, AstNode **pn, Type *to, ConvKind k) {
     return sema_convert(s, pn, to, k) ? to : sema_ty_error;
 }
 
-bool sema_cond(Sema *s, AstNode **pn, const char *what) {
-    Type *t = sema_expr(s, pn);
+/* Converts an already-typed expression to a bool condition. */
+static bool to_cond(Sema *s, AstNode **pn, const char *what) {
+    Type *t = (*pn)->type;
     if (is_err(t)) return false;
     if (t->kind == TY_VEC && t->elem->kind == TY_BOOL) {
         diag_error(s->d, (*pn)->loc, "%s must be a scalar, not '%s'; use any() or all()", what, t->name);
@@ -455,6 +463,11 @@ bool sema_cond(Sema *s, AstNode **pn, const char *what) {
     }
     if (t->kind != TY_BOOL) *pn = sema_make_cast(s, *pn, T(SC_BOOL));
     return true;
+}
+
+bool sema_cond(Sema *s, AstNode **pn, const char *what) {
+    if (is_err(sema_expr(s, pn))) return false;
+    return to_cond(s, pn, what);
 }
 
 /* ------------------------------------------------ usual conversions ---- */
@@ -692,8 +705,8 @@ static Type *check_unary(Sema *s, AstNode *n) {
         t = sema_promote(t);
         sema_convert(s, &n->a, t, CV_BINOP);
         return set(n, t);
-    case '!':
-        if (!sema_cond(s, &n->a, "operand of '!'")) return fail(n);
+    case '!': /* n->a is typed already: convert it, do not analyse it twice */
+        if (!to_cond(s, &n->a, "operand of '!'")) return fail(n);
         return set(n, T(SC_BOOL));
     case '~':
         if (!ty_is_int(t)) {
