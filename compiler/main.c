@@ -145,7 +145,8 @@ int main(int argc, char **argv) {
     int ninc = 0, ndef = 0, nundef = 0;
     const char *outpath = NULL, *depfile = NULL;
     bool md = false;
-    List targets = {{"c"}, 1, NULL}, emits = {{"source"}, 1, NULL};
+    /* static: their strings stay reachable on every early return (no leak reports) */
+    static List targets = {{"c"}, 1, NULL}, emits = {{"source"}, 1, NULL};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
