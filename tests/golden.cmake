@@ -35,3 +35,9 @@ if(VALGRIND AND TARGET dckrun AND NOT DCK_SANITIZE)
            COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/pipeline3.dck pipe3 a=3 b=-1 x=rand:1000:9 y=zeros:1000 --print=y --checked
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+
+# The installed tree on its own (stdlib found under the prefix, dckrun runs).
+if(TARGET dckc AND TARGET dckrun)
+  add_test(NAME install_tree COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/run.sh ${PROJECT_BINARY_DIR}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
