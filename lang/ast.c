@@ -39,7 +39,7 @@ const char *ast_kind_name(AstKind k) {
     return names[k];
 }
 
-static const char *op_name(int op) {
+const char *ast_op_name(int op) {
     switch (op) {
     case OP_EQ: return "==";
     case OP_NE: return "!=";
@@ -104,9 +104,9 @@ static void print_node(StrBuf *out, const AstNode *n, int depth) {
     case AST_PIPELINE:
     case AST_STRUCT: sb_printf(out, " %s", n->name ? n->name : "?"); break;
     case AST_UNARY:
-    case AST_BINARY: sb_printf(out, " '%s'", op_name(n->op)); break;
-    case AST_INCDEC: sb_printf(out, " '%s'%s", op_name(n->op), n->is_postfix ? " postfix" : " prefix"); break;
-    case AST_ASSIGN: sb_printf(out, " '%s%s'", n->op == '=' ? "" : op_name(n->op), "="); break;
+    case AST_BINARY: sb_printf(out, " '%s'", ast_op_name(n->op)); break;
+    case AST_INCDEC: sb_printf(out, " '%s'%s", ast_op_name(n->op), n->is_postfix ? " postfix" : " prefix"); break;
+    case AST_ASSIGN: sb_printf(out, " '%s%s'", n->op == '=' ? "" : ast_op_name(n->op), "="); break;
     case AST_CAST:
         put_tspec(out, n->tspec);
         if (n->implicit) sb_puts(out, " implicit");

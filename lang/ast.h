@@ -162,6 +162,7 @@ typedef struct TranslationUnit {
 /* ast.c */
 AstNode *ast_new(Arena *a, AstKind kind, Loc loc);
 const char *ast_kind_name(AstKind k);
+const char *ast_op_name(int op); /* spelling of an AstOp or single-character operator: "<=", "+" */
 /* --emit=ast: a readable, deterministic indented dump (with types once sema has run). */
 void ast_print(StrBuf *out, const TranslationUnit *tu);
 

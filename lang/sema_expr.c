@@ -18,39 +18,6 @@ Type *const sema_ty_error = &error_type;
 
 static Type *T(ScalarId id) { return ty_scalar(id); }
 
-static const char *op_name(int op) {
-    switch (op) {
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LE: return "<=";
-    case OP_GE: return ">=";
-    case OP_ANDAND: return "&&";
-    case OP_OROR: return "||";
-    case OP_SHL: return "<<";
-    case OP_SHR: return ">>";
-    case OP_INC: return "++";
-    case OP_DEC: return "--";
-    default: break;
-    }
-    switch (op) {
-    case '+': return "+";
-    case '-': return "-";
-    case '*': return "*";
-    case '/': return "/";
-    case '%': return "%";
-    case '<': return "<";
-    case '>': return ">";
-    case '&': return "&";
-    case '|': return "|";
-    case '^': return "^";
-    case '!': return "!";
-    case '~': return "~";
-    case '=': return "=";
-    default: break;
-    }
-    return "?";
-}
-
 static bool is_compare(int op) {
     return op == OP_EQ || op == OP_NE || op == '<' || op == '>' || op == OP_LE || op == OP_GE;
 }
@@ -723,7 +690,7 @@ static Type *check_unary(Sema *s, AstNode *n) {
 }
 
 static Type *bad_operands(Sema *s, AstNode *n, int op, Type *a, Type *b, const char *hint) {
-    diag_error(s->d, n->loc, "invalid operands to binary '%s' ('%s' and '%s')%s", op_name(op), a->name, b->name, hint);
+    diag_error(s->d, n->loc, "invalid operands to binary '%s' ('%s' and '%s')%s", ast_op_name(op), a->name, b->name, hint);
     return sema_ty_error;
 }
 
@@ -796,7 +763,7 @@ static Type *check_assign(Sema *s, AstNode *n) {
         return set(n, ta);
     }
     if (ta->kind != TY_VEC && !ty_is_scalar(ta)) {
-        diag_error(s->d, n->loc, "invalid operands to '%s=' ('%s' and '%s')", op_name(n->op), ta->name, tb->name);
+        diag_error(s->d, n->loc, "invalid operands to '%s=' ('%s' and '%s')", ast_op_name(n->op), ta->name, tb->name);
         return fail(n);
     }
     AstNode *acopy = n->a; /* a stays an lvalue: its conversion is lowering's job (optype) */
@@ -1093,7 +1060,7 @@ Type *sema_expr(Sema *s, AstNode **pn) {
             break;
         }
         if (!ty_is_numeric(t)) {
-            diag_error(s->d, n->loc, "invalid operand to '%s' ('%s')", op_name(n->op), t->name);
+            diag_error(s->d, n->loc, "invalid operand to '%s' ('%s')", ast_op_name(n->op), t->name);
             t = fail(n);
             break;
         }

@@ -374,20 +374,6 @@ void sema_uniformity(Sema *s) {
 
 /* ------------------------------------------------------------ rendering ---- */
 
-static const char *bin_op(int op) {
-    switch (op) {
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LE: return "<=";
-    case OP_GE: return ">=";
-    case OP_ANDAND: return "&&";
-    case OP_OROR: return "||";
-    case OP_SHL: return "<<";
-    case OP_SHR: return ">>";
-    default: return NULL;
-    }
-}
-
 static void render(StrBuf *sb, const AstNode *n, int depth) {
     if (!n) return;
     if (depth > 6) {
@@ -426,10 +412,8 @@ static void render(StrBuf *sb, const AstNode *n, int depth) {
         render(sb, n->a, depth + 1);
         break;
     case AST_BINARY: {
-        const char *o = bin_op(n->op);
         render(sb, n->a, depth + 1);
-        if (o) sb_printf(sb, " %s ", o);
-        else sb_printf(sb, " %c ", (char)n->op);
+        sb_printf(sb, " %s ", ast_op_name(n->op));
         render(sb, n->b, depth + 1);
         break;
     }

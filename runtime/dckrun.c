@@ -5,6 +5,7 @@
  * Exit status: 0 success, 1 runtime error (compile, load, launch, I/O), 2 usage error.
  */
 #include "dck.h"
+#include "rt.h" /* rt_f32_to_f16 / rt_f16_to_f32: one conversion for the library and the tool */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -209,35 +210,6 @@ static int list_devices(void) {
 
 /* ---- values ---- */
 
-static uint16_t to_half(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu;
-    if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
-    int e = (int)exp - 127 + 15;
-    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
-    if (e <= 0) {
-        if (e < -10) return (uint16_t)sign;
-        man |= 0x800000u;
-        uint32_t shift = (uint32_t)(14 - e), h = man >> shift, rem = man & ((1u << shift) - 1),
-                 half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1))) h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;
-    return (uint16_t)(sign | h);
-}
-
-static float from_half(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-    float f;
-    if (exp == 0) f = ldexpf((float)man, -24);
-    else if (exp == 31) f = man ? NAN : INFINITY;
-    else f = ldexpf((float)(man | 0x400u), (int)exp - 25);
-    return sign ? -f : f;
-}
-
 static uint32_t scalar_size(dck_type t) {
     static const uint8_t s[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 4, 8};
     return (unsigned)t < sizeof s ? s[t] : 0;
@@ -264,7 +236,7 @@ static bool parse_scalar(const char *s, dck_type t, void *out) {
         if (!*s || *end || errno == EINVAL) return false;
         if (t == DCK_TYPE_F64) memcpy(out, &d, 8);
         else if (t == DCK_TYPE_F32) { float f = (float)d; memcpy(out, &f, 4); }
-        else { uint16_t h = to_half((float)d); memcpy(out, &h, 2); }
+        else { uint16_t h = rt_f32_to_f16((float)d); memcpy(out, &h, 2); }
         return true;
     }
     unsigned bits = scalar_size(t) * 8;
@@ -302,7 +274,7 @@ static double scalar_as_double(const void *p, dck_type t, bool *is_int, int64_t 
     case DCK_TYPE_U32: *uval = v.u32; return v.u32;
     case DCK_TYPE_I64: *ival = v.i64; return (double)v.i64;
     case DCK_TYPE_U64: *uval = v.u64; return (double)v.u64;
-    case DCK_TYPE_F16: return from_half(v.u16);
+    case DCK_TYPE_F16: return rt_f16_to_f32(v.u16);
     case DCK_TYPE_F32: return v.f;
     case DCK_TYPE_F64: return v.d;
     default: return 0;
@@ -352,7 +324,7 @@ static void rand_component(uint64_t *state, dck_type t, unsigned char *out) {
         float f = (float)(r >> 40) * 0x1p-24f;
         memcpy(out, &f, 4);
     } else if (t == DCK_TYPE_F16) {
-        uint16_t h = to_half((float)(r >> 53) * 0x1p-11f);
+        uint16_t h = rt_f32_to_f16((float)(r >> 53) * 0x1p-11f);
         memcpy(out, &h, 2);
     } else {
         uint64_t v = t == DCK_TYPE_BOOL ? (r >> 63) : (r >> 32) % 100;

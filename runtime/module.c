@@ -224,7 +224,8 @@ static bool is_signed_type(uint32_t t) {
     return t == DCK_TYPE_I8 || t == DCK_TYPE_I16 || t == DCK_TYPE_I32 || t == DCK_TYPE_I64;
 }
 
-static uint16_t f32_to_f16(float f) {
+/* float <-> half (IEEE binary16), round to nearest even; shared with dckrun. */
+uint16_t rt_f32_to_f16(float f) {
     uint32_t x;
     memcpy(&x, &f, 4);
     uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu;
@@ -244,7 +245,6 @@ static uint16_t f32_to_f16(float f) {
     return (uint16_t)(sign | h);
 }
 
-uint16_t rt_f32_to_f16(float f) { return f32_to_f16(f); }
 
 float rt_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, x;
@@ -371,7 +371,7 @@ static dck_status check_value(dck_kernel k, uint32_t i, const dck_arg *a, ArgSta
     if (avec == 1 && at == DCK_TYPE_F32 && p->scalar == DCK_ABI_F16) {
         float f;
         memcpy(&f, src, 4);
-        uint16_t h = f32_to_f16(f);
+        uint16_t h = rt_f32_to_f16(f);
         memcpy(&s->conv[i], &h, 2);
         s->vals[i] = &s->conv[i];
         return DCK_SUCCESS;
@@ -388,7 +388,7 @@ static dck_status check_buffer(dck_kernel k, uint32_t i, const dck_arg *a, ArgSt
     if (b->ctx != k->module->ctx) return arg_error(k, i, a, " of another context");
     if (b->elem_size != p->size) {
         if (b->type != DCK_TYPE_UNKNOWN && b->type != DCK_TYPE_STRUCT) {
-            char vec[4] = "";
+            char vec[12] = "";
             if (b->vec > 1) snprintf(vec, sizeof vec, "%u", b->vec);
             snprintf(extra, sizeof extra, " of %s%s (%u-byte elements; the parameter's are %u bytes)",
                      rt_type_name(b->type), vec, b->elem_size, p->size);
