@@ -565,7 +565,7 @@ static dck_status module_publish(dck_module m, dck_status st, dck_module *out) {
 dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi, dck_module *out) {
     if (!ctx || !abi || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_abi: NULL argument");
     *out = NULL;
-    dck_module m;
+    dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
     if (st) return st;
     return module_publish(m, rt_module_bind(m, abi), out);
@@ -578,7 +578,7 @@ dck_status dck_module_create_from_source(dck_context ctx, const char *path, cons
     *out = NULL;
     if (!ctx->backend->module_from_source)
         return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot compile .dck source", ctx->backend->name);
-    dck_module m;
+    dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
     if (st) return st;
     return module_publish(m, ctx->backend->module_from_source(ctx, path, source, o, m), out);

@@ -524,7 +524,7 @@ static dck_status oob_error(dck_kernel kh, const dck_cpu_oob *o) {
 dck_status rt_launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
                             const dck_arg *args) {
     dck_context ctx = q->ctx;
-    ArgState s;
+    ArgState s = {0};
     dck_status st = arg_state_new(ctx, kh->nparams, &s);
     if (st) return st;
     RtLaunch l;
@@ -562,7 +562,7 @@ dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_
     if (k->kind == DCK_KERNEL) {
         st = rt_launch_kernel(q, k, range, nargs, args);
     } else {
-        ArgState s;
+        ArgState s = {0};
         st = arg_state_new(ctx, k->nparams, &s);
         if (st) return st;
         st = check_args(k, nargs, args, &s);

@@ -34,7 +34,7 @@ fi
 
 log "test suite under ASan + UBSan ($ASAN_DIR)"
 if [ ! -f "$ASAN_DIR/build.ninja" ]; then
-    cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDCK_SANITIZE=ON
+    cmake -S . -B "$ASAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDCK_SANITIZE=ON -DDCK_WERROR=ON
 fi
 cmake --build "$ASAN_DIR"
 # Leak checking on; UBSan findings are errors (the build also uses -fno-sanitize-recover).
