@@ -137,7 +137,13 @@ DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions 
     }
 
     TranslationUnit *tu = fe_parse(a, &d, &fo, path, source);
-    if (!tu || diag_has_errors(&d)) {
+    if (!tu) {
+        st = DCKC_ERRORS;
+        goto done;
+    }
+    if (diag_has_errors(&d)) {
+        /* still report the independent errors of the functions that parsed cleanly */
+        if (d.nerrors < d.max_errors && fe_drop_broken_bodies(a, &d, tu)) sema_check(a, &d, tu);
         st = DCKC_ERRORS;
         goto done;
     }

@@ -115,6 +115,9 @@ struct AstNode {
     bool is_postfix;     /* AST_INCDEC */
     bool is_shared;      /* AST_DECL */
     bool is_kernel;      /* AST_FUNC */
+    bool body_dropped;   /* AST_FUNC/AST_PIPELINE: the body had a syntax error and was replaced by
+                            an empty block, so that sema checks the rest of the file without
+                            cascading (set by fe_drop_broken_bodies) */
     bool has_wg;         /* AST_FUNC */
     AstNode *wg_expr[3]; /* AST_FUNC: [[workgroup(...)]] arguments as written */
     int nwg;

@@ -30,6 +30,12 @@ typedef struct FrontendOptions {
 TranslationUnit *fe_parse(Arena *a, DiagEngine *d, const FrontendOptions *o, const char *path,
                           const char *source);
 
+/* After syntax errors: empties the body of every function, kernel and pipeline that holds
+ * one (setting body_dropped), so that sema can still check the rest of the file. Returns
+ * false when some syntax error lies outside a body (a broken declaration, struct or
+ * signature): then names may be missing and sema would only cascade, so it must not run. */
+bool fe_drop_broken_bodies(Arena *a, const DiagEngine *d, TranslationUnit *tu);
+
 /* --emit=tokens: the preprocessed token stream, one token per line:
  *     file:line:col KIND 'spelling'
  * Returns false if the preprocessor reported errors. */

@@ -831,7 +831,8 @@ static void check_body(Sema *s, AstNode *fn, Symbol *sym) {
     }
     s->block_depth = 0;
     scope_pop(s);
-    if (fn->kind == AST_FUNC && !is_err(fn->type) && fn->type != ty_void && !always_returns(body))
+    if (fn->kind == AST_FUNC && !fn->body_dropped && !is_err(fn->type) && fn->type != ty_void &&
+        !always_returns(body))
         diag_error(s->d, fn->loc, "non-void function '%s' does not return a value on every path", fn->name);
     s->fn = NULL;
     s->fn_sym = NULL;
