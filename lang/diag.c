@@ -120,7 +120,11 @@ void diag_render_text(const DiagEngine *d, StrBuf *out, bool color) {
         const char *ls;
         size_t ll;
         if (!f || g->loc.line < 1 || !find_line(f, g->loc.line, &ls, &ll)) continue;
-        sb_putn(out, ls, ll);
+        /* control bytes would garble the terminal: one '?' each keeps the caret aligned */
+        for (size_t k = 0; k < ll; k++) {
+            unsigned char c = (unsigned char)ls[k];
+            sb_putc(out, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
+        }
         sb_putc(out, '\n');
         size_t col = g->loc.col > 0 ? (size_t)g->loc.col - 1 : 0;
         if (col > ll) col = ll;
