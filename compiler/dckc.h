@@ -2,7 +2,8 @@
  *
  * dckc_compile runs preprocess -> parse -> sema -> lower -> passes -> one output, entirely
  * in memory. It never exits and never writes files; internal errors come back as
- * DCKC_INTERNAL with the message in diagnostics.
+ * DCKC_INTERNAL with the message in diagnostics. Thread-safe: concurrent calls are
+ * serialized (the interning tables are shared by the whole process).
  */
 #ifndef DCK_DCKC_H
 #define DCK_DCKC_H

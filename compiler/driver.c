@@ -5,6 +5,7 @@
  */
 #include "dckc.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,8 +90,23 @@ static void set_output(DckcResult *res, StrBuf *out) {
     res->output = sb_take(out);
 }
 
+/* The string and type interning tables are process-wide, so compilations are serialized:
+ * dckc_compile may be called from any thread (the runtime compiles on the caller's). */
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static DckcStatus compile_locked(const char *path, const char *source, const DckcOptions *o,
+                                 const char *target, DckcEmit emit, DckcResult *res);
+
 DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
                         const char *target, DckcEmit emit, DckcResult *res) {
+    pthread_mutex_lock(&compile_lock);
+    DckcStatus st = compile_locked(path, source, o, target, emit, res);
+    pthread_mutex_unlock(&compile_lock);
+    return st;
+}
+
+static DckcStatus compile_locked(const char *path, const char *source, const DckcOptions *o,
+                                 const char *target, DckcEmit emit, DckcResult *res) {
     memset(res, 0, sizeof *res);
     Arena *a = arena_new();
     DiagEngine d;

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,4 +617,70 @@ Test(exec, stdlib_use) {
     }
     xy->tol = 1e-4;
     run_case(&c);
+}
+
+/* Modules compiled from several threads at once (the compiler's interning tables are
+ * process-wide: the library must serialize them), each then run and checked. */
+typedef struct ThreadJob {
+    int id;
+    bool ok;
+    char err[256];
+} ThreadJob;
+
+static void *compile_and_run(void *arg) {
+    ThreadJob *job = arg;
+    char src[512];
+    snprintf(src, sizeof src,
+             "kernel void shifted(const float[] x, float[] y) {\n"
+             "    uint i = global_id(0);\n"
+             "    if (i < len(y)) y[i] = x[i] * 2.0 + %d.0;\n"
+             "}\n", job->id);
+    dck_context ctx = NULL;
+    dck_module mod = NULL;
+    dck_kernel k;
+    dck_queue q = NULL;
+    dck_buffer bx = NULL, by = NULL;
+    float x[100], y[100];
+    for (int i = 0; i < 100; i++) x[i] = (float)i;
+    job->ok = false;
+    if (dck_context_create(NULL, &ctx) || dck_module_create_from_source(ctx, "threads.dck", src, NULL, &mod) ||
+        dck_module_get_kernel(mod, "shifted", &k) || dck_queue_create(ctx, NULL, &q) ||
+        dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &bx) || dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &by) ||
+        dck_buffer_write(bx, 0, sizeof x, x)) {
+        snprintf(job->err, sizeof job->err, "%s", dck_last_error());
+    } else {
+        dck_arg args[2] = {dck_arg_buffer(bx), dck_arg_buffer(by)};
+        dck_range r = {1, {100, 1, 1}, {0, 0, 0}};
+        if (dck_launch(q, k, &r, 2, args, NULL) || dck_queue_finish(q) || dck_buffer_read(by, 0, sizeof y, y)) {
+            snprintf(job->err, sizeof job->err, "%s", dck_last_error());
+        } else {
+            job->ok = true;
+            for (int i = 0; i < 100; i++)
+                if (y[i] != 2.0f * (float)i + (float)job->id) {
+                    snprintf(job->err, sizeof job->err, "y[%d] = %g", i, y[i]);
+                    job->ok = false;
+                    break;
+                }
+        }
+    }
+    dck_buffer_destroy(bx);
+    dck_buffer_destroy(by);
+    dck_queue_destroy(q);
+    dck_module_destroy(mod);
+    dck_context_destroy(ctx);
+    return NULL;
+}
+
+Test(exec, modules_from_several_threads) {
+    enum { N = 4 };
+    pthread_t th[N];
+    ThreadJob jobs[N];
+    unsigned salt = (unsigned)getpid(); /* distinct sources: each thread really compiles */
+    for (int i = 0; i < N; i++) {
+        jobs[i].id = (int)((salt % 1000u) * N + (unsigned)i);
+        jobs[i].err[0] = 0;
+        cr_assert_eq(pthread_create(&th[i], NULL, compile_and_run, &jobs[i]), 0);
+    }
+    for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) cr_assert(jobs[i].ok, "thread %d: %s", i, jobs[i].err);
 }
