@@ -408,7 +408,7 @@ static const char *const pop_bin_names[] = {
     "fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "feq", "fne", "flt", "fle",
 };
 static const char *const pop_un_names[] = {
-    "ineg", "not", "lnot", "fneg", "s2f", "u2f", "f2s", "f2u", "trunc32s", "trunc32u", "f2f32",
+    "ineg", "not", "lnot", "fneg", "s2f", "u2f", "f2s", "f2u", "trunc32s", "trunc32u", "f2f32", "mov",
 };
 
 static void put_slot(StrBuf *o, const IrPipeline *p, int s)

@@ -714,7 +714,7 @@ static void verify_pipeline(V *v, const IrPipeline *p)
             break;
         case PS_UN:
             if (!REG(s->dst) || !REG(s->a)) pfail(v, p, k, "register out of range");
-            if (s->op < 0 || s->op > DCK_POPU_F2F32) pfail(v, p, k, "bad unary op %d", s->op);
+            if (s->op < 0 || s->op > DCK_POPU_MOV) pfail(v, p, k, "bad unary op %d", s->op);
             break;
         case PS_ALLOC:
             if (s->a < p->nparams || !slot_is_buffer(p, s->a, &bt))

@@ -120,6 +120,7 @@ static bool unop(uint32_t op, uint64_t a, uint64_t *out) {
     case DCK_POPU_TRUNC32S: *out = (uint64_t)(int64_t)(int32_t)(uint32_t)a; break;
     case DCK_POPU_TRUNC32U: *out = (uint32_t)a; break;
     case DCK_POPU_F2F32: *out = from_f((double)(float)as_f(a)); break;
+    case DCK_POPU_MOV: *out = a; break;
     default: return false;
     }
     return true;

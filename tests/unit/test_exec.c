@@ -684,3 +684,46 @@ Test(exec, modules_from_several_threads) {
     for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < N; i++) cr_assert(jobs[i].ok, "thread %d: %s", i, jobs[i].err);
 }
+
+typedef struct SV {
+    float v[4];
+    int32_t n, pad[3];
+} SV;
+
+Test(exec, control) {
+    enum { N = 64 };
+    Case c = {.file = "control.dck", .kernel = "k", .dims = 1, .global = {N}};
+    TBuf *s = add_buf(&c, "s", EK_I32, sizeof(SV), N, DCK_TYPE_STRUCT, 1);
+    TBuf *out = add_buf(&c, "out", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *iout = add_buf(&c, "iout", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    SV *si = s->in;
+    for (int i = 0; i < N; i++) si[i].n = 1000 * i, si[i].v[0] = (float)i;
+    SV *se = expect_of(s);
+    float *oe = expect_of(out);
+    int32_t *ie = expect_of(iout);
+    for (int i = 0; i < N; i++) {
+        float v[4] = {(float)i, 11.0f, 22.0f, 6.0f};
+        int j = i % 4;
+        v[j] += 100.0f;
+        se[i].v[2] = v[0];
+        se[i].v[3] = v[1];
+        se[i].n += j;
+        oe[i] = v[0] + v[1] + v[2] + v[3];
+        ie[i] = i > 2 ? 36 : -36;
+    }
+    run_case(&c); /* floats in s are exact small integers: compared bit for bit as ints */
+}
+
+Test(exec, pipeline_loop) {
+    enum { N = 6 };
+    Case c = {.file = "control.dck", .kernel = "loop", .pipeline = true};
+    TArg *a = &c.args[c.nargs++];
+    a->name = "times";
+    a->buf = -1;
+    a->cli = "5";
+    a->arg = dck_arg_i32(5);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *ye = expect_of(y);
+    for (int i = 0; i < N; i++) ye[i] = 4.0f + (i < N / 2 ? 1.0f : 0.0f);
+    run_case(&c);
+}
