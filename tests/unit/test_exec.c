@@ -727,3 +727,41 @@ Test(exec, pipeline_loop) {
     for (int i = 0; i < N; i++) ye[i] = 4.0f + (i < N / 2 ? 1.0f : 0.0f);
     run_case(&c);
 }
+
+Test(exec, features) {
+    Case c = {.file = "features.dck", .kernel = "many", .dims = 2, .global = {4, 2}};
+    const float pos[3] = {1.0f, 2.0f, 3.0f};
+    add_f32v(&c, "ppos", pos, 3, "float3");
+    add_f32(&c, "pm", 4.0f);
+    TBuf *w = add_buf(&c, "w", EK_F32, 4, 2, DCK_TYPE_F32, 1);
+    TBuf *f = add_buf(&c, "f", EK_F32, 4, 128, DCK_TYPE_F32, 1);
+    TBuf *n = add_buf(&c, "n", EK_I32, 4, 128, DCK_TYPE_I32, 1);
+    TBuf *l = add_buf(&c, "l", EK_I64, 8, 8, DCK_TYPE_I64, 1);
+    TBuf *cnt = add_buf(&c, "c", EK_I32, 4, 2, DCK_TYPE_I32, 1);
+    float *wi = w->in;
+    wi[0] = 0.25f;
+    wi[1] = 0.75f;
+    float *fe = expect_of(f);
+    int32_t *ne = expect_of(n);
+    int64_t *le = expect_of(l);
+    int32_t *ce = expect_of(cnt);
+    ce[0] = 8;
+    ce[1] = 5;
+    for (int g = 0; g < 8; g++) {
+        int x = g % 4, y = g / 4, o = g * 16;
+        int iv[4] = {g, -1, 2, 7}, gt[4], sum = 0, anyv = 0, allv = 1;
+        for (int k = 0; k < 4; k++) {
+            sum += iv[k] * 2;
+            gt[k] = iv[k] > 1;
+            anyv |= gt[k];
+            allv &= gt[k];
+        }
+        int32_t nv[12] = {(1 - y) * 4 + (3 - x), y * 4 + 100, -126, -5536, sum, 15, anyv, allv, -1, 6, 0, 1};
+        memcpy(ne + o, nv, sizeof nv);
+        float fv[7] = {3.0f, (float)((double)g * 0.1), (float)(gt[0] + gt[1] + gt[2] + gt[3]),
+                       g % 2 == 0 ? 13.0f : 10.0f, (float)((g % 4) * (g % 4)), wi[g % 2] * 0.5f, 2.0f};
+        memcpy(fe + o, fv, sizeof fv);
+        le[g] = (int64_t)g * 10000000000ll;
+    }
+    run_case(&c);
+}
