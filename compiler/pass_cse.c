@@ -15,13 +15,16 @@
 typedef struct Entry {
     IrInst *i;
     struct Entry *next;
+    uint64_t bucket;
 } Entry;
 
 typedef struct CSE {
     Arena *s;
     Entry **tab;
     uint64_t mask;
-    VEC(uint64_t) undo;   /* bucket of each scoped insertion */
+    VEC(Entry *) undo;    /* each scoped insertion, removed when its dominator subtree is done.
+                             Position-free values are inserted unscoped at any time, so an
+                             undo must unlink its own entry, not the head of the bucket. */
 } CSE;
 
 static bool commutative(IrOp op)
@@ -111,9 +114,17 @@ static void insert(CSE *c, IrInst *i, uint64_t h, bool scoped)
 {
     Entry *e = arena_alloc(c->s, sizeof *e);
     e->i = i;
-    e->next = c->tab[h & c->mask];
-    c->tab[h & c->mask] = e;
-    if (scoped) vec_push(c->s, &c->undo, h & c->mask);
+    e->bucket = h & c->mask;
+    e->next = c->tab[e->bucket];
+    c->tab[e->bucket] = e;
+    if (scoped) vec_push(c->s, &c->undo, e);
+}
+
+static void unlink_entry(CSE *c, Entry *e)
+{
+    Entry **p = &c->tab[e->bucket];
+    while (*p != e) p = &(*p)->next;
+    *p = e->next;
 }
 
 static IrInst *fwd(IrInst *v)
@@ -182,10 +193,7 @@ static bool cse_func(IrFunc *f, Arena *s)
             stack[sp] = kid;
             next_kid[sp++] = -1;
         } else {
-            while (c.undo.len > mark[sp - 1]) {
-                uint64_t b = c.undo.data[--c.undo.len];
-                c.tab[b] = c.tab[b]->next;
-            }
+            while (c.undo.len > mark[sp - 1]) unlink_entry(&c, c.undo.data[--c.undo.len]);
             sp--;
         }
     }

@@ -8,6 +8,8 @@
  */
 #include "passes.h"
 
+#include <stdlib.h>
+
 enum { MAX_ROUNDS = 4 };
 
 typedef bool (*PassFn)(IrModule *, Arena *);
@@ -17,12 +19,17 @@ typedef struct Runner {
     bool verify_each;
     StrBuf *err;
     bool ok;
+    int bisect_limit;  /* -1: no limit */
+    int optional_runs;
 } Runner;
 
-/* Runs one pass with a fresh scratch arena; verifies after it when asked. */
-static bool run(Runner *r, const char *name, PassFn fn)
+/* Runs one pass with a fresh scratch arena; verifies after it when asked. Optional
+ * passes stop running once $DCK_OPT_BISECT_LIMIT of them have run (to find the pass
+ * behind a miscompile, as LLVM's -opt-bisect-limit). */
+static bool run_pass(Runner *r, const char *name, PassFn fn, bool optional)
 {
     if (!r->ok) return false;
+    if (optional && r->bisect_limit >= 0 && r->optional_runs++ >= r->bisect_limit) return false;
     Arena *scratch = arena_new();
     bool changed = fn(r->m, scratch);
     arena_free(scratch);
@@ -32,6 +39,8 @@ static bool run(Runner *r, const char *name, PassFn fn)
     }
     return changed;
 }
+
+static bool run(Runner *r, const char *name, PassFn fn) { return run_pass(r, name, fn, true); }
 
 /* The promise of ir.h that backends rely on, checked at every level. */
 static void check_no_calls(Runner *r)
@@ -50,13 +59,15 @@ static void check_no_calls(Runner *r)
 
 bool ir_run_passes(IrModule *m, int opt_level, bool verify_each, StrBuf *err)
 {
-    Runner r = {.m = m, .verify_each = verify_each, .err = err, .ok = true};
+    Runner r = {.m = m, .verify_each = verify_each, .err = err, .ok = true, .bisect_limit = -1};
+    const char *limit = getenv("DCK_OPT_BISECT_LIMIT");
+    if (limit && *limit) r.bisect_limit = atoi(limit);
 
     /* any IR from lowering; afterwards no function contains CALL */
-    run(&r, "inline", pass_inline);
+    run_pass(&r, "inline", pass_inline, false);
     check_no_calls(&r);
     /* exact preds; unreachable blocks are dropped first */
-    run(&r, "mem2reg", pass_mem2reg);
+    run_pass(&r, "mem2reg", pass_mem2reg, false);
     if (opt_level <= 0) return r.ok;
 
     for (int round = 0; round < MAX_ROUNDS && r.ok; round++) {

@@ -40,6 +40,7 @@ static const char *usage_text =
     "  --checked             bounds-checked accesses and overlap checks\n"
     "  -D NAME[=VALUE]       define a macro for the .dck compile (also -DNAME)\n"
     "  -I DIR                add an include directory for the .dck compile (also -IDIR)\n"
+    "  -O0 -O1 -O2 -O3       optimization level of the .dck compile (default -O2)\n"
     "  -v                    say which device, backend and cache entry are used\n"
     "  -h, --help            this text\n";
 
@@ -74,6 +75,7 @@ typedef struct Options {
     int ndefines;
     const char *incdirs[MAX_LIST];
     int nincdirs;
+    int opt_level; /* -O0..-O3; -1: the compiler's default */
 } Options;
 
 static bool parse_u32(const char *s, uint32_t *out) {
@@ -107,6 +109,7 @@ static int parse_options(int argc, char **argv, Options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "auto";
     o->repeats = 10;
+    o->opt_level = -1;
     int npos = 0, rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -140,6 +143,8 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->checked = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o->verbose = true;
+        } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+            o->opt_level = a[2] - '0';
         } else if (strncmp(a, "-D", 2) == 0 || strncmp(a, "-I", 2) == 0) {
             const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v || !*v) return usage_error("%s needs a value", a);
@@ -535,7 +540,7 @@ static int run(const Options *o) {
     mo.ndefines = (uint32_t)o->ndefines;
     mo.include_dirs = o->incdirs;
     mo.ninclude_dirs = (uint32_t)o->nincdirs;
-    mo.opt_level = -1;
+    mo.opt_level = o->opt_level;
     mo.flags = o->checked ? DCK_MODULE_CHECKED : 0;
     dck_module mod;
     dck_queue q;

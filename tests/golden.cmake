@@ -41,3 +41,13 @@ if(TARGET dckc AND TARGET dckrun)
   add_test(NAME install_tree COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/run.sh ${PROJECT_BINARY_DIR}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+
+# The optimizer against itself: random kernels agree bit for bit at -O0, -O2 and -O3, and
+# compile deterministically (tests/fuzz/difftest.py; run it by hand with a larger --count).
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_FOUND AND TARGET dckc AND TARGET dckrun)
+  add_test(NAME difftest_opt_levels
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/difftest.py
+                   $<TARGET_FILE:dckrun> --dckc $<TARGET_FILE:dckc> --count 12 --seed 1
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
