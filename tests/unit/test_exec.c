@@ -167,9 +167,13 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
 }
 
 /* ---- through the C API ---- */
-static void run_api(Case *c) {
+/* checked: a checked-mode context (bounds checks compiled in, overlap checks): the
+ * results must be the same and no violation may be reported for these correct kernels. */
+static void run_api(Case *c, bool checked) {
     dck_context ctx;
-    cr_assert_eq(dck_context_create(NULL, &ctx), DCK_SUCCESS, "context: %s", dck_last_error());
+    dck_context_desc cd = {0};
+    cd.flags = checked ? DCK_CONTEXT_CHECKED : 0;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "context: %s", dck_last_error());
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/exec/%s", DCK_SOURCE_DIR, c->file);
     dck_module mod;
@@ -208,7 +212,7 @@ static void run_api(Case *c) {
         char why[256];
         bool ok = close_enough(b, got, why, sizeof why);
         free(got);
-        cr_assert(ok, "C API, %s: %s", c->kernel, why);
+        cr_assert(ok, "C API%s, %s: %s", checked ? " (checked mode)" : "", c->kernel, why);
     }
     for (int i = 0; i < c->nbufs; i++) dck_buffer_destroy(bufs[i]);
     dck_queue_destroy(q);
@@ -276,7 +280,8 @@ static void run_dckrun(Case *c) {
 }
 
 static void run_case(Case *c) {
-    run_api(c);
+    run_api(c, false);
+    run_api(c, true);
     run_dckrun(c);
 }
 
