@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Differential test of the optimizer: random .dck kernels run at -O0 and at -O2 (and
--O3) must give bit-identical results.
+"""Differential test of the optimizer: random .dck kernels run at -O0, -O2, -O3 and -O2
+with bounds checks (--checked) must give bit-identical results.
 
 Each program is a kernel over int, uint, long and float values with loads at computed
 indices, integer and float arithmetic, comparisons, casts, ternaries, if/else, bounded
@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 N = 97  # buffer length (odd, so modulo indexing mixes work-items)
+LEVELS = ("-O0", "-O2", "-O3", "checked")
 
 
 class Gen:
@@ -175,7 +176,10 @@ kernel void r(const int[] a, const float[] b, int[] o, uint[] ou, long[] ol, flo
 
 def run(dckrun, src, opt, outdir):
     outs = []
-    cmd = [dckrun, opt, src, "r", "a=rand:%d:1" % N, "b=rand:%d:2" % N,
+    # "checked" is -O2 with bounds checks compiled in: every index here is in range, so the
+    # results must not change
+    flags = ["-O2", "--checked"] if opt == "checked" else [opt]
+    cmd = [dckrun, *flags, src, "r", "a=rand:%d:1" % N, "b=rand:%d:2" % N,
            "o=zeros:%d" % N, "ou=zeros:%d" % N, "ol=zeros:%d" % N, "of=zeros:%d" % N]
     for name in ("o", "ou", "ol", "of"):
         path = os.path.join(outdir, f"{name}{opt}.bin")
@@ -217,16 +221,16 @@ def main():
                 break
         results = {}
         err = ""
-        for opt in ("-O0", "-O2", "-O3"):
+        for opt in LEVELS:
             results[opt], e = run(args.dckrun, src, opt, tmp)
             err = err or e
         if any(v is None for v in results.values()):
             print(f"FAIL {src}: a run failed:\n{err}")
             failed += 1
             break
-        if not (results["-O0"] == results["-O2"] == results["-O3"]):
+        if len(set(results.values())) != 1:
             sizes = [N * 4, N * 4, N * 8, N * 4]
-            for opt in ("-O2", "-O3"):
+            for opt in LEVELS[1:]:
                 off = 0
                 for name, size in zip(("o", "ou", "ol", "of"), sizes):
                     x, y = results["-O0"][off:off + size], results[opt][off:off + size]
@@ -236,10 +240,10 @@ def main():
                         print(f"  {name} differs at -O0 vs {opt}, elements {bad[:8]}: "
                               f"{x[bad[0] * esz:(bad[0] + 1) * esz].hex()} vs {y[bad[0] * esz:(bad[0] + 1) * esz].hex()}")
                     off += size
-            again = {opt: run(args.dckrun, src, opt, tmp)[0] for opt in ("-O0", "-O2", "-O3")}
+            again = {opt: run(args.dckrun, src, opt, tmp)[0] for opt in LEVELS}
             print("  a second run of each level %s" % ("agrees: the difference is not reproducible"
-                  if again["-O0"] == again["-O2"] == again["-O3"] else "disagrees as well"))
-            print(f"FAIL {src}: -O0, -O2 and -O3 disagree")
+                  if len(set(again.values())) == 1 else "disagrees as well"))
+            print(f"FAIL {src}: {', '.join(LEVELS)} disagree")
             failed += 1
             break
         passed += 1
