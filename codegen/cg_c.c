@@ -917,6 +917,35 @@ static const char *mf(CgC *c, const Type *t, const char *base)
     return t->bits == 64 ? base : arena_printf(c->a, "%sf", base);
 }
 
+/* Builtins that are one C library function of the same arity (float: name + 'f'). */
+static const char *const libm_name[BI_COUNT] = {
+    [BI_ABS] = "fabs",
+    [BI_MIN] = "fmin",
+    [BI_MAX] = "fmax",
+    [BI_SQRT] = "sqrt",
+    [BI_EXP] = "exp",
+    [BI_EXP2] = "exp2",
+    [BI_LOG] = "log",
+    [BI_LOG2] = "log2",
+    [BI_POW] = "pow",
+    [BI_SIN] = "sin",
+    [BI_COS] = "cos",
+    [BI_TAN] = "tan",
+    [BI_ASIN] = "asin",
+    [BI_ACOS] = "acos",
+    [BI_ATAN] = "atan",
+    [BI_ATAN2] = "atan2",
+    [BI_SINH] = "sinh",
+    [BI_COSH] = "cosh",
+    [BI_TANH] = "tanh",
+    [BI_FLOOR] = "floor",
+    [BI_CEIL] = "ceil",
+    [BI_ROUND] = "round",
+    [BI_TRUNC] = "trunc",
+    [BI_FMOD] = "fmod",
+    [BI_FMA] = "fma",
+};
+
 /* Scalar (per-component) builtin over element type t with args a[]. */
 static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char **a)
 {
@@ -926,10 +955,13 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
         for (int k = 0; k < 3; k++) x[k] = a[k] && h ? arena_printf(c->a, "(float)%s", a[k]) : a[k];
         const char *one = t->bits == 64 ? "1.0" : "1.0f", *zero = t->bits == 64 ? "0.0" : "0.0f";
         const char *r = NULL;
+        if (libm_name[bi]) { /* fn(x0[, x1[, x2]]) with the builtin's own argument count */
+            int n = builtin_info[bi].nargs;
+            r = arena_printf(c->a, "%s(%s%s%s%s%s)", mf(c, t, libm_name[bi]), x[0], n > 1 ? ", " : "",
+                             n > 1 ? x[1] : "", n > 2 ? ", " : "", n > 2 ? x[2] : "");
+            return h ? arena_printf(c->a, "(_Float16)%s", r) : r;
+        }
         switch (bi) {
-        case BI_ABS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "fabs"), x[0]); break;
-        case BI_MIN: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmin"), x[0], x[1]); break;
-        case BI_MAX: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmax"), x[0], x[1]); break;
         case BI_CLAMP:
             r = arena_printf(c->a, "%s(%s(%s, %s), %s)", mf(c, t, "fmin"), mf(c, t, "fmax"), x[0], x[1], x[2]);
             break;
@@ -939,33 +971,11 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
             r = arena_printf(c->a, "(%s > 0 ? %s : %s < 0 ? -%s : %s == %s ? %s : %s)", x[0], one, x[0], one,
                      x[0], x[0], x[0], zero);
             break;
-        case BI_SQRT: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sqrt"), x[0]); break;
         case BI_RSQRT: r = arena_printf(c->a, "(%s / %s(%s))", one, mf(c, t, "sqrt"), x[0]); break;
-        case BI_EXP: r = arena_printf(c->a, "%s(%s)", mf(c, t, "exp"), x[0]); break;
-        case BI_EXP2: r = arena_printf(c->a, "%s(%s)", mf(c, t, "exp2"), x[0]); break;
-        case BI_LOG: r = arena_printf(c->a, "%s(%s)", mf(c, t, "log"), x[0]); break;
-        case BI_LOG2: r = arena_printf(c->a, "%s(%s)", mf(c, t, "log2"), x[0]); break;
-        case BI_POW: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "pow"), x[0], x[1]); break;
-        case BI_SIN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sin"), x[0]); break;
-        case BI_COS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "cos"), x[0]); break;
-        case BI_TAN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "tan"), x[0]); break;
-        case BI_ASIN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "asin"), x[0]); break;
-        case BI_ACOS: r = arena_printf(c->a, "%s(%s)", mf(c, t, "acos"), x[0]); break;
-        case BI_ATAN: r = arena_printf(c->a, "%s(%s)", mf(c, t, "atan"), x[0]); break;
-        case BI_ATAN2: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "atan2"), x[0], x[1]); break;
-        case BI_SINH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "sinh"), x[0]); break;
-        case BI_COSH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "cosh"), x[0]); break;
-        case BI_TANH: r = arena_printf(c->a, "%s(%s)", mf(c, t, "tanh"), x[0]); break;
-        case BI_FLOOR: r = arena_printf(c->a, "%s(%s)", mf(c, t, "floor"), x[0]); break;
-        case BI_CEIL: r = arena_printf(c->a, "%s(%s)", mf(c, t, "ceil"), x[0]); break;
-        case BI_ROUND: r = arena_printf(c->a, "%s(%s)", mf(c, t, "round"), x[0]); break;
-        case BI_TRUNC: r = arena_printf(c->a, "%s(%s)", mf(c, t, "trunc"), x[0]); break;
         case BI_FRACT: /* x - floor(x), kept below 1.0 as in OpenCL C */
             r = arena_printf(c->a, "%s(%s - %s(%s), %s)", mf(c, t, "fmin"), x[0], mf(c, t, "floor"), x[0],
                      t->bits == 64 ? "0x1.fffffffffffffp-1" : "0x1.fffffep-1f");
             break;
-        case BI_FMOD: r = arena_printf(c->a, "%s(%s, %s)", mf(c, t, "fmod"), x[0], x[1]); break;
-        case BI_FMA: r = arena_printf(c->a, "%s(%s, %s, %s)", mf(c, t, "fma"), x[0], x[1], x[2]); break;
         case BI_ISNAN: return arena_printf(c->a, "(isnan(%s) != 0)", x[0]);
         case BI_ISINF: return arena_printf(c->a, "(isinf(%s) != 0)", x[0]);
         case BI_SELECT: return arena_printf(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
