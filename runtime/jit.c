@@ -24,7 +24,7 @@
 #ifndef DCK_DEFAULT_CC
 #define DCK_DEFAULT_CC "cc"
 #endif
-#define BASE_FLAGS "-std=c11 -O2 -fPIC -shared -w"
+#define BASE_FLAGS "-std=c11 -O3 -fPIC -shared -w"
 #define STR_(x) #x
 #define DCK_TO_STR(x) STR_(x)
 
