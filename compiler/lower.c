@@ -511,11 +511,11 @@ static IrInst *lower_expr(Lower *L, AstNode *n) {
     IrInst *r = NULL;
     switch (n->kind) {
     case AST_INT_LIT:
-    case AST_BOOL_LIT:
-        r = cnum(L, n->type, (double)(int64_t)n->lit.i, n->lit.i);
-        if (ty_elem(n->type)->kind == TY_FLOAT && (n->op & LIT_U))
-            r = cnum(L, n->type, (double)n->lit.i, n->lit.i);
+    case AST_BOOL_LIT: { /* (sema retypes literals in float context as float literals) */
+        bool uns = (n->op & LIT_U) || !ty_elem(n->type)->is_signed;
+        r = cnum(L, n->type, uns ? (double)n->lit.i : (double)(int64_t)n->lit.i, n->lit.i);
         break;
+    }
     case AST_FLOAT_LIT:
         if (ty_elem(n->type)->kind != TY_FLOAT) ICE("float literal of type '%s'", n->type->name);
         r = cnum(L, n->type, n->lit.f, 0);
