@@ -2,40 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "compiler/ir.h"
-
-static Type *T(ScalarId s) { return ty_scalar(s); }
-
-static IrInst *emit(IrBlock *b, IrOp op, Type *t, IrInst **ops, int n)
-{
-    IrInst *i = ir_inst_new(b->func, op, t, ops, n);
-    ir_append(b, i);
-    return i;
-}
-static IrInst *emit2(IrBlock *b, IrOp op, Type *t, IrInst *x, IrInst *y)
-{
-    IrInst *ops[2] = {x, y};
-    return emit(b, op, t, ops, 2);
-}
-static IrInst *br(IrBlock *b, IrBlock *to)
-{
-    IrInst *i = emit(b, IR_BR, ty_void, NULL, 0);
-    i->target[0] = to;
-    return i;
-}
-static IrInst *cbr(IrBlock *b, IrInst *c, IrBlock *t, IrBlock *f)
-{
-    IrInst *i = emit(b, IR_CBR, ty_void, &c, 1);
-    i->target[0] = t;
-    i->target[1] = f;
-    return i;
-}
-static IrInst *cint(IrBlock *b, Type *t, uint64_t v)
-{
-    IrInst *i = ir_const_int(b->func, t, v);
-    ir_append(b, i);
-    return i;
-}
+#include "ir_build.h"
 
 static char *print_mod(IrModule *m)
 {
