@@ -12,6 +12,7 @@
 
 #include "../codegen/cg.h"
 #include "dckc.h"
+#include "util.h"
 
 static const char *const all_targets[] = {"c", "ptx", "opencl", "spirv", "msl"};
 
@@ -99,40 +100,32 @@ static char *basename_noext(const char *path) {
     return s;
 }
 
-static void make_escaped(FILE *f, const char *s) {
+/* Make's escaping of a path in a rule: spaces and '#' get a backslash, '$' is doubled. */
+static void make_escaped(StrBuf *sb, const char *s) {
     for (; *s; s++) {
-        if (*s == ' ' || *s == '#') fputc('\\', f);
-        if (*s == '$') fputc('$', f);
-        fputc(*s, f);
+        if (*s == ' ' || *s == '#') sb_putc(sb, '\\');
+        if (*s == '$') sb_putc(sb, '$');
+        sb_putc(sb, *s);
     }
 }
 
 static bool write_depfile(const char *depfile, const char *target, char **deps, int ndeps) {
-    size_t n = strlen(depfile);
-    char *tmp = malloc(n + 32);
-    snprintf(tmp, n + 32, "%s.tmp%ld", depfile, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "dckc: error: cannot write '%s': %s\n", depfile, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    make_escaped(f, target);
-    fputc(':', f);
+    StrBuf sb = {0};
+    make_escaped(&sb, target);
+    sb_putc(&sb, ':');
     for (int k = 0; k < ndeps; k++) {
-        fputs(" \\\n  ", f);
-        make_escaped(f, deps[k]);
+        sb_puts(&sb, " \\\n  ");
+        make_escaped(&sb, deps[k]);
     }
-    fputc('\n', f);
-    /* a phony rule per header so deleting one does not break the build (gcc -MP) */
+    sb_putc(&sb, '\n');
+    /* a phony rule per include so deleting one does not break the build (gcc -MP) */
     for (int k = 1; k < ndeps; k++) {
-        fputc('\n', f);
-        make_escaped(f, deps[k]);
-        fputs(":\n", f);
+        sb_putc(&sb, '\n');
+        make_escaped(&sb, deps[k]);
+        sb_puts(&sb, ":\n");
     }
-    bool ok = fclose(f) == 0 && rename(tmp, depfile) == 0;
-    if (!ok) remove(tmp);
-    free(tmp);
+    bool ok = write_atomic(depfile, sb.data, sb.len);
+    sb_free(&sb);
     return ok;
 }
 
