@@ -134,6 +134,7 @@ struct AstNode {
     int field;           /* AST_MEMBER: struct field index, or -1 for a swizzle */
     int swz[4], nswz;    /* AST_MEMBER swizzle components (0..3) */
     uint32_t wg[3];      /* AST_FUNC: folded work-group size (1 where not given) */
+    int8_t lit_kind;     /* sema's cache of sema_lit_kind() + 1; 0 = not computed */
 };
 
 typedef enum SymKind {

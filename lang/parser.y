@@ -834,6 +834,12 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P) {
         msg = arena_printf(P->a, "expected expression before %s", before);
     } else if (expects(exp, n, YYSYMBOL_IDENT) && expects(exp, n, YYSYMBOL_TYPE)) {
         msg = arena_printf(P->a, "expected a type or identifier before %s", before);
+    } else if (expects(exp, n, YYSYMBOL_IDENT) && la->kind == TK_TYPE) {
+        msg = arena_printf(P->a, "expected identifier, but %s is a type name (choose another name)", before);
+    } else if (expects(exp, n, YYSYMBOL_IDENT) && la->len > 1 && la->text &&
+               ((la->text[0] >= 'a' && la->text[0] <= 'z') || la->text[0] == '_') && la->kind != TK_INT_LIT &&
+               la->kind != TK_FLOAT_LIT) {
+        msg = arena_printf(P->a, "expected identifier, but %s is a keyword", before);
     } else if (expects(exp, n, YYSYMBOL_IDENT)) {
         msg = arena_printf(P->a, "expected identifier before %s", before);
     } else if (n > 0 && n <= 4) {
@@ -850,6 +856,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P) {
         msg = arena_printf(P->a, "unexpected %s", before);
     }
     if (P->nsyntax > 0 && same_loc(at, P->last_err)) return 0;
+    /* one mistake, one error: the rest of the line after a syntax error is mostly its echo */
+    if (P->nsyntax > 0 && at.file == P->last_err.file && at.line == P->last_err.line) return 0;
     P->nsyntax++;
     P->last_err = at;
     diag_error(P->d, at, "%s", msg);

@@ -223,8 +223,7 @@ bool sema_fold_int(Sema *s, AstNode **pn, const char *what, int64_t *out) {
 
 /* ------------------------------------------------------ literal typing ---- */
 
-int sema_lit_kind(const AstNode *n) {
-    if (!n || is_err(n->type)) return LK_NONE;
+static int lit_kind_uncached(const AstNode *n) {
     switch (n->kind) {
     case AST_INT_LIT: return n->op == 0 ? LK_INT : LK_NONE;
     case AST_FLOAT_LIT: return n->op == 0 ? LK_FLOAT : LK_NONE;
@@ -257,6 +256,15 @@ int sema_lit_kind(const AstNode *n) {
     }
 }
 
+/* Whether n is a context-typed literal expression. Cached in the node: the answer depends
+ * on the whole subtree, and asking it at every level of a long `1 + 1 + ...` chain was
+ * cubic. retype() clears the cache of the nodes it rewrites. */
+int sema_lit_kind(const AstNode *n) {
+    if (!n || is_err(n->type)) return LK_NONE;
+    if (!n->lit_kind) ((AstNode *)n)->lit_kind = (int8_t)(lit_kind_uncached(n) + 1);
+    return n->lit_kind - 1;
+}
+
 AstNode *sema_make_cast(Sema *s, AstNode *n, Type *to) {
     AstNode *c = ast_new(s->a, AST_CAST, n->loc);
     c->a = n;
@@ -272,6 +280,7 @@ AstNode *sema_make_cast(Sema *s, AstNode *n, Type *to) {
  * integer (C semantics: 1/2 == 0) and then converted. */
 static void retype(Sema *s, AstNode **pn, Type *te) {
     AstNode *n = *pn;
+    n->lit_kind = 0; /* its kind or children change below */
     switch (n->kind) {
     case AST_INT_LIT:
         if (te->kind == TY_FLOAT) {
@@ -360,6 +369,9 @@ bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k) {
     AstNode *n = *pn;
     Type *from = n->type;
     if (is_err(from) || is_err(to)) return false;
+    /* already of that type: nothing to check or retype (and checking again at every level
+     * of a long literal chain would be quadratic) */
+    if (from == to) return true;
     int lk = sema_lit_kind(n);
     Type *te = ty_elem(to);
     if (lk && (to->kind == TY_VEC || ty_is_scalar(to)) && te->kind != TY_BOOL) {
