@@ -97,12 +97,41 @@ static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 static DckcStatus compile_locked(const char *path, const char *source, const DckcOptions *o,
                                  const char *target, DckcEmit emit, DckcResult *res);
 
+/* The phases walk the AST recursively (to the frontend's nesting limit, 10000 levels, a
+ * few hundred bytes each): the compilation gets a thread with a stack of its own, so that
+ * it is safe whatever stack the caller has (the runtime compiles on its user's threads). */
+enum { COMPILE_STACK = 64 << 20 }; /* reserved address space; only what is used is committed */
+
+typedef struct CompileJob {
+    const char *path, *source, *target;
+    const DckcOptions *o;
+    DckcEmit emit;
+    DckcResult *res;
+    DckcStatus st;
+} CompileJob;
+
+static void *compile_thread(void *arg) {
+    CompileJob *j = arg;
+    j->st = compile_locked(j->path, j->source, j->o, j->target, j->emit, j->res);
+    return NULL;
+}
+
 DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
                         const char *target, DckcEmit emit, DckcResult *res) {
+    CompileJob job = {path, source, target, o, emit, res, DCKC_INTERNAL};
     pthread_mutex_lock(&compile_lock);
-    DckcStatus st = compile_locked(path, source, o, target, emit, res);
+    pthread_attr_t attr;
+    pthread_t th;
+    bool threaded = pthread_attr_init(&attr) == 0;
+    if (threaded) {
+        threaded = pthread_attr_setstacksize(&attr, COMPILE_STACK) == 0 &&
+                   pthread_create(&th, &attr, compile_thread, &job) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (threaded) pthread_join(th, NULL);
+    else compile_thread(&job); /* no thread to be had: the caller's stack it is */
     pthread_mutex_unlock(&compile_lock);
-    return st;
+    return job.st;
 }
 
 static DckcStatus compile_locked(const char *path, const char *source, const DckcOptions *o,

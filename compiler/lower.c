@@ -29,13 +29,13 @@ typedef struct Lower {
     IrFunc *f;
     IrBlock *cur;
     Loc loc;
-    IrBlock *brk[64], *cont[64];
-    int nloop;
+    VEC(IrBlock *) brk;  /* innermost loop last: where break / continue go */
+    VEC(IrBlock *) cont;
     /* pipelines */
     IrPipeline *p;
     int plabels;
-    int pbrk[64], pcont[64];
-    int npl;
+    VEC(int) pbrk;       /* pipelines: labels of the enclosing loops */
+    VEC(int) pcont;
 } Lower;
 
 /* An lvalue: a memory element, maybe viewed through a swizzle or a dynamic vector index. */
@@ -631,10 +631,8 @@ static void lower_decl(Lower *L, AstNode *n) {
 }
 
 static void push_loop(Lower *L, IrBlock *brk, IrBlock *cont) {
-    if (L->nloop >= ARRAY_LEN(L->brk)) ICE("loops nested too deeply");
-    L->brk[L->nloop] = brk;
-    L->cont[L->nloop] = cont;
-    L->nloop++;
+    vec_push(L->a, &L->brk, brk);
+    vec_push(L->a, &L->cont, cont);
 }
 
 static void lower_stmt(Lower *L, AstNode *n) {
@@ -684,7 +682,7 @@ static void lower_stmt(Lower *L, AstNode *n) {
         L->cur = bbody;
         push_loop(L, exit, bstep);
         lower_stmt(L, body);
-        L->nloop--;
+        L->brk.len--, L->cont.len--;
         br(L, bstep);
         L->cur = bstep;
         if (step) lower_expr(L, step);
@@ -698,7 +696,7 @@ static void lower_stmt(Lower *L, AstNode *n) {
         L->cur = bbody;
         push_loop(L, exit, bcond);
         lower_stmt(L, n->b);
-        L->nloop--;
+        L->brk.len--, L->cont.len--;
         br(L, bcond);
         L->cur = bcond;
         cbr(L, lower_expr(L, n->a), bbody, exit);
@@ -707,8 +705,8 @@ static void lower_stmt(Lower *L, AstNode *n) {
     }
     case AST_BREAK:
     case AST_CONTINUE:
-        if (L->nloop == 0) ICE("break/continue outside a loop");
-        br(L, n->kind == AST_BREAK ? L->brk[L->nloop - 1] : L->cont[L->nloop - 1]);
+        if (L->brk.len == 0) ICE("break/continue outside a loop");
+        br(L, n->kind == AST_BREAK ? L->brk.data[L->brk.len - 1] : L->cont.data[L->cont.len - 1]);
         dead_block(L);
         break;
     case AST_RETURN: {
@@ -745,7 +743,7 @@ static IrFunc *declare_func(Lower *L, AstNode *fn) {
 static void lower_func(Lower *L, AstNode *fn, IrFunc *f) {
     ice_context(fn->name);
     L->f = f;
-    L->nloop = 0;
+    L->brk.len = L->cont.len = 0;
     L->loc = fn->loc;
     L->cur = ir_block_new(f);
     for (int k = 0; k < fn->nlist; k++) {
@@ -1119,12 +1117,10 @@ static void pstmt(Lower *L, AstNode *n) {
         int lhead = plabel(L), lstep = plabel(L), lend = plabel(L);
         pmark(L, lhead);
         if (cond) pjz(L, pexpr(L, cond), lend);
-        if (L->npl >= ARRAY_LEN(L->pbrk)) ICE("loops nested too deeply");
-        L->pbrk[L->npl] = lend;
-        L->pcont[L->npl] = lstep;
-        L->npl++;
+        vec_push(L->a, &L->pbrk, lend);
+        vec_push(L->a, &L->pcont, lstep);
         pstmt(L, body);
-        L->npl--;
+        L->pbrk.len--, L->pcont.len--;
         pmark(L, lstep);
         if (n->kind == AST_FOR && n->c) {
             if (n->c->kind == AST_ASSIGN || n->c->kind == AST_INCDEC) passign(L, n->c);
@@ -1136,8 +1132,8 @@ static void pstmt(Lower *L, AstNode *n) {
     }
     case AST_BREAK:
     case AST_CONTINUE:
-        if (!L->npl) ICE("break outside a loop");
-        pjmp(L, n->kind == AST_BREAK ? L->pbrk[L->npl - 1] : L->pcont[L->npl - 1]);
+        if (!L->pbrk.len) ICE("break outside a loop");
+        pjmp(L, n->kind == AST_BREAK ? L->pbrk.data[L->pbrk.len - 1] : L->pcont.data[L->pcont.len - 1]);
         break;
     case AST_RETURN:
         pjmp(L, 0); /* label 0 is the end of the pipeline */
@@ -1167,7 +1163,7 @@ static void lower_pipeline(Lower *L, AstNode *pn) {
     }
     L->p = p;
     L->plabels = 1; /* label 0: end */
-    L->npl = 0;
+    L->pbrk.len = L->pcont.len = 0;
     pstmt(L, pn->a);
     pmark(L, 0);
     vec_push(L->a, &L->m->pipelines, p);

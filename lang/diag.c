@@ -120,15 +120,25 @@ void diag_render_text(const DiagEngine *d, StrBuf *out, bool color) {
         const char *ls;
         size_t ll;
         if (!f || g->loc.line < 1 || !find_line(f, g->loc.line, &ls, &ll)) continue;
+        size_t col = g->loc.col > 0 ? (size_t)g->loc.col - 1 : 0;
+        if (col > ll) col = ll;
+        /* a very long line (generated code) is shown as a window around the caret */
+        enum { WIDTH = 160, BEFORE = 80 };
+        size_t from = 0, to = ll;
+        if (ll > WIDTH) {
+            from = col > BEFORE ? col - BEFORE : 0;
+            to = from + WIDTH < ll ? from + WIDTH : ll;
+        }
+        const char *lead = from > 0 ? "..." : "";
+        sb_puts(out, lead);
         /* control bytes would garble the terminal: one '?' each keeps the caret aligned */
-        for (size_t k = 0; k < ll; k++) {
+        for (size_t k = from; k < to; k++) {
             unsigned char c = (unsigned char)ls[k];
             sb_putc(out, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
         }
-        sb_putc(out, '\n');
-        size_t col = g->loc.col > 0 ? (size_t)g->loc.col - 1 : 0;
-        if (col > ll) col = ll;
-        for (size_t k = 0; k < col; k++) sb_putc(out, ls[k] == '\t' ? '\t' : ' ');
+        sb_puts(out, to < ll ? "...\n" : "\n");
+        sb_puts(out, from > 0 ? "   " : "");
+        for (size_t k = from; k < col; k++) sb_putc(out, ls[k] == '\t' ? '\t' : ' ');
         sb_puts(out, color ? "\033[1;32m^\033[0m\n" : "^\n");
     }
 }

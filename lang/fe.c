@@ -1,12 +1,35 @@
 /* fe.c: the frontend entry points (frontend.h): preprocess + parse, and --emit=tokens. */
 #include "pp.h"
 
+/* Every later phase walks the tree recursively, so its depth is bounded here (the parser's
+ * own stack limit does not bound left-associative chains such as 1 + 1 + ... + 1). */
+enum { MAX_NESTING = 10000 };
+
+/* Returns true (after one error) when some path below n is deeper than MAX_NESTING;
+ * the recursion itself never goes deeper than that. */
+static bool too_deep(DiagEngine *d, const AstNode *n, int depth) {
+    if (!n) return false;
+    if (depth > MAX_NESTING) {
+        diag_error(d, n->loc, "this is nested too deeply (more than %d levels of expressions and statements)",
+                   MAX_NESTING);
+        return true;
+    }
+    const AstNode *kids[4 + 3 + 3] = {n->a, n->b, n->c, n->d, n->dims[0], n->dims[1], n->dims[2],
+                                      n->wg_expr[0], n->wg_expr[1], n->wg_expr[2]};
+    for (int k = 0; k < ARRAY_LEN(kids); k++)
+        if (too_deep(d, kids[k], depth + 1)) return true;
+    for (int k = 0; k < n->nlist; k++)
+        if (too_deep(d, n->list[k], depth + 1)) return true;
+    return false;
+}
+
 TranslationUnit *fe_parse(Arena *a, DiagEngine *d, const FrontendOptions *o, const char *path,
                           const char *source) {
     Pp *pp = pp_new(a, d, o);
     if (!pp_begin(pp, path, source)) return NULL;
     TranslationUnit *tu = parse_unit(a, d, pp);
     pp_end(pp);
+    for (int k = 0; tu && k < tu->ndecls; k++) too_deep(d, tu->decls[k], 0);
     return tu;
 }
 

@@ -51,3 +51,10 @@ if(Python3_FOUND AND TARGET dckc AND TARGET dckrun)
                    $<TARGET_FILE:dckrun> --dckc $<TARGET_FILE:dckc> --count 12 --seed 1
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+
+# Pathological sizes (huge expressions, deep nesting, thousands of statements, variables,
+# kernels and inlined calls): each finishes with a result or a clean error, never a crash.
+if(TARGET dckc)
+  add_test(NAME cli_stress COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/stress.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
