@@ -1102,6 +1102,17 @@ static void zero_value(CgC *c, const IrInst *i, const char *ind)
         sb_printf(c->out, "%smemset(&%s, 0, sizeof %s);\n", ind, N(c, i), N(c, i));
 }
 
+/* Closes a checked access opened by check_open(): the out-of-bounds branch records the
+ * violation (els) and, for an access with a value, gives that value zero. */
+static void check_close(CgC *c, const IrInst *i, const char *ind0, const char *els, bool zero)
+{
+    if (!els) return;
+    EMIT("} else {\n");
+    if (zero) zero_value(c, i, arena_printf(c->a, "%s    ", ind0));
+    EMIT("    %s\n", els);
+    EMIT("}\n");
+}
+
 static void emit_access(CgC *c, const IrInst *i)
 {
     Type *et;
@@ -1115,12 +1126,7 @@ static void emit_access(CgC *c, const IrInst *i)
         if (hv) EMIT("%s = %s;\n", N(c, i), lv);
         else if (!els) EMIT("(void)%s;\n", lv);
         c->ind = ind0;
-        if (els) {
-            EMIT("} else {\n");
-            if (hv) zero_value(c, i, arena_printf(c->a, "%s    ", ind0));
-            EMIT("    %s\n", els);
-            EMIT("}\n");
-        }
+        check_close(c, i, ind0, els, hv);
         return;
     }
     int ni = i->mem.nidx;
@@ -1130,7 +1136,7 @@ static void emit_access(CgC *c, const IrInst *i)
         if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
         EMIT("%s = %s;\n", lv, N(c, i->ops[ni]));
         c->ind = ind0;
-        if (els) EMIT("} else {\n%s    %s\n%s}\n", ind0, els, ind0);
+        check_close(c, i, ind0, els, false);
         return;
     }
     /* atomic */
@@ -1143,12 +1149,7 @@ static void emit_access(CgC *c, const IrInst *i)
     if (hv) EMIT("%s = %s;\n", N(c, i), call);
     else EMIT("%s;\n", call);
     c->ind = ind0;
-    if (els) {
-        EMIT("} else {\n");
-        if (hv) zero_value(c, i, arena_printf(c->a, "%s    ", ind0));
-        EMIT("    %s\n", els);
-        EMIT("}\n");
-    }
+    check_close(c, i, ind0, els, hv);
 }
 
 /* Element k of the result of an element-wise instruction. */
