@@ -17,8 +17,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Required to build and test; optional ones are tried but not fatal (clang + its runtime
 # libraries are needed only for the libFuzzer build, scripts/fuzz.sh).
 REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcriterion-dev
-          pkg-config valgrind python3)
-OPTIONAL=(clang libclang-rt-14-dev)
+          pkg-config valgrind python3
+          # backends and their independent checkers: LLVM 16 (PTX), SPIRV-Tools, PoCL (OpenCL
+          # on the CPU), lavapipe + the validation layers (Vulkan on the CPU), clang 16 (MSL
+          # through the Metal shim), llvm-spirv 15 (OpenCL-env SPIR-V back to SPIR for PoCL),
+          # an aarch64 cross compiler (NEON output), SLEEF (vector math)
+          llvm-16-dev libzstd-dev spirv-tools spirv-headers
+          pocl-opencl-icd ocl-icd-opencl-dev opencl-headers
+          mesa-vulkan-drivers libvulkan-dev glslc vulkan-validationlayers
+          clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libsleef-dev)
+# Optional: clang + its runtime for the libFuzzer build (scripts/fuzz.sh); Halide and
+# matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around.
+OPTIONAL=(clang libclang-rt-14-dev libhalide14-0-dev python3-matplotlib clinfo vulkan-tools)
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
@@ -73,7 +83,7 @@ install_deps() {
         local p
         for p in "${opt[@]}"; do
             apt_get install -y -q --no-install-recommends "$p" </dev/null ||
-                log "optional package $p could not be installed (only scripts/fuzz.sh needs it)"
+                log "optional package $p could not be installed (only scripts/fuzz.sh or bench/ need it)"
         done
     fi
 }
