@@ -17,6 +17,7 @@ typedef struct CgOptions {
     const char **sm;        /* PTX: architectures */
     int nsm;
     const char *spirv_env;  /* SPIR-V: "vulkan" or "opencl" */
+    const char *ptx_via;    /* PTX: "llvm" (default, NULL) or "nvrtc"; one emit = PTX for sm[0] */
 } CgOptions;
 
 typedef struct CgTarget {
@@ -27,6 +28,13 @@ typedef struct CgTarget {
 } CgTarget;
 
 extern const CgTarget cg_target_c;
+extern const CgTarget cg_target_opencl; /* cg_opencl.c (OpenCL C through cg_text.c) */
+extern const CgTarget cg_target_cuda;   /* cg_cuda.c (CUDA C through cg_text.c; cg_cuda.h) */
+extern const CgTarget cg_target_msl;    /* cg_msl.c (Metal Shading Language through cg_text.c) */
+extern const CgTarget cg_target_ptx; /* cg_ptx_load.c: loads the LLVM plugin on demand (cg_ptx.h) */
+extern const CgTarget cg_target_spirv;  /* cg_spirv*.c (binary; CgOptions.spirv_env picks the env) */
+/* SPIR-V binary -> the SPIRV-Tools disassembly (dckc -o x.spvasm); false with err on failure */
+bool cg_spirv_disassemble(const void *data, size_t len, StrBuf *out, StrBuf *err);
 
 const CgTarget *cg_find_target(const char *name); /* NULL if unknown or not built */
 
@@ -52,5 +60,34 @@ CgParamInfo cg_param_info(const IrParam *p);
 uint32_t cg_shared_bytes(const IrFunc *f);     /* total shared memory of a kernel, laid out in order */
 uint32_t cg_shared_offset(const IrFunc *f, int i); /* byte offset of shared array i in that layout */
 uint32_t cg_kernel_flags(const IrFunc *f, bool checked);
+
+/* ---- packages and the outputs built on them (cg_package.c, cg_header.c) ---- */
+typedef struct CgBlob {
+    const char *target;     /* "c", "opencl", "spirv-vulkan", "ptx-sm80", ... (runtime/dckpkg.h) */
+    bool text;              /* source text (a NUL follows it in the package) */
+    const char *data;
+    size_t size;
+} CgBlob;
+
+typedef struct CgPackageInfo {
+    const char *compiler_version;
+    const char *options;      /* canonical option string */
+    const char *source_name;
+    const char *module_name;  /* C identifier: prefix of the header's and embed file's names */
+    bool checked;
+} CgPackageInfo;
+
+/* Appends the .dckpkg image of m holding the blobs (any order: written sorted by target). */
+void cg_write_package(const IrModule *m, const CgPackageInfo *info, const CgBlob *blobs, int nblobs,
+                      StrBuf *out);
+/* --emit=header: typed C launch functions, mirrored structs, the loader's declaration. */
+void cg_emit_header(const IrModule *m, const CgPackageInfo *info, StrBuf *out);
+/* --emit=embed: the package as a C array, the CPU code (c_source, may be NULL) compiled in
+ * and registered, and the loader the header declares. */
+void cg_emit_embed(const IrModule *m, const CgPackageInfo *info, const char *pkg, size_t pkg_len,
+                   const char *c_source, size_t c_len, StrBuf *out);
+/* --emit=manifest: JSON reflection of the module and the targets present. */
+void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob *blobs, int nblobs,
+                      StrBuf *out);
 
 #endif

@@ -57,6 +57,8 @@ typedef struct CgC {
     TypeVec struct_types;   /* struct types to declare */
     bool uses_half;
     bool uses_oob;
+    unsigned simd_isas;     /* --cpu-isa: bit set of SimdIsa (cg_simd.inc) */
+    uint8_t *simd_has;      /* by function index: SIMD variants were emitted */
 
     /* per kernel */
     const IrFunc *f;
@@ -1559,6 +1561,9 @@ static void emit_kernel(CgC *c, StrBuf *o)
     }
 }
 
+/* the SIMD variants (--cpu-isa): kept in their own file */
+#include "cg_simd.inc"
+
 /* ---------------------------------------------------------------- tables */
 
 static void emit_params(CgC *c, StrBuf *o, const char *table, const IrParam *ps, int n)
@@ -1602,11 +1607,12 @@ static void emit_tables(CgC *c, StrBuf *o)
             bool bar = cg_kernel_flags(f, false) & DCK_ABI_KERNEL_BARRIER;
             sb_puts(o, "    {");
             put_cstring(o, f->name);
-            sb_printf(o, ", %d, %s, {%u, %u, %u}, %u, %s, %u, %u, dck_k_%s},\n", f->nparams,
+            sb_printf(o, ", %d, %s, {%u, %u, %u}, %u, %s, %u, %u, dck_k_%s, %s},\n", f->nparams,
                       f->nparams ? arena_printf(c->a, "dck_kp_%s", f->name) : "NULL",
                       f->has_wg ? f->wg[0] : 0, f->has_wg ? f->wg[1] : 0, f->has_wg ? f->wg[2] : 0,
                       cg_shared_bytes(f), bar ? arena_printf(c->a, "(uint32_t)sizeof(dck_k_%s_priv)", f->name) : "0",
-                      cg_kernel_flags(f, c->checked), f->loc.line > 0 ? f->loc.line : 0, f->name);
+                      cg_kernel_flags(f, c->checked), f->loc.line > 0 ? f->loc.line : 0, f->name,
+                      simd_table_fields(c, f, c->simd_has[i]));
         }
         sb_puts(o, "};\n");
     }
@@ -1675,6 +1681,7 @@ static void emit_module(CgC *c, StrBuf *out)
 {
     const IrModule *m = c->m;
     StrBuf kern = {0}, tables = {0}, types = {0};
+    c->simd_has = arena_alloc(c->a, (size_t)m->funcs.len + 1);
     collect_types(c);
     for (int fi = 0; fi < m->funcs.len; fi++) {
         const IrFunc *f = m->funcs.data[fi];
@@ -1684,6 +1691,9 @@ static void emit_module(CgC *c, StrBuf *out)
         c->fa = arena_new();
         c->nbarriers = 0;
         emit_kernel(c, &kern);
+        int nv = 0;
+        simd_emit_variants(c, &kern, c->simd_isas, &nv);
+        c->simd_has[fi] = nv > 0;
         arena_free(c->fa);
         c->fa = NULL;
     }
@@ -1721,6 +1731,7 @@ static bool c_emit(const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *e
     CgC c = {0};
     c.m = m;
     c.checked = (o && o->checked) || m->checked;
+    c.simd_isas = simd_isa_mask(o ? o->cpu_isa : NULL);
     c.a = arena_new();
     IceScope scope;
     ice_push(&scope);

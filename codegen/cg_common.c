@@ -11,6 +11,11 @@
 
 static const CgTarget *const targets[] = {
     &cg_target_c,
+    &cg_target_opencl,
+    &cg_target_cuda,
+    &cg_target_msl,
+    &cg_target_ptx,
+    &cg_target_spirv,
 };
 
 const CgTarget *cg_find_target(const char *name)

@@ -26,6 +26,10 @@ typedef enum DckcEmit {
     DCKC_EMIT_AST,
     DCKC_EMIT_IR,       /* after passes */
     DCKC_EMIT_IR_RAW,   /* straight from lowering */
+    DCKC_EMIT_PACKAGE,  /* .dckpkg holding every target of the target list (runtime/dckpkg.h) */
+    DCKC_EMIT_HEADER,   /* typed C launch API (one function per kernel and pipeline) */
+    DCKC_EMIT_EMBED,    /* C source holding the package (+ the CPU code when "c" is a target) */
+    DCKC_EMIT_MANIFEST, /* JSON reflection */
 } DckcEmit;
 
 typedef struct DckcOptions {
@@ -45,6 +49,14 @@ typedef struct DckcOptions {
     bool verify_each;         /* run the IR verifier after every pass (on in debug builds and tests) */
     const char *cpu_isa;      /* C target */
     const char *report;       /* "fusion" or NULL */
+    /* packages (--emit=package/embed/manifest): target is a comma list ("c,opencl,spirv",
+       "all": every target of this build); "ptx" gives one blob per sm, "spirv" one per env */
+    const char **sms;         /* PTX architectures ("80", "90"); none: 80 */
+    int nsms;
+    const char *ptx_via;      /* "llvm" (default, NULL) or "nvrtc" (CUDA C through NVRTC) */
+    const char **spirv_envs;  /* "vulkan", "opencl"; none: vulkan */
+    int nspirv_envs;
+    const char *module_name;  /* C identifier for header/embed names; NULL: from the file name */
 } DckcOptions;
 
 typedef struct DckcResult {
@@ -57,7 +69,8 @@ typedef struct DckcResult {
 } DckcResult;
 
 void dckc_options_init(DckcOptions *o);
-/* source may be NULL (read path). target: "c", ... (ignored for tokens/ast/ir emits). */
+/* source may be NULL (read path). target: "c", ... (ignored for tokens/ast/ir emits; a comma
+ * list for package/embed/manifest/header, compiled once into one output). */
 DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
                         const char *target, DckcEmit emit, DckcResult *res);
 void dckc_result_free(DckcResult *res);

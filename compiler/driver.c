@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../codegen/cg.h"
+#include "../codegen/cg_ptx.h"
 #include "../lang/frontend.h"
 #include "lower.h"
 #include "passes.h"
@@ -85,6 +86,157 @@ static void finish_diags(DiagEngine *d, const DckcOptions *o, DckcResult *res, c
     }
 }
 
+/* ---- outputs that bundle several targets (--emit=package, embed, manifest, header) ---- */
+
+static bool is_bundle_emit(DckcEmit e) {
+    return e == DCKC_EMIT_PACKAGE || e == DCKC_EMIT_HEADER || e == DCKC_EMIT_EMBED || e == DCKC_EMIT_MANIFEST;
+}
+
+typedef VEC(const CgTarget *) TargetList;
+typedef VEC(CgBlob) BlobList;
+
+/* The comma list of targets ("all": every target of this build, as dckc --target=all), each
+ * once, in the order of the list; false (with a diagnostic) for an unknown or unavailable
+ * one. "ptx" brings "cuda" along where it exists: the runtime's fallback (NVRTC) when no PTX
+ * of the package suits the device. */
+static bool bundle_targets(Arena *a, DiagEngine *d, const DckcOptions *o, const char *list, TargetList *out) {
+    static const char *const all[] = {"c", "ptx", "opencl", "spirv", "msl"};
+    char *buf = arena_strdup(a, list && *list ? list : "c");
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        bool is_all = strcmp(t, "all") == 0;
+        for (int k = 0; k < (is_all ? ARRAY_LEN(all) : 1); k++) {
+            const CgTarget *tgt = cg_find_target(is_all ? all[k] : t);
+            if (tgt && is_all && strcmp(tgt->name, "ptx") == 0) {
+                StrBuf why = {0};
+                if (!cg_ptx_available(o->ptx_via, &why)) tgt = NULL; /* no LLVM plugin here */
+                sb_free(&why);
+            }
+            if (!tgt && is_all) continue;
+            if (!tgt) {
+                diag_error(d, (Loc){-1, 0, 0}, "unknown or unavailable target '%s'", t);
+                return false;
+            }
+            bool dup = false;
+            for (int i = 0; i < out->len; i++) dup |= out->data[i] == tgt;
+            if (!dup) vec_push(a, out, tgt);
+        }
+    }
+    const CgTarget *cuda = cg_find_target("cuda");
+    bool has_ptx = false, has_cuda = false;
+    for (int i = 0; i < out->len; i++) {
+        has_ptx |= strcmp(out->data[i]->name, "ptx") == 0;
+        has_cuda |= out->data[i] == cuda;
+    }
+    if (has_ptx && cuda && !has_cuda) vec_push(a, out, cuda);
+    return true;
+}
+
+/* A C identifier from the file name ("my-kernels.dck" -> "my_kernels") or the option. */
+static const char *module_ident(Arena *a, const DckcOptions *o, const char *path) {
+    const char *base = o->module_name;
+    size_t n;
+    if (base) {
+        n = strlen(base);
+    } else {
+        base = path ? path : "module";
+        const char *slash = strrchr(base, '/'), *dot;
+        if (slash) base = slash + 1;
+        dot = strrchr(base, '.');
+        n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    }
+    char *id = arena_alloc(a, n + 2);
+    size_t k = 0;
+    if (n == 0 || (base[0] >= '0' && base[0] <= '9')) id[k++] = '_';
+    for (size_t i = 0; i < n; i++) {
+        char c = base[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        id[k++] = alnum ? c : '_';
+    }
+    id[k] = 0;
+    return id;
+}
+
+/* The options that decide the generated code, canonical (include paths are left out: they
+ * name folders of the build machine, not code). */
+static const char *options_string(Arena *a, const DckcOptions *o, const TargetList *tl) {
+    StrBuf sb = {0};
+    sb_printf(&sb, "-O%d%s --cpu-isa=%s --target=", o->opt_level, o->checked ? " --checked" : "",
+              o->cpu_isa ? o->cpu_isa : "scalar");
+    for (int i = 0; i < tl->len; i++) sb_printf(&sb, "%s%s", i ? "," : "", tl->data[i]->name);
+    for (int i = 0; i < o->nsms; i++) sb_printf(&sb, "%s%s", i ? "," : " --sm=", o->sms[i]);
+    for (int i = 0; i < o->nspirv_envs; i++) sb_printf(&sb, "%s%s", i ? "," : " --spirv-env=", o->spirv_envs[i]);
+    for (int i = 0; i < o->ndefines; i++) sb_printf(&sb, " -D%s", o->defines[i]);
+    for (int i = 0; i < o->nundefs; i++) sb_printf(&sb, " -U%s", o->undefs[i]);
+    const char *s = arena_strdup(a, sb.data);
+    sb_free(&sb);
+    return s;
+}
+
+/* Runs every backend of the list on m (PTX once per sm, SPIR-V once per env): one blob each. */
+static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, const TargetList *tl,
+                         BlobList *blobs) {
+    static const char *const default_sm[] = {"80"}, *const default_env[] = {"vulkan"};
+    for (int i = 0; i < tl->len; i++) {
+        const CgTarget *tgt = tl->data[i];
+        bool ptx = strcmp(tgt->name, "ptx") == 0, spirv = strcmp(tgt->name, "spirv") == 0;
+        const char *const *vars = ptx ? (o->nsms ? o->sms : default_sm)
+                                  : spirv ? (o->nspirv_envs ? o->spirv_envs : default_env) : NULL;
+        int nvars = ptx ? (o->nsms ? o->nsms : 1) : spirv ? (o->nspirv_envs ? o->nspirv_envs : 1) : 1;
+        for (int v = 0; v < nvars; v++) {
+            CgOptions co = {.opt_level = o->opt_level, .checked = o->checked, .cpu_isa = o->cpu_isa,
+                            .ptx_via = o->ptx_via};
+            const char *name = tgt->name;
+            if (ptx) {
+                co.sm = (const char **)&vars[v];
+                co.nsm = 1;
+                name = arena_printf(a, "ptx-sm%s", vars[v]);
+            } else if (spirv) {
+                co.spirv_env = vars[v];
+                name = arena_printf(a, "spirv-%s", vars[v]);
+            }
+            StrBuf out = {0}, err = {0};
+            if (!tgt->emit(m, &co, &out, &err)) ICE("%s backend: %s", name, err.data ? err.data : "");
+            CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
+            memcpy((char *)b.data, out.data ? out.data : "", out.len);
+            sb_free(&out);
+            sb_free(&err);
+            vec_push(a, blobs, b);
+        }
+    }
+}
+
+static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const char *path, const TargetList *tl,
+                        DckcEmit emit, StrBuf *out) {
+    CgPackageInfo info = {
+        .compiler_version = DCKC_VERSION,
+        .options = options_string(a, o, tl),
+        .source_name = m->source_name ? m->source_name : path,
+        .module_name = module_ident(a, o, path),
+        .checked = o->checked,
+    };
+    if (emit == DCKC_EMIT_HEADER) {
+        cg_emit_header(m, &info, out);
+        return;
+    }
+    BlobList blobs = {0};
+    run_backends(a, m, o, tl, &blobs);
+    if (emit == DCKC_EMIT_MANIFEST) {
+        cg_emit_manifest(m, &info, blobs.data, blobs.len, out);
+        return;
+    }
+    if (emit == DCKC_EMIT_PACKAGE) {
+        cg_write_package(m, &info, blobs.data, blobs.len, out);
+        return;
+    }
+    StrBuf pkg = {0};
+    cg_write_package(m, &info, blobs.data, blobs.len, &pkg);
+    const CgBlob *c = NULL;
+    for (int i = 0; i < blobs.len; i++)
+        if (strcmp(blobs.data[i].target, "c") == 0) c = &blobs.data[i];
+    cg_emit_embed(m, &info, pkg.data, pkg.len, c ? c->data : NULL, c ? c->size : 0, out);
+    sb_free(&pkg);
+}
+
 static void set_output(DckcResult *res, StrBuf *out) {
     res->output_len = out->len;
     res->output = sb_take(out);
@@ -154,6 +306,7 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
     };
     StrBuf out = {0}, err = {0};
     DckcStatus st = DCKC_OK;
+    StrBuf *fusion = arena_alloc(a, sizeof *fusion); /* --report=fusion (pass_fuse writes it) */
 
     IceScope scope;
     ice_push(&scope);
@@ -162,11 +315,17 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
         finish_diags(&d, o, res, scope.msg);
         sb_free(&out);
         sb_free(&err);
+        sb_free(fusion);
         arena_free(a);
         return res->status = DCKC_INTERNAL;
     }
 
     const CgTarget *tgt = NULL;
+    TargetList bundle = {0};
+    if (is_bundle_emit(emit) && !bundle_targets(a, &d, o, target, &bundle)) {
+        st = DCKC_USAGE;
+        goto done;
+    }
     if (emit == DCKC_EMIT_SOURCE) {
         tgt = cg_find_target(target ? target : "c");
         if (!tgt) {
@@ -207,6 +366,7 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
         goto done;
     }
     m->checked = o->checked;
+    if (o->report && strcmp(o->report, "fusion") == 0) m->fusion_report = fusion;
     if (!ir_verify_module(m, &err)) ICE("IR from lowering does not verify:\n%s", err.data ? err.data : "");
     if (emit == DCKC_EMIT_IR_RAW) {
         ir_print_module(&out, m);
@@ -219,13 +379,27 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
         goto done;
     }
 
-    CgOptions co = {.opt_level = o->opt_level, .checked = o->checked, .cpu_isa = o->cpu_isa};
+    if (is_bundle_emit(emit)) {
+        emit_bundle(a, m, o, path, &bundle, emit, &out);
+        goto done;
+    }
+    CgOptions co = {.opt_level = o->opt_level, .checked = o->checked, .cpu_isa = o->cpu_isa,
+                    .sm = (const char **)o->sms, .nsm = o->nsms, .ptx_via = o->ptx_via,
+                    .spirv_env = o->nspirv_envs ? o->spirv_envs[0] : NULL};
     if (!tgt->emit(m, &co, &out, &err)) ICE("%s backend: %s", tgt->name, err.data ? err.data : "");
 
 done:
     ice_pop(&scope);
     if (st == DCKC_OK && diag_has_errors(&d)) st = DCKC_ERRORS;
     finish_diags(&d, o, res, NULL);
+    if (fusion->len) { /* the report follows the diagnostics */
+        StrBuf all = {0};
+        sb_puts(&all, res->diagnostics);
+        fuse_report_render(fusion, o->json_diagnostics, &all);
+        free(res->diagnostics);
+        res->diagnostics = sb_take(&all);
+    }
+    sb_free(fusion);
     if (st == DCKC_OK) set_output(res, &out);
     sb_free(&out);
     sb_free(&err);

@@ -188,6 +188,7 @@ struct IrModule {
     VEC(IrPipeline *) pipelines;
     VEC(Type *) structs;       /* struct types, in declaration order */
     bool checked;              /* --checked: backends emit bounds checks on buffer accesses */
+    StrBuf *fusion_report;     /* non-NULL: pass_fuse appends its report (--report=fusion) */
 };
 
 /* ---- construction (ir.c) ---- */

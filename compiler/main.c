@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../codegen/cg.h"
+#include "../codegen/cg_ptx.h"
 #include "dckc.h"
 #include "util.h"
 
@@ -18,14 +19,22 @@ static const char *const all_targets[] = {"c", "ptx", "opencl", "spirv", "msl"};
 
 static void usage(FILE *f) {
     fputs("usage: dckc [options] FILE.dck...\n"
-          "  --target=LIST      c, ptx, opencl, spirv, msl or all (default c)\n"
-          "  --emit=LIST        source (default), tokens, ast, ir, ir-raw\n"
-          "                     (header, package, embed: not available in this version)\n"
+          "  --target=LIST      c, ptx, opencl, spirv, msl or all (default c); also cuda (CUDA C,\n"
+          "                     not part of all)\n"
+          "  --emit=LIST        source (default), package (.dckpkg of every --target), header\n"
+          "                     (typed C API, .h), embed (package as C source, .embed.c),\n"
+          "                     manifest (JSON reflection, .json), tokens, ast, ir, ir-raw\n"
+          "  --sm=LIST          PTX architectures (default 80), one PTX each\n"
+          "  --ptx-via=llvm|nvrtc  PTX through LLVM (default) or CUDA C and NVRTC\n"
+          "  --spirv-env=LIST   vulkan (default) and/or opencl\n"
+          "  --module-name=ID   C name of the module in header/embed output (default: file name)\n"
           "  -o PATH            output file, or directory when several outputs are produced\n"
           "  -O0 -O1 -O2 -O3    optimization level (default -O2)\n"
           "  -I DIR  -D NAME[=V]  -U NAME\n"
-          "  --cpu-isa=LIST     CPU code: scalar (others come with the vectorizer)\n"
+          "  --cpu-isa=LIST     CPU code: scalar, sse4, avx2, avx512, neon, native; several = one\n"
+          "                     file picking the widest the CPU has at load (scalar always included)\n"
           "  --checked          bounds-checked buffer accesses\n"
+          "  --report=fusion    per pipeline, what was fused and why not (on stderr)\n"
           "  -MD -MF FILE       write a Make/Ninja depfile of every file read\n"
           "  --diagnostics=json one JSON object per diagnostic\n"
           "  -Werror -w --version --help\n",
@@ -109,9 +118,12 @@ static void make_escaped(StrBuf *sb, const char *s) {
     }
 }
 
-static bool write_depfile(const char *depfile, const char *target, char **deps, int ndeps) {
+static bool write_depfile(const char *depfile, char *const *targets, int ntargets, char **deps, int ndeps) {
     StrBuf sb = {0};
-    make_escaped(&sb, target);
+    for (int t = 0; t < ntargets; t++) {
+        if (t) sb_putc(&sb, ' ');
+        make_escaped(&sb, targets[t]);
+    }
     sb_putc(&sb, ':');
     for (int k = 0; k < ndeps; k++) {
         sb_puts(&sb, " \\\n  ");
@@ -139,7 +151,8 @@ int main(int argc, char **argv) {
     const char *outpath = NULL, *depfile = NULL;
     bool md = false;
     /* static: their strings stay reachable on every early return (no leak reports) */
-    static List targets = {{"c"}, 1, NULL}, emits = {{"source"}, 1, NULL};
+    static List targets = {{"c"}, 1, NULL}, emits = {{"source"}, 1, NULL}, sms = {{0}, 0, NULL},
+                envs = {{0}, 0, NULL};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -175,21 +188,47 @@ int main(int argc, char **argv) {
             const char *d = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
             if (!d || !*d) return usage_error("%s needs a NAME", a);
             if (nundef < 256) undefs[nundef++] = d;
-        } else if ((v = VALUE_OF("--sm")) || (v = VALUE_OF("--spirv-env"))) {
-            /* only meaningful for targets that do not exist in this version: checked below */
+        } else if ((v = VALUE_OF("--sm"))) {
+            bool good = split_list(v, &sms);
+            for (int k = 0; good && k < sms.n; k++) {
+                const char *d = cg_ptx_sm_name(sms.items[k]);
+                if (d) sms.items[k] = d;
+                good = d != NULL;
+            }
+            if (!good) return usage_error("--sm=%s: expected a list of 75, 80, 86, 89, 90", v);
+        } else if ((v = VALUE_OF("--ptx-via"))) {
+            if (strcmp(v, "llvm") != 0 && strcmp(v, "nvrtc") != 0)
+                return usage_error("--ptx-via=%s: expected llvm or nvrtc", v);
+            o.ptx_via = v;
+        } else if ((v = VALUE_OF("--spirv-env"))) {
+            bool good = split_list(v, &envs);
+            for (int k = 0; good && k < envs.n; k++)
+                good = strcmp(envs.items[k], "vulkan") == 0 || strcmp(envs.items[k], "opencl") == 0;
+            if (!good) return usage_error("--spirv-env=%s: expected vulkan and/or opencl", v);
+        } else if ((v = VALUE_OF("--module-name"))) {
+            bool good = *v && !(*v >= '0' && *v <= '9');
+            for (const char *p = v; good && *p; p++)
+                good = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_';
+            if (!good) return usage_error("--module-name=%s: expected a C identifier", v);
+            o.module_name = v;
         } else if ((v = VALUE_OF("--cpu-isa"))) {
             List isas = {{0}, 0, NULL};
             bool good = split_list(v, &isas);
-            for (int k = 0; good && k < isas.n; k++) good = strcmp(isas.items[k], "scalar") == 0;
+            static const char *const known[] = {"scalar", "sse4", "avx2", "avx512", "neon", "native"};
+            for (int k = 0; good && k < isas.n; k++) {
+                good = false;
+                for (int j = 0; j < 6; j++) good |= strcmp(isas.items[k], known[j]) == 0;
+            }
             free(isas.buf);
             if (!good)
-                return usage_error("--cpu-isa=%s: only 'scalar' is available in this version "
-                                   "(the SIMD vectorizer is not built yet)", v);
-            o.cpu_isa = "scalar";
+                return usage_error("--cpu-isa=%s: each entry must be one of scalar, sse4, avx2, avx512, "
+                                   "neon, native", v);
+            o.cpu_isa = v;
         } else if (strcmp(a, "--checked") == 0) {
             o.checked = true;
         } else if ((v = VALUE_OF("--report"))) {
-            return usage_error("--report=%s: pipeline fusion is not available in this version", v);
+            if (strcmp(v, "fusion") != 0) return usage_error("--report=%s: the only report is 'fusion'", v);
+            o.report = "fusion";
         } else if (strcmp(a, "-MD") == 0) {
             md = true;
         } else if (strcmp(a, "-MF") == 0) {
@@ -221,21 +260,80 @@ int main(int argc, char **argv) {
     o.undefs = undefs;
     o.nundefs = nundef;
     o.color = isatty(2) && !getenv("NO_COLOR");
+    o.sms = sms.items;
+    o.nsms = sms.n;
+    o.spirv_envs = envs.items;
+    o.nspirv_envs = envs.n;
 
     /* expand --target=all, check every target and emit up front (usage errors: exit 2) */
     List tl = {{0}, 0, NULL};
     for (int k = 0; k < targets.n; k++) {
         if (strcmp(targets.items[k], "all") == 0) {
-            for (int t = 0; t < 5; t++)
-                if (cg_find_target(all_targets[t])) tl.items[tl.n++] = all_targets[t];
+            for (int t = 0; t < 5; t++) {
+                StrBuf why = {0};
+                bool ok = cg_find_target(all_targets[t]) &&
+                          (strcmp(all_targets[t], "ptx") != 0 || cg_ptx_available(o.ptx_via, &why));
+                sb_free(&why);
+                if (ok) tl.items[tl.n++] = all_targets[t];
+            }
             continue;
         }
         bool known = false;
         for (int t = 0; t < 5; t++) known |= strcmp(targets.items[k], all_targets[t]) == 0;
-        if (!known) return usage_error("unknown target '%s' (expected c, ptx, opencl, spirv, msl or all)", targets.items[k]);
+        known |= strcmp(targets.items[k], "cuda") == 0; /* CUDA C: asked for by name, not part of all */
+        if (!known) return usage_error("unknown target '%s' (expected c, ptx, opencl, spirv, msl, cuda or all)", targets.items[k]);
         if (!cg_find_target(targets.items[k]))
             return usage_error("target '%s' is not available in this version of dckc", targets.items[k]);
+        if (strcmp(targets.items[k], "ptx") == 0) {
+            StrBuf why = {0};
+            if (!cg_ptx_available(o.ptx_via, &why)) {
+                fprintf(stderr, "dckc: error: --target=ptx: %s\n", why.data ? why.data : "unavailable");
+                sb_free(&why);
+                return 2;
+            }
+            sb_free(&why);
+        }
         if (tl.n < 16) tl.items[tl.n++] = targets.items[k];
+    }
+    /* PTX for several --sm: one source output per architecture (name.sm80.ptx) */
+    const char *tl_sm[16] = {0};
+    char tl_ext[16][16] = {{0}};
+    if (sms.n > 1) {
+        List x = {{0}, 0, NULL};
+        for (int t = 0; t < tl.n; t++) {
+            if (strcmp(tl.items[t], "ptx") != 0) {
+                if (x.n < 16) x.items[x.n++] = tl.items[t];
+                continue;
+            }
+            for (int s = 0; s < sms.n && x.n < 16; s++) {
+                tl_sm[x.n] = sms.items[s];
+                snprintf(tl_ext[x.n], sizeof tl_ext[0], ".sm%s.ptx", sms.items[s]);
+                x.items[x.n++] = "ptx";
+            }
+        }
+        tl = x;
+    }
+    /* SPIR-V for several --spirv-env: one source output per environment (name.vulkan.spv) */
+    const char *tl_env[16] = {0};
+    if (envs.n > 1) {
+        List x = {{0}, 0, NULL};
+        for (int t = 0; t < tl.n; t++) {
+            if (strcmp(tl.items[t], "spirv") != 0) {
+                if (x.n < 16) {
+                    tl_sm[x.n] = tl_sm[t];
+                    memcpy(tl_ext[x.n], tl_ext[t], sizeof tl_ext[0]);
+                    x.items[x.n++] = tl.items[t];
+                }
+                continue;
+            }
+            for (int e = 0; e < envs.n && x.n < 16; e++) {
+                tl_env[x.n] = envs.items[e];
+                tl_sm[x.n] = NULL;
+                snprintf(tl_ext[x.n], sizeof tl_ext[0], ".%s.spv", envs.items[e]);
+                x.items[x.n++] = "spirv";
+            }
+        }
+        tl = x;
     }
     DckcEmit emit_kinds[16];
     const char *emit_ext[16];
@@ -246,8 +344,10 @@ int main(int argc, char **argv) {
         else if (strcmp(e, "ast") == 0) emit_kinds[k] = DCKC_EMIT_AST, emit_ext[k] = ".ast";
         else if (strcmp(e, "ir") == 0) emit_kinds[k] = DCKC_EMIT_IR, emit_ext[k] = ".ir";
         else if (strcmp(e, "ir-raw") == 0) emit_kinds[k] = DCKC_EMIT_IR_RAW, emit_ext[k] = ".raw.ir";
-        else if (strcmp(e, "header") == 0 || strcmp(e, "package") == 0 || strcmp(e, "embed") == 0)
-            return usage_error("--emit=%s is not available in this version of dckc", e);
+        else if (strcmp(e, "package") == 0) emit_kinds[k] = DCKC_EMIT_PACKAGE, emit_ext[k] = ".dckpkg";
+        else if (strcmp(e, "header") == 0) emit_kinds[k] = DCKC_EMIT_HEADER, emit_ext[k] = ".h";
+        else if (strcmp(e, "embed") == 0) emit_kinds[k] = DCKC_EMIT_EMBED, emit_ext[k] = ".embed.c";
+        else if (strcmp(e, "manifest") == 0) emit_kinds[k] = DCKC_EMIT_MANIFEST, emit_ext[k] = ".json";
         else return usage_error("unknown --emit kind '%s'", e);
     }
 
@@ -259,15 +359,29 @@ int main(int argc, char **argv) {
     if (outpath && total_outs > 1 && !is_dir(outpath))
         return usage_error("-o %s: several outputs need an existing directory", outpath);
 
+    /* the package-like outputs take the whole (expanded) target list */
+    StrBuf joined = {0};
+    for (int t = 0; t < tl.n; t++) sb_printf(&joined, "%s%s", t ? "," : "", tl.items[t]);
+    const char *all_list = joined.data ? joined.data : "c";
+
     int status = 0;
     for (int in = 0; in < ninputs; in++) {
         char *base = basename_noext(inputs[in]);
+        char *written[16 * 16]; /* this input's outputs, for one -MF depfile naming them all */
+        int nwritten = 0;
+        char **deps = NULL;
+        int ndeps = 0;
         for (int k = 0; k < emits.n; k++) {
             int ntg = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
             for (int t = 0; t < ntg; t++) {
-                const char *target = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.items[t] : "c";
+                bool bundle = emit_kinds[k] >= DCKC_EMIT_PACKAGE;
+                const char *target = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.items[t] : bundle ? all_list : "c";
                 DckcResult r;
+                if (emit_kinds[k] == DCKC_EMIT_SOURCE && tl_sm[t]) o.sms = &tl_sm[t], o.nsms = 1;
+                if (emit_kinds[k] == DCKC_EMIT_SOURCE && tl_env[t]) o.spirv_envs = &tl_env[t], o.nspirv_envs = 1;
                 DckcStatus st = dckc_compile(inputs[in], NULL, &o, target, emit_kinds[k], &r);
+                o.sms = sms.items, o.nsms = sms.n;
+                o.spirv_envs = envs.items, o.nspirv_envs = envs.n;
                 fputs(r.diagnostics, stderr);
                 if (st != DCKC_OK) {
                     int code = st == DCKC_ERRORS ? 1 : st == DCKC_USAGE ? 2 : 3;
@@ -277,7 +391,8 @@ int main(int argc, char **argv) {
                 }
                 /* destination: -o file, -o dir/name.ext, ./name.ext, or stdout for dumps */
                 const char *ext = emit_ext[k];
-                if (!ext) ext = cg_find_target(target)->ext;
+                if (!ext) ext = emit_kinds[k] == DCKC_EMIT_SOURCE && (tl_sm[t] || tl_env[t]) ? tl_ext[t]
+                                                                                 : cg_find_target(target)->ext;
                 char *dest = NULL;
                 if (outpath && !outdir) {
                     dest = strdup(outpath);
@@ -285,33 +400,60 @@ int main(int argc, char **argv) {
                     size_t n = strlen(outpath) + strlen(base) + strlen(ext) + 2;
                     dest = malloc(n);
                     snprintf(dest, n, "%s/%s%s", outpath, base, ext);
-                } else if (emit_kinds[k] == DCKC_EMIT_SOURCE) {
+                } else if (emit_kinds[k] == DCKC_EMIT_SOURCE || bundle) {
                     size_t n = strlen(base) + strlen(ext) + 1;
                     dest = malloc(n);
                     snprintf(dest, n, "%s%s", base, ext);
+                }
+                size_t dl = dest ? strlen(dest) : 0;
+                if (emit_kinds[k] == DCKC_EMIT_SOURCE && strcmp(target, "spirv") == 0 && dl > 7 &&
+                    strcmp(dest + dl - 7, ".spvasm") == 0) { /* -o x.spvasm: the disassembly */
+                    StrBuf text = {0}, why = {0};
+                    if (!cg_spirv_disassemble(r.output, r.output_len, &text, &why)) {
+                        fprintf(stderr, "dckc: internal error: %s\n", why.data ? why.data : "?");
+                        status = 3;
+                        sb_free(&text);
+                        sb_free(&why);
+                        free(dest);
+                        dckc_result_free(&r);
+                        continue;
+                    }
+                    free(r.output);
+                    r.output_len = text.len;
+                    r.output = sb_take(&text);
+                    sb_free(&why);
                 }
                 if (!dest || strcmp(dest, "-") == 0) {
                     fwrite(r.output, 1, r.output_len, stdout);
                 } else if (!write_atomic(dest, r.output, r.output_len)) {
                     status = status > 1 ? status : 1;
-                } else if (md) {
-                    char *df = NULL;
-                    if (depfile) {
-                        df = strdup(depfile);
-                    } else {
-                        size_t n = strlen(dest) + 3;
-                        df = malloc(n);
-                        snprintf(df, n, "%s.d", dest);
+                } else if (md && depfile) { /* one depfile for all of this input's outputs, below */
+                    written[nwritten++] = dest;
+                    dest = NULL;
+                    if (!deps) {
+                        deps = r.deps, ndeps = r.ndeps;
+                        r.deps = NULL, r.ndeps = 0;
                     }
-                    if (!write_depfile(df, dest, r.deps, r.ndeps)) status = status > 1 ? status : 1;
+                } else if (md) {
+                    size_t n = strlen(dest) + 3;
+                    char *df = malloc(n);
+                    snprintf(df, n, "%s.d", dest);
+                    if (!write_depfile(df, &dest, 1, r.deps, r.ndeps)) status = status > 1 ? status : 1;
                     free(df);
                 }
                 free(dest);
                 dckc_result_free(&r);
             }
         }
+        if (nwritten && !write_depfile(depfile, written, nwritten, deps, ndeps)) status = status > 1 ? status : 1;
+        for (int w = 0; w < nwritten; w++) free(written[w]);
+        for (int d = 0; d < ndeps; d++) free(deps[d]);
+        free(deps);
         free(base);
     }
+    sb_free(&joined);
+    free(sms.buf);
+    free(envs.buf);
     free(targets.buf);
     free(emits.buf);
     fflush(stdout);

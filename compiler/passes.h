@@ -16,6 +16,13 @@ bool pass_constfold(IrModule *m, Arena *scratch);   /* constant folding, identit
 bool pass_dce(IrModule *m, Arena *scratch);         /* unused values without side effects */
 bool pass_cse(IrModule *m, Arena *scratch);         /* dominator-scoped value numbering */
 bool pass_simplifycfg(IrModule *m, Arena *scratch); /* unreachable blocks, chains, forwarders, trivial phis */
+bool pass_fuse(IrModule *m, Arena *scratch);        /* pipeline fusion (pass_fuse.c; LANGUAGE.md 7) */
+/* Reports every pipeline of m as not fused, for `why` (fusion did not run), when
+ * m->fusion_report is set. */
+void fuse_report_off(IrModule *m, const char *why);
+/* Appends the report to out: as is, or with json one diagnostics-style JSON object per
+ * line (severity "remark"). */
+void fuse_report_render(const StrBuf *report, bool json, StrBuf *out);
 
 /* Runs the pass list for opt_level 0..3 (pipeline.c). With verify_each the verifier runs
  * after every pass; on a failure the pass's name and the messages are appended to err and

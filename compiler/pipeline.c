@@ -68,7 +68,13 @@ bool ir_run_passes(IrModule *m, int opt_level, bool verify_each, StrBuf *err)
     check_no_calls(&r);
     /* exact preds; unreachable blocks are dropped first */
     run_pass(&r, "mem2reg", pass_mem2reg, false);
-    if (opt_level <= 0) return r.ok;
+    if (opt_level <= 0) {
+        fuse_report_off(m, "fusion is off at -O0");
+        return r.ok;
+    }
+    /* SSA kernels, no calls; the fused kernels' private variables (removed temporaries) are
+     * promoted by mem2reg, and the cleanups below optimize them with everything else */
+    if (run(&r, "fuse", pass_fuse)) run_pass(&r, "mem2reg", pass_mem2reg, false);
 
     for (int round = 0; round < MAX_ROUNDS && r.ok; round++) {
         bool changed = false;

@@ -129,7 +129,24 @@ uint32_t rt_type_size(dck_type t) {
 
 /* ---- backends ---- */
 
-static const RtBackend *const backends[] = {&rt_backend_cpu};
+/* In the order DCK_BACKEND_AUTO prefers them: CUDA, OpenCL (GPU devices), Vulkan (GPU
+ * devices), Metal, then the CPU. GPU APIs whose device is the CPU itself (PoCL, lavapipe)
+ * are never picked by auto: the native CPU backend runs the same kernels faster. */
+static const RtBackend *const backends[] = {
+#ifdef DCK_HAVE_CUDA_BACKEND
+    &rt_backend_cuda,
+#endif
+#ifdef DCK_HAVE_OPENCL_BACKEND
+    &rt_backend_opencl,
+#endif
+#ifdef DCK_HAVE_VULKAN_BACKEND
+    &rt_backend_vulkan,
+#endif
+#ifdef DCK_HAVE_METAL_BACKEND
+    &rt_backend_metal,
+#endif
+    &rt_backend_cpu,
+};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", "opencl", "vulkan", "metal"};
 
 dck_status dck_backend_from_name(const char *name, dck_backend *out) {
@@ -151,8 +168,34 @@ static const RtBackend *find_backend(dck_backend id) {
 
 static dck_status backend_unavailable(dck_backend id) {
     const char *n = (unsigned)id < 6 ? backend_names[id] : "?";
+#ifndef __APPLE__
+    if (id == DCK_BACKEND_METAL)
+        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend 'metal' is not available in this build: "
+                        "Metal is available only on Apple platforms");
+#endif
+    char list[96] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", backends[i]->name);
     return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend '%s' is not available in this build "
-                    "(available: cpu)", n);
+                    "(built in: %s)", n, list);
+}
+
+dck_status dck_backend_available(dck_backend id) {
+    if ((unsigned)id > DCK_BACKEND_METAL)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_backend_available: unknown backend %d", (int)id);
+    if (id == DCK_BACKEND_AUTO) return DCK_SUCCESS; /* the CPU is always there */
+    const RtBackend *b = find_backend(id);
+    if (!b) return backend_unavailable(id);
+    uint32_t n = 0;
+    dck_status st = b->enumerate(&n, NULL);
+    if (st) {
+        rt_error_prefix("backend '%s' is unavailable", b->name);
+        return DCK_ERROR_BACKEND_UNAVAILABLE;
+    }
+    if (!n) return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend '%s' is unavailable: its driver reports no "
+                            "device", b->name);
+    return DCK_SUCCESS;
 }
 
 dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_device_info *infos) {
@@ -177,6 +220,31 @@ dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_devic
     return DCK_SUCCESS;
 }
 
+/* DCK_BACKEND_AUTO: the first non-CPU device of the GPU backends in preference order, else
+ * the CPU backend; device_index > 0 asks for that index on the first backend that has it. */
+static const RtBackend *pick_auto(uint32_t index, uint32_t *dev_out, char *why, size_t whylen) {
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        const RtBackend *b = backends[i];
+        if (b->id == DCK_BACKEND_CPU) break;
+        uint32_t n = 0;
+        if (b->enumerate(&n, NULL) != DCK_SUCCESS || !n) continue;
+        dck_device_info infos[16];
+        if (n > 16) n = 16;
+        if (b->enumerate(&n, infos) != DCK_SUCCESS) continue;
+        for (uint32_t d = 0; d < n; d++) {
+            if (index ? d != index : infos[d].device_type != DCK_DEVICE_GPU) continue;
+            *dev_out = d;
+            snprintf(why, whylen, "picked %s:%u (%s), the first GPU in the order cuda, opencl, vulkan, cpu",
+                     b->name, d, infos[d].name);
+            return b;
+        }
+    }
+    const RtBackend *cpu = &rt_backend_cpu;
+    *dev_out = index;
+    snprintf(why, whylen, "picked cpu: no CUDA, OpenCL or Vulkan GPU present");
+    return cpu;
+}
+
 /* ---- contexts ---- */
 
 dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
@@ -192,16 +260,22 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
     if ((unsigned)id > DCK_BACKEND_METAL)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: unknown backend %d", (int)id);
     const RtBackend *b = NULL;
+    uint32_t dev_index = desc->device_index;
+    char why[160] = "";
     if (id == DCK_BACKEND_AUTO) {
-        /* best first: the table is ordered by preference; today only the CPU is built in */
-        for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !b; i++) {
-            uint32_t n = 0;
-            if (backends[i]->enumerate(&n, NULL) == DCK_SUCCESS && n > desc->device_index) b = backends[i];
-        }
-        if (!b) return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "no device with index %u on any backend",
-                                desc->device_index);
+        b = pick_auto(desc->device_index, &dev_index, why, sizeof why);
     } else if (!(b = find_backend(id))) {
         return backend_unavailable(id);
+    } else if (b->id != DCK_BACKEND_CPU) {
+        uint32_t n = 0;
+        dck_status st = b->enumerate(&n, NULL);
+        if (st) {
+            rt_error_prefix("backend '%s' is unavailable", b->name);
+            return DCK_ERROR_BACKEND_UNAVAILABLE;
+        }
+        if (dev_index >= n)
+            return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend '%s' has %u device%s; index %u does not exist",
+                            b->name, n, n == 1 ? "" : "s", dev_index);
     }
     if (desc->allocator && (!desc->allocator->alloc || !desc->allocator->free))
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: allocator without alloc or free");
@@ -217,6 +291,7 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
     ctx->num_threads = desc->num_threads;
     ctx->t0_ns = rt_now_ns();
     ctx->device.ctx = ctx;
+    snprintf(ctx->auto_reason, sizeof ctx->auto_reason, "%s", why);
     pthread_mutex_init(&ctx->mu, NULL);
     pthread_mutex_init(&ctx->jit_mu, NULL);
 
@@ -225,7 +300,7 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
     if (tp && *tp && !(ctx->trace_path = rt_strdup(ctx, tp)))
         st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a context");
     if (!st) st = rt_pool_create(ctx, &ctx->pool);
-    if (!st) st = b->init(ctx, desc->device_index);
+    if (!st) st = b->init(ctx, dev_index);
     if (st) {
         if (ctx->pool) rt_pool_destroy(ctx->pool);
         rt_free(ctx, ctx->trace_path);
@@ -329,6 +404,12 @@ dck_status dck_context_get_device(dck_context ctx, dck_device *out) {
     return DCK_SUCCESS;
 }
 
+dck_status dck_context_get_auto_reason(dck_context ctx, const char **out) {
+    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_auto_reason: NULL argument");
+    *out = ctx->auto_reason;
+    return DCK_SUCCESS;
+}
+
 dck_status dck_device_get_info(dck_device dev, dck_device_info *out) {
     if (!dev || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_device_get_info: NULL argument");
     *out = dev->info;
@@ -407,7 +488,12 @@ dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *
         rt_free(ctx, b);
         return st;
     }
-    if (d->initial_data && size) ctx->backend->buffer_write(b, 0, size, d->initial_data);
+    if (d->initial_data && size && (st = ctx->backend->buffer_write(b, 0, size, d->initial_data))) {
+        ctx->backend->buffer_free(ctx, b);
+        rt_free(ctx, b->name);
+        rt_free(ctx, b);
+        return st;
+    }
     pthread_mutex_lock(&ctx->mu);
     LIST_LINK(ctx->buffers, b);
     pthread_mutex_unlock(&ctx->mu);
@@ -476,6 +562,25 @@ static dck_status check_span(dck_buffer b, uint64_t off, uint64_t size, const ch
     return DCK_SUCCESS;
 }
 
+const char *rt_buffer_label(dck_buffer b, char *out, size_t n) {
+    if (b->name) snprintf(out, n, " '%s'", b->name);
+    else if (n) out[0] = 0;
+    return out;
+}
+
+dck_status rt_finish_all(dck_context ctx) {
+    if (!ctx->backend->queue_finish) return DCK_SUCCESS;
+    dck_status first = DCK_SUCCESS;
+    pthread_mutex_lock(&ctx->mu);
+    for (dck_queue q = ctx->queues; q; q = q->next) {
+        dck_status st = ctx->backend->queue_finish(q);
+        if (st && !q->first_error) q->first_error = st; /* reported again by dck_queue_finish */
+        if (st && !first) first = st;
+    }
+    pthread_mutex_unlock(&ctx->mu);
+    return first;
+}
+
 static dck_status transfer(dck_buffer b, uint64_t off, uint64_t size, const void *src, void *dst,
                            dck_event *ev_out) {
     const char *what = src ? "write" : "read";
@@ -523,9 +628,15 @@ dck_status dck_buffer_map(dck_buffer b, uint32_t flags, void **out) {
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_map: flags must be DCK_MAP_READ and/or DCK_MAP_WRITE");
     if (b->mapped) return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is already mapped",
                                    b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
-    if (!b->data) return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot map buffers", b->ctx->backend->name);
+    if (b->ctx->backend->buffer_map) {
+        dck_status st = b->ctx->backend->buffer_map(b, flags, out);
+        if (st) return st;
+    } else if (!b->data) {
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot map buffers", b->ctx->backend->name);
+    } else {
+        *out = b->data;
+    }
     b->mapped = true;
-    *out = b->data;
     return DCK_SUCCESS;
 }
 
@@ -534,7 +645,7 @@ dck_status dck_buffer_unmap(dck_buffer b) {
     if (!b->mapped) return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is not mapped",
                                     b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
     b->mapped = false;
-    return DCK_SUCCESS;
+    return b->ctx->backend->buffer_unmap ? b->ctx->backend->buffer_unmap(b) : DCK_SUCCESS;
 }
 
 /* ---- modules (list management; loading is in module.c and jit.c) ---- */
@@ -576,16 +687,46 @@ dck_status dck_module_create_from_source(dck_context ctx, const char *path, cons
     if (!ctx || !path || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_source: NULL argument");
     *out = NULL;
-    if (!ctx->backend->module_from_source)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot compile .dck source", ctx->backend->name);
     dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
     if (st) return st;
-    return module_publish(m, ctx->backend->module_from_source(ctx, path, source, o, m), out);
+    if (ctx->backend->module_from_source && !(o && o->target && strcmp(o->target, "c") != 0)) {
+        st = ctx->backend->module_from_source(ctx, path, source, o, m);
+        if (!st && !m->target[0]) snprintf(m->target, sizeof m->target, "c");
+    }
+    else if (ctx->backend->module_load)
+        st = rt_module_from_source_pkg(ctx, path, source, o, m);
+    else
+        st = rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load target '%s'", ctx->backend->name,
+                      o && o->target ? o->target : "?");
+    return module_publish(m, st, out);
+}
+
+dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, const char *target, dck_module *out) {
+    *out = NULL;
+    dck_module m = NULL;
+    dck_status st = module_new(ctx, &m);
+    if (st) return st;
+    return module_publish(m, rt_module_from_package(ctx, pkg, target, m), out);
+}
+
+dck_status dck_module_create_from_package(dck_context ctx, const void *data, size_t size,
+                                          const dck_module_options *o, dck_module *out) {
+    if (!ctx || !data || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_package: NULL argument");
+    *out = NULL;
+    RtPackage *pkg = NULL;
+    dck_status st = rt_package_parse(ctx, data, size, &pkg);
+    if (st) return st;
+    st = rt_module_create_from_rtpackage(ctx, pkg, o ? o->target : NULL, out);
+    if (st) rt_package_free(ctx, pkg);
+    return st;
 }
 
 static void module_free(dck_module m) {
     dck_context ctx = m->ctx;
+    if (m->backend_data && ctx->backend->module_unload) ctx->backend->module_unload(m);
+    if (m->pkg) rt_package_free(ctx, m->pkg);
     rt_free(ctx, m->kernels);
     rt_free(ctx, m->cache_path);
     if (m->dl) rt_jit_unload(m->dl);
@@ -610,6 +751,13 @@ dck_status dck_queue_create(dck_context ctx, const dck_queue_desc *desc, dck_que
     dck_queue q = rt_calloc(ctx, sizeof *q);
     if (!q) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a queue");
     q->ctx = ctx;
+    if (ctx->backend->queue_create) {
+        dck_status st = ctx->backend->queue_create(q);
+        if (st) {
+            rt_free(ctx, q);
+            return st;
+        }
+    }
     pthread_mutex_lock(&ctx->mu);
     LIST_LINK(ctx->queues, q);
     pthread_mutex_unlock(&ctx->mu);
@@ -623,6 +771,7 @@ dck_status dck_queue_destroy(dck_queue q) {
     pthread_mutex_lock(&ctx->mu);
     LIST_UNLINK(ctx->queues, q);
     pthread_mutex_unlock(&ctx->mu);
+    if (ctx->backend->queue_destroy) ctx->backend->queue_destroy(q);
     rt_free(ctx, q);
     return DCK_SUCCESS;
 }
@@ -630,6 +779,10 @@ dck_status dck_queue_destroy(dck_queue q) {
 dck_status dck_queue_finish(dck_queue q) {
     if (!q) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_finish: NULL queue");
     /* the CPU backend completes work at submission; errors were returned there */
+    if (q->ctx->backend->queue_finish) {
+        dck_status fs = q->ctx->backend->queue_finish(q);
+        if (fs && !q->first_error) q->first_error = fs;
+    }
     dck_status st = q->first_error;
     q->first_error = DCK_SUCCESS;
     return st;
@@ -650,7 +803,23 @@ dck_status rt_event_new(dck_context ctx, uint64_t t0, uint64_t t1, dck_event *ou
 
 dck_status dck_event_wait(dck_event ev) {
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_wait: NULL event");
+    if (ev->backend_ev && ev->ctx->backend->event_wait && !ev->status)
+        ev->status = ev->ctx->backend->event_wait(ev->ctx, ev->backend_ev);
     return ev->status;
+}
+
+/* Device-measured times of a backend event, once (cached in the event). */
+static dck_status event_device_times(dck_event ev) {
+    dck_context ctx = ev->ctx;
+    if (!ev->backend_ev || !ctx->backend->event_times) return DCK_SUCCESS;
+    uint64_t s = 0, e = 0;
+    dck_status st = ctx->backend->event_times(ctx, ev->backend_ev, &s, &e);
+    if (st) return st;
+    ev->start_ns = s;
+    ev->end_ns = e;
+    if (ctx->backend->event_release) ctx->backend->event_release(ctx, ev->backend_ev);
+    ev->backend_ev = NULL;
+    return DCK_SUCCESS;
 }
 
 dck_status dck_event_wait_all(uint32_t count, const dck_event *events) {
@@ -664,6 +833,8 @@ dck_status dck_event_wait_all(uint32_t count, const dck_event *events) {
 
 dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns) {
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_get_times: NULL event");
+    dck_status st = event_device_times(ev);
+    if (st) return st;
     if (start_ns) *start_ns = ev->start_ns;
     if (end_ns) *end_ns = ev->end_ns;
     return DCK_SUCCESS;
@@ -671,6 +842,8 @@ dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_n
 
 dck_status dck_event_elapsed_ns(dck_event ev, uint64_t *ns) {
     if (!ev || !ns) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_elapsed_ns: NULL argument");
+    dck_status st = event_device_times(ev);
+    if (st) return st;
     *ns = ev->end_ns - ev->start_ns;
     return DCK_SUCCESS;
 }
@@ -681,6 +854,7 @@ dck_status dck_event_destroy(dck_event ev) {
     pthread_mutex_lock(&ctx->mu);
     LIST_UNLINK(ctx->events, ev);
     pthread_mutex_unlock(&ctx->mu);
+    if (ev->backend_ev && ctx->backend->event_release) ctx->backend->event_release(ctx, ev->backend_ev);
     rt_free(ctx, ev);
     return DCK_SUCCESS;
 }

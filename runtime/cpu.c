@@ -37,6 +37,7 @@ typedef struct CpuState {
     uint32_t pending;            /* workers still inside the current job */
     bool shutdown;
     CpuJob *job;
+    uint32_t isa_ok;             /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
 } CpuState;
 
 typedef struct CpuWorker {
@@ -126,6 +127,71 @@ static dck_status cpu_enumerate(uint32_t *count, dck_device_info *infos) {
     return DCK_SUCCESS;
 }
 
+/* ---- SIMD variants (dck_abi_cpu_variant) ---- */
+
+/* The ISAs this CPU and OS run, as bits of dck_abi_cpu_isa: cpuid, and for AVX/AVX-512 the
+ * XCR0 register (the OS must save YMM, resp. opmask and ZMM state). */
+static uint32_t cpu_isa_support(void) {
+    uint32_t m = 1u << DCK_ABI_ISA_SCALAR;
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return m;
+    bool sse4 = (c & bit_SSE4_1) && (c & bit_SSE4_2) && (c & bit_POPCNT);
+    bool avx = (c & bit_OSXSAVE) && (c & bit_AVX), fma = c & bit_FMA;
+    if (sse4) m |= 1u << DCK_ABI_ISA_SSE4;
+    if (!sse4 || !avx || __get_cpuid_max(0, NULL) < 7) return m;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    (void)xhi;
+    __cpuid_count(7, 0, a, b, c, d);
+    if ((xlo & 0x6) == 0x6 && fma && (b & bit_AVX2)) m |= 1u << DCK_ABI_ISA_AVX2;
+    if ((xlo & 0xe6) == 0xe6 && fma && (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) &&
+        (b & bit_AVX512VL))
+        m |= 1u << DCK_ABI_ISA_AVX512;
+#elif defined(__aarch64__)
+    m |= 1u << DCK_ABI_ISA_NEON;
+#endif
+    return m;
+}
+
+static const char *const isa_names[] = {"scalar", "sse4", "avx2", "avx512", "neon"};
+
+/* DCK_CPU_ISA (a --cpu-isa list) restricts the variants run to those named; "native" or
+ * unset: all this CPU supports. Returns false for a malformed list. */
+static bool env_isa_mask(uint32_t *mask) {
+    const char *e = getenv("DCK_CPU_ISA");
+    *mask = ~0u;
+    if (!e || !*e) return true;
+    uint32_t m = 1u << DCK_ABI_ISA_SCALAR;
+    for (const char *p = e; *p;) {
+        size_t n = strcspn(p, ",");
+        bool ok = n == 6 && strncmp(p, "native", 6) == 0;
+        if (ok) m = ~0u;
+        for (uint32_t k = 0; k < 5; k++)
+            if (strlen(isa_names[k]) == n && strncmp(p, isa_names[k], n) == 0) {
+                m |= 1u << k;
+                ok = true;
+            }
+        if (!ok) return false;
+        p += n;
+        if (*p == ',') p++;
+    }
+    *mask = m;
+    return true;
+}
+
+/* the widest variant of k this context may run, or NULL (then cpu_group) */
+static const dck_abi_cpu_variant *pick_variant(const CpuState *s, const dck_abi_kernel *k) {
+    static const int rank[] = {0, 1, 2, 3, 1};
+    const dck_abi_cpu_variant *best = NULL;
+    for (uint32_t i = 0; i < k->ncpu_variants && k->cpu_variants; i++) {
+        const dck_abi_cpu_variant *v = &k->cpu_variants[i];
+        if (v->isa >= 5 || !v->fn || v->gang == 0 || !((s->isa_ok >> v->isa) & 1)) continue;
+        if (!best || rank[v->isa] > rank[best->isa]) best = v;
+    }
+    return best;
+}
+
 /* ---- thread pool ---- */
 
 static void run_groups(CpuJob *j, void *scratch) {
@@ -180,9 +246,14 @@ static dck_status cpu_init(dck_context ctx, uint32_t device_index) {
         return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'cpu' has 1 device; index %u does not exist",
                         device_index);
     rt_cpu_device_info(&ctx->device.info);
+    uint32_t env_isas;
+    if (!env_isa_mask(&env_isas))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "DCK_CPU_ISA='%s': expected a comma list of scalar, sse4, "
+                        "avx2, avx512, neon, native", getenv("DCK_CPU_ISA"));
     CpuState *s = rt_calloc(ctx, sizeof *s);
     if (!s) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating the CPU thread pool");
     ctx->backend_data = s;
+    s->isa_ok = cpu_isa_support() & env_isas;
     s->nthreads = default_threads(ctx);
     ctx->num_threads = s->nthreads;
     pthread_mutex_init(&s->launch_mu, NULL);
@@ -258,7 +329,9 @@ static dck_status cpu_buffer_read(dck_buffer b, uint64_t off, uint64_t size, voi
 
 /* ---- launch ---- */
 
-static dck_status cpu_launch(dck_context ctx, const RtLaunch *rl, dck_cpu_oob *oob) {
+static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, void **ev_out) {
+    dck_context ctx = q->ctx;
+    (void)ev_out; /* synchronous: the core's host timestamps are the launch's */
     CpuState *s = ctx->backend_data;
     const dck_abi_kernel *k = rl->k;
     if (!k->cpu_group)
@@ -276,8 +349,11 @@ static dck_status cpu_launch(dck_context ctx, const RtLaunch *rl, dck_cpu_oob *o
     if (ngroups == 0) return DCK_SUCCESS;
     l.args = rl->args;
     l.oob = oob;
+    const dck_abi_cpu_variant *v = pick_variant(s, k);
+    if (v) /* per-gang private storage */
+        items = (((uint64_t)rl->local[0] + v->gang - 1) / v->gang) * rl->local[1] * rl->local[2];
     size_t block = ((size_t)k->shared_bytes + RT_ALIGN - 1) / RT_ALIGN * RT_ALIGN +
-                   (size_t)k->private_bytes * (size_t)items;
+                   (size_t)(v ? v->private_bytes : k->private_bytes) * (size_t)items;
 
     pthread_mutex_lock(&s->launch_mu);
     uint32_t nthreads = ngroups > 1 ? s->nthreads : 1; /* threads that may run groups */
@@ -296,7 +372,7 @@ static dck_status cpu_launch(dck_context ctx, const RtLaunch *rl, dck_cpu_oob *o
         s->scratch_size[i] = block;
     }
     CpuJob job;
-    job.fn = k->cpu_group;
+    job.fn = v ? v->fn : k->cpu_group;
     job.launch = &l;
     job.ngroups = ngroups;
     job.block_bytes = block;
@@ -325,9 +401,25 @@ static dck_status cpu_launch(dck_context ctx, const RtLaunch *rl, dck_cpu_oob *o
 static dck_status cpu_module_from_source(dck_context ctx, const char *path, const char *source,
                                          const dck_module_options *o, dck_module m);
 
+/* A package's "c" blob: the CPU code compiled into the program for this package
+ * (dck_register_cpu_code), else the C text JIT-compiled like a module from source. The
+ * module is re-bound to the compiled tables (the same reflection, plus cpu_group). */
+static dck_status cpu_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob, dck_module m) {
+    const dck_abi_module *aot = pkg ? rt_package_aot_cpu(pkg->checksum) : NULL;
+    rt_free(ctx, m->kernels);
+    m->kernels = NULL;
+    m->nkernels = 0;
+    if (aot) return rt_module_bind(m, aot);
+    if (strcmp(blob->target, "c") != 0)
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cpu' cannot load target '%s'", blob->target);
+    const char *src = pkg && pkg->abi.source_name ? pkg->abi.source_name : "<package>";
+    return rt_jit_load(ctx, src, (const char *)blob->data, (size_t)blob->size, m);
+}
+
 const RtBackend rt_backend_cpu = {
     .name = "cpu",
     .id = DCK_BACKEND_CPU,
+    .targets = "c",
     .enumerate = cpu_enumerate,
     .init = cpu_init,
     .fini = cpu_fini,
@@ -336,6 +428,7 @@ const RtBackend rt_backend_cpu = {
     .buffer_write = cpu_buffer_write,
     .buffer_read = cpu_buffer_read,
     .module_from_source = cpu_module_from_source,
+    .module_load = cpu_module_load,
     .launch = cpu_launch,
 };
 
@@ -364,6 +457,9 @@ static dck_status cpu_module_from_source(dck_context ctx, const char *path, cons
         if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
     }
     if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    /* SIMD variants: those DCK_CPU_ISA names (checked in cpu_init), else this CPU's widest */
+    const char *isa = getenv("DCK_CPU_ISA");
+    opts.cpu_isa = isa && *isa ? isa : "native";
     DckcResult res;
     memset(&res, 0, sizeof res);
     DckcStatus cs = dckc_compile(path, source, &opts, "c", DCKC_EMIT_SOURCE, &res);

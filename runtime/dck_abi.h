@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define DCK_ABI_MAGIC 0x4B434430u /* "0DCK" */
-#define DCK_ABI_VERSION 1u
+#define DCK_ABI_VERSION 2u
 
 /* scalar type codes (same order as compiler/types.def) */
 enum dck_abi_scalar {
@@ -77,6 +77,23 @@ enum dck_abi_kernel_flags {
     DCK_ABI_KERNEL_CHECKED = 8,   /* compiled with bounds checks */
 };
 
+/* SIMD variants of a kernel's group function (dckc --cpu-isa): the runtime runs the widest
+ * one the CPU supports (cpuid + XCR0), else cpu_group. A variant runs the group's work-items
+ * in gangs of `gang` consecutive x indices; for barrier kernels it needs private_bytes per
+ * gang (not per work-item): align64(shared_bytes) + private_bytes * ceil(local_x / gang) *
+ * local_y * local_z bytes of `shared`. */
+enum dck_abi_cpu_isa {
+    DCK_ABI_ISA_SCALAR = 0, DCK_ABI_ISA_SSE4 = 1, DCK_ABI_ISA_AVX2 = 2, DCK_ABI_ISA_AVX512 = 3,
+    DCK_ABI_ISA_NEON = 4,
+};
+
+typedef struct dck_abi_cpu_variant {
+    uint32_t isa;               /* dck_abi_cpu_isa */
+    uint32_t gang;              /* lanes: work-items per gang */
+    uint32_t private_bytes;     /* per gang (barrier kernels) */
+    dck_cpu_group_fn fn;
+} dck_abi_cpu_variant;
+
 typedef struct dck_abi_kernel {
     const char *name;
     uint32_t nparams;
@@ -89,6 +106,8 @@ typedef struct dck_abi_kernel {
     uint32_t flags;             /* dck_abi_kernel_flags */
     uint32_t line;              /* .dck line of the kernel */
     dck_cpu_group_fn cpu_group; /* NULL in modules without CPU code */
+    uint32_t ncpu_variants;     /* SIMD variants of cpu_group (0: none) */
+    const dck_abi_cpu_variant *cpu_variants;
 } dck_abi_kernel;
 
 /* ---- pipelines ----

@@ -29,7 +29,10 @@ static const char *usage_text =
     "  NAME=rand:N[:SEED]    buffer of N uniform random elements: floats in [0,1), integers in\n"
     "                        [0,100); SEED defaults to the parameter's position (1-based)\n"
     "options:\n"
-    "  --backend=B           auto (default), cpu, cuda, opencl, vulkan, metal\n"
+    "  --backend=B           auto (default: CUDA, then an OpenCL GPU, then a Vulkan GPU, then\n"
+    "                        the CPU), cpu, cuda, opencl, vulkan, metal\n"
+    "  --target=T            code to load: opencl or spirv-opencl on OpenCL (the SPIR-V goes\n"
+    "                        through llvm-spirv -r), c, spirv-vulkan, ptx-smNN, msl\n"
     "  --device=N            device index within the backend (default 0)\n"
     "  --list-devices        list the devices of every backend (FILE optional)\n"
     "  --global=X[,Y[,Z]]    kernels: work-items (default: length of the last buffer argument)\n"
@@ -60,7 +63,7 @@ static int runtime_error(dck_status st, const char *what) {
 }
 
 typedef struct Options {
-    const char *backend, *file, *name;
+    const char *backend, *file, *name, *target;
     uint32_t device;
     bool list_devices, checked, verbose, bench;
     uint32_t repeats;
@@ -120,6 +123,9 @@ static int parse_options(int argc, char **argv, Options *o) {
             dck_backend b;
             o->backend = a + 10;
             if (dck_backend_from_name(o->backend, &b) != DCK_SUCCESS) return usage_error("%s", dck_last_error());
+        } else if (strncmp(a, "--target=", 9) == 0) {
+            if (!a[9]) return usage_error("bad '%s' (expected --target=NAME)", a);
+            o->target = a + 9;
         } else if (strncmp(a, "--device=", 9) == 0) {
             if (!parse_u32(a + 9, &o->device)) return usage_error("bad device index in '%s'", a);
         } else if (strcmp(a, "--list-devices") == 0) {
@@ -186,21 +192,23 @@ static void print_features(uint64_t f) {
 }
 
 static int list_devices(void) {
-    static const dck_backend all[] = {DCK_BACKEND_CPU, DCK_BACKEND_CUDA, DCK_BACKEND_OPENCL, DCK_BACKEND_VULKAN,
-                                      DCK_BACKEND_METAL};
-    static const char *const names[] = {"cpu", "cuda", "opencl", "vulkan", "metal"};
+    static const dck_backend all[] = {DCK_BACKEND_CUDA, DCK_BACKEND_OPENCL, DCK_BACKEND_VULKAN, DCK_BACKEND_METAL,
+                                      DCK_BACKEND_CPU};
+    static const char *const names[] = {"cuda", "opencl", "vulkan", "metal", "cpu"};
+    static const char *const types[] = {"CPU", "GPU", "other"};
     for (int b = 0; b < 5; b++) {
         dck_device_info infos[16];
         uint32_t n = 16;
-        dck_status st = dck_enumerate_devices(all[b], &n, infos);
-        if (st) return runtime_error(st, "listing devices");
-        if (!n) {
-            printf("%s: no devices (backend not available in this build)\n", names[b]);
+        dck_status st = dck_backend_available(all[b]);
+        if (st) {
+            printf("%s: unavailable: %s\n", names[b], dck_last_error());
             continue;
         }
+        if ((st = dck_enumerate_devices(all[b], &n, infos))) return runtime_error(st, "listing devices");
         for (uint32_t i = 0; i < n; i++) {
             const dck_device_info *d = &infos[i];
-            printf("%s:%u  %s\n", d->backend_name, d->index, d->name);
+            printf("%s:%u  %s (%s%s%s)\n", d->backend_name, d->index, d->name,
+                   (unsigned)d->device_type < 3 ? types[d->device_type] : "?", d->driver[0] ? ", " : "", d->driver);
             printf("    compute units %u, memory %.1f GiB, max work-group %u (%u, %u, %u), subgroup %u, "
                    "shared %" PRIu64 " KiB\n    features:", d->compute_units,
                    (double)d->global_memory_bytes / (1024.0 * 1024.0 * 1024.0), d->max_work_group_size,
@@ -511,12 +519,6 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static int run(const Options *o) {
-    size_t flen = strlen(o->file);
-    if (flen >= 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0) {
-        fprintf(stderr, "dckrun: %s: packages (.dckpkg) are not supported yet by this runtime; pass the .dck "
-                        "source instead\n", o->file);
-        return 1;
-    }
     dck_context_desc cd = {0};
     cd.backend_name = o->backend;
     cd.device_index = o->device;
@@ -530,8 +532,11 @@ static int run(const Options *o) {
     dck_context_get_device(ctx, &dev);
     dck_device_get_info(dev, &di);
     if (o->verbose) {
-        if (strcmp(o->backend, "auto") == 0)
-            fprintf(stderr, "dckrun: backend auto: picked %s (the only backend in this build)\n", di.backend_name);
+        if (strcmp(o->backend, "auto") == 0) {
+            const char *why = NULL;
+            dck_context_get_auto_reason(ctx, &why);
+            fprintf(stderr, "dckrun: backend auto: %s\n", why && *why ? why : di.backend_name);
+        }
         fprintf(stderr, "dckrun: device %s:%u: %s (%u compute units)%s\n", di.backend_name, di.index, di.name,
                 di.compute_units, o->checked ? ", checked mode" : "");
     }
@@ -542,13 +547,17 @@ static int run(const Options *o) {
     mo.ninclude_dirs = (uint32_t)o->nincdirs;
     mo.opt_level = o->opt_level;
     mo.flags = o->checked ? DCK_MODULE_CHECKED : 0;
+    mo.target = o->target;
     dck_module mod;
     dck_queue q;
     dck_kernel k;
     dck_kernel_info ki;
     Param *params = NULL;
     dck_arg *args = NULL;
-    if ((st = dck_module_create_from_source(ctx, o->file, NULL, &mo, &mod))) {
+    size_t flen = strlen(o->file);
+    bool is_pkg = flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (TOOLS.md) */
+    if ((st = is_pkg ? dck_module_create_from_file(ctx, o->file, &mo, &mod)
+                     : dck_module_create_from_source(ctx, o->file, NULL, &mo, &mod))) {
         if (st == DCK_ERROR_COMPILE) {
             fprintf(stderr, "%s\n", dck_last_error());
             rc = 1;
@@ -560,9 +569,13 @@ static int run(const Options *o) {
     if (o->verbose) {
         dck_module_info mi;
         dck_module_get_info(mod, &mi);
+        if (!is_pkg && mi.target) fprintf(stderr, "dckrun: %s: compiled for target '%s'\n", o->file, mi.target);
         if (mi.cache_hit >= 0)
             fprintf(stderr, "dckrun: %s: kernel cache %s: %s\n", o->file, mi.cache_hit ? "hit" : "miss (compiled)",
                     mi.cache_path);
+        if (is_pkg && mi.target)
+            fprintf(stderr, "dckrun: %s: target '%s' loaded from the package%s\n", o->file, mi.target,
+                    mi.cache_hit < 0 && strcmp(mi.target, "c") == 0 ? " (CPU code compiled into the program)" : "");
     }
     if ((st = dck_module_get_kernel(mod, o->name, &k))) {
         rc = runtime_error(st, o->file);

@@ -7,8 +7,10 @@
  * an error naming the argument, never a crash.
  */
 #include "rt.h"
+#include "compiler/dckc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- binding an ABI module ---- */
@@ -95,6 +97,7 @@ dck_status dck_module_get_info(dck_module m, dck_module_info *out) {
     out->nkernels = m->nkernels;
     out->cache_hit = m->cache_hit;
     out->cache_path = m->cache_path;
+    out->target = m->target[0] ? m->target : NULL;
     return DCK_SUCCESS;
 }
 
@@ -299,15 +302,27 @@ typedef struct ArgState {
     uint64_t *conv;            /* per parameter: converted scalar */
 } ArgState;
 
-static dck_status arg_state_new(dck_context ctx, uint32_t n, ArgState *s) {
+/* Kernels of up to ARG_STACK parameters prepare their launch in the caller's `stack` (no
+ * allocation on the launch path); arg_state_free releases what arg_state_new allocated. */
+enum { ARG_STACK = 16 };
+typedef union ArgStack {
+    char bytes[ARG_STACK * (sizeof(void *) + sizeof(dck_buffer) + sizeof(dck_cpu_buf) + 8)];
+    uint64_t align;
+} ArgStack;
+
+static dck_status arg_state_new(dck_context ctx, uint32_t n, ArgState *s, ArgStack *stack) {
     size_t sz = (size_t)(n ? n : 1) * (sizeof(void *) + sizeof(dck_buffer) + sizeof(dck_cpu_buf) + 8);
-    char *p = rt_calloc(ctx, sz);
+    char *p = sz <= sizeof stack->bytes ? memset(stack->bytes, 0, sz) : rt_calloc(ctx, sz);
     if (!p) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory preparing a launch");
     s->cbufs = (dck_cpu_buf *)p;
     s->conv = (uint64_t *)(s->cbufs + n);
     s->vals = (void **)(s->conv + n);
     s->bufs = (dck_buffer *)(s->vals + n);
     return DCK_SUCCESS;
+}
+
+static void arg_state_free(dck_context ctx, ArgState *s, ArgStack *stack) {
+    if ((char *)s->cbufs != stack->bytes) rt_free(ctx, s->cbufs);
 }
 
 static dck_status arg_error(dck_kernel k, uint32_t i, const dck_arg *a, const char *extra) {
@@ -438,8 +453,9 @@ static dck_status check_overlap(dck_kernel k, const ArgState *s) {
             if (!b || !b->size) continue;
             bool wi = !k->params[i].is_const, wj = !k->params[j].is_const;
             if (!wi && !wj) continue;
+            /* distinct device allocations never overlap; host memory is compared by address */
             const char *pa = a->data, *pb = b->data;
-            if (pa < pb + b->size && pb < pa + a->size)
+            if (a == b || (pa && pb && pa < pb + b->size && pb < pa + a->size))
                 return rt_error(DCK_ERROR_ALIASING, "arguments %u ('%s') and %u ('%s') of %s '%s' overlap (%s, "
                                 "and %s written); buffer parameters must not alias", i + 1, k->params[i].name,
                                 j + 1, k->params[j].name, kind_word(k), k->name,
@@ -521,15 +537,18 @@ static dck_status oob_error(dck_kernel kh, const dck_cpu_oob *o) {
                     (unsigned long long)o->len, kh->name, o->line, src ? " of " : "", src ? src : "");
 }
 
-dck_status rt_launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
-                            const dck_arg *args) {
+static dck_status launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
+                                const dck_arg *args, void **ev_out) {
     dck_context ctx = q->ctx;
     ArgState s = {0};
-    dck_status st = arg_state_new(ctx, kh->nparams, &s);
+    ArgStack stack;
+    dck_status st = arg_state_new(ctx, kh->nparams, &s, &stack);
     if (st) return st;
     RtLaunch l;
     memset(&l, 0, sizeof l);
     l.k = kh->k;
+    l.module = kh->module;
+    l.kernel_index = kh->index;
     l.kernel_name = kh->name;
     l.args = s.vals;
     l.bufs = s.bufs;
@@ -540,13 +559,26 @@ dck_status rt_launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, 
     if (!st) {
         dck_cpu_oob oob;
         memset(&oob, 0, sizeof oob);
-        uint64_t t0 = rt_now_ns();
-        st = ctx->backend->launch(ctx, &l, l.checked ? &oob : NULL);
-        rt_trace(ctx, "launch", kh->name, t0, rt_now_ns(), 0, l.global);
+        uint64_t t0 = ctx->trace_path ? rt_now_ns() : 0; /* clock reads only when tracing: */
+        /* asynchronous backends: when tracing, every launch is timed on the device (and so
+           waited for), else the trace would show only the time to enqueue it */
+        void *tev = NULL, **evp = ev_out ? ev_out : ctx->trace_path && ctx->backend->event_times ? &tev : NULL;
+        st = ctx->backend->launch(q, &l, l.checked ? &oob : NULL, evp); /* launch overhead */
+        if (ctx->trace_path) {
+            uint64_t t1 = rt_now_ns();
+            if (!st && evp && *evp && ctx->backend->event_times(ctx, *evp, &t0, &t1) != DCK_SUCCESS) t1 = t0;
+            rt_trace(ctx, "launch", kh->name, t0, t1, 0, l.global);
+        }
+        if (tev && ctx->backend->event_release) ctx->backend->event_release(ctx, tev);
         if (!st && oob.hit) st = oob_error(kh, &oob);
     }
-    rt_free(ctx, s.cbufs);
+    arg_state_free(ctx, &s, &stack);
     return st;
+}
+
+dck_status rt_launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
+                            const dck_arg *args) {
+    return launch_kernel(q, kh, range, nargs, args, NULL);
 }
 
 dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_t nargs, const dck_arg *args,
@@ -557,13 +589,17 @@ dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_
     if (k->module->ctx != ctx)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_launch: %s '%s' belongs to another context", kind_word(k),
                         k->name);
-    uint64_t t0 = rt_now_ns();
+    /* the clock is read only for an event or a trace (a launch must cost little more than the
+     * backend's own call; in some VMs clock_gettime is a system call) */
+    uint64_t t0 = out_event || ctx->trace_path ? rt_now_ns() : 0;
     dck_status st;
+    void *bev = NULL;
     if (k->kind == DCK_KERNEL) {
-        st = rt_launch_kernel(q, k, range, nargs, args);
+        st = launch_kernel(q, k, range, nargs, args, out_event ? &bev : NULL);
     } else {
         ArgState s = {0};
-        st = arg_state_new(ctx, k->nparams, &s);
+        ArgStack stack;
+        st = arg_state_new(ctx, k->nparams, &s, &stack);
         if (st) return st;
         st = check_args(k, nargs, args, &s);
         if (!st && (ctx->flags & DCK_CONTEXT_CHECKED)) st = check_overlap(k, &s);
@@ -571,13 +607,195 @@ dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_
             st = rt_pipeline_run(q, k, s.vals, s.bufs);
             rt_trace(ctx, "pipeline", k->name, t0, rt_now_ns(), 0, NULL);
         }
-        rt_free(ctx, s.cbufs);
+        arg_state_free(ctx, &s, &stack);
     }
-    uint64_t t1 = rt_now_ns();
+    uint64_t t1 = out_event ? rt_now_ns() : 0;
     if (st) {
+        if (bev && ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
         const char *dev = ctx->device.info.name;
         if (!strstr(dck_last_error(), dev)) rt_error_suffix(" (device '%s')", dev);
         return st;
     }
-    return out_event ? rt_event_new(ctx, t0, t1, out_event) : DCK_SUCCESS;
+    if (!out_event) return DCK_SUCCESS;
+    st = rt_event_new(ctx, t0, t1, out_event);
+    if (st) {
+        if (bev && ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
+        return st;
+    }
+    (*out_event)->backend_ev = bev;
+    return DCK_SUCCESS;
+}
+
+/* ---- modules for backends that load package blobs ---- */
+
+const char *rt_module_targets(dck_context ctx, const char *prefer, char *buf, size_t n) {
+    if (prefer && *prefer) {
+        snprintf(buf, n, "%s", prefer);
+        return buf;
+    }
+    const char *env = getenv("DCK_OPENCL_PROGRAM");
+    if (ctx->backend->id == DCK_BACKEND_OPENCL && env && *env) {
+        snprintf(buf, n, "%s", strcmp(env, "spirv") == 0 ? "spirv-opencl" : env);
+        return buf;
+    }
+    snprintf(buf, n, "%s", ctx->backend->targets ? ctx->backend->targets : "");
+    return buf;
+}
+
+/* Is `t` one of the comma-separated targets of `list`? */
+static bool in_list(const char *list, const char *t) {
+    size_t tl = strlen(t);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == tl && strncmp(p, t, l) == 0) return true;
+        if (!e) break;
+        p = e + 1;
+    }
+    return false;
+}
+
+static dck_status check_target(dck_context ctx, const char *targets) {
+    const char *all = ctx->backend->targets ? ctx->backend->targets : "";
+    for (const char *p = targets; *p;) {
+        const char *e = strchr(p, ',');
+        char t[32];
+        snprintf(t, sizeof t, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
+        if (!in_list(all, t))
+            return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot run target '%s' (it runs: %s)",
+                            ctx->backend->name, t, all);
+        if (!e) break;
+        p = e + 1;
+    }
+    return DCK_SUCCESS;
+}
+
+static void copy_target(dck_module m, const char *t) { snprintf(m->target, sizeof m->target, "%s", t); }
+
+/* Tries the package's blobs for this backend in order (rt_package_candidates, or the
+ * targets `prefer` / $DCK_OPENCL_PROGRAM name) and keeps the first that loads. */
+dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *prefer, dck_module m) {
+    const RtBlob *cands[16];
+    uint32_t n = 0;
+    char targets[160];
+    rt_module_targets(ctx, prefer, targets, sizeof targets);
+    bool explicit = (prefer && *prefer) || strcmp(targets, ctx->backend->targets ? ctx->backend->targets : "") != 0;
+    dck_status st;
+    if (explicit) {
+        if ((st = check_target(ctx, targets))) return st;
+        for (const char *p = targets; *p && n < 16;) {
+            const char *e = strchr(p, ',');
+            char t[32];
+            snprintf(t, sizeof t, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
+            const RtBlob *b = rt_package_blob(pkg, t);
+            if (b) cands[n++] = b;
+            if (!e) break;
+            p = e + 1;
+        }
+    } else {
+        n = rt_package_candidates(pkg, ctx->backend->id, 0, false, cands, 16);
+    }
+    const char *src = pkg->abi.source_name;
+    if (!n) {
+        char have[256] = "";
+        size_t len = 0;
+        for (uint32_t i = 0; i < pkg->nblobs && len < sizeof have; i++)
+            len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", i ? ", " : "", pkg->blobs[i].target);
+        return rt_error(DCK_ERROR_NOT_FOUND, "package%s%s%s has no code for backend '%s' (it runs: %s; the "
+                        "package has: %s)", src ? " '" : "", src ? src : "", src ? "'" : "", ctx->backend->name,
+                        targets, pkg->nblobs ? have : "nothing");
+    }
+    if (!ctx->backend->module_load)
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load packages", ctx->backend->name);
+    st = DCK_SUCCESS;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ctx->backend->module_unload && m->backend_data) ctx->backend->module_unload(m);
+        rt_free(ctx, m->kernels);
+        m->kernels = NULL;
+        if ((st = rt_module_bind(m, &pkg->abi))) return st;
+        copy_target(m, cands[i]->target);
+        if (!(st = ctx->backend->module_load(ctx, pkg, cands[i], m))) break;
+        if (st == DCK_ERROR_OUT_OF_MEMORY) return st;
+    }
+    if (st) return st; /* the last candidate's reason */
+    m->pkg = pkg;
+    return DCK_SUCCESS;
+}
+
+/* The dckc target (and SPIR-V env) that produces a blob target. */
+static const char *dckc_target_of(const char *blob, const char **env) {
+    *env = NULL;
+    if (strncmp(blob, "spirv-", 6) == 0) {
+        *env = blob + 6;
+        return "spirv";
+    }
+    if (strncmp(blob, "ptx-", 4) == 0) return "ptx";
+    return blob;
+}
+
+/* A package holding the first target of the list, compiled from source. */
+dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const char *source,
+                                     const dck_module_options *o, dck_module m) {
+    char targets[160];
+    rt_module_targets(ctx, o ? o->target : NULL, targets, sizeof targets);
+    dck_status st = check_target(ctx, targets);
+    if (st) return st;
+    char first[32];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(targets, ","), targets);
+    const char *env = NULL;
+    const char *dtarget = dckc_target_of(first, &env);
+    DckcOptions opts;
+    dckc_options_init(&opts);
+    const char *envs[1] = {env};
+    const char **defs = NULL, **incs = NULL;
+    if (o) {
+        if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
+        if ((o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs))) ||
+            (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs)))) {
+            rt_free(ctx, defs);
+            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
+        }
+        for (uint32_t i = 0; i < o->ndefines; i++) defs[i] = o->defines[i];
+        for (uint32_t i = 0; i < o->ninclude_dirs; i++) incs[i] = o->include_dirs[i];
+        opts.defines = defs;
+        opts.ndefines = (int)o->ndefines;
+        opts.include_dirs = incs;
+        opts.ninclude_dirs = (int)o->ninclude_dirs;
+        if (o->opt_level >= 0) opts.opt_level = o->opt_level > 3 ? 3 : o->opt_level;
+        if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
+    }
+    if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    if (env) {
+        opts.spirv_envs = envs;
+        opts.nspirv_envs = 1;
+    }
+    const char *sms[1] = {first + 6}; /* "ptx-sm90": PTX for that sm */
+    if (strncmp(first, "ptx-sm", 6) == 0) {
+        opts.sms = sms;
+        opts.nsms = 1;
+    }
+    DckcResult res;
+    memset(&res, 0, sizeof res);
+    DckcStatus cs = dckc_compile(path, source, &opts, dtarget, DCKC_EMIT_PACKAGE, &res);
+    rt_free(ctx, defs);
+    rt_free(ctx, incs);
+    RtPackage *pkg = NULL;
+    if (cs != DCKC_OK || !res.output) {
+        const char *diag = res.diagnostics ? res.diagnostics : "";
+        size_t n = strlen(diag);
+        while (n && diag[n - 1] == '\n') n--;
+        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : cs == DCKC_USAGE ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_COMPILE,
+                      "%s '%s' (target %s) for device '%s':\n%.*s",
+                      cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile", path, first,
+                      ctx->device.info.name, (int)n, diag);
+    } else {
+        st = rt_package_parse(ctx, res.output, res.output_len, &pkg);
+        if (st) rt_error_prefix("package compiled from '%s'", path);
+    }
+    dckc_result_free(&res);
+    if (st) return st;
+    st = rt_module_from_package(ctx, pkg, first, m);
+    if (st) rt_package_free(ctx, pkg);
+    return st;
 }

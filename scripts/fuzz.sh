@@ -8,7 +8,8 @@
 # Crashes are written to build-fuzz/artifacts/; replay one with
 #     build-fuzz/tests/fuzz/fuzz_frontend build-fuzz/artifacts/crash-...
 # Environment: FUZZ_JOBS (parallel fuzzing processes, default 1), FUZZ_BUILD_DIR
-# (default build-fuzz).
+# (default build-fuzz), FUZZ_TARGET (frontend, default; or package: the .dckpkg reader,
+# fuzz_package with tests/fuzz/corpus-package).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,18 +28,23 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
-CORPUS=tests/fuzz/corpus
+TARGET=${FUZZ_TARGET:-frontend}
+case "$TARGET" in
+    frontend) CORPUS=tests/fuzz/corpus ;;
+    package) CORPUS=tests/fuzz/corpus-package ;;
+    *) echo "fuzz: unknown FUZZ_TARGET '$TARGET' (frontend or package)" >&2; exit 2 ;;
+esac
 if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
         -DDCK_FUZZ=ON -DDCK_SANITIZE=ON
 fi
-cmake --build "$BUILD" --target fuzz_frontend
+cmake --build "$BUILD" --target "fuzz_$TARGET"
 
 ROOT=$PWD
 BUILD_ABS=$(cd "$BUILD" && pwd)
-FUZZER="$BUILD_ABS/tests/fuzz/fuzz_frontend"
-WORK="$BUILD_ABS/fuzz-work"        # inputs found in this run, before the merge
+FUZZER="$BUILD_ABS/tests/fuzz/fuzz_$TARGET"
+WORK="$BUILD_ABS/fuzz-work-$TARGET" # inputs found in this run, before the merge
 RUNDIR="$BUILD_ABS/fuzz-run"       # the fuzzer's cwd: its logs (fuzz-N.log with -jobs)
 ARTIFACTS="$BUILD_ABS/artifacts/"
 mkdir -p "$ARTIFACTS" "$WORK" "$RUNDIR"

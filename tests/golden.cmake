@@ -16,6 +16,52 @@ if(TARGET dckc)
 endif()
 
 if(TARGET dckc)
+  add_test(NAME fusion_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fusion/run.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
+# Random pipelines agree bit for bit at -O0 (unfused) and -O2 (fused where legal); run it
+# by hand with a larger --count.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_FOUND AND TARGET dckc AND TARGET dckrun)
+  add_test(NAME difftest_fusion
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fusion/difftest.py
+                   $<TARGET_FILE:dckrun> $<TARGET_FILE:dckc> --count 6 --seed 1
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
+
+# The SIMD variants (--cpu-isa): goldens (gcc and clang -Werror on every x86 ISA), the NEON
+# output through the aarch64 cross compiler (77: not installed), and the execution corpus
+# run on each ISA this CPU has (77: the CPU lacks it).
+if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/run.sh)
+  add_test(NAME codegen_simd_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/run.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_simd_neon
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/neon.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(codegen_simd_neon PROPERTIES SKIP_RETURN_CODE 77)
+  if(TARGET test_exec)
+    foreach(isa scalar sse4 avx2 avx512)
+      add_test(NAME exec_simd_${isa}
+               COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/exec_isa.sh ${isa} $<TARGET_FILE:test_exec> -j1
+               WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+      set_tests_properties(exec_simd_${isa} PROPERTIES SKIP_RETURN_CODE 77)
+    endforeach()
+  endif()
+endif()
+# random kernels (tests/fuzz/difftest.py's generator): every SIMD ISA of this CPU agrees
+# with scalar, bit for bit, plain and checked
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_FOUND AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/isadiff.py)
+  add_test(NAME simd_isadiff
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/isadiff.py
+                   $<TARGET_FILE:dckrun> --count 4 --seed 7
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(simd_isadiff PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+if(TARGET dckc)
   add_test(NAME cli_dckc COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run.sh $<TARGET_FILE:dckc>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
@@ -26,13 +72,13 @@ find_program(VALGRIND valgrind)
 if(VALGRIND AND TARGET dckrun AND NOT DCK_SANITIZE)
   set(_vg ${VALGRIND} --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect -q)
   add_test(NAME valgrind_dckrun_saxpy
-           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/saxpy.dck saxpy a=2 x=rand:1000:1 y=rand:1000:2 --print=y
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> --backend=cpu tests/exec/saxpy.dck saxpy a=2 x=rand:1000:1 y=rand:1000:2 --print=y
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   add_test(NAME valgrind_dckrun_reduce
-           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/reduce.dck reduce usum=zeros:1 fsum=zeros:1 x=rand:4096:3 --print=usum
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> --backend=cpu tests/exec/reduce.dck reduce usum=zeros:1 fsum=zeros:1 x=rand:4096:3 --print=usum
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   add_test(NAME valgrind_dckrun_pipeline
-           COMMAND ${_vg} $<TARGET_FILE:dckrun> tests/exec/pipeline3.dck pipe3 a=3 b=-1 x=rand:1000:9 y=zeros:1000 --print=y --checked
+           COMMAND ${_vg} $<TARGET_FILE:dckrun> --backend=cpu tests/exec/pipeline3.dck pipe3 a=3 b=-1 x=rand:1000:9 y=zeros:1000 --print=y --checked
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
 
@@ -57,4 +103,129 @@ endif()
 if(TARGET dckc)
   add_test(NAME cli_stress COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/stress.sh $<TARGET_FILE:dckc>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
+
+# PTX backend (LLVM plugin): goldens for sm_80 with a determinism check, and every kernel of
+# the corpus assembled by ptxas for sm_80 and sm_90 by both routes (LLVM; CUDA C + NVRTC).
+# Skipped (77) where the plugin, ptxas or the NVRTC route is absent.
+# SPIR-V: goldens (disassembly, both environments) checked by spirv-val; every exec test and
+# sample in both environments, plain/checked, -O0/-O2, through spirv-val and llvm-spirv-15 -r.
+if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/run.sh)
+  add_test(NAME codegen_spirv_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/run.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME spirv_all_kernels_val
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/all.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME spirv_all_kernels_llvm_spirv
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/all.sh --llvm-spirv $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(codegen_spirv_goldens spirv_all_kernels_val spirv_all_kernels_llvm_spirv
+                       PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/run.sh)
+  add_test(NAME codegen_ptx_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/run.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME ptx_ptxas_llvm
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/assemble.sh --via=llvm $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME ptx_ptxas_nvrtc
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/assemble.sh --via=nvrtc $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(codegen_ptx_goldens ptx_ptxas_llvm ptx_ptxas_nvrtc PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+# MSL through the Metal shim (tests/msl): every exec kernel emitted as MSL, compiled as C++
+# with clang++-16, run on the CPU and compared with the CPU backend; the address-space check.
+# Skipped (77) without clang++-16.
+if(TARGET dckc AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/msl/run.sh)
+  add_test(NAME msl_shim_exec
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/msl/run.sh $<TARGET_FILE:dckc> $<TARGET_FILE:dckrun>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(msl_shim_exec PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+# Execution tests per runtime backend (tests/unit/test_exec.c: DCK_TEST_BACKEND selects it,
+# DCK_TEST_TARGET the code), plus OpenCL-env SPIR-V run on OpenCL through llvm-spirv -r, and
+# the OpenCL/Vulkan backends with hand-written kernels (test_rt_gpu). Vulkan runs under the
+# Khronos validation layer: any validation message fails the test. A backend or target
+# missing here exits 77 (skipped).
+if(TARGET test_exec)
+  foreach(_b opencl vulkan cuda)
+    add_test(NAME test_exec_${_b} COMMAND test_exec -j1 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(test_exec_${_b} PROPERTIES SKIP_RETURN_CODE 77
+      ENVIRONMENT "DCK_TEST_BACKEND=${_b};XDG_RUNTIME_DIR=/tmp;VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation")
+  endforeach()
+  # Vulkan with buffers never mapped: the staging-buffer path of discrete GPUs, on lavapipe
+  add_test(NAME test_exec_vulkan_staging COMMAND test_exec -j1 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(test_exec_vulkan_staging PROPERTIES SKIP_RETURN_CODE 77
+    ENVIRONMENT "DCK_TEST_BACKEND=vulkan;DCK_VULKAN_STAGING=1;XDG_RUNTIME_DIR=/tmp;VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation")
+  add_test(NAME test_exec_opencl_spirv COMMAND test_exec -j1 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(test_exec_opencl_spirv PROPERTIES SKIP_RETURN_CODE 77
+    ENVIRONMENT "DCK_TEST_BACKEND=opencl;DCK_TEST_TARGET=spirv-opencl")
+endif()
+
+# DCK in users' builds (tests/buildsys): every generated header compiled as C99 -pedantic,
+# C11 and C++17 and its functions called; then an installed prefix used by the CMake sample
+# (Ninja, Make, add_subdirectory) and the Makefile sample (pkg-config), with the check that
+# touching an included .dck rebuilds only its dependents. 77 = a tool is missing.
+if(TARGET dckc AND TARGET dckrt)
+  add_test(NAME buildsys_headers COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/buildsys/headers.sh ${PROJECT_BINARY_DIR}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME buildsys_consumers COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/buildsys/run.sh ${PROJECT_BINARY_DIR}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(TARGET dckrun)
+    add_test(NAME buildsys_package_cli
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/buildsys/package.sh $<TARGET_FILE:dckc> $<TARGET_FILE:dckrun>
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  endif()
+  set_tests_properties(buildsys_headers buildsys_consumers PROPERTIES SKIP_RETURN_CODE 77)
+  set_tests_properties(buildsys_consumers PROPERTIES TIMEOUT 1200 RUN_SERIAL TRUE)
+endif()
+
+# The C-like GPU text backends (OpenCL C, CUDA C, MSL): goldens, then every kernel of
+# tests/exec and samples built by the target's own compiler (PoCL through clbuild, NVRTC
+# through nvrtc_check, clang++-16 with the Metal shim). 77 = that compiler is absent here.
+add_executable(clbuild ${CMAKE_CURRENT_SOURCE_DIR}/codegen/opencl/clbuild.c)
+target_link_libraries(clbuild PRIVATE ${CMAKE_DL_LIBS})
+add_executable(nvrtc_check ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cuda/nvrtc_check.c)
+target_link_libraries(nvrtc_check PRIVATE ${CMAKE_DL_LIBS})
+if(TARGET dckc)
+  find_program(DCK_CLANGXX16 clang++-16)
+  set(_msl_cxx ${DCK_CLANGXX16})
+  if(NOT _msl_cxx)
+    set(_msl_cxx clang++-16)
+  endif()
+  add_test(NAME codegen_opencl_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/opencl/run.sh $<TARGET_FILE:dckc> $<TARGET_FILE:clbuild>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_cuda_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cuda/run.sh $<TARGET_FILE:dckc> $<TARGET_FILE:nvrtc_check>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_msl_goldens
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/msl/run.sh $<TARGET_FILE:dckc> ${_msl_cxx}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_opencl_build_all
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/text/build_all.sh opencl $<TARGET_FILE:dckc> $<TARGET_FILE:clbuild>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_cuda_build_all
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/text/build_all.sh cuda $<TARGET_FILE:dckc> $<TARGET_FILE:nvrtc_check>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME codegen_msl_build_all
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/text/build_all.sh msl $<TARGET_FILE:dckc> ${_msl_cxx}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(codegen_opencl_build_all codegen_cuda_build_all codegen_msl_build_all
+                       PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+# The execution corpus on an NVIDIA GPU through the CUDA backend, both PTX routes, against the
+# CPU backend (tests/gpu/run.sh; skipped where there is no CUDA device, i.e. everywhere but a
+# GPU machine).
+if(TARGET dckrun AND TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/gpu/run.sh)
+  add_test(NAME gpu_exec_corpus_cuda
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gpu/run.sh $<TARGET_FILE:dckrun> $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(gpu_exec_corpus_cuda PROPERTIES SKIP_RETURN_CODE 77)
 endif()

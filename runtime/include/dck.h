@@ -101,6 +101,12 @@ typedef enum dck_backend {
 #define DCK_FEATURE_CPU_FMA       (1ull << 20)
 #define DCK_FEATURE_CPU_F16C      (1ull << 21)
 
+typedef enum dck_device_type {
+    DCK_DEVICE_CPU = 0,   /* the CPU backend, or a GPU API implemented on the CPU (PoCL, lavapipe) */
+    DCK_DEVICE_GPU = 1,
+    DCK_DEVICE_OTHER = 2,
+} dck_device_type;
+
 typedef struct dck_device_info {
     const void *next;
     char name[128];
@@ -114,12 +120,18 @@ typedef struct dck_device_info {
     uint32_t max_work_group_dims[3];
     uint32_t subgroup_size;       /* CPU scalar backend: 1 */
     uint64_t features;            /* DCK_FEATURE_* */
+    dck_device_type device_type;  /* what executes kernels (auto prefers GPUs) */
+    char driver[64];              /* driver / platform version ("PoCL 3.1", "Mesa 22.3.6", ...) */
 } dck_device_info;
 
 /* Two-call idiom: with infos == NULL sets *count to the number of devices of `backend`
  * (DCK_BACKEND_AUTO: of every available backend, best first); otherwise fills up to *count
  * entries and sets *count to the number written. A backend not in this build has 0 devices. */
 dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_device_info *infos);
+/* DCK_SUCCESS if `backend` is built in, its vendor library loads and it has a device;
+ * otherwise DCK_ERROR_BACKEND_UNAVAILABLE with dck_last_error() saying why (not in this
+ * build, "cannot load libvulkan.so.1: ...", no device). */
+dck_status dck_backend_available(dck_backend backend);
 /* "auto", "cpu", "cuda", "opencl", "vulkan", "metal" -> enum. */
 dck_status dck_backend_from_name(const char *name, dck_backend *out);
 
@@ -152,6 +164,9 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out);
  * to write it is reported as DCK_ERROR_IO after everything was released). */
 dck_status dck_context_destroy(dck_context ctx);
 dck_status dck_context_get_device(dck_context ctx, dck_device *out);
+/* For a context created with DCK_BACKEND_AUTO: a sentence saying which device was picked and
+ * why (empty for an explicit backend). Valid while the context lives. */
+dck_status dck_context_get_auto_reason(dck_context ctx, const char **out);
 dck_status dck_device_get_info(dck_device dev, dck_device_info *out);
 
 typedef struct dck_pool_stats {
@@ -219,6 +234,9 @@ typedef struct dck_module_options {
     uint32_t ninclude_dirs;
     int32_t opt_level;               /* 0..3; negative: default (2) */
     uint32_t flags;                  /* DCK_MODULE_* */
+    /* Package target to load, e.g. "spirv-opencl" to run OpenCL-env SPIR-V on an OpenCL device
+     * ($DCK_OPENCL_PROGRAM=spirv does the same); NULL: the backend's best target. */
+    const char *target;
 } dck_module_options;
 
 /* Compiles a .dck file (source == NULL: read from path; otherwise path names the source in
@@ -228,6 +246,20 @@ typedef struct dck_module_options {
  * dck_last_error() with DCK_ERROR_COMPILE. */
 dck_status dck_module_create_from_source(dck_context ctx, const char *path, const char *source,
                                          const dck_module_options *options, dck_module *out);
+/* Loads a .dckpkg package (dckc --emit=package) from memory: picks the best target for the
+ * context's device (options->target may name one) and builds it for the device. The data
+ * is copied. options may be NULL (only `target` is used). */
+dck_status dck_module_create_from_package(dck_context ctx, const void *data, size_t size,
+                                          const dck_module_options *options, dck_module *out);
+/* ---- packages: files and code compiled into the program (runtime/package.c) ---- */
+/* Loads a .dckpkg file (dckc --emit=package) as dck_module_create_from_package does. */
+dck_status dck_module_create_from_file(dck_context ctx, const char *path, const dck_module_options *options,
+                                       dck_module *out);
+/* Registers CPU code compiled into the program (the file of dckc --emit=embed calls it) for the
+ * package whose checksum is `package_checksum` (bytes 24..31 of the .dckpkg, little-endian):
+ * loading that package on the CPU then binds this code instead of JIT-compiling the package's
+ * C, so no C compiler is needed at run time. `abi` must outlive every module loaded from it. */
+dck_status dck_register_cpu_code(uint64_t package_checksum, const struct dck_abi_module *abi);
 /* Wraps a module compiled ahead of time and linked into the program (dckc --target=c). The
  * structure must outlive the module. */
 dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi,
@@ -240,6 +272,7 @@ typedef struct dck_module_info {
     uint32_t nkernels;        /* kernels + pipelines, in the order of dck_module_get_kernel_at */
     int32_t cache_hit;        /* JIT: 1 loaded from the disk cache, 0 compiled now, -1 not JIT */
     const char *cache_path;   /* JIT: the shared object; NULL otherwise */
+    const char *target;       /* the code loaded: "c", "opencl", "spirv-vulkan", "ptx-sm90", ... */
 } dck_module_info;
 dck_status dck_module_get_info(dck_module module, dck_module_info *out);
 
@@ -354,6 +387,22 @@ dck_status dck_event_wait_all(uint32_t count, const dck_event *events);
 dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns);
 dck_status dck_event_elapsed_ns(dck_event ev, uint64_t *ns);
 dck_status dck_event_destroy(dck_event ev);
+
+/* ---- batches: launches recorded once and replayed with one submission (runtime/batch.c) ----
+ * Between dck_queue_begin_batch and dck_queue_end_batch, kernel launches on q are recorded,
+ * not run (on CUDA: stream capture into a CUDA graph); dck_batch_launch replays the whole
+ * batch on a queue of the same context, asynchronously like a launch, as often as wanted,
+ * with the arguments given when recording. Only kernel launches (not pipelines, transfers,
+ * buffer creation or checked-mode launches) may be recorded. Backends without batches
+ * return DCK_ERROR_UNSUPPORTED. Destroy a batch before its context. */
+typedef struct dck_batch_s *dck_batch;
+dck_status dck_queue_begin_batch(dck_queue q);
+dck_status dck_queue_end_batch(dck_queue q, dck_batch *out);
+dck_status dck_batch_launch(dck_queue q, dck_batch batch);
+dck_status dck_batch_destroy(dck_batch batch);
+/* Free and total memory of the context's device as the driver reports it now (CUDA:
+ * cuMemGetInfo); DCK_ERROR_UNSUPPORTED where the backend cannot tell. */
+dck_status dck_context_get_memory_info(dck_context ctx, uint64_t *free_bytes, uint64_t *total_bytes);
 
 #ifdef __cplusplus
 }

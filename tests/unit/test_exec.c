@@ -1,7 +1,13 @@
 /* test_exec.c: execution tests. Each kernel of tests/exec/ runs with inputs made here,
  * through the C API (dck.h) and through the dckrun tool, and every output buffer is
- * compared with a reference computed here in C. A backend that is not present is
- * reported as skipped (only the CPU backend exists in this version).
+ * compared with a reference computed here in C.
+ *
+ * The backend is $DCK_TEST_BACKEND (cpu, opencl, vulkan, cuda, metal; default cpu) and the
+ * code target $DCK_TEST_TARGET (default: the backend's best, e.g. spirv-opencl to run
+ * OpenCL-env SPIR-V on OpenCL through llvm-spirv -r); ctest has one entry per backend. A
+ * backend that is not present, or a target dckc does not build, prints "SKIPPED: ..." and
+ * exits 77 (ctest: skipped), never passes. Floats compare within the rounding tolerance of
+ * each case on every backend; integers exactly.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -46,6 +52,12 @@ typedef struct Case {
     uint32_t global[3];
     bool pipeline;
 } Case;
+
+static const char *test_backend = "cpu"; /* $DCK_TEST_BACKEND */
+static const char *test_target;          /* $DCK_TEST_TARGET or NULL */
+/* the tree and the build: compiled in, or $DCK_TEST_SOURCE_DIR / $DCK_TEST_BINARY_DIR when the
+ * binaries run elsewhere (tests/gpu/vulkan_h100.sh) */
+static const char *source_dir = DCK_SOURCE_DIR, *binary_dir = DCK_BINARY_DIR;
 
 static uint32_t rng_state;
 static uint32_t rnd(void) {
@@ -173,11 +185,15 @@ static void run_api(Case *c, bool checked) {
     dck_context ctx;
     dck_context_desc cd = {0};
     cd.flags = checked ? DCK_CONTEXT_CHECKED : 0;
+    cd.backend_name = test_backend;
     cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "context: %s", dck_last_error());
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/exec/%s", DCK_SOURCE_DIR, c->file);
+    snprintf(path, sizeof path, "%s/tests/exec/%s", source_dir, c->file);
     dck_module mod;
-    dck_status st = dck_module_create_from_source(ctx, path, NULL, NULL, &mod);
+    dck_module_options mo = {0};
+    mo.opt_level = -1;
+    mo.target = test_target;
+    dck_status st = dck_module_create_from_source(ctx, path, NULL, &mo, &mod);
     cr_assert_eq(st, DCK_SUCCESS, "compile %s: %s", c->file, dck_last_error());
     dck_kernel k;
     cr_assert_eq(dck_module_get_kernel(mod, c->kernel, &k), DCK_SUCCESS, "%s", dck_last_error());
@@ -225,8 +241,9 @@ static void run_dckrun(Case *c) {
     char dir[] = "/tmp/dck-exec-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[8192];
-    int n = snprintf(cmd, sizeof cmd, "%s/runtime/dckrun %s/tests/exec/%s %s", DCK_BINARY_DIR,
-                     DCK_SOURCE_DIR, c->file, c->kernel);
+    int n = snprintf(cmd, sizeof cmd, "%s/runtime/dckrun --backend=%s%s%s %s/tests/exec/%s %s", binary_dir,
+                     test_backend, test_target ? " --target=" : "", test_target ? test_target : "", source_dir,
+                     c->file, c->kernel);
     if (!c->pipeline) {
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --global=%u", c->global[0]);
         for (int d = 1; d < c->dims; d++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, ",%u", c->global[d]);
@@ -648,7 +665,12 @@ static void *compile_and_run(void *arg) {
     float x[100], y[100];
     for (int i = 0; i < 100; i++) x[i] = (float)i;
     job->ok = false;
-    if (dck_context_create(NULL, &ctx) || dck_module_create_from_source(ctx, "threads.dck", src, NULL, &mod) ||
+    dck_context_desc cd = {0};
+    cd.backend_name = test_backend;
+    dck_module_options mo = {0};
+    mo.opt_level = -1;
+    mo.target = test_target;
+    if (dck_context_create(&cd, &ctx) || dck_module_create_from_source(ctx, "threads.dck", src, &mo, &mod) ||
         dck_module_get_kernel(mod, "shifted", &k) || dck_queue_create(ctx, NULL, &q) ||
         dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &bx) || dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &by) ||
         dck_buffer_write(bx, 0, sizeof x, x)) {
@@ -769,4 +791,51 @@ Test(exec, features) {
         le[g] = (int64_t)g * 10000000000ll;
     }
     run_case(&c);
+}
+
+/* Selects the backend and target, and skips (77) when they are not present here. */
+int main(int argc, char *argv[]) {
+    const char *b = getenv("DCK_TEST_BACKEND"), *t = getenv("DCK_TEST_TARGET");
+    if (b && *b) test_backend = b;
+    if (t && *t) test_target = t;
+    const char *sd = getenv("DCK_TEST_SOURCE_DIR"), *bd = getenv("DCK_TEST_BINARY_DIR");
+    if (sd && *sd) source_dir = sd;
+    if (bd && *bd) binary_dir = bd;
+    dck_backend id;
+    if (dck_backend_from_name(test_backend, &id) != DCK_SUCCESS) {
+        fprintf(stderr, "DCK_TEST_BACKEND: %s\n", dck_last_error());
+        return 2;
+    }
+    if (dck_backend_available(id) != DCK_SUCCESS) {
+        printf("SKIPPED: %s\n", dck_last_error());
+        return 77;
+    }
+    /* a code target dckc does not build (yet) is a skip, not a failure of every case */
+    dck_context_desc cd = {0};
+    cd.backend_name = test_backend;
+    dck_context ctx;
+    if (dck_context_create(&cd, &ctx) != DCK_SUCCESS) {
+        fprintf(stderr, "cannot create a '%s' context: %s\n", test_backend, dck_last_error());
+        return 1;
+    }
+    dck_module_options mo = {0};
+    mo.opt_level = -1;
+    mo.target = test_target;
+    dck_module m;
+    dck_status st = dck_module_create_from_source(ctx, "probe.dck", "kernel void probe(float[] y) { y[0] = 1.0; }\n",
+                                                  &mo, &m);
+    if (st == DCK_ERROR_UNSUPPORTED) {
+        printf("SKIPPED: backend '%s'%s%s: %s\n", test_backend, test_target ? ", target " : "",
+               test_target ? test_target : "", dck_last_error());
+        dck_context_destroy(ctx);
+        return 77;
+    }
+    dck_context_destroy(ctx);
+    printf("exec tests on backend '%s'%s%s\n", test_backend, test_target ? ", target " : "",
+           test_target ? test_target : "");
+    struct criterion_test_set *tests = criterion_initialize();
+    int result = 0;
+    if (criterion_handle_args(argc, argv, true)) result = !criterion_run_all_tests(tests);
+    criterion_finalize(tests);
+    return result;
 }

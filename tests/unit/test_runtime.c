@@ -136,13 +136,13 @@ static const dck_abi_param scale_params[] = {
 
 enum { K_SAXPY, K_SHIFT, K_REVERSE, K_FILL, K_ADD1, K_SCALE, K_COUNT2D };
 static const dck_abi_kernel kernels[] = {
-    {"saxpy", 3, saxpy_params, {0, 0, 0}, 0, 0, 0, 3, saxpy_group},
-    {"shift", 2, xy_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_CHECKED, 5, shift_group},
-    {"reverse", 2, xy_params, {0, 0, 0}, 64 * 4, 0, DCK_ABI_KERNEL_BARRIER, 10, reverse_group},
-    {"fill", 2, fill_params, {32, 1, 1}, 0, 0, 0, 20, fill_group},
-    {"add1", 1, y_params, {0, 0, 0}, 0, 0, 0, 25, add1_group},
-    {"scale", 3, scale_params, {0, 0, 0}, 0, 0, 0, 30, scale_group},
-    {"count2d", 1, hits_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_ATOMICS, 35, count2d_group},
+    {"saxpy", 3, saxpy_params, {0, 0, 0}, 0, 0, 0, 3, saxpy_group, 0, NULL},
+    {"shift", 2, xy_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_CHECKED, 5, shift_group, 0, NULL},
+    {"reverse", 2, xy_params, {0, 0, 0}, 64 * 4, 0, DCK_ABI_KERNEL_BARRIER, 10, reverse_group, 0, NULL},
+    {"fill", 2, fill_params, {32, 1, 1}, 0, 0, 0, 20, fill_group, 0, NULL},
+    {"add1", 1, y_params, {0, 0, 0}, 0, 0, 0, 25, add1_group, 0, NULL},
+    {"scale", 3, scale_params, {0, 0, 0}, 0, 0, 0, 30, scale_group, 0, NULL},
+    {"count2d", 1, hits_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_ATOMICS, 35, count2d_group, 0, NULL},
 };
 
 /* pipeline scale_loop(float s, const float[] x, float[] y, int n) {
@@ -265,7 +265,7 @@ Test(context, default_and_devices) {
 
     uint32_t n = 0;
     OK(dck_enumerate_devices(DCK_BACKEND_AUTO, &n, NULL));
-    cr_expect_eq(n, 1);
+    cr_expect_geq(n, 1); /* the CPU, plus OpenCL/Vulkan devices where present */
     dck_device_info infos[4];
     n = 4;
     OK(dck_enumerate_devices(DCK_BACKEND_CPU, &n, infos));
@@ -282,7 +282,8 @@ Test(context, missing_backend_and_device) {
     d.backend_name = "cuda";
     cr_assert_eq(dck_context_create(&d, &c), DCK_ERROR_BACKEND_UNAVAILABLE);
     cr_expect_null(c);
-    cr_expect(starts_with(dck_last_error(), "backend 'cuda' is not available in this build"), "%s", dck_last_error());
+    /* not in the build, or its driver is missing here */
+    cr_expect(starts_with(dck_last_error(), "backend 'cuda' is "), "%s", dck_last_error());
     d.backend_name = "nonsense";
     cr_expect_eq(dck_context_create(&d, &c), DCK_ERROR_INVALID_ARGUMENT);
     d.backend_name = "cpu";
@@ -889,9 +890,9 @@ Test(dckrun, end_to_end) {
     cr_expect(strstr(out, "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at line 10"),
               "%s", out);
     cr_expect_eq(run_dckrun("--backend=cuda x.dck k", out, sizeof out), 1);
-    cr_expect(strstr(out, "backend 'cuda' is not available in this build"), "%s", out);
+    cr_expect(strstr(out, "backend 'cuda' is "), "%s", out);
     cr_expect_eq(run_dckrun("x.dckpkg k", out, sizeof out), 1);
-    cr_expect(strstr(out, "not supported yet"), "%s", out);
+    cr_expect(strstr(out, "cannot open package 'x.dckpkg'"), "%s", out);
     cr_expect_eq(run_dckrun("--frobnicate", out, sizeof out), 2);
     cr_expect_eq(run_dckrun("--list-devices", out, sizeof out), 0);
     cr_expect(strstr(out, "cpu:0"), "%s", out);

@@ -1,0 +1,703 @@
+/* cg_spirv_cfg.c: structured control flow for the SPIR-V backend.
+ *
+ * SPIR-V wants every loop and every two-way branch to declare its merge (and loops their
+ * continue target), with constructs properly nested. The IR's CFG is reducible and comes
+ * from if/loops/break/continue/return (docs/design.md), so the structure can be recovered:
+ *
+ *  1. Loops: a block with a back edge (from a block it dominates) is a loop header. All its
+ *     back edges are redirected into a new continue node C (phis merged there), and the
+ *     header is split into a node holding only its phis (which gets OpLoopMerge) and the
+ *     rest of the block. Inner loops first, each loop gets a fresh merge node M: the exit
+ *     target X is the one exit whose construct (blocks the header dominates that cannot be
+ *     reached from X) leaves only towards X; blocks that end in a return inside the loop
+ *     (dead-end tails) thereby stay inside the construct (OpReturn is allowed anywhere).
+ *     Every edge from the construct into X is redirected into M, and M branches to X.
+ *  2. Selections: for each remaining two-way branch S, inner first, the merge is the
+ *     immediate post-dominator of S in its region (the innermost loop's construct with C as
+ *     the exit and breaks removed, or the whole function with the returns as the exit),
+ *     ignoring dead ends. The edges into it from blocks S dominates are redirected into a
+ *     fresh merge node; when all paths from S end in break/continue/return the merge is a
+ *     fresh node that stays unreachable (OpUnreachable).
+ *
+ * Fresh merge and continue nodes make every merge block unique and never a continue target
+ * or a loop header, which keeps the rules of the SPIR-V spec (2.11) simple to meet. Phis move
+ * with the edges: a redirected set of edges into Y gets a phi in the new node when the values
+ * differ, and Y's phi takes one value from the new node instead.
+ */
+#include "cg_spirv.h"
+
+#include <string.h>
+
+typedef struct Dom {
+    int n;          /* nodes */
+    int *rpo;       /* reachable nodes in reverse post-order */
+    int nrpo;
+    int *rpo_index; /* by node; -1 unreachable */
+    int *idom;      /* by node; -1 unreachable, entry: itself */
+} Dom;
+
+static SNode *N_(SCfg *g, int i) { return g->nodes.data[i]; }
+
+static SNode *new_node(SCfg *g, SNodeKind k)
+{
+    SNode *n = arena_alloc(g->a, sizeof *n);
+    n->index = g->nodes.len;
+    n->kind = k;
+    n->succ[0] = n->succ[1] = -1;
+    n->merge = n->cont = -1;
+    n->loop = -1;
+    vec_push(g->a, &g->nodes, n);
+    return n;
+}
+
+static void phi_push(SCfg *g, SPhi *p, int len, SVal v)
+{
+    if (len + 1 > p->cap) {
+        int nc = p->cap ? p->cap * 2 : 4;
+        while (nc < len + 1) nc *= 2;
+        p->vals = arena_realloc(g->a, p->vals, sizeof(SVal) * (size_t)p->cap, sizeof(SVal) * (size_t)nc);
+        p->cap = nc;
+    }
+    p->vals[len] = v;
+}
+
+/* Appends pred p to n; vals[k] is the value for n's k-th phi (NULL when n has none). */
+static void add_pred(SCfg *g, SNode *n, int p, const SVal *vals)
+{
+    int len = n->preds.len;
+    for (int k = 0; k < n->phis.len; k++) phi_push(g, n->phis.data[k], len, vals[k]);
+    vec_push(g->a, &n->preds, p);
+}
+
+static void replace_succ(SNode *u, int old, int nw)
+{
+    for (int k = 0; k < u->nsucc; k++)
+        if (u->succ[k] == old) {
+            u->succ[k] = nw;
+            return;
+        }
+    ICE("structurizer: node %d has no edge to %d", u->index, old);
+}
+
+static bool val_eq(SVal a, SVal b)
+{
+    return a.inst == b.inst && a.phi == b.phi && a.lit == b.lit && a.undef == b.undef;
+}
+
+/* Redirects the edges into y from its preds at positions pos[0..np-1] into the new node m,
+ * which then branches to y. */
+static void redirect(SCfg *g, SNode *y, const int *pos, int np, SNode *m)
+{
+    ICE_ASSERT(np > 0 && m->preds.len == 0 && m->phis.len == 0);
+    int nphi = y->phis.len;
+    SVal *mv = arena_alloc(g->a, sizeof(SVal) * (size_t)(nphi + 1));
+    /* phis of m: one per phi of y whose values on the redirected edges differ */
+    int *qidx = arena_alloc(g->a, sizeof(int) * (size_t)(nphi + 1));
+    for (int k = 0; k < nphi; k++) {
+        SPhi *p = y->phis.data[k];
+        bool same = true;
+        for (int j = 1; j < np; j++) same &= val_eq(p->vals[pos[j]], p->vals[pos[0]]);
+        qidx[k] = -1;
+        if (same) {
+            mv[k] = p->vals[pos[0]];
+        } else {
+            SPhi *q = arena_alloc(g->a, sizeof *q);
+            q->type = p->type;
+            qidx[k] = m->phis.len;
+            vec_push(g->a, &m->phis, q);
+            mv[k].phi = q;
+            mv[k].inst = NULL;
+        }
+    }
+    for (int j = 0; j < np; j++) {
+        int u = y->preds.data[pos[j]];
+        SVal *vals = arena_alloc(g->a, sizeof(SVal) * (size_t)(m->phis.len + 1));
+        for (int k = 0; k < nphi; k++)
+            if (qidx[k] >= 0) vals[qidx[k]] = y->phis.data[k]->vals[pos[j]];
+        add_pred(g, m, u, vals);
+        replace_succ(N_(g, u), y->index, m->index);
+    }
+    /* remove the redirected entries from y, then add m */
+    bool *drop = arena_alloc(g->a, (size_t)y->preds.len + 1);
+    for (int j = 0; j < np; j++) drop[pos[j]] = true;
+    int w = 0;
+    for (int k = 0; k < y->preds.len; k++) {
+        if (drop[k]) continue;
+        y->preds.data[w] = y->preds.data[k];
+        for (int h = 0; h < nphi; h++) y->phis.data[h]->vals[w] = y->phis.data[h]->vals[k];
+        w++;
+    }
+    y->preds.len = w;
+    add_pred(g, y, m->index, mv);
+    m->succ[0] = y->index;
+    m->nsucc = 1;
+}
+
+/* ---------------------------------------------------------------- dominators */
+
+static void compute_dom(SCfg *g, Dom *d)
+{
+    int n = g->nodes.len;
+    Arena *a = g->a;
+    d->n = n;
+    d->rpo = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    d->rpo_index = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    d->idom = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    int *post = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    int *next = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    char *seen = arena_alloc(a, (size_t)n + 1);
+    int np = 0, sp = 0;
+    for (int i = 0; i < n; i++) d->rpo_index[i] = d->idom[i] = -1;
+    stack[sp++] = g->entry;
+    seen[g->entry] = 1;
+    while (sp) {
+        int v = stack[sp - 1];
+        SNode *nv = N_(g, v);
+        /* successors in reverse so that succ[0] ends up first in RPO */
+        int k = next[v]++;
+        if (k < nv->nsucc) {
+            int s = nv->succ[nv->nsucc - 1 - k];
+            if (!seen[s]) {
+                seen[s] = 1;
+                stack[sp++] = s;
+            }
+        } else {
+            post[np++] = v;
+            sp--;
+        }
+    }
+    d->nrpo = np;
+    for (int i = 0; i < np; i++) {
+        d->rpo[i] = post[np - 1 - i];
+        d->rpo_index[d->rpo[i]] = i;
+    }
+    for (int i = 0; i < n; i++) N_(g, i)->reachable = d->rpo_index[i] >= 0;
+    d->idom[g->entry] = g->entry;
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (int i = 1; i < np; i++) {
+            SNode *b = N_(g, d->rpo[i]);
+            int nd = -1;
+            for (int k = 0; k < b->preds.len; k++) {
+                int p = b->preds.data[k];
+                if (d->idom[p] < 0) continue;
+                if (nd < 0) {
+                    nd = p;
+                    continue;
+                }
+                int x = p, y = nd;
+                while (x != y) {
+                    while (d->rpo_index[x] > d->rpo_index[y]) x = d->idom[x];
+                    while (d->rpo_index[y] > d->rpo_index[x]) y = d->idom[y];
+                }
+                nd = x;
+            }
+            if (nd >= 0 && d->idom[b->index] != nd) {
+                d->idom[b->index] = nd;
+                changed = true;
+            }
+        }
+    }
+}
+
+static bool dominates(const Dom *d, int a, int b)
+{
+    if (a < 0 || b < 0 || a >= d->n || b >= d->n) return false;
+    if (d->rpo_index[a] < 0 || d->rpo_index[b] < 0) return false;
+    for (;;) {
+        if (a == b) return true;
+        if (d->rpo_index[b] <= d->rpo_index[a]) return false;
+        b = d->idom[b];
+    }
+}
+
+static bool is_back_edge(SCfg *g, int u, int v)
+{
+    SNode *nv = N_(g, v);
+    return nv->is_loop && nv->cont == u;
+}
+
+/* ---------------------------------------------------------------- loops */
+
+/* Forward reachability from x, not following back edges; marks r[]. */
+static void reach_from(SCfg *g, int x, char *r, int *stack)
+{
+    int sp = 0;
+    r[x] = 1;
+    stack[sp++] = x;
+    while (sp) {
+        SNode *u = N_(g, stack[--sp]);
+        for (int k = 0; k < u->nsucc; k++) {
+            int s = u->succ[k];
+            if (r[s] || is_back_edge(g, u->index, s)) continue;
+            r[s] = 1;
+            stack[sp++] = s;
+        }
+    }
+}
+
+static void make_loop(SCfg *g, int h, int *outer)
+{
+    Dom d;
+    compute_dom(g, &d);
+    SNode *H = N_(g, h);
+    int n = g->nodes.len;
+    Arena *a = g->a;
+    int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    char *body = arena_alloc(a, (size_t)n + 1);
+    /* natural loop: H and everything that reaches C without passing H */
+    int sp = 0;
+    body[h] = 1;
+    if (!body[H->cont]) {
+        body[H->cont] = 1;
+        stack[sp++] = H->cont;
+    }
+    while (sp) {
+        SNode *u = N_(g, stack[--sp]);
+        for (int k = 0; k < u->preds.len; k++) {
+            int p = u->preds.data[k];
+            if (!body[p] && N_(g, p)->reachable) {
+                body[p] = 1;
+                stack[sp++] = p;
+            }
+        }
+    }
+    /* exit targets, in RPO */
+    char *isexit = arena_alloc(a, (size_t)n + 1);
+    for (int i = 0; i < n; i++) {
+        if (!body[i]) continue;
+        SNode *u = N_(g, i);
+        for (int k = 0; k < u->nsucc; k++)
+            if (!body[u->succ[k]]) isexit[u->succ[k]] = 1;
+    }
+    /* the exit X whose construct leaves least often elsewhere (ideally never); a candidate
+     * that would turn an enclosing loop's back edge into an exit is not one */
+    char *cons = arena_alloc(a, (size_t)n + 1);
+    char *best = arena_alloc(a, (size_t)n + 1);
+    char *r = arena_alloc(a, (size_t)n + 1);
+    int x = -1, bestscore = 0;
+    for (int ri = 0; ri < d.nrpo; ri++) {
+        int cand = d.rpo[ri];
+        if (!isexit[cand]) continue;
+        memset(r, 0, (size_t)n);
+        reach_from(g, cand, r, stack);
+        for (int i = 0; i < n; i++) cons[i] = dominates(&d, h, i) && !r[i];
+        int score = dominates(&d, h, cand) ? 0 : 1000;
+        for (int i = 0; i < n && score < 1000000; i++) {
+            if (!cons[i]) continue;
+            SNode *u = N_(g, i);
+            for (int k = 0; k < u->nsucc; k++) {
+                int s2 = u->succ[k];
+                if (cons[s2] || s2 == cand) continue;
+                score += is_back_edge(g, i, s2) ? 1000000 : 1;
+            }
+        }
+        if (score < 1000000 && (x < 0 || score < bestscore)) {
+            x = cand;
+            bestscore = score;
+            memcpy(best, cons, (size_t)n);
+        }
+    }
+    bool any_exit = false;
+    for (int i = 0; i < n; i++) any_exit |= isexit[i] != 0;
+    if (any_exit && x < 0)
+        ICE("SPIR-V structurizer: cannot find the exit of the loop at block b%d", H->ir ? H->ir->id : -1);
+    if (any_exit) memcpy(cons, best, (size_t)n);
+    else
+        for (int i = 0; i < n; i++) cons[i] = dominates(&d, h, i);
+    SNode *M = new_node(g, SN_MERGE);
+    if (x >= 0) {
+        /* every exit edge of the construct, grouped by target (x first) */
+        int *targets = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+        int nt = 0;
+        targets[nt++] = x;
+        for (int i = 0; i < n; i++) {
+            if (!cons[i]) continue;
+            SNode *u = N_(g, i);
+            for (int k = 0; k < u->nsucc; k++) {
+                int s2 = u->succ[k];
+                if (cons[s2]) continue;
+                bool seen = false;
+                for (int t = 0; t < nt; t++) seen |= targets[t] == s2;
+                if (!seen) targets[nt++] = s2;
+            }
+        }
+        /* each target gets a forwarding node collecting the construct's edges into it */
+        SNode **fw = arena_alloc(a, sizeof(SNode *) * (size_t)(nt + 1));
+        for (int t = 0; t < nt; t++) {
+            SNode *T = N_(g, targets[t]);
+            int *pos = arena_alloc(a, sizeof(int) * (size_t)(T->preds.len + 1));
+            int np = 0;
+            for (int k = 0; k < T->preds.len; k++) {
+                int p = T->preds.data[k];
+                if (p < n && cons[p] && !is_back_edge(g, p, targets[t])) pos[np++] = k;
+            }
+            fw[t] = nt == 1 ? M : new_node(g, SN_MERGE);
+            redirect(g, T, pos, np, fw[t]);
+        }
+        if (nt > 1) {
+            /* a return out of nested loops: all exits meet in M, which records in `sel`
+             * where each came from, then dispatch nodes branch on to the targets */
+            SPhi *sel = arena_alloc(a, sizeof *sel);
+            sel->type = ty_scalar(SC_UINT);
+            vec_push(a, &M->phis, sel);
+            for (int t = 0; t < nt; t++) {
+                SNode *Fw = fw[t];
+                for (int k = 0; k < Fw->preds.len; k++) {
+                    int u = Fw->preds.data[k];
+                    int nph = 1;
+                    for (int t2 = 0; t2 < nt; t2++) nph += fw[t2]->phis.len;
+                    SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(nph + 1));
+                    vals[0].lit = t + 1;
+                    int q = 1;
+                    for (int t2 = 0; t2 < nt; t2++)
+                        for (int j = 0; j < fw[t2]->phis.len; j++, q++) {
+                            if (t2 == t) vals[q] = fw[t2]->phis.data[j]->vals[k];
+                            else vals[q].undef = true;
+                        }
+                    if (k == 0 && t == 0) { /* M's phis: sel, then one per forwarding phi */
+                        for (int t2 = 0; t2 < nt; t2++)
+                            for (int j = 0; j < fw[t2]->phis.len; j++) {
+                                SPhi *ph = arena_alloc(a, sizeof *ph);
+                                ph->type = fw[t2]->phis.data[j]->type;
+                                vec_push(a, &M->phis, ph);
+                            }
+                    }
+                    add_pred(g, M, u, vals);
+                    replace_succ(N_(g, u), Fw->index, M->index);
+                }
+            }
+            /* the forwarding nodes now take one edge each, their phis become M's */
+            int q = 1;
+            SNode *prev = M;
+            for (int t = 0; t < nt; t++) {
+                SNode *Fw = fw[t];
+                for (int j = 0; j < Fw->phis.len; j++, q++) {
+                    SPhi *m = M->phis.data[q];
+                    SPhi *fp = Fw->phis.data[j];
+                    /* uses of fp (in the target's phis) now see m */
+                    SNode *T = N_(g, Fw->succ[0]);
+                    for (int pp = 0; pp < T->phis.len; pp++)
+                        for (int e = 0; e < T->preds.len; e++)
+                            if (T->phis.data[pp]->vals[e].phi == fp) T->phis.data[pp]->vals[e].phi = m;
+                }
+                Fw->phis.len = 0;
+                Fw->preds.len = 0;
+                if (t == nt - 1) break;
+                SNode *D = new_node(g, SN_DISPATCH);
+                D->sel = sel;
+                D->k = t;
+                int last = t == nt - 2;
+                if (prev == M) {
+                    M->succ[0] = D->index;
+                    M->nsucc = 1;
+                } else {
+                    prev->succ[1] = D->index;
+                }
+                add_pred(g, D, prev->index, NULL);
+                D->succ[0] = Fw->index;
+                D->nsucc = 2;
+                add_pred(g, Fw, D->index, NULL);
+                if (last) {
+                    D->succ[1] = fw[nt - 1]->index;
+                    add_pred(g, fw[nt - 1], D->index, NULL);
+                }
+                prev = D;
+            }
+        }
+    }
+    H->merge = M->index;
+    for (int i = 0; i < n; i++) {
+        if (!cons[i]) continue;
+        SNode *u = N_(g, i);
+        if (u->loop < 0) u->loop = h;
+        else if (u->loop != h && N_(g, u->loop)->is_loop && u->index == u->loop && outer[u->index] < 0)
+            outer[u->index] = h;
+    }
+}
+
+/* ---------------------------------------------------------------- selections */
+
+static bool in_region(SCfg *g, const int *outer, int n, int L)
+{
+    if (L < 0) return true;
+    for (int l = N_(g, n)->loop; l >= 0; l = outer[l])
+        if (l == L) return true;
+    return false;
+}
+
+/* Immediate post-dominator of s within its region (see the file comment): a node index,
+ * -2 for the region's virtual exit, -1 when no path from s reaches the exit. */
+static int region_ipdom(SCfg *g, const int *outer, int s)
+{
+    SNode *S = N_(g, s);
+    int L = S->loop;
+    int n = g->nodes.len;
+    Arena *a = g->a;
+    int V = n; /* virtual exit (top level) */
+    int exitn = L >= 0 ? N_(g, L)->cont : V;
+    int mergeL = L >= 0 ? N_(g, L)->merge : -1;
+    char *inr = arena_alloc(a, (size_t)n + 2);
+    for (int i = 0; i < n; i++) inr[i] = N_(g, i)->reachable && in_region(g, outer, i, L);
+    inr[V] = L < 0;
+/* region successors of u (virtual exit after a return at top level) */
+#define FOR_RSUCC(u, s, ...)                                                                  \
+    do {                                                                                       \
+        if ((u) == V) break;                                                                   \
+        SNode *u_ = N_(g, (u));                                                                \
+        if (L >= 0 && (u) == exitn) break;                                                     \
+        if (L < 0 && u_->ret && !u_->unreach) {                                                \
+            int s = V;                                                                         \
+            __VA_ARGS__;                                                                            \
+        }                                                                                      \
+        for (int k_ = 0; k_ < u_->nsucc; k_++) {                                               \
+            int s = u_->succ[k_];                                                              \
+            if (s == mergeL || !inr[s]) continue;                                              \
+            __VA_ARGS__;                                                                            \
+        }                                                                                      \
+    } while (0)
+    /* live nodes: reverse reachability from the exit. Build the reverse adjacency. */
+    int *rcount = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    for (int u = 0; u <= n; u++) {
+        if (!inr[u]) continue;
+        FOR_RSUCC(u, s, rcount[s]++);
+    }
+    int *rstart = arena_alloc(a, sizeof(int) * (size_t)(n + 3));
+    for (int i = 0; i <= n; i++) rstart[i + 1] = rstart[i] + rcount[i];
+    int *radj = arena_alloc(a, sizeof(int) * (size_t)(rstart[n + 1] + 1));
+    int *fill = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    for (int u = 0; u <= n; u++) {
+        if (!inr[u]) continue;
+        FOR_RSUCC(u, s, radj[rstart[s] + fill[s]++] = u);
+    }
+    /* DFS over the reverse graph from the exit: post-order numbers */
+    int *po = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    int *order = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    int *next = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    for (int i = 0; i <= n; i++) po[i] = -1;
+    char *seen = arena_alloc(a, (size_t)n + 2);
+    int sp = 0, np = 0;
+    stack[sp++] = exitn;
+    seen[exitn] = 1;
+    while (sp) {
+        int v = stack[sp - 1];
+        int k = next[v]++;
+        if (rstart[v] + k < rstart[v + 1]) {
+            int p = radj[rstart[v] + k];
+            if (!seen[p]) {
+                seen[p] = 1;
+                stack[sp++] = p;
+            }
+        } else {
+            po[v] = np;
+            order[np++] = v;
+            sp--;
+        }
+    }
+    if (po[s] < 0) return -1;
+    /* Cooper-Harvey-Kennedy on the reverse graph: "preds" are forward successors */
+    int *ip = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
+    for (int i = 0; i <= n; i++) ip[i] = -1;
+    ip[exitn] = exitn;
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (int i = np - 2; i >= 0; i--) {
+            int b = order[i];
+            int nd = -1;
+            FOR_RSUCC(b, q, {
+                if (po[q] >= 0 && ip[q] >= 0) {
+                    if (nd < 0) {
+                        nd = q;
+                    } else {
+                        int x = q, y = nd;
+                        while (x != y) {
+                            while (po[x] < po[y]) x = ip[x];
+                            while (po[y] < po[x]) y = ip[y];
+                        }
+                        nd = x;
+                    }
+                }
+            });
+            if (nd >= 0 && ip[b] != nd) {
+                ip[b] = nd;
+                changed = true;
+            }
+        }
+    }
+#undef FOR_RSUCC
+    int y = ip[s];
+    if (y == V) return -2;
+    return y;
+}
+
+static void make_selection(SCfg *g, int *outer, int s)
+{
+    Dom d;
+    compute_dom(g, &d);
+    SNode *S = N_(g, s);
+    int y = region_ipdom(g, outer, s);
+    SNode *M = new_node(g, SN_MERGE);
+    M->loop = S->loop;
+    S->merge = M->index;
+    if (y < 0) return; /* unreachable merge */
+    SNode *Y = N_(g, y);
+    int *pos = arena_alloc(g->a, sizeof(int) * (size_t)(Y->preds.len + 1));
+    int np = 0;
+    for (int k = 0; k < Y->preds.len; k++) {
+        int p = Y->preds.data[k];
+        if (dominates(&d, s, p) && !is_back_edge(g, p, y)) pos[np++] = k;
+    }
+    if (np) redirect(g, Y, pos, np, M);
+}
+
+/* ---------------------------------------------------------------- driver */
+
+SCfg *spv_structurize(Arena *a, const IrFunc *f)
+{
+    SCfg *g = arena_alloc(a, sizeof *g);
+    g->a = a;
+    int nb = f->next_id + 1;
+    int *node_of = arena_alloc(a, sizeof(int) * (size_t)nb);
+    for (int i = 0; i < nb; i++) node_of[i] = -1;
+    /* reachable IR blocks */
+    char *reach = arena_alloc(a, (size_t)nb);
+    IrBlock **stack = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
+    int sp = 0;
+    ICE_ASSERT(f->blocks.len > 0);
+    stack[sp++] = f->blocks.data[0];
+    reach[f->blocks.data[0]->id] = 1;
+    while (sp) {
+        IrBlock *b = stack[--sp], *succ[2];
+        int ns = ir_succs(b, succ);
+        for (int k = 0; k < ns; k++)
+            if (!reach[succ[k]->id]) {
+                reach[succ[k]->id] = 1;
+                stack[sp++] = succ[k];
+            }
+    }
+    SNode *start = new_node(g, SN_MERGE);
+    g->entry = start->index;
+    for (int i = 0; i < f->blocks.len; i++) {
+        IrBlock *b = f->blocks.data[i];
+        if (!reach[b->id]) continue;
+        SNode *n = new_node(g, SN_IR);
+        n->ir = b;
+        node_of[b->id] = n->index;
+        for (IrInst *p = b->first; p && p->op == IR_PHI; p = p->next) {
+            SPhi *ph = arena_alloc(a, sizeof *ph);
+            ph->ir = p;
+            ph->type = p->type;
+            vec_push(a, &n->phis, ph);
+        }
+    }
+    start->succ[0] = node_of[f->blocks.data[0]->id];
+    start->nsucc = 1;
+    if (N_(g, start->succ[0])->phis.len) ICE("SPIR-V: the entry block has phis");
+    add_pred(g, N_(g, start->succ[0]), start->index, NULL);
+    int nir = g->nodes.len;
+    for (int i = 1; i < nir; i++) {
+        SNode *n = N_(g, i);
+        IrInst *t = ir_terminator(n->ir);
+        if (!t) ICE("block b%d has no terminator", n->ir->id);
+        if (t->op == IR_BR) {
+            n->succ[0] = node_of[t->target[0]->id];
+            n->nsucc = 1;
+        } else if (t->op == IR_CBR) {
+            n->succ[0] = node_of[t->target[0]->id];
+            n->succ[1] = node_of[t->target[1]->id];
+            n->nsucc = t->target[0] == t->target[1] ? 1 : 2;
+        } else {
+            n->ret = true;
+            n->unreach = t->op == IR_UNREACHABLE;
+        }
+    }
+    for (int i = 1; i < nir; i++) {
+        SNode *n = N_(g, i);
+        for (int k = 0; k < n->nsucc; k++) {
+            SNode *s = N_(g, n->succ[k]);
+            SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(s->phis.len + 1));
+            int pi = -1;
+            for (int q = 0; q < s->ir->npreds; q++)
+                if (s->ir->preds[q] == n->ir) {
+                    pi = q;
+                    break;
+                }
+            ICE_ASSERT(pi >= 0 || s->phis.len == 0);
+            for (int q = 0; q < s->phis.len; q++) vals[q].inst = s->phis.data[q]->ir->ops[pi];
+            add_pred(g, s, n->index, vals);
+        }
+    }
+
+    /* 1. loops: continue nodes and header splits */
+    Dom d;
+    compute_dom(g, &d);
+    int *headers = arena_alloc(a, sizeof(int) * (size_t)(d.nrpo + 1));
+    int nh = 0;
+    for (int ri = 0; ri < d.nrpo; ri++) {
+        SNode *h = N_(g, d.rpo[ri]);
+        for (int k = 0; k < h->preds.len; k++)
+            if (dominates(&d, h->index, h->preds.data[k])) {
+                headers[nh++] = h->index;
+                break;
+            }
+    }
+    for (int i = 0; i < nh; i++) {
+        SNode *h = N_(g, headers[i]);
+        int *pos = arena_alloc(a, sizeof(int) * (size_t)(h->preds.len + 1));
+        int np = 0;
+        for (int k = 0; k < h->preds.len; k++)
+            if (dominates(&d, h->index, h->preds.data[k])) pos[np++] = k;
+        SNode *c = new_node(g, SN_CONT);
+        redirect(g, h, pos, np, c);
+        h->is_loop = true;
+        h->cont = c->index;
+        ICE_ASSERT(h->kind == SN_IR);
+        SNode *e = new_node(g, SN_IR);
+        e->ir = h->ir;
+        e->skip_phis = true;
+        e->nsucc = h->nsucc;
+        e->succ[0] = h->succ[0];
+        e->succ[1] = h->succ[1];
+        e->ret = h->ret;
+        e->unreach = h->unreach;
+        for (int k = 0; k < h->nsucc; k++) {
+            SNode *s = N_(g, h->succ[k]);
+            for (int q = 0; q < s->preds.len; q++)
+                if (s->preds.data[q] == h->index) {
+                    s->preds.data[q] = e->index;
+                    break;
+                }
+        }
+        h->kind = SN_LHEAD;
+        h->succ[0] = e->index;
+        h->succ[1] = -1;
+        h->nsucc = 1;
+        h->ret = h->unreach = false;
+        add_pred(g, e, h->index, NULL);
+    }
+    int *outer = arena_alloc(a, sizeof(int) * (size_t)(g->nodes.len * 3 + nh * 2 + 64));
+    int outer_cap = g->nodes.len * 3 + nh * 2 + 64;
+    for (int i = 0; i < outer_cap; i++) outer[i] = -1;
+    for (int i = nh - 1; i >= 0; i--) make_loop(g, headers[i], outer);
+
+    /* 2. selections, inner first */
+    compute_dom(g, &d);
+    int *sels = arena_alloc(a, sizeof(int) * (size_t)(d.nrpo + 1));
+    int ns = 0;
+    for (int ri = 0; ri < d.nrpo; ri++)
+        if (N_(g, d.rpo[ri])->nsucc == 2) sels[ns++] = d.rpo[ri];
+    ICE_ASSERT(g->nodes.len + ns < outer_cap);
+    for (int i = ns - 1; i >= 0; i--) make_selection(g, outer, sels[i]);
+
+    /* emission order: reachable nodes in RPO, then the unreachable ones */
+    compute_dom(g, &d);
+    g->order = arena_alloc(a, sizeof(int) * (size_t)(g->nodes.len + 1));
+    for (int i = 0; i < d.nrpo; i++) g->order[g->norder++] = d.rpo[i];
+    for (int i = 0; i < g->nodes.len; i++)
+        if (d.rpo_index[i] < 0) g->order[g->norder++] = i;
+    return g;
+}

@@ -1,0 +1,1582 @@
+/* cg_spirv_fn.c: one kernel of the SPIR-V backend: its interface (the DCK GPU kernel ABI of
+ * the team brief, docs/backends.md) and its function body over the structured CFG.
+ *
+ * Vulkan: buffers are StorageBuffer blocks at set 0, bindings 0..nbuf-1 in .dck order, the
+ * out-of-bounds record (checked mode) is binding nbuf, and every scalar (by-value parameters,
+ * then each buffer's uint length, then the global size x, y, z) lives in one block laid out
+ * with the C rules: a push-constant block of 32-bit words when it is at most 128 bytes, else
+ * a uniform buffer (uvec4 words) at the next binding. Values are reassembled from the words,
+ * so no 8/16-bit push-constant capability is ever needed. The work-group size comes from
+ * [[workgroup]] (LocalSize) or from specialization constants 0, 1, 2 (default 1) that form
+ * the WorkgroupSize builtin; the runtime sets them to the local size of every launch.
+ * OpenCL: the kernel's parameters are the ABI's list (pointer + uint length per buffer, the
+ * global size, then the oob pointer), structs by value through a ByVal pointer.
+ *
+ * A work-item outside the global size returns at entry (kernels without barrier()).
+ * Checked buffer accesses become a selection: in bounds, the access; else the first
+ * violation is recorded (compare-exchange of oob[0] from 0 to 1) and a load yields zero.
+ */
+#include "cg_spirv.h"
+
+#include <spirv/unified1/GLSL.std.450.h>
+#include <spirv/unified1/OpenCL.std.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct PhiFix {
+    int pos;   /* word index in c->funcs */
+    int node;
+} PhiFix;
+
+typedef struct Fn {
+    SpvCtx *c;
+    const IrFunc *f;
+    SCfg *g;
+    SpvWords *w;
+    Arena *a;
+    uint32_t *vid;        /* by IR value id */
+    uint32_t cur;         /* current block label */
+    uint32_t *buf;        /* by param: Vulkan StorageBuffer variable / OpenCL pointer parameter */
+    uint32_t *len;        /* by param: length value */
+    uint32_t *pval;       /* by param: by-value parameter value */
+    uint32_t *pparam;     /* OpenCL: by param, the OpFunctionParameter */
+    uint32_t gsize[3];
+    uint32_t oob;         /* Vulkan: variable; OpenCL: parameter */
+    uint32_t *local;      /* by local slot: Function variable */
+    uint32_t *shared;     /* by shared slot: Workgroup variable */
+    uint32_t *alias;      /* Vulkan, by param: uint view of the buffer (float atomic add) */
+    uint8_t *shared_u;    /* Vulkan, by shared slot: float array kept as uint bits (float atomics) */
+    uint32_t lsize[3];
+    uint32_t wi[8][3];    /* cached work-item values */
+    uint32_t scal_var;    /* Vulkan scalar block variable */
+    bool scal_ubo;
+    uint32_t *scal_off;   /* by param: byte offset in the scalar block (by-value params, lengths) */
+    uint32_t *len_off;
+    uint32_t gs_off;
+    uint32_t *words;      /* Vulkan: loaded scalar-block words, by index (entry block only) */
+    uint32_t nwords;
+    uint32_t bvec[64];    /* loaded builtin vectors, by builtin (entry block only) */
+    VEC(PhiFix) fixes;
+} Fn;
+
+#define C_ (F->c)
+
+static uint32_t emitr(Fn *F, uint32_t op, uint32_t type, uint32_t id, const uint32_t *ops, int n);
+
+/* OpCompositeConstruct, or a constant when every part is one (llvm-spirv 15 crashes on a
+ * construct of constants) */
+static uint32_t construct(Fn *F, uint32_t type, uint32_t rid, const uint32_t *parts, int n)
+{
+    bool all = n <= 16;
+    for (int k = 0; k < n && all; k++) all = spv_is_const(F->c, parts[k]);
+    if (!all && !F->c->vk) {
+        /* llvm-spirv 15 crashes on OpCompositeConstruct of non-constant parts: insert chain */
+        uint32_t v = spv_undef(F->c, type);
+        for (int k = 0; k < n; k++) {
+            uint32_t ops[3] = {parts[k], v, (uint32_t)k};
+            v = emitr(F, SpvOpCompositeInsert, type, k == n - 1 && rid ? rid : spv_id(F->c), ops, 3);
+        }
+        return v;
+    }
+    if (!all) return emitr(F, SpvOpCompositeConstruct, type, rid ? rid : spv_id(F->c), parts, n);
+    uint32_t k = spv_c_composite(F->c, type, parts, n);
+    if (!rid) return k;
+    return emitr(F, SpvOpCopyObject, type, rid, &k, 1);
+}
+
+/* ---------------------------------------------------------------- emission helpers */
+
+static uint32_t emitr(Fn *F, uint32_t op, uint32_t type, uint32_t id, const uint32_t *ops, int n)
+{
+    uint32_t buf[40];
+    ICE_ASSERT(n + 2 <= 40);
+    buf[0] = type;
+    buf[1] = id;
+    memcpy(buf + 2, ops, sizeof(uint32_t) * (size_t)n);
+    spv_inst(F->w, op, buf, n + 2);
+    return id;
+}
+
+#define OPR(F, op, type, ...) emitr((F), (op), (type), spv_id((F)->c), (const uint32_t[]){__VA_ARGS__}, \
+                                   (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+#define OPRI(F, op, type, id, ...) emitr((F), (op), (type), (id), (const uint32_t[]){__VA_ARGS__}, \
+                                        (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+
+static void label(Fn *F, uint32_t l)
+{
+    SPV(F->w, SpvOpLabel, l);
+    F->cur = l;
+}
+
+static uint32_t ext(Fn *F, uint32_t type, uint32_t inst, const uint32_t *args, int n)
+{
+    uint32_t ops[8] = {C_->ext_inst, inst};
+    memcpy(ops + 2, args, sizeof(uint32_t) * (size_t)n);
+    return emitr(F, SpvOpExtInst, type, spv_id(C_), ops, n + 2);
+}
+#define EXT(F, type, inst, ...) ext((F), (type), (inst), (const uint32_t[]){__VA_ARGS__}, \
+                                    (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+
+static uint32_t u32(Fn *F) { return spv_t_int(C_, 32); }
+static uint32_t cu(Fn *F, uint32_t v) { return spv_c_uint(C_, v); }
+static uint32_t tbool(Fn *F) { return spv_t_bool(C_); }
+
+/* Constant of DCK type t (scalar, or splat for a vector): integer/bool bits or a float. */
+static uint32_t cst(Fn *F, const Type *t, int64_t iv, double fv)
+{
+    return spv_c_of(C_, t, (uint64_t)iv, ty_elem((Type *)t)->kind == TY_FLOAT ? fv : (double)iv);
+}
+
+/* Type with the shape of t and a bool element. */
+static const Type *bool_like(const Type *t) { return ty_vec(ty_scalar(SC_BOOL), ty_width(t)); }
+
+static uint32_t vt(Fn *F, const Type *t) { return spv_vtype(C_, t); }
+
+/* zero of a value type (OpConstantNull only for aggregates: llvm-spirv rejects scalar ones) */
+static uint32_t zero_of(Fn *F, const Type *t)
+{
+    if (t->kind == TY_STRUCT || t->kind == TY_ARRAY) return spv_c_null(C_, vt(F, t));
+    return cst(F, t, 0, 0.0);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static uint32_t V(Fn *F, IrInst *i)
+{
+    if (F->vid[i->id]) return F->vid[i->id];
+    uint32_t id;
+    switch (i->op) {
+    case IR_CONST: id = spv_c_of(C_, i->type, i->imm.i, i->imm.f); break;
+    case IR_UNDEF: id = spv_undef(C_, vt(F, i->type)); break;
+    default: id = spv_id(C_); break;
+    }
+    return F->vid[i->id] = id;
+}
+
+static uint32_t sphi_id(Fn *F, SPhi *p)
+{
+    if (!p->id) p->id = p->ir ? V(F, p->ir) : spv_id(C_);
+    return p->id;
+}
+
+static uint32_t sval(Fn *F, SVal v) { return v.phi ? sphi_id(F, v.phi) : V(F, v.inst); }
+
+/* CompositeConstruct with n copies (widen() needs exactly n operands). */
+static uint32_t splat(Fn *F, const Type *t, uint32_t s)
+{
+    uint32_t ops[4] = {s, s, s, s};
+    return construct(F, vt(F, t), 0, ops, t->n);
+}
+
+static uint32_t wid(Fn *F, IrInst *x, const Type *t)
+{
+    if (t->kind == TY_VEC && x->type->kind != TY_VEC) return splat(F, t, V(F, x));
+    return V(F, x);
+}
+
+/* ---------------------------------------------------------------- physical <-> logical */
+
+static uint32_t phys2log(Fn *F, const Type *t, uint32_t v)
+{
+    if (!spv_has_bool(t)) return v;
+    switch (t->kind) {
+    case TY_BOOL:
+    case TY_VEC:
+        return OPR(F, SpvOpINotEqual, vt(F, t), v,
+                   cst(F, ty_vec(ty_scalar(SC_UCHAR), ty_width(t)), 0, 0));
+    case TY_STRUCT:
+    case TY_ARRAY: {
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        uint32_t *parts = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(n + 1));
+        for (int k = 0; k < n; k++) {
+            const Type *ft = t->kind == TY_STRUCT ? t->fields[k].type : t->elem;
+            uint32_t e = OPR(F, SpvOpCompositeExtract, spv_ptype(C_, ft), v, (uint32_t)k);
+            parts[k] = phys2log(F, ft, e);
+        }
+        return construct(F, vt(F, t), 0, parts, n);
+    }
+    default: return v;
+    }
+}
+
+static uint32_t log2phys(Fn *F, const Type *t, uint32_t v)
+{
+    if (!spv_has_bool(t)) return v;
+    switch (t->kind) {
+    case TY_BOOL:
+    case TY_VEC: {
+        const Type *pt = t->kind == TY_VEC ? ty_vec(ty_scalar(SC_UCHAR), t->n) : ty_scalar(SC_UCHAR);
+        return OPR(F, SpvOpSelect, spv_ptype(C_, t), v, cst(F, pt, 1, 0), cst(F, pt, 0, 0));
+    }
+    case TY_STRUCT:
+    case TY_ARRAY: {
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        uint32_t *parts = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(n + 1));
+        for (int k = 0; k < n; k++) {
+            const Type *ft = t->kind == TY_STRUCT ? t->fields[k].type : t->elem;
+            uint32_t e = OPR(F, SpvOpCompositeExtract, vt(F, ft), v, (uint32_t)k);
+            parts[k] = log2phys(F, ft, e);
+        }
+        return construct(F, spv_ptype(C_, t), 0, parts, n);
+    }
+    default: return v;
+    }
+}
+
+/* ---------------------------------------------------------------- the scalar block (Vulkan) */
+
+static uint32_t word(Fn *F, uint32_t w)
+{
+    ICE_ASSERT(w < F->nwords);
+    if (F->words[w]) return F->words[w];
+    uint32_t u = u32(F);
+    uint32_t ptr;
+    if (F->scal_ubo)
+        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassUniform, u), F->scal_var, cu(F, 0),
+                  cu(F, w / 4), cu(F, w % 4));
+    else
+        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassPushConstant, u), F->scal_var, cu(F, 0),
+                  cu(F, w));
+    return F->words[w] = OPR(F, SpvOpLoad, u, ptr);
+}
+
+/* The value of type t stored at byte offset off of the scalar block. */
+static uint32_t compose(Fn *F, const Type *t, uint32_t off)
+{
+    switch (t->kind) {
+    case TY_BOOL:
+    case TY_INT: {
+        int bits = t->kind == TY_BOOL ? 8 : t->bits;
+        uint32_t w = word(F, off / 4);
+        if (bits == 64) {
+            uint32_t hi = word(F, off / 4 + 1);
+            uint32_t t64 = spv_t_int(C_, 64);
+            uint32_t l = OPR(F, SpvOpUConvert, t64, w), h = OPR(F, SpvOpUConvert, t64, hi);
+            h = OPR(F, SpvOpShiftLeftLogical, t64, h, spv_c_int(C_, 64, 32));
+            return OPR(F, SpvOpBitwiseOr, t64, l, h);
+        }
+        if (bits == 32) return w;
+        uint32_t sh = (off % 4) * 8;
+        if (sh) w = OPR(F, SpvOpShiftRightLogical, u32(F), w, cu(F, sh));
+        if (t->kind == TY_BOOL) {
+            w = OPR(F, SpvOpBitwiseAnd, u32(F), w, cu(F, 0xff));
+            return OPR(F, SpvOpINotEqual, tbool(F), w, cu(F, 0));
+        }
+        return OPR(F, SpvOpUConvert, spv_t_int(C_, bits), w);
+    }
+    case TY_FLOAT: {
+        uint32_t w = word(F, off / 4);
+        if (t->bits == 32) return OPR(F, SpvOpBitcast, vt(F, t), w);
+        if (t->bits == 16) {
+            uint32_t h2 = OPR(F, SpvOpBitcast, spv_t_vec(C_, vt(F, t), 2), w);
+            return OPR(F, SpvOpCompositeExtract, vt(F, t), h2, (off % 4) / 2);
+        }
+        uint32_t hi = word(F, off / 4 + 1);
+        uint32_t v2 = OPR(F, SpvOpCompositeConstruct, spv_t_vec(C_, u32(F), 2), w, hi);
+        return OPR(F, SpvOpBitcast, vt(F, t), v2);
+    }
+    case TY_VEC:
+    case TY_STRUCT:
+    case TY_ARRAY: {
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        uint32_t *parts = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(n + 1));
+        for (int k = 0; k < n; k++) {
+            const Type *ft = t->kind == TY_STRUCT ? t->fields[k].type : t->elem;
+            uint32_t fo = t->kind == TY_STRUCT ? t->fields[k].offset : (uint32_t)k * ft->size;
+            parts[k] = compose(F, ft, off + fo);
+        }
+        return construct(F, vt(F, t), 0, parts, n);
+    }
+    default: break;
+    }
+    ICE("parameter of type %s in the scalar block", t->name);
+}
+
+/* ---------------------------------------------------------------- interface */
+
+static uint32_t align_up(uint32_t x, uint32_t a) { return a > 1 ? (x + a - 1) / a * a : x; }
+
+static bool has_small(const Type *t, int bits)
+{
+    switch (t->kind) {
+    case TY_BOOL: return bits == 8;
+    case TY_INT:
+    case TY_FLOAT: return t->bits == bits;
+    case TY_VEC:
+    case TY_ARRAY: return has_small(t->elem, bits);
+    case TY_STRUCT:
+        for (int i = 0; i < t->nfields; i++)
+            if (has_small(t->fields[i].type, bits)) return true;
+        return false;
+    default: return false;
+    }
+}
+
+/* module-level objects of a Vulkan kernel */
+static void vk_interface(Fn *F)
+{
+    SpvCtx *c = C_;
+    const IrFunc *f = F->f;
+    uint32_t binding = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        const Type *t = f->params[p].type;
+        if (t->kind != TY_BUFFER) continue;
+        if (has_small(t->elem, 8)) {
+            spv_ext(c, "SPV_KHR_8bit_storage");
+            spv_cap(c, SpvCapabilityStorageBuffer8BitAccess);
+        }
+        if (has_small(t->elem, 16)) spv_cap(c, SpvCapabilityStorageBuffer16BitAccess);
+        uint32_t arr = spv_rtarray(c, t->elem);
+        uint32_t blk = spv_id(c);
+        SPV(&c->types, SpvOpTypeStruct, blk, arr);
+        spv_decorate(c, blk, SpvDecorationBlock, NULL, 0);
+        SPV(&c->annot, SpvOpMemberDecorate, blk, 0, SpvDecorationOffset, 0);
+        if (t->is_const) SPV(&c->annot, SpvOpMemberDecorate, blk, 0, SpvDecorationNonWritable);
+        spv_name(c, blk, arena_printf(c->a, "%s_%s_buf", f->name, f->params[p].name));
+        uint32_t var = spv_id(c);
+        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassStorageBuffer, blk), var,
+            SpvStorageClassStorageBuffer);
+        spv_decorate(c, var, SpvDecorationDescriptorSet, (const uint32_t[]){0}, 1);
+        spv_decorate(c, var, SpvDecorationBinding, &binding, 1);
+        spv_decorate(c, var, F->alias[p] ? SpvDecorationAliased : SpvDecorationRestrict, NULL, 0);
+        spv_name(c, var, f->params[p].name);
+        F->buf[p] = var;
+        if (F->alias[p]) { /* the same binding seen as uint words, for the compare-exchange loop */
+            uint32_t ablk = spv_id(c);
+            SPV(&c->types, SpvOpTypeStruct, ablk, spv_rtarray(c, ty_scalar(SC_UINT)));
+            spv_decorate(c, ablk, SpvDecorationBlock, NULL, 0);
+            SPV(&c->annot, SpvOpMemberDecorate, ablk, 0, SpvDecorationOffset, 0);
+            spv_name(c, ablk, arena_printf(c->a, "%s_%s_words", f->name, f->params[p].name));
+            uint32_t av = spv_id(c);
+            SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassStorageBuffer, ablk), av,
+                SpvStorageClassStorageBuffer);
+            spv_decorate(c, av, SpvDecorationDescriptorSet, (const uint32_t[]){0}, 1);
+            spv_decorate(c, av, SpvDecorationBinding, &binding, 1);
+            spv_decorate(c, av, SpvDecorationAliased, NULL, 0);
+            spv_name(c, av, arena_printf(c->a, "%s_words", f->params[p].name));
+            F->alias[p] = av;
+        }
+        binding++;
+    }
+    if (c->checked) {
+        uint32_t arr = spv_t_array(c, u32(F), 8, 4);
+        uint32_t blk = spv_id(c);
+        SPV(&c->types, SpvOpTypeStruct, blk, arr);
+        spv_decorate(c, blk, SpvDecorationBlock, NULL, 0);
+        SPV(&c->annot, SpvOpMemberDecorate, blk, 0, SpvDecorationOffset, 0);
+        spv_name(c, blk, arena_printf(c->a, "%s_oob_record", f->name));
+        F->oob = spv_id(c);
+        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassStorageBuffer, blk), F->oob,
+            SpvStorageClassStorageBuffer);
+        spv_decorate(c, F->oob, SpvDecorationDescriptorSet, (const uint32_t[]){0}, 1);
+        spv_decorate(c, F->oob, SpvDecorationBinding, &binding, 1);
+        spv_name(c, F->oob, "dck_oob");
+        binding++;
+    }
+    /* the scalar block: C layout */
+    uint32_t off = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        const Type *t = f->params[p].type;
+        if (t->kind == TY_BUFFER) continue;
+        off = align_up(off, t->align);
+        F->scal_off[p] = off;
+        off += t->size;
+    }
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].type->kind != TY_BUFFER) continue;
+        off = align_up(off, 4);
+        F->len_off[p] = off;
+        off += 4;
+    }
+    off = align_up(off, 4);
+    F->gs_off = off;
+    off += 12;
+    F->scal_ubo = off > 128;
+    F->nwords = F->scal_ubo ? (off + 15) / 16 * 4 : (off + 3) / 4;
+    F->words = arena_alloc(F->a, sizeof(uint32_t) * F->nwords);
+    uint32_t blk = spv_id(c);
+    if (F->scal_ubo) {
+        uint32_t arr = spv_t_array(c, spv_t_vec(c, u32(F), 4), (off + 15) / 16, 16);
+        SPV(&c->types, SpvOpTypeStruct, blk, arr);
+    } else {
+        uint32_t arr = spv_t_array(c, u32(F), (off + 3) / 4, 4);
+        SPV(&c->types, SpvOpTypeStruct, blk, arr);
+    }
+    spv_decorate(c, blk, SpvDecorationBlock, NULL, 0);
+    SPV(&c->annot, SpvOpMemberDecorate, blk, 0, SpvDecorationOffset, 0);
+    spv_name(c, blk, arena_printf(c->a, "%s_args", f->name));
+    F->scal_var = spv_id(c);
+    SpvStorageClass sc = F->scal_ubo ? SpvStorageClassUniform : SpvStorageClassPushConstant;
+    SPV(&c->types, SpvOpVariable, spv_t_ptr(c, sc, blk), F->scal_var, sc);
+    if (F->scal_ubo) {
+        spv_decorate(c, F->scal_var, SpvDecorationDescriptorSet, (const uint32_t[]){0}, 1);
+        spv_decorate(c, F->scal_var, SpvDecorationBinding, &binding, 1);
+    }
+    spv_name(c, F->scal_var, "dck_args");
+}
+
+/* the specialization constants 0, 1, 2 forming WorkgroupSize (one set per module) */
+static uint32_t vk_wg_spec(Fn *F)
+{
+    SpvCtx *c = C_;
+    static const int slot = 63; /* builtin_var[63] is unused by real builtins */
+    if (c->builtin_var[slot]) return c->builtin_var[slot];
+    uint32_t ids[3];
+    for (uint32_t d = 0; d < 3; d++) {
+        ids[d] = spv_id(c);
+        SPV(&c->types, SpvOpSpecConstant, u32(F), ids[d], 1);
+        spv_decorate(c, ids[d], SpvDecorationSpecId, &d, 1);
+    }
+    uint32_t v = spv_id(c);
+    SPV(&c->types, SpvOpSpecConstantComposite, spv_t_vec(c, u32(F), 3), v, ids[0], ids[1], ids[2]);
+    spv_decorate(c, v, SpvDecorationBuiltIn, (const uint32_t[]){SpvBuiltInWorkgroupSize}, 1);
+    spv_name(c, v, "dck_local_size");
+    return c->builtin_var[slot] = v;
+}
+
+/* ---------------------------------------------------------------- work-items */
+
+static uint32_t load_builtin(Fn *F, SpvBuiltIn b, int d)
+{
+    uint32_t t;
+    uint32_t var = spv_builtin_var(C_, b, &t);
+    uint32_t v = F->bvec[b] ? F->bvec[b] : (F->bvec[b] = OPR(F, SpvOpLoad, t, var));
+    if (d < 0) return v;
+    if (C_->vk) return OPR(F, SpvOpCompositeExtract, u32(F), v, (uint32_t)d);
+    uint32_t x = OPR(F, SpvOpCompositeExtract, spv_t_int(C_, 64), v, (uint32_t)d);
+    return OPR(F, SpvOpUConvert, u32(F), x);
+}
+
+static uint32_t workitem(Fn *F, BuiltinId b, int d)
+{
+    int k = b - BI_GLOBAL_ID;
+    ICE_ASSERT(k >= 0 && k < 8 && d >= 0 && d < 3);
+    if (F->wi[k][d]) return F->wi[k][d];
+    uint32_t v = 0;
+    switch (b) {
+    case BI_GLOBAL_ID: v = load_builtin(F, SpvBuiltInGlobalInvocationId, d); break;
+    case BI_LOCAL_ID: v = load_builtin(F, SpvBuiltInLocalInvocationId, d); break;
+    case BI_GROUP_ID: v = load_builtin(F, SpvBuiltInWorkgroupId, d); break;
+    case BI_NUM_GROUPS: v = load_builtin(F, SpvBuiltInNumWorkgroups, d); break;
+    case BI_LOCAL_SIZE:
+        if (F->lsize[d]) v = F->lsize[d];
+        else if (C_->vk) v = OPR(F, SpvOpCompositeExtract, u32(F), vk_wg_spec(F), (uint32_t)d);
+        else v = load_builtin(F, SpvBuiltInWorkgroupSize, d);
+        break;
+    case BI_GLOBAL_SIZE: v = F->gsize[d]; break;
+    default: ICE("work-item query %d", (int)b);
+    }
+    return F->wi[k][d] = v;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* 32-bit unsigned version of an index (any integer width). */
+static uint32_t idx32(Fn *F, IrInst *x)
+{
+    const Type *t = x->type;
+    if (t->bits == 32) return V(F, x);
+    return OPR(F, t->is_signed && t->bits < 32 ? SpvOpSConvert : SpvOpUConvert, u32(F), V(F, x));
+}
+
+static uint32_t idx64(Fn *F, IrInst *x)
+{
+    const Type *t = x->type;
+    if (t->bits == 64) return V(F, x);
+    return OPR(F, t->is_signed ? SpvOpSConvert : SpvOpUConvert, spv_t_int(C_, 64), V(F, x));
+}
+
+typedef struct Ptr {
+    uint32_t id;
+    const Type *elem;   /* DCK type of the element */
+    bool phys;          /* element in the physical layout */
+    SpvStorageClass sc;
+    bool shared;
+    bool asuint;        /* shared float kept as uint bits */
+    uint32_t word;      /* Vulkan buffer with an alias: the element's uint word index */
+} Ptr;
+
+static Ptr access_ptr(Fn *F, IrInst *i)
+{
+    const IrMemRef *mr = &i->mem;
+    const IrFunc *f = F->f;
+    Ptr P = {0};
+    uint32_t ops[IR_MAX_PATH + 8];
+    int n = 0;
+    const Type *t;
+    uint32_t base;
+    uint32_t op = SpvOpAccessChain;
+    switch (mr->kind) {
+    case MEM_BUFFER:
+        ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams && f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
+        t = f->params[mr->id].type->elem;
+        P.phys = true;
+        P.sc = C_->vk ? SpvStorageClassStorageBuffer : SpvStorageClassCrossWorkgroup;
+        base = F->buf[mr->id];
+        if (C_->vk) {
+            ops[n++] = cu(F, 0);
+            ops[n++] = idx32(F, i->ops[0]);
+            if (F->alias[mr->id] && i->op == IR_ATOMIC) {
+                uint32_t off = 0;
+                const Type *pt = t;
+                for (int k = 0; k < mr->npath; k++) {
+                    if (pt->kind == TY_STRUCT) {
+                        off += pt->fields[mr->path[k]].offset;
+                        pt = pt->fields[mr->path[k]].type;
+                    } else {
+                        off += (uint32_t)mr->path[k] * pt->elem->size;
+                        pt = pt->elem;
+                    }
+                }
+                uint32_t wi = OPR(F, SpvOpIMul, u32(F), ops[n - 1], cu(F, t->size / 4));
+                P.word = OPR(F, SpvOpIAdd, u32(F), wi, cu(F, off / 4));
+            }
+        } else {
+            op = SpvOpInBoundsPtrAccessChain;
+            ops[n++] = idx64(F, i->ops[0]);
+        }
+        break;
+    case MEM_SHARED:
+    case MEM_LOCAL: {
+        bool sh = mr->kind == MEM_SHARED;
+        const IrSlot *s = sh ? &f->shared.data[mr->id] : &f->locals.data[mr->id];
+        t = s->type;
+        P.sc = sh ? SpvStorageClassWorkgroup : SpvStorageClassFunction;
+        P.shared = sh;
+        P.asuint = sh && F->shared_u[mr->id];
+        base = sh ? F->shared[mr->id] : F->local[mr->id];
+        for (int k = 0; k < mr->nidx; k++) {
+            ICE_ASSERT(t->kind == TY_ARRAY);
+            ops[n++] = idx32(F, i->ops[k]);
+            t = t->elem;
+        }
+        break;
+    }
+    default: ICE("memory kind %d", (int)mr->kind);
+    }
+    for (int k = 0; k < mr->npath; k++) {
+        int p = mr->path[k];
+        if (t->kind == TY_STRUCT) {
+            ICE_ASSERT(p >= 0 && p < t->nfields);
+            t = t->fields[p].type;
+        } else {
+            ICE_ASSERT(t->kind == TY_VEC && p >= 0 && p < t->n);
+            t = t->elem;
+        }
+        ops[n++] = cu(F, (uint32_t)p);
+    }
+    P.elem = t;
+    uint32_t et = P.asuint ? u32(F) : P.phys ? spv_ptype(C_, t) : vt(F, t);
+    if (n == 0) {
+        P.id = base;
+        return P;
+    }
+    uint32_t all[IR_MAX_PATH + 10];
+    all[0] = base;
+    memcpy(all + 1, ops, sizeof(uint32_t) * (size_t)n);
+    P.id = emitr(F, op, spv_t_ptr(C_, P.sc, et), spv_id(C_), all, n + 1);
+    return P;
+}
+
+/* checked mode: the bounds condition and the values recorded for index i of buffer p */
+typedef struct Bounds {
+    uint32_t cond, lo, hi;
+} Bounds;
+
+static Bounds bounds(Fn *F, IrInst *x, int p)
+{
+    Bounds b;
+    const Type *t = x->type;
+    uint32_t len = F->len[p];
+    uint32_t bt = tbool(F);
+    if (t->bits == 64) {
+        uint32_t t64 = spv_t_int(C_, 64);
+        uint32_t l64 = OPR(F, SpvOpUConvert, t64, len);
+        b.cond = OPR(F, SpvOpULessThan, bt, V(F, x), l64);
+        b.lo = OPR(F, SpvOpUConvert, u32(F), V(F, x));
+        uint32_t h = OPR(F, SpvOpShiftRightLogical, t64, V(F, x), spv_c_int(C_, 64, 32));
+        b.hi = OPR(F, SpvOpUConvert, u32(F), h);
+        return b;
+    }
+    uint32_t v = idx32(F, x);
+    b.lo = v;
+    b.cond = OPR(F, SpvOpULessThan, bt, v, len);
+    if (t->is_signed) {
+        uint32_t neg = OPR(F, SpvOpSLessThan, bt, v, cu(F, 0));
+        uint32_t pos = OPR(F, SpvOpLogicalNot, bt, neg);
+        b.cond = OPR(F, SpvOpLogicalAnd, bt, pos, b.cond);
+        b.hi = OPR(F, SpvOpSelect, u32(F), neg, cu(F, 0xffffffffu), cu(F, 0));
+    } else {
+        b.hi = cu(F, 0);
+    }
+    return b;
+}
+
+static uint32_t oob_slot(Fn *F, uint32_t k)
+{
+    SpvStorageClass sc = C_->vk ? SpvStorageClassStorageBuffer : SpvStorageClassCrossWorkgroup;
+    uint32_t pt = spv_t_ptr(C_, sc, u32(F));
+    if (C_->vk) return OPR(F, SpvOpAccessChain, pt, F->oob, cu(F, 0), cu(F, k));
+    return OPR(F, SpvOpInBoundsPtrAccessChain, pt, F->oob, spv_c_int(C_, 64, k));
+}
+
+/* the out-of-bounds branch: first violation wins */
+static void record_oob(Fn *F, IrInst *i, Bounds b, bool is_write)
+{
+    uint32_t scope = SpvScopeDevice;
+    uint32_t p0 = oob_slot(F, 0);
+    uint32_t old = OPR(F, SpvOpAtomicCompareExchange, u32(F), p0, cu(F, scope), cu(F, 0), cu(F, 0), cu(F, 1), cu(F, 0));
+    uint32_t won = OPR(F, SpvOpIEqual, tbool(F), old, cu(F, 0));
+    uint32_t lw = spv_id(C_), lm = spv_id(C_);
+    SPV(F->w, SpvOpSelectionMerge, lm, SpvSelectionControlMaskNone);
+    SPV(F->w, SpvOpBranchConditional, won, lw, lm);
+    label(F, lw);
+    uint32_t vals[7] = {cu(F, (uint32_t)i->mem.id), cu(F, i->loc.line > 0 ? (uint32_t)i->loc.line : 0),
+                        cu(F, is_write ? 1 : 0), b.lo, b.hi, F->len[i->mem.id], cu(F, 0)};
+    for (uint32_t k = 1; k < 8; k++) SPV(F->w, SpvOpStore, oob_slot(F, k), vals[k - 1]);
+    SPV(F->w, SpvOpBranch, lm);
+    label(F, lm);
+}
+
+static uint32_t scope_of(const Ptr *P) { return P->shared ? SpvScopeWorkgroup : SpvScopeDevice; }
+
+/* the atomic itself (no bounds check); returns the old value */
+static uint32_t atomic_op(Fn *F, IrInst *i, Ptr P, uint32_t rid)
+{
+    const Type *t = P.elem;
+    int ni = i->mem.nidx;
+    uint32_t T = vt(F, t);
+    uint32_t sc = cu(F, scope_of(&P)), sem = cu(F, 0);
+    if (t->kind == TY_INT && t->bits == 64) spv_cap(C_, SpvCapabilityInt64Atomics);
+    uint32_t val = V(F, i->ops[ni]);
+    if (t->kind == TY_FLOAT) {
+        if (i->builtin != BI_ATOMIC_ADD) ICE("atomic %s on %s", builtin_info[i->builtin].name, t->name);
+        uint32_t ut = spv_t_int(C_, t->bits);
+        uint32_t ip;
+        if (!C_->vk) {
+            ip = OPR(F, SpvOpBitcast, spv_t_ptr(C_, P.sc, ut), P.id);
+        } else if (P.asuint) {
+            ip = P.id;
+        } else if (P.word) {
+            ip = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, P.sc, ut), F->alias[i->mem.id], cu(F, 0), P.word);
+        } else { /* a float inside a shared struct or vector: the device needs the extension */
+            spv_ext(C_, "SPV_EXT_shader_atomic_float_add");
+            spv_cap(C_, t->bits == 64 ? SpvCapabilityAtomicFloat64AddEXT : SpvCapabilityAtomicFloat32AddEXT);
+            return OPRI(F, SpvOpAtomicFAddEXT, T, rid, P.id, sc, sem, val);
+        }
+        /* compare-exchange loop on the bits */
+        uint32_t init = OPR(F, SpvOpAtomicLoad, ut, ip, sc, sem);
+        uint32_t pre = F->cur;
+        uint32_t lh = spv_id(C_), lb = spv_id(C_), lc = spv_id(C_), lm = spv_id(C_);
+        uint32_t cur = spv_id(C_), seen = spv_id(C_);
+        SPV(F->w, SpvOpBranch, lh);
+        label(F, lh);
+        OPRI(F, SpvOpPhi, ut, cur, init, pre, seen, lc);
+        SPV(F->w, SpvOpLoopMerge, lm, lc, SpvLoopControlMaskNone);
+        SPV(F->w, SpvOpBranch, lb);
+        label(F, lb);
+        uint32_t fv = OPR(F, SpvOpBitcast, T, cur);
+        uint32_t s = OPR(F, SpvOpFAdd, T, fv, val);
+        uint32_t sb = OPR(F, SpvOpBitcast, ut, s);
+        OPRI(F, SpvOpAtomicCompareExchange, ut, seen, ip, sc, sem, sem, sb, cur);
+        uint32_t ok = OPR(F, SpvOpIEqual, tbool(F), seen, cur);
+        SPV(F->w, SpvOpBranchConditional, ok, lm, lc);
+        label(F, lc);
+        SPV(F->w, SpvOpBranch, lh);
+        label(F, lm);
+        return OPRI(F, SpvOpBitcast, T, rid, cur);
+    }
+    ICE_ASSERT(t->kind == TY_INT);
+    uint32_t op;
+    switch (i->builtin) {
+    case BI_ATOMIC_ADD: op = SpvOpAtomicIAdd; break;
+    case BI_ATOMIC_SUB: op = SpvOpAtomicISub; break;
+    case BI_ATOMIC_MIN: op = t->is_signed ? SpvOpAtomicSMin : SpvOpAtomicUMin; break;
+    case BI_ATOMIC_MAX: op = t->is_signed ? SpvOpAtomicSMax : SpvOpAtomicUMax; break;
+    case BI_ATOMIC_AND: op = SpvOpAtomicAnd; break;
+    case BI_ATOMIC_OR: op = SpvOpAtomicOr; break;
+    case BI_ATOMIC_XOR: op = SpvOpAtomicXor; break;
+    case BI_ATOMIC_XCHG: op = SpvOpAtomicExchange; break;
+    case BI_ATOMIC_CAS:
+        return OPRI(F, SpvOpAtomicCompareExchange, T, rid, P.id, sc, sem, sem, V(F, i->ops[ni + 1]), val);
+    default: ICE("atomic builtin %d", (int)i->builtin);
+    }
+    return OPRI(F, op, T, rid, P.id, sc, sem, val);
+}
+
+static void emit_access(Fn *F, IrInst *i)
+{
+    bool check = C_->checked && i->mem.kind == MEM_BUFFER;
+    bool has_val = i->op != IR_STORE;
+    Bounds b = {0};
+    uint32_t lt = 0, le = 0, lm = 0;
+    if (check) {
+        b = bounds(F, i->ops[0], i->mem.id);
+        lt = spv_id(C_);
+        le = spv_id(C_);
+        lm = spv_id(C_);
+        SPV(F->w, SpvOpSelectionMerge, lm, SpvSelectionControlMaskNone);
+        SPV(F->w, SpvOpBranchConditional, b.cond, lt, le);
+        label(F, lt);
+    }
+    uint32_t rid = has_val ? (check ? spv_id(C_) : V(F, i)) : 0;
+    Ptr P = access_ptr(F, i);
+    if (i->op == IR_LOAD) {
+        uint32_t et = P.phys ? spv_ptype(C_, P.elem) : vt(F, P.elem);
+        if (P.asuint) {
+            ICE_ASSERT(P.elem->kind == TY_FLOAT);
+            uint32_t raw = OPR(F, SpvOpLoad, u32(F), P.id);
+            OPRI(F, SpvOpBitcast, vt(F, P.elem), rid, raw);
+        } else if (P.phys && spv_has_bool(P.elem)) {
+            uint32_t raw = OPR(F, SpvOpLoad, et, P.id);
+            uint32_t v = phys2log(F, P.elem, raw);
+            rid = OPRI(F, SpvOpCopyObject, vt(F, P.elem), rid, v);
+        } else {
+            OPRI(F, SpvOpLoad, et, rid, P.id);
+        }
+    } else if (i->op == IR_STORE) {
+        uint32_t v = V(F, i->ops[i->mem.nidx]);
+        if (P.phys) v = log2phys(F, P.elem, v);
+        if (P.asuint) {
+            ICE_ASSERT(P.elem->kind == TY_FLOAT);
+            v = OPR(F, SpvOpBitcast, u32(F), v);
+        }
+        SPV(F->w, SpvOpStore, P.id, v);
+    } else {
+        atomic_op(F, i, P, rid);
+    }
+    if (!check) return;
+    uint32_t tend = F->cur;
+    SPV(F->w, SpvOpBranch, lm);
+    label(F, le);
+    record_oob(F, i, b, i->op != IR_LOAD);
+    uint32_t eend = F->cur;
+    SPV(F->w, SpvOpBranch, lm);
+    label(F, lm);
+    if (has_val) OPRI(F, SpvOpPhi, vt(F, i->type), V(F, i), rid, tend, zero_of(F, i->type), eend);
+}
+
+/* ---------------------------------------------------------------- arithmetic */
+
+static bool sgn(const Type *t) { return ty_elem((Type *)t)->is_signed; }
+
+/* integer division/remainder without undefined cases: x / 0 = 0, x % 0 = 0, MIN / -1 = -MIN */
+static uint32_t safe_divrem(Fn *F, IrInst *i, bool rem)
+{
+    const Type *t = i->type;
+    uint32_t T = vt(F, t), B = vt(F, bool_like(t));
+    uint32_t a = V(F, i->ops[0]), b = V(F, i->ops[1]);
+    uint32_t zero = cst(F, t, 0, 0), one = cst(F, t, 1, 0);
+    uint32_t isz = OPR(F, SpvOpIEqual, B, b, zero);
+    if (!sgn(t)) {
+        uint32_t d = OPR(F, SpvOpSelect, T, isz, one, b);
+        uint32_t q = OPR(F, rem ? SpvOpUMod : SpvOpUDiv, T, a, d);
+        return OPRI(F, SpvOpSelect, T, V(F, i), isz, zero, q);
+    }
+    uint32_t ism1 = OPR(F, SpvOpIEqual, B, b, cst(F, t, -1, 0));
+    uint32_t bad = OPR(F, SpvOpLogicalOr, B, isz, ism1);
+    uint32_t d = OPR(F, SpvOpSelect, T, bad, one, b);
+    uint32_t q = OPR(F, rem ? SpvOpSRem : SpvOpSDiv, T, a, d);
+    if (rem) return OPRI(F, SpvOpSelect, T, V(F, i), bad, zero, q);
+    uint32_t neg = OPR(F, SpvOpSNegate, T, a);
+    uint32_t r1 = OPR(F, SpvOpSelect, T, ism1, neg, q);
+    return OPRI(F, SpvOpSelect, T, V(F, i), isz, zero, r1);
+}
+
+static uint32_t cmp_op(IrOp op, const Type *ot)
+{
+    const Type *e = ty_elem((Type *)ot);
+    if (e->kind == TY_FLOAT) {
+        switch (op) {
+        case IR_EQ: return SpvOpFOrdEqual;
+        case IR_NE: return SpvOpFUnordNotEqual;
+        case IR_LT: return SpvOpFOrdLessThan;
+        case IR_LE: return SpvOpFOrdLessThanEqual;
+        case IR_GT: return SpvOpFOrdGreaterThan;
+        default: return SpvOpFOrdGreaterThanEqual;
+        }
+    }
+    if (e->kind == TY_BOOL) {
+        if (op == IR_EQ) return SpvOpLogicalEqual;
+        if (op == IR_NE) return SpvOpLogicalNotEqual;
+        ICE("ordered comparison of bools");
+    }
+    bool s = e->is_signed;
+    switch (op) {
+    case IR_EQ: return SpvOpIEqual;
+    case IR_NE: return SpvOpINotEqual;
+    case IR_LT: return s ? SpvOpSLessThan : SpvOpULessThan;
+    case IR_LE: return s ? SpvOpSLessThanEqual : SpvOpULessThanEqual;
+    case IR_GT: return s ? SpvOpSGreaterThan : SpvOpUGreaterThan;
+    default: return s ? SpvOpSGreaterThanEqual : SpvOpUGreaterThanEqual;
+    }
+}
+
+/* select of any value type, with a scalar or per-element condition */
+static uint32_t select_any(Fn *F, const Type *t, uint32_t cond, const Type *ct, uint32_t a, uint32_t b, uint32_t rid)
+{
+    if (!rid) rid = spv_id(C_);
+    if (t->kind == TY_STRUCT || t->kind == TY_ARRAY) {
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        uint32_t *parts = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(n + 1));
+        for (int k = 0; k < n; k++) {
+            const Type *ft = t->kind == TY_STRUCT ? t->fields[k].type : t->elem;
+            uint32_t x = OPR(F, SpvOpCompositeExtract, vt(F, ft), a, (uint32_t)k);
+            uint32_t y = OPR(F, SpvOpCompositeExtract, vt(F, ft), b, (uint32_t)k);
+            parts[k] = select_any(F, ft, cond, ct, x, y, 0);
+        }
+        return construct(F, vt(F, t), rid, parts, n);
+    }
+    if (t->kind == TY_VEC && ct->kind != TY_VEC) cond = splat(F, bool_like(t), cond);
+    return OPRI(F, SpvOpSelect, vt(F, t), rid, cond, a, b);
+}
+
+/* float -> int, saturating, NaN -> 0 (as the C backend) */
+static uint32_t f2i(Fn *F, const Type *to, const Type *from, uint32_t x, uint32_t rid)
+{
+    const Type *fe = ty_elem((Type *)from), *te = ty_elem((Type *)to);
+    int w = te->bits;
+    if (fe->bits == 16) { /* through float: the limits are not representable in half */
+        const Type *ft = ty_with_elem((Type *)from, ty_scalar(SC_FLOAT));
+        x = OPR(F, SpvOpFConvert, vt(F, ft), x);
+        from = ft;
+        fe = ty_elem((Type *)ft);
+    }
+    uint32_t B = vt(F, bool_like(to)), T = vt(F, to), FT = vt(F, from);
+    double lo = te->is_signed ? -ldexp(1.0, w - 1) : -1.0, hi = te->is_signed ? ldexp(1.0, w - 1) : ldexp(1.0, w);
+    uint32_t isnan = OPR(F, SpvOpIsNan, B, x);
+    uint32_t le = OPR(F, SpvOpFOrdLessThanEqual, B, x, cst(F, from, 0, lo));
+    uint32_t ge = OPR(F, SpvOpFOrdGreaterThanEqual, B, x, cst(F, from, 0, hi));
+    uint32_t bad = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpLogicalOr, B, isnan, le), ge);
+    uint32_t safe = OPR(F, SpvOpSelect, FT, bad, cst(F, from, 0, 0.0), x);
+    uint32_t conv = OPR(F, te->is_signed ? SpvOpConvertFToS : SpvOpConvertFToU, T, safe);
+    int64_t minv = te->is_signed ? (int64_t)((uint64_t)1 << (w - 1)) : 0;
+    uint64_t maxv = te->is_signed ? ((uint64_t)1 << (w - 1)) - 1 : (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
+    uint32_t r = OPR(F, SpvOpSelect, T, ge, cst(F, to, (int64_t)maxv, 0), conv);
+    r = OPR(F, SpvOpSelect, T, le, cst(F, to, minv, 0), r);
+    return OPRI(F, SpvOpSelect, T, rid, isnan, cst(F, to, 0, 0), r);
+}
+
+static uint32_t convert(Fn *F, const Type *to, const Type *from, uint32_t x, uint32_t rid)
+{
+    const Type *te = ty_elem((Type *)to), *fe = ty_elem((Type *)from);
+    uint32_t T = vt(F, to);
+    if (!rid) rid = spv_id(C_);
+    if (te == fe) return OPRI(F, SpvOpCopyObject, T, rid, x);
+    if (te->kind == TY_BOOL) {
+        if (fe->kind == TY_FLOAT) return OPRI(F, SpvOpFUnordNotEqual, T, rid, x, cst(F, from, 0, 0.0));
+        return OPRI(F, SpvOpINotEqual, T, rid, x, cst(F, from, 0, 0));
+    }
+    if (fe->kind == TY_BOOL) return OPRI(F, SpvOpSelect, T, rid, x, cst(F, to, 1, 1.0), cst(F, to, 0, 0.0));
+    if (te->kind == TY_FLOAT) {
+        if (fe->kind == TY_FLOAT) return OPRI(F, SpvOpFConvert, T, rid, x);
+        return OPRI(F, fe->is_signed ? SpvOpConvertSToF : SpvOpConvertUToF, T, rid, x);
+    }
+    if (fe->kind == TY_FLOAT) return f2i(F, to, from, x, rid);
+    if (te->bits == fe->bits) return OPRI(F, SpvOpCopyObject, T, rid, x);
+    if (C_->vk && fe->is_signed && te->bits == 64 && fe->bits < 64) {
+        /* sign extension as (zext(x) ^ m) - m, m the sign bit: lavapipe (Mesa 22.3) gets
+         * OpSConvert 32 -> 64 followed by a comparison with a constant wrong */
+        uint32_t z = OPR(F, SpvOpUConvert, T, x);
+        uint32_t m = cst(F, to, (int64_t)((uint64_t)1 << (fe->bits - 1)), 0);
+        return OPRI(F, SpvOpISub, T, rid, OPR(F, SpvOpBitwiseXor, T, z, m), m);
+    }
+    return OPRI(F, fe->is_signed ? SpvOpSConvert : SpvOpUConvert, T, rid, x);
+}
+
+/* ---------------------------------------------------------------- builtins */
+
+static bool vk(Fn *F) { return C_->vk; }
+
+/* one-argument float math through the extended set; double transcendental functions go
+ * through float in Vulkan (GLSL.std.450 has them for 16/32-bit floats only) */
+static uint32_t fmath1(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x, bool transcendental)
+{
+    if (!vk(F)) return EXT(F, vt(F, t), ocl, x);
+    if (transcendental && ty_elem((Type *)t)->bits == 64) {
+        const Type *ft = ty_with_elem((Type *)t, ty_scalar(SC_FLOAT));
+        uint32_t y = OPR(F, SpvOpFConvert, vt(F, ft), x);
+        y = EXT(F, vt(F, ft), glsl, y);
+        return OPR(F, SpvOpFConvert, vt(F, t), y);
+    }
+    return EXT(F, vt(F, t), glsl, x);
+}
+
+static uint32_t fmath2(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x, uint32_t y, bool transcendental)
+{
+    if (!vk(F)) return EXT(F, vt(F, t), ocl, x, y);
+    if (transcendental && ty_elem((Type *)t)->bits == 64) {
+        const Type *ft = ty_with_elem((Type *)t, ty_scalar(SC_FLOAT));
+        uint32_t a = OPR(F, SpvOpFConvert, vt(F, ft), x), b = OPR(F, SpvOpFConvert, vt(F, ft), y);
+        uint32_t r = EXT(F, vt(F, ft), glsl, a, b);
+        return OPR(F, SpvOpFConvert, vt(F, t), r);
+    }
+    return EXT(F, vt(F, t), glsl, x, y);
+}
+
+static uint32_t fmin_(Fn *F, const Type *t, uint32_t a, uint32_t b)
+{
+    return vk(F) ? EXT(F, vt(F, t), GLSLstd450NMin, a, b) : EXT(F, vt(F, t), OpenCLstd_Fmin, a, b);
+}
+
+static uint32_t fmax_(Fn *F, const Type *t, uint32_t a, uint32_t b)
+{
+    return vk(F) ? EXT(F, vt(F, t), GLSLstd450NMax, a, b) : EXT(F, vt(F, t), OpenCLstd_Fmax, a, b);
+}
+
+static uint32_t imin_(Fn *F, const Type *t, uint32_t a, uint32_t b)
+{
+    bool s = sgn(t);
+    if (vk(F)) return EXT(F, vt(F, t), s ? GLSLstd450SMin : GLSLstd450UMin, a, b);
+    return EXT(F, vt(F, t), s ? OpenCLstd_SMin : OpenCLstd_UMin, a, b);
+}
+
+static uint32_t imax_(Fn *F, const Type *t, uint32_t a, uint32_t b)
+{
+    bool s = sgn(t);
+    if (vk(F)) return EXT(F, vt(F, t), s ? GLSLstd450SMax : GLSLstd450UMax, a, b);
+    return EXT(F, vt(F, t), s ? OpenCLstd_SMax : OpenCLstd_UMax, a, b);
+}
+
+/* Vulkan bit counting on 32-bit values: clz (0 -> 32), ctz (0 -> 32), popcount */
+static uint32_t clz32(Fn *F, const Type *t32, uint32_t x)
+{
+    uint32_t T = vt(F, t32), B = vt(F, bool_like(t32));
+    uint32_t msb = EXT(F, T, GLSLstd450FindUMsb, x);
+    uint32_t r = OPR(F, SpvOpISub, T, cst(F, t32, 31, 0), msb);
+    uint32_t z = OPR(F, SpvOpIEqual, B, x, cst(F, t32, 0, 0));
+    return OPR(F, SpvOpSelect, T, z, cst(F, t32, 32, 0), r);
+}
+
+static uint32_t ctz32(Fn *F, const Type *t32, uint32_t x)
+{
+    uint32_t T = vt(F, t32), B = vt(F, bool_like(t32));
+    uint32_t l = EXT(F, T, GLSLstd450FindILsb, x);
+    uint32_t z = OPR(F, SpvOpIEqual, B, x, cst(F, t32, 0, 0));
+    return OPR(F, SpvOpSelect, T, z, cst(F, t32, 32, 0), l);
+}
+
+static uint32_t bitcount_vk(Fn *F, IrInst *i, BuiltinId bi)
+{
+    const Type *t = i->type;
+    int w = ty_elem((Type *)t)->bits;
+    const Type *t32 = ty_with_elem((Type *)t, ty_scalar(SC_UINT));
+    uint32_t T32 = vt(F, t32), T = vt(F, t), x = V(F, i->ops[0]);
+    uint32_t r;
+    if (w == 64) {
+        uint32_t lo = OPR(F, SpvOpUConvert, T32, x);
+        uint32_t hi = OPR(F, SpvOpUConvert, T32, OPR(F, SpvOpShiftRightLogical, T, x, cst(F, t, 32, 0)));
+        const Type *b32 = bool_like(t32);
+        if (bi == BI_POPCOUNT) {
+            r = OPR(F, SpvOpIAdd, T32, OPR(F, SpvOpBitCount, T32, lo), OPR(F, SpvOpBitCount, T32, hi));
+        } else if (bi == BI_CLZ) {
+            uint32_t hz = OPR(F, SpvOpIEqual, vt(F, b32), hi, cst(F, t32, 0, 0));
+            uint32_t a = clz32(F, t32, hi), b = OPR(F, SpvOpIAdd, T32, clz32(F, t32, lo), cst(F, t32, 32, 0));
+            r = OPR(F, SpvOpSelect, T32, hz, b, a);
+        } else {
+            uint32_t lz = OPR(F, SpvOpIEqual, vt(F, b32), lo, cst(F, t32, 0, 0));
+            uint32_t a = ctz32(F, t32, lo), b = OPR(F, SpvOpIAdd, T32, ctz32(F, t32, hi), cst(F, t32, 32, 0));
+            r = OPR(F, SpvOpSelect, T32, lz, b, a);
+        }
+        return OPRI(F, SpvOpUConvert, T, V(F, i), r);
+    }
+    uint32_t x32 = w == 32 ? x : OPR(F, SpvOpUConvert, T32, x);
+    if (bi == BI_POPCOUNT) r = OPR(F, SpvOpBitCount, T32, x32);
+    else if (bi == BI_CLZ) r = OPR(F, SpvOpISub, T32, clz32(F, t32, x32), cst(F, t32, 32 - w, 0));
+    else {
+        r = ctz32(F, t32, x32);
+        if (w < 32) r = EXT(F, T32, GLSLstd450UMin, r, cst(F, t32, w, 0));
+    }
+    if (w == 32) return OPRI(F, SpvOpCopyObject, T, V(F, i), r);
+    return OPRI(F, SpvOpUConvert, T, V(F, i), r);
+}
+
+static uint32_t mulhi_vk(Fn *F, IrInst *i)
+{
+    const Type *t = i->type;
+    int w = ty_elem((Type *)t)->bits;
+    bool s = sgn(t);
+    uint32_t T = vt(F, t), a = V(F, i->ops[0]), b = V(F, i->ops[1]);
+    if (w >= 32) {
+        uint32_t st = spv_id(C_);
+        SPV(&C_->types, SpvOpTypeStruct, st, T, T);
+        uint32_t m = OPR(F, s ? SpvOpSMulExtended : SpvOpUMulExtended, st, a, b);
+        return OPRI(F, SpvOpCompositeExtract, T, V(F, i), m, 1);
+    }
+    const Type *t32 = ty_with_elem((Type *)t, ty_scalar(s ? SC_INT : SC_UINT));
+    uint32_t T32 = vt(F, t32), cv = s ? SpvOpSConvert : SpvOpUConvert;
+    uint32_t p = OPR(F, SpvOpIMul, T32, OPR(F, cv, T32, a), OPR(F, cv, T32, b));
+    p = OPR(F, s ? SpvOpShiftRightArithmetic : SpvOpShiftRightLogical, T32, p, cst(F, t32, w, 0));
+    return OPRI(F, SpvOpUConvert, T, V(F, i), p);
+}
+
+static uint32_t rotate_(Fn *F, IrInst *i)
+{
+    const Type *t = i->type;
+    int w = ty_elem((Type *)t)->bits;
+    uint32_t T = vt(F, t), a = V(F, i->ops[0]), b = V(F, i->ops[1]);
+    if (!vk(F)) return EXT(F, T, OpenCLstd_Rotate, a, b);
+    uint32_t m = cst(F, t, w - 1, 0);
+    uint32_t n = OPR(F, SpvOpBitwiseAnd, T, b, m);
+    uint32_t rn = OPR(F, SpvOpBitwiseAnd, T, OPR(F, SpvOpSNegate, T, b), m);
+    uint32_t l = OPR(F, SpvOpShiftLeftLogical, T, a, n), r = OPR(F, SpvOpShiftRightLogical, T, a, rn);
+    return OPR(F, SpvOpBitwiseOr, T, l, r);
+}
+
+static uint32_t subgroup(Fn *F, IrInst *i)
+{
+    BuiltinId bi = i->builtin;
+    const Type *t = i->type;
+    uint32_t T = vt(F, t);
+    uint32_t sc = cu(F, SpvScopeSubgroup);
+    if (!vk(F)) { /* OpenCL 1.2 level: subgroups of one work-item (as the OpenCL C backend) */
+        uint32_t v = bi == BI_SUBGROUP_SIZE ? cu(F, 1) : bi == BI_SUBGROUP_LOCAL_ID ? cu(F, 0) : V(F, i->ops[0]);
+        return OPRI(F, SpvOpCopyObject, T, V(F, i), v);
+    }
+    spv_cap(C_, SpvCapabilityGroupNonUniform);
+    if (bi == BI_SUBGROUP_SIZE || bi == BI_SUBGROUP_LOCAL_ID) {
+        uint32_t tt;
+        uint32_t var = spv_builtin_var(C_, bi == BI_SUBGROUP_SIZE ? SpvBuiltInSubgroupSize
+                                                                 : SpvBuiltInSubgroupLocalInvocationId, &tt);
+        return OPRI(F, SpvOpLoad, T, V(F, i), var);
+    }
+    const Type *e = ty_elem((Type *)t);
+    uint32_t x = V(F, i->ops[0]);
+    if (bi == BI_SUBGROUP_ADD || bi == BI_SUBGROUP_MIN || bi == BI_SUBGROUP_MAX) {
+        bool fl = e->kind == TY_FLOAT, s = e->is_signed;
+        spv_cap(C_, SpvCapabilityGroupNonUniformArithmetic);
+        uint32_t op = bi == BI_SUBGROUP_ADD ? (fl ? SpvOpGroupNonUniformFAdd : SpvOpGroupNonUniformIAdd)
+                    : bi == BI_SUBGROUP_MIN ? (fl ? SpvOpGroupNonUniformFMin : s ? SpvOpGroupNonUniformSMin : SpvOpGroupNonUniformUMin)
+                                            : (fl ? SpvOpGroupNonUniformFMax : s ? SpvOpGroupNonUniformSMax : SpvOpGroupNonUniformUMax);
+        return OPRI(F, op, T, V(F, i), sc, SpvGroupOperationReduce, x);
+    }
+    uint32_t lane = V(F, i->ops[1]);
+    if (bi == BI_SUBGROUP_BROADCAST && i->ops[1]->op == IR_CONST) {
+        spv_cap(C_, SpvCapabilityGroupNonUniformBallot);
+        return OPRI(F, SpvOpGroupNonUniformBroadcast, T, V(F, i), sc, x, lane);
+    }
+    spv_cap(C_, SpvCapabilityGroupNonUniformShuffle);
+    return OPRI(F, SpvOpGroupNonUniformShuffle, T, V(F, i), sc, x, lane);
+}
+
+static void emit_builtin(Fn *F, IrInst *i)
+{
+    BuiltinId bi = i->builtin;
+    const BuiltinInfo *info = &builtin_info[bi];
+    const Type *t = i->type;
+    uint32_t T = vt(F, t), r = V(F, i);
+    uint32_t last = 0;
+    if (info->cls == BK_SG0 || info->cls == BK_SG1 || info->cls == BK_SGLANE) {
+        subgroup(F, i);
+        return;
+    }
+    const Type *at = i->nops ? i->ops[0]->type : t;
+    const Type *ae = ty_elem((Type *)at);
+    bool fl = ae->kind == TY_FLOAT;
+    uint32_t x = i->nops > 0 ? V(F, i->ops[0]) : 0;
+    uint32_t y = i->nops > 1 ? V(F, i->ops[1]) : 0;
+    switch (bi) {
+    case BI_ABS:
+        if (fl) last = vk(F) ? EXT(F, T, GLSLstd450FAbs, x) : EXT(F, T, OpenCLstd_Fabs, x);
+        else if (!ae->is_signed) last = x;
+        else last = vk(F) ? EXT(F, T, GLSLstd450SAbs, x) : EXT(F, T, OpenCLstd_SAbs, x);
+        break;
+    case BI_MIN: last = fl ? fmin_(F, t, x, y) : imin_(F, t, x, y); break;
+    case BI_MAX: last = fl ? fmax_(F, t, x, y) : imax_(F, t, x, y); break;
+    case BI_CLAMP: {
+        uint32_t lo = wid(F, i->ops[1], t), hi = wid(F, i->ops[2], t);
+        last = fl ? fmin_(F, t, fmax_(F, t, x, lo), hi) : imin_(F, t, imax_(F, t, x, lo), hi);
+        break;
+    }
+    case BI_MIX: {
+        uint32_t a = wid(F, i->ops[2], t);
+        uint32_t d = OPR(F, SpvOpFSub, T, y, x);
+        last = OPR(F, SpvOpFAdd, T, x, OPR(F, SpvOpFMul, T, d, a));
+        break;
+    }
+    case BI_STEP: {
+        uint32_t edge = wid(F, i->ops[0], t);
+        uint32_t lt = OPR(F, SpvOpFOrdLessThan, vt(F, bool_like(t)), y, edge);
+        last = OPR(F, SpvOpSelect, T, lt, cst(F, t, 0, 0.0), cst(F, t, 1, 1.0));
+        break;
+    }
+    case BI_SIGN: {
+        uint32_t B = vt(F, bool_like(t));
+        uint32_t z = cst(F, t, 0, 0.0);
+        uint32_t nan = OPR(F, SpvOpIsNan, B, x);
+        uint32_t r0 = OPR(F, SpvOpSelect, T, nan, z, x);
+        uint32_t lt = OPR(F, SpvOpFOrdLessThan, B, x, z);
+        uint32_t r1 = OPR(F, SpvOpSelect, T, lt, cst(F, t, 0, -1.0), r0);
+        uint32_t gt = OPR(F, SpvOpFOrdGreaterThan, B, x, z);
+        last = OPR(F, SpvOpSelect, T, gt, cst(F, t, 0, 1.0), r1);
+        break;
+    }
+    case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x, false); break;
+    case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x, false); break;
+    case BI_EXP: last = fmath1(F, t, GLSLstd450Exp, OpenCLstd_Exp, x, true); break;
+    case BI_EXP2: last = fmath1(F, t, GLSLstd450Exp2, OpenCLstd_Exp2, x, true); break;
+    case BI_LOG: last = fmath1(F, t, GLSLstd450Log, OpenCLstd_Log, x, true); break;
+    case BI_LOG2: last = fmath1(F, t, GLSLstd450Log2, OpenCLstd_Log2, x, true); break;
+    case BI_POW: last = fmath2(F, t, GLSLstd450Pow, OpenCLstd_Pow, x, y, true); break;
+    case BI_SIN: last = fmath1(F, t, GLSLstd450Sin, OpenCLstd_Sin, x, true); break;
+    case BI_COS: last = fmath1(F, t, GLSLstd450Cos, OpenCLstd_Cos, x, true); break;
+    case BI_TAN: last = fmath1(F, t, GLSLstd450Tan, OpenCLstd_Tan, x, true); break;
+    case BI_ASIN: last = fmath1(F, t, GLSLstd450Asin, OpenCLstd_Asin, x, true); break;
+    case BI_ACOS: last = fmath1(F, t, GLSLstd450Acos, OpenCLstd_Acos, x, true); break;
+    case BI_ATAN: last = fmath1(F, t, GLSLstd450Atan, OpenCLstd_Atan, x, true); break;
+    case BI_ATAN2: last = fmath2(F, t, GLSLstd450Atan2, OpenCLstd_Atan2, x, y, true); break;
+    case BI_SINH: last = fmath1(F, t, GLSLstd450Sinh, OpenCLstd_Sinh, x, true); break;
+    case BI_COSH: last = fmath1(F, t, GLSLstd450Cosh, OpenCLstd_Cosh, x, true); break;
+    case BI_TANH: last = fmath1(F, t, GLSLstd450Tanh, OpenCLstd_Tanh, x, true); break;
+    case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x, false); break;
+    case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x, false); break;
+    case BI_TRUNC: last = fmath1(F, t, GLSLstd450Trunc, OpenCLstd_Trunc, x, false); break;
+    case BI_ROUND:
+        if (!vk(F)) {
+            last = EXT(F, T, OpenCLstd_Round, x);
+        } else { /* halfway cases away from zero, as C round() */
+            uint32_t tr = EXT(F, T, GLSLstd450Trunc, x);
+            uint32_t d = EXT(F, T, GLSLstd450FAbs, OPR(F, SpvOpFSub, T, x, tr));
+            uint32_t ge = OPR(F, SpvOpFOrdGreaterThanEqual, vt(F, bool_like(t)), d, cst(F, t, 0, 0.5));
+            uint32_t up = OPR(F, SpvOpFAdd, T, tr, EXT(F, T, GLSLstd450FSign, x));
+            last = OPR(F, SpvOpSelect, T, ge, up, tr);
+        }
+        break;
+    case BI_FRACT: {
+        uint32_t fl_ = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x, false);
+        uint32_t d = OPR(F, SpvOpFSub, T, x, fl_);
+        double below1 = ae->bits == 64 ? 0x1.fffffffffffffp-1 : ae->bits == 32 ? 0x1.fffffep-1 : 0x1.ffcp-1;
+        last = fmin_(F, t, d, cst(F, t, 0, below1));
+        break;
+    }
+    case BI_FMOD: last = vk(F) ? OPR(F, SpvOpFRem, T, x, y) : EXT(F, T, OpenCLstd_Fmod, x, y); break;
+    case BI_FMA: {
+        uint32_t z = V(F, i->ops[2]);
+        last = vk(F) ? EXT(F, T, GLSLstd450Fma, x, y, z) : EXT(F, T, OpenCLstd_Fma, x, y, z);
+        break;
+    }
+    case BI_ISNAN: last = OPR(F, SpvOpIsNan, T, x); break;
+    case BI_ISINF: last = OPR(F, SpvOpIsInf, T, x); break;
+    case BI_SELECT: {
+        const Type *ct = i->ops[2]->type;
+        select_any(F, t, V(F, i->ops[2]), ct, y, x, r);
+        return;
+    }
+    case BI_DOT:
+        if (at->kind == TY_VEC) last = OPR(F, SpvOpDot, T, x, y);
+        else last = OPR(F, SpvOpFMul, T, x, y);
+        break;
+    case BI_CROSS: {
+        const Type *v3 = ty_vec((Type *)ae, 3);
+        uint32_t V3 = vt(F, v3);
+        uint32_t a = x, b = y;
+        if (at->n == 4) {
+            a = OPR(F, SpvOpVectorShuffle, V3, x, x, 0, 1, 2);
+            b = OPR(F, SpvOpVectorShuffle, V3, y, y, 0, 1, 2);
+        }
+        uint32_t cr = vk(F) ? EXT(F, V3, GLSLstd450Cross, a, b) : EXT(F, V3, OpenCLstd_Cross, a, b);
+        if (at->n == 4) {
+            uint32_t z = cst(F, v3, 0, 0.0);
+            last = OPR(F, SpvOpVectorShuffle, T, cr, z, 0, 1, 2, 3);
+        } else {
+            last = cr;
+        }
+        break;
+    }
+    case BI_LENGTH: last = vk(F) ? EXT(F, T, GLSLstd450Length, x) : EXT(F, T, OpenCLstd_Length, x); break;
+    case BI_DISTANCE: last = vk(F) ? EXT(F, T, GLSLstd450Distance, x, y) : EXT(F, T, OpenCLstd_Distance, x, y); break;
+    case BI_NORMALIZE: last = vk(F) ? EXT(F, T, GLSLstd450Normalize, x) : EXT(F, T, OpenCLstd_Normalize, x); break;
+    case BI_POPCOUNT:
+    case BI_CLZ:
+    case BI_CTZ:
+        if (vk(F)) {
+            bitcount_vk(F, i, bi);
+            return;
+        }
+        last = EXT(F, T, bi == BI_POPCOUNT ? OpenCLstd_Popcount : bi == BI_CLZ ? OpenCLstd_Clz : OpenCLstd_Ctz, x);
+        break;
+    case BI_MUL_HI:
+        if (vk(F)) {
+            mulhi_vk(F, i);
+            return;
+        }
+        last = EXT(F, T, sgn(t) ? OpenCLstd_SMul_hi : OpenCLstd_UMul_hi, x, y);
+        break;
+    case BI_ROTATE: last = rotate_(F, i); break;
+    case BI_ANY:
+    case BI_ALL:
+        if (at->kind != TY_VEC) last = x;
+        else last = OPR(F, bi == BI_ANY ? SpvOpAny : SpvOpAll, T, x);
+        break;
+    default: ICE("builtin %s", info->name);
+    }
+    OPRI(F, SpvOpCopyObject, T, r, last);
+}
+
+/* ---------------------------------------------------------------- instructions */
+
+static void emit_inst(Fn *F, IrInst *i)
+{
+    const Type *t = i->type;
+    switch (i->op) {
+    case IR_PARAM:
+    case IR_CONST:
+    case IR_UNDEF:
+    case IR_WORKITEM:
+    case IR_BUFLEN:
+    case IR_PHI: return; /* prelude, constants, node heads */
+    case IR_LOAD:
+    case IR_STORE:
+    case IR_ATOMIC: emit_access(F, i); return;
+    case IR_BARRIER:
+        if (vk(F))
+            SPV(F->w, SpvOpControlBarrier, cu(F, SpvScopeWorkgroup), cu(F, SpvScopeWorkgroup),
+                cu(F, SpvMemorySemanticsAcquireReleaseMask | SpvMemorySemanticsWorkgroupMemoryMask |
+                          SpvMemorySemanticsUniformMemoryMask));
+        else
+            SPV(F->w, SpvOpControlBarrier, cu(F, SpvScopeWorkgroup), cu(F, SpvScopeWorkgroup),
+                cu(F, SpvMemorySemanticsSequentiallyConsistentMask | SpvMemorySemanticsWorkgroupMemoryMask |
+                          SpvMemorySemanticsCrossWorkgroupMemoryMask));
+        return;
+    case IR_CALL: ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
+    case IR_BUILTIN: emit_builtin(F, i); return;
+    default: break;
+    }
+    if (ir_op_info[i->op].flags & OPF_TERM) return;
+    uint32_t T = vt(F, t), r = V(F, i);
+    const Type *e = ty_elem((Type *)t);
+    switch (i->op) {
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL: {
+        bool fl = e->kind == TY_FLOAT;
+        uint32_t op = i->op == IR_ADD ? (fl ? SpvOpFAdd : SpvOpIAdd)
+                    : i->op == IR_SUB ? (fl ? SpvOpFSub : SpvOpISub)
+                                      : (fl ? SpvOpFMul : SpvOpIMul);
+        OPRI(F, op, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        return;
+    }
+    case IR_DIV:
+        if (e->kind == TY_FLOAT) OPRI(F, SpvOpFDiv, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        else safe_divrem(F, i, false);
+        return;
+    case IR_REM:
+        if (e->kind == TY_FLOAT) OPRI(F, SpvOpFRem, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        else safe_divrem(F, i, true);
+        return;
+    case IR_NEG: OPRI(F, e->kind == TY_FLOAT ? SpvOpFNegate : SpvOpSNegate, T, r, V(F, i->ops[0])); return;
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR: {
+        bool b = e->kind == TY_BOOL;
+        uint32_t op = i->op == IR_AND ? (b ? SpvOpLogicalAnd : SpvOpBitwiseAnd)
+                    : i->op == IR_OR  ? (b ? SpvOpLogicalOr : SpvOpBitwiseOr)
+                                      : (b ? SpvOpLogicalNotEqual : SpvOpBitwiseXor);
+        OPRI(F, op, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        return;
+    }
+    case IR_NOT: OPRI(F, e->kind == TY_BOOL ? SpvOpLogicalNot : SpvOpNot, T, r, V(F, i->ops[0])); return;
+    case IR_SHL:
+    case IR_SHR: {
+        uint32_t n = OPR(F, SpvOpBitwiseAnd, T, V(F, i->ops[1]), cst(F, t, e->bits - 1, 0));
+        uint32_t op = i->op == IR_SHL ? SpvOpShiftLeftLogical
+                    : e->is_signed    ? SpvOpShiftRightArithmetic
+                                      : SpvOpShiftRightLogical;
+        OPRI(F, op, T, r, V(F, i->ops[0]), n);
+        return;
+    }
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE:
+        OPRI(F, cmp_op(i->op, i->ops[0]->type), T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        return;
+    case IR_SELECT:
+        select_any(F, t, V(F, i->ops[0]), i->ops[0]->type, V(F, i->ops[1]), V(F, i->ops[2]), r);
+        return;
+    case IR_CONVERT: convert(F, t, i->ops[0]->type, V(F, i->ops[0]), r); return;
+    case IR_VECTOR: {
+        uint32_t ops[4];
+        for (int k = 0; k < i->nops && k < 4; k++) ops[k] = V(F, i->ops[k]);
+        construct(F, T, r, ops, i->nops);
+        return;
+    }
+    case IR_SPLAT: {
+        uint32_t s = V(F, i->ops[0]);
+        uint32_t ops[4] = {s, s, s, s};
+        construct(F, T, r, ops, t->n);
+        return;
+    }
+    case IR_EXTRACT: OPRI(F, SpvOpCompositeExtract, T, r, V(F, i->ops[0]), (uint32_t)i->idx); return;
+    case IR_INSERT:
+        OPRI(F, SpvOpCompositeInsert, T, r, V(F, i->ops[1]), V(F, i->ops[0]), (uint32_t)i->idx);
+        return;
+    case IR_SHUFFLE: {
+        uint32_t v = V(F, i->ops[0]);
+        if (t->kind != TY_VEC) {
+            OPRI(F, SpvOpCompositeExtract, T, r, v, (uint32_t)i->mask[0]);
+            return;
+        }
+        uint32_t ops[6] = {v, v};
+        for (int k = 0; k < t->n; k++) ops[2 + k] = (uint32_t)i->mask[k];
+        emitr(F, SpvOpVectorShuffle, T, r, ops, 2 + t->n);
+        return;
+    }
+    default: ICE("IR op %s", ir_op_info[i->op].name);
+    }
+}
+
+/* ---------------------------------------------------------------- prelude */
+
+static void prelude(Fn *F)
+{
+    const IrFunc *f = F->f;
+    for (int bi = 0; bi < f->blocks.len; bi++) {
+        for (IrInst *i = f->blocks.data[bi]->first; i; i = i->next) {
+            if (i->op == IR_PARAM) {
+                int p = i->param;
+                ICE_ASSERT(p >= 0 && p < f->nparams);
+                if (!F->pval[p]) {
+                    const Type *t = f->params[p].type;
+                    if (vk(F)) F->pval[p] = compose(F, t, F->scal_off[p]);
+                    else if (t->kind == TY_STRUCT) {
+                        uint32_t raw = OPR(F, SpvOpLoad, spv_ptype(C_, t), F->pparam[p]);
+                        F->pval[p] = phys2log(F, t, raw);
+                    } else {
+                        F->pval[p] = phys2log(F, t, F->pparam[p]);
+                    }
+                }
+                if (F->vid[i->id]) OPRI(F, SpvOpCopyObject, vt(F, i->type), F->vid[i->id], F->pval[p]);
+                else F->vid[i->id] = F->pval[p];
+            } else if (i->op == IR_WORKITEM || i->op == IR_BUFLEN) {
+                uint32_t v = i->op == IR_BUFLEN ? F->len[i->mem.id] : workitem(F, i->builtin, i->dim);
+                if (F->vid[i->id]) OPRI(F, SpvOpCopyObject, u32(F), F->vid[i->id], v);
+                else F->vid[i->id] = v;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- kernel */
+
+/* a float array type with uint elements (shared arrays updated by float atomics) */
+static uint32_t uint_shape(Fn *F, const Type *t)
+{
+    if (t->kind == TY_ARRAY) return spv_t_array(C_, uint_shape(F, t->elem), (uint32_t)t->n, t->elem->size);
+    return u32(F);
+}
+
+static void emit_phis(Fn *F, SNode *n)
+{
+    for (int k = 0; k < n->phis.len; k++) {
+        SPhi *p = n->phis.data[k];
+        int np = n->preds.len;
+        uint32_t *ops = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(2 * np + 2));
+        ops[0] = vt(F, p->type);
+        ops[1] = sphi_id(F, p);
+        for (int j = 0; j < np; j++) ops[2 + 2 * j] = sval(F, p->vals[j]);
+        spv_inst(F->w, SpvOpPhi, ops, 2 + 2 * np);
+        /* the label operands are patched once every node's last block is known */
+        int base = F->w->len - 2 * np;
+        for (int j = 0; j < np; j++) {
+            PhiFix fx = {base + 2 * j + 1, n->preds.data[j]};
+            vec_push(F->a, &F->fixes, fx);
+        }
+    }
+}
+
+static SNode *node(Fn *F, int i) { return F->g->nodes.data[i]; }
+
+static void emit_node(Fn *F, SNode *n, bool first)
+{
+    label(F, n->label);
+    if (first) {
+        /* function variables, the prelude, the global-size check */
+        const IrFunc *f = F->f;
+        for (int s = 0; s < f->locals.len; s++) {
+            uint32_t t = vt(F, f->locals.data[s].type);
+            F->local[s] = spv_id(C_);
+            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
+                SpvStorageClassFunction, zero_of(F, f->locals.data[s].type));
+        }
+        if (vk(F)) {
+            for (int p = 0; p < f->nparams; p++)
+                if (f->params[p].type->kind == TY_BUFFER) F->len[p] = word(F, F->len_off[p] / 4);
+            for (int d = 0; d < 3; d++) F->gsize[d] = word(F, F->gs_off / 4 + (uint32_t)d);
+        }
+        prelude(F);
+        if (!(cg_kernel_flags(f, false) & DCK_ABI_KERNEL_BARRIER)) {
+            uint32_t in = 0;
+            for (int d = 0; d < 3; d++) {
+                uint32_t lt = OPR(F, SpvOpULessThan, tbool(F), workitem(F, BI_GLOBAL_ID, d), F->gsize[d]);
+                in = in ? OPR(F, SpvOpLogicalAnd, tbool(F), in, lt) : lt;
+            }
+            uint32_t lret = spv_id(C_), lgo = spv_id(C_);
+            SPV(F->w, SpvOpSelectionMerge, lgo, SpvSelectionControlMaskNone);
+            SPV(F->w, SpvOpBranchConditional, in, lgo, lret);
+            label(F, lret);
+            SPV0(F->w, SpvOpReturn);
+            label(F, lgo);
+        }
+    }
+    emit_phis(F, n);
+    switch (n->kind) {
+    case SN_LHEAD:
+        SPV(F->w, SpvOpLoopMerge, node(F, n->merge)->label, node(F, n->cont)->label, SpvLoopControlMaskNone);
+        SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
+        break;
+    case SN_CONT:
+    case SN_MERGE:
+        if (n->nsucc) SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
+        else SPV0(F->w, SpvOpUnreachable);
+        break;
+    case SN_IR: {
+        for (IrInst *i = n->ir->first; i; i = i->next) emit_inst(F, i);
+        IrInst *t = ir_terminator(n->ir);
+        if (n->ret) {
+            SPV0(F->w, n->unreach ? SpvOpUnreachable : SpvOpReturn);
+        } else if (n->nsucc == 1) {
+            SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
+        } else {
+            ICE_ASSERT(t && t->op == IR_CBR && n->merge >= 0);
+            SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
+            SPV(F->w, SpvOpBranchConditional, V(F, t->ops[0]), node(F, n->succ[0])->label,
+                node(F, n->succ[1])->label);
+        }
+        break;
+    }
+    }
+    n->end_label = F->cur;
+}
+
+void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
+{
+    Arena *fa = arena_new();
+    Fn FF = {0}, *F = &FF;
+    F->c = c;
+    F->f = f;
+    F->a = fa;
+    F->w = &c->funcs;
+    int np = f->nparams + 1;
+    F->vid = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->next_id + 2));
+    F->buf = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->len = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->pval = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->pparam = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->scal_off = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->len_off = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->local = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->locals.len + 1));
+    F->shared = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->shared.len + 1));
+    F->alias = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
+    F->shared_u = arena_alloc(fa, (size_t)f->shared.len + 1);
+    if (c->vk) /* float atomic add: a uint view of the buffer, or float shared arrays as uint bits */
+        for (int b = 0; b < f->blocks.len; b++)
+            for (IrInst *i = f->blocks.data[b]->first; i; i = i->next) {
+                if (i->op != IR_ATOMIC || i->type->kind != TY_FLOAT) continue;
+                if (i->mem.kind == MEM_BUFFER) {
+                    F->alias[i->mem.id] = 1;
+                } else if (i->mem.kind == MEM_SHARED) {
+                    const Type *st = f->shared.data[i->mem.id].type;
+                    while (st->kind == TY_ARRAY) st = st->elem;
+                    if (st->kind == TY_FLOAT && st->bits == 32) F->shared_u[i->mem.id] = 1;
+                }
+            }
+    F->g = spv_structurize(fa, f);
+
+    uint32_t fn = spv_id(c);
+    if (f->has_wg)
+        for (int d = 0; d < 3; d++) F->lsize[d] = cu(F, f->wg[d]);
+    for (int s = 0; s < f->shared.len; s++) {
+        uint32_t t = F->shared_u[s] ? uint_shape(F, f->shared.data[s].type) : vt(F, f->shared.data[s].type);
+        F->shared[s] = spv_id(c);
+        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassWorkgroup, t), F->shared[s], SpvStorageClassWorkgroup);
+        spv_name(c, F->shared[s], arena_printf(c->a, "%s_%s", f->name, f->shared.data[s].name));
+    }
+    uint32_t void_t = spv_t_void(c);
+    if (c->vk) {
+        vk_interface(F);
+        uint32_t fty = spv_t_func(c, void_t, NULL, 0);
+        SPV(F->w, SpvOpFunction, void_t, fn, SpvFunctionControlMaskNone, fty);
+    } else {
+        /* the ABI parameter list */
+        uint32_t pts[64];
+        int n = 0;
+        uint32_t *pids = arena_alloc(fa, sizeof(uint32_t) * 64);
+        for (int p = 0; p < f->nparams; p++) {
+            const Type *t = f->params[p].type;
+            if (t->kind == TY_BUFFER) {
+                pts[n++] = spv_t_ptr(c, SpvStorageClassCrossWorkgroup, spv_ptype(c, t->elem));
+                pts[n++] = u32(F);
+            } else if (t->kind == TY_STRUCT) {
+                pts[n++] = spv_t_ptr(c, SpvStorageClassFunction, spv_ptype(c, t));
+            } else {
+                pts[n++] = spv_ptype(c, t);
+            }
+            ICE_ASSERT(n < 56);
+        }
+        for (int d = 0; d < 3; d++) pts[n++] = u32(F);
+        if (c->checked) pts[n++] = spv_t_ptr(c, SpvStorageClassCrossWorkgroup, u32(F));
+        uint32_t fty = spv_t_func(c, void_t, pts, n);
+        SPV(F->w, SpvOpFunction, void_t, fn, SpvFunctionControlMaskNone, fty);
+        for (int k = 0; k < n; k++) {
+            pids[k] = spv_id(c);
+            SPV(F->w, SpvOpFunctionParameter, pts[k], pids[k]);
+        }
+        int k = 0;
+        for (int p = 0; p < f->nparams; p++) {
+            const Type *t = f->params[p].type;
+            const char *nm = f->params[p].name;
+            if (t->kind == TY_BUFFER) {
+                F->buf[p] = pids[k];
+                spv_name(c, pids[k], nm);
+                spv_decorate(c, pids[k], SpvDecorationFuncParamAttr,
+                             (const uint32_t[]){SpvFunctionParameterAttributeNoAlias}, 1);
+                k++;
+                F->len[p] = pids[k];
+                spv_name(c, pids[k], arena_printf(c->a, "%s_len", nm));
+                k++;
+            } else {
+                F->pparam[p] = pids[k];
+                spv_name(c, pids[k], nm);
+                if (t->kind == TY_STRUCT)
+                    spv_decorate(c, pids[k], SpvDecorationFuncParamAttr,
+                                 (const uint32_t[]){SpvFunctionParameterAttributeByVal}, 1);
+                k++;
+            }
+        }
+        static const char *const gs[3] = {"dck_global_size_x", "dck_global_size_y", "dck_global_size_z"};
+        for (int d = 0; d < 3; d++) {
+            F->gsize[d] = pids[k];
+            spv_name(c, pids[k], gs[d]);
+            k++;
+        }
+        if (c->checked) {
+            F->oob = pids[k];
+            spv_name(c, pids[k], "dck_oob");
+        }
+    }
+    spv_name(c, fn, f->name);
+
+    /* labels in emission order */
+    SCfg *g = F->g;
+    for (int k = 0; k < g->norder; k++) g->nodes.data[g->order[k]]->label = spv_id(c);
+    for (int k = 0; k < g->norder; k++) {
+        SNode *n = g->nodes.data[g->order[k]];
+        emit_node(F, n, k == 0);
+    }
+    for (int k = 0; k < F->fixes.len; k++) {
+        PhiFix fx = F->fixes.data[k];
+        F->w->data[fx.pos] = node(F, fx.node)->end_label;
+    }
+    SPV0(F->w, SpvOpFunctionEnd);
+
+    /* entry point and modes */
+    uint32_t model = c->vk ? SpvExecutionModelGLCompute : SpvExecutionModelKernel;
+    uint32_t pre[2] = {model, fn};
+    spv_string_inst(&c->entries, SpvOpEntryPoint, pre, 2, f->name, c->iface.data, c->iface.len);
+    if (f->has_wg) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeLocalSize, f->wg[0], f->wg[1], f->wg[2]);
+    else if (c->vk) vk_wg_spec(F);
+    arena_free(fa);
+}

@@ -1,0 +1,128 @@
+/* cg_text.h: the shared emitter of the C-like GPU text backends (OpenCL C, CUDA C, MSL).
+ *
+ * cg_text.c turns the IR into structured kernel text: if/else and loops are recovered from
+ * the CFG (dominators, natural loops, merge blocks); a CFG that cannot be structured (it
+ * never comes from structured source, except through inlined early returns) falls back to a
+ * state machine (`for (;;) switch (dck_state)`), which every dialect accepts. SSA values are
+ * variables declared at the top of the kernel; phis become copies on the incoming edges.
+ *
+ * A dialect (cg_opencl.c, cg_cuda.c, cg_msl.c) supplies what differs between the targets
+ * through CgDialect: type spellings, the kernel signature and prologue, work-item queries,
+ * barriers, atomics, subgroup operations, math function names and the checked-mode
+ * out-of-bounds report. Every target follows the DCK GPU kernel ABI (docs/backends.md).
+ *
+ * Values have two forms: the value form (registers) and the memory form (buffers, struct
+ * fields, arrays, by-value parameters). They differ only where a target cannot compute in
+ * the memory type: half on OpenCL C 1.2 and CUDA (stored as 16-bit bits, computed in
+ * float), and bool in OpenCL C memory (uchar).
+ */
+#ifndef DCK_CG_TEXT_H
+#define DCK_CG_TEXT_H
+
+#include "cg.h"
+
+typedef enum CgTextKind { CGT_OPENCL, CGT_CUDA, CGT_MSL } CgTextKind;
+
+typedef enum CgSpace { CGS_GLOBAL, CGS_SHARED, CGS_PRIVATE } CgSpace;
+
+typedef struct CgText CgText;
+
+typedef struct CgDialect {
+    const char *target;     /* "opencl", "cuda", "msl" */
+    CgTextKind kind;
+    bool vec_ops;           /* native element-wise operators on float vectors */
+    bool half_native;       /* half is a value type (else computed in float, stored as bits) */
+    bool bool_mem_uchar;    /* bool is stored as uchar in memory */
+    /* spelling of a scalar type (value form unless mem) */
+    const char *(*scalar)(CgText *t, const Type *s, bool mem);
+    /* spelling of a vector type (value form unless mem) */
+    const char *(*vector)(CgText *t, const Type *v, bool mem);
+    /* vector value from component expressions (n = width) */
+    const char *(*vec_make)(CgText *t, const Type *v, const char *const *c);
+    /* zero of a non-scalar value type */
+    const char *(*zero_agg)(CgText *t, const Type *ty);
+    /* header, pragmas and typedefs; called after every kernel was generated */
+    void (*prologue)(CgText *t, StrBuf *o);
+    /* the kernel signature and opening brace, parameters unpacked, the global-size guard */
+    void (*kernel_open)(CgText *t, StrBuf *o);
+    const char *(*workitem)(CgText *t, BuiltinId b, int dim);
+    const char *barrier;    /* statement, without the newline */
+    /* atomic call expression on the element `lv` (an lvalue in space sp); b2 for CAS */
+    const char *(*atomic)(CgText *t, BuiltinId b, const Type *elem, CgSpace sp, const char *lv,
+                          const char *a, const char *b2);
+    /* subgroup builtin expression; a = value (or NULL), lane = lane (or NULL) */
+    const char *(*subgroup)(CgText *t, BuiltinId b, const Type *ty, const char *a, const char *lane);
+    /* function name of a float builtin for element type e (NULL: generic expansion) */
+    const char *(*mathfn)(CgText *t, BuiltinId b, const Type *e);
+    /* integer builtin (popcount, clz, ctz, mul_hi, rotate) on scalars of type e, NULL: generic */
+    const char *(*intfn)(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2);
+    /* float -> int conversion of the expression a (value form float) to integer type to */
+    const char *(*f2i)(CgText *t, const Type *to, const Type *from, const char *a);
+    /* the statement recording an out-of-bounds access (checked mode), without newline */
+    const char *(*oob_call)(CgText *t, int param, int line, bool is_write, const char *index64,
+                            const char *len);
+    /* a name for a buffer length / scalar parameter as used in the body */
+    const char *(*param_ref)(CgText *t, int param);
+    const char *(*len_ref)(CgText *t, int param);
+    /* an unsupported feature in kernel f: the reason, or NULL (the kernel is then left out) */
+    const char *(*unsupported)(CgText *t, const IrFunc *f);
+} CgDialect;
+
+typedef VEC(const char *) CgtStrVec;
+typedef VEC(Type *) CgtTypeVec;
+
+struct CgText {
+    const IrModule *m;
+    const CgDialect *d;
+    bool checked;
+    Arena *a;               /* the whole emission */
+    StrBuf helpers;         /* helper definitions, in first-use order */
+    CgtStrVec helper_keys;
+    CgtTypeVec vec_types;   /* vector types used (value and memory forms), for dialects that declare them */
+    CgtTypeVec struct_types;
+    CgtStrVec names;        /* module-level names in use (structs, kernels) */
+    const char **struct_name; /* by index in struct_types: its target name */
+    bool uses_half, uses_double, uses_i64_atomics, uses_i64_atomics_ext, uses_subgroups;
+    bool uses_oob;
+
+    /* per kernel */
+    const IrFunc *f;
+    Arena *fa;
+    StrBuf *out;
+    int depth;
+    int nid;
+    uint8_t *live, *hasvar, *reach, *emitted, *is_header, *need_tmp;
+    int *fwd_preds;         /* by block id */
+    int *fallcnt;           /* by block id: arms that ended by falling to it */
+    const IrBlock **follow; /* by block id: the loop's follow block */
+    IrDom *dom;
+    const char **name;      /* by id */
+    uint8_t *use_param, *use_len, *use_buf, *use_local, *use_shared;
+    const char **pname, **lenname, **localname, **sharedname; /* target names */
+    uint8_t use_wi[8][3];   /* [builtin - BI_GLOBAL_ID][dim] */
+    bool use_sg_size, use_sg_lid;
+    bool has_barrier;
+    bool fail;              /* structuring failed: use the state machine */
+    bool state_machine;
+    int cur_file, cur_line;
+    CgtStrVec kernel_names; /* names used inside the kernel */
+    void *dialect_data;
+};
+
+/* The emitter entry point for a dialect (the CgTarget.emit of each text backend). */
+bool cgt_emit(const CgDialect *d, const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *err);
+
+/* Helpers for dialects. */
+bool cgt_want_helper(CgText *t, const char *key);  /* true the first time: append it to t->helpers */
+const char *cgt_vtype(CgText *t, const Type *ty);  /* value form */
+const char *cgt_mtype(CgText *t, const Type *ty);  /* memory form (arrays: the element) */
+const char *cgt_decl(CgText *t, const Type *ty, const char *name); /* "T name[a][b]" in memory form */
+const char *cgt_sname(CgText *t, const Type *s);   /* short scalar name: b, i8..u64, f16..f64 */
+const char *cgt_struct_name(CgText *t, const Type *st);
+bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
+extern const char cgt_comps[];                     /* "xyzw" */
+
+/* Bounds of the emitted module, used by the dialect prologues. */
+void cgt_emit_struct_decls(CgText *t, StrBuf *o, const char *align_kw, bool cxx_asserts);
+
+#endif

@@ -1,0 +1,446 @@
+/* test_rt_gpu.c: the OpenCL and Vulkan runtime backends on their own, independent of the
+ * OpenCL C and SPIR-V code generators: the reflection comes from a real .dck compile (a
+ * package with the "c" target), the device code is written here by hand following the GPU
+ * kernel ABI (OpenCL C; GLSL compiled by glslc, entry point renamed, assembled by
+ * spirv-as). Covers buffers, maps, launches with partial groups, events with device times,
+ * checked-mode records, build logs in errors, the Vulkan buffer limit, and the Vulkan
+ * validation layer (a message fails the test). A backend missing here is skipped; if both
+ * are missing the binary exits 77 (ctest: skipped).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+unsigned rt_vulkan_validation_messages(void);
+
+static const char *dck_src =
+    "kernel void saxpy(float a, const float[] x, float[] y) {\n"
+    "    uint i = global_id(0);\n"
+    "    if (i < len(y)) y[i] = a * x[i] + y[i];\n"
+    "}\n"
+    "kernel void shift(const float[] x, float[] y) {\n"
+    "    uint i = global_id(0);\n"
+    "    y[i + 1] = x[i];\n"
+    "}\n";
+
+static const char *cl_src =
+    "__kernel void saxpy(float a, __global const float *x, uint x_len, __global float *y, uint y_len,\n"
+    "                    uint gx, uint gy, uint gz) {\n"
+    "    uint i = get_global_id(0);\n"
+    "    if (i >= gx) return;\n"
+    "    if (i < y_len) y[i] = a * x[i] + y[i];\n"
+    "}\n"
+    "__kernel void shift(__global const float *x, uint x_len, __global float *y, uint y_len,\n"
+    "                    uint gx, uint gy, uint gz, __global uint *oob) {\n"
+    "    uint i = get_global_id(0);\n"
+    "    if (i >= gx) return;\n"
+    "    uint j = i + 1;\n"
+    "    float v = i < x_len ? x[i] : 0.0f;\n"
+    "    if (j < y_len) y[j] = v;\n"
+    "    else if (atomic_cmpxchg(&oob[0], 0u, 1u) == 0u) {\n"
+    "        oob[1] = 1u; oob[2] = 7u; oob[3] = 1u; oob[4] = j; oob[5] = 0u; oob[6] = y_len; oob[7] = 0u;\n"
+    "    }\n"
+    "}\n";
+
+static const char *glsl_saxpy =
+    "#version 450\n"
+    "layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;\n"
+    "layout(set = 0, binding = 0) readonly buffer X { float x[]; };\n"
+    "layout(set = 0, binding = 1) buffer Y { float y[]; };\n"
+    "layout(push_constant) uniform Args { float a; uint x_len; uint y_len; uint gx; uint gy; uint gz; } args;\n"
+    "void main() {\n"
+    "    uint i = gl_GlobalInvocationID.x;\n"
+    "    if (i >= args.gx) return;\n"
+    "    if (i < args.y_len) y[i] = args.a * x[i] + y[i];\n"
+    "}\n";
+
+static const char *glsl_shift =
+    "#version 450\n"
+    "layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;\n"
+    "layout(set = 0, binding = 0) readonly buffer X { float x[]; };\n"
+    "layout(set = 0, binding = 1) buffer Y { float y[]; };\n"
+    "layout(set = 0, binding = 2) buffer O { uint rec[8]; };\n"
+    "layout(push_constant) uniform Args { uint x_len; uint y_len; uint gx; uint gy; uint gz; } args;\n"
+    "void main() {\n"
+    "    uint i = gl_GlobalInvocationID.x;\n"
+    "    if (i >= args.gx) return;\n"
+    "    uint j = i + 1;\n"
+    "    float v = i < args.x_len ? x[i] : 0.0;\n"
+    "    if (j < args.y_len) y[j] = v;\n"
+    "    else if (atomicCompSwap(rec[0], 0u, 1u) == 0u) {\n"
+    "        rec[1] = 1u; rec[2] = 7u; rec[3] = 1u; rec[4] = j; rec[5] = 0u; rec[6] = args.y_len; rec[7] = 0u;\n"
+    "    }\n"
+    "}\n";
+
+static bool available(dck_backend b) { return dck_backend_available(b) == DCK_SUCCESS; }
+
+/* A module of ctx whose reflection comes from dck_src and whose code is `blob`. */
+static dck_module load_with_blob(dck_context ctx, const char *target, const void *data, size_t size) {
+    RtPackage *pkg = NULL;
+    dck_module_options o = {0};
+    o.opt_level = -1;
+    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, &o, "c", &pkg), DCK_SUCCESS, "%s", dck_last_error());
+    rt_free(ctx, pkg->blobs);
+    pkg->blobs = rt_calloc(ctx, sizeof *pkg->blobs);
+    cr_assert_not_null(pkg->blobs);
+    pkg->nblobs = 1;
+    snprintf(pkg->blobs[0].target, sizeof pkg->blobs[0].target, "%s", target);
+    pkg->blobs[0].data = data;
+    pkg->blobs[0].size = size;
+    dck_module m = NULL;
+    dck_status st = rt_module_create_from_rtpackage(ctx, pkg, target, &m);
+    if (st) rt_package_free(ctx, pkg);
+    cr_assert_eq(st, DCK_SUCCESS, "load %s: %s", target, dck_last_error());
+    return m;
+}
+
+/* saxpy over 1000 elements (partial last group), checked against C; event times. */
+static void check_saxpy(dck_context ctx, dck_module m) {
+    enum { N = 1000 };
+    float x[N], y[N], out[N];
+    for (int i = 0; i < N; i++) x[i] = (float)i * 0.5f, y[i] = 1.0f - (float)i;
+    dck_buffer bx, by;
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &bx), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &by), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_write(bx, 0, sizeof x, x), DCK_SUCCESS, "%s", dck_last_error());
+    /* write y through a map */
+    float *p = NULL;
+    cr_assert_eq(dck_buffer_map(by, DCK_MAP_WRITE, (void **)&p), DCK_SUCCESS, "%s", dck_last_error());
+    memcpy(p, y, sizeof y);
+    cr_assert_eq(dck_buffer_unmap(by), DCK_SUCCESS, "%s", dck_last_error());
+    dck_kernel k;
+    cr_assert_eq(dck_module_get_kernel(m, "saxpy", &k), DCK_SUCCESS);
+    dck_queue q;
+    cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
+    dck_arg args[3] = {dck_arg_f32(2.0f), dck_arg_buffer(bx), dck_arg_buffer(by)};
+    dck_range r = {1, {N, 1, 1}, {64, 1, 1}};
+    dck_event ev;
+    cr_assert_eq(dck_launch(q, k, &r, 3, args, &ev), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_event_wait(ev), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t t0 = 0, t1 = 0, ns = 0;
+    cr_assert_eq(dck_event_get_times(ev, &t0, &t1), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_event_elapsed_ns(ev, &ns), DCK_SUCCESS);
+    cr_expect(t1 >= t0 && t0 > 0, "times %llu %llu", (unsigned long long)t0, (unsigned long long)t1);
+    dck_event_destroy(ev);
+    /* twice more without events, then read: in order, y = 2x + 2x + 2x + y */
+    cr_assert_eq(dck_launch(q, k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    r.local[0] = 0; /* the runtime's choice */
+    cr_assert_eq(dck_launch(q, k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_read(by, 0, sizeof out, out), DCK_SUCCESS, "%s", dck_last_error());
+    for (int i = 0; i < N; i++) cr_assert_eq(out[i], 6.0f * x[i] + y[i], "y[%d] = %g", i, out[i]);
+    cr_assert_eq(dck_buffer_map(by, DCK_MAP_READ, (void **)&p), DCK_SUCCESS, "%s", dck_last_error());
+    cr_expect_eq(p[999], 6.0f * x[999] + y[999]);
+    cr_assert_eq(dck_buffer_unmap(by), DCK_SUCCESS);
+    dck_queue_destroy(q);
+    dck_buffer_destroy(bx);
+    dck_buffer_destroy(by);
+}
+
+/* In a checked context the device's out-of-bounds record becomes the CPU's message. */
+static void check_oob(dck_context ctx, dck_module m) {
+    dck_kernel k;
+    cr_assert_eq(dck_module_get_kernel(m, "shift", &k), DCK_SUCCESS);
+    dck_buffer bx, by;
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, 4, &bx), DCK_SUCCESS);
+    dck_buffer_desc d = {0};
+    d.count = 4;
+    d.type = DCK_TYPE_F32;
+    d.name = "y";
+    cr_assert_eq(dck_buffer_create(ctx, &d, &by), DCK_SUCCESS);
+    float z[4] = {1, 2, 3, 4};
+    cr_assert_eq(dck_buffer_write(bx, 0, sizeof z, z), DCK_SUCCESS);
+    dck_queue q;
+    cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
+    dck_arg args[2] = {dck_arg_buffer(bx), dck_arg_buffer(by)};
+    dck_range r = {1, {4, 1, 1}, {0, 0, 0}};
+    cr_assert_eq(dck_launch(q, k, &r, 2, args, NULL), DCK_ERROR_OUT_OF_BOUNDS, "%s", dck_last_error());
+    cr_expect(strstr(dck_last_error(), "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at "
+                                       "line 7 of hand.dck"), "%s", dck_last_error());
+    float out[4];
+    cr_assert_eq(dck_buffer_read(by, 4, 12, out), DCK_SUCCESS, "%s", dck_last_error());
+    cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 3, "y[1..3] = %g %g %g", out[0], out[1], out[2]);
+    dck_queue_destroy(q);
+    dck_buffer_destroy(bx);
+    dck_buffer_destroy(by);
+}
+
+Test(opencl, hand_written_kernels) {
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available: %s", dck_last_error());
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_OPENCL;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_module m = load_with_blob(ctx, "opencl", cl_src, strlen(cl_src));
+    dck_module_info mi;
+    cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+    cr_expect_str_eq(mi.target, "opencl");
+    check_saxpy(ctx, m);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+
+    cd.flags = DCK_CONTEXT_CHECKED;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_oob(ctx, load_with_blob(ctx, "opencl", cl_src, strlen(cl_src)));
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+}
+
+Test(opencl, build_log_in_the_error) {
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_OPENCL;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    static const char bad[] = "__kernel void saxpy(float a) { undeclared_thing = a; }\n";
+    RtPackage *pkg = NULL;
+    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, NULL, "c", &pkg), DCK_SUCCESS, "%s", dck_last_error());
+    rt_free(ctx, pkg->blobs);
+    pkg->blobs = rt_calloc(ctx, sizeof *pkg->blobs);
+    pkg->nblobs = 1;
+    snprintf(pkg->blobs[0].target, sizeof pkg->blobs[0].target, "opencl");
+    pkg->blobs[0].data = (const uint8_t *)bad;
+    pkg->blobs[0].size = sizeof bad - 1;
+    dck_module m = NULL;
+    cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_ERROR_JIT);
+    cr_expect(strstr(dck_last_error(), "hand.dck"), "%s", dck_last_error());
+    cr_expect(strstr(dck_last_error(), "undeclared_thing"), "no build log: %s", dck_last_error());
+    rt_package_free(ctx, pkg);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+}
+
+/* OpenCL C -> OpenCL-env SPIR-V (clang-15 to spir64 bitcode, llvm-spirv-15); NULL without the tools. */
+static unsigned char *cl_spirv_of(const char *src, size_t *len) {
+    char dir[] = "/tmp/dck-rtgpu-XXXXXX";
+    if (!mkdtemp(dir)) return NULL;
+    char cmd[2048], path[600];
+    snprintf(path, sizeof path, "%s/k.cl", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return NULL;
+    fputs(src, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cd %s && clang-15 -cl-std=CL1.2 -target spir64 -emit-llvm -c -O1 k.cl -o k.bc "
+             ">/dev/null 2>&1 && llvm-spirv-15 k.bc -o k.spv", dir);
+    unsigned char *data = NULL;
+    if (system(cmd) == 0) {
+        snprintf(path, sizeof path, "%s/k.spv", dir);
+        f = fopen(path, "rb");
+        if (f) {
+            data = malloc(65536);
+            *len = fread(data, 1, 65536, f);
+            fclose(f);
+        }
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) cr_log_warn("could not remove %s", dir);
+    return data;
+}
+
+/* The "spirv-opencl" blob: llvm-spirv -r back to SPIR bitcode, built by the OpenCL driver. */
+Test(opencl, spirv_through_llvm_spirv) {
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
+    size_t n = 0;
+    unsigned char *spv = cl_spirv_of(cl_src, &n);
+    if (!spv) cr_skip_test("clang-15 or llvm-spirv-15 is missing");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_OPENCL;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_module m = load_with_blob(ctx, "spirv-opencl", spv, n);
+    dck_module_info mi;
+    cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+    cr_expect_str_eq(mi.target, "spirv-opencl");
+    check_saxpy(ctx, m);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    cd.flags = DCK_CONTEXT_CHECKED;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_oob(ctx, load_with_blob(ctx, "spirv-opencl", spv, n));
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    free(spv);
+}
+
+/* GLSL -> SPIR-V with the entry point renamed to the kernel's name; NULL if the tools are missing. */
+static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len) {
+    char dir[] = "/tmp/dck-rtgpu-XXXXXX";
+    if (!mkdtemp(dir)) return NULL;
+    char cmd[2048], path[600];
+    snprintf(path, sizeof path, "%s/k.comp", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return NULL;
+    fputs(glsl, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && glslc -fshader-stage=compute --target-env=vulkan1.2 -S -o k.spvasm k.comp && "
+             "sed -i 's/OpEntryPoint GLCompute %%main \"main\"/OpEntryPoint GLCompute %%main \"%s\"/' k.spvasm && "
+             "spirv-as --target-env vulkan1.2 k.spvasm -o k.spv", dir, entry);
+    unsigned char *data = NULL;
+    if (system(cmd) == 0) {
+        snprintf(path, sizeof path, "%s/k.spv", dir);
+        f = fopen(path, "rb");
+        if (f) {
+            data = malloc(65536);
+            *len = fread(data, 1, 65536, f);
+            fclose(f);
+        }
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) cr_log_warn("could not remove %s", dir);
+    return data;
+}
+
+Test(vulkan, hand_written_kernels) {
+    if (!available(DCK_BACKEND_VULKAN)) cr_skip_test("Vulkan is not available: %s", dck_last_error());
+    size_t n1 = 0, n2 = 0;
+    unsigned char *s1 = spirv_of(glsl_saxpy, "saxpy", &n1), *s2 = spirv_of(glsl_shift, "shift", &n2);
+    if (!s1 || !s2) cr_skip_test("glslc or spirv-as is missing");
+    /* both kernels in one module: concatenating is not possible, so one module per kernel */
+    unsigned before = rt_vulkan_validation_messages();
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_VULKAN;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_saxpy(ctx, load_with_blob(ctx, "spirv-vulkan", s1, n1));
+    /* more work-groups than maxComputeWorkGroupCount (lavapipe: 65535): split dispatches */
+    {
+        enum { M = 70001 };
+        dck_module m2 = load_with_blob(ctx, "spirv-vulkan", s1, n1);
+        dck_kernel k;
+        cr_assert_eq(dck_module_get_kernel(m2, "saxpy", &k), DCK_SUCCESS);
+        float *x = malloc(M * sizeof *x), *y = malloc(M * sizeof *y);
+        for (int i = 0; i < M; i++) x[i] = (float)(i % 1000), y[i] = 1.0f;
+        dck_buffer bx, by;
+        cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, M, &bx), DCK_SUCCESS);
+        cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, M, &by), DCK_SUCCESS);
+        cr_assert_eq(dck_buffer_write(bx, 0, M * sizeof *x, x), DCK_SUCCESS);
+        cr_assert_eq(dck_buffer_write(by, 0, M * sizeof *y, y), DCK_SUCCESS);
+        dck_queue q;
+        cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
+        dck_arg args[3] = {dck_arg_f32(3.0f), dck_arg_buffer(bx), dck_arg_buffer(by)};
+        dck_range r = {1, {M, 1, 1}, {1, 1, 1}};
+        cr_assert_eq(dck_launch(q, k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+        cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
+        cr_assert_eq(dck_buffer_read(by, 0, M * sizeof *y, y), DCK_SUCCESS);
+        for (int i = 0; i < M; i++) cr_assert_eq(y[i], 3.0f * x[i] + 1.0f, "y[%d] = %g", i, y[i]);
+        dck_queue_destroy(q);
+        dck_buffer_destroy(bx);
+        dck_buffer_destroy(by);
+        free(x);
+        free(y);
+    }
+    /* the storage-buffer limit is a clear error (lavapipe: 128 MiB) */
+    dck_device dev;
+    dck_device_info di;
+    dck_context_get_device(ctx, &dev);
+    dck_device_get_info(dev, &di);
+    uint64_t big = ((uint64_t)1 << 30) * 3; /* 3 GiB: above any maxStorageBufferRange of lavapipe */
+    dck_buffer bb = NULL;
+    dck_status st = dck_buffer_create_bytes(ctx, big, 4, &bb);
+    if (st == DCK_ERROR_BUFFER_TOO_LARGE)
+        cr_expect(strstr(dck_last_error(), "maxStorageBufferRange"), "%s", dck_last_error());
+    else
+        dck_buffer_destroy(bb);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+
+    cd.flags = DCK_CONTEXT_CHECKED;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_oob(ctx, load_with_blob(ctx, "spirv-vulkan", s2, n2));
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+
+    /* buffers never mapped: transfers and maps through staging buffers (discrete GPUs) */
+    setenv("DCK_VULKAN_STAGING", "1", 1);
+    cd.flags = 0;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_saxpy(ctx, load_with_blob(ctx, "spirv-vulkan", s1, n1));
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    cd.flags = DCK_CONTEXT_CHECKED;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    check_oob(ctx, load_with_blob(ctx, "spirv-vulkan", s2, n2));
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    unsetenv("DCK_VULKAN_STAGING");
+    cr_expect_eq(rt_vulkan_validation_messages(), before, "the Vulkan validation layer reported problems (stderr)");
+    free(s1);
+    free(s2);
+}
+
+/* One package holding OpenCL C and SPIR-V: each backend picks its own target from it. */
+Test(package, each_backend_picks_its_target) {
+    static const struct { dck_backend b; const char *target; } all[] = {
+        {DCK_BACKEND_OPENCL, "opencl"}, {DCK_BACKEND_VULKAN, "spirv-vulkan"}};
+    int ran = 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (!available(all[i].b)) continue;
+        dck_context_desc cd = {0};
+        cd.backend = all[i].b;
+        dck_context ctx;
+        cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+        RtPackage *pkg = NULL;
+        dck_status st = rt_package_compile(ctx, "pkg.dck", dck_src, NULL, "opencl,spirv", &pkg);
+        if (st == DCK_ERROR_UNSUPPORTED) { /* dckc without those targets */
+            dck_context_destroy(ctx);
+            cr_skip_test("%s", dck_last_error());
+        }
+        cr_assert_eq(st, DCK_SUCCESS, "%s", dck_last_error());
+        dck_module m;
+        cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s", dck_last_error());
+        dck_module_info mi;
+        cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+        cr_expect_str_eq(mi.target, all[i].target);
+        check_saxpy(ctx, m);
+        cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+        ran++;
+    }
+    if (!ran) cr_skip_test("no OpenCL or Vulkan device");
+}
+
+/* dckrun --list-devices: every backend present lists its devices, every other says why. */
+Test(dckrun, list_devices) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/runtime/dckrun --list-devices 2>&1", DCK_BINARY_DIR);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    static char out[65536];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    cr_assert_eq(pclose(p), 0, "%s", out);
+    static const struct { dck_backend b; const char *listed, *missing; } all[] = {
+        {DCK_BACKEND_CPU, "cpu:0  ", "cpu: unavailable"},
+        {DCK_BACKEND_OPENCL, "opencl:0  ", "opencl: unavailable: "},
+        {DCK_BACKEND_VULKAN, "vulkan:0  ", "vulkan: unavailable: "},
+        {DCK_BACKEND_CUDA, "cuda:0  ", "cuda: unavailable: "},
+    };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cr_expect(strstr(out, available(all[i].b) ? all[i].listed : all[i].missing), "%s: %s", all[i].listed, out);
+#ifndef __APPLE__
+    cr_expect(strstr(out, "metal: unavailable: backend 'metal' is not available in this build: Metal is available "
+                          "only on Apple platforms"), "%s", out);
+#endif
+}
+
+/* auto never picks an OpenCL or Vulkan device that is the CPU itself, and says why. */
+Test(context, auto_prefers_gpus) {
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(NULL, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_device dev;
+    dck_device_info di;
+    dck_context_get_device(ctx, &dev);
+    dck_device_get_info(dev, &di);
+    const char *why = NULL;
+    cr_assert_eq(dck_context_get_auto_reason(ctx, &why), DCK_SUCCESS);
+    cr_expect(why && strstr(why, "picked"), "%s", why ? why : "(null)");
+    if (di.backend != DCK_BACKEND_CPU) cr_expect_eq(di.device_type, DCK_DEVICE_GPU, "auto picked %s", di.name);
+    dck_context_destroy(ctx);
+}
+
+int main(int argc, char *argv[]) {
+    if (!available(DCK_BACKEND_OPENCL) && !available(DCK_BACKEND_VULKAN)) {
+        printf("SKIPPED: neither OpenCL nor Vulkan is available here\n");
+        return 77;
+    }
+    struct criterion_test_set *tests = criterion_initialize();
+    int result = 0;
+    if (criterion_handle_args(argc, argv, true)) result = !criterion_run_all_tests(tests);
+    criterion_finalize(tests);
+    return result;
+}
