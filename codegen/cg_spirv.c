@@ -5,10 +5,10 @@
  *
  * --spirv-env=vulkan (default): SPIR-V 1.3, Shader, Logical GLSL450, GLCompute entry points,
  * validated as SPV_ENV_VULKAN_1_1. --spirv-env=opencl: SPIR-V 1.0, Kernel + Addresses,
- * Physical64 OpenCL, validated as SPV_ENV_OPENCL_1_2 (half arithmetic, which needs
- * cl_khr_fp16, against the SPIR-V 1.0 core rules), subgroups of one work-item. Every module goes through SPIRV-Tools'
- * validator before it is returned; a module it rejects is an internal error naming the
- * kernel and the validator's message.
+ * Physical64 OpenCL, validated as SPV_ENV_OPENCL_1_2 (modules computing in half, which
+ * needs cl_khr_fp16, against the SPIR-V 1.0 core rules); subgroups of one work-item there.
+ * Every module goes through SPIRV-Tools' validator before it is returned; a module it
+ * rejects is an internal error naming the kernel and the validator's message.
  */
 #include "cg_spirv.h"
 

@@ -65,6 +65,7 @@ struct SNode {
     int merge;       /* header: merge node, else -1 */
     int cont;        /* loop header: continue node, else -1 */
     bool is_loop;
+    bool is_cont;    /* an IR block that is a loop's continue target (its latch) */
     int loop;        /* innermost loop header containing this node, -1 at top level */
     SPhi *sel;       /* SN_DISPATCH: the selector phi and the value it is compared with */
     int k;

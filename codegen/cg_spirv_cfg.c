@@ -84,6 +84,23 @@ static bool val_eq(SVal a, SVal b)
     return a.inst == b.inst && a.phi == b.phi && a.lit == b.lit && a.undef == b.undef;
 }
 
+static SNode *X_(SCfg *g, int i) { return g->nodes.data[i]; }
+
+/* Removes the preds of y at positions pos[0..np-1] (and their phi values). */
+static void drop_preds(SCfg *g, SNode *y, const int *pos, int np)
+{
+    bool *drop = arena_alloc(g->a, (size_t)y->preds.len + 1);
+    for (int j = 0; j < np; j++) drop[pos[j]] = true;
+    int w = 0;
+    for (int k = 0; k < y->preds.len; k++) {
+        if (drop[k]) continue;
+        y->preds.data[w] = y->preds.data[k];
+        for (int h = 0; h < y->phis.len; h++) y->phis.data[h]->vals[w] = y->phis.data[h]->vals[k];
+        w++;
+    }
+    y->preds.len = w;
+}
+
 /* Redirects the edges into y from its preds at positions pos[0..np-1] into the new node m,
  * which then branches to y. */
 static void redirect(SCfg *g, SNode *y, const int *pos, int np, SNode *m)
@@ -117,17 +134,7 @@ static void redirect(SCfg *g, SNode *y, const int *pos, int np, SNode *m)
         add_pred(g, m, u, vals);
         replace_succ(N_(g, u), y->index, m->index);
     }
-    /* remove the redirected entries from y, then add m */
-    bool *drop = arena_alloc(g->a, (size_t)y->preds.len + 1);
-    for (int j = 0; j < np; j++) drop[pos[j]] = true;
-    int w = 0;
-    for (int k = 0; k < y->preds.len; k++) {
-        if (drop[k]) continue;
-        y->preds.data[w] = y->preds.data[k];
-        for (int h = 0; h < nphi; h++) y->phis.data[h]->vals[w] = y->phis.data[h]->vals[k];
-        w++;
-    }
-    y->preds.len = w;
+    drop_preds(g, y, pos, np);
     add_pred(g, y, m->index, mv);
     m->succ[0] = y->index;
     m->nsucc = 1;
@@ -278,15 +285,35 @@ static void make_loop(SCfg *g, int h, int *outer)
     char *best = arena_alloc(a, (size_t)n + 1);
     char *r = arena_alloc(a, (size_t)n + 1);
     int x = -1, bestscore = 0;
+    /* candidates: the natural loop's exits and every other successor of a block the header
+     * dominates (a return path may leave the natural loop before it joins the real exit) */
+    char *iscand = arena_alloc(a, (size_t)n + 1);
+    for (int i = 0; i < n; i++) {
+        if (!dominates(&d, h, i)) continue;
+        SNode *u = N_(g, i);
+        for (int k = 0; k < u->nsucc; k++)
+            if (!body[u->succ[k]] && !is_back_edge(g, i, u->succ[k])) iscand[u->succ[k]] = 1;
+    }
+    /* a latch that is the continue target leaves the loop only towards the merge: its exit
+     * is the exit */
+    SNode *Cn = N_(g, H->cont);
+    if (Cn->is_cont && Cn->nsucc == 2) {
+        int t = Cn->succ[0] == h ? Cn->succ[1] : Cn->succ[0];
+        if (t < n && iscand[t]) {
+            memset(iscand, 0, (size_t)n);
+            iscand[t] = 1;
+        }
+    }
     for (int ri = 0; ri < d.nrpo; ri++) {
         int cand = d.rpo[ri];
-        if (!isexit[cand]) continue;
+        if (!iscand[cand]) continue;
         memset(r, 0, (size_t)n);
         reach_from(g, cand, r, stack);
         for (int i = 0; i < n; i++) cons[i] = dominates(&d, h, i) && !r[i];
         int score = dominates(&d, h, cand) ? 0 : 1000;
         for (int i = 0; i < n && score < 1000000; i++) {
             if (!cons[i]) continue;
+            if (!body[i] && N_(g, i)->is_loop) score += 1000000; /* would swallow a later loop */
             SNode *u = N_(g, i);
             for (int k = 0; k < u->nsucc; k++) {
                 int s2 = u->succ[k];
@@ -324,87 +351,79 @@ static void make_loop(SCfg *g, int h, int *outer)
                 if (!seen) targets[nt++] = s2;
             }
         }
-        /* each target gets a forwarding node collecting the construct's edges into it */
-        SNode **fw = arena_alloc(a, sizeof(SNode *) * (size_t)(nt + 1));
+        /* positions of the construct's edges in each target's preds */
+        int **tpos = arena_alloc(a, sizeof(int *) * (size_t)(nt + 1));
+        int *tnp = arena_alloc(a, sizeof(int) * (size_t)(nt + 1));
         for (int t = 0; t < nt; t++) {
             SNode *T = N_(g, targets[t]);
-            int *pos = arena_alloc(a, sizeof(int) * (size_t)(T->preds.len + 1));
-            int np = 0;
+            tpos[t] = arena_alloc(a, sizeof(int) * (size_t)(T->preds.len + 1));
             for (int k = 0; k < T->preds.len; k++) {
                 int p = T->preds.data[k];
-                if (p < n && cons[p] && !is_back_edge(g, p, targets[t])) pos[np++] = k;
+                if (p < n && cons[p] && !is_back_edge(g, p, targets[t])) tpos[t][tnp[t]++] = k;
             }
-            fw[t] = nt == 1 ? M : new_node(g, SN_MERGE);
-            redirect(g, T, pos, np, fw[t]);
         }
-        if (nt > 1) {
-            /* a return out of nested loops: all exits meet in M, which records in `sel`
-             * where each came from, then dispatch nodes branch on to the targets */
+        if (nt == 1) {
+            redirect(g, X_(g, x), tpos[0], tnp[0], M);
+        } else {
+            /* a return out of nested loops: every exit meets in M, whose phi `sel` says which
+             * target the edge was going to (and one phi per phi of every target carries its
+             * values); dispatch nodes then branch on to forwarding nodes of the targets */
             SPhi *sel = arena_alloc(a, sizeof *sel);
             sel->type = ty_scalar(SC_UINT);
             vec_push(a, &M->phis, sel);
+            int *first = arena_alloc(a, sizeof(int) * (size_t)(nt + 1)); /* M phi index of target t's first */
             for (int t = 0; t < nt; t++) {
-                SNode *Fw = fw[t];
-                for (int k = 0; k < Fw->preds.len; k++) {
-                    int u = Fw->preds.data[k];
-                    int nph = 1;
-                    for (int t2 = 0; t2 < nt; t2++) nph += fw[t2]->phis.len;
-                    SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(nph + 1));
-                    vals[0].lit = t + 1;
-                    int q = 1;
-                    for (int t2 = 0; t2 < nt; t2++)
-                        for (int j = 0; j < fw[t2]->phis.len; j++, q++) {
-                            if (t2 == t) vals[q] = fw[t2]->phis.data[j]->vals[k];
-                            else vals[q].undef = true;
-                        }
-                    if (k == 0 && t == 0) { /* M's phis: sel, then one per forwarding phi */
-                        for (int t2 = 0; t2 < nt; t2++)
-                            for (int j = 0; j < fw[t2]->phis.len; j++) {
-                                SPhi *ph = arena_alloc(a, sizeof *ph);
-                                ph->type = fw[t2]->phis.data[j]->type;
-                                vec_push(a, &M->phis, ph);
-                            }
-                    }
-                    add_pred(g, M, u, vals);
-                    replace_succ(N_(g, u), Fw->index, M->index);
+                SNode *T = N_(g, targets[t]);
+                first[t] = M->phis.len;
+                for (int j = 0; j < T->phis.len; j++) {
+                    SPhi *ph = arena_alloc(a, sizeof *ph);
+                    ph->type = T->phis.data[j]->type;
+                    vec_push(a, &M->phis, ph);
                 }
             }
-            /* the forwarding nodes now take one edge each, their phis become M's */
-            int q = 1;
+            int nmp = M->phis.len;
+            for (int t = 0; t < nt; t++) {
+                SNode *T = N_(g, targets[t]);
+                for (int e = 0; e < tnp[t]; e++) {
+                    int k = tpos[t][e];
+                    int u = T->preds.data[k];
+                    SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(nmp + 1));
+                    for (int q = 1; q < nmp; q++) vals[q].undef = true;
+                    vals[0].lit = t + 1;
+                    for (int j = 0; j < T->phis.len; j++) vals[first[t] + j] = T->phis.data[j]->vals[k];
+                    add_pred(g, M, u, vals);
+                    replace_succ(N_(g, u), T->index, M->index);
+                }
+            }
             SNode *prev = M;
             for (int t = 0; t < nt; t++) {
-                SNode *Fw = fw[t];
-                for (int j = 0; j < Fw->phis.len; j++, q++) {
-                    SPhi *m = M->phis.data[q];
-                    SPhi *fp = Fw->phis.data[j];
-                    /* uses of fp (in the target's phis) now see m */
-                    SNode *T = N_(g, Fw->succ[0]);
-                    for (int pp = 0; pp < T->phis.len; pp++)
-                        for (int e = 0; e < T->preds.len; e++)
-                            if (T->phis.data[pp]->vals[e].phi == fp) T->phis.data[pp]->vals[e].phi = m;
-                }
-                Fw->phis.len = 0;
-                Fw->preds.len = 0;
-                if (t == nt - 1) break;
-                SNode *D = new_node(g, SN_DISPATCH);
-                D->sel = sel;
-                D->k = t;
-                int last = t == nt - 2;
-                if (prev == M) {
-                    M->succ[0] = D->index;
-                    M->nsucc = 1;
+                SNode *T = N_(g, targets[t]);
+                drop_preds(g, T, tpos[t], tnp[t]);
+                SNode *fwn = new_node(g, SN_MERGE);
+                SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(T->phis.len + 1));
+                for (int j = 0; j < T->phis.len; j++) vals[j].phi = M->phis.data[first[t] + j];
+                add_pred(g, T, fwn->index, vals);
+                fwn->succ[0] = T->index;
+                fwn->nsucc = 1;
+                if (t < nt - 1) {
+                    SNode *D = new_node(g, SN_DISPATCH);
+                    D->sel = sel;
+                    D->k = t;
+                    D->succ[0] = fwn->index;
+                    D->nsucc = 2;
+                    add_pred(g, fwn, D->index, NULL);
+                    if (prev == M) {
+                        M->succ[0] = D->index;
+                        M->nsucc = 1;
+                    } else {
+                        prev->succ[1] = D->index;
+                    }
+                    add_pred(g, D, prev->index, NULL);
+                    prev = D;
                 } else {
-                    prev->succ[1] = D->index;
+                    prev->succ[1] = fwn->index;
+                    add_pred(g, fwn, prev->index, NULL);
                 }
-                add_pred(g, D, prev->index, NULL);
-                D->succ[0] = Fw->index;
-                D->nsucc = 2;
-                add_pred(g, Fw, D->index, NULL);
-                if (last) {
-                    D->succ[1] = fw[nt - 1]->index;
-                    add_pred(g, fw[nt - 1], D->index, NULL);
-                }
-                prev = D;
             }
         }
     }
@@ -540,9 +559,30 @@ static void make_selection(SCfg *g, int *outer, int s)
     compute_dom(g, &d);
     SNode *S = N_(g, s);
     int y = region_ipdom(g, outer, s);
+    int n = g->nodes.len;
     SNode *M = new_node(g, SN_MERGE);
     M->loop = S->loop;
     S->merge = M->index;
+    int lcont = S->loop >= 0 ? N_(g, S->loop)->cont : -1;
+    if (y >= 0 && (!dominates(&d, s, y) || y == lcont)) {
+        /* the post-dominator is reached from outside the construct too (a continue or a
+         * break joins there): the merge is where the construct falls through to, the one
+         * target of its edges other than the loop's continue and merge blocks */
+        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1, brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
+        int t = -1;
+        for (int i = 0; i < n && t != -2; i++) {
+            if (!dominates(&d, s, i) || !in_region(g, outer, i, S->loop)) continue;
+            SNode *u = N_(g, i);
+            for (int k = 0; k < u->nsucc; k++) {
+                int v = u->succ[k];
+                if (dominates(&d, s, v) || v == cont || v == brk || is_back_edge(g, i, v)) continue;
+                if (t < 0) t = v;
+                else if (t != v) t = -2;
+            }
+        }
+        if (t == -2) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+        y = t; /* -1: every path continues, breaks or returns: an unreachable merge */
+    }
     if (y < 0) return; /* unreachable merge */
     SNode *Y = N_(g, y);
     int *pos = arena_alloc(g->a, sizeof(int) * (size_t)(Y->preds.len + 1));
@@ -636,12 +676,14 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
     Dom d;
     compute_dom(g, &d);
     int *headers = arena_alloc(a, sizeof(int) * (size_t)(d.nrpo + 1));
+    char *is_header = arena_alloc(a, (size_t)g->nodes.len + 1);
     int nh = 0;
     for (int ri = 0; ri < d.nrpo; ri++) {
         SNode *h = N_(g, d.rpo[ri]);
         for (int k = 0; k < h->preds.len; k++)
             if (dominates(&d, h->index, h->preds.data[k])) {
                 headers[nh++] = h->index;
+                is_header[h->index] = 1;
                 break;
             }
     }
@@ -651,10 +693,39 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
         int np = 0;
         for (int k = 0; k < h->preds.len; k++)
             if (dominates(&d, h->index, h->preds.data[k])) pos[np++] = k;
-        SNode *c = new_node(g, SN_CONT);
-        redirect(g, h, pos, np, c);
+        /* one back edge from a plain latch (a do-while condition, a for step): the latch is
+         * the continue target, so that `continue` statements, which jump there, are
+         * structured; otherwise a new continue node takes every back edge */
+        int latch = np == 1 ? h->preds.data[pos[0]] : -1;
+        if (latch == h->index || (latch >= 0 && (is_header[latch] || N_(g, latch)->kind != SN_IR))) latch = -1;
+        if (latch >= 0 && N_(g, latch)->nsucc == 2) {
+            /* the latch's other edge must leave the loop */
+            SNode *L = N_(g, latch);
+            int other = L->succ[0] == h->index ? L->succ[1] : L->succ[0];
+            char *body = arena_alloc(a, (size_t)g->nodes.len + 1);
+            int *st = arena_alloc(a, sizeof(int) * (size_t)(g->nodes.len + 1));
+            int sp2 = 0;
+            body[h->index] = body[latch] = 1;
+            st[sp2++] = latch;
+            while (sp2) {
+                SNode *u = N_(g, st[--sp2]);
+                for (int k = 0; k < u->preds.len; k++)
+                    if (!body[u->preds.data[k]]) {
+                        body[u->preds.data[k]] = 1;
+                        st[sp2++] = u->preds.data[k];
+                    }
+            }
+            if (body[other]) latch = -1;
+        }
+        if (latch >= 0) {
+            N_(g, latch)->is_cont = true;
+            h->cont = latch;
+        } else {
+            SNode *c = new_node(g, SN_CONT);
+            redirect(g, h, pos, np, c);
+            h->cont = c->index;
+        }
         h->is_loop = true;
-        h->cont = c->index;
         ICE_ASSERT(h->kind == SN_IR);
         SNode *e = new_node(g, SN_IR);
         e->ir = h->ir;
@@ -689,7 +760,7 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
     int *sels = arena_alloc(a, sizeof(int) * (size_t)(d.nrpo + 1));
     int ns = 0;
     for (int ri = 0; ri < d.nrpo; ri++)
-        if (N_(g, d.rpo[ri])->nsucc == 2) sels[ns++] = d.rpo[ri];
+        if (N_(g, d.rpo[ri])->nsucc == 2 && !N_(g, d.rpo[ri])->is_cont) sels[ns++] = d.rpo[ri];
     ICE_ASSERT(g->nodes.len + ns < outer_cap);
     for (int i = ns - 1; i >= 0; i--) make_selection(g, outer, sels[i]);
 

@@ -159,9 +159,15 @@ static uint32_t sphi_id(Fn *F, SPhi *p)
     return p->id;
 }
 
-static uint32_t sval(Fn *F, SVal v) { return v.phi ? sphi_id(F, v.phi) : V(F, v.inst); }
+static uint32_t sval(Fn *F, SVal v, const Type *t)
+{
+    if (v.phi) return sphi_id(F, v.phi);
+    if (v.lit > 0) return spv_c_uint(C_, (uint32_t)(v.lit - 1));
+    if (v.undef || !v.inst) return spv_undef(C_, spv_vtype(C_, t));
+    return V(F, v.inst);
+}
 
-/* CompositeConstruct with n copies (widen() needs exactly n operands). */
+/* the scalar s repeated into vector type t */
 static uint32_t splat(Fn *F, const Type *t, uint32_t s)
 {
     uint32_t ops[4] = {s, s, s, s};
@@ -1376,7 +1382,7 @@ static void emit_phis(Fn *F, SNode *n)
         uint32_t *ops = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(2 * np + 2));
         ops[0] = vt(F, p->type);
         ops[1] = sphi_id(F, p);
-        for (int j = 0; j < np; j++) ops[2 + 2 * j] = sval(F, p->vals[j]);
+        for (int j = 0; j < np; j++) ops[2 + 2 * j] = sval(F, p->vals[j], p->type);
         spv_inst(F->w, SpvOpPhi, ops, 2 + 2 * np);
         /* the label operands are patched once every node's last block is known */
         int base = F->w->len - 2 * np;
@@ -1427,6 +1433,13 @@ static void emit_node(Fn *F, SNode *n, bool first)
         SPV(F->w, SpvOpLoopMerge, node(F, n->merge)->label, node(F, n->cont)->label, SpvLoopControlMaskNone);
         SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
         break;
+    case SN_DISPATCH: {
+        uint32_t c = OPR(F, SpvOpIEqual, tbool(F), sphi_id(F, n->sel), cu(F, (uint32_t)n->k));
+        ICE_ASSERT(n->merge >= 0 && n->nsucc == 2);
+        SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
+        SPV(F->w, SpvOpBranchConditional, c, node(F, n->succ[0])->label, node(F, n->succ[1])->label);
+        break;
+    }
     case SN_CONT:
     case SN_MERGE:
         if (n->nsucc) SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
@@ -1440,8 +1453,9 @@ static void emit_node(Fn *F, SNode *n, bool first)
         } else if (n->nsucc == 1) {
             SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
         } else {
-            ICE_ASSERT(t && t->op == IR_CBR && n->merge >= 0);
-            SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
+            ICE_ASSERT(t && t->op == IR_CBR && (n->merge >= 0 || n->is_cont));
+            if (!n->is_cont) /* a latch branches to its header or out of the loop: no merge */
+                SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
             SPV(F->w, SpvOpBranchConditional, V(F, t->ops[0]), node(F, n->succ[0])->label,
                 node(F, n->succ[1])->label);
         }

@@ -7,15 +7,18 @@
  * Structuring. The IR comes from structured source (if, loops, break, continue, return) and
  * the passes keep it reducible, so the body is rebuilt as nested statements:
  *  - a block with a back edge into it is a loop header: `for (;;) { ... }` whose follow (the
- *    break target) is the one exit target of the natural loop that is not a single-entry
- *    tail ending in returns (tails are emitted inside the loop where they are entered);
+ *    break target) is the exit of the natural loop entered by several edges (else the loop
+ *    condition's exit); the other exits must be single-entry regions (returns, or an inlined
+ *    function's `return` that then jumps to the follow) and are emitted inside the loop;
  *  - a conditional branch becomes if/else; its merge is the dominator-tree child of the
  *    branching block that is entered by two or more forward edges (none: every arm ends in
  *    a jump or return);
  *  - an edge to the innermost loop's header is `continue`, to its follow `break`, to the
  *    merge of the enclosing if nothing (the arm ends); a return is `return`.
- * Every block must be emitted exactly once; when that fails (inlined early returns inside
- * loops can produce such CFGs) the kernel body is emitted as a state machine instead.
+ * Every block must be emitted exactly once; when that fails (inlined early returns at
+ * several nesting levels can produce such CFGs) the kernel body is emitted as a state
+ * machine instead. Phis are parallel copies on the edges, ordered so that no copy
+ * overwrites a value a later one reads; only a cycle goes through temporaries.
  */
 #include "cg_text.h"
 
@@ -243,9 +246,8 @@ static void note_struct(CgText *t, Type *ty)
     }
 }
 
-void cgt_emit_struct_decls(CgText *t, StrBuf *o, const char *align_kw, bool cxx_asserts)
+void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts)
 {
-    (void)align_kw;
     for (int i = 0; i < t->struct_types.len; i++) {
         Type *st = t->struct_types.data[i];
         const char *n = t->struct_name[i];
@@ -381,6 +383,9 @@ static void analyse(CgText *t)
     t->need_tmp = arena_alloc(a, (size_t)n);
     t->fwd_preds = arena_alloc(a, sizeof(int) * (size_t)n);
     t->fallcnt = arena_alloc(a, sizeof(int) * (size_t)n);
+    t->stamp = NULL;
+    t->stack = NULL;
+    t->stamp_gen = 0;
     t->follow = arena_alloc(a, sizeof(IrBlock *) * (size_t)n);
     t->name = arena_alloc(a, sizeof(char *) * (size_t)n);
     int np = f->nparams + 1;
@@ -1046,34 +1051,49 @@ static void emit_block_insts(CgText *t, const IrBlock *b)
     for (IrInst *i = b->first; i; i = i->next) emit_inst(t, i);
 }
 
-/* Phi copies for the edge b -> s (the occ-th edge from b to s), as a parallel copy. */
+/* Phi copies for the edge b -> s (the occ-th edge from b to s): a parallel copy, emitted
+ * in an order where no copy overwrites a phi a later copy still reads; a cycle (a swap)
+ * goes through temporaries t<id>. */
 static void emit_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ)
 {
-    int k = -1;
-    bool tmp = false;
+    int n = 0, k = -1;
+    for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next)
+        if (t->live[p->id] && t->hasvar[p->id]) n++;
+    if (!n) return;
+    k = pred_index(s, b, occ);
+    const IrInst **dst = arena_alloc(t->fa, sizeof(IrInst *) * (size_t)n);
+    const IrInst **src = arena_alloc(t->fa, sizeof(IrInst *) * (size_t)n);
+    int m = 0;
     for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next) {
-        if (!t->live[p->id] || !t->hasvar[p->id]) continue;
-        if (k < 0) k = pred_index(s, b, occ);
-        /* a later copy reads a phi of s assigned earlier on this edge: go through temporaries */
-        for (IrInst *q = s->first; q != p; q = q->next)
-            if (t->live[q->id] && t->hasvar[q->id]) {
-                IrInst *v = p->ops[k];
-                if (v == q) tmp = true;
-            }
+        if (!t->live[p->id] || !t->hasvar[p->id] || p->ops[k] == p) continue;
+        dst[m] = p;
+        src[m] = p->ops[k];
+        m++;
     }
-    if (k < 0) return;
-    for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next) {
-        if (!t->live[p->id] || !t->hasvar[p->id]) continue;
-        if (tmp) {
-            t->need_tmp[p->id] = 1;
-            EMIT("t%d = %s;\n", p->id, N(t, p->ops[k]));
-        } else {
-            EMIT("%s = %s;\n", N(t, p), N(t, p->ops[k]));
+    uint8_t *done = arena_alloc(t->fa, (size_t)m + 1);
+    int left = m;
+    bool progress = true;
+    while (left && progress) {
+        progress = false;
+        for (int j = 0; j < m; j++) {
+            if (done[j]) continue;
+            bool blocked = false;
+            for (int q = 0; q < m && !blocked; q++) blocked = !done[q] && q != j && src[q] == dst[j];
+            if (blocked) continue;
+            EMIT("%s = %s;\n", N(t, dst[j]), N(t, src[j]));
+            done[j] = 1;
+            left--;
+            progress = true;
         }
     }
-    if (tmp)
-        for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next)
-            if (t->live[p->id] && t->hasvar[p->id]) EMIT("%s = t%d;\n", N(t, p), p->id);
+    if (!left) return;
+    for (int j = 0; j < m; j++)
+        if (!done[j]) {
+            t->need_tmp[dst[j]->id] = 1;
+            EMIT("t%d = %s;\n", dst[j]->id, N(t, src[j]));
+        }
+    for (int j = 0; j < m; j++)
+        if (!done[j]) EMIT("%s = t%d;\n", N(t, dst[j]), dst[j]->id);
 }
 
 /* ---------------------------------------------------------------- structuring */
@@ -1090,19 +1110,24 @@ static bool closed_tail(CgText *t, const IrBlock *s)
 {
     if (s->npreds != 1) return false;
     const IrFunc *f = t->f;
-    uint8_t *seen = arena_alloc(t->fa, (size_t)t->nid);
-    const IrBlock **st = arena_alloc(t->fa, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
+    if (!t->stamp) {
+        t->stamp = arena_alloc(t->fa, sizeof(int) * (size_t)t->nid);
+        t->stack = arena_alloc(t->fa, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
+    }
+    int gen = ++t->stamp_gen;
+    int *seen = t->stamp;
+    const IrBlock **st = t->stack;
     int sp = 0;
     st[sp++] = s;
-    seen[s->id] = 1;
+    seen[s->id] = gen;
     while (sp) {
         const IrBlock *b = st[--sp];
         if (!dominates(t, s, b)) return false;
         IrBlock *succ[2];
         int ns = ir_succs(b, succ);
         for (int k = 0; k < ns; k++)
-            if (!seen[succ[k]->id]) {
-                seen[succ[k]->id] = 1;
+            if (seen[succ[k]->id] != gen) {
+                seen[succ[k]->id] = gen;
                 st[sp++] = succ[k];
             }
     }
@@ -1178,14 +1203,27 @@ static void find_loops(CgText *t)
         if (ncand > 1) {
             /* several exit regions: fine when one is the follow and the others are single-entry */
             int multi = 0;
+            const IrBlock *join = NULL;
+            bool one_join = true;
             for (int bj = 0; bj < nb; bj++) {
                 IrBlock *s = f->blocks.data[bj];
                 if (!t->reach[s->id] || body[s->id]) continue;
                 bool is_exit = false;
                 for (int k = 0; k < s->npreds; k++) is_exit |= body[s->preds[k]->id] != 0;
-                if (is_exit && !closed_tail(t, s) && t->fwd_preds[s->id] >= 2) multi++;
+                if (!is_exit || closed_tail(t, s)) continue;
+                if (t->fwd_preds[s->id] >= 2) multi++;
+                /* where the straight path from this exit joins others (-O0: every exit of a
+                 * loop that returns from an inlined function runs into its continuation) */
+                const IrBlock *j = s;
+                for (int steps = 0; j && t->fwd_preds[j->id] < 2 && steps < nb; steps++) {
+                    IrInst *term = ir_terminator(j);
+                    j = term && term->op == IR_BR && !body[term->target[0]->id] ? term->target[0] : NULL;
+                }
+                if (!j || (join && j != join)) one_join = false;
+                join = j;
             }
-            if (multi > 1 || (multi == 0 && cand != from_head)) t->fail = true;
+            if (multi == 0 && one_join && join && !body[join->id]) cand = join;
+            else if (multi > 1 || (multi == 0 && cand != from_head)) t->fail = true;
             ncand = 1;
         }
         t->follow[h->id] = ncand == 1 ? cand : from_head ? from_head : last;
@@ -1258,14 +1296,11 @@ static const IrBlock *find_merge(CgText *t, const IrBlock *b, const IrBlock *sto
     return m;
 }
 
-/* the text appended to t->out since `mark`, moved out */
-static char *take_since(CgText *t, size_t mark)
+/* drops the text appended to t->out since `mark` */
+static void truncate_out(CgText *t, size_t mark)
 {
-    size_t n = t->out->len - mark;
-    char *s = arena_strndup(t->a, t->out->data + mark, n);
     t->out->len = mark;
-    t->out->data[mark] = 0;
-    return s;
+    if (t->out->data) t->out->data[mark] = 0;
 }
 
 /* emits b (instructions and terminator); returns the next block of the chain or NULL */
@@ -1321,39 +1356,41 @@ static const IrBlock *emit_block(CgText *t, const IrBlock *b, const IrBlock *sto
                 return o;
             }
         }
-        t->depth++;
-        size_t mark = t->out->len;
+        /* if (c) { then } else { else }, written in place; an empty arm is taken back */
+        size_t h0 = t->out->len;
         int fall0 = stop ? t->fallcnt[stop->id] : 0;
+        EMIT("if (%s) {\n", cond);
+        size_t a0 = t->out->len;
+        t->depth++;
         emit_arm(t, b, tt, 0, m, stop, lc);
-        char *then_s = take_since(t, mark);
-        if (!m && tt != ff && !t->fail && (!stop || t->fallcnt[stop->id] == fall0) && *then_s &&
+        t->depth--;
+        bool then_empty = t->out->len == a0;
+        if (!m && tt != ff && !t->fail && (!stop || t->fallcnt[stop->id] == fall0) && !then_empty &&
             !jump_kind(ff, stop, lc) && t->fwd_preds[ff->id] == 1) {
             /* the then arm never falls through: the else target goes on after the if */
-            t->depth--;
-            EMIT("if (%s) {\n", cond);
-            sb_puts(t->out, then_s);
             EMIT("}\n");
             emit_edge(t, b, ff, 0);
             return ff;
         }
-        emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
-        char *else_s = take_since(t, mark);
-        t->depth--;
-        if (*then_s && *else_s) {
-            EMIT("if (%s) {\n", cond);
-            sb_puts(t->out, then_s);
-            EMIT("} else {\n");
-            sb_puts(t->out, else_s);
-            EMIT("}\n");
-        } else if (*then_s) {
-            EMIT("if (%s) {\n", cond);
-            sb_puts(t->out, then_s);
-            EMIT("}\n");
-        } else if (*else_s) {
+        if (then_empty) {
+            truncate_out(t, h0);
             EMIT("if (!%s) {\n", cond);
-            sb_puts(t->out, else_s);
-            EMIT("}\n");
+            a0 = t->out->len;
+            t->depth++;
+            emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
+            t->depth--;
+            if (t->out->len == a0) truncate_out(t, h0);
+            else EMIT("}\n");
+            return m;
         }
+        size_t e0 = t->out->len;
+        EMIT("} else {\n");
+        size_t e1 = t->out->len;
+        t->depth++;
+        emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
+        t->depth--;
+        if (t->out->len == e1) truncate_out(t, e0);
+        EMIT("}\n");
         return m;
     }
     default: ICE("terminator %s", ir_op_info[term->op].name);
@@ -1605,7 +1642,7 @@ static void emit_module(CgText *t, StrBuf *out)
     t->f = NULL;
     /* the struct declarations may name vector types: spell them before the prologue */
     StrBuf structs = {0};
-    cgt_emit_struct_decls(t, &structs, NULL, t->d->kind != CGT_OPENCL);
+    cgt_emit_struct_decls(t, &structs, t->d->kind != CGT_OPENCL);
 
     sb_printf(out, "// Generated by dckc --target=%s from ", t->d->target);
     for (const char *p = m->source_name ? base_name(m->source_name) : "?"; *p; p++)

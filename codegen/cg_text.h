@@ -94,6 +94,8 @@ struct CgText {
     uint8_t *live, *hasvar, *reach, *emitted, *is_header, *need_tmp;
     int *fwd_preds;         /* by block id */
     int *fallcnt;           /* by block id: arms that ended by falling to it */
+    int *stamp, stamp_gen;  /* by block id: visit marks of the structuring walks */
+    const IrBlock **stack;
     const IrBlock **follow; /* by block id: the loop's follow block */
     IrDom *dom;
     const char **name;      /* by id */
@@ -122,7 +124,8 @@ const char *cgt_struct_name(CgText *t, const Type *st);
 bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
 extern const char cgt_comps[];                     /* "xyzw" */
 
-/* Bounds of the emitted module, used by the dialect prologues. */
-void cgt_emit_struct_decls(CgText *t, StrBuf *o, const char *align_kw, bool cxx_asserts);
+/* The module's struct declarations with layout checks (C++ static_asserts, or OpenCL C
+ * negative-array typedefs when cxx_asserts is false). */
+void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts);
 
 #endif

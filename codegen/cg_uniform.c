@@ -343,8 +343,7 @@ CgUniform *cg_uniform_analyse(const IrFunc *fc, Arena *a)
             IrBlock *b = u->order[p];
             if (!u->varying_br[b->id]) continue;
             IrInst *t = ir_terminator(b);
-            memset(r1, 0, (size_t)nid);
-            memset(r2, 0, (size_t)nid);
+            for (int q = 0; q < u->norder; q++) r1[u->order[q]->id] = r2[u->order[q]->id] = 0;
             IrBlock *pd = ipdom[p];
             reach_from(u, t->target[0], pd, r1, stack);
             reach_from(u, t->target[1], pd, r2, stack);

@@ -195,7 +195,14 @@ static dck_status cache_dir(char *out, size_t n) {
     return DCK_SUCCESS;
 }
 
+/* The SIMD variants call SLEEF's vector math through weak symbols: loading libsleef (if
+ * installed) with RTLD_GLOBAL before any module lets them bind to it; without it they fall
+ * back to libm lane by lane. Loaded once per process and kept. */
+static void load_sleef_once(void) { (void)dlopen("libsleef.so.3", RTLD_NOW | RTLD_GLOBAL); }
+
 static dck_status load_so(dck_context ctx, const char *path, const char *so, dck_module m) {
+    static pthread_once_t sleef_once = PTHREAD_ONCE_INIT;
+    pthread_once(&sleef_once, load_sleef_once);
     void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!dl) return rt_error(DCK_ERROR_JIT, "cannot load the compiled kernels of '%s' (%s): %s", path, so, dlerror());
     const dck_abi_module *abi = dlsym(dl, "dck_module");

@@ -83,6 +83,11 @@ typedef struct ClApi {
 static ClApi cl;
 static pthread_once_t cl_once = PTHREAD_ONCE_INIT;
 static char cl_load_error[512];
+/* Serializes platform and device enumeration: ICDs initialize their devices lazily on the
+ * first clGetPlatformIDs/clGetDeviceIDs, and PoCL 3.1 is not safe against several threads
+ * doing that at once (one of them sees 0 devices, or the process crashes). Contexts created
+ * from several threads at once enumerate under this lock. */
+static pthread_mutex_t cl_enum_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void cl_load(void) {
     const char *names[] = {"libOpenCL.so.1", "libOpenCL.so"};
@@ -99,6 +104,15 @@ static void cl_load(void) {
         snprintf(cl_load_error, sizeof cl_load_error, "libOpenCL.so.1 has no symbol %s", #name);
     CL_FUNCS(X)
 #undef X
+    if (cl_load_error[0]) return;
+    /* the ICD's device initialization happens here, once, in one thread (see cl_enum_mu) */
+    cl_platform_id plats[16];
+    cl_uint np = 0;
+    if (cl.clGetPlatformIDs(16, plats, &np) == CL_SUCCESS)
+        for (cl_uint p = 0; p < np && p < 16; p++) {
+            cl_uint nd = 0;
+            cl.clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        }
 }
 
 static dck_status cl_ready(void) {
@@ -143,11 +157,8 @@ typedef struct ClDev {
     cl_device_id device;
 } ClDev;
 
-/* Every device of every platform, in platform order (at most cap). */
-static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n) {
-    *n = 0;
-    dck_status st = cl_ready();
-    if (st) return st;
+/* Every device of every platform, in platform order (at most cap); caller holds cl_enum_mu. */
+static dck_status cl_devices_locked(ClDev *out, uint32_t cap, uint32_t *n) {
     cl_platform_id plats[16];
     cl_uint np = 0;
     cl_int e = cl.clGetPlatformIDs(16, plats, &np);
@@ -170,6 +181,16 @@ static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n) {
         }
     }
     return DCK_SUCCESS;
+}
+
+static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n) {
+    *n = 0;
+    dck_status st = cl_ready();
+    if (st) return st;
+    pthread_mutex_lock(&cl_enum_mu);
+    st = cl_devices_locked(out, cap, n);
+    pthread_mutex_unlock(&cl_enum_mu);
+    return st;
 }
 
 static bool has_ext(const char *exts, const char *name) {
@@ -632,7 +653,8 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     if (!st && oob) {
         cl_int e = CL_SUCCESS;
         if (!c->oob) c->oob = cl.clCreateBuffer(c->context, CL_MEM_READ_WRITE, 8 * sizeof(cl_uint), NULL, &e);
-        cl_uint zero[8] = {0};
+        /* static: a non-blocking write reads its source when it runs, after this block */
+        static const cl_uint zero[8] = {0};
         if (!c->oob) st = cl_fail(cl_status_of(e), e, "clCreateBuffer", "checked-mode record");
         else if ((e = cl.clEnqueueWriteBuffer((cl_command_queue)q->backend_data, c->oob, CL_FALSE, 0, sizeof zero,
                                               zero, 0, NULL, NULL)) != CL_SUCCESS)

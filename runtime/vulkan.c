@@ -1016,7 +1016,11 @@ static dck_status get_pipeline(dck_context ctx, VkCtx *c, dck_module m, uint32_t
     pi.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     pi.stage.module = vm->shader;
     pi.stage.pName = m->abi->kernels[ki].name;
-    pi.stage.pSpecializationInfo = m->abi->kernels[ki].wg[0] ? NULL : &spec;
+    /* Always specialized, a fixed [[workgroup]] kernel too (local is then its declared size):
+     * a module's WorkgroupSize built-in (the spec-constant size of the kernels without
+     * [[workgroup]]) takes precedence over every entry point's LocalSize, so leaving the
+     * constants at their default 1 would run a fixed kernel with one work-item per group. */
+    pi.stage.pSpecializationInfo = &spec;
     pi.layout = k->layout;
     pi.flags = VK_PIPELINE_CREATE_DISPATCH_BASE_BIT; /* large launches are split (vk_launch) */
     VkPipeline pl = VK_NULL_HANDLE;

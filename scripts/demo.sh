@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# demo.sh: compile every samples/*.dck to C with dckc and run its kernels and pipelines on
-# the CPU with dckrun, printing what each computed.
+# demo.sh: compile every samples/*.dck ahead of time for every target this build has (C for
+# the CPU, PTX, OpenCL C, SPIR-V, MSL), plus a .dckpkg package carrying them all and a typed
+# C header, then run its kernels and pipelines on the CPU from the package with dckrun,
+# printing what each computed.
 #
 # Each sample names its title on its first line (`// file.dck: title`) and how to run it
 # on `// RUN: NAME ARG...` lines (dckrun syntax, see docs/dckrun.md); demo.sh runs
-#     dckrun --backend=cpu samples/FILE.dck NAME ARG...
-# for every RUN line. Exits non-zero on the first failure.
+#     dckrun --backend=cpu build/samples/FILE/FILE.dckpkg NAME ARG...
+# for every RUN line. Exits non-zero if anything failed.
 # Environment: BUILD_DIR (default build).
 set -euo pipefail
 
@@ -30,18 +32,23 @@ for src in samples/*.dck; do
     title=$(sed -n '1s|^// *[^:]*: *||p' "$src")
     echo "=== $name: ${title:-$name}"
 
-    if ! "$DCKC" --target=c -o "$BUILD_DIR/samples/$name.c" "$src"; then
+    out="$BUILD_DIR/samples/$name"
+    rm -rf "$out"
+    mkdir -p "$out"
+    if ! "$DCKC" --target=all --emit=source,package,header -o "$out" "$src"; then
         echo "demo: dckc failed on $src" >&2
         status=1
         continue
     fi
+    (cd "$out" && for f in *; do printf '%s (%s bytes)  ' "$f" "$(wc -c <"$f")"; done; echo)
+    pkg="$out/$name.dckpkg"
 
     runs=0
     while IFS= read -r line; do
         read -r -a args <<<"$line"
-        echo "\$ dckrun $src ${args[*]}"
-        if ! "$DCKRUN" --backend=cpu "$src" "${args[@]}" </dev/null; then
-            echo "demo: dckrun failed: $src ${args[*]}" >&2
+        echo "\$ dckrun $pkg ${args[*]}"
+        if ! "$DCKRUN" --backend=cpu "$pkg" "${args[@]}" </dev/null; then
+            echo "demo: dckrun failed: $pkg ${args[*]}" >&2
             status=1
         fi
         runs=$((runs + 1))
@@ -58,4 +65,4 @@ if [ "$status" -ne 0 ]; then
     echo "demo: FAILED" >&2
     exit "$status"
 fi
-echo "demo: $nsamples samples compiled and run"
+echo "demo: $nsamples samples compiled for every target and run on the CPU from their packages"

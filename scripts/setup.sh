@@ -27,8 +27,9 @@ REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcri
           mesa-vulkan-drivers libvulkan-dev glslc vulkan-validationlayers
           clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libsleef-dev)
 # Optional: clang + its runtime for the libFuzzer build (scripts/fuzz.sh); Halide and
-# matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around.
-OPTIONAL=(clang libclang-rt-14-dev libhalide14-0-dev python3-matplotlib clinfo vulkan-tools)
+# matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around;
+# clang-15 for test_rt_gpu's hand-made OpenCL SPIR-V (skipped without it).
+OPTIONAL=(clang libclang-rt-14-dev libhalide14-0-dev python3-matplotlib clinfo vulkan-tools clang-15)
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}

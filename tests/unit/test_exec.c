@@ -33,6 +33,9 @@ typedef struct TBuf {
     double tol;       /* floats: relative tolerance */
     dck_type type;
     uint32_t vec;
+    /* optional: checks the bytes the mask leaves out (results the device decides, such as
+     * the membership of subgroups); false with a message in why */
+    bool (*check)(const struct TBuf *b, const void *got, char *why, size_t whylen);
 } TBuf;
 
 typedef struct TArg {
@@ -40,6 +43,7 @@ typedef struct TArg {
     int buf;          /* >= 0: index into bufs */
     const char *cli;  /* value for dckrun */
     dck_arg arg;      /* value for the API */
+    void *owned[2];   /* memory behind cli / arg to free (the add_* helpers) */
 } TArg;
 
 typedef struct Case {
@@ -51,13 +55,50 @@ typedef struct Case {
     int dims;
     uint32_t global[3];
     bool pipeline;
+    const char *source; /* the kernel's source when it is not a file of tests/exec (C API only) */
 } Case;
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Under ASan: PoCL's LLVM installs a malloc'ed alternate signal stack in a thread that builds
+ * a program (LLVM's CreateSigAltStack), and ASan, unaware, tries to munmap it when that thread
+ * exits ("AddressSanitizer: CHECK failed ... unable to unmap"): modules_from_several_threads
+ * on OpenCL died that way. Without ASan's own alternate stack the two do not meet. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "use_sigaltstack=0"; }
+#endif
 
 static const char *test_backend = "cpu"; /* $DCK_TEST_BACKEND */
 static const char *test_target;          /* $DCK_TEST_TARGET or NULL */
 /* the tree and the build: compiled in, or $DCK_TEST_SOURCE_DIR / $DCK_TEST_BINARY_DIR when the
  * binaries run elsewhere (tests/gpu/vulkan_h100.sh) */
 static const char *source_dir = DCK_SOURCE_DIR, *binary_dir = DCK_BINARY_DIR;
+
+/* Reads the environment into the globals above. Called by main and again by every test body:
+ * Criterion runs each test in a fresh worker process that does not go through main, so
+ * settings made there would not reach the tests (they would silently run on the CPU). */
+static void test_env(void) {
+    const char *b = getenv("DCK_TEST_BACKEND"), *t = getenv("DCK_TEST_TARGET");
+    if (b && *b) test_backend = b;
+    if (t && *t) test_target = t;
+    const char *sd = getenv("DCK_TEST_SOURCE_DIR"), *bd = getenv("DCK_TEST_BINARY_DIR");
+    if (sd && *sd) source_dir = sd;
+    if (bd && *bd) binary_dir = bd;
+}
+
+/* The subgroup size of the test device (dck_device_info.subgroup_size; 1 on the CPU). */
+static uint32_t device_subgroup_size(void) {
+    test_env();
+    dck_context ctx;
+    dck_context_desc cd = {0};
+    cd.backend_name = test_backend;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "context: %s", dck_last_error());
+    dck_device dev;
+    dck_device_info info;
+    cr_assert_eq(dck_context_get_device(ctx, &dev), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_device_get_info(dev, &info), DCK_SUCCESS, "%s", dck_last_error());
+    dck_context_destroy(ctx);
+    return info.subgroup_size ? info.subgroup_size : 1;
+}
 
 static uint32_t rng_state;
 static uint32_t rnd(void) {
@@ -97,6 +138,7 @@ static void add_u32(Case *c, const char *name, uint32_t v) {
     char *s = malloc(32);
     snprintf(s, 32, "%u", v);
     a->cli = s;
+    a->owned[0] = s;
     a->arg = dck_arg_u32(v);
 }
 
@@ -107,6 +149,7 @@ static void add_f32(Case *c, const char *name, float v) {
     char *s = malloc(48);
     snprintf(s, 48, "%.9g", v);
     a->cli = s;
+    a->owned[0] = s;
     a->arg = dck_arg_f32(v);
 }
 
@@ -122,6 +165,8 @@ static void add_f32v(Case *c, const char *name, const float *v, int n, const cha
         copy[k] = v[k];
     }
     a->cli = s;
+    a->owned[0] = s;
+    a->owned[1] = copy;
     a->arg = dck_arg_value(copy, n == 3 ? 16 : (uint32_t)(4 * n), tname);
 }
 
@@ -175,13 +220,14 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
             }
         }
     }
-    return true;
+    return b->check ? b->check(b, got, why, whylen) : true;
 }
 
 /* ---- through the C API ---- */
 /* checked: a checked-mode context (bounds checks compiled in, overlap checks): the
  * results must be the same and no violation may be reported for these correct kernels. */
 static void run_api(Case *c, bool checked) {
+    test_env();
     dck_context ctx;
     dck_context_desc cd = {0};
     cd.flags = checked ? DCK_CONTEXT_CHECKED : 0;
@@ -193,7 +239,7 @@ static void run_api(Case *c, bool checked) {
     dck_module_options mo = {0};
     mo.opt_level = -1;
     mo.target = test_target;
-    dck_status st = dck_module_create_from_source(ctx, path, NULL, &mo, &mod);
+    dck_status st = dck_module_create_from_source(ctx, c->source ? c->file : path, c->source, &mo, &mod);
     cr_assert_eq(st, DCK_SUCCESS, "compile %s: %s", c->file, dck_last_error());
     dck_kernel k;
     cr_assert_eq(dck_module_get_kernel(mod, c->kernel, &k), DCK_SUCCESS, "%s", dck_last_error());
@@ -225,7 +271,7 @@ static void run_api(Case *c, bool checked) {
         if (!b->expect) continue;
         void *got = malloc((size_t)b->count * b->esize);
         cr_assert_eq(dck_buffer_read(bufs[i], 0, (uint64_t)b->count * b->esize, got), DCK_SUCCESS);
-        char why[256];
+        char why[2048];
         bool ok = close_enough(b, got, why, sizeof why);
         free(got);
         cr_assert(ok, "C API%s, %s: %s", checked ? " (checked mode)" : "", c->kernel, why);
@@ -238,6 +284,7 @@ static void run_api(Case *c, bool checked) {
 
 /* ---- through dckrun ---- */
 static void run_dckrun(Case *c) {
+    test_env();
     char dir[] = "/tmp/dck-exec-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[8192];
@@ -296,10 +343,25 @@ static void run_dckrun(Case *c) {
     if (system(cmd) != 0) cr_log_warn("could not remove %s", dir);
 }
 
+/* Frees what add_buf, expect_of, the masks and the argument helpers allocated. */
+static void free_case(Case *c) {
+    for (int i = 0; i < c->nbufs; i++) {
+        free(c->bufs[i].in);
+        free(c->bufs[i].expect);
+        free((void *)c->bufs[i].mask);
+    }
+    for (int i = 0; i < c->nargs; i++) {
+        TArg *a = &c->args[i];
+        free(a->owned[0]);
+        free(a->owned[1]);
+    }
+}
+
 static void run_case(Case *c) {
     run_api(c, false);
     run_api(c, true);
-    run_dckrun(c);
+    if (!c->source) run_dckrun(c);
+    free_case(c);
 }
 
 /* ---- the cases ---- */
@@ -601,6 +663,143 @@ Test(exec, math) {
     run_case(&c);
 }
 
+/* Accuracy of the float math functions in ulp, on every backend the same promise: the bounds
+ * of OpenCL C's full profile (OpenCL 1.2, 7.4 table 7.1), which the C library, PoCL and CUDA
+ * meet. The error of each result is measured against the double-precision C library on the
+ * exact float input (inputs come from buffers, so no device arithmetic precedes the call),
+ * in ulps of the float nearest the true result. Every function is reported at once. A GPU
+ * API's own instructions may be far less accurate (Vulkan only requires 4096 ulp of atan and
+ * atan2, and asin/acos/sinh/cosh/tanh "inherited" from formulas that lose all relative
+ * accuracy near 0): a backend must then compute these functions itself. */
+enum { ULP_N = 2048, ULP_FUNCS = 17 };
+static const struct UlpFunc {
+    const char *name;
+    double bound;         /* ulp */
+    float lo, hi;         /* input sweep of x (y: second operand, see ulp_inputs) */
+} ulp_funcs[ULP_FUNCS] = {
+    {"sin", 4, -31.4159f, 31.4159f},  {"cos", 4, -31.4159f, 31.4159f}, {"tan", 4, -1.5f, 1.5f},
+    {"asin", 4, -1.0f, 1.0f},         {"acos", 4, -1.0f, 1.0f},        {"atan", 5, -10.0f, 10.0f},
+    {"atan2", 6, -1.0f, 1.0f},        {"sinh", 4, -5.0f, 5.0f},        {"cosh", 4, -5.0f, 5.0f},
+    {"tanh", 5, -5.0f, 5.0f},         {"exp", 3, -20.0f, 20.0f},       {"exp2", 3, -20.0f, 20.0f},
+    {"log", 3, 0.001f, 1000.0f},      {"log2", 3, 0.001f, 1000.0f},    {"pow", 16, 0.01f, 10.0f},
+    {"sqrt", 3, 0.0f, 10000.0f},      {"rsqrt", 2, 0.001f, 10000.0f},
+};
+static const char ulp_source[] =
+    "kernel void ulp(float[] r, const float[] a, const float[] b) {\n"
+    "    uint i = global_id(0);\n"
+    "    if (i >= len(r)) return;\n"
+    "    uint k = i / (len(r) / 17u);\n"
+    "    float x = a[i], y = b[i], v = 0.0;\n"
+    "    if (k == 0u) v = sin(x);\n"
+    "    else if (k == 1u) v = cos(x);\n"
+    "    else if (k == 2u) v = tan(x);\n"
+    "    else if (k == 3u) v = asin(x);\n"
+    "    else if (k == 4u) v = acos(x);\n"
+    "    else if (k == 5u) v = atan(x);\n"
+    "    else if (k == 6u) v = atan2(x, y);\n"
+    "    else if (k == 7u) v = sinh(x);\n"
+    "    else if (k == 8u) v = cosh(x);\n"
+    "    else if (k == 9u) v = tanh(x);\n"
+    "    else if (k == 10u) v = exp(x);\n"
+    "    else if (k == 11u) v = exp2(x);\n"
+    "    else if (k == 12u) v = log(x);\n"
+    "    else if (k == 13u) v = log2(x);\n"
+    "    else if (k == 14u) v = pow(x, y);\n"
+    "    else if (k == 15u) v = sqrt(x);\n"
+    "    else v = rsqrt(x);\n"
+    "    r[i] = v;\n"
+    "}\n";
+static const float *ulp_a, *ulp_b;
+
+static double ulp_ref(int k, double x, double y) {
+    switch (k) {
+    case 0: return sin(x);
+    case 1: return cos(x);
+    case 2: return tan(x);
+    case 3: return asin(x);
+    case 4: return acos(x);
+    case 5: return atan(x);
+    case 6: return atan2(x, y);
+    case 7: return sinh(x);
+    case 8: return cosh(x);
+    case 9: return tanh(x);
+    case 10: return exp(x);
+    case 11: return exp2(x);
+    case 12: return log(x);
+    case 13: return log2(x);
+    case 14: return pow(x, y);
+    case 15: return sqrt(x);
+    default: return 1.0 / sqrt(x);
+    }
+}
+
+/* The size of one ulp of the float nearest to v (normal floats; the sweeps stay normal). */
+static double ulp_of(double v) {
+    int e;
+    frexp(fabs(v) > 0x1p-126 ? v : 0x1p-126, &e);
+    return ldexp(1.0, e - 24);
+}
+
+static bool ulp_check(const TBuf *b, const void *got, char *why, size_t whylen) {
+    (void)b;
+    const float *r = got;
+    size_t n = 0;
+    why[0] = 0;
+    bool ok = true;
+    for (int k = 0; k < ULP_FUNCS; k++) {
+        double worst = 0;
+        int at = 0;
+        for (int i = 0; i < ULP_N; i++) {
+            int j = k * ULP_N + i;
+            double ref = ulp_ref(k, ulp_a[j], ulp_b[j]);
+            double err = isnan(r[j]) ? INFINITY : fabs((double)r[j] - ref) / ulp_of(ref);
+            if (err > worst) worst = err, at = j;
+        }
+        if (worst > ulp_funcs[k].bound) {
+            if (ok) n += (size_t)snprintf(why + n, whylen - n, "beyond the promised ulp bound:");
+            ok = false;
+            char args[64];
+            if (k == 6 || k == 14) snprintf(args, sizeof args, "%.9g, %.9g", ulp_a[at], ulp_b[at]);
+            else snprintf(args, sizeof args, "%.9g", ulp_a[at]);
+            if (n < whylen)
+                n += (size_t)snprintf(why + n, whylen - n, " %s %.4g ulp (bound %g) at %s(%s) = %.9g, expected %.9g;",
+                                      ulp_funcs[k].name, worst, ulp_funcs[k].bound, ulp_funcs[k].name, args, r[at],
+                                      ulp_ref(k, ulp_a[at], ulp_b[at]));
+            if (n >= whylen) n = whylen - 1;
+        }
+    }
+    return ok;
+}
+
+Test(exec, math_ulp) {
+    Case c = {.file = "math_ulp.dck", .kernel = "ulp", .dims = 1, .global = {ULP_N * ULP_FUNCS},
+              .source = ulp_source};
+    rng_state = 14;
+    TBuf *r = add_buf(&c, "r", EK_F32, 4, ULP_N * ULP_FUNCS, DCK_TYPE_F32, 1);
+    TBuf *a = add_buf(&c, "a", EK_F32, 4, ULP_N * ULP_FUNCS, DCK_TYPE_F32, 1);
+    TBuf *bb = add_buf(&c, "b", EK_F32, 4, ULP_N * ULP_FUNCS, DCK_TYPE_F32, 1);
+    float *ai = a->in, *bi = bb->in;
+    for (int k = 0; k < ULP_FUNCS; k++)
+        for (int i = 0; i < ULP_N; i++) {
+            int j = k * ULP_N + i;
+            float lo = ulp_funcs[k].lo, hi = ulp_funcs[k].hi;
+            bool logscale = lo > 0 && hi / lo > 100; /* log, pow, sqrt, rsqrt: cover every octave */
+            double t = (i + 0.5) / ULP_N;
+            /* a quarter of the points near 0 (or near 1 for log), where relative accuracy is hard */
+            if (i % 4 == 3) t = 0.5 + ((double)(int)(rnd() % 2001) - 1000) * 1e-7;
+            ai[j] = logscale ? (float)(lo * pow(hi / lo, t)) : (float)(lo + (hi - lo) * t);
+            if (k >= 12 && k <= 13 && i % 4 == 3) ai[j] = (float)(1.0 + ((double)(int)(rnd() % 2001) - 1000) * 1e-6);
+            bi[j] = k == 6 ? (float)(2.0 * rndf() - 1.0) : k == 14 ? (float)(6.0 * rndf() - 3.0) : 1.0f;
+            if (k == 15 && i == 0) ai[j] = 0.0f;
+        }
+    ulp_a = ai;
+    ulp_b = bi;
+    expect_of(r);
+    r->mask = calloc((size_t)ULP_N * ULP_FUNCS, 4); /* all compared by ulp_check */
+    r->check = ulp_check;
+    run_case(&c);
+}
+
 Test(exec, pipeline3) {
     enum { N = 1000 };
     Case c = {.file = "pipeline3.dck", .kernel = "pipe3", .pipeline = true};
@@ -699,6 +898,7 @@ static void *compile_and_run(void *arg) {
 }
 
 Test(exec, modules_from_several_threads) {
+    test_env();
     enum { N = 4 };
     pthread_t th[N];
     ThreadJob jobs[N];
@@ -755,7 +955,38 @@ Test(exec, pipeline_loop) {
     run_case(&c);
 }
 
+/* features.dck: f[16 g + 6] = subgroup_add(1.0) + subgroup_size() for the 8 work-items of
+ * one 4x2 work-group. subgroup_size() is the device's S; subgroup_add(1.0) counts the active
+ * invocations A of the item's subgroup, and how a work-group is cut into subgroups is the
+ * device's choice (lavapipe runs a 4x2 group as two subgroups of 4 active lanes of 8; NVIDIA
+ * as one of 8 lanes of 32). So: each A is an integer in [1, min(S, 8)] and the subgroups
+ * partition the group: the sum of 1/A over the 8 items (the number of subgroups) is an
+ * integer. S = 1 leaves exactly 2. */
+static uint32_t features_sg;
+static bool features_subgroups(const TBuf *b, const void *got, char *why, size_t whylen) {
+    (void)b;
+    const float *f = got;
+    uint32_t s = features_sg, cap = s < 8 ? s : 8;
+    double groups = 0;
+    for (int g = 0; g < 8; g++) {
+        float v = f[g * 16 + 6], a = v - (float)s;
+        if (!(a >= 1.0f && a <= (float)cap && a == floorf(a))) {
+            snprintf(why, whylen, "f[%d]: got %.9g = subgroup_add(1.0) + subgroup_size(): with subgroup size %u "
+                     "the first term must be a whole number of active invocations in [1, %u]", g * 16 + 6, v, s, cap);
+            return false;
+        }
+        groups += 1.0 / a;
+    }
+    if (fabs(groups - floor(groups + 0.5)) > 1e-6) {
+        snprintf(why, whylen, "f[16 g + 6]: the active-invocation counts of subgroup_add(1.0) (subgroup size %u) "
+                 "do not partition the 8 work-items into subgroups (sum of 1/count = %.6g)", s, groups);
+        return false;
+    }
+    return true;
+}
+
 Test(exec, features) {
+    features_sg = device_subgroup_size();
     Case c = {.file = "features.dck", .kernel = "many", .dims = 2, .global = {4, 2}};
     const float pos[3] = {1.0f, 2.0f, 3.0f};
     add_f32v(&c, "ppos", pos, 3, "float3");
@@ -790,17 +1021,17 @@ Test(exec, features) {
         memcpy(fe + o, fv, sizeof fv);
         le[g] = (int64_t)g * 10000000000ll;
     }
+    unsigned char *fmask = malloc(128 * sizeof(float));
+    memset(fmask, 1, 128 * sizeof(float));
+    for (int g = 0; g < 8; g++) memset(fmask + (g * 16 + 6) * sizeof(float), 0, sizeof(float));
+    f->mask = fmask; /* f[16 g + 6] (subgroups) is checked by features_subgroups */
+    f->check = features_subgroups;
     run_case(&c);
 }
 
 /* Selects the backend and target, and skips (77) when they are not present here. */
 int main(int argc, char *argv[]) {
-    const char *b = getenv("DCK_TEST_BACKEND"), *t = getenv("DCK_TEST_TARGET");
-    if (b && *b) test_backend = b;
-    if (t && *t) test_target = t;
-    const char *sd = getenv("DCK_TEST_SOURCE_DIR"), *bd = getenv("DCK_TEST_BINARY_DIR");
-    if (sd && *sd) source_dir = sd;
-    if (bd && *bd) binary_dir = bd;
+    test_env();
     dck_backend id;
     if (dck_backend_from_name(test_backend, &id) != DCK_SUCCESS) {
         fprintf(stderr, "DCK_TEST_BACKEND: %s\n", dck_last_error());
