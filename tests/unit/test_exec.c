@@ -800,6 +800,30 @@ Test(exec, math_ulp) {
     run_case(&c);
 }
 
+/* A module mixing a [[workgroup]] kernel with one that takes its size at launch: on Vulkan
+ * the latter's WorkgroupSize built-in applies to every entry point, so the runtime must
+ * specialize the fixed kernel to its own size (it once ran it with groups of one item). */
+static const char wg_mixed_source[] =
+    "[[workgroup(4, 2)]]\n"
+    "kernel void fixed(uint[] o) {\n"
+    "    uint g = global_id(1) * global_size(0) + global_id(0);\n"
+    "    o[g] = g + 1000u * (local_id(1) * 4u + local_id(0)) + 100000u * local_size(0) * local_size(1);\n"
+    "}\n"
+    "kernel void sized_at_launch(uint[] o) {\n"
+    "    if (global_id(0) < len(o)) o[global_id(0)] = 7u;\n"
+    "}\n";
+
+Test(exec, workgroup_mixed_module) {
+    enum { W = 8, H = 4 };
+    Case c = {.file = "wg_mixed.dck", .kernel = "fixed", .dims = 2, .global = {W, H}, .source = wg_mixed_source};
+    TBuf *o = add_buf(&c, "o", EK_U32, 4, W * H, DCK_TYPE_U32, 1);
+    uint32_t *e = expect_of(o);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++)
+            e[y * W + x] = y * W + x + 1000u * ((y % 2) * 4 + x % 4) + 100000u * 8;
+    run_case(&c);
+}
+
 Test(exec, pipeline3) {
     enum { N = 1000 };
     Case c = {.file = "pipeline3.dck", .kernel = "pipe3", .pipeline = true};
