@@ -12,31 +12,18 @@
 # --update rewrites the .c.expected files instead of comparing.
 # Exit status: 0 all passed, 1 a test failed, 2 usage.
 set -u
-
-update=0
-if [ "${1:-}" = "--update" ]; then
-    update=1
-    shift
-fi
-if [ $# -lt 1 ]; then
-    echo "usage: $0 [--update] DCKC" >&2
-    exit 2
-fi
-case "$1" in
-/*) dckc=$1 ;;
-*) dckc=$(pwd)/$1 ;;
-esac
-if [ ! -x "$dckc" ]; then
-    echo "$0: $dckc is not an executable" >&2
-    exit 2
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../golden_lib.sh"
+label="C backend"
+golden_init "$@"
 CC=${CC:-cc}
 
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dck-golden-c.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+golden_emit() {
+    # shellcheck disable=SC2046
+    "$dckc" --target=c $(golden_flags "$1") "$1" -o "$2"
+}
 
-strip_abi() {
+golden_normalize() {
     awk '
         !done && /^\/\* dck_abi\.h:/ { skipping = 1 }
         skipping { if ($0 == "#endif") { skipping = 0; done = 1; print "/* [runtime/dck_abi.h, pasted verbatim] */" } next }
@@ -50,62 +37,25 @@ if command -v clang >/dev/null 2>&1; then
     clang_major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
 fi
 
-pass=0
-fail=0
+golden_check() {
+    if ! $CC -x c -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared "$2" -o "$tmp/$1.so" 2>"$tmp/$1.cc"; then
+        echo "FAIL $1: $CC rejects the output"
+        cat "$tmp/$1.cc"
+        return 1
+    fi
+    [ $have_clang -eq 1 ] || return 0
+    if grep -q _Float16 "$2" && [ "${clang_major:-0}" -lt 15 ]; then
+        echo "note $1: clang $clang_major has no _Float16 on x86-64; clang check skipped"
+    elif ! clang -x c -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared "$2" -o "$tmp/$1.so" 2>"$tmp/$1.cc"; then
+        echo "FAIL $1: clang rejects the output"
+        cat "$tmp/$1.cc"
+        return 1
+    fi
+    return 0
+}
+
 cd "$here" || exit 2
 for src in *.dck; do
-    name=${src%.dck}
-    flags=$(sed -n 's|^// DCKC: ||p' "$src" | head -n 1)
-    out="$tmp/$name.c"
-    # shellcheck disable=SC2086
-    if ! "$dckc" --target=c $flags "$src" -o "$out" 2>"$tmp/$name.err"; then
-        echo "FAIL $name: dckc failed"
-        cat "$tmp/$name.err"
-        fail=$((fail + 1))
-        continue
-    fi
-    # shellcheck disable=SC2086
-    "$dckc" --target=c $flags "$src" -o "$tmp/$name.again.c" 2>/dev/null
-    if ! cmp -s "$out" "$tmp/$name.again.c"; then
-        echo "FAIL $name: output is not deterministic"
-        fail=$((fail + 1))
-        continue
-    fi
-    strip_abi "$out" >"$tmp/$name.stripped"
-    if [ $update -eq 1 ]; then
-        cp "$tmp/$name.stripped" "$name.c.expected"
-        echo "updated $name.c.expected"
-    elif [ ! -f "$name.c.expected" ]; then
-        echo "FAIL $name: no $name.c.expected (run with --update)"
-        fail=$((fail + 1))
-        continue
-    elif ! diff -u "$name.c.expected" "$tmp/$name.stripped" >"$tmp/$name.diff"; then
-        echo "FAIL $name: output differs from $name.c.expected"
-        cat "$tmp/$name.diff"
-        fail=$((fail + 1))
-        continue
-    fi
-    ok=1
-    if ! $CC -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared "$out" -o "$tmp/$name.so" 2>"$tmp/$name.cc"; then
-        echo "FAIL $name: $CC rejects the output"
-        cat "$tmp/$name.cc"
-        ok=0
-    fi
-    if [ $ok -eq 1 ] && [ $have_clang -eq 1 ]; then
-        if grep -q _Float16 "$out" && [ "${clang_major:-0}" -lt 15 ]; then
-            echo "note $name: clang $clang_major has no _Float16 on x86-64; clang check skipped"
-        elif ! clang -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared "$out" -o "$tmp/$name.so" 2>"$tmp/$name.cc"; then
-            echo "FAIL $name: clang rejects the output"
-            cat "$tmp/$name.cc"
-            ok=0
-        fi
-    fi
-    if [ $ok -eq 1 ]; then
-        pass=$((pass + 1))
-        echo "ok   $name"
-    else
-        fail=$((fail + 1))
-    fi
+    golden_one "${src%.dck}" "$src" "${src%.dck}.c.expected"
 done
-echo "C backend goldens: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+golden_finish

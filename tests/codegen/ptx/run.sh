@@ -12,28 +12,10 @@
 # Exit status: 0 all passed, 1 a test failed, 2 usage, 77 skipped (dckc built without the
 # PTX plugin).
 set -u
-
-update=0
-if [ "${1:-}" = "--update" ]; then
-    update=1
-    shift
-fi
-if [ $# -lt 1 ]; then
-    echo "usage: $0 [--update] DCKC" >&2
-    exit 2
-fi
-case "$1" in
-/*) dckc=$1 ;;
-*) dckc=$(pwd)/$1 ;;
-esac
-if [ ! -x "$dckc" ]; then
-    echo "$0: $dckc is not an executable" >&2
-    exit 2
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dck-golden-ptx.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$here/../golden_lib.sh"
+label="PTX backend"
+golden_init "$@"
 
 if ! "$dckc" --target=ptx "$here/saxpy.dck" -o "$tmp/probe.ptx" 2>"$tmp/probe.err"; then
     if grep -q "PTX code generator" "$tmp/probe.err"; then
@@ -50,58 +32,27 @@ if [ -z "$PTXAS" ]; then
 fi
 [ -n "$PTXAS" ] || echo "note: ptxas not found: the outputs are compared, not assembled"
 
-pass=0
-fail=0
+golden_emit() {
+    # shellcheck disable=SC2046
+    "$dckc" --target=ptx --sm=80 $(golden_flags "$1") "$1" -o "$2"
+}
+
+golden_check() {
+    [ -n "$PTXAS" ] || return 77
+    for sm in sm_80 sm_90; do
+        if ! "$PTXAS" --gpu-name $sm "$2" -o "$tmp/$1.cubin" 2>"$tmp/$1.ptxas"; then
+            echo "FAIL $1: ptxas --gpu-name $sm rejects the output"
+            cat "$tmp/$1.ptxas"
+            return 1
+        fi
+    done
+    return 0
+}
+
 cd "$here" || exit 2
 for src in *.dck; do
-    name=${src%.dck}
-    flags=$(sed -n 's|^// DCKC: ||p' "$src" | head -n 1)
-    out="$tmp/$name.ptx"
-    # shellcheck disable=SC2086
-    if ! "$dckc" --target=ptx --sm=80 $flags "$src" -o "$out" 2>"$tmp/$name.err"; then
-        echo "FAIL $name: dckc failed"
-        cat "$tmp/$name.err"
-        fail=$((fail + 1))
-        continue
-    fi
-    # shellcheck disable=SC2086
-    "$dckc" --target=ptx --sm=80 $flags "$src" -o "$tmp/$name.again.ptx" 2>/dev/null
-    if ! cmp -s "$out" "$tmp/$name.again.ptx"; then
-        echo "FAIL $name: output is not deterministic"
-        fail=$((fail + 1))
-        continue
-    fi
-    if [ $update -eq 1 ]; then
-        cp "$out" "$name.ptx.expected"
-        echo "updated $name.ptx.expected"
-    elif [ ! -f "$name.ptx.expected" ]; then
-        echo "FAIL $name: no $name.ptx.expected (run with --update)"
-        fail=$((fail + 1))
-        continue
-    elif ! diff -u "$name.ptx.expected" "$out" >"$tmp/$name.diff"; then
-        echo "FAIL $name: output differs from $name.ptx.expected"
-        cat "$tmp/$name.diff"
-        fail=$((fail + 1))
-        continue
-    fi
-    ok=1
-    if [ -n "$PTXAS" ]; then
-        for sm in sm_80 sm_90; do
-            if ! "$PTXAS" --gpu-name $sm "$out" -o "$tmp/$name.cubin" 2>"$tmp/$name.ptxas"; then
-                echo "FAIL $name: ptxas --gpu-name $sm rejects the output"
-                cat "$tmp/$name.ptxas"
-                ok=0
-            fi
-        done
-    fi
-    if [ $ok -eq 1 ]; then
-        pass=$((pass + 1))
-        echo "ok   $name"
-    else
-        fail=$((fail + 1))
-    fi
+    golden_one "${src%.dck}" "$src" "${src%.dck}.ptx.expected"
 done
-
 # several architectures: one file each, each naming its own target
 mkdir -p "$tmp/multi"
 if "$dckc" --target=ptx --sm=80,90 saxpy.dck -o "$tmp/multi" 2>"$tmp/multi.err" &&
@@ -125,5 +76,4 @@ else
     fail=$((fail + 1))
 fi
 
-echo "PTX backend goldens: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+golden_finish
