@@ -123,7 +123,7 @@ static uint32_t cached(SpvCtx *c, SpvWords *sect, uint32_t op, const uint32_t *o
     uint32_t key[40];
     ICE_ASSERT(n + 1 <= 40);
     key[0] = op;
-    memcpy(key + 1, ops, sizeof(uint32_t) * (size_t)n);
+    if (n) memcpy(key + 1, ops, sizeof(uint32_t) * (size_t)n);
     uint64_t h = hash_words(key, n + 1);
     uint32_t i = (uint32_t)h & (t->cap - 1);
     for (; t->ents[i].id; i = (i + 1) & (t->cap - 1)) {
@@ -218,7 +218,7 @@ uint32_t spv_t_func(SpvCtx *c, uint32_t ret, const uint32_t *params, int n)
     uint32_t ops[32];
     ICE_ASSERT(n < 31);
     ops[0] = ret;
-    memcpy(ops + 1, params, sizeof(uint32_t) * (size_t)n);
+    if (n) memcpy(ops + 1, params, sizeof(uint32_t) * (size_t)n);
     return cached(c, &c->types, SpvOpTypeFunction, ops, n + 1, 0, NULL);
 }
 
@@ -247,7 +247,7 @@ static SpvStructTypes *struct_types(SpvCtx *c, const Type *t)
     st.phys = spv_id(c);
     uint32_t ops[65];
     ops[0] = st.phys;
-    memcpy(ops + 1, mem, sizeof(uint32_t) * (size_t)t->nfields);
+    if (t->nfields) memcpy(ops + 1, mem, sizeof(uint32_t) * (size_t)t->nfields);
     spv_inst(&c->types, SpvOpTypeStruct, ops, t->nfields + 1);
     spv_name(c, st.phys, t->name);
     for (int i = 0; i < t->nfields; i++) {
@@ -260,7 +260,7 @@ static SpvStructTypes *struct_types(SpvCtx *c, const Type *t)
         for (int i = 0; i < t->nfields; i++) mem[i] = spv_vtype(c, t->fields[i].type);
         st.logical = spv_id(c);
         ops[0] = st.logical;
-        memcpy(ops + 1, mem, sizeof(uint32_t) * (size_t)t->nfields);
+        if (t->nfields) memcpy(ops + 1, mem, sizeof(uint32_t) * (size_t)t->nfields);
         spv_inst(&c->types, SpvOpTypeStruct, ops, t->nfields + 1);
         spv_name(c, st.logical, arena_printf(c->a, "%s_value", t->name));
     } else {

@@ -4,20 +4,26 @@
  * continue target), with constructs properly nested. The IR's CFG is reducible and comes
  * from if/loops/break/continue/return (docs/design.md), so the structure can be recovered:
  *
- *  1. Loops: a block with a back edge (from a block it dominates) is a loop header. All its
- *     back edges are redirected into a new continue node C (phis merged there), and the
- *     header is split into a node holding only its phis (which gets OpLoopMerge) and the
- *     rest of the block. Inner loops first, each loop gets a fresh merge node M: the exit
- *     target X is the one exit whose construct (blocks the header dominates that cannot be
- *     reached from X) leaves only towards X; blocks that end in a return inside the loop
- *     (dead-end tails) thereby stay inside the construct (OpReturn is allowed anywhere).
- *     Every edge from the construct into X is redirected into M, and M branches to X.
+ *  1. Loops: a block with a back edge (from a block it dominates) is a loop header. A single
+ *     back edge from a plain latch (a for step, a do-while condition) makes the latch the
+ *     continue target, so that `continue`, which jumps there, is a structured exit; else all
+ *     back edges are redirected into a new continue node C (phis merged there). The header
+ *     is split into a node holding only its phis (which gets OpLoopMerge) and the rest of the
+ *     block. Inner loops first, each loop gets a fresh merge node M: the exit X is the exit
+ *     whose construct (blocks the header dominates that cannot be reached from X) leaves
+ *     least often elsewhere; blocks that end in a return inside the loop (dead-end tails)
+ *     thereby stay inside the construct (OpReturn is allowed anywhere). Every edge from the
+ *     construct into X goes into M, which branches to X. Edges leaving for other places (a
+ *     return from nested loops of an inlined function) meet in M too, which records in a
+ *     selector phi where each was going; dispatch nodes after M branch on.
  *  2. Selections: for each remaining two-way branch S, inner first, the merge is the
- *     immediate post-dominator of S in its region (the innermost loop's construct with C as
- *     the exit and breaks removed, or the whole function with the returns as the exit),
- *     ignoring dead ends. The edges into it from blocks S dominates are redirected into a
- *     fresh merge node; when all paths from S end in break/continue/return the merge is a
- *     fresh node that stays unreachable (OpUnreachable).
+ *     immediate post-dominator of S in its region (the innermost loop's construct with the
+ *     continue target as the exit and breaks removed, or the whole function with the returns
+ *     as the exit), ignoring dead ends, when S dominates it; otherwise (a continue, a break
+ *     or another path joins there) it is the one block S's construct falls through to. The
+ *     edges into it from blocks S dominates are redirected into a fresh merge node; when all
+ *     paths from S continue, break or return the merge is a fresh node that stays
+ *     unreachable (OpUnreachable).
  *
  * Fresh merge and continue nodes make every merge block unique and never a continue target
  * or a loop header, which keeps the rules of the SPIR-V spec (2.11) simple to meet. Phis move

@@ -92,7 +92,7 @@ static uint32_t emitr(Fn *F, uint32_t op, uint32_t type, uint32_t id, const uint
     ICE_ASSERT(n + 2 <= 40);
     buf[0] = type;
     buf[1] = id;
-    memcpy(buf + 2, ops, sizeof(uint32_t) * (size_t)n);
+    if (n) memcpy(buf + 2, ops, sizeof(uint32_t) * (size_t)n);
     spv_inst(F->w, op, buf, n + 2);
     return id;
 }
@@ -894,6 +894,253 @@ static uint32_t convert(Fn *F, const Type *to, const Type *from, uint32_t x, uin
 
 static bool vk(Fn *F) { return C_->vk; }
 
+
+/* ---------------------------------------------------------------- accurate float math (Vulkan)
+ * GLSL.std.450 promises little (Vulkan allows 4096 ulp for atan, and asin/acos/sinh/cosh/
+ * tanh/log lose all relative accuracy near their zeros on real drivers, lavapipe included),
+ * while DCK promises the OpenCL full-profile bounds (docs/language.md). These functions are
+ * therefore computed here with Cody-Waite range reduction and the minimax polynomials of the
+ * Cephes library's single-precision routines (expf, logf, log2f, asinf, acosf, atanf,
+ * sinhf, coshf, tanhf), from IEEE +, -, *, /, sqrt and ldexp. Element-wise on vectors. */
+
+static uint32_t fk(Fn *F, const Type *t, double v) { return cst(F, t, 0, v); }
+#define MF_T vt(F, t)
+#define MF_B vt(F, bool_like(t))
+#define FA(a, b) OPR(F, SpvOpFAdd, MF_T, (a), (b))
+#define FS(a, b) OPR(F, SpvOpFSub, MF_T, (a), (b))
+#define FM(a, b) OPR(F, SpvOpFMul, MF_T, (a), (b))
+#define FD(a, b) OPR(F, SpvOpFDiv, MF_T, (a), (b))
+#define SEL(c, a, b) OPR(F, SpvOpSelect, MF_T, (c), (a), (b))
+#define FLT(a, b) OPR(F, SpvOpFOrdLessThan, MF_B, (a), (b))
+#define FGT(a, b) OPR(F, SpvOpFOrdGreaterThan, MF_B, (a), (b))
+
+/* ((c[0] z + c[1]) z + ...) + c[n-1] */
+static uint32_t horner(Fn *F, const Type *t, uint32_t z, const double *c, int n)
+{
+    uint32_t r = fk(F, t, c[0]);
+    for (int k = 1; k < n; k++) r = FA(FM(r, z), fk(F, t, c[k]));
+    return r;
+}
+
+static uint32_t fabs_(Fn *F, const Type *t, uint32_t x) { return EXT(F, MF_T, GLSLstd450FAbs, x); }
+
+/* x with the sign of s (s's sign bit; both float) */
+static uint32_t copysign_(Fn *F, const Type *t, uint32_t mag, uint32_t s)
+{
+    const Type *ut = ty_with_elem((Type *)t, ty_scalar(SC_UINT));
+    uint32_t U = vt(F, ut);
+    uint32_t mb = OPR(F, SpvOpBitcast, U, mag), sb = OPR(F, SpvOpBitcast, U, s);
+    mb = OPR(F, SpvOpBitwiseAnd, U, mb, cst(F, ut, 0x7fffffff, 0));
+    sb = OPR(F, SpvOpBitwiseAnd, U, sb, cst(F, ut, 0x80000000u, 0));
+    return OPR(F, SpvOpBitcast, MF_T, OPR(F, SpvOpBitwiseOr, U, mb, sb));
+}
+
+static uint32_t m_exp(Fn *F, const Type *t, uint32_t x)
+{
+    static const double P[] = {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
+                               1.6666665459E-1, 5.0000001201E-1};
+    const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
+    uint32_t xc = EXT(F, MF_T, GLSLstd450NClamp, x, fk(F, t, -104.0), fk(F, t, 89.0));
+    uint32_t n = EXT(F, MF_T, GLSLstd450Floor, FA(FM(xc, fk(F, t, 1.44269504088896341)), fk(F, t, 0.5)));
+    uint32_t r = FS(xc, FM(n, fk(F, t, 0.693359375)));
+    r = FS(r, FM(n, fk(F, t, -2.12194440e-4)));
+    uint32_t z = FM(r, r);
+    uint32_t p = FA(FA(FM(z, horner(F, t, r, P, 6)), r), fk(F, t, 1.0));
+    uint32_t ni = OPR(F, SpvOpConvertFToS, vt(F, it), n);
+    uint32_t res = EXT(F, MF_T, GLSLstd450Ldexp, p, ni);
+    /* NaN stays NaN, +inf gives inf, -inf gives 0 */
+    uint32_t nan = OPR(F, SpvOpIsNan, MF_B, x);
+    return SEL(nan, x, res);
+}
+
+/* log (natural) or log2 of x */
+static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
+{
+    static const double P[] = {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+                               1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
+                               3.3333331174E-1};
+    const Type *ut = ty_with_elem((Type *)t, ty_scalar(SC_UINT));
+    const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
+    uint32_t U = vt(F, ut);
+    /* subnormals: scale into the normal range first */
+    uint32_t tiny = FLT(x, fk(F, t, 1.17549435e-38));
+    uint32_t xs = SEL(tiny, FM(x, fk(F, t, 16777216.0)), x);
+    uint32_t eb = SEL(tiny, fk(F, t, -24.0), fk(F, t, 0.0));
+    /* frexp: x = m * 2^e, m in [0.5, 1) */
+    uint32_t bits = OPR(F, SpvOpBitcast, U, xs);
+    uint32_t ebits = OPR(F, SpvOpShiftRightLogical, U, bits, cst(F, ut, 23, 0));
+    ebits = OPR(F, SpvOpBitwiseAnd, U, ebits, cst(F, ut, 0xff, 0));
+    uint32_t e = OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), ebits, cst(F, it, 126, 0)));
+    e = FA(e, eb);
+    uint32_t mb = OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x807fffffu, 0)),
+                      cst(F, ut, 0x3f000000u, 0));
+    uint32_t m = OPR(F, SpvOpBitcast, MF_T, mb);
+    uint32_t small = FLT(m, fk(F, t, 0.707106781186547524));
+    e = SEL(small, FS(e, fk(F, t, 1.0)), e);
+    uint32_t xm = SEL(small, FS(FA(m, m), fk(F, t, 1.0)), FS(m, fk(F, t, 1.0)));
+    uint32_t z = FM(xm, xm);
+    uint32_t y = FM(FM(xm, z), horner(F, t, xm, P, 9));
+    uint32_t r;
+    if (!two) {
+        y = FA(y, FM(e, fk(F, t, -2.12194440e-4)));
+        y = FA(y, FM(z, fk(F, t, -0.5)));
+        r = FA(FA(xm, y), FM(e, fk(F, t, 0.693359375)));
+    } else {
+        y = FA(y, FM(z, fk(F, t, -0.5)));
+        uint32_t L = fk(F, t, 0.44269504088896340736);
+        r = FM(y, L);
+        r = FA(r, FM(xm, L));
+        r = FA(r, y);
+        r = FA(r, xm);
+        r = FA(r, e);
+    }
+    /* x = 0: -inf; x < 0 or NaN: NaN; x = inf: inf */
+    uint32_t zero = OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0));
+    uint32_t inf = OPR(F, SpvOpIsInf, MF_B, x);
+    uint32_t bad = OPR(F, SpvOpLogicalNot, MF_B, OPR(F, SpvOpFOrdGreaterThanEqual, MF_B, x, fk(F, t, 0.0)));
+    r = SEL(inf, x, r);
+    r = SEL(zero, fk(F, t, -INFINITY), r);
+    return SEL(bad, fk(F, t, NAN), r);
+}
+
+/* atan of x in [0, inf) */
+static uint32_t atan_pos(Fn *F, const Type *t, uint32_t a)
+{
+    static const double P[] = {8.05374449538e-2, -1.38776856032E-1, 1.99777106478E-1, -3.33329491539E-1};
+    uint32_t big = FGT(a, fk(F, t, 2.414213562373095));
+    uint32_t mid = FGT(a, fk(F, t, 0.4142135623730950));
+    uint32_t xr = SEL(big, FD(fk(F, t, -1.0), a), SEL(mid, FD(FS(a, fk(F, t, 1.0)), FA(a, fk(F, t, 1.0))), a));
+    uint32_t y0 = SEL(big, fk(F, t, 1.5707963267948966), SEL(mid, fk(F, t, 0.7853981633974483), fk(F, t, 0.0)));
+    uint32_t z = FM(xr, xr);
+    uint32_t r = FA(FM(FM(horner(F, t, z, P, 4), z), xr), xr);
+    return FA(y0, r);
+}
+
+static uint32_t m_atan(Fn *F, const Type *t, uint32_t x)
+{
+    uint32_t r = atan_pos(F, t, fabs_(F, t, x));
+    return copysign_(F, t, r, x);
+}
+
+static uint32_t m_atan2(Fn *F, const Type *t, uint32_t y, uint32_t x)
+{
+    /* atan(|y/x|) in the right quadrant; x = 0 gives +-pi/2, y = 0 gives 0 or +-pi */
+    uint32_t q = fabs_(F, t, FD(y, x));
+    uint32_t a = atan_pos(F, t, q);
+    uint32_t xneg = OPR(F, SpvOpLogicalOr, MF_B, FLT(x, fk(F, t, 0.0)),
+                        OPR(F, SpvOpLogicalAnd, MF_B, OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)),
+                            OPR(F, SpvOpSLessThan, vt(F, bool_like(t)),
+                                OPR(F, SpvOpBitcast, vt(F, ty_with_elem((Type *)t, ty_scalar(SC_INT))), x),
+                                cst(F, ty_with_elem((Type *)t, ty_scalar(SC_INT)), 0, 0))));
+    uint32_t r = SEL(xneg, FS(fk(F, t, 3.14159265358979324), a), a);
+    uint32_t x0 = OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0));
+    uint32_t y0 = OPR(F, SpvOpFOrdEqual, MF_B, y, fk(F, t, 0.0));
+    r = SEL(x0, fk(F, t, 1.5707963267948966), r);
+    r = SEL(y0, SEL(xneg, fk(F, t, 3.14159265358979324), fk(F, t, 0.0)), r);
+    r = copysign_(F, t, r, y);
+    uint32_t nan = OPR(F, SpvOpLogicalOr, MF_B, OPR(F, SpvOpIsNan, MF_B, x), OPR(F, SpvOpIsNan, MF_B, y));
+    return SEL(nan, FA(x, y), r);
+}
+
+/* asin of a = |x| <= 1 */
+static uint32_t asin_pos(Fn *F, const Type *t, uint32_t a)
+{
+    static const double P[] = {4.2163199048E-2, 2.4181311049E-2, 4.5470025998E-2, 7.4953002686E-2,
+                               1.6666752422E-1};
+    uint32_t hi = FGT(a, fk(F, t, 0.5));
+    uint32_t zh = FM(fk(F, t, 0.5), FS(fk(F, t, 1.0), a));
+    uint32_t z = SEL(hi, zh, FM(a, a));
+    uint32_t s = SEL(hi, EXT(F, MF_T, GLSLstd450Sqrt, zh), a);
+    uint32_t r = FA(FM(FM(horner(F, t, z, P, 5), z), s), s);
+    return SEL(hi, FS(fk(F, t, 1.5707963267948966), FA(r, r)), r);
+}
+
+static uint32_t m_asin(Fn *F, const Type *t, uint32_t x)
+{
+    uint32_t a = fabs_(F, t, x);
+    uint32_t r = copysign_(F, t, asin_pos(F, t, a), x);
+    return SEL(FGT(a, fk(F, t, 1.0)), fk(F, t, NAN), r);
+}
+
+static uint32_t m_acos(Fn *F, const Type *t, uint32_t x)
+{
+    uint32_t lo = FLT(x, fk(F, t, -0.5)), hi = FGT(x, fk(F, t, 0.5));
+    uint32_t wl = EXT(F, MF_T, GLSLstd450Sqrt, FM(fk(F, t, 0.5), FA(fk(F, t, 1.0), x)));
+    uint32_t wh = EXT(F, MF_T, GLSLstd450Sqrt, FM(fk(F, t, 0.5), FS(fk(F, t, 1.0), x)));
+    uint32_t arg = SEL(lo, wl, SEL(hi, wh, fabs_(F, t, x)));
+    uint32_t as = asin_pos(F, t, arg);
+    uint32_t rl = FS(fk(F, t, 3.14159265358979324), FA(as, as));
+    uint32_t rh = FA(as, as);
+    uint32_t rm = FS(fk(F, t, 1.5707963267948966), copysign_(F, t, as, x));
+    uint32_t r = SEL(lo, rl, SEL(hi, rh, rm));
+    return SEL(FGT(fabs_(F, t, x), fk(F, t, 1.0)), fk(F, t, NAN), r);
+}
+
+static uint32_t m_sinh_cosh_tanh(Fn *F, const Type *t, uint32_t x, BuiltinId bi)
+{
+    uint32_t a = fabs_(F, t, x);
+    if (bi == BI_COSH) {
+        uint32_t e = m_exp(F, t, a);
+        return FA(FM(fk(F, t, 0.5), e), FD(fk(F, t, 0.5), e));
+    }
+    if (bi == BI_SINH) {
+        static const double P[] = {2.03721912945E-4, 8.33028376239E-3, 1.66667160211E-1};
+        uint32_t e = m_exp(F, t, a);
+        uint32_t big = copysign_(F, t, FS(FM(fk(F, t, 0.5), e), FD(fk(F, t, 0.5), e)), x);
+        uint32_t z = FM(x, x);
+        uint32_t small = FA(FM(FM(horner(F, t, z, P, 3), z), x), x);
+        return SEL(FGT(a, fk(F, t, 1.0)), big, small);
+    }
+    static const double P[] = {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1,
+                               -3.33332819422E-1};
+    uint32_t s = m_exp(F, t, FA(a, a));
+    uint32_t big = FS(fk(F, t, 1.0), FD(fk(F, t, 2.0), FA(s, fk(F, t, 1.0))));
+    big = copysign_(F, t, SEL(FGT(a, fk(F, t, 44.0)), fk(F, t, 1.0), big), x);
+    uint32_t z = FM(x, x);
+    uint32_t small = FA(FM(FM(horner(F, t, z, P, 5), z), x), x);
+    return SEL(FGT(a, fk(F, t, 0.625)), big, small);
+}
+
+/* the accurate Vulkan form of builtin bi on float x (y for atan2), or 0 if GLSL's is kept */
+static uint32_t vk_math(Fn *F, const Type *t, BuiltinId bi, uint32_t x, uint32_t y)
+{
+    switch (bi) {
+    case BI_EXP: return m_exp(F, t, x);
+    case BI_LOG: return m_log(F, t, x, false);
+    case BI_LOG2: return m_log(F, t, x, true);
+    case BI_ATAN: return m_atan(F, t, x);
+    case BI_ATAN2: return m_atan2(F, t, x, y);
+    case BI_ASIN: return m_asin(F, t, x);
+    case BI_ACOS: return m_acos(F, t, x);
+    case BI_SINH:
+    case BI_COSH:
+    case BI_TANH: return m_sinh_cosh_tanh(F, t, x, bi);
+    default: return 0;
+    }
+}
+
+#undef MF_T
+#undef MF_B
+#undef FA
+#undef FS
+#undef FM
+#undef FD
+#undef SEL
+#undef FLT
+#undef FGT
+
+/* builtin bi through vk_math in float (half and double convert around it) */
+static uint32_t vk_accurate(Fn *F, const Type *t, BuiltinId bi, uint32_t x, uint32_t y)
+{
+    const Type *e = ty_elem((Type *)t);
+    if (e->bits == 32) return vk_math(F, t, bi, x, y);
+    const Type *ft = ty_with_elem((Type *)t, ty_scalar(SC_FLOAT));
+    uint32_t a = OPR(F, SpvOpFConvert, vt(F, ft), x);
+    uint32_t b = y ? OPR(F, SpvOpFConvert, vt(F, ft), y) : 0;
+    uint32_t r = vk_math(F, ft, bi, a, b);
+    return OPR(F, SpvOpFConvert, vt(F, t), r);
+}
+
 /* one-argument float math through the extended set; double transcendental functions go
  * through float in Vulkan (GLSL.std.450 has them for 16/32-bit floats only) */
 static uint32_t fmath1(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x, bool transcendental)
@@ -1119,21 +1366,21 @@ static void emit_builtin(Fn *F, IrInst *i)
     }
     case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x, false); break;
     case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x, false); break;
-    case BI_EXP: last = fmath1(F, t, GLSLstd450Exp, OpenCLstd_Exp, x, true); break;
+    case BI_EXP: last = vk(F) ? vk_accurate(F, t, BI_EXP, x, 0) : EXT(F, T, OpenCLstd_Exp, x); break;
     case BI_EXP2: last = fmath1(F, t, GLSLstd450Exp2, OpenCLstd_Exp2, x, true); break;
-    case BI_LOG: last = fmath1(F, t, GLSLstd450Log, OpenCLstd_Log, x, true); break;
-    case BI_LOG2: last = fmath1(F, t, GLSLstd450Log2, OpenCLstd_Log2, x, true); break;
+    case BI_LOG: last = vk(F) ? vk_accurate(F, t, BI_LOG, x, 0) : EXT(F, T, OpenCLstd_Log, x); break;
+    case BI_LOG2: last = vk(F) ? vk_accurate(F, t, BI_LOG2, x, 0) : EXT(F, T, OpenCLstd_Log2, x); break;
     case BI_POW: last = fmath2(F, t, GLSLstd450Pow, OpenCLstd_Pow, x, y, true); break;
     case BI_SIN: last = fmath1(F, t, GLSLstd450Sin, OpenCLstd_Sin, x, true); break;
     case BI_COS: last = fmath1(F, t, GLSLstd450Cos, OpenCLstd_Cos, x, true); break;
     case BI_TAN: last = fmath1(F, t, GLSLstd450Tan, OpenCLstd_Tan, x, true); break;
-    case BI_ASIN: last = fmath1(F, t, GLSLstd450Asin, OpenCLstd_Asin, x, true); break;
-    case BI_ACOS: last = fmath1(F, t, GLSLstd450Acos, OpenCLstd_Acos, x, true); break;
-    case BI_ATAN: last = fmath1(F, t, GLSLstd450Atan, OpenCLstd_Atan, x, true); break;
-    case BI_ATAN2: last = fmath2(F, t, GLSLstd450Atan2, OpenCLstd_Atan2, x, y, true); break;
-    case BI_SINH: last = fmath1(F, t, GLSLstd450Sinh, OpenCLstd_Sinh, x, true); break;
-    case BI_COSH: last = fmath1(F, t, GLSLstd450Cosh, OpenCLstd_Cosh, x, true); break;
-    case BI_TANH: last = fmath1(F, t, GLSLstd450Tanh, OpenCLstd_Tanh, x, true); break;
+    case BI_ASIN: last = vk(F) ? vk_accurate(F, t, BI_ASIN, x, 0) : EXT(F, T, OpenCLstd_Asin, x); break;
+    case BI_ACOS: last = vk(F) ? vk_accurate(F, t, BI_ACOS, x, 0) : EXT(F, T, OpenCLstd_Acos, x); break;
+    case BI_ATAN: last = vk(F) ? vk_accurate(F, t, BI_ATAN, x, 0) : EXT(F, T, OpenCLstd_Atan, x); break;
+    case BI_ATAN2: last = vk(F) ? vk_accurate(F, t, BI_ATAN2, x, y) : EXT(F, T, OpenCLstd_Atan2, x, y); break;
+    case BI_SINH: last = vk(F) ? vk_accurate(F, t, BI_SINH, x, 0) : EXT(F, T, OpenCLstd_Sinh, x); break;
+    case BI_COSH: last = vk(F) ? vk_accurate(F, t, BI_COSH, x, 0) : EXT(F, T, OpenCLstd_Cosh, x); break;
+    case BI_TANH: last = vk(F) ? vk_accurate(F, t, BI_TANH, x, 0) : EXT(F, T, OpenCLstd_Tanh, x); break;
     case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x, false); break;
     case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x, false); break;
     case BI_TRUNC: last = fmath1(F, t, GLSLstd450Trunc, OpenCLstd_Trunc, x, false); break;
@@ -1467,7 +1714,7 @@ static void emit_node(Fn *F, SNode *n, bool first)
 
 void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
 {
-    Arena *fa = arena_new();
+    Arena *fa = c->a; /* the module arena: freed by the caller, also after an internal error */
     Fn FF = {0}, *F = &FF;
     F->c = c;
     F->f = f;
@@ -1592,5 +1839,4 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     spv_string_inst(&c->entries, SpvOpEntryPoint, pre, 2, f->name, c->iface.data, c->iface.len);
     if (f->has_wg) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeLocalSize, f->wg[0], f->wg[1], f->wg[2]);
     else if (c->vk) vk_wg_spec(F);
-    arena_free(fa);
 }

@@ -47,6 +47,36 @@ static bool int32plus(const Type *t)
     return t->kind == TY_INT && t->bits >= 32;
 }
 
+/* Is operand v of phi p, coming from block pred, p plus or minus a uniform integer (the
+ * step of an induction variable: `i += global_size(0)`)? */
+static bool phi_step(const CgUniform *u, const IrInst *p, const IrInst *v, const IrBlock *pred)
+{
+    if ((v->op != IR_ADD && v->op != IR_SUB) || v->type != p->type || v->nops != 2) return false;
+    if (cg_uniform_at(u, v, pred) == CGU_VARYING) return false; /* captured: lanes left at different times */
+    const IrInst *x;
+    if (v->ops[0] == p) x = v->ops[1];
+    else if (v->op == IR_ADD && v->ops[1] == p) x = v->ops[0];
+    else return false;
+    return cg_uniform_at(u, x, v->block) == CGU_UNIFORM;
+}
+
+/* A phi that is not a join is linear when every operand is linear or its own step by a
+ * uniform amount (grid-stride loops `for (i = global_id(0); i < n; i += global_size(0))`:
+ * every lane adds the same step, so lane k stays base + k). */
+static bool linear_phi(const CgUniform *u, const IrInst *i)
+{
+    if (!int32plus(i->type)) return false;
+    const IrBlock *b = i->block;
+    for (int j = 0; j < i->nops; j++) {
+        const IrBlock *pred = b->preds[j];
+        if (u->pos[pred->id] < 0) continue;
+        const IrInst *v = i->ops[j];
+        if (phi_step(u, i, v, pred)) continue;
+        if (cg_uniform_at(u, v, pred) != CGU_LINEAR) return false;
+    }
+    return true;
+}
+
 /* the kind of instruction i given the current state */
 static CgUni rule(const CgUniform *u, const IrInst *i)
 {
@@ -82,6 +112,7 @@ static CgUni rule(const CgUniform *u, const IrInst *i)
         break;
     case IR_PHI:
         if (u->join[b->id]) return CGU_VARYING;
+        if (worst == CGU_LINEAR && linear_phi(u, i)) return CGU_LINEAR;
         break;
     case IR_LOAD:
         if (i->mem.kind == MEM_LOCAL) return CGU_VARYING; /* private memory is per lane */

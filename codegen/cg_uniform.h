@@ -6,7 +6,8 @@
  *   UNIFORM  the same in every lane (parameters, constants, ids in y and z, arithmetic on
  *            uniform values, loads at uniform addresses): kept as one scalar;
  *   LINEAR   lane k holds base + k (global_id(0), local_id(0), plus/minus a uniform integer,
- *            same-width integer casts): kept as the scalar base, so x[global_id(0) + c]
+ *            same-width integer casts, and induction variables stepped by a uniform amount
+ *            as in grid-stride loops): kept as the scalar base, so x[global_id(0) + c]
  *            becomes one contiguous vector access;
  *   VARYING  anything else: one value per lane.
  * Divergence: a conditional branch on a non-uniform condition is *varying*; a phi merges

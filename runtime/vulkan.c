@@ -458,7 +458,12 @@ static void free_buffer(VkCtx *c, VkBuffer buf, VkDeviceMemory mem) {
     if (mem) c->f->vkFreeMemory(c->dev, mem, NULL); /* implicitly unmapped */
 }
 
-static void vk_fini(dck_context ctx) {
+/* Serializes creating and destroying instances and devices across contexts: contexts created
+ * and destroyed by several threads at once hung NVIDIA's driver (580.159, H100) every time
+ * (exec::modules_from_several_threads); serialized, it passes. */
+static pthread_mutex_t vk_life_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void vk_fini_locked(dck_context ctx) {
     VkCtx *c = ctx->backend_data;
     if (!c) return;
     if (c->dev) {
@@ -473,7 +478,13 @@ static void vk_fini(dck_context ctx) {
     ctx->backend_data = NULL;
 }
 
-static dck_status vk_init(dck_context ctx, uint32_t index) {
+static void vk_fini(dck_context ctx) {
+    pthread_mutex_lock(&vk_life_mu);
+    vk_fini_locked(ctx);
+    pthread_mutex_unlock(&vk_life_mu);
+}
+
+static dck_status vk_init_locked(dck_context ctx, uint32_t index) {
     VkCtx *c = rt_calloc(ctx, sizeof *c);
     if (!c) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a Vulkan context");
     pthread_mutex_init(&c->mu, NULL);
@@ -483,13 +494,13 @@ static dck_status vk_init(dck_context ctx, uint32_t index) {
     c->force_staging = stg && strcmp(stg, "1") == 0;
     dck_status st = inst_create(&c->vi, c->validation);
     if (st) {
-        vk_fini(ctx);
+        vk_fini_locked(ctx);
         return st;
     }
     VkPhysicalDevice pds[16];
     uint32_t n = compute_devices(&c->vi, pds, 16);
     if (index >= n) {
-        vk_fini(ctx);
+        vk_fini_locked(ctx);
         return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'vulkan' has %u device%s; index %u does not exist", n,
                         n == 1 ? "" : "s", index);
     }
@@ -530,17 +541,24 @@ static dck_status vk_init(dck_context ctx, uint32_t index) {
     VkResult r = c->f->vkCreateDevice(c->pd, &dci, NULL, &c->dev);
     if (r != VK_SUCCESS) {
         c->dev = VK_NULL_HANDLE;
-        vk_fini(ctx);
+        vk_fini_locked(ctx);
         return vk_fail(r, "vkCreateDevice", ctx->device.info.name);
     }
     c->f->vkGetDeviceQueue(c->dev, c->family, 0, &c->queue);
     VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, NULL,
                                    VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, c->family};
     if ((r = c->f->vkCreateCommandPool(c->dev, &pci, NULL, &c->pool)) != VK_SUCCESS) {
-        vk_fini(ctx);
+        vk_fini_locked(ctx);
         return vk_fail(r, "vkCreateCommandPool", ctx->device.info.name);
     }
     return validation_check(c);
+}
+
+static dck_status vk_init(dck_context ctx, uint32_t index) {
+    pthread_mutex_lock(&vk_life_mu);
+    dck_status st = vk_init_locked(ctx, index);
+    pthread_mutex_unlock(&vk_life_mu);
+    return st;
 }
 
 /* ---- submissions ---- */

@@ -60,6 +60,13 @@ if(Python3_FOUND AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codege
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(simd_isadiff PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# grid-stride loops and shared-memory atomics: every SIMD ISA agrees with scalar, bit for bit
+if(TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/stride_exec.sh)
+  add_test(NAME simd_stride_exec
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/simd/stride_exec.sh $<TARGET_FILE:dckrun>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(simd_stride_exec PROPERTIES SKIP_RETURN_CODE 77)
+endif()
 
 if(TARGET dckc)
   add_test(NAME cli_dckc COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run.sh $<TARGET_FILE:dckc>

@@ -10,6 +10,7 @@
  * each case on every backend; integers exactly.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1053,9 +1054,8 @@ Test(exec, features) {
     run_case(&c);
 }
 
-/* Selects the backend and target, and skips (77) when they are not present here. */
-int main(int argc, char *argv[]) {
-    test_env();
+/* Whether the backend and target are present: 0 yes, 77 no (says why), 1 or 2 an error. */
+static int probe_backend(void) {
     dck_backend id;
     if (dck_backend_from_name(test_backend, &id) != DCK_SUCCESS) {
         fprintf(stderr, "DCK_TEST_BACKEND: %s\n", dck_last_error());
@@ -1086,6 +1086,39 @@ int main(int argc, char *argv[]) {
         return 77;
     }
     dck_context_destroy(ctx);
+    return 0;
+}
+
+/* Selects the backend and target, and skips (77) when they are not present here. The probe
+ * runs in a child process: Criterion forks a worker per test, and a GPU driver initialized
+ * before a fork is not usable in the child (CUDA documents it; a driver's own threads do not
+ * exist there), so this process never touches a device. */
+int main(int argc, char *argv[]) {
+    test_env();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return 1;
+    }
+    if (pid == 0) {
+        int rc = probe_backend();
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            perror("waitpid");
+            return 1;
+        }
+    }
+    if (!WIFEXITED(status)) {
+        fprintf(stderr, "the probe of backend '%s' died (status %d)\n", test_backend, status);
+        return 1;
+    }
+    if (WEXITSTATUS(status) != 0) return WEXITSTATUS(status);
     printf("exec tests on backend '%s'%s%s\n", test_backend, test_target ? ", target " : "",
            test_target ? test_target : "");
     struct criterion_test_set *tests = criterion_initialize();
