@@ -94,6 +94,12 @@ static uint32_t emitr(Fn *F, uint32_t op, uint32_t type, uint32_t id, const uint
     buf[1] = id;
     if (n) memcpy(buf + 2, ops, sizeof(uint32_t) * (size_t)n);
     spv_inst(F->w, op, buf, n + 2);
+    /* DCK never contracts a*b+c into a fused multiply-add (docs/language.md): Vulkan drivers
+     * (NVIDIA's) fuse unless every float arithmetic result is NoContraction. The OpenCL
+     * environment (no Shader capability) says it once per kernel: ContractionOff. */
+    if (F->c->vk && (op == SpvOpFAdd || op == SpvOpFSub || op == SpvOpFMul || op == SpvOpFNegate ||
+                     op == SpvOpVectorTimesScalar || op == SpvOpDot))
+        spv_decorate(F->c, id, SpvDecorationNoContraction, NULL, 0);
     return id;
 }
 
@@ -782,7 +788,10 @@ static uint32_t safe_divrem(Fn *F, IrInst *i, bool rem)
     uint32_t ism1 = OPR(F, SpvOpIEqual, B, b, cst(F, t, -1, 0));
     uint32_t bad = OPR(F, SpvOpLogicalOr, B, isz, ism1);
     uint32_t d = OPR(F, SpvOpSelect, T, bad, one, b);
-    uint32_t q = OPR(F, rem ? SpvOpSRem : SpvOpSDiv, T, a, d);
+    /* Vulkan leaves OpSRem undefined for a negative operand (NVIDIA's differs from C): the
+     * remainder is a - (a / d) * d there, OpSDiv truncating as C does */
+    uint32_t q = OPR(F, rem && !C_->vk ? SpvOpSRem : SpvOpSDiv, T, a, d);
+    if (rem && C_->vk) q = OPR(F, SpvOpISub, T, a, OPR(F, SpvOpIMul, T, q, d));
     if (rem) return OPRI(F, SpvOpSelect, T, V(F, i), bad, zero, q);
     uint32_t neg = OPR(F, SpvOpSNegate, T, a);
     uint32_t r1 = OPR(F, SpvOpSelect, T, ism1, neg, q);
@@ -1101,11 +1110,194 @@ static uint32_t m_sinh_cosh_tanh(Fn *F, const Type *t, uint32_t x, BuiltinId bi)
     return SEL(FGT(a, fk(F, t, 0.625)), big, small);
 }
 
+/* ---- sin, cos, tan, exp2 and pow (DCK's own derivations, no library's coefficients).
+ * sin/cos/tan: x = n pi/2 + r by Cody-Waite with pi/2 split into three 12-bit pieces and a
+ * 24-bit rest (every n*Ck exact for |n| < 2^12, i.e. |x| < 6400; beyond that the reduction
+ * loses accuracy gradually), then the Taylor series of sin r to r^9 and cos r to r^10 on
+ * [-pi/4, pi/4] (truncation below 3e-9 relative) and the quadrant n mod 4. No Fma: Vulkan
+ * only promises that Fma is as accurate as a multiply and an add, so exact products are
+ * Dekker's (Veltkamp split), which relies on the NoContraction every float operation carries. */
+
+static uint32_t fround_(Fn *F, const Type *t, uint32_t x)
+{
+    return EXT(F, MF_T, GLSLstd450Floor, FA(x, fk(F, t, 0.5)));
+}
+
+/* p + e = a * b exactly (Dekker; |a|, |b| < 2^115) */
+static void two_prod(Fn *F, const Type *t, uint32_t a, uint32_t b, uint32_t *p, uint32_t *e)
+{
+    uint32_t ca = FM(fk(F, t, 4097.0), a), cb = FM(fk(F, t, 4097.0), b);
+    uint32_t ah = FS(ca, FS(ca, a)), bh = FS(cb, FS(cb, b));
+    uint32_t al = FS(a, ah), bl = FS(b, bh);
+    *p = FM(a, b);
+    uint32_t err = FA(FA(FS(FM(ah, bh), *p), FM(ah, bl)), FM(al, bh));
+    *e = FA(err, FM(al, bl));
+}
+
+/* s + e = a + b exactly (Knuth) */
+static void two_sum(Fn *F, const Type *t, uint32_t a, uint32_t b, uint32_t *s, uint32_t *e)
+{
+    *s = FA(a, b);
+    uint32_t bb = FS(*s, a);
+    *e = FA(FS(a, FS(*s, bb)), FS(b, bb));
+}
+
+/* sin(r + rl), rl a small correction of r */
+static uint32_t sin_poly(Fn *F, const Type *t, uint32_t r, uint32_t rl)
+{
+    static const double P[] = {1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0};
+    uint32_t z = FM(r, r);
+    return FA(r, FA(rl, FM(FM(r, z), horner(F, t, z, P, 4))));
+}
+
+static uint32_t cos_poly(Fn *F, const Type *t, uint32_t r)
+{
+    static const double P[] = {-1.0 / 3628800.0, 1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0};
+    uint32_t z = FM(r, r);
+    return FA(FS(fk(F, t, 1.0), FM(fk(F, t, 0.5), z)), FM(FM(z, z), horner(F, t, z, P, 4)));
+}
+
+static uint32_t m_trig(Fn *F, const Type *t, uint32_t x, BuiltinId bi)
+{
+    uint32_t n = fround_(F, t, FM(x, fk(F, t, 0.63661977236758134)));
+    /* r = rh + rl: x - n C1 is exact, the rest is summed in two parts */
+    uint32_t r1 = FS(x, FM(n, fk(F, t, 0x1.922p+0))), a, ae, rh, rl;
+    two_sum(F, t, r1, FM(n, fk(F, t, 0x1.2aep-18)), &a, &ae);
+    uint32_t tail = FS(FS(ae, FM(n, fk(F, t, -0x1.deap-31))), FM(n, fk(F, t, 0x1.184698p-44)));
+    two_sum(F, t, a, tail, &rh, &rl);
+    uint32_t q = FS(n, FM(fk(F, t, 4.0), EXT(F, MF_T, GLSLstd450Floor, FM(n, fk(F, t, 0.25)))));
+    uint32_t odd = OPR(F, SpvOpLogicalOr, MF_B, OPR(F, SpvOpFOrdEqual, MF_B, q, fk(F, t, 1.0)),
+                       OPR(F, SpvOpFOrdEqual, MF_B, q, fk(F, t, 3.0)));
+    uint32_t hi = OPR(F, SpvOpFOrdGreaterThanEqual, MF_B, q, fk(F, t, 2.0));
+    /* sin(rh + rl) = sin rh + rl cos rh, cos(rh + rl) = cos rh - rl sin rh, to first order */
+    uint32_t s = sin_poly(F, t, rh, rl), c = FS(cos_poly(F, t, rh), FM(rl, rh)), res;
+    if (bi == BI_TAN) {
+        /* s/c or -c/s, the quotient corrected by its exact residual: Vulkan allows OpFDiv
+         * 2.5 ulp, which would add to the 1 ulp of s and of c */
+        uint32_t num = SEL(odd, c, s), den = SEL(odd, s, c), p, pe;
+        uint32_t qt = FD(num, den);
+        two_prod(F, t, qt, den, &p, &pe);
+        qt = FA(qt, FD(FS(FS(num, p), pe), den));
+        res = SEL(odd, OPR(F, SpvOpFNegate, MF_T, qt), qt);
+    } else {
+        uint32_t v = bi == BI_SIN ? SEL(odd, c, s) : SEL(odd, s, c);
+        uint32_t neg = bi == BI_SIN ? hi : OPR(F, SpvOpLogicalNotEqual, MF_B, odd, hi);
+        res = SEL(neg, OPR(F, SpvOpFNegate, MF_T, v), v);
+    }
+    if (bi != BI_COS) res = SEL(OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)), x, res); /* keeps -0 */
+    return SEL(OPR(F, SpvOpIsInf, MF_B, x), fk(F, t, NAN), res);
+}
+
+/* 2^k for integral k in [-126, 127] given as a float, built from its bits */
+static uint32_t pow2i(Fn *F, const Type *t, uint32_t k)
+{
+    const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
+    uint32_t I = vt(F, it);
+    uint32_t ki = OPR(F, SpvOpConvertFToS, I, k);
+    uint32_t b = OPR(F, SpvOpShiftLeftLogical, I, OPR(F, SpvOpIAdd, I, ki, cst(F, it, 127, 0)), cst(F, it, 23, 0));
+    return OPR(F, SpvOpBitcast, MF_T, b);
+}
+
+/* 2^(th + tl), |tl| tiny against 1 (tl ignored where th is out of range): th = n + f, 2^f by
+ * its Taylor series to f^8 on [-1/2, 1/2] (truncation below 1e-9), scaled by 2^n in two
+ * exact steps so overflow gives inf and underflow 0 (or a subnormal) */
+static uint32_t exp2_hl(Fn *F, const Type *t, uint32_t th, uint32_t tl)
+{
+    static const double P[] = {1.3215486790144305e-6, 1.5252733804059838e-5, 1.5403530393381606e-4,
+                               1.3333558146428441e-3, 9.6181291076284770e-3, 5.5504108664821576e-2,
+                               2.4022650695910071e-1, 6.9314718055994531e-1};
+    uint32_t thc = EXT(F, MF_T, GLSLstd450NClamp, th, fk(F, t, -160.0), fk(F, t, 130.0));
+    uint32_t out = OPR(F, SpvOpFOrdNotEqual, MF_B, thc, th);
+    uint32_t n = fround_(F, t, thc);
+    uint32_t f = FA(FS(thc, n), SEL(out, fk(F, t, 0.0), tl));
+    uint32_t p = FA(fk(F, t, 1.0), FM(f, horner(F, t, f, P, 8)));
+    uint32_t n1 = EXT(F, MF_T, GLSLstd450Floor, FM(n, fk(F, t, 0.5)));
+    uint32_t res = FM(FM(p, pow2i(F, t, n1)), pow2i(F, t, FS(n, n1)));
+    return SEL(OPR(F, SpvOpIsNan, MF_B, th), th, res);
+}
+
+/* log2 of a finite a > 0 as hi + *lo (about 2^-40 relative): a = 2^e m, m in [0.707, 1.414],
+ * log2 m = (2/ln 2) atanh(s), s = (m-1)/(m+1) carried as sh + sl, atanh by its series */
+static uint32_t log2_hl(Fn *F, const Type *t, uint32_t a, uint32_t *lo)
+{
+    static const double P[] = {1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0};
+    const double K = 2.8853900817779268, Kh = (float)K, Kl = K - Kh;
+    const Type *ut = ty_with_elem((Type *)t, ty_scalar(SC_UINT));
+    const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
+    uint32_t U = vt(F, ut);
+    uint32_t tiny = FLT(a, fk(F, t, 1.17549435e-38));
+    uint32_t as = SEL(tiny, FM(a, fk(F, t, 16777216.0)), a);
+    uint32_t bits = OPR(F, SpvOpBitcast, U, as);
+    uint32_t eb = OPR(F, SpvOpBitwiseAnd, U, OPR(F, SpvOpShiftRightLogical, U, bits, cst(F, ut, 23, 0)),
+                      cst(F, ut, 0xff, 0));
+    uint32_t e = OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), eb, cst(F, it, 127, 0)));
+    e = FA(e, SEL(tiny, fk(F, t, -24.0), fk(F, t, 0.0)));
+    uint32_t mb = OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x7fffff, 0)),
+                      cst(F, ut, 0x3f800000u, 0));
+    uint32_t m = OPR(F, SpvOpBitcast, MF_T, mb);
+    uint32_t big = FGT(m, fk(F, t, 1.41421356237309505));
+    m = SEL(big, FM(m, fk(F, t, 0.5)), m);
+    e = SEL(big, FA(e, fk(F, t, 1.0)), e);
+    uint32_t num = FS(m, fk(F, t, 1.0)), den, denl, p, pe;
+    two_sum(F, t, m, fk(F, t, 1.0), &den, &denl);
+    uint32_t sh = FD(num, den);
+    two_prod(F, t, sh, den, &p, &pe);
+    uint32_t sl = FD(FS(FS(FS(num, p), pe), FM(sh, denl)), den);
+    uint32_t z = FM(sh, sh);
+    uint32_t tail = FM(FM(sh, z), horner(F, t, z, P, 5));
+    uint32_t ph, pl, hi, err;
+    two_prod(F, t, fk(F, t, Kh), sh, &ph, &pl);
+    uint32_t low = FA(FA(pl, FM(fk(F, t, Kh), FA(sl, tail))), FM(fk(F, t, Kl), sh));
+    two_sum(F, t, e, ph, &hi, &err);
+    low = FA(err, low);
+    uint32_t H = FA(hi, low);
+    *lo = FS(low, FS(H, hi));
+    return H;
+}
+
+static uint32_t m_exp2(Fn *F, const Type *t, uint32_t x) { return exp2_hl(F, t, x, fk(F, t, 0.0)); }
+
+/* pow as 2^(y log2|x|) in extra precision, with C99's special cases (F.9.4.4) */
+static uint32_t m_pow(Fn *F, const Type *t, uint32_t x, uint32_t y)
+{
+    uint32_t B = MF_B;
+    uint32_t ax = fabs_(F, t, x), Ll, th, te;
+    uint32_t L = log2_hl(F, t, ax, &Ll);
+    two_prod(F, t, y, L, &th, &te);
+    uint32_t r = exp2_hl(F, t, th, FA(te, FM(y, Ll)));
+    uint32_t inf = fk(F, t, INFINITY), zero = fk(F, t, 0.0), one = fk(F, t, 1.0);
+    uint32_t yint = OPR(F, SpvOpFOrdEqual, B, EXT(F, MF_T, GLSLstd450Floor, y), y);
+    uint32_t yh = FM(y, fk(F, t, 0.5));
+    uint32_t yodd = OPR(F, SpvOpLogicalAnd, B, yint,
+                        OPR(F, SpvOpFOrdNotEqual, B, EXT(F, MF_T, GLSLstd450Floor, yh), yh));
+    uint32_t yneg = FLT(y, zero), yinf = OPR(F, SpvOpIsInf, B, y);
+    r = SEL(OPR(F, SpvOpFOrdEqual, B, ax, zero), SEL(yneg, inf, zero), r);
+    r = SEL(OPR(F, SpvOpIsInf, B, ax), SEL(yneg, zero, inf), r);
+    uint32_t toinf = OPR(F, SpvOpLogicalEqual, B, FLT(ax, one), yneg);
+    r = SEL(yinf, SEL(OPR(F, SpvOpFOrdEqual, B, ax, one), one, SEL(toinf, inf, zero)), r);
+    const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
+    uint32_t xneg = OPR(F, SpvOpSLessThan, B, OPR(F, SpvOpBitcast, vt(F, it), x), cst(F, it, 0, 0));
+    r = SEL(OPR(F, SpvOpLogicalAnd, B, xneg, yodd), OPR(F, SpvOpFNegate, MF_T, r), r);
+    uint32_t xfin = OPR(F, SpvOpLogicalNot, B, OPR(F, SpvOpIsInf, B, x));
+    uint32_t ynonint = OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalNot, B, yint), OPR(F, SpvOpLogicalNot, B, yinf));
+    uint32_t bad = OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalAnd, B, FLT(x, zero), xfin), ynonint);
+    r = SEL(bad, fk(F, t, NAN), r);
+    uint32_t nan = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpIsNan, B, x), OPR(F, SpvOpIsNan, B, y));
+    r = SEL(nan, FA(x, y), r);
+    uint32_t unit = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpFOrdEqual, B, y, zero), OPR(F, SpvOpFOrdEqual, B, x, one));
+    return SEL(unit, one, r);
+}
+
 /* the accurate Vulkan form of builtin bi on float x (y for atan2), or 0 if GLSL's is kept */
 static uint32_t vk_math(Fn *F, const Type *t, BuiltinId bi, uint32_t x, uint32_t y)
 {
     switch (bi) {
     case BI_EXP: return m_exp(F, t, x);
+    case BI_EXP2: return m_exp2(F, t, x);
+    case BI_POW: return m_pow(F, t, x, y);
+    case BI_SIN:
+    case BI_COS:
+    case BI_TAN: return m_trig(F, t, x, bi);
     case BI_LOG: return m_log(F, t, x, false);
     case BI_LOG2: return m_log(F, t, x, true);
     case BI_ATAN: return m_atan(F, t, x);
@@ -1141,30 +1333,10 @@ static uint32_t vk_accurate(Fn *F, const Type *t, BuiltinId bi, uint32_t x, uint
     return OPR(F, SpvOpFConvert, vt(F, t), r);
 }
 
-/* one-argument float math through the extended set; double transcendental functions go
- * through float in Vulkan (GLSL.std.450 has them for 16/32-bit floats only) */
-static uint32_t fmath1(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x, bool transcendental)
+/* one-argument float math through the extended set (GLSL.std.450 or OpenCL.std) */
+static uint32_t fmath1(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x)
 {
-    if (!vk(F)) return EXT(F, vt(F, t), ocl, x);
-    if (transcendental && ty_elem((Type *)t)->bits == 64) {
-        const Type *ft = ty_with_elem((Type *)t, ty_scalar(SC_FLOAT));
-        uint32_t y = OPR(F, SpvOpFConvert, vt(F, ft), x);
-        y = EXT(F, vt(F, ft), glsl, y);
-        return OPR(F, SpvOpFConvert, vt(F, t), y);
-    }
-    return EXT(F, vt(F, t), glsl, x);
-}
-
-static uint32_t fmath2(Fn *F, const Type *t, uint32_t glsl, uint32_t ocl, uint32_t x, uint32_t y, bool transcendental)
-{
-    if (!vk(F)) return EXT(F, vt(F, t), ocl, x, y);
-    if (transcendental && ty_elem((Type *)t)->bits == 64) {
-        const Type *ft = ty_with_elem((Type *)t, ty_scalar(SC_FLOAT));
-        uint32_t a = OPR(F, SpvOpFConvert, vt(F, ft), x), b = OPR(F, SpvOpFConvert, vt(F, ft), y);
-        uint32_t r = EXT(F, vt(F, ft), glsl, a, b);
-        return OPR(F, SpvOpFConvert, vt(F, t), r);
-    }
-    return EXT(F, vt(F, t), glsl, x, y);
+    return EXT(F, vt(F, t), vk(F) ? glsl : ocl, x);
 }
 
 static uint32_t fmin_(Fn *F, const Type *t, uint32_t a, uint32_t b)
@@ -1364,16 +1536,16 @@ static void emit_builtin(Fn *F, IrInst *i)
         last = OPR(F, SpvOpSelect, T, gt, cst(F, t, 0, 1.0), r1);
         break;
     }
-    case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x, false); break;
-    case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x, false); break;
+    case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x); break;
+    case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x); break;
     case BI_EXP: last = vk(F) ? vk_accurate(F, t, BI_EXP, x, 0) : EXT(F, T, OpenCLstd_Exp, x); break;
-    case BI_EXP2: last = fmath1(F, t, GLSLstd450Exp2, OpenCLstd_Exp2, x, true); break;
+    case BI_EXP2: last = vk(F) ? vk_accurate(F, t, BI_EXP2, x, 0) : EXT(F, T, OpenCLstd_Exp2, x); break;
     case BI_LOG: last = vk(F) ? vk_accurate(F, t, BI_LOG, x, 0) : EXT(F, T, OpenCLstd_Log, x); break;
     case BI_LOG2: last = vk(F) ? vk_accurate(F, t, BI_LOG2, x, 0) : EXT(F, T, OpenCLstd_Log2, x); break;
-    case BI_POW: last = fmath2(F, t, GLSLstd450Pow, OpenCLstd_Pow, x, y, true); break;
-    case BI_SIN: last = fmath1(F, t, GLSLstd450Sin, OpenCLstd_Sin, x, true); break;
-    case BI_COS: last = fmath1(F, t, GLSLstd450Cos, OpenCLstd_Cos, x, true); break;
-    case BI_TAN: last = fmath1(F, t, GLSLstd450Tan, OpenCLstd_Tan, x, true); break;
+    case BI_POW: last = vk(F) ? vk_accurate(F, t, BI_POW, x, y) : EXT(F, T, OpenCLstd_Pow, x, y); break;
+    case BI_SIN: last = vk(F) ? vk_accurate(F, t, BI_SIN, x, 0) : EXT(F, T, OpenCLstd_Sin, x); break;
+    case BI_COS: last = vk(F) ? vk_accurate(F, t, BI_COS, x, 0) : EXT(F, T, OpenCLstd_Cos, x); break;
+    case BI_TAN: last = vk(F) ? vk_accurate(F, t, BI_TAN, x, 0) : EXT(F, T, OpenCLstd_Tan, x); break;
     case BI_ASIN: last = vk(F) ? vk_accurate(F, t, BI_ASIN, x, 0) : EXT(F, T, OpenCLstd_Asin, x); break;
     case BI_ACOS: last = vk(F) ? vk_accurate(F, t, BI_ACOS, x, 0) : EXT(F, T, OpenCLstd_Acos, x); break;
     case BI_ATAN: last = vk(F) ? vk_accurate(F, t, BI_ATAN, x, 0) : EXT(F, T, OpenCLstd_Atan, x); break;
@@ -1381,9 +1553,9 @@ static void emit_builtin(Fn *F, IrInst *i)
     case BI_SINH: last = vk(F) ? vk_accurate(F, t, BI_SINH, x, 0) : EXT(F, T, OpenCLstd_Sinh, x); break;
     case BI_COSH: last = vk(F) ? vk_accurate(F, t, BI_COSH, x, 0) : EXT(F, T, OpenCLstd_Cosh, x); break;
     case BI_TANH: last = vk(F) ? vk_accurate(F, t, BI_TANH, x, 0) : EXT(F, T, OpenCLstd_Tanh, x); break;
-    case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x, false); break;
-    case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x, false); break;
-    case BI_TRUNC: last = fmath1(F, t, GLSLstd450Trunc, OpenCLstd_Trunc, x, false); break;
+    case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x); break;
+    case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x); break;
+    case BI_TRUNC: last = fmath1(F, t, GLSLstd450Trunc, OpenCLstd_Trunc, x); break;
     case BI_ROUND:
         if (!vk(F)) {
             last = EXT(F, T, OpenCLstd_Round, x);
@@ -1396,7 +1568,7 @@ static void emit_builtin(Fn *F, IrInst *i)
         }
         break;
     case BI_FRACT: {
-        uint32_t fl_ = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x, false);
+        uint32_t fl_ = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x);
         uint32_t d = OPR(F, SpvOpFSub, T, x, fl_);
         double below1 = ae->bits == 64 ? 0x1.fffffffffffffp-1 : ae->bits == 32 ? 0x1.fffffep-1 : 0x1.ffcp-1;
         last = fmin_(F, t, d, cst(F, t, 0, below1));
@@ -1839,4 +2011,5 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     spv_string_inst(&c->entries, SpvOpEntryPoint, pre, 2, f->name, c->iface.data, c->iface.len);
     if (f->has_wg) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeLocalSize, f->wg[0], f->wg[1], f->wg[2]);
     else if (c->vk) vk_wg_spec(F);
+    if (!c->vk) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeContractionOff);
 }

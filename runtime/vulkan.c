@@ -1107,6 +1107,9 @@ static dck_status vk_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     if (ak->nparams > 64)
         return rt_error(DCK_ERROR_UNSUPPORTED, "kernel '%s' has more than 64 parameters", l->kernel_name);
     uint32_t bsize = block_layout(ak, offs, lens, &goff);
+    /* the SPIR-V declares a uniform block as an array of uvec4: the buffer bound must cover
+     * whole 16-byte words (the tail is zero) */
+    if (k->uniform) bsize = align_up(bsize, 16);
     unsigned char *block = rt_calloc(ctx, bsize);
     if (!block) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory launching '%s'", l->kernel_name);
     for (uint32_t i = 0; i < ak->nparams; i++) {

@@ -5,10 +5,13 @@
 #   tests/gpu/vulkan_h100.sh prepare   (here) builds dckrun, test_exec and test_rt_gpu in
 #                                      build-gpu/ (Release) and stages what the run needs in
 #                                      build-gpu/stage/: the binaries, the shared libraries
-#                                      they use beyond glibc (Criterion, ...) and the
-#                                      libvulkan1 .deb (apt-get download)
+#                                      they use beyond glibc (Criterion, ...) and the .debs
+#                                      of the Vulkan loader and of what NVIDIA's ICD
+#                                      (libGLX_nvidia) links: GLVND, EGL/GLX, X11/xcb
+#                                      (apt-get download); rerun it after every change
 #   tests/gpu/vulkan_h100.sh run       (there, in the repository root, with build-gpu/stage
-#                                      carried along) unpacks the loader (dpkg -x, ldconfig),
+#                                      carried along) unpacks each staged .deb whose
+#                                      libraries the machine lacks (dpkg -x /, ldconfig),
 #                                      points VK_DRIVER_FILES at the NVIDIA ICD, lists the
 #                                      devices, runs the exec corpus on --backend=vulkan
 #                                      (test_exec: C API + dckrun, compared with C references)
@@ -20,6 +23,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/build-gpu
 stage=$build/stage
+# the Vulkan loader and the libraries NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) needs
+debs="libvulkan1 libglvnd0 libegl1 libglx0 libgl1 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0"
 
 prepare() {
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -39,17 +44,27 @@ prepare() {
             *) cp -L "$lib" "$stage/lib/" ;;
             esac
         done
-    (cd "$stage/debs" && apt-get download libvulkan1 >/dev/null)
+    (cd "$stage/debs" && apt-get download $debs >/dev/null)
     du -sh "$stage"
     echo "staged in $stage; on the GPU machine run: tests/gpu/vulkan_h100.sh run"
 }
 
 run() {
     [ -x "$stage/tests/unit/test_exec" ] || { echo "no $stage: run 'tests/gpu/vulkan_h100.sh prepare' first" >&2; exit 2; }
-    if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
-        for deb in "$stage"/debs/libvulkan1_*.deb; do dpkg -x "$deb" /; done
-        ldconfig
-    fi
+    # a package is unpacked only where one of its shared libraries is missing, so the
+    # machine's own (possibly newer) libraries are never replaced
+    local unpacked=0 deb so
+    for deb in "$stage"/debs/*.deb; do
+        for so in $(dpkg-deb -c "$deb" | grep -oE '/[^/ ]+\.so\.[0-9]+( |$)' | tr -d '/ ' | sort -u); do
+            if ! ldconfig -p | awk '{ print $1 }' | grep -qxF "$so"; then
+                echo "unpacking $(basename "$deb") (no $so here)"
+                dpkg -x "$deb" /
+                unpacked=1
+                break
+            fi
+        done
+    done
+    [ "$unpacked" = 0 ] || ldconfig
     export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
     export LD_LIBRARY_PATH=$stage/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     ldconfig -p | grep -q 'libstdc++.so.6 ' || LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$stage/lib-fallback

@@ -1089,6 +1089,29 @@ static int probe_backend(void) {
     return 0;
 }
 
+/* GCC 12 -O3 SLP miscompile of a SIMD lane loop (see regress_simd_div.dck) */
+Test(exec, regress_simd_div) {
+    enum { N = 1000 };
+    Case c = {.file = "regress_simd_div.dck", .kernel = "regress_simd_div", .dims = 1, .global = {N}};
+    rng_state = 21;
+    TBuf *a = add_buf(&c, "a", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *b = add_buf(&c, "b", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *ou = add_buf(&c, "ou", EK_U32, 4, N, DCK_TYPE_U32, 1);
+    TBuf *t1 = add_buf(&c, "t1", EK_U32, 4, N, DCK_TYPE_U32, 1);
+    TBuf *t2 = add_buf(&c, "t2", EK_U32, 4, N, DCK_TYPE_U32, 1);
+    int32_t *ai = a->in;
+    float *bi = b->in;
+    for (int i = 0; i < N; i++) ai[i] = (int32_t)(rnd() % 100u), bi[i] = rndf();
+    uint32_t *eo = expect_of(ou), *e1 = expect_of(t1), *e2 = expect_of(t2);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t u = (uint32_t)ai[(i + 1u) % N] * 2654435761u;
+        e1[i] = 0; /* (1 / ((u & 7) + 1)) >> 31 */
+        e2[i] = (bi[i] < 0.125f ? 0u : (uint32_t)ai[i % N]) & 31u;
+        eo[i] = u + 1u; /* u - ~(0 << s) */
+    }
+    run_case(&c);
+}
+
 /* Selects the backend and target, and skips (77) when they are not present here. The probe
  * runs in a child process: Criterion forks a worker per test, and a GPU driver initialized
  * before a fork is not usable in the child (CUDA documents it; a driver's own threads do not
