@@ -908,9 +908,55 @@ static bool vk(Fn *F) { return C_->vk; }
  * GLSL.std.450 promises little (Vulkan allows 4096 ulp for atan, and asin/acos/sinh/cosh/
  * tanh/log lose all relative accuracy near their zeros on real drivers, lavapipe included),
  * while DCK promises the OpenCL full-profile bounds (docs/language.md). These functions are
- * therefore computed here with Cody-Waite range reduction and the minimax polynomials of the
- * Cephes library's single-precision routines (expf, logf, log2f, asinf, acosf, atanf,
- * sinhf, coshf, tanhf), from IEEE +, -, *, /, sqrt and ldexp. Element-wise on vectors. */
+ * therefore computed here from IEEE +, -, *, /, sqrt and ldexp, element-wise on vectors:
+ * a range reduction (Cody-Waite for exp, exponent/mantissa split for log, the usual
+ * argument identities for atan and asin) and then a polynomial on the reduced interval whose
+ * coefficients DCK derives itself. scripts/fit_coeffs.py fits each polynomial (weighted
+ * least squares on Chebyshev nodes minimizing the relative error of the whole function,
+ * refined towards minimax by Lawson's iteration) and derives the reduction constants; the
+ * block between the markers below is its output, pasted verbatim
+ * (`python3 scripts/fit_coeffs.py`). */
+
+/* ---- begin output of scripts/fit_coeffs.py ---- */
+/* polynomial coefficients, highest power first (Horner order) */
+/* EXP (m_exp): 6 coefficients on [-0.34657359, 0.34657359]; max relative error
+ * 5.176e-11 (float64 coefficients), 1.077e-09 (rounded to float32) */
+static const double MF_EXP_P[] = {1.979035733e-04, 1.394464984e-03, 8.333496749e-03, 4.166629538e-02,
+    1.666666567e-01, 5.000000000e-01};
+/* LOG (m_log): 9 coefficients on [-0.292893219, 0.414213562]; max relative error
+ * 7.496e-10 (float64 coefficients), 3.189e-09 (rounded to float32) */
+static const double MF_LOG_P[] = {6.746680290e-02, -1.167568490e-01, 1.188816279e-01, -1.240558326e-01,
+    1.421955079e-01, -1.666799635e-01, 2.000211924e-01, -2.500000894e-01,
+    3.333331347e-01};
+/* ATAN (atan_pos): 4 coefficients on [0, 0.171572875]; max relative error
+ * 2.054e-08 (float64 coefficients), 2.174e-08 (rounded to float32) */
+static const double MF_ATAN_P[] = {8.053711802e-02, -1.387767494e-01, 1.997770965e-01, -3.333294988e-01};
+/* ASIN (asin_pos): 5 coefficients on [0, 0.25]; max relative error
+ * 4.847e-09 (float64 coefficients), 5.836e-09 (rounded to float32) */
+static const double MF_ASIN_P[] = {4.216628522e-02, 2.417952567e-02, 4.547037557e-02, 7.495297492e-02,
+    1.666675210e-01};
+/* SINH (m_sinh_cosh_tanh): 4 coefficients on [0, 1]; max relative error
+ * 5.192e-11 (float64 coefficients), 5.222e-09 (rounded to float32) */
+static const double MF_SINH_P[] = {2.816951337e-06, 1.983615948e-04, 8.333349600e-03, 1.666666716e-01};
+/* TANH (m_sinh_cosh_tanh): 5 coefficients on [0, 0.390625]; max relative error
+ * 4.385e-09 (float64 coefficients), 8.679e-09 (rounded to float32) */
+static const double MF_TANH_P[] = {-5.704978481e-03, 2.063907869e-02, -5.373971164e-02, 1.333144158e-01,
+    -3.333328068e-01};
+/* Cody-Waite split of ln 2 (9 fraction bits in the high part) */
+#define MF_LN2_HI 0.693359375
+#define MF_LN2_LO -0.00021219444005469057
+#define MF_LOG2E 1.4426950408889634 /* 1/ln 2 */
+#define MF_LOG2E_M1 0.44269504088896339 /* 1/ln 2 - 1 */
+#define MF_SQRT_HALF 0.70710678118654757
+#define MF_TAN_PI_8 0.41421356237309503 /* sqrt 2 - 1 */
+#define MF_TAN_3PI_8 2.4142135623730949 /* sqrt 2 + 1 */
+#define MF_PI 3.1415926535897931
+#define MF_PI_2 1.5707963267948966
+#define MF_PI_4 0.78539816339744828
+#define MF_TANH_ONE 9.01091385 /* above: tanh rounds to 1 in float (2 e^-2x < 2^-25) */
+#define MF_EXP_LO -104 /* below: exp underflows to 0 in float (ln 2^-150 rounded down) */
+#define MF_EXP_HI 89 /* above: exp overflows float (ln FLT_MAX rounded up) */
+/* ---- end output of scripts/fit_coeffs.py ---- */
 
 static uint32_t fk(Fn *F, const Type *t, double v) { return cst(F, t, 0, v); }
 #define MF_T vt(F, t)
@@ -946,15 +992,13 @@ static uint32_t copysign_(Fn *F, const Type *t, uint32_t mag, uint32_t s)
 
 static uint32_t m_exp(Fn *F, const Type *t, uint32_t x)
 {
-    static const double P[] = {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
-                               1.6666665459E-1, 5.0000001201E-1};
     const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
-    uint32_t xc = EXT(F, MF_T, GLSLstd450NClamp, x, fk(F, t, -104.0), fk(F, t, 89.0));
-    uint32_t n = EXT(F, MF_T, GLSLstd450Floor, FA(FM(xc, fk(F, t, 1.44269504088896341)), fk(F, t, 0.5)));
-    uint32_t r = FS(xc, FM(n, fk(F, t, 0.693359375)));
-    r = FS(r, FM(n, fk(F, t, -2.12194440e-4)));
+    uint32_t xc = EXT(F, MF_T, GLSLstd450NClamp, x, fk(F, t, MF_EXP_LO), fk(F, t, MF_EXP_HI));
+    uint32_t n = EXT(F, MF_T, GLSLstd450Floor, FA(FM(xc, fk(F, t, MF_LOG2E)), fk(F, t, 0.5)));
+    uint32_t r = FS(xc, FM(n, fk(F, t, MF_LN2_HI)));
+    r = FS(r, FM(n, fk(F, t, MF_LN2_LO)));
     uint32_t z = FM(r, r);
-    uint32_t p = FA(FA(FM(z, horner(F, t, r, P, 6)), r), fk(F, t, 1.0));
+    uint32_t p = FA(FA(FM(z, horner(F, t, r, MF_EXP_P, 6)), r), fk(F, t, 1.0));
     uint32_t ni = OPR(F, SpvOpConvertFToS, vt(F, it), n);
     uint32_t res = EXT(F, MF_T, GLSLstd450Ldexp, p, ni);
     /* NaN stays NaN, +inf gives inf, -inf gives 0 */
@@ -965,9 +1009,6 @@ static uint32_t m_exp(Fn *F, const Type *t, uint32_t x)
 /* log (natural) or log2 of x */
 static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
 {
-    static const double P[] = {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-                               1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
-                               3.3333331174E-1};
     const Type *ut = ty_with_elem((Type *)t, ty_scalar(SC_UINT));
     const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
     uint32_t U = vt(F, ut);
@@ -984,19 +1025,19 @@ static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
     uint32_t mb = OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x807fffffu, 0)),
                       cst(F, ut, 0x3f000000u, 0));
     uint32_t m = OPR(F, SpvOpBitcast, MF_T, mb);
-    uint32_t small = FLT(m, fk(F, t, 0.707106781186547524));
+    uint32_t small = FLT(m, fk(F, t, MF_SQRT_HALF));
     e = SEL(small, FS(e, fk(F, t, 1.0)), e);
     uint32_t xm = SEL(small, FS(FA(m, m), fk(F, t, 1.0)), FS(m, fk(F, t, 1.0)));
     uint32_t z = FM(xm, xm);
-    uint32_t y = FM(FM(xm, z), horner(F, t, xm, P, 9));
+    uint32_t y = FM(FM(xm, z), horner(F, t, xm, MF_LOG_P, 9));
     uint32_t r;
     if (!two) {
-        y = FA(y, FM(e, fk(F, t, -2.12194440e-4)));
+        y = FA(y, FM(e, fk(F, t, MF_LN2_LO)));
         y = FA(y, FM(z, fk(F, t, -0.5)));
-        r = FA(FA(xm, y), FM(e, fk(F, t, 0.693359375)));
+        r = FA(FA(xm, y), FM(e, fk(F, t, MF_LN2_HI)));
     } else {
         y = FA(y, FM(z, fk(F, t, -0.5)));
-        uint32_t L = fk(F, t, 0.44269504088896340736);
+        uint32_t L = fk(F, t, MF_LOG2E_M1);
         r = FM(y, L);
         r = FA(r, FM(xm, L));
         r = FA(r, y);
@@ -1015,13 +1056,12 @@ static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
 /* atan of x in [0, inf) */
 static uint32_t atan_pos(Fn *F, const Type *t, uint32_t a)
 {
-    static const double P[] = {8.05374449538e-2, -1.38776856032E-1, 1.99777106478E-1, -3.33329491539E-1};
-    uint32_t big = FGT(a, fk(F, t, 2.414213562373095));
-    uint32_t mid = FGT(a, fk(F, t, 0.4142135623730950));
+    uint32_t big = FGT(a, fk(F, t, MF_TAN_3PI_8));
+    uint32_t mid = FGT(a, fk(F, t, MF_TAN_PI_8));
     uint32_t xr = SEL(big, FD(fk(F, t, -1.0), a), SEL(mid, FD(FS(a, fk(F, t, 1.0)), FA(a, fk(F, t, 1.0))), a));
-    uint32_t y0 = SEL(big, fk(F, t, 1.5707963267948966), SEL(mid, fk(F, t, 0.7853981633974483), fk(F, t, 0.0)));
+    uint32_t y0 = SEL(big, fk(F, t, MF_PI_2), SEL(mid, fk(F, t, MF_PI_4), fk(F, t, 0.0)));
     uint32_t z = FM(xr, xr);
-    uint32_t r = FA(FM(FM(horner(F, t, z, P, 4), z), xr), xr);
+    uint32_t r = FA(FM(FM(horner(F, t, z, MF_ATAN_P, 4), z), xr), xr);
     return FA(y0, r);
 }
 
@@ -1041,11 +1081,11 @@ static uint32_t m_atan2(Fn *F, const Type *t, uint32_t y, uint32_t x)
                             OPR(F, SpvOpSLessThan, vt(F, bool_like(t)),
                                 OPR(F, SpvOpBitcast, vt(F, ty_with_elem((Type *)t, ty_scalar(SC_INT))), x),
                                 cst(F, ty_with_elem((Type *)t, ty_scalar(SC_INT)), 0, 0))));
-    uint32_t r = SEL(xneg, FS(fk(F, t, 3.14159265358979324), a), a);
+    uint32_t r = SEL(xneg, FS(fk(F, t, MF_PI), a), a);
     uint32_t x0 = OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0));
     uint32_t y0 = OPR(F, SpvOpFOrdEqual, MF_B, y, fk(F, t, 0.0));
-    r = SEL(x0, fk(F, t, 1.5707963267948966), r);
-    r = SEL(y0, SEL(xneg, fk(F, t, 3.14159265358979324), fk(F, t, 0.0)), r);
+    r = SEL(x0, fk(F, t, MF_PI_2), r);
+    r = SEL(y0, SEL(xneg, fk(F, t, MF_PI), fk(F, t, 0.0)), r);
     r = copysign_(F, t, r, y);
     uint32_t nan = OPR(F, SpvOpLogicalOr, MF_B, OPR(F, SpvOpIsNan, MF_B, x), OPR(F, SpvOpIsNan, MF_B, y));
     return SEL(nan, FA(x, y), r);
@@ -1054,14 +1094,12 @@ static uint32_t m_atan2(Fn *F, const Type *t, uint32_t y, uint32_t x)
 /* asin of a = |x| <= 1 */
 static uint32_t asin_pos(Fn *F, const Type *t, uint32_t a)
 {
-    static const double P[] = {4.2163199048E-2, 2.4181311049E-2, 4.5470025998E-2, 7.4953002686E-2,
-                               1.6666752422E-1};
     uint32_t hi = FGT(a, fk(F, t, 0.5));
     uint32_t zh = FM(fk(F, t, 0.5), FS(fk(F, t, 1.0), a));
     uint32_t z = SEL(hi, zh, FM(a, a));
     uint32_t s = SEL(hi, EXT(F, MF_T, GLSLstd450Sqrt, zh), a);
-    uint32_t r = FA(FM(FM(horner(F, t, z, P, 5), z), s), s);
-    return SEL(hi, FS(fk(F, t, 1.5707963267948966), FA(r, r)), r);
+    uint32_t r = FA(FM(FM(horner(F, t, z, MF_ASIN_P, 5), z), s), s);
+    return SEL(hi, FS(fk(F, t, MF_PI_2), FA(r, r)), r);
 }
 
 static uint32_t m_asin(Fn *F, const Type *t, uint32_t x)
@@ -1078,9 +1116,9 @@ static uint32_t m_acos(Fn *F, const Type *t, uint32_t x)
     uint32_t wh = EXT(F, MF_T, GLSLstd450Sqrt, FM(fk(F, t, 0.5), FS(fk(F, t, 1.0), x)));
     uint32_t arg = SEL(lo, wl, SEL(hi, wh, fabs_(F, t, x)));
     uint32_t as = asin_pos(F, t, arg);
-    uint32_t rl = FS(fk(F, t, 3.14159265358979324), FA(as, as));
+    uint32_t rl = FS(fk(F, t, MF_PI), FA(as, as));
     uint32_t rh = FA(as, as);
-    uint32_t rm = FS(fk(F, t, 1.5707963267948966), copysign_(F, t, as, x));
+    uint32_t rm = FS(fk(F, t, MF_PI_2), copysign_(F, t, as, x));
     uint32_t r = SEL(lo, rl, SEL(hi, rh, rm));
     return SEL(FGT(fabs_(F, t, x), fk(F, t, 1.0)), fk(F, t, NAN), r);
 }
@@ -1093,20 +1131,17 @@ static uint32_t m_sinh_cosh_tanh(Fn *F, const Type *t, uint32_t x, BuiltinId bi)
         return FA(FM(fk(F, t, 0.5), e), FD(fk(F, t, 0.5), e));
     }
     if (bi == BI_SINH) {
-        static const double P[] = {2.03721912945E-4, 8.33028376239E-3, 1.66667160211E-1};
         uint32_t e = m_exp(F, t, a);
         uint32_t big = copysign_(F, t, FS(FM(fk(F, t, 0.5), e), FD(fk(F, t, 0.5), e)), x);
         uint32_t z = FM(x, x);
-        uint32_t small = FA(FM(FM(horner(F, t, z, P, 3), z), x), x);
+        uint32_t small = FA(FM(FM(horner(F, t, z, MF_SINH_P, 4), z), x), x);
         return SEL(FGT(a, fk(F, t, 1.0)), big, small);
     }
-    static const double P[] = {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1,
-                               -3.33332819422E-1};
     uint32_t s = m_exp(F, t, FA(a, a));
     uint32_t big = FS(fk(F, t, 1.0), FD(fk(F, t, 2.0), FA(s, fk(F, t, 1.0))));
-    big = copysign_(F, t, SEL(FGT(a, fk(F, t, 44.0)), fk(F, t, 1.0), big), x);
+    big = copysign_(F, t, SEL(FGT(a, fk(F, t, MF_TANH_ONE)), fk(F, t, 1.0), big), x);
     uint32_t z = FM(x, x);
-    uint32_t small = FA(FM(FM(horner(F, t, z, P, 5), z), x), x);
+    uint32_t small = FA(FM(FM(horner(F, t, z, MF_TANH_P, 5), z), x), x);
     return SEL(FGT(a, fk(F, t, 0.625)), big, small);
 }
 
