@@ -748,24 +748,8 @@ dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const ch
     dckc_options_init(&opts);
     const char *envs[1] = {env};
     const char **defs = NULL, **incs = NULL;
-    if (o) {
-        if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
-            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
-        if ((o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs))) ||
-            (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs)))) {
-            rt_free(ctx, defs);
-            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
-        }
-        for (uint32_t i = 0; i < o->ndefines; i++) defs[i] = o->defines[i];
-        for (uint32_t i = 0; i < o->ninclude_dirs; i++) incs[i] = o->include_dirs[i];
-        opts.defines = defs;
-        opts.ndefines = (int)o->ndefines;
-        opts.include_dirs = incs;
-        opts.ninclude_dirs = (int)o->ninclude_dirs;
-        if (o->opt_level >= 0) opts.opt_level = o->opt_level > 3 ? 3 : o->opt_level;
-        if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
-    }
-    if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    dck_status ost = rt_dckc_options(ctx, path, o, &opts, &defs, &incs);
+    if (ost) return ost;
     if (env) {
         opts.spirv_envs = envs;
         opts.nspirv_envs = 1;

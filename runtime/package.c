@@ -278,14 +278,13 @@ void rt_package_free(dck_context ctx, RtPackage *p) {
 
 /* ---- compiling a package in process (the runtime's path from .dck source) ---- */
 
-dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
-                              const dck_module_options *o, const char *targets, RtPackage **out) {
-    if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL out");
-    *out = NULL;
-    if (!ctx || !path || !targets) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL argument");
-    DckcOptions opts;
-    dckc_options_init(&opts);
+/* Fills opts (after dckc_options_init) from the module options and the context's checked
+ * flag. *defs and *incs are allocated here (NULL when empty); the caller frees them with
+ * rt_free after dckc_compile. */
+dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o, struct DckcOptions *opts,
+                           const char ***defs_out, const char ***incs_out) {
     const char **defs = NULL, **incs = NULL;
+    *defs_out = *incs_out = NULL;
     if (o) {
         if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
             return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
@@ -296,14 +295,29 @@ dck_status rt_package_compile(dck_context ctx, const char *path, const char *sou
         }
         for (uint32_t i = 0; i < o->ndefines; i++) defs[i] = o->defines[i];
         for (uint32_t i = 0; i < o->ninclude_dirs; i++) incs[i] = o->include_dirs[i];
-        opts.defines = defs;
-        opts.ndefines = (int)o->ndefines;
-        opts.include_dirs = incs;
-        opts.ninclude_dirs = (int)o->ninclude_dirs;
-        if (o->opt_level >= 0) opts.opt_level = o->opt_level > 3 ? 3 : o->opt_level;
-        if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
+        opts->defines = defs;
+        opts->ndefines = (int)o->ndefines;
+        opts->include_dirs = incs;
+        opts->ninclude_dirs = (int)o->ninclude_dirs;
+        if (o->opt_level >= 0) opts->opt_level = o->opt_level > 3 ? 3 : o->opt_level;
+        if (o->flags & DCK_MODULE_CHECKED) opts->checked = true;
     }
-    if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    if (ctx->flags & DCK_CONTEXT_CHECKED) opts->checked = true;
+    *defs_out = defs;
+    *incs_out = incs;
+    return DCK_SUCCESS;
+}
+
+dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
+                              const dck_module_options *o, const char *targets, RtPackage **out) {
+    if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL out");
+    *out = NULL;
+    if (!ctx || !path || !targets) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL argument");
+    DckcOptions opts;
+    dckc_options_init(&opts);
+    const char **defs = NULL, **incs = NULL;
+    dck_status ost = rt_dckc_options(ctx, path, o, &opts, &defs, &incs);
+    if (ost) return ost;
     DckcResult res;
     memset(&res, 0, sizeof res);
     DckcStatus cs = dckc_compile(path, source, &opts, targets, DCKC_EMIT_PACKAGE, &res);

@@ -66,6 +66,11 @@ void rt_package_free(dck_context ctx, RtPackage *p);
 /* Compiles a .dck (path, or source named path) with the module options into a package
  * holding `targets` (comma list of dckc targets: "c", "opencl", "spirv", "ptx", "msl", or
  * "all"). Compile errors come back as DCK_ERROR_COMPILE with the diagnostics. */
+struct DckcOptions; /* compiler/dckc.h */
+/* dck_module_options (and the context's checked flag) as compiler options; *defs and *incs
+ * are allocated (NULL when empty) and freed by the caller with rt_free after the compile. */
+dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o, struct DckcOptions *opts,
+                           const char ***defs, const char ***incs);
 dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
                               const dck_module_options *o, const char *targets, RtPackage **out);
 
