@@ -16,6 +16,7 @@ bool pass_constfold(IrModule *m, Arena *scratch);   /* constant folding, identit
 bool pass_dce(IrModule *m, Arena *scratch);         /* unused values without side effects */
 bool pass_cse(IrModule *m, Arena *scratch);         /* dominator-scoped value numbering */
 bool pass_simplifycfg(IrModule *m, Arena *scratch); /* unreachable blocks, chains, forwarders, trivial phis */
+bool pass_ifconv(IrModule *m, Arena *scratch);     /* small triangles/diamonds -> selects */
 bool pass_fuse(IrModule *m, Arena *scratch);        /* pipeline fusion (pass_fuse.c; LANGUAGE.md 7) */
 /* Reports every pipeline of m as not fused, for `why` (fusion did not run), when
  * m->fusion_report is set. */

@@ -82,6 +82,8 @@ bool ir_run_passes(IrModule *m, int opt_level, bool verify_each, StrBuf *err)
         changed |= run(&r, "constfold", pass_constfold);
         /* exact preds and phis matching them */
         changed |= run(&r, "simplifycfg", pass_simplifycfg);
+        /* exact preds and phis matching them */
+        changed |= run(&r, "ifconv", pass_ifconv);
         /* exact preds (dominator tree); no trivial-phi requirement */
         changed |= run(&r, "cse", pass_cse);
         /* none: marks from side effects and terminators */

@@ -21,6 +21,7 @@ typedef struct CpuJob {
     const dck_cpu_launch *launch;
     uint64_t ngroups;
     uint64_t chunk;
+    uint64_t band;               /* > 1: groups in bands of this many rows (2-D tiles) */
     size_t block_bytes;          /* bytes of `shared` zeroed per group (0: nothing to zero) */
     _Atomic uint64_t next;       /* next group index to hand out */
 } CpuJob;
@@ -203,7 +204,14 @@ static void run_groups(CpuJob *j, void *scratch) {
         uint64_t end = start + j->chunk < j->ngroups ? start + j->chunk : j->ngroups;
         for (uint64_t g = start; g < end; g++) {
             if (j->block_bytes) memset(scratch, 0, j->block_bytes);
-            j->fn(l, (uint32_t)(g % n0), (uint32_t)(g % n01 / n0), (uint32_t)(g / n01), scratch);
+            uint64_t gx = g % n0, gy = g % n01 / n0, gz = g / n01;
+            if (j->band > 1 && l->num_groups[1] > 1) {
+                uint64_t r = g % n01, band = r / (j->band * n0), rows = l->num_groups[1] - band * j->band;
+                if (rows > j->band) rows = j->band;
+                uint64_t q = r - band * j->band * n0;
+                gx = q / rows, gy = band * j->band + q % rows;
+            }
+            j->fn(l, (uint32_t)gx, (uint32_t)gy, (uint32_t)gz, scratch);
         }
     }
 }
@@ -375,7 +383,16 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
     job.fn = v ? v->fn : k->cpu_group;
     job.launch = &l;
     job.ngroups = ngroups;
-    job.block_bytes = block;
+    /* shared memory starts zeroed (dck_abi.h); a SIMD variant's per-gang state after it is
+       written before it is read (a gang restores only what it saved at a barrier), and
+       zeroing it would cost more than the group's own work on small groups */
+    /* 2-D launches of barrier kernels (shared-memory tiles: transposes, matrix products read
+       a row and a column of tiles) run their groups in bands of 16 group rows, column by
+       column inside a band, as GPU libraries swizzle thread blocks: the tiles in flight then
+       share pages and cache lines of both (transpose: 1.6x here); a plain kernel keeps the
+       linear order, which streams its rows */
+    job.band = (k->flags & DCK_ABI_KERNEL_BARRIER) && l.num_groups[1] > 1 ? 16 : 0;
+    job.block_bytes = v ? ((size_t)k->shared_bytes + RT_ALIGN - 1) / RT_ALIGN * RT_ALIGN : block;
     uint64_t chunk = ngroups / ((uint64_t)nthreads * 8);
     job.chunk = chunk ? chunk : 1;
     atomic_init(&job.next, 0);

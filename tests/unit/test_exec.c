@@ -552,6 +552,16 @@ Test(exec, mandelbrot) {
     run_case(&c);
 }
 
+Test(exec, groups2d) {
+    enum { W = 148, H = 46 };
+    Case c = {.file = "groups2d.dck", .kernel = "groups2d", .dims = 2, .global = {W, H}};
+    TBuf *o = add_buf(&c, "out", EK_U32, 4, W * H, DCK_TYPE_U32, 1);
+    uint32_t *e = expect_of(o);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) e[y * W + x] = (uint32_t)(x / 4 + 1000 * (y / 2) + 1);
+    run_case(&c);
+}
+
 Test(exec, stencil) {
     enum { N = 777 };
     Case c = {.file = "stencil.dck", .kernel = "stencil5", .dims = 1, .global = {N}};
@@ -1108,6 +1118,38 @@ Test(exec, regress_simd_div) {
         e1[i] = 0; /* (1 / ((u & 7) + 1)) >> 31 */
         e2[i] = (bi[i] < 0.125f ? 0u : (uint32_t)ai[i % N]) & 31u;
         eo[i] = u + 1u; /* u - ~(0 << s) */
+    }
+    run_case(&c);
+}
+
+/* branches that pass_ifconv turns into selects (see ifconv.dck) */
+Test(exec, ifconv) {
+    enum { N = 1000, W = 997 };
+    Case c = {.file = "ifconv.dck", .kernel = "ifconv", .dims = 1, .global = {N}};
+    rng_state = 33;
+    add_u32(&c, "w", W);
+    TBuf *a = add_buf(&c, "a", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *v = add_buf(&c, "v", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    TBuf *io = add_buf(&c, "io", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *jo = add_buf(&c, "jo", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *vo = add_buf(&c, "vo", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    int32_t *ai = a->in;
+    float *vi = v->in;
+    for (int i = 0; i < N; i++) ai[i] = (int32_t)(rnd() % 100u);
+    for (int i = 0; i < 4 * N; i++) vi[i] = rndf();
+    int32_t *ie = expect_of(io), *je = expect_of(jo);
+    float *ve = expect_of(vo);
+    for (int i = 0; i < W; i++) {
+        int x = ai[i];
+        int il = i > 0 ? i - 1 : 0, ir = i + 1 < W ? i + 1 : W - 1;
+        bool inside = (x > 10 && x < 90) || x == 0;
+        int s = x < 50 ? (x < 25 ? 1 : 2) : 3;
+        int d = x != 0 ? 1000 / x : -1;
+        ie[i] = (inside ? s : -s) + 10 * d;
+        je[i] = ai[il] * 1000 + ai[ir];
+        const float *p = vi + 4 * i;
+        for (int k = 0; k < 4; k++)
+            ve[4 * i + k] = p[0] > 0.5f ? fmaxf(p[k], 0.25f) : fminf(fabsf(p[k] - 0.5f), 0.125f);
     }
     run_case(&c);
 }
