@@ -1,9 +1,12 @@
 /* pass_cse.c: common subexpression elimination by dominator-scoped value numbering.
  *
  * Walks the dominator tree in preorder with a scoped hash table of OPF_PURE instructions
- * (never LOAD, PHI or the cross-lane subgroup builtins): an instruction equal to one
- * available in a dominating position (same op, type, attributes and operands; operands in
- * either order for commutative ops) is replaced by it. Values without operands that do
+ * (never PHI or the cross-lane subgroup builtins) and of loads from `const` buffers (nothing
+ * writes those during a launch, and buffers do not alias: LANGUAGE.md): an instruction equal
+ * to one available in a dominating position (same op, type, attributes and operands; operands
+ * in either order for commutative ops) is replaced by it. Other loads (writable buffers,
+ * shared and private memory) are merged within a block only, as long as no store, atomic,
+ * barrier or call that may change the object comes between the two (`x[i] * x[i]`). Values without operands that do
  * not depend on their position (CONST, PARAM, UNDEF, WORKITEM, BUFLEN) are hoisted to the
  * entry block, so equal ones merge across the whole function.
  * Requires: exact preds (for the dominator tree). Unreachable blocks are left alone.
@@ -39,9 +42,22 @@ static bool position_free(const IrInst *i)
            i->op == IR_BUFLEN;
 }
 
+static bool const_load(const IrInst *i)
+{
+    return i->op == IR_LOAD && i->mem.kind == MEM_BUFFER && i->block->func->params[i->mem.id].type->is_const;
+}
+
 static bool candidate(const IrInst *i)
 {
-    return (ir_op_info[i->op].flags & OPF_PURE) && i->op != IR_PHI && !ir_is_cross_lane(i);
+    return ((ir_op_info[i->op].flags & OPF_PURE) && i->op != IR_PHI && !ir_is_cross_lane(i)) || const_load(i);
+}
+
+static bool same_mem(const IrMemRef *a, const IrMemRef *b)
+{
+    if (a->kind != b->kind || a->id != b->id || a->nidx != b->nidx || a->npath != b->npath) return false;
+    for (int k = 0; k < a->npath; k++)
+        if (a->path[k] != b->path[k]) return false;
+    return true;
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -61,6 +77,10 @@ static uint64_t attr_hash(const IrInst *i)
     case IR_EXTRACT: case IR_INSERT: h = mix(h, (uint64_t)i->idx); break;
     case IR_SHUFFLE: for (int k = 0; k < 4; k++) h = mix(h, (uint64_t)i->mask[k]); break;
     case IR_BUFLEN: h = mix(h, (uint64_t)i->mem.id); break;
+    case IR_LOAD:
+        h = mix(mix(mix(h, (uint64_t)i->mem.kind), (uint64_t)i->mem.id), (uint64_t)i->mem.npath);
+        for (int k = 0; k < i->mem.npath; k++) h = mix(h, (uint64_t)i->mem.path[k]);
+        break;
     default: break;
     }
     return h;
@@ -89,6 +109,7 @@ static bool same_attrs(const IrInst *a, const IrInst *b)
     case IR_EXTRACT: case IR_INSERT: return a->idx == b->idx;
     case IR_SHUFFLE: return memcmp(a->mask, b->mask, sizeof a->mask) == 0;
     case IR_BUFLEN: return a->mem.kind == b->mem.kind && a->mem.id == b->mem.id;
+    case IR_LOAD: return same_mem(&a->mem, &b->mem);
     case IR_UNDEF: return true;
     default: return true;
     }
@@ -153,6 +174,8 @@ static bool cse_func(IrFunc *f, Arena *s)
     while (anchor && anchor->op == IR_PHI) anchor = anchor->next;
     bool changed = false;
 
+    enum { MAX_LOADS = 32 };
+    IrInst *loads[MAX_LOADS];
     int n = d->n;
     int *stack = arena_alloc(s, sizeof *stack * (size_t)(n + 1));
     int *next_kid = arena_alloc(s, sizeof *next_kid * (size_t)(n + 1));
@@ -166,9 +189,31 @@ static bool cse_func(IrFunc *f, Arena *s)
             next_kid[sp - 1] = d->kid_start[r];
             mark[sp - 1] = c.undo.len;
             IrInst *next;
+            int nloads = 0; /* the block's available loads of memory that may be written */
             for (IrInst *i = d->rpo[r]->first; i; i = next) {
                 next = i->next;
                 for (int k = 0; k < i->nops; k++) i->ops[k] = fwd(i->ops[k]);
+                if (i->op == IR_LOAD && !const_load(i)) {
+                    IrInst *e = NULL;
+                    for (int k = 0; k < nloads && !e; k++)
+                        if (equal(loads[k], i)) e = loads[k];
+                    if (e) {
+                        i->aux = e;
+                        ir_remove(i);
+                        changed = true;
+                    } else if (nloads < MAX_LOADS) {
+                        loads[nloads++] = i;
+                    }
+                    continue;
+                }
+                if (i->op == IR_STORE || i->op == IR_ATOMIC) { /* forget loads of that object */
+                    int kept = 0;
+                    for (int k = 0; k < nloads; k++)
+                        if (loads[k]->mem.kind != i->mem.kind || loads[k]->mem.id != i->mem.id) loads[kept++] = loads[k];
+                    nloads = kept;
+                } else if (i->op == IR_BARRIER || i->op == IR_CALL) {
+                    nloads = 0;
+                }
                 if (!candidate(i)) continue;
                 uint64_t h = hash_inst(i);
                 IrInst *e = lookup(&c, i, h);

@@ -1,8 +1,10 @@
 /* cpu.c: the CPU backend. Buffers are host memory from the pool; a launch distributes its
  * work-groups over a pthread pool (the calling thread works too). Each thread owns one
  * 64-byte aligned scratch block used as the group's `shared` memory (dck_abi.h): its size is
- * align64(shared_bytes) + private_bytes * work-items-per-group, zeroed before every group.
- * Groups are handed out in chunks through one atomic counter (dynamic scheduling).
+ * align64(shared_bytes) + private_bytes * work-items-per-group (per gang for a SIMD
+ * variant); the shared part, and a scalar group function's private part, is zeroed before
+ * every group. Groups are handed out in chunks through one atomic counter (dynamic
+ * scheduling), 2-D launches of barrier kernels in bands of group rows (run_groups).
  */
 #include "rt.h"
 #include "compiler/dckc.h"

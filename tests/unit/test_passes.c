@@ -295,6 +295,7 @@ Test(passes, cse_keeps_loads_and_cross_lane)
     IrInst *i0 = cint(b, T(SC_UINT), 0);
     IrInst *l1 = emit(b, IR_LOAD, T(SC_INT), &i0, 1);
     l1->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 0, .nidx = 1};
+    store_buf(b, 0, cint(b, T(SC_UINT), 1), l1); /* may change out[0]: the next load stays */
     IrInst *l2 = emit(b, IR_LOAD, T(SC_INT), &i0, 1);
     l2->mem = l1->mem;
     IrInst *s1 = emit(b, IR_BUILTIN, T(SC_INT), &l1, 1);
@@ -308,6 +309,37 @@ Test(passes, cse_keeps_loads_and_cross_lane)
     RUN(pass_cse, m);
     cr_assert_eq(count_ops(f, IR_LOAD), 2);
     cr_assert_eq(count_ops(f, IR_BUILTIN), 2);
+    arena_free(a);
+}
+
+/* loads merge: the same writable element twice in a block (a store to another buffer between
+ * them does not matter: buffers do not alias), and a const buffer's element in a dominated block */
+Test(passes, cse_merges_loads)
+{
+    Arena *a = arena_new();
+    IrModule *m = ir_module_new(a);
+    IrParam ps[3] = {{"x", ty_buffer(T(SC_INT), true), {0}}, {"y", ty_buffer(T(SC_INT), false), {0}},
+                     {"z", ty_buffer(T(SC_INT), false), {0}}};
+    IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 3);
+    IrBlock *b = ir_block_new(f), *b2 = ir_block_new(f);
+    IrInst *i0 = cint(b, T(SC_UINT), 0);
+    IrInst *x1 = emit(b, IR_LOAD, T(SC_INT), &i0, 1);
+    x1->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 0, .nidx = 1};
+    IrInst *y1 = emit(b, IR_LOAD, T(SC_INT), &i0, 1);
+    y1->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 1, .nidx = 1};
+    store_buf(b, 2, i0, x1);
+    IrInst *y2 = emit(b, IR_LOAD, T(SC_INT), &i0, 1);
+    y2->mem = y1->mem;
+    store_buf(b, 2, i0, emit2(b, IR_MUL, T(SC_INT), y1, y2));
+    IrInst *br = emit(b, IR_BR, ty_void, NULL, 0);
+    br->target[0] = b2;
+    IrInst *x2 = emit(b2, IR_LOAD, T(SC_INT), &i0, 1);
+    x2->mem = x1->mem;
+    store_buf(b2, 1, i0, x2);
+    emit(b2, IR_RET, ty_void, NULL, 0);
+    ir_recompute_preds(f);
+    RUN(pass_cse, m);
+    cr_assert_eq(count_ops(f, IR_LOAD), 2); /* x[0] once, y[0] once */
     arena_free(a);
 }
 
