@@ -225,7 +225,8 @@ void cg_emit_header(const IrModule *m, const CgPackageInfo *info, StrBuf *o)
                  "    return dck_module_create_from_file(ctx, path, NULL, out);\n}\n\n", mod, mod);
     for (int i = 0; i < m->funcs.len; i++) {
         const IrFunc *f = m->funcs.data[i];
-        if (f->is_kernel) emit_function(a, info, f->name, f->params, f->nparams, true, f->loc.line, o);
+        if (f->is_kernel && !f->fused) /* a pipeline's fused kernels are launched by the pipeline */
+            emit_function(a, info, f->name, f->params, f->nparams, true, f->loc.line, o);
     }
     for (int i = 0; i < m->pipelines.len; i++) {
         const IrPipeline *p = m->pipelines.data[i];
@@ -400,7 +401,8 @@ void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob
         uint32_t flags = cg_kernel_flags(f, checked);
         sb_printf(o, "%s\n    {\n      \"name\": ", nk++ ? "," : "");
         json_str(o, f->name);
-        sb_printf(o, ",\n      \"line\": %d,\n      \"workgroup\": ", f->loc.line);
+        sb_printf(o, ",\n      \"line\": %d,\n      \"fused\": %s,\n      \"workgroup\": ", f->loc.line,
+                  f->fused ? "true" : "false");
         if (f->has_wg) sb_printf(o, "[%u, %u, %u]", f->wg[0], f->wg[1], f->wg[2]);
         else sb_puts(o, "null");
         sb_printf(o, ",\n      \"shared_bytes\": %u,\n      \"barrier\": %s, \"atomics\": %s, \"subgroups\": %s, "

@@ -514,26 +514,24 @@ static const char *validate(const IrModule *m, bool vk, bool uses_half, const Sp
     return msg;
 }
 
-static bool parse_env(const char *s, bool *vk)
+/* the environment named by s: 1 vulkan (also for none), 0 opencl, -1 unknown */
+static int parse_env(const char *s)
 {
-    if (!s || !*s) {
-        *vk = true;
-        return true;
-    }
+    if (!s || !*s) return 1;
     size_t n = strcspn(s, ",");
-    if (n == 6 && strncmp(s, "vulkan", 6) == 0) *vk = true;
-    else if (n == 6 && strncmp(s, "opencl", 6) == 0) *vk = false;
-    else return false;
-    return true;
+    if (n == 6 && strncmp(s, "vulkan", 6) == 0) return 1;
+    if (n == 6 && strncmp(s, "opencl", 6) == 0) return 0;
+    return -1;
 }
 
 static bool spirv_emit(const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *err)
 {
-    bool vk = true;
-    if (!parse_env(o ? o->spirv_env : NULL, &vk)) {
+    const int env = parse_env(o ? o->spirv_env : NULL);
+    if (env < 0) {
         sb_printf(err, "unknown SPIR-V environment '%s' (expected vulkan or opencl)", o->spirv_env);
         return false;
     }
+    const bool vk = env == 1;
     bool checked = (o && o->checked) || m->checked;
     Arena *a = arena_new();
     Arena *saved_words = spv_words_arena;

@@ -125,6 +125,8 @@ struct IrFunc {
     bool has_wg;               /* [[workgroup]] given */
     uint32_t wg[3];            /* 1 in unused dimensions */
     int next_id;               /* next value / block id */
+    bool fused;                /* made by pass_fuse for a pipeline: launched by the pipeline
+                                  only, not part of the module's typed API (headers) */
 };
 
 /* ---- pipelines: host programs over 64-bit registers (see dck_abi.h for the semantics) ---- */

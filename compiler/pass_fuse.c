@@ -1015,6 +1015,7 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
     const char *name = unique_kernel_name(F, arena_printf(F->s, "%s_fused%d", p->name, F->nfused++));
     IrFunc *f = ir_func_new(F->m, name, true, ty_void, fu->params.data, fu->params.len);
     fu->f = f;
+    f->fused = true;
     f->loc = L0->s->kernel->loc;
     f->has_wg = L0->s->kernel->has_wg;
     memcpy(f->wg, L0->s->kernel->wg, sizeof f->wg);

@@ -31,7 +31,8 @@ def main():
         m = json.load(open(path))
         mod = m["module"]
         lines.append('#include "%s.h"' % mod)
-        funcs = [(k, True) for k in m["kernels"]] + [(p, False) for p in m["pipelines"]]
+        # a pipeline's fused kernels have no launch function (the pipeline launches them)
+        funcs = [(k, True) for k in m["kernels"] if not k["fused"]] + [(p, False) for p in m["pipelines"]]
         for f, is_kernel in funcs:
             args = ["NULL", "NULL"] + (["r"] if is_kernel else [])
             for i, p in enumerate(f["params"]):
