@@ -744,40 +744,9 @@ dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const ch
     snprintf(first, sizeof first, "%.*s", (int)strcspn(targets, ","), targets);
     const char *env = NULL;
     const char *dtarget = dckc_target_of(first, &env);
-    DckcOptions opts;
-    dckc_options_init(&opts);
-    const char *envs[1] = {env};
-    const char **defs = NULL, **incs = NULL;
-    dck_status ost = rt_dckc_options(ctx, path, o, &opts, &defs, &incs);
-    if (ost) return ost;
-    if (env) {
-        opts.spirv_envs = envs;
-        opts.nspirv_envs = 1;
-    }
-    const char *sms[1] = {first + 6}; /* "ptx-sm90": PTX for that sm */
-    if (strncmp(first, "ptx-sm", 6) == 0) {
-        opts.sms = sms;
-        opts.nsms = 1;
-    }
-    DckcResult res;
-    memset(&res, 0, sizeof res);
-    DckcStatus cs = dckc_compile(path, source, &opts, dtarget, DCKC_EMIT_PACKAGE, &res);
-    rt_free(ctx, defs);
-    rt_free(ctx, incs);
-    RtPackage *pkg = NULL;
-    if (cs != DCKC_OK || !res.output) {
-        const char *diag = res.diagnostics ? res.diagnostics : "";
-        size_t n = strlen(diag);
-        while (n && diag[n - 1] == '\n') n--;
-        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : cs == DCKC_USAGE ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_COMPILE,
-                      "%s '%s' (target %s) for device '%s':\n%.*s",
-                      cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile", path, first,
-                      ctx->device.info.name, (int)n, diag);
-    } else {
-        st = rt_package_parse(ctx, res.output, res.output_len, &pkg);
-        if (st) rt_error_prefix("package compiled from '%s'", path);
-    }
-    dckc_result_free(&res);
+    RtPackage *pkg = NULL; /* "ptx-sm90": PTX for that sm */
+    st = rt_package_compile_for(ctx, path, source, o, dtarget, env, strncmp(first, "ptx-sm", 6) == 0 ? first + 6 : NULL,
+                                &pkg);
     if (st) return st;
     st = rt_module_from_package(ctx, pkg, first, m);
     if (st) rt_package_free(ctx, pkg);

@@ -308,8 +308,9 @@ dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_o
     return DCK_SUCCESS;
 }
 
-dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
-                              const dck_module_options *o, const char *targets, RtPackage **out) {
+dck_status rt_package_compile_for(dck_context ctx, const char *path, const char *source,
+                                  const dck_module_options *o, const char *targets, const char *env, const char *sm,
+                                  RtPackage **out) {
     if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL out");
     *out = NULL;
     if (!ctx || !path || !targets) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL argument");
@@ -318,6 +319,15 @@ dck_status rt_package_compile(dck_context ctx, const char *path, const char *sou
     const char **defs = NULL, **incs = NULL;
     dck_status ost = rt_dckc_options(ctx, path, o, &opts, &defs, &incs);
     if (ost) return ost;
+    const char *envs[1] = {env}, *sms[1] = {sm};
+    if (env) {
+        opts.spirv_envs = envs;
+        opts.nspirv_envs = 1;
+    }
+    if (sm) {
+        opts.sms = sms;
+        opts.nsms = 1;
+    }
     DckcResult res;
     memset(&res, 0, sizeof res);
     DckcStatus cs = dckc_compile(path, source, &opts, targets, DCKC_EMIT_PACKAGE, &res);
@@ -329,15 +339,21 @@ dck_status rt_package_compile(dck_context ctx, const char *path, const char *sou
         size_t n = strlen(diag);
         while (n && diag[n - 1] == '\n') n--;
         st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : cs == DCKC_USAGE ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_COMPILE,
-                      "%s '%s' for device '%s' (targets %s):\n%.*s",
+                      "%s '%s' for device '%s' (targets %s%s%s%s%s):\n%.*s",
                       cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile", path,
-                      ctx->device.info.name, targets, (int)n, diag);
+                      ctx->device.info.name, targets, env ? ", environment " : "", env ? env : "", sm ? ", sm " : "",
+                      sm ? sm : "", (int)n, diag);
     } else {
         st = rt_package_parse(ctx, res.output, res.output_len, out);
         if (st) rt_error_prefix("package compiled from '%s'", path);
     }
     dckc_result_free(&res);
     return st;
+}
+
+dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
+                              const dck_module_options *o, const char *targets, RtPackage **out) {
+    return rt_package_compile_for(ctx, path, source, o, targets, NULL, NULL, out);
 }
 
 /* ---- target choice: one function per backend kind (the order is documented in package.h) ---- */

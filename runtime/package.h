@@ -73,6 +73,11 @@ dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_o
                            const char ***defs, const char ***incs);
 dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
                               const dck_module_options *o, const char *targets, RtPackage **out);
+/* the same, with one SPIR-V environment (env: "vulkan"/"opencl") and / or one PTX sm ("90")
+ * instead of the compiler's defaults (NULL: the defaults) */
+dck_status rt_package_compile_for(dck_context ctx, const char *path, const char *source,
+                                  const dck_module_options *o, const char *targets, const char *env, const char *sm,
+                                  RtPackage **out);
 
 /* The blobs a device of `backend` can take, best first (see the top of this file); `arch`
  * is the CUDA compute capability as major*10+minor (0: unknown, ignored elsewhere) and
