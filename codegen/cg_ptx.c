@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -68,8 +69,11 @@ typedef struct Px {
     LLVMContextRef cx;
     LLVMModuleRef mod;
     LLVMBuilderRef b;
-    T i1, i8, i16, i32, i64, f16, f32, f64, vd, p0, p1, p3;
+    T i1, i8, i16, i32, i64, f16, f32, f64, vd, p0, p1, p3, p5;
     bool uses_libdevice;
+    bool timing;           /* $DCK_PTX_TIME: report the CPU time of each phase */
+    double t0;             /* when the current phase began (ms of CPU time) */
+    LLVMCodeGenOptLevel cg; /* the NVPTX code generator's level */
     V oob_fn;              /* internal helper recording a violation (checked mode) */
 
     /* per kernel */
@@ -1147,7 +1151,9 @@ static void emit_kernel(Px *p, const IrFunc *f, V fn)
         const Type *t = f->locals.data[s].type;
         V al = LLVMBuildAlloca(B, LLVMArrayType(p->i8, t->size ? t->size : 1), "");
         LLVMSetAlignment(al, t->align > 4 ? t->align : 4);
-        p->local[s] = al;
+        /* accessed through the local address space (5), so PTX says ld.local/st.local even
+         * where the code generator runs without its address-space inference (-O1, -O2) */
+        p->local[s] = LLVMBuildAddrSpaceCast(B, al, p->p5, "");
     }
 
     /* work-item registers */
@@ -1273,12 +1279,24 @@ static bool link_libdevice(Px *p, const char *path, StrBuf *err)
         LLVMDisposeMessage(msg);
         return false;
     }
+    /* Lazily: only the module's globals are read now, a function body when it is linked.
+     * Parsing all of libdevice (350 functions) cost 50 ms per compilation; the few
+     * functions a module calls take well under 1 ms. The lazy module owns mb. */
     LLVMModuleRef ld;
-    bool bad = LLVMParseBitcodeInContext2(p->cx, mb, &ld);
-    LLVMDisposeMemoryBuffer(mb);
-    if (bad) {
+    if (LLVMGetBitcodeModuleInContext2(p->cx, mb, &ld)) {
         sb_printf(err, "%s is not valid LLVM bitcode", path);
         return false;
+    }
+    /* Every public libdevice function the module does not call goes before linking, so
+     * its body is never read. (libdevice's public functions call only intrinsics and
+     * internal helpers, which the linker brings along when a kept function uses them.) */
+    for (V fn = LLVMGetFirstFunction(ld), next; fn; fn = next) {
+        next = LLVMGetNextFunction(fn);
+        if (LLVMIsDeclaration(fn) || LLVMGetLinkage(fn) != LLVMExternalLinkage) continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(fn, &len);
+        V used = LLVMGetNamedFunction(p->mod, name);
+        if (!used || !LLVMIsDeclaration(used)) LLVMDeleteFunction(fn);
     }
     LLVMSetTarget(ld, LLVMGetTarget(p->mod));
     LLVMSetDataLayout(ld, LLVMGetDataLayoutStr(p->mod));
@@ -1297,12 +1315,143 @@ static bool link_libdevice(Px *p, const char *path, StrBuf *err)
     return true;
 }
 
+/* PIPELINE. dckc's IR reaches LLVM already inlined, promoted to registers, constant-folded,
+ * CSE'd and simplified, so -O1/-O2 run a short pipeline instead of LLVM's default<O3>, which
+ * cost about 5 ms of CPU per kernel (docs/ptx.md has the measurements):
+ *   module: always-inline (libdevice's functions), globaldce (the ones not called),
+ *     globalopt (libdevice's never-written tables become constant: ld.global.nc);
+ *   function: nvvm-reflect (libdevice's __nvvm_reflect), early-cse (the IR's repeated address
+ *     arithmetic, dead special-register reads), simplifycfg; then (-O2) loop-rotate and full
+ *     unrolling of constant trip counts (loop-unroll<O3>: e.g. the 16-step inner loop of a
+ *     tiled matrix product becomes straight-line code; no runtime unrolling, ptxas unrolls
+ *     such loops itself), sroa (private arrays indexed by the unrolled constants);
+ *     instcombine, simplifycfg; separate-const-offset-from-gep + early-cse (constant offsets
+ *     out of the address arithmetic, so they become [reg+offset] operands); licm (-O2).
+ *     Checked mode adds gvn after instcombine: it drops the bounds checks that dominating
+ *     ones already imply.
+ * Then the NVPTX code generator runs at its -O0 level: its optimizing level cost another
+ * 4 ms per kernel, mostly in optimizations that ptxas redoes. What ptxas does not redo is
+ * done here instead: loads and stores in the local address space (allocas are used through
+ * addrspace(5), see emit_kernel), 32 x 32 -> 64-bit multiplies (widen_multiplies) and
+ * constant-offset addresses sunk next to their uses (sink_offsets).
+ * -O3 runs LLVM's default<O3> and its code generator's full pipeline (the previous -O2). */
+static const char *pipeline(const Px *p, char *buf, size_t n)
+{
+    if (p->opt == 0) return "default<O0>";
+    if (p->opt >= 3) return "default<O3>";
+    snprintf(buf, n,
+             "always-inline,globaldce,globalopt,function(nvvm-reflect,early-cse,simplifycfg,%s"
+             "sroa,instcombine,%ssimplifycfg,separate-const-offset-from-gep,early-cse%s)",
+             p->opt >= 2 ? "loop(loop-rotate),loop-unroll<O3;no-runtime>," : "", p->checked ? "gvn," : "",
+             p->opt >= 2 ? ",loop-mssa(licm)" : "");
+    return buf;
+}
+
+/* At its -O0 level the NVPTX code generator selects `mul.lo.s64` for every 64-bit product,
+ * e.g. a 32-bit index times the element size (zext i32 -> i64, then mul or shl), where its
+ * optimizing level selects `mul.wide.u32` (one IMAD.WIDE in SASS instead of two or three
+ * instructions). This rewrites such products, after the optimizer, to `mul.wide.[us]32` as
+ * inline PTX (which ptxas optimizes like any other instruction). Exact: the 32 x 32-bit
+ * product always fits in 64 bits. */
+static void widen_multiplies(Px *p)
+{
+    T fty = LLVMFunctionType(p->i64, (T[]){p->i32, p->i32}, 2, false);
+    V asm_u = NULL, asm_s = NULL;
+    for (V fn = LLVMGetFirstFunction(p->mod); fn; fn = LLVMGetNextFunction(fn))
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (V in = LLVMGetFirstInstruction(bb), next; in; in = next) {
+                next = LLVMGetNextInstruction(in);
+                LLVMOpcode op = LLVMGetInstructionOpcode(in);
+                if ((op != LLVMMul && op != LLVMShl) || LLVMTypeOf(in) != p->i64) continue;
+                V x = LLVMGetOperand(in, 0), c = LLVMGetOperand(in, 1);
+                if (!LLVMIsAConstantInt(c)) continue;
+                bool sx = LLVMIsASExtInst(x) != NULL;
+                if ((!sx && !LLVMIsAZExtInst(x)) || LLVMTypeOf(LLVMGetOperand(x, 0)) != p->i32) continue;
+                uint64_t k = LLVMConstIntGetZExtValue(c);
+                if (op == LLVMShl) {
+                    if (k > 30) continue;
+                    k = 1ull << k;
+                }
+                if (k > (sx ? 0x7fffffffull : 0xffffffffull)) continue;
+                V *a = sx ? &asm_s : &asm_u;
+                if (!*a) {
+                    const char *as = sx ? "mul.wide.s32 $0, $1, $2;" : "mul.wide.u32 $0, $1, $2;";
+                    const char *cons = "=l,r,n";
+                    *a = LLVMGetInlineAsm(fty, (char *)as, strlen(as), (char *)cons, strlen(cons), false, false,
+                                          LLVMInlineAsmDialectATT, false);
+                }
+                LLVMPositionBuilderBefore(p->b, in);
+                V args[2] = {LLVMGetOperand(x, 0), ci32(p, k)};
+                V r = LLVMBuildCall2(p->b, fty, *a, args, 2, "");
+                LLVMReplaceAllUsesWith(in, r);
+                LLVMInstructionEraseFromParent(in);
+                if (!LLVMGetFirstUse(x)) LLVMInstructionEraseFromParent(x);
+            }
+}
+
+/* The optimizer hoists loop-invariant addresses out of loops, among them base + constant
+ * offset (after full unrolling: one per unrolled access). The code generator's optimizing
+ * level sinks those back next to their loads and stores (CodeGenPrepare) so that they
+ * become [reg+offset] operands; its -O0 level does not, and each offset would stay a live
+ * 64-bit register across the loop. This does that sinking: a `getelementptr i8, base, C`
+ * used in other blocks is recomputed in each using block (the original goes when unused). */
+static void sink_offsets(Px *p)
+{
+    for (V fn = LLVMGetFirstFunction(p->mod); fn; fn = LLVMGetNextFunction(fn))
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (V in = LLVMGetFirstInstruction(bb), next; in; in = next) {
+                next = LLVMGetNextInstruction(in);
+                if (!LLVMIsAGetElementPtrInst(in) || LLVMGetNumOperands(in) != 2 ||
+                    !LLVMIsAConstantInt(LLVMGetOperand(in, 1)))
+                    continue;
+                V base = LLVMGetOperand(in, 0), off = LLVMGetOperand(in, 1);
+                T et = LLVMGetGEPSourceElementType(in);
+                bool inb = LLVMIsInBounds(in);
+                LLVMUseRef u = LLVMGetFirstUse(in);
+                while (u) {
+                    LLVMUseRef un = LLVMGetNextUse(u);
+                    V user = LLVMGetUser(u);
+                    if (LLVMIsAInstruction(user) && !LLVMIsAPHINode(user) && LLVMGetInstructionParent(user) != bb) {
+                        LLVMPositionBuilderBefore(p->b, user);
+                        V g = inb ? LLVMBuildInBoundsGEP2(p->b, et, base, &off, 1, "")
+                                  : LLVMBuildGEP2(p->b, et, base, &off, 1, "");
+                        int n = LLVMGetNumOperands(user);
+                        for (int k = 0; k < n; k++)
+                            if (LLVMGetOperand(user, (unsigned)k) == in) LLVMSetOperand(user, (unsigned)k, g);
+                        u = LLVMGetFirstUse(in); /* the use list changed */
+                        continue;
+                    }
+                    u = un;
+                }
+                if (!LLVMGetFirstUse(in)) LLVMInstructionEraseFromParent(in);
+            }
+}
+
+/* $DCK_PTX_TIME set: the CPU time of each phase goes to stderr (for tuning the pipeline) */
+static double phase_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void phase_report(Px *p, const char *what)
+{
+    if (!p->timing) return;
+    double t = phase_ms();
+    fprintf(stderr, "dckc ptx: %-10s %8.2f ms\n", what, t - p->t0);
+    p->t0 = t;
+}
+
 static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, const char *libdevice, StrBuf *out,
                      StrBuf *err)
 {
-    pthread_once(&init_once, init_llvm);
     Px px = {0};
     Px *p = &px;
+    p->timing = getenv("DCK_PTX_TIME") != NULL;
+    p->t0 = p->timing ? phase_ms() : 0;
+    pthread_once(&init_once, init_llvm);
+    phase_report(p, "init");
     p->m = m;
     p->checked = (o && o->checked) || m->checked;
     p->opt = o ? o->opt_level : 2;
@@ -1322,9 +1471,11 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
         sb_printf(err, "LLVM has no NVPTX target: %s", msg ? msg : "?");
         goto done;
     }
-    LLVMCodeGenOptLevel cg = p->opt == 0 ? LLVMCodeGenLevelNone : p->opt == 3 ? LLVMCodeGenLevelAggressive
-                                                                             : LLVMCodeGenLevelDefault;
-    tm = LLVMCreateTargetMachine(target, triple, cpu, "+ptx78", cg, LLVMRelocDefault, LLVMCodeModelDefault);
+    /* -O0 to -O2: the code generator's fast path (see PIPELINE below); -O3: its full one */
+    p->cg = p->opt == 3 ? LLVMCodeGenLevelAggressive : LLVMCodeGenLevelNone;
+    const char *env_cg = getenv("DCK_PTX_CODEGEN"); /* for experiments: 0-3, LLVM's levels */
+    if (env_cg && *env_cg >= '0' && *env_cg <= '3' && !env_cg[1]) p->cg = (LLVMCodeGenOptLevel)(*env_cg - '0');
+    tm = LLVMCreateTargetMachine(target, triple, cpu, "+ptx78", p->cg, LLVMRelocDefault, LLVMCodeModelDefault);
     if (!tm) {
         sb_printf(err, "cannot create an NVPTX target machine for %s", cpu);
         goto done;
@@ -1348,6 +1499,7 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
     p->p0 = LLVMPointerTypeInContext(p->cx, 0);
     p->p1 = LLVMPointerTypeInContext(p->cx, 1);
     p->p3 = LLVMPointerTypeInContext(p->cx, 3);
+    p->p5 = LLVMPointerTypeInContext(p->cx, 5);
 
     IceScope scope;
     ice_push(&scope);
@@ -1379,15 +1531,15 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
     LLVMDisposeMessage(msg);
     msg = NULL;
     if (getenv("DCK_PTX_DUMP_LLVM")) LLVMDumpModule(p->mod);
+    phase_report(p, "irgen");
     if (p->uses_libdevice && !link_libdevice(p, libdevice, err)) goto done;
+    phase_report(p, "libdevice");
 
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    char passes[32];
-    /* dckc's default -O2 runs LLVM's O3 pipeline: its full unrolling of short constant
-     * loops (the inner loop of a tiled matrix product) is what GPU code wants */
-    snprintf(passes, sizeof passes, "default<O%d>", p->opt >= 2 ? 3 : p->opt);
     const char *env_passes = getenv("DCK_PTX_PASSES"); /* for experiments: an LLVM pipeline */
-    LLVMErrorRef e = LLVMRunPasses(p->mod, env_passes && *env_passes ? env_passes : passes, tm, po);
+    char pbuf[512];
+    LLVMErrorRef e = LLVMRunPasses(p->mod, env_passes && *env_passes ? env_passes : pipeline(p, pbuf, sizeof pbuf),
+                                   tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (e) {
         char *em = LLVMGetErrorMessage(e);
@@ -1395,11 +1547,17 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
         LLVMDisposeErrorMessage(em);
         goto done;
     }
+    if (p->cg == LLVMCodeGenLevelNone && p->opt > 0) {
+        widen_multiplies(p);
+        sink_offsets(p);
+    }
+    phase_report(p, "passes");
     LLVMMemoryBufferRef buf;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, p->mod, LLVMAssemblyFile, &msg, &buf)) {
         sb_printf(err, "PTX emission failed: %s", msg ? msg : "?");
         goto done;
     }
+    phase_report(p, "codegen");
     const char *src = m->source_name ? m->source_name : "?";
     for (const char *q = src; *q; q++)
         if (*q == '/') src = q + 1;
