@@ -14,9 +14,22 @@
 # dckc next to DCKRUN) load on the device: PTX for an older sm only (the driver JIT-compiles
 # it), and CUDA C only (NVRTC at load time).
 # Exit status: 0 all passed, 1 a failure, 2 usage, 77 skipped (no CUDA device).
+# DCK_GPU_ROUTES ("llvm", "nvrtc") limits the routes; DCK_GPU_REFS=DIR takes the CPU
+# references from DIR, written beforehand on any machine by `tests/gpu/run.sh --refs DIR DCKRUN`.
 set -u
+if [ "${1:-}" = --refs ] && [ $# -eq 3 ]; then
+    mkdir -p "$2"
+    for src in "$(cd "$(dirname "$0")/../.." && pwd)"/tests/exec/*.dck; do
+        run=$(sed -n 's|^// RUN: ||p' "$src" | head -n 1)
+        [ -n "$run" ] || continue
+        prints=$(sed -n 's|^// CHECK: *||p' "$src" | sed 's/^/--print=/' | tr '\n' ' ')
+        # shellcheck disable=SC2086
+        "$3" --backend=cpu "$src" $run $prints >"$2/$(basename "$src").txt" || exit 1
+    done
+    exit 0
+fi
 if [ $# -lt 1 ]; then
-    echo "usage: $0 DCKRUN" >&2
+    echo "usage: $0 DCKRUN [DCKC] | $0 --refs DIR DCKRUN" >&2
     exit 2
 fi
 dckrun=$1
@@ -37,7 +50,9 @@ fi
 KNOWN="features.dck:f"
 
 routes="llvm"
-if DCK_CUDA_PTX_VIA=nvrtc "$dckrun" --backend=$be "$root/tests/exec/saxpy.dck" saxpy a=1 x=rand:4 y=rand:4 \
+if [ -n "${DCK_GPU_ROUTES:-}" ]; then
+    routes=$DCK_GPU_ROUTES # "llvm", "nvrtc" or both: a shorter run on a lent machine
+elif DCK_CUDA_PTX_VIA=nvrtc "$dckrun" --backend=$be "$root/tests/exec/saxpy.dck" saxpy a=1 x=rand:4 y=rand:4 \
     >"$tmp/probe" 2>&1; then
     routes="llvm nvrtc"
 else
@@ -52,8 +67,12 @@ for src in "$root"/tests/exec/*.dck; do
     run=$(sed -n 's|^// RUN: ||p' "$src" | head -n 1)
     [ -n "$run" ] || continue
     prints=$(sed -n 's|^// CHECK: *||p' "$src" | sed 's/^/--print=/' | tr '\n' ' ')
+    if [ -n "${DCK_GPU_REFS:-}" ] && [ -f "$DCK_GPU_REFS/$name.txt" ]; then
+        # references made beforehand (tests/gpu/run.sh --refs DIR on any machine): the GPU
+        # machine then spends its time on the GPU runs only
+        cp "$DCK_GPU_REFS/$name.txt" "$tmp/cpu.txt"
     # shellcheck disable=SC2086
-    if ! "$dckrun" --backend=cpu "$src" $run $prints >"$tmp/cpu.txt" 2>"$tmp/cpu.err"; then
+    elif ! "$dckrun" --backend=cpu "$src" $run $prints >"$tmp/cpu.txt" 2>"$tmp/cpu.err"; then
         echo "FAIL $name: the CPU reference failed"; cat "$tmp/cpu.err"; fail=$((fail + 1)); continue
     fi
     for route in $routes; do
