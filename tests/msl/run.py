@@ -280,6 +280,8 @@ def prepare(k, structs, args_text, outdir):
     if dims > 1 or any(x.startswith("--global") for x in args_text):
         cli.append("--global=" + ",".join(str(x) for x in glob))
     local = choose_local(k, dims, glob3)
+    if not k["wg"][0]:  # the CPU reference runs with the same work-group size (its own default
+        cli.append("--local=" + ",".join(str(x) for x in local[:dims]))  # differs from a GPU's)
     groups = [(glob3[d] + local[d] - 1) // local[d] for d in range(3)]
     return {"bufs": bufs, "args": args_path, "args_size": len(block), "cli": cli, "local": local,
             "groups": groups}
