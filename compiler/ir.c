@@ -112,6 +112,23 @@ void ir_remove(IrInst *i)
     i->block = NULL;
 }
 
+void ir_merge_block_into(IrBlock *p, IrBlock *b)
+{
+    IrInst *next;
+    for (IrInst *i = b->first; i; i = next) {
+        next = i->next;
+        ir_remove(i);
+        ir_append(p, i);
+    }
+    IrBlock *succ[2];
+    int ns = ir_succs(p, succ);
+    for (int k = 0; k < ns; k++) {
+        if (k == 1 && succ[1] == succ[0]) break;
+        for (int e = 0; e < succ[k]->npreds; e++)
+            if (succ[k]->preds[e] == b) succ[k]->preds[e] = p;
+    }
+}
+
 static uint64_t width_mask(int bits)
 {
     return bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);

@@ -203,6 +203,10 @@ IrInst *ir_inst_new(IrFunc *f, IrOp op, Type *type, IrInst *const *ops, int nops
 void ir_append(IrBlock *b, IrInst *i);            /* at the end (before nothing) */
 void ir_insert_before(IrInst *pos, IrInst *i);
 void ir_remove(IrInst *i);                        /* unlinks from its block */
+/* Moves every instruction of b (phis already resolved) to the end of p, whose terminator
+ * the caller has removed, and makes b's successors name p as the predecessor instead; b is
+ * left empty for the caller to drop. */
+void ir_merge_block_into(IrBlock *p, IrBlock *b);
 void ir_set_ops(IrFunc *f, IrInst *i, IrInst *const *ops, int nops);
 IrInst *ir_const_int(IrFunc *f, Type *t, uint64_t v);   /* not inserted */
 IrInst *ir_const_float(IrFunc *f, Type *t, double v);   /* not inserted */

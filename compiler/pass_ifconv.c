@@ -143,18 +143,7 @@ static bool convert(IrFunc *f, IrBlock *a, bool *dead)
     }
     /* a now falls into j; merge j into a */
     ir_remove(term);
-    for (IrInst *i = j->first; i; i = next) {
-        next = i->next;
-        ir_remove(i);
-        ir_append(a, i);
-    }
-    IrBlock *succ[2];
-    int ns = ir_succs(a, succ);
-    for (int k = 0; k < ns; k++) {
-        if (k == 1 && succ[1] == succ[0]) break;
-        for (int e = 0; e < succ[k]->npreds; e++)
-            if (succ[k]->preds[e] == j) succ[k]->preds[e] = a;
-    }
+    ir_merge_block_into(a, j);
     dead[j->id] = true;
     if (tarm) dead[tarm->id] = true;
     if (farm) dead[farm->id] = true;

@@ -131,18 +131,7 @@ static bool simplify_func(IrFunc *f, Arena *scratch)
                 ir_remove(i);
             }
             ir_remove(t);
-            for (IrInst *i = b->first; i; i = next) {
-                next = i->next;
-                ir_remove(i);
-                ir_append(p, i);
-            }
-            IrBlock *succ[2];
-            int ns = ir_succs(p, succ);
-            for (int k = 0; k < ns; k++) {
-                if (k == 1 && succ[1] == succ[0]) break;
-                for (int e = 0; e < succ[k]->npreds; e++)
-                    if (succ[k]->preds[e] == b) succ[k]->preds[e] = p;
-            }
+            ir_merge_block_into(p, b);
             dead[b->id] = true;
             merged = changed = true;
         }

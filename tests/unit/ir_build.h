@@ -1,7 +1,10 @@
-/* ir_build.h: small helpers for unit tests that build IR by hand (test_ir, test_passes).
- * Each appends a new instruction to the end of block b and returns it. */
+/* ir_build.h: small helpers for unit tests that build IR by hand (test_ir, test_passes,
+ * test_ifconv, test_uniform). Each builder appends a new instruction to the end of block b
+ * and returns it; verify_ok and count_ops check a result (Criterion assertions). */
 #ifndef DCK_TEST_IR_BUILD_H
 #define DCK_TEST_IR_BUILD_H
+
+#include <criterion/criterion.h>
 
 #include "compiler/ir.h"
 
@@ -40,6 +43,42 @@ static inline IrInst *cint(IrBlock *b, Type *t, uint64_t v)
     IrInst *i = ir_const_int(b->func, t, v);
     ir_append(b, i);
     return i;
+}
+
+/* the value of parameter k of b's function */
+static inline IrInst *param_at(IrBlock *b, int k)
+{
+    IrInst *i = emit(b, IR_PARAM, b->func->params[k].type, NULL, 0);
+    i->param = k;
+    return i;
+}
+
+/* buffer parameter buf [idx] = v */
+static inline IrInst *store_buf(IrBlock *b, int buf, IrInst *idx, IrInst *v)
+{
+    IrInst *s = emit2(b, IR_STORE, ty_void, idx, v);
+    s->mem = (IrMemRef){.kind = MEM_BUFFER, .id = buf, .nidx = 1};
+    return s;
+}
+
+/* the verifier accepts m (else the failure shows its messages and the module) */
+static inline void verify_ok(IrModule *m)
+{
+    StrBuf sb = {0};
+    bool ok = ir_verify_module(m, &sb);
+    StrBuf txt = {0};
+    if (!ok) ir_print_module(&txt, m);
+    cr_assert(ok, "%s\n%s", sb.data ? sb.data : "", txt.data ? txt.data : "");
+    sb_free(&sb);
+    sb_free(&txt);
+}
+
+static inline int count_ops(const IrFunc *f, IrOp op)
+{
+    int n = 0;
+    for (int b = 0; b < f->blocks.len; b++)
+        for (IrInst *i = f->blocks.data[b]->first; i; i = i->next) n += i->op == op;
+    return n;
 }
 
 #endif

@@ -6,45 +6,12 @@
 #include "compiler/passes.h"
 #include "ir_build.h"
 
-static IrInst *param(IrBlock *b, int k)
-{
-    IrInst *i = emit(b, IR_PARAM, b->func->params[k].type, NULL, 0);
-    i->param = k;
-    return i;
-}
-
-static IrInst *store_buf(IrBlock *b, int buf, IrInst *idx, IrInst *v)
-{
-    IrInst *s = emit2(b, IR_STORE, ty_void, idx, v);
-    s->mem = (IrMemRef){.kind = MEM_BUFFER, .id = buf, .nidx = 1};
-    return s;
-}
-
-static void check(IrModule *m)
-{
-    StrBuf sb = {0};
-    bool ok = ir_verify_module(m, &sb);
-    StrBuf txt = {0};
-    if (!ok) ir_print_module(&txt, m);
-    cr_assert(ok, "%s\n%s", sb.data ? sb.data : "", txt.data ? txt.data : "");
-    sb_free(&sb);
-    sb_free(&txt);
-}
-
-static int count_ops(const IrFunc *f, IrOp op)
-{
-    int n = 0;
-    for (int b = 0; b < f->blocks.len; b++)
-        for (IrInst *i = f->blocks.data[b]->first; i; i = i->next) n += i->op == op;
-    return n;
-}
-
 static bool run_ifconv(IrModule *m)
 {
     Arena *s = arena_new();
     bool r = pass_ifconv(m, s);
     arena_free(s);
-    check(m);
+    verify_ok(m);
     return r;
 }
 
@@ -64,7 +31,7 @@ Test(ifconv, diamond_vector_phi_with_empty_arm)
     /* b0: cbr c, b1, b2   b1: x = splat n * splat n; br b3   b2: br b3 (empty)
      * b3: phi int4 [x, b1], [v0, b2]; store; ret */
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *v0 = emit(b0, IR_SPLAT, i4, &n, 1);
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
@@ -79,7 +46,7 @@ Test(ifconv, diamond_vector_phi_with_empty_arm)
     ir_recompute_preds(f);
     phi->ops[0] = x;
     phi->ops[1] = v0;
-    check(m);
+    verify_ok(m);
     cr_assert(run_ifconv(m));
     cr_assert_eq(f->blocks.len, 1, "arms deleted and the join merged");
     cr_assert_eq(count_ops(f, IR_PHI), 0);
@@ -102,7 +69,7 @@ Test(ifconv, triangle_false_side)
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel2(m, T(SC_INT));
     IrBlock *b0 = ir_block_new(f), *t = ir_block_new(f), *j = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
     cbr(b0, c, j, t);
@@ -115,7 +82,7 @@ Test(ifconv, triangle_false_side)
     cr_assert_eq(j->preds[0], b0);
     phi->ops[0] = n;
     phi->ops[1] = y;
-    check(m);
+    verify_ok(m);
     cr_assert(run_ifconv(m));
     cr_assert_eq(f->blocks.len, 1);
     IrInst *sel = st->ops[1];
@@ -133,7 +100,7 @@ static void bool_case(bool is_or)
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel2(m, T(SC_BOOL));
     IrBlock *b0 = ir_block_new(f), *t = ir_block_new(f), *j = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
     if (is_or)
@@ -147,7 +114,7 @@ static void bool_case(bool is_or)
     emit(j, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
     for (int k = 0; k < 2; k++) phi->ops[k] = j->preds[k] == b0 ? c : d;
-    check(m);
+    verify_ok(m);
     cr_assert(run_ifconv(m));
     IrInst *r = st->ops[1];
     cr_assert_eq(r->op, is_or ? IR_OR : IR_AND);
@@ -175,7 +142,7 @@ static void refused(Arm arm)
     Type *vt = arm == ARM_SQRT ? T(SC_FLOAT) : T(SC_INT);
     IrFunc *f = kernel2(m, T(SC_INT));
     IrBlock *b0 = ir_block_new(f), *t = ir_block_new(f), *j = ir_block_new(f), *other = NULL;
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *base = arm == ARM_SQRT ? emit(b0, IR_CONVERT, vt, &n, 1) : n;
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
@@ -238,7 +205,7 @@ static void refused(Arm arm)
     emit(j, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
     for (int k = 0; k < phi->nops; k++) phi->ops[k] = j->preds[k] == t ? v : base;
-    check(m);
+    verify_ok(m);
     int nb = f->blocks.len;
     cr_assert_not(run_ifconv(m), "arm kind %d converted", (int)arm);
     cr_assert_eq(f->blocks.len, nb);
@@ -268,7 +235,7 @@ Test(ifconv, leaves_loops_alone)
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel2(m, T(SC_INT));
     IrBlock *b0 = ir_block_new(f), *h = ir_block_new(f), *body = ir_block_new(f), *exit = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *one = cint(b0, T(SC_INT), 1);
     br(b0, h);
@@ -281,7 +248,7 @@ Test(ifconv, leaves_loops_alone)
     emit(exit, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
     for (int k = 0; k < 2; k++) phi->ops[k] = h->preds[k] == b0 ? n : inc;
-    check(m);
+    verify_ok(m);
     cr_assert_not(run_ifconv(m));
     cr_assert_eq(f->blocks.len, 4);
     cr_assert_eq(count_ops(f, IR_PHI), 1);

@@ -5,38 +5,6 @@
 #include "compiler/passes.h"
 #include "ir_build.h"
 
-static IrInst *param(IrBlock *b, int k)
-{
-    IrInst *i = emit(b, IR_PARAM, b->func->params[k].type, NULL, 0);
-    i->param = k;
-    return i;
-}
-static IrInst *store_buf(IrBlock *b, int buf, IrInst *idx, IrInst *v)
-{
-    IrInst *s = emit2(b, IR_STORE, ty_void, idx, v);
-    s->mem = (IrMemRef){.kind = MEM_BUFFER, .id = buf, .nidx = 1};
-    return s;
-}
-
-static void check(IrModule *m)
-{
-    StrBuf sb = {0};
-    bool ok = ir_verify_module(m, &sb);
-    StrBuf txt = {0};
-    if (!ok) ir_print_module(&txt, m);
-    cr_assert(ok, "%s\n%s", sb.data ? sb.data : "", txt.data ? txt.data : "");
-    sb_free(&sb);
-    sb_free(&txt);
-}
-
-static int count_ops(const IrFunc *f, IrOp op)
-{
-    int n = 0;
-    for (int b = 0; b < f->blocks.len; b++)
-        for (IrInst *i = f->blocks.data[b]->first; i; i = i->next) n += i->op == op;
-    return n;
-}
-
 static char *text(IrModule *m)
 {
     StrBuf sb = {0};
@@ -50,7 +18,7 @@ static bool run_pass(bool (*pass)(IrModule *, Arena *), IrModule *m)
     Arena *s = arena_new();
     bool r = pass(m, s);
     arena_free(s);
-    check(m);
+    verify_ok(m);
     return r;
 }
 #define RUN(pass, m) run_pass(pass, m)
@@ -76,7 +44,7 @@ Test(passes, constfold_add)
     IrInst *st = store_buf(b, 0, zero, sum);
     emit(b, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_constfold, m));
     IrInst *v = st->ops[1];
     cr_assert_eq(v->op, IR_CONST);
@@ -108,7 +76,7 @@ Test(passes, constfold_int_semantics)
     IrInst *s5 = store_buf(b, 0, idx, emit(b, IR_SELECT, T(SC_UCHAR), sel_ops, 3));
     emit(b, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     RUN(pass_constfold, m);
     cr_assert_eq(s1->ops[1]->op, IR_CONST);
     cr_assert_eq(s1->ops[1]->imm.i, 44);
@@ -132,7 +100,7 @@ Test(passes, constfold_float_precision_and_identities)
     ir_append(b, x);
     ir_append(b, y);
     IrInst *s1 = store_buf(b, 0, idx, emit2(b, IR_ADD, T(SC_FLOAT), x, y));
-    IrInst *n = param(b, 1);
+    IrInst *n = param_at(b, 1);
     IrInst *z = emit2(b, IR_MUL, T(SC_INT), n, cint(b, T(SC_INT), 0));
     IrInst *d = emit2(b, IR_SUB, T(SC_INT), n, n);
     IrInst *one = emit2(b, IR_MUL, T(SC_INT), n, cint(b, T(SC_INT), 1));
@@ -140,7 +108,7 @@ Test(passes, constfold_float_precision_and_identities)
     IrInst *s2 = store_buf(b, 0, idx, emit(b, IR_CONVERT, T(SC_FLOAT), &sum, 1));
     emit(b, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     RUN(pass_constfold, m);
     cr_assert_eq(s1->ops[1]->op, IR_CONST);
     cr_assert(s1->ops[1]->imm.f == (double)(0.1f + 0.2f));
@@ -176,7 +144,7 @@ Test(passes, constfold_branch_and_extract)
     br(b2, b3);
     emit(b3, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     RUN(pass_constfold, m);
     cr_assert_eq(f->blocks.len, 3, "the true arm is unreachable");
     cr_assert_eq(b0->last->op, IR_BR);
@@ -193,7 +161,7 @@ Test(passes, dce_removes_dead)
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
     b = ir_block_new(f);
-    IrInst *n = param(b, 1);
+    IrInst *n = param_at(b, 1);
     IrInst *idx = cint(b, T(SC_UINT), 0);
     emit2(b, IR_MUL, T(SC_INT), n, n); /* dead */
     IrInst *ld = emit(b, IR_LOAD, T(SC_INT), &idx, 1); /* dead load */
@@ -205,7 +173,7 @@ Test(passes, dce_removes_dead)
     at->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 0, .nidx = 1};
     emit(b, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_dce, m));
     cr_assert_eq(count_ops(f, IR_MUL), 0);
     cr_assert_eq(count_ops(f, IR_LOAD), 0);
@@ -222,7 +190,7 @@ Test(passes, dce_removes_dead_phi_cycle)
     IrParam ps[1] = {{"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 1);
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f);
-    IrInst *n = param(b0, 0);
+    IrInst *n = param_at(b0, 0);
     IrInst *z = cint(b0, T(SC_INT), 0);
     br(b0, b1);
     IrInst *phi = emit(b1, IR_PHI, T(SC_INT), NULL, 2);
@@ -233,7 +201,7 @@ Test(passes, dce_removes_dead_phi_cycle)
     ir_recompute_preds(f);
     phi->ops[0] = z;
     phi->ops[1] = inc;
-    check(m);
+    verify_ok(m);
     RUN(pass_dce, m);
     cr_assert_eq(count_ops(f, IR_PHI), 0);
     cr_assert_eq(count_ops(f, IR_ADD), 0);
@@ -248,14 +216,14 @@ Test(passes, cse_merges)
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *g1 = emit(b0, IR_WORKITEM, T(SC_UINT), NULL, 0);
     g1->builtin = BI_GLOBAL_ID;
     IrInst *x1 = emit2(b0, IR_ADD, T(SC_INT), n, cint(b0, T(SC_INT), 4));
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), x1, cint(b0, T(SC_INT), 9));
     cbr(b0, c, b1, b2);
     /* b1: same add with operands swapped (commutative), same workitem query */
-    IrInst *n2 = param(b1, 1);
+    IrInst *n2 = param_at(b1, 1);
     IrInst *x2 = emit2(b1, IR_ADD, T(SC_INT), cint(b1, T(SC_INT), 4), n2);
     IrInst *g2 = emit(b1, IR_WORKITEM, T(SC_UINT), NULL, 0);
     g2->builtin = BI_GLOBAL_ID;
@@ -269,7 +237,7 @@ Test(passes, cse_merges)
     IrInst *s3 = store_buf(b3, 0, g1, y2);
     emit(b3, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_cse, m));
     cr_assert_eq(s1->ops[1], x1);
     cr_assert_eq(s1->ops[0], g1);
@@ -353,7 +321,7 @@ static IrFunc *build_call(IrModule *m, IrFunc **callee_out)
     IrSlot t = {"t", f32, {0}};
     vec_push(m->arena, &g->locals, t);
     IrBlock *gb = ir_block_new(g), *gt = ir_block_new(g), *ge = ir_block_new(g);
-    IrInst *v = param(gb, 0), *i = param(gb, 2);
+    IrInst *v = param_at(gb, 0), *i = param_at(gb, 2);
     IrInst *ld = emit(gb, IR_LOAD, f32, &i, 1);
     ld->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 1, .nidx = 1};
     IrInst *st = emit(gb, IR_STORE, ty_void, &ld, 1);
@@ -397,7 +365,7 @@ Test(passes, inline_removes_calls)
     IrModule *m = ir_module_new(a);
     IrFunc *g;
     IrFunc *k = build_call(m, &g);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_inline, m));
     cr_assert_eq(count_ops(k, IR_CALL), 0);
     cr_assert_eq(count_ops(k, IR_PARAM), 0, "callee params became the arguments");
@@ -434,12 +402,12 @@ Test(passes, inline_nested_calls)
     IrFunc *inner = ir_func_new(m, "inner", false, i32, p1, 1);
     IrFunc *outer = ir_func_new(m, "outer", false, i32, p1, 1);
     IrBlock *ib = ir_block_new(inner);
-    IrInst *ia = param(ib, 0);
+    IrInst *ia = param_at(ib, 0);
     IrInst *r = emit2(ib, IR_ADD, i32, ia, cint(ib, i32, 1));
     emit(ib, IR_RET, ty_void, &r, 1);
     ir_recompute_preds(inner);
     IrBlock *ob = ir_block_new(outer);
-    IrInst *oa = param(ob, 0);
+    IrInst *oa = param_at(ob, 0);
     IrInst *c1 = emit(ob, IR_CALL, i32, &oa, 1);
     c1->callee = inner;
     IrInst *c2 = emit(ob, IR_CALL, i32, &c1, 1);
@@ -456,7 +424,7 @@ Test(passes, inline_nested_calls)
     store_buf(kb, 0, cint(kb, T(SC_UINT), 0), c3);
     emit(kb, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(k);
-    check(m);
+    verify_ok(m);
     RUN(pass_inline, m);
     cr_assert_eq(count_ops(k, IR_CALL), 0);
     cr_assert_eq(count_ops(outer, IR_CALL), 0);
@@ -487,7 +455,7 @@ Test(passes, mem2reg_diamond_makes_phi)
     IrSlot arr = {"arr", ty_array(i32, 4), {0}};
     vec_push(a, &f->locals, arr);
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *s0 = emit(b0, IR_STORE, ty_void, &n, 1);
     s0->mem = (IrMemRef){.kind = MEM_LOCAL, .id = 0};
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, i32, 0));
@@ -506,7 +474,7 @@ Test(passes, mem2reg_diamond_makes_phi)
     IrInst *st = store_buf(b3, 0, i0, v);
     emit(b3, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_mem2reg, m));
     /* x is gone from memory and from the slot list; the array stays, renumbered */
     cr_assert_eq(count_ops(f, IR_LOAD), 0);
@@ -554,7 +522,7 @@ Test(passes, mem2reg_loop_paths_and_undef)
     store_buf(b2, 0, i0, x);
     emit(b2, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
+    verify_ok(m);
     RUN(pass_mem2reg, m);
     cr_assert_eq(count_ops(f, IR_LOAD), 0);
     cr_assert_eq(count_ops(f, IR_STORE), 1);
@@ -587,7 +555,7 @@ Test(passes, simplifycfg_merges_chains)
     ir_recompute_preds(f);
     phi->ops[0] = k;
     cr_assert_eq(b3->npreds, 2);
-    check(m);
+    verify_ok(m);
     cr_assert(RUN(pass_simplifycfg, m));
     cr_assert_eq(f->blocks.len, 1);
     cr_assert_eq(count_ops(f, IR_PHI), 0);
@@ -604,7 +572,7 @@ Test(passes, simplifycfg_forwarders_and_trivial_phis)
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
     /* b0: cbr c, b1, b2; b1: br b3 (empty); b2: store; br b3; b3: phi [n, b1], [n, b2] */
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
     cbr(b0, c, b1, b2);
@@ -617,7 +585,7 @@ Test(passes, simplifycfg_forwarders_and_trivial_phis)
     ir_recompute_preds(f);
     phi->ops[0] = n;
     phi->ops[1] = n;
-    check(m);
+    verify_ok(m);
     RUN(pass_simplifycfg, m);
     cr_assert_eq(st->ops[1], n, "trivial phi replaced");
     cr_assert_eq(f->blocks.len, 3, "the empty forwarder b1 is gone");
@@ -686,7 +654,7 @@ Test(passes, scales_to_many_kernels, .timeout = 20)
     IrParam hp[1] = {{"v", i32, {0}}};
     IrFunc *h = ir_func_new(m, "h", false, i32, hp, 1);
     IrBlock *hb = ir_block_new(h);
-    IrInst *hv = param(hb, 0);
+    IrInst *hv = param_at(hb, 0);
     IrInst *hr = emit2(hb, IR_MUL, i32, hv, hv);
     emit(hb, IR_RET, ty_void, &hr, 1);
     ir_recompute_preds(h);
@@ -699,7 +667,7 @@ Test(passes, scales_to_many_kernels, .timeout = 20)
             vec_push(a, &f->locals, s);
         }
         IrBlock *cur = ir_block_new(f);
-        IrInst *n = param(cur, 1);
+        IrInst *n = param_at(cur, 1);
         for (int v = 0; v < NV; v++) {
             IrInst *st = emit(cur, IR_STORE, ty_void, &n, 1);
             st->mem = (IrMemRef){.kind = MEM_LOCAL, .id = v};
@@ -749,7 +717,7 @@ static void cse_scope_case(uint64_t base)
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
     IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
-    IrInst *n = param(b0, 1);
+    IrInst *n = param_at(b0, 1);
     IrInst *zero = cint(b0, T(SC_UINT), 0);
     cbr(b0, emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 0)), b1, b2);
     IrBlock *arms[2] = {b1, b2};
@@ -762,8 +730,8 @@ static void cse_scope_case(uint64_t base)
     }
     emit(b3, IR_RET, ty_void, NULL, 0);
     ir_recompute_preds(f);
-    check(m);
-    RUN(pass_cse, m); /* check() inside: every use is dominated by its definition */
+    verify_ok(m);
+    RUN(pass_cse, m); /* verify_ok() inside: every use is dominated by its definition */
     for (int arm = 0; arm < 2; arm++)
         for (IrInst *i = arms[arm]->first; i; i = i->next)
             if (i->op == IR_STORE) cr_assert_eq(i->ops[1]->block, arms[arm], "an add was replaced by its sibling's");

@@ -29,16 +29,6 @@ static IrInst *load_buf(IrBlock *b, int buf, Type *t, IrInst *idx)
     return i;
 }
 
-static IrInst *store_buf(IrBlock *b, int buf, IrInst *idx, IrInst *v)
-{
-    IrInst *ops[2] = {idx, v};
-    IrInst *i = emit(b, IR_STORE, ty_void, ops, 2);
-    i->mem.kind = MEM_BUFFER;
-    i->mem.id = buf;
-    i->mem.nidx = 1;
-    return i;
-}
-
 /* a phi at the head of b (after ir_recompute_preds) with one value per predecessor, given in
  * the order of `from` */
 static IrInst *add_phi(IrBlock *b, Type *t, IrBlock **from, IrInst **vals, int n)
