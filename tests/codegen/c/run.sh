@@ -23,13 +23,7 @@ golden_emit() {
     "$dckc" --target=c $(golden_flags "$1") "$1" -o "$2"
 }
 
-golden_normalize() {
-    awk '
-        !done && /^\/\* dck_abi\.h:/ { skipping = 1 }
-        skipping { if ($0 == "#endif") { skipping = 0; done = 1; print "/* [runtime/dck_abi.h, pasted verbatim] */" } next }
-        { print }
-    ' "$1"
-}
+golden_normalize() { golden_strip_abi "$1"; }
 
 have_clang=0
 if command -v clang >/dev/null 2>&1; then
