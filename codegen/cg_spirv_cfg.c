@@ -44,6 +44,9 @@ typedef struct Dom {
 
 static SNode *N_(SCfg *g, int i) { return g->nodes.data[i]; }
 
+/* the IR block id of node i for messages (-1 for a node the structurizer made) */
+static int S_IRID(SCfg *g, int i) { return g->nodes.data[i]->ir ? g->nodes.data[i]->ir->id : -1; }
+
 static SNode *new_node(SCfg *g, SNodeKind k)
 {
     SNode *n = arena_alloc(g->a, sizeof *n);
@@ -144,6 +147,87 @@ static void redirect(SCfg *g, SNode *y, const int *pos, int np, SNode *m)
     add_pred(g, y, m->index, mv);
     m->succ[0] = y->index;
     m->nsucc = 1;
+}
+
+/* Edges into several targets (targets[t]: its preds at positions tpos[t][0..tnp[t]-1]) all
+ * meet in the fresh node M instead, whose phi `sel` says which target each edge was going to
+ * (and one phi per phi of every target carries its values); a chain of dispatch nodes after
+ * M then branches on to a forwarding node of each target. */
+static void route_exits(SCfg *g, SNode *M, const int *targets, int nt, int **tpos, const int *tnp)
+{
+    Arena *a = g->a;
+    SPhi *sel = arena_alloc(a, sizeof *sel);
+    sel->type = ty_scalar(SC_UINT);
+    vec_push(a, &M->phis, sel);
+    int *first = arena_alloc(a, sizeof(int) * (size_t)(nt + 1)); /* M phi index of target t's first */
+    for (int t = 0; t < nt; t++) {
+        SNode *T = N_(g, targets[t]);
+        first[t] = M->phis.len;
+        for (int j = 0; j < T->phis.len; j++) {
+            SPhi *ph = arena_alloc(a, sizeof *ph);
+            ph->type = T->phis.data[j]->type;
+            vec_push(a, &M->phis, ph);
+        }
+    }
+    int nmp = M->phis.len;
+    for (int t = 0; t < nt; t++) {
+        SNode *T = N_(g, targets[t]);
+        for (int e = 0; e < tnp[t]; e++) {
+            int k = tpos[t][e];
+            int u = T->preds.data[k];
+            SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(nmp + 1));
+            for (int q = 1; q < nmp; q++) vals[q].undef = true;
+            vals[0].lit = t + 1;
+            for (int j = 0; j < T->phis.len; j++) vals[first[t] + j] = T->phis.data[j]->vals[k];
+            bool dup = false;
+            for (int q = 0; q < M->preds.len; q++) dup |= M->preds.data[q] == u;
+            if (dup) {
+                /* u's other edge already goes to M: this one passes a forwarding node, so
+                 * that M's phis see each edge as its own predecessor */
+                SNode *fw = new_node(g, SN_MERGE);
+                fw->loop = N_(g, u)->loop;
+                fw->reachable = true;
+                add_pred(g, fw, u, NULL);
+                replace_succ(N_(g, u), T->index, fw->index);
+                fw->succ[0] = M->index;
+                fw->nsucc = 1;
+                add_pred(g, M, fw->index, vals);
+            } else {
+                add_pred(g, M, u, vals);
+                replace_succ(N_(g, u), T->index, M->index);
+            }
+        }
+    }
+    SNode *prev = M;
+    for (int t = 0; t < nt; t++) {
+        SNode *T = N_(g, targets[t]);
+        drop_preds(g, T, tpos[t], tnp[t]);
+        SNode *fwn = new_node(g, SN_MERGE);
+        SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(T->phis.len + 1));
+        for (int j = 0; j < T->phis.len; j++) vals[j].phi = M->phis.data[first[t] + j];
+        add_pred(g, T, fwn->index, vals);
+        fwn->succ[0] = T->index;
+        fwn->nsucc = 1;
+        if (t < nt - 1) {
+            SNode *D = new_node(g, SN_DISPATCH);
+            D->sel = sel;
+            D->k = t;
+            D->succ[0] = fwn->index;
+            D->nsucc = 2;
+            add_pred(g, fwn, D->index, NULL);
+            if (prev == M) {
+                M->succ[0] = D->index;
+                M->nsucc = 1;
+            } else {
+                prev->succ[1] = D->index;
+            }
+            add_pred(g, D, prev->index, NULL);
+            prev = D;
+        } else {
+            prev->succ[1] = fwn->index;
+            add_pred(g, fwn, prev->index, NULL);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- dominators */
@@ -290,7 +374,7 @@ static void make_loop(SCfg *g, int h, int *outer)
     char *cons = arena_alloc(a, (size_t)n + 1);
     char *best = arena_alloc(a, (size_t)n + 1);
     char *r = arena_alloc(a, (size_t)n + 1);
-    int x = -1, bestscore = 0;
+    int x = -1, bestscore = 0, bestsize = 0;
     /* candidates: the natural loop's exits and every other successor of a block the header
      * dominates (a return path may leave the natural loop before it joins the real exit) */
     char *iscand = arena_alloc(a, (size_t)n + 1);
@@ -319,17 +403,24 @@ static void make_loop(SCfg *g, int h, int *outer)
         int score = dominates(&d, h, cand) ? 0 : 1000;
         for (int i = 0; i < n && score < 1000000; i++) {
             if (!cons[i]) continue;
-            if (!body[i] && N_(g, i)->is_loop) score += 1000000; /* would swallow a later loop */
+            if (!body[i] && N_(g, i)->is_loop) score += 10000; /* swallows a later loop: last resort */
             SNode *u = N_(g, i);
+            /* a block after the loop that two paths reach (the normal exit that a break also
+             * takes) would be a join inside the construct that is no merge */
+            if (!body[i] && u->preds.len > 1) score += 100;
             for (int k = 0; k < u->nsucc; k++) {
                 int s2 = u->succ[k];
                 if (cons[s2] || s2 == cand) continue;
                 score += is_back_edge(g, i, s2) ? 1000000 : 1;
             }
         }
-        if (score < 1000000 && (x < 0 || score < bestscore)) {
+        /* on a tie the larger construct: the exits left are the far ones (returns) */
+        int size = 0;
+        for (int i = 0; i < n; i++) size += cons[i];
+        if (score < 1000000 && (x < 0 || score < bestscore || (score == bestscore && size > bestsize))) {
             x = cand;
             bestscore = score;
+            bestsize = size;
             memcpy(best, cons, (size_t)n);
         }
     }
@@ -368,70 +459,8 @@ static void make_loop(SCfg *g, int h, int *outer)
                 if (p < n && cons[p] && !is_back_edge(g, p, targets[t])) tpos[t][tnp[t]++] = k;
             }
         }
-        if (nt == 1) {
-            redirect(g, X_(g, x), tpos[0], tnp[0], M);
-        } else {
-            /* a return out of nested loops: every exit meets in M, whose phi `sel` says which
-             * target the edge was going to (and one phi per phi of every target carries its
-             * values); dispatch nodes then branch on to forwarding nodes of the targets */
-            SPhi *sel = arena_alloc(a, sizeof *sel);
-            sel->type = ty_scalar(SC_UINT);
-            vec_push(a, &M->phis, sel);
-            int *first = arena_alloc(a, sizeof(int) * (size_t)(nt + 1)); /* M phi index of target t's first */
-            for (int t = 0; t < nt; t++) {
-                SNode *T = N_(g, targets[t]);
-                first[t] = M->phis.len;
-                for (int j = 0; j < T->phis.len; j++) {
-                    SPhi *ph = arena_alloc(a, sizeof *ph);
-                    ph->type = T->phis.data[j]->type;
-                    vec_push(a, &M->phis, ph);
-                }
-            }
-            int nmp = M->phis.len;
-            for (int t = 0; t < nt; t++) {
-                SNode *T = N_(g, targets[t]);
-                for (int e = 0; e < tnp[t]; e++) {
-                    int k = tpos[t][e];
-                    int u = T->preds.data[k];
-                    SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(nmp + 1));
-                    for (int q = 1; q < nmp; q++) vals[q].undef = true;
-                    vals[0].lit = t + 1;
-                    for (int j = 0; j < T->phis.len; j++) vals[first[t] + j] = T->phis.data[j]->vals[k];
-                    add_pred(g, M, u, vals);
-                    replace_succ(N_(g, u), T->index, M->index);
-                }
-            }
-            SNode *prev = M;
-            for (int t = 0; t < nt; t++) {
-                SNode *T = N_(g, targets[t]);
-                drop_preds(g, T, tpos[t], tnp[t]);
-                SNode *fwn = new_node(g, SN_MERGE);
-                SVal *vals = arena_alloc(a, sizeof(SVal) * (size_t)(T->phis.len + 1));
-                for (int j = 0; j < T->phis.len; j++) vals[j].phi = M->phis.data[first[t] + j];
-                add_pred(g, T, fwn->index, vals);
-                fwn->succ[0] = T->index;
-                fwn->nsucc = 1;
-                if (t < nt - 1) {
-                    SNode *D = new_node(g, SN_DISPATCH);
-                    D->sel = sel;
-                    D->k = t;
-                    D->succ[0] = fwn->index;
-                    D->nsucc = 2;
-                    add_pred(g, fwn, D->index, NULL);
-                    if (prev == M) {
-                        M->succ[0] = D->index;
-                        M->nsucc = 1;
-                    } else {
-                        prev->succ[1] = D->index;
-                    }
-                    add_pred(g, D, prev->index, NULL);
-                    prev = D;
-                } else {
-                    prev->succ[1] = fwn->index;
-                    add_pred(g, fwn, prev->index, NULL);
-                }
-            }
-        }
+        if (nt == 1) redirect(g, X_(g, x), tpos[0], tnp[0], M);
+        else route_exits(g, M, targets, nt, tpos, tnp);
     }
     H->merge = M->index;
     for (int i = 0; i < n; i++) {
@@ -559,13 +588,100 @@ static int region_ipdom(SCfg *g, const int *outer, int s)
     return y;
 }
 
-static void make_selection(SCfg *g, int *outer, int s)
+/* The construct of the branch at s leaves for several blocks targets[0..nt-1] (none of them
+ * the loop's continue or merge): typically a `return` from nested ifs of an inlined function
+ * jumps to the function's exit while the other paths fall through to code that is also
+ * reached another way. Let H be the lowest of the targets' immediate dominators. Every
+ * edge into a target from a block H dominates that no target reaches (without back edges)
+ * is redirected into one fresh flow node F with a selector phi, and dispatch nodes after F
+ * branch on to the targets (route_exits). F is then the one block the construct falls
+ * through to, and the dispatch nodes, which dominate every target, guard the code after
+ * it (the code a `return` skips runs only when the selector says so). The dispatch nodes
+ * are pushed on *work: they are selections too, handled before the enclosing ones. */
+static void make_flow(SCfg *g, const Dom *d, int s, int *targets, int nt, int **work, int *nwork, int *wcap)
+{
+    Arena *a = g->a;
+    int n = g->nodes.len;
+    SNode *S = N_(g, s);
+    /* every target's immediate dominator dominates S (else S would dominate the target), so
+     * they lie on one chain: H is the lowest of them. Edges into the targets from blocks H
+     * dominates then reach them through F, which H dominates: every target keeps its
+     * immediate dominator, and so every value stays defined where it is used. */
+    int h = d->idom[targets[0]];
+    for (int t = 1; t < nt; t++)
+        if (d->rpo_index[d->idom[targets[t]]] > d->rpo_index[h]) h = d->idom[targets[t]];
+    int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
+    char *r = arena_alloc(a, (size_t)n + 1);
+    for (int t = 0; t < nt; t++)
+        if (!r[targets[t]]) reach_from(g, targets[t], r, stack);
+    int **tpos = arena_alloc(a, sizeof(int *) * (size_t)(nt + 1));
+    int *tnp = arena_alloc(a, sizeof(int) * (size_t)(nt + 1));
+    int w = 0;
+    for (int t = 0; t < nt; t++) {
+        SNode *T = N_(g, targets[t]);
+        tpos[w] = arena_alloc(a, sizeof(int) * (size_t)(T->preds.len + 1));
+        tnp[w] = 0;
+        for (int k = 0; k < T->preds.len; k++) {
+            int u = T->preds.data[k];
+            if (u < n && !r[u] && dominates(d, h, u) && !is_back_edge(g, u, targets[t])) tpos[w][tnp[w]++] = k;
+        }
+        if (tnp[w]) targets[w++] = targets[t];
+    }
+    if (w < 2) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+    SNode *F = new_node(g, SN_MERGE);
+    route_exits(g, F, targets, w, tpos, tnp);
+    for (int i = n; i < g->nodes.len; i++) {
+        SNode *u = N_(g, i);
+        u->loop = S->loop;
+        u->reachable = true;
+        if (u->kind != SN_DISPATCH) continue;
+        if (*nwork == *wcap) {
+            int nc = *wcap * 2 + 16;
+            *work = arena_realloc(a, *work, sizeof(int) * (size_t)*wcap, sizeof(int) * (size_t)nc);
+            *wcap = nc;
+        }
+        (*work)[(*nwork)++] = i;
+    }
+}
+
+static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, int *wcap)
 {
     Dom d;
     compute_dom(g, &d);
     SNode *S = N_(g, s);
     int y = region_ipdom(g, outer, s);
     int n = g->nodes.len;
+    /* The construct's exits other than its merge, the loop's continue and merge: when the
+     * post-dominator y (in S's region) is dominated by S it is the merge, and the construct
+     * is what S dominates short of y; else (a continue, a break or another path joins at y)
+     * the construct is all that S dominates and what it falls through to becomes the merge.
+     * Several such targets, or any beside a dominated y, are joined first (make_flow). */
+    for (int round = 0;; round++) {
+        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1, brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
+        bool ymerge = y >= 0 && dominates(&d, s, y) && y != cont;
+        int *targets = arena_alloc(g->a, sizeof(int) * (size_t)(n + 2));
+        int nt = 0;
+        for (int i = 0; i < n; i++) {
+            if (!dominates(&d, s, i) || !in_region(g, outer, i, S->loop)) continue;
+            if (ymerge && dominates(&d, y, i)) continue;
+            SNode *u = N_(g, i);
+            for (int k = 0; k < u->nsucc; k++) {
+                int v = u->succ[k];
+                if (v == cont || v == brk || is_back_edge(g, i, v)) continue;
+                if (ymerge ? v == y || (dominates(&d, s, v) && !dominates(&d, y, v)) : dominates(&d, s, v)) continue;
+                bool seen = false;
+                for (int t = 0; t < nt; t++) seen |= targets[t] == v;
+                if (!seen) targets[nt++] = v;
+            }
+        }
+        if (ymerge && nt) targets[nt++] = y;
+        if (nt < 2) break;
+        if (round > 0) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+        make_flow(g, &d, s, targets, nt, work, nwork, wcap);
+        compute_dom(g, &d);
+        y = region_ipdom(g, outer, s);
+        n = g->nodes.len;
+    }
     SNode *M = new_node(g, SN_MERGE);
     M->loop = S->loop;
     S->merge = M->index;
@@ -722,6 +838,14 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
                     }
             }
             if (body[other]) latch = -1;
+            /* and be the only place the loop leaves for: else (a break to a block of its
+             * own) the latch's exit may not be the merge, and a fresh continue node is used */
+            for (int i = 0; i < g->nodes.len && latch >= 0; i++) {
+                if (!body[i]) continue;
+                SNode *u = N_(g, i);
+                for (int k = 0; k < u->nsucc; k++)
+                    if (!body[u->succ[k]] && u->succ[k] != other) latch = -1;
+            }
         }
         if (latch >= 0) {
             N_(g, latch)->is_cont = true;
@@ -768,7 +892,17 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
     for (int ri = 0; ri < d.nrpo; ri++)
         if (N_(g, d.rpo[ri])->nsucc == 2 && !N_(g, d.rpo[ri])->is_cont) sels[ns++] = d.rpo[ri];
     ICE_ASSERT(g->nodes.len + ns < outer_cap);
-    for (int i = ns - 1; i >= 0; i--) make_selection(g, outer, sels[i]);
+    int *work = NULL, nwork = 0, wcap = 0;
+    int budget = 4 * g->nodes.len + 64; /* dispatch nodes the flow nodes may add */
+    for (int i = ns - 1; i >= 0; i--) {
+        make_selection(g, outer, sels[i], &work, &nwork, &wcap);
+        while (nwork) {
+            int w = work[--nwork];
+            if (--budget < 0)
+                ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S_IRID(g, sels[i]));
+            make_selection(g, outer, w, &work, &nwork, &wcap);
+        }
+    }
 
     /* emission order: reachable nodes in RPO, then the unreachable ones */
     compute_dom(g, &d);

@@ -130,6 +130,16 @@ if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/run.sh)
   set_tests_properties(codegen_spirv_goldens spirv_all_kernels_val spirv_all_kernels_llvm_spirv
                        PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# SPIR-V structurizer: seeded random control flow (cfgfuzz.py), both environments validated,
+# every 10th of seeds 1-19 also run on Vulkan (cfgfuzz.py --seeds=1:150 for the full set) against the CPU; cfgfuzz.xfail lists the known failures.
+if(TARGET dckc AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/cfgfuzz.py)
+  add_test(NAME spirv_cfgfuzz
+           COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/cfgfuzz.py
+                   $<TARGET_FILE:dckc> $<TARGET_FILE:dckrun> --seeds=1:19 --exec-every=10
+                   --xfail=${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/cfgfuzz.xfail
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(spirv_cfgfuzz PROPERTIES TIMEOUT 600)
+endif()
 
 if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/run.sh)
   add_test(NAME codegen_ptx_goldens
