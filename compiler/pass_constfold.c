@@ -371,15 +371,4 @@ static bool fold_func(IrFunc *f, Arena *s)
     return true;
 }
 
-bool pass_constfold(IrModule *m, Arena *scratch)
-{
-    bool changed = false;
-    for (int k = 0; k < m->funcs.len; k++) {
-        IrFunc *f = m->funcs.data[k];
-        if (f->blocks.len == 0) continue;
-        ice_context(f->name);
-        changed |= fold_func(f, scratch);
-    }
-    ice_context(NULL);
-    return changed;
-}
+bool pass_constfold(IrModule *m, Arena *scratch) { return pass_each_func(m, scratch, fold_func); }

@@ -249,13 +249,4 @@ static bool cse_func(IrFunc *f, Arena *s)
     return changed;
 }
 
-bool pass_cse(IrModule *m, Arena *scratch)
-{
-    bool changed = false;
-    for (int k = 0; k < m->funcs.len; k++) {
-        ice_context(m->funcs.data[k]->name);
-        changed |= cse_func(m->funcs.data[k], scratch);
-    }
-    ice_context(NULL);
-    return changed;
-}
+bool pass_cse(IrModule *m, Arena *scratch) { return pass_each_func(m, scratch, cse_func); }

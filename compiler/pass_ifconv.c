@@ -215,15 +215,4 @@ static bool ifconv_func(IrFunc *f, Arena *scratch)
     return changed;
 }
 
-bool pass_ifconv(IrModule *m, Arena *scratch)
-{
-    bool changed = false;
-    for (int k = 0; k < m->funcs.len; k++) {
-        IrFunc *f = m->funcs.data[k];
-        if (f->blocks.len == 0) continue;
-        ice_context(f->name);
-        changed |= ifconv_func(f, scratch);
-    }
-    ice_context(NULL);
-    return changed;
-}
+bool pass_ifconv(IrModule *m, Arena *scratch) { return pass_each_func(m, scratch, ifconv_func); }

@@ -205,15 +205,4 @@ static bool simplify_func(IrFunc *f, Arena *scratch)
     return changed;
 }
 
-bool pass_simplifycfg(IrModule *m, Arena *scratch)
-{
-    bool changed = false;
-    for (int k = 0; k < m->funcs.len; k++) {
-        IrFunc *f = m->funcs.data[k];
-        if (f->blocks.len == 0) continue;
-        ice_context(f->name);
-        changed |= simplify_func(f, scratch);
-    }
-    ice_context(NULL);
-    return changed;
-}
+bool pass_simplifycfg(IrModule *m, Arena *scratch) { return pass_each_func(m, scratch, simplify_func); }

@@ -25,6 +25,10 @@ void fuse_report_off(IrModule *m, const char *why);
  * line (severity "remark"). */
 void fuse_report_render(const StrBuf *report, bool json, StrBuf *out);
 
+/* The usual body of a pass: fn on every function that has blocks, with the ICE context set
+ * to the function's name; whether any call changed something (pipeline.c). */
+bool pass_each_func(IrModule *m, Arena *scratch, bool (*fn)(IrFunc *f, Arena *scratch));
+
 /* Runs the pass list for opt_level 0..3 (pipeline.c). With verify_each the verifier runs
  * after every pass; on a failure the pass's name and the messages are appended to err and
  * the result is false. */

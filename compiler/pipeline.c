@@ -42,6 +42,19 @@ static bool run_pass(Runner *r, const char *name, PassFn fn, bool optional)
 
 static bool run(Runner *r, const char *name, PassFn fn) { return run_pass(r, name, fn, true); }
 
+bool pass_each_func(IrModule *m, Arena *scratch, bool (*fn)(IrFunc *f, Arena *scratch))
+{
+    bool changed = false;
+    for (int k = 0; k < m->funcs.len; k++) {
+        IrFunc *f = m->funcs.data[k];
+        if (f->blocks.len == 0) continue;
+        ice_context(f->name);
+        changed |= fn(f, scratch);
+    }
+    ice_context(NULL);
+    return changed;
+}
+
 /* The promise of ir.h that backends rely on, checked at every level. */
 static void check_no_calls(Runner *r)
 {
