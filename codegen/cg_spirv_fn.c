@@ -1519,6 +1519,16 @@ static uint32_t subgroup(Fn *F, IrInst *i)
     return OPRI(F, SpvOpGroupNonUniformShuffle, T, V(F, i), sc, x, lane);
 }
 
+/* the OpenCL.std instruction of each transcendental builtin (those vk_accurate computes on
+ * Vulkan) */
+static const uint32_t opencl_math[BI_COUNT] = {
+    [BI_EXP] = OpenCLstd_Exp,   [BI_EXP2] = OpenCLstd_Exp2, [BI_LOG] = OpenCLstd_Log,
+    [BI_LOG2] = OpenCLstd_Log2, [BI_POW] = OpenCLstd_Pow,   [BI_SIN] = OpenCLstd_Sin,
+    [BI_COS] = OpenCLstd_Cos,   [BI_TAN] = OpenCLstd_Tan,   [BI_ASIN] = OpenCLstd_Asin,
+    [BI_ACOS] = OpenCLstd_Acos, [BI_ATAN] = OpenCLstd_Atan, [BI_ATAN2] = OpenCLstd_Atan2,
+    [BI_SINH] = OpenCLstd_Sinh, [BI_COSH] = OpenCLstd_Cosh, [BI_TANH] = OpenCLstd_Tanh,
+};
+
 static void emit_builtin(Fn *F, IrInst *i)
 {
     BuiltinId bi = i->builtin;
@@ -1573,21 +1583,13 @@ static void emit_builtin(Fn *F, IrInst *i)
     }
     case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x); break;
     case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x); break;
-    case BI_EXP: last = vk(F) ? vk_accurate(F, t, BI_EXP, x, 0) : EXT(F, T, OpenCLstd_Exp, x); break;
-    case BI_EXP2: last = vk(F) ? vk_accurate(F, t, BI_EXP2, x, 0) : EXT(F, T, OpenCLstd_Exp2, x); break;
-    case BI_LOG: last = vk(F) ? vk_accurate(F, t, BI_LOG, x, 0) : EXT(F, T, OpenCLstd_Log, x); break;
-    case BI_LOG2: last = vk(F) ? vk_accurate(F, t, BI_LOG2, x, 0) : EXT(F, T, OpenCLstd_Log2, x); break;
-    case BI_POW: last = vk(F) ? vk_accurate(F, t, BI_POW, x, y) : EXT(F, T, OpenCLstd_Pow, x, y); break;
-    case BI_SIN: last = vk(F) ? vk_accurate(F, t, BI_SIN, x, 0) : EXT(F, T, OpenCLstd_Sin, x); break;
-    case BI_COS: last = vk(F) ? vk_accurate(F, t, BI_COS, x, 0) : EXT(F, T, OpenCLstd_Cos, x); break;
-    case BI_TAN: last = vk(F) ? vk_accurate(F, t, BI_TAN, x, 0) : EXT(F, T, OpenCLstd_Tan, x); break;
-    case BI_ASIN: last = vk(F) ? vk_accurate(F, t, BI_ASIN, x, 0) : EXT(F, T, OpenCLstd_Asin, x); break;
-    case BI_ACOS: last = vk(F) ? vk_accurate(F, t, BI_ACOS, x, 0) : EXT(F, T, OpenCLstd_Acos, x); break;
-    case BI_ATAN: last = vk(F) ? vk_accurate(F, t, BI_ATAN, x, 0) : EXT(F, T, OpenCLstd_Atan, x); break;
-    case BI_ATAN2: last = vk(F) ? vk_accurate(F, t, BI_ATAN2, x, y) : EXT(F, T, OpenCLstd_Atan2, x, y); break;
-    case BI_SINH: last = vk(F) ? vk_accurate(F, t, BI_SINH, x, 0) : EXT(F, T, OpenCLstd_Sinh, x); break;
-    case BI_COSH: last = vk(F) ? vk_accurate(F, t, BI_COSH, x, 0) : EXT(F, T, OpenCLstd_Cosh, x); break;
-    case BI_TANH: last = vk(F) ? vk_accurate(F, t, BI_TANH, x, 0) : EXT(F, T, OpenCLstd_Tanh, x); break;
+    case BI_EXP: case BI_EXP2: case BI_LOG: case BI_LOG2: case BI_POW: case BI_SIN: case BI_COS: case BI_TAN:
+    case BI_ASIN: case BI_ACOS: case BI_ATAN: case BI_ATAN2: case BI_SINH: case BI_COSH: case BI_TANH:
+        /* Vulkan: our own accurate code (GLSL.std.450's is not accurate enough); OpenCL: OpenCL.std */
+        if (vk(F)) last = vk_accurate(F, t, bi, x, y);
+        else if (info->nargs == 2) last = EXT(F, T, opencl_math[bi], x, y);
+        else last = EXT(F, T, opencl_math[bi], x);
+        break;
     case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x); break;
     case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x); break;
     case BI_TRUNC: last = fmath1(F, t, GLSLstd450Trunc, OpenCLstd_Trunc, x); break;
