@@ -207,7 +207,7 @@ static void run_groups(CpuJob *j, void *scratch) {
         for (uint64_t g = start; g < end; g++) {
             if (j->block_bytes) memset(scratch, 0, j->block_bytes);
             uint64_t gx = g % n0, gy = g % n01 / n0, gz = g / n01;
-            if (j->band > 1 && l->num_groups[1] > 1) {
+            if (j->band > 1) { /* only set for 2-D launches */
                 uint64_t r = g % n01, band = r / (j->band * n0), rows = l->num_groups[1] - band * j->band;
                 if (rows > j->band) rows = j->band;
                 uint64_t q = r - band * j->band * n0;

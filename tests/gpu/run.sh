@@ -17,14 +17,22 @@
 # DCK_GPU_ROUTES ("llvm", "nvrtc") limits the routes; DCK_GPU_REFS=DIR takes the CPU
 # references from DIR, written beforehand on any machine by `tests/gpu/run.sh --refs DIR DCKRUN`.
 set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
+# a corpus file's `// RUN:` arguments and `// CHECK:` buffers (as --print= options)
+run_of() { sed -n 's|^// RUN: ||p' "$1" | head -n 1; }
+prints_of() { sed -n 's|^// CHECK: *||p' "$1" | sed 's/^/--print=/' | tr '\n' ' '; }
+# cpu_ref DCKRUN SRC OUT: the CPU backend's result of SRC's RUN line, the reference
+cpu_ref() {
+    # shellcheck disable=SC2046
+    "$1" --backend=cpu "$2" $(run_of "$2") $(prints_of "$2") >"$3"
+}
+
 if [ "${1:-}" = --refs ] && [ $# -eq 3 ]; then
     mkdir -p "$2"
-    for src in "$(cd "$(dirname "$0")/../.." && pwd)"/tests/exec/*.dck; do
-        run=$(sed -n 's|^// RUN: ||p' "$src" | head -n 1)
-        [ -n "$run" ] || continue
-        prints=$(sed -n 's|^// CHECK: *||p' "$src" | sed 's/^/--print=/' | tr '\n' ' ')
-        # shellcheck disable=SC2086
-        "$3" --backend=cpu "$src" $run $prints >"$2/$(basename "$src").txt" || exit 1
+    for src in "$root"/tests/exec/*.dck; do
+        [ -n "$(run_of "$src")" ] || continue
+        cpu_ref "$3" "$src" "$2/$(basename "$src").txt" || exit 1
     done
     exit 0
 fi
@@ -34,7 +42,6 @@ if [ $# -lt 1 ]; then
 fi
 dckrun=$1
 be=${DCK_GPU_BACKEND:-cuda} # another backend can stand in to try this script
-root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/gpu"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dck-gpu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -64,15 +71,14 @@ fail=0
 known=0
 for src in "$root"/tests/exec/*.dck; do
     name=$(basename "$src")
-    run=$(sed -n 's|^// RUN: ||p' "$src" | head -n 1)
+    run=$(run_of "$src")
     [ -n "$run" ] || continue
-    prints=$(sed -n 's|^// CHECK: *||p' "$src" | sed 's/^/--print=/' | tr '\n' ' ')
+    prints=$(prints_of "$src")
     if [ -n "${DCK_GPU_REFS:-}" ] && [ -f "$DCK_GPU_REFS/$name.txt" ]; then
         # references made beforehand (tests/gpu/run.sh --refs DIR on any machine): the GPU
         # machine then spends its time on the GPU runs only
         cp "$DCK_GPU_REFS/$name.txt" "$tmp/cpu.txt"
-    # shellcheck disable=SC2086
-    elif ! "$dckrun" --backend=cpu "$src" $run $prints >"$tmp/cpu.txt" 2>"$tmp/cpu.err"; then
+    elif ! cpu_ref "$dckrun" "$src" "$tmp/cpu.txt" 2>"$tmp/cpu.err"; then
         echo "FAIL $name: the CPU reference failed"; cat "$tmp/cpu.err"; fail=$((fail + 1)); continue
     fi
     for route in $routes; do
