@@ -6,7 +6,8 @@
  * are written to a unique temporary name and renamed into place (atomic on POSIX), so
  * processes compiling the same module at once each produce a complete file and readers never
  * see a partial one. The compiler is $DCK_CC (split on spaces, e.g. "ccache gcc") or the
- * build's default (DCK_DEFAULT_CC); -march=native is added when the compiler accepts it.
+ * build's default (DCK_DEFAULT_CC); -march=native (-march=$DCK_JIT_MARCH when set) is added
+ * when the compiler accepts it.
  */
 #include "rt.h"
 
@@ -142,8 +143,11 @@ static dck_status jit_identity(dck_context ctx) {
     }
     uint64_t h[2] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
     hash_str(h, out->buf);
-    /* does it take -march=native? (not every compiler/architecture does) */
-    argv[n] = "-march=native";
+    /* does it take -march=native (or $DCK_JIT_MARCH)? (not every compiler/architecture does) */
+    const char *march_env = getenv("DCK_JIT_MARCH");
+    char march[96];
+    snprintf(march, sizeof march, "-march=%s", march_env && *march_env ? march_env : "native");
+    argv[n] = march;
     argv[n + 1] = "-x";
     argv[n + 2] = "c";
     argv[n + 3] = "-E";
@@ -153,7 +157,9 @@ static dck_status jit_identity(dck_context ctx) {
     argv[n + 7] = NULL;
     bool native = run_capture(argv, out) == 0;
     ctx->jit_cc = rt_strdup(ctx, cc);
-    ctx->jit_flags = rt_strdup(ctx, native ? BASE_FLAGS " -march=native" : BASE_FLAGS);
+    char flags[160];
+    snprintf(flags, sizeof flags, "%s%s%s", BASE_FLAGS, native ? " " : "", native ? march : "");
+    ctx->jit_flags = rt_strdup(ctx, flags);
     if (!ctx->jit_cc || !ctx->jit_flags) {
         st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory starting the JIT");
         goto done;

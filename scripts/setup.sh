@@ -25,7 +25,7 @@ REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcri
           llvm-16-dev libzstd-dev spirv-tools spirv-headers
           pocl-opencl-icd ocl-icd-opencl-dev opencl-headers
           mesa-vulkan-drivers libvulkan-dev glslc vulkan-validationlayers
-          clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libsleef-dev)
+          clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev)
 # Optional: clang + its runtime for the libFuzzer build (scripts/fuzz.sh); Halide and
 # matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around;
 # clang-15 for test_rt_gpu's hand-made OpenCL SPIR-V (skipped without it).
