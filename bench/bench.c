@@ -36,13 +36,15 @@
 
 enum { THREADS = 2 };
 
-static double now_ms(void) {
+static double now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void die(const char *fmt, ...) {
+static void die(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     fputs("bench: ", stderr);
@@ -52,14 +54,16 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
-static void *xmalloc(size_t n) {
+static void *xmalloc(size_t n)
+{
     void *p = aligned_alloc(64, (n + 63) / 64 * 64);
     if (!p) die("out of memory (%zu bytes)", n);
     return p;
 }
 
 static uint32_t rng = 12345;
-static uint32_t rnd(void) {
+static uint32_t rnd(void)
+{
     rng = rng * 1664525u + 1013904223u;
     return rng >> 8;
 }
@@ -69,8 +73,8 @@ static float rndf(void) { return (float)(rnd() & 0xffffff) / 16777216.0f; }
 
 typedef struct Result {
     const char *bench, *impl, *unit;
-    double ms;       /* median; < 0: not run */
-    double metric;   /* GB/s, GFLOP/s or Mpix/s */
+    double ms;          /* median; < 0: not run */
+    double metric;      /* GB/s, GFLOP/s or Mpix/s */
     const char *status; /* "ok", "wrong: ...", "n/a: ..." */
 } Result;
 
@@ -79,30 +83,35 @@ static int nresults;
 
 typedef struct Bench {
     const char *name, *unit, *size;
-    double work;     /* bytes, flops or pixels per run (unit decides) */
+    double work; /* bytes, flops or pixels per run (unit decides) */
 } Bench;
 
-static void record(const Bench *b, const char *impl, double ms, const char *status) {
+static void record(const Bench *b, const char *impl, double ms, const char *status)
+{
     Result *r = &results[nresults++];
     r->bench = b->name;
     r->impl = impl;
     r->unit = b->unit;
     r->ms = ms;
-    r->metric = ms > 0 ? b->work / (ms * 1e-3) / 1e9 * (strcmp(b->unit, "Mpix/s") == 0 ? 1e3 : 1) : 0;
+    r->metric =
+        ms > 0 ? b->work / (ms * 1e-3) / 1e9 * (strcmp(b->unit, "Mpix/s") == 0 ? 1e3 : 1) : 0;
     r->status = status;
     if (ms > 0)
-        fprintf(stderr, "  %-14s %-11s %10.3f ms %10.2f %s\n", b->name, impl, ms, r->metric, b->unit);
+        fprintf(stderr, "  %-14s %-11s %10.3f ms %10.2f %s\n", b->name, impl, ms, r->metric,
+                b->unit);
     else
         fprintf(stderr, "  %-14s %-11s %s\n", b->name, impl, status);
 }
 
 /* median of the run times of fn, after one warm-up; repeats adapt to ~0.6 s per impl */
 typedef void (*RunFn)(void *);
-static int cmp_d(const void *a, const void *b) {
+static int cmp_d(const void *a, const void *b)
+{
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
-static double time_it(RunFn fn, void *arg) {
+static double time_it(RunFn fn, void *arg)
+{
     double t0 = now_ms();
     fn(arg);
     double first = now_ms() - t0;
@@ -111,7 +120,8 @@ static double time_it(RunFn fn, void *arg) {
     if (reps > 25) reps = 25;
     double t[25];
     int k0 = 0;
-    if (first > 300) t[k0++] = first; /* slow: the warm-up counts as a sample (keeps the suite short) */
+    if (first > 300)
+        t[k0++] = first; /* slow: the warm-up counts as a sample (keeps the suite short) */
     for (int k = k0; k < reps; k++) {
         t0 = now_ms();
         fn(arg);
@@ -122,7 +132,8 @@ static double time_it(RunFn fn, void *arg) {
 }
 
 /* compares n floats: |got - ref| <= tol * max(1, |ref|) */
-static const char *check_f(const float *got, const float *ref, size_t n, double tol) {
+static const char *check_f(const float *got, const float *ref, size_t n, double tol)
+{
     static char msg[160];
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)got[i] - (double)ref[i]);
@@ -133,14 +144,15 @@ static const char *check_f(const float *got, const float *ref, size_t n, double 
     }
     return "ok";
 }
-static const char *check_u(const uint32_t *got, const uint32_t *ref, size_t n, double max_frac) {
+static const char *check_u(const uint32_t *got, const uint32_t *ref, size_t n, double max_frac)
+{
     static char msg[160];
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++)
         if (got[i] != ref[i] && bad++ == 0) first = i;
     if ((double)bad <= max_frac * (double)n) return "ok";
-    snprintf(msg, sizeof msg, "wrong: %zu of %zu differ, first [%zu] = %u, reference %u", bad, n, first, got[first],
-             ref[first]);
+    snprintf(msg, sizeof msg, "wrong: %zu of %zu differ, first [%zu] = %u, reference %u", bad, n,
+             first, got[first], ref[first]);
     return msg;
 }
 
@@ -156,10 +168,14 @@ static Dck dcks[3];
 static int ndck;
 
 /* false (with the reason on stderr) when the backend is not there */
-static bool dck_open(Dck *d, const char *impl, const char *isa, const char *path, dck_backend backend) {
+static bool dck_open(Dck *d, const char *impl, const char *isa, const char *path,
+                     dck_backend backend)
+{
     d->impl = impl;
-    if (isa) setenv("DCK_CPU_ISA", isa, 1);
-    else unsetenv("DCK_CPU_ISA");
+    if (isa)
+        setenv("DCK_CPU_ISA", isa, 1);
+    else
+        unsetenv("DCK_CPU_ISA");
     dck_context_desc cd = {0};
     cd.backend = backend;
     cd.num_threads = THREADS;
@@ -171,14 +187,16 @@ static bool dck_open(Dck *d, const char *impl, const char *isa, const char *path
     dck_module_options mo = {0};
     mo.opt_level = 2;
     double t0 = now_ms();
-    if (dck_module_create_from_source(d->ctx, path, NULL, &mo, &d->mod)) die("%s: %s", path, dck_last_error());
+    if (dck_module_create_from_source(d->ctx, path, NULL, &mo, &d->mod))
+        die("%s: %s", path, dck_last_error());
     fprintf(stderr, "  %s module ready in %.0f ms\n", impl, now_ms() - t0);
     if (dck_queue_create(d->ctx, NULL, &d->q)) die("queue: %s", dck_last_error());
     unsetenv("DCK_CPU_ISA");
     return true;
 }
 
-static dck_buffer dbuf(Dck *d, dck_type t, uint32_t vec, size_t count, const void *init) {
+static dck_buffer dbuf(Dck *d, dck_type t, uint32_t vec, size_t count, const void *init)
+{
     dck_buffer_desc bd = {0};
     bd.count = count;
     bd.type = t;
@@ -189,7 +207,8 @@ static dck_buffer dbuf(Dck *d, dck_type t, uint32_t vec, size_t count, const voi
     return b;
 }
 
-static void dread(dck_buffer b, void *dst, size_t bytes) {
+static void dread(dck_buffer b, void *dst, size_t bytes)
+{
     if (dck_buffer_read(b, 0, bytes, dst)) die("dck read: %s", dck_last_error());
 }
 
@@ -204,15 +223,19 @@ typedef struct DLaunch {
     struct DLaunch *next;
 } DLaunch;
 
-static void dlaunch_run(void *p) {
+static void dlaunch_run(void *p)
+{
     for (DLaunch *l = p; l; l = l->next) {
-        if (dck_launch(l->d->q, l->k, l->pipeline ? NULL : &l->r, (uint32_t)l->nargs, l->args, NULL))
+        if (dck_launch(l->d->q, l->k, l->pipeline ? NULL : &l->r, (uint32_t)l->nargs, l->args,
+                       NULL))
             die("launch: %s", dck_last_error());
     }
     if (dck_queue_finish(((DLaunch *)p)->d->q)) die("finish: %s", dck_last_error());
 }
 
-static DLaunch dl(Dck *d, const char *kernel, int dims, uint32_t gx, uint32_t gy, uint32_t lx, uint32_t ly) {
+static DLaunch dl(Dck *d, const char *kernel, int dims, uint32_t gx, uint32_t gy, uint32_t lx,
+                  uint32_t ly)
+{
     DLaunch l;
     memset(&l, 0, sizeof l);
     l.d = d;
@@ -239,7 +262,8 @@ static struct {
     cl_device_id dev;
 } ocl;
 
-static void ocl_open(const char *cl_path) {
+static void ocl_open(const char *cl_path)
+{
     ocl.why = "n/a: no OpenCL platform";
     cl_platform_id plat;
     cl_uint np = 0;
@@ -271,14 +295,18 @@ static void ocl_open(const char *cl_path) {
     ocl.why = "ok";
 }
 
-static cl_mem cbuf(size_t bytes, const void *init) {
+static cl_mem cbuf(size_t bytes, const void *init)
+{
     cl_int err;
-    cl_mem m = clCreateBuffer(ocl.ctx, CL_MEM_READ_WRITE | (init ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)init, &err);
+    cl_mem m = clCreateBuffer(ocl.ctx, CL_MEM_READ_WRITE | (init ? CL_MEM_COPY_HOST_PTR : 0), bytes,
+                              (void *)init, &err);
     if (err) die("clCreateBuffer: %d", err);
     return m;
 }
-static void cread(cl_mem m, void *dst, size_t bytes) {
-    if (clEnqueueReadBuffer(ocl.q, m, CL_TRUE, 0, bytes, dst, 0, NULL, NULL)) die("clEnqueueReadBuffer");
+static void cread(cl_mem m, void *dst, size_t bytes)
+{
+    if (clEnqueueReadBuffer(ocl.q, m, CL_TRUE, 0, bytes, dst, 0, NULL, NULL))
+        die("clEnqueueReadBuffer");
 }
 
 typedef struct CLaunch {
@@ -290,7 +318,9 @@ typedef struct CLaunch {
 } CLaunch;
 
 /* args: 'm' cl_mem, 'u' uint, 'f' float */
-static CLaunch cl_l(const char *name, cl_uint dims, size_t gx, size_t gy, size_t lx, size_t ly, const char *fmt, ...) {
+static CLaunch cl_l(const char *name, cl_uint dims, size_t gx, size_t gy, size_t lx, size_t ly,
+                    const char *fmt, ...)
+{
     CLaunch c;
     memset(&c, 0, sizeof c);
     cl_int err;
@@ -320,9 +350,11 @@ static CLaunch cl_l(const char *name, cl_uint dims, size_t gx, size_t gy, size_t
     return c;
 }
 
-static void claunch_run(void *p) {
+static void claunch_run(void *p)
+{
     for (CLaunch *c = p; c; c = c->next)
-        if (clEnqueueNDRangeKernel(ocl.q, c->k, c->dims, NULL, c->g, c->has_local ? c->l : NULL, 0, NULL, NULL))
+        if (clEnqueueNDRangeKernel(ocl.q, c->k, c->dims, NULL, c->g, c->has_local ? c->l : NULL, 0,
+                                   NULL, NULL))
             die("clEnqueueNDRangeKernel");
     clFinish(ocl.q);
 }
@@ -347,8 +379,9 @@ typedef struct CArgs {
 /* A float result of size `n` computed by every implementation: DCK through `dck_setup`,
  * OpenCL through `cl_setup`. Each setup returns what to launch and where the result is. */
 
-static void run_dck_float(const Bench *b, Dck *d, DLaunch *l, dck_buffer out, const float *ref, size_t n,
-                          double tol, void (*reset)(Dck *, void *), void *rs) {
+static void run_dck_float(const Bench *b, Dck *d, DLaunch *l, dck_buffer out, const float *ref,
+                          size_t n, double tol, void (*reset)(Dck *, void *), void *rs)
+{
     float *got = xmalloc(n * sizeof *got);
     dlaunch_run(l);
     dread(out, got, n * sizeof *got);
@@ -363,7 +396,9 @@ static void run_dck_float(const Bench *b, Dck *d, DLaunch *l, dck_buffer out, co
     record(b, d->impl, ms, "ok");
 }
 
-static void run_cl_float(const Bench *b, CLaunch *c, cl_mem out, const float *ref, size_t n, double tol) {
+static void run_cl_float(const Bench *b, CLaunch *c, cl_mem out, const float *ref, size_t n,
+                         double tol)
+{
     if (!ocl.ok) {
         record(b, "opencl", -1, ocl.why);
         return;
@@ -382,17 +417,20 @@ static void run_cl_float(const Bench *b, CLaunch *c, cl_mem out, const float *re
 
 /* -- STREAM ceiling -- */
 static float *s_a, *s_b, *s_c;
-static void stream_copy(void *p) {
+static void stream_copy(void *p)
+{
     (void)p;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N32M; i++) s_c[i] = s_a[i];
 }
-static void stream_triad(void *p) {
+static void stream_triad(void *p)
+{
     (void)p;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N32M; i++) s_a[i] = s_b[i] + 3.0f * s_c[i];
 }
-static void bench_stream(void) {
+static void bench_stream(void)
+{
     s_a = xmalloc(N32M * 4), s_b = xmalloc(N32M * 4), s_c = xmalloc(N32M * 4);
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < N32M; i++) s_a[i] = 1, s_b[i] = 2, s_c[i] = 0;
@@ -405,18 +443,21 @@ static void bench_stream(void) {
 
 /* -- saxpy and vadd -- */
 static float *g_x, *g_y, *g_z;
-static void c_saxpy(void *p) {
+static void c_saxpy(void *p)
+{
     (void)p;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N32M; i++) g_y[i] = 0.5f * g_x[i] + g_y[i];
 }
-static void c_vadd(void *p) {
+static void c_vadd(void *p)
+{
     (void)p;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N32M; i++) g_z[i] = g_x[i] + g_y[i];
 }
 
-static void bench_saxpy_vadd(void) {
+static void bench_saxpy_vadd(void)
+{
     size_t n = N32M;
     float *x = xmalloc(n * 4), *y0 = xmalloc(n * 4), *ref = xmalloc(n * 4);
     for (size_t i = 0; i < n; i++) x[i] = rndf(), y0[i] = rndf();
@@ -433,7 +474,8 @@ static void bench_saxpy_vadd(void) {
         dck_buffer bx = dbuf(d, DCK_TYPE_F32, 1, n, x), by = dbuf(d, DCK_TYPE_F32, 1, n, y0);
         DLaunch l = dl(d, "saxpy", 1, (uint32_t)n, 0, 0, 0);
         l.nargs = 3;
-        l.args[0] = dck_arg_f32(0.5f), l.args[1] = dck_arg_buffer(bx), l.args[2] = dck_arg_buffer(by);
+        l.args[0] = dck_arg_f32(0.5f), l.args[1] = dck_arg_buffer(bx),
+        l.args[2] = dck_arg_buffer(by);
         run_dck_float(&b, d, &l, by, ref, n, 1e-6, NULL, NULL);
         dck_buffer_destroy(bx), dck_buffer_destroy(by);
     }
@@ -464,7 +506,8 @@ static void bench_saxpy_vadd(void) {
             t[k] = now_ms() - t0;
         }
         qsort(t, (size_t)reps, sizeof t[0], cmp_d);
-        record(&b, "halide", strcmp(st, "ok") ? -1 : t[reps / 2], strcmp(st, "ok") ? strdup(st) : "ok");
+        record(&b, "halide", strcmp(st, "ok") ? -1 : t[reps / 2],
+               strcmp(st, "ok") ? strdup(st) : "ok");
         free(out);
     }
 #endif
@@ -481,7 +524,8 @@ static void bench_saxpy_vadd(void) {
                    bc = dbuf(d, DCK_TYPE_F32, 1, n, NULL);
         DLaunch l = dl(d, "vadd", 1, (uint32_t)n, 0, 0, 0);
         l.nargs = 3;
-        l.args[0] = dck_arg_buffer(ba), l.args[1] = dck_arg_buffer(bb), l.args[2] = dck_arg_buffer(bc);
+        l.args[0] = dck_arg_buffer(ba), l.args[1] = dck_arg_buffer(bb),
+        l.args[2] = dck_arg_buffer(bc);
         run_dck_float(&bv, d, &l, bc, ref, n, 0, NULL, NULL);
         dck_buffer_destroy(ba), dck_buffer_destroy(bb), dck_buffer_destroy(bc);
     }
@@ -489,7 +533,8 @@ static void bench_saxpy_vadd(void) {
         cl_mem ca = cbuf(n * 4, x), cb = cbuf(n * 4, y0), cc = cbuf(n * 4, NULL);
         CLaunch c = cl_l("vadd", 1, n, 0, 0, 0, "mmmu", ca, cb, cc, (unsigned)n);
         run_cl_float(&bv, &c, cc, ref, n, 0);
-        clReleaseMemObject(ca), clReleaseMemObject(cb), clReleaseMemObject(cc), clReleaseKernel(c.k);
+        clReleaseMemObject(ca), clReleaseMemObject(cb), clReleaseMemObject(cc),
+            clReleaseKernel(c.k);
     } else {
         record(&bv, "opencl", -1, ocl.why);
     }
@@ -499,7 +544,8 @@ static void bench_saxpy_vadd(void) {
 /* -- sum reduction: 128 groups of 256 partial sums, the host adds the 128 -- */
 enum { RGROUPS = 128, RB = 256 };
 static double r_sum;
-static void c_reduce(void *p) {
+static void c_reduce(void *p)
+{
     (void)p;
     float s = 0;
 #pragma omp parallel for simd reduction(+ : s) schedule(static)
@@ -511,7 +557,8 @@ typedef struct RedD {
     dck_buffer part;
     double sum;
 } RedD;
-static void dck_reduce_run(void *p) {
+static void dck_reduce_run(void *p)
+{
     RedD *r = p;
     dlaunch_run(&r->l);
     float part[RGROUPS];
@@ -525,7 +572,8 @@ typedef struct RedC {
     cl_mem part;
     double sum;
 } RedC;
-static void cl_reduce_run(void *p) {
+static void cl_reduce_run(void *p)
+{
     RedC *r = p;
     claunch_run(&r->c);
     float part[RGROUPS];
@@ -534,13 +582,15 @@ static void cl_reduce_run(void *p) {
     for (int k = 0; k < RGROUPS; k++) s += part[k];
     r->sum = s;
 }
-static const char *check_sum(double got, double ref) {
+static const char *check_sum(double got, double ref)
+{
     static char msg[128];
     if (fabs(got - ref) <= 1e-4 * fabs(ref)) return "ok";
     snprintf(msg, sizeof msg, "wrong: sum %.9g, reference %.9g", got, ref);
     return strdup(msg);
 }
-static void bench_reduce(void) {
+static void bench_reduce(void)
+{
     size_t n = N32M;
     float *x = xmalloc(n * 4);
     double exact = 0;
@@ -581,7 +631,8 @@ static void bench_reduce(void) {
 enum { HGROUPS = 64, HB = 256 };
 static const uint32_t *h_data;
 static uint32_t h_hist[256];
-static void c_hist(void *p) {
+static void c_hist(void *p)
+{
     (void)p;
     memset(h_hist, 0, sizeof h_hist);
 #pragma omp parallel
@@ -597,7 +648,8 @@ typedef struct HistD {
     DLaunch l;
     dck_buffer hist;
 } HistD;
-static void dck_hist_run(void *p) {
+static void dck_hist_run(void *p)
+{
     HistD *h = p;
     static const uint32_t zero[256];
     if (dck_buffer_write(h->hist, 0, sizeof zero, zero)) die("write: %s", dck_last_error());
@@ -607,13 +659,15 @@ typedef struct HistC {
     CLaunch c;
     cl_mem hist;
 } HistC;
-static void cl_hist_run(void *p) {
+static void cl_hist_run(void *p)
+{
     HistC *h = p;
     static const uint32_t zero[256];
     clEnqueueWriteBuffer(ocl.q, h->hist, CL_FALSE, 0, sizeof zero, zero, 0, NULL, NULL);
     claunch_run(&h->c);
 }
-static void bench_histogram(void) {
+static void bench_histogram(void)
+{
     size_t n = N32M;
     uint32_t *data = xmalloc(n * 4);
     for (size_t i = 0; i < n; i++) data[i] = rnd();
@@ -655,16 +709,19 @@ static void bench_histogram(void) {
 
 /* -- 2-D float kernels: transpose, jacobi (w x h in, one output) -- */
 static uint32_t t_w, t_h;
-static void c_transpose(void *p) {
+static void c_transpose(void *p)
+{
     (void)p;
     const uint32_t w = t_w, h = t_h, B = 32;
 #pragma omp parallel for schedule(static)
     for (uint32_t by = 0; by < h; by += B)
         for (uint32_t bx = 0; bx < w; bx += B)
             for (uint32_t y = by; y < by + B && y < h; y++)
-                for (uint32_t x = bx; x < bx + B && x < w; x++) g_y[(size_t)x * h + y] = g_x[(size_t)y * w + x];
+                for (uint32_t x = bx; x < bx + B && x < w; x++)
+                    g_y[(size_t)x * h + y] = g_x[(size_t)y * w + x];
 }
-static void c_jacobi(void *p) {
+static void c_jacobi(void *p)
+{
     (void)p;
     const uint32_t w = t_w, h = t_h;
 #pragma omp parallel for schedule(static)
@@ -684,14 +741,18 @@ typedef struct HalArgs {
     int which;
     halide_buffer_t *in, *out;
 } HalArgs;
-static void hal_run(void *p) {
+static void hal_run(void *p)
+{
     HalArgs *h = p;
-    if (h->which == 0) halide_transpose(h->in, h->out);
-    else halide_jacobi(h->in, h->out);
+    if (h->which == 0)
+        halide_transpose(h->in, h->out);
+    else
+        halide_jacobi(h->in, h->out);
 }
 #endif
 
-static void bench_2d(int which) {
+static void bench_2d(int which)
+{
     uint32_t w = 4096, h = 4096;
     size_t n = (size_t)w * h;
     float *x = xmalloc(n * 4), *ref = xmalloc(n * 4);
@@ -717,8 +778,8 @@ static void bench_2d(int which) {
     }
     if (ocl.ok) {
         cl_mem ci = cbuf(n * 4, x), co = cbuf(n * 4, NULL);
-        CLaunch c = cl_l(kn, 2, w, h, which == 0 ? 16 : 0, which == 0 ? 16 : 0, "uumm", (unsigned)w, (unsigned)h,
-                         ci, co);
+        CLaunch c = cl_l(kn, 2, w, h, which == 0 ? 16 : 0, which == 0 ? 16 : 0, "uumm", (unsigned)w,
+                         (unsigned)h, ci, co);
         run_cl_float(&b, &c, co, ref, n, 1e-6);
         clReleaseMemObject(ci), clReleaseMemObject(co), clReleaseKernel(c.k);
     } else {
@@ -727,8 +788,9 @@ static void bench_2d(int which) {
 #ifdef BENCH_HALIDE
     {
         halide_dimension_t din[2] = {{0, (int32_t)w, 1, 0}, {0, (int32_t)h, (int32_t)w, 0}};
-        halide_dimension_t dout[2] = {{0, (int32_t)(which == 0 ? h : w), 1, 0},
-                                      {0, (int32_t)(which == 0 ? w : h), (int32_t)(which == 0 ? h : w), 0}};
+        halide_dimension_t dout[2] = {
+            {0, (int32_t)(which == 0 ? h : w), 1, 0},
+            {0, (int32_t)(which == 0 ? w : h), (int32_t)(which == 0 ? h : w), 0}};
         halide_buffer_t hi = {0}, ho = {0};
         hi.host = (uint8_t *)x, ho.host = (uint8_t *)scratch;
         hi.type = ho.type = (struct halide_type_t){halide_type_float, 32, 1};
@@ -738,7 +800,8 @@ static void bench_2d(int which) {
         memset(scratch, 0, n * 4);
         hal_run(&ha);
         const char *st = check_f(scratch, ref, n, 1e-6);
-        record(&b, "halide", strcmp(st, "ok") ? -1 : time_it(hal_run, &ha), strcmp(st, "ok") ? strdup(st) : "ok");
+        record(&b, "halide", strcmp(st, "ok") ? -1 : time_it(hal_run, &ha),
+               strcmp(st, "ok") ? strdup(st) : "ok");
     }
 #endif
     free(x), free(ref), free(scratch);
@@ -746,7 +809,8 @@ static void bench_2d(int which) {
 
 /* -- sgemm 1024^3: the i-k-j loop -- */
 static uint32_t m_n;
-static void c_sgemm(void *p) {
+static void c_sgemm(void *p)
+{
     (void)p;
     const uint32_t n = m_n;
 #pragma omp parallel for schedule(static)
@@ -761,7 +825,8 @@ static void c_sgemm(void *p) {
         }
     }
 }
-static void bench_sgemm(void) {
+static void bench_sgemm(void)
+{
     uint32_t n = 1024;
     size_t nn = (size_t)n * n;
     float *a = xmalloc(nn * 4), *bm = xmalloc(nn * 4), *ref = xmalloc(nn * 4);
@@ -787,7 +852,8 @@ static void bench_sgemm(void) {
         cl_mem ca = cbuf(nn * 4, a), cb = cbuf(nn * 4, bm), cc = cbuf(nn * 4, NULL);
         CLaunch c = cl_l("sgemm", 2, n, n, 16, 16, "ummm", (unsigned)n, ca, cb, cc);
         run_cl_float(&b, &c, cc, ref, nn, 1e-3);
-        clReleaseMemObject(ca), clReleaseMemObject(cb), clReleaseMemObject(cc), clReleaseKernel(c.k);
+        clReleaseMemObject(ca), clReleaseMemObject(cb), clReleaseMemObject(cc),
+            clReleaseKernel(c.k);
     } else {
         record(&b, "opencl", -1, ocl.why);
     }
@@ -796,7 +862,8 @@ static void bench_sgemm(void) {
 
 /* -- mandelbrot 1024x768, 256 iterations -- */
 static uint32_t *mb_out;
-static void c_mandel(void *p) {
+static void c_mandel(void *p)
+{
     (void)p;
     const uint32_t w = 1024, h = 768, it = 256;
 #pragma omp parallel for schedule(dynamic, 4)
@@ -815,7 +882,8 @@ static void c_mandel(void *p) {
             mb_out[y * w + x] = n;
         }
 }
-static void bench_mandelbrot(void) {
+static void bench_mandelbrot(void)
+{
     uint32_t w = 1024, h = 768;
     size_t n = (size_t)w * h;
     uint32_t *ref = xmalloc(n * 4), *got = xmalloc(n * 4);
@@ -855,7 +923,8 @@ static void bench_mandelbrot(void) {
 enum { NBODY = 4096 };
 static const float *nb_pos;
 static float *nb_acc;
-static void c_nbody(void *p) {
+static void c_nbody(void *p)
+{
     (void)p;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < NBODY; i++) {
@@ -872,11 +941,13 @@ static void c_nbody(void *p) {
         nb_acc[4 * i] = ax, nb_acc[4 * i + 1] = ay, nb_acc[4 * i + 2] = az, nb_acc[4 * i + 3] = 0;
     }
 }
-static void bench_nbody(void) {
+static void bench_nbody(void)
+{
     size_t n = NBODY;
     float *pos = xmalloc(n * 16), *ref = xmalloc(n * 16);
     for (size_t i = 0; i < n; i++)
-        pos[4 * i] = rndf(), pos[4 * i + 1] = rndf(), pos[4 * i + 2] = rndf(), pos[4 * i + 3] = rndf() + 0.5f;
+        pos[4 * i] = rndf(), pos[4 * i + 1] = rndf(), pos[4 * i + 2] = rndf(),
+                pos[4 * i + 3] = rndf() + 0.5f;
     Bench b = {"nbody", "GFLOP/s", "4096 bodies (20 flops per pair)", 20.0 * n * n};
     nb_pos = pos, nb_acc = ref;
     c_nbody(NULL);
@@ -905,7 +976,8 @@ static void bench_nbody(void) {
 
 /* -- row softmax: 8192 rows of 1024 -- */
 enum { SROWS = 8192, SCOLS = 1024 };
-static void c_softmax(void *p) {
+static void c_softmax(void *p)
+{
     (void)p;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < SROWS; r++) {
@@ -918,7 +990,8 @@ static void c_softmax(void *p) {
         for (int c = 0; c < SCOLS; c++) y[c] = expf(x[c] - m) * inv;
     }
 }
-static void bench_softmax(void) {
+static void bench_softmax(void)
+{
     size_t n = (size_t)SROWS * SCOLS;
     float *x = xmalloc(n * 4), *ref = xmalloc(n * 4);
     for (size_t i = 0; i < n; i++) x[i] = 8.0f * rndf() - 4.0f;
@@ -933,7 +1006,8 @@ static void bench_softmax(void) {
         dck_buffer bx = dbuf(d, DCK_TYPE_F32, 1, n, x), by = dbuf(d, DCK_TYPE_F32, 1, n, NULL);
         DLaunch l = dl(d, "softmax", 1, SROWS * 256, 0, 256, 0);
         l.nargs = 3;
-        l.args[0] = dck_arg_u32(SCOLS), l.args[1] = dck_arg_buffer(bx), l.args[2] = dck_arg_buffer(by);
+        l.args[0] = dck_arg_u32(SCOLS), l.args[1] = dck_arg_buffer(bx),
+        l.args[2] = dck_arg_buffer(by);
         run_dck_float(&b, d, &l, by, ref, n, 1e-4, NULL, NULL);
         dck_buffer_destroy(bx), dck_buffer_destroy(by);
     }
@@ -950,7 +1024,8 @@ static void bench_softmax(void) {
 
 /* -- the three-stage pipeline, fused (the pipeline as dckc fused it) vs unfused (the same
  *    module's three kernels launched one after the other through two temporaries) -- */
-static void c_pipe3(void *p) {
+static void c_pipe3(void *p)
+{
     (void)p;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N32M; i++) {
@@ -958,7 +1033,8 @@ static void c_pipe3(void *p) {
         g_y[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
     }
 }
-static void bench_pipe3(void) {
+static void bench_pipe3(void)
+{
     size_t n = N32M;
     float *x = xmalloc(n * 4), *ref = xmalloc(n * 4);
     for (size_t i = 0; i < n; i++) x[i] = rndf();
@@ -975,8 +1051,8 @@ static void bench_pipe3(void) {
                    t1 = dbuf(d, DCK_TYPE_F32, 1, n, NULL), t2 = dbuf(d, DCK_TYPE_F32, 1, n, NULL);
         DLaunch l = dl(d, "pipe3", 0, 0, 0, 0, 0);
         l.nargs = 4;
-        l.args[0] = dck_arg_f32(3.0f), l.args[1] = dck_arg_f32(-1.0f), l.args[2] = dck_arg_buffer(bx),
-        l.args[3] = dck_arg_buffer(by);
+        l.args[0] = dck_arg_f32(3.0f), l.args[1] = dck_arg_f32(-1.0f),
+        l.args[2] = dck_arg_buffer(bx), l.args[3] = dck_arg_buffer(by);
         run_dck_float(&bf, d, &l, by, ref, n, 1e-6, NULL, NULL);
         DLaunch u[3];
         u[0] = dl(d, "square", 1, (uint32_t)n, 0, 0, 0);
@@ -988,10 +1064,12 @@ static void bench_pipe3(void) {
         u[2].nargs = 2, u[2].args[0] = dck_arg_buffer(t2), u[2].args[1] = dck_arg_buffer(by);
         u[0].next = &u[1], u[1].next = &u[2];
         run_dck_float(&bu, d, &u[0], by, ref, n, 1e-6, NULL, NULL);
-        dck_buffer_destroy(bx), dck_buffer_destroy(by), dck_buffer_destroy(t1), dck_buffer_destroy(t2);
+        dck_buffer_destroy(bx), dck_buffer_destroy(by), dck_buffer_destroy(t1),
+            dck_buffer_destroy(t2);
     }
     if (ocl.ok) {
-        cl_mem cx = cbuf(n * 4, x), cy = cbuf(n * 4, NULL), c1 = cbuf(n * 4, NULL), c2 = cbuf(n * 4, NULL);
+        cl_mem cx = cbuf(n * 4, x), cy = cbuf(n * 4, NULL), c1 = cbuf(n * 4, NULL),
+               c2 = cbuf(n * 4, NULL);
         CLaunch f = cl_l("pipe3_fused", 1, n, 0, 0, 0, "ffmmu", 3.0, -1.0, cx, cy, (unsigned)n);
         run_cl_float(&bf, &f, cy, ref, n, 1e-6);
         CLaunch u[3];
@@ -1000,7 +1078,8 @@ static void bench_pipe3(void) {
         u[2] = cl_l("clamp01", 1, n, 0, 0, 0, "mmu", c2, cy, (unsigned)n);
         u[0].next = &u[1], u[1].next = &u[2];
         run_cl_float(&bu, &u[0], cy, ref, n, 1e-6);
-        clReleaseMemObject(cx), clReleaseMemObject(cy), clReleaseMemObject(c1), clReleaseMemObject(c2);
+        clReleaseMemObject(cx), clReleaseMemObject(cy), clReleaseMemObject(c1),
+            clReleaseMemObject(c2);
     } else {
         record(&bf, "opencl", -1, ocl.why);
         record(&bu, "opencl", -1, ocl.why);
@@ -1010,17 +1089,21 @@ static void bench_pipe3(void) {
 
 /* ---- output ---- */
 
-static void json_str(FILE *f, const char *s) {
+static void json_str(FILE *f, const char *s)
+{
     fputc('"', f);
     for (; *s; s++) {
         if (*s == '"' || *s == '\\') fputc('\\', f);
-        if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
+        if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
     }
     fputc('"', f);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 4) die("usage: bench OUT.json kernels.dck kernels.cl [only-bench]");
     const char *only = argc > 4 ? argv[4] : NULL;
     omp_set_num_threads(THREADS);
@@ -1028,7 +1111,8 @@ int main(int argc, char **argv) {
     dck_open(&dcks[ndck++], "dck", NULL, argv[2], DCK_BACKEND_CPU);
     dck_open(&dcks[ndck++], "dck-scalar", "scalar", argv[2], DCK_BACKEND_CPU);
     /* the same module through dckc's OpenCL C output and libdckrt's OpenCL backend (PoCL) */
-    if (!getenv("BENCH_NO_DCK_OPENCL") && dck_open(&dcks[ndck], "dck-opencl", NULL, argv[2], DCK_BACKEND_OPENCL))
+    if (!getenv("BENCH_NO_DCK_OPENCL") &&
+        dck_open(&dcks[ndck], "dck-opencl", NULL, argv[2], DCK_BACKEND_OPENCL))
         ndck++;
     ocl_open(argv[3]);
 #ifdef BENCH_HALIDE
@@ -1060,8 +1144,10 @@ int main(int argc, char **argv) {
         json_str(f, r->impl);
         fputs(", \"unit\": ", f);
         json_str(f, r->unit);
-        if (r->ms > 0) fprintf(f, ", \"ms\": %.4f, \"metric\": %.4f", r->ms, r->metric);
-        else fputs(", \"ms\": null, \"metric\": null", f);
+        if (r->ms > 0)
+            fprintf(f, ", \"ms\": %.4f, \"metric\": %.4f", r->ms, r->metric);
+        else
+            fputs(", \"ms\": null, \"metric\": null", f);
         fputs(", \"status\": ", f);
         json_str(f, r->status);
         fprintf(f, "}%s\n", k + 1 < nresults ? "," : "");

@@ -11,19 +11,19 @@
 #include "../compiler/ir.h"
 
 typedef struct CgOptions {
-    int opt_level;          /* 0..3 */
-    bool checked;           /* bounds-checked buffer accesses */
-    const char *cpu_isa;    /* C backend: "scalar" (default), later sse4/avx2/avx512/neon/native */
-    const char **sm;        /* PTX: architectures */
+    int opt_level;       /* 0..3 */
+    bool checked;        /* bounds-checked buffer accesses */
+    const char *cpu_isa; /* C backend: "scalar" (default), later sse4/avx2/avx512/neon/native */
+    const char **sm;     /* PTX: architectures */
     int nsm;
-    const char *spirv_env;  /* SPIR-V: "vulkan" or "opencl" */
-    const char *ptx_via;    /* PTX: "llvm" (default, NULL) or "nvrtc"; one emit = PTX for sm[0] */
+    const char *spirv_env; /* SPIR-V: "vulkan" or "opencl" */
+    const char *ptx_via;   /* PTX: "llvm" (default, NULL) or "nvrtc"; one emit = PTX for sm[0] */
 } CgOptions;
 
 typedef struct CgTarget {
-    const char *name;       /* as in --target: "c", "ptx", "opencl", "spirv", "msl" */
-    const char *ext;        /* output file extension: ".c", ".ptx", ".cl", ".spv", ".metal" */
-    bool binary;            /* output is binary (SPIR-V) */
+    const char *name; /* as in --target: "c", "ptx", "opencl", "spirv", "msl" */
+    const char *ext;  /* output file extension: ".c", ".ptx", ".cl", ".spv", ".metal" */
+    bool binary;      /* output is binary (SPIR-V) */
     bool (*emit)(const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *err);
 } CgTarget;
 
@@ -32,7 +32,7 @@ extern const CgTarget cg_target_opencl; /* cg_opencl.c (OpenCL C through cg_text
 extern const CgTarget cg_target_cuda;   /* cg_cuda.c (CUDA C through cg_text.c; cg_cuda.h) */
 extern const CgTarget cg_target_msl;    /* cg_msl.c (Metal Shading Language through cg_text.c) */
 extern const CgTarget cg_target_ptx; /* cg_ptx_load.c: loads the LLVM plugin on demand (cg_ptx.h) */
-extern const CgTarget cg_target_spirv;  /* cg_spirv*.c (binary; CgOptions.spirv_env picks the env) */
+extern const CgTarget cg_target_spirv; /* cg_spirv*.c (binary; CgOptions.spirv_env picks the env) */
 /* SPIR-V binary -> the SPIRV-Tools disassembly (dckc -o x.spvasm); false with err on failure */
 bool cg_spirv_disassemble(const void *data, size_t len, StrBuf *out, StrBuf *err);
 
@@ -48,8 +48,8 @@ int cg_kernel_index(const IrModule *m, const IrFunc *f);
  * VEC(T) are distinct struct types in C. LABEL steps become word offsets into `code`. */
 typedef VEC(uint32_t) CgWords;
 typedef VEC(uint64_t) CgConsts;
-void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code,
-                        CgConsts *consts, Arena *a);
+void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code, CgConsts *consts,
+                        Arena *a);
 
 /* Reflection of one parameter (dck_abi_param fields, as numbers). */
 typedef struct CgParamInfo {
@@ -57,23 +57,24 @@ typedef struct CgParamInfo {
     const char *type_name;
 } CgParamInfo;
 CgParamInfo cg_param_info(const IrParam *p);
-uint32_t cg_shared_bytes(const IrFunc *f);     /* total shared memory of a kernel, laid out in order */
-uint32_t cg_shared_offset(const IrFunc *f, int i); /* byte offset of shared array i in that layout */
+uint32_t cg_shared_bytes(const IrFunc *f); /* total shared memory of a kernel, laid out in order */
+uint32_t cg_shared_offset(const IrFunc *f,
+                          int i); /* byte offset of shared array i in that layout */
 uint32_t cg_kernel_flags(const IrFunc *f, bool checked);
 
 /* ---- packages and the outputs built on them (cg_package.c, cg_header.c) ---- */
 typedef struct CgBlob {
-    const char *target;     /* "c", "opencl", "spirv-vulkan", "ptx-sm80", ... (runtime/dckpkg.h) */
-    bool text;              /* source text (a NUL follows it in the package) */
+    const char *target; /* "c", "opencl", "spirv-vulkan", "ptx-sm80", ... (runtime/dckpkg.h) */
+    bool text;          /* source text (a NUL follows it in the package) */
     const char *data;
     size_t size;
 } CgBlob;
 
 typedef struct CgPackageInfo {
     const char *compiler_version;
-    const char *options;      /* canonical option string */
+    const char *options; /* canonical option string */
     const char *source_name;
-    const char *module_name;  /* C identifier: prefix of the header's and embed file's names */
+    const char *module_name; /* C identifier: prefix of the header's and embed file's names */
     bool checked;
 } CgPackageInfo;
 

@@ -50,34 +50,34 @@ typedef VEC(Type *) TypeVec;
 typedef struct CgC {
     const IrModule *m;
     bool checked;
-    Arena *a;               /* the whole emission */
-    StrBuf helpers;         /* helper definitions, in first-use order */
+    Arena *a;       /* the whole emission */
+    StrBuf helpers; /* helper definitions, in first-use order */
     StrVec helper_keys;
-    TypeVec vec_types;      /* vector types to declare */
-    TypeVec struct_types;   /* struct types to declare */
+    TypeVec vec_types;    /* vector types to declare */
+    TypeVec struct_types; /* struct types to declare */
     bool uses_half;
     bool uses_oob;
-    unsigned simd_isas;     /* --cpu-isa: bit set of SimdIsa (cg_simd.inc) */
-    uint8_t *simd_has;      /* by function index: SIMD variants were emitted */
+    unsigned simd_isas; /* --cpu-isa: bit set of SimdIsa (cg_simd.inc) */
+    uint8_t *simd_has;  /* by function index: SIMD variants were emitted */
 
     /* per kernel */
     const IrFunc *f;
     Arena *fa;
     StrBuf *out;
-    bool bmode;             /* the kernel has barriers */
+    bool bmode; /* the kernel has barriers */
     int nid;
-    uint8_t *live;          /* by id: the instruction is emitted */
-    uint8_t *hasvar;        /* by id: the value is a C variable */
-    uint8_t *spill;         /* by id: the variable lives in the per-work-item struct */
-    uint8_t *reach;         /* by block id */
-    uint8_t *need_label;    /* by block id */
-    int *bar_no;            /* by id: 1-based barrier number */
-    const char **name;      /* by id: C expression of the value */
+    uint8_t *live;       /* by id: the instruction is emitted */
+    uint8_t *hasvar;     /* by id: the value is a C variable */
+    uint8_t *spill;      /* by id: the variable lives in the per-work-item struct */
+    uint8_t *reach;      /* by block id */
+    uint8_t *need_label; /* by block id */
+    int *bar_no;         /* by id: 1-based barrier number */
+    const char **name;   /* by id: C expression of the value */
     uint8_t *use_param, *use_len, *use_buf, *use_local, *use_shared;
     int nbarriers;
     bool wi_end_used;
     int cur_file, cur_line;
-    const char *ind;        /* indentation of the work-item body */
+    const char *ind; /* indentation of the work-item body */
 } CgC;
 
 /* ---------------------------------------------------------------- strings */
@@ -97,11 +97,12 @@ static void put_cstring(StrBuf *sb, const char *s)
 }
 
 static const char *const c_keywords[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-    "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
-    "asm", "typeof", "L", "P", "shared", "gx", "gy", "gz",
+    "auto",     "break",  "case",   "char",     "const",    "continue", "default",  "do",
+    "double",   "else",   "enum",   "extern",   "float",    "for",      "goto",     "if",
+    "inline",   "int",    "long",   "register", "restrict", "return",   "short",    "signed",
+    "sizeof",   "static", "struct", "switch",   "typedef",  "union",    "unsigned", "void",
+    "volatile", "while",  "bool",   "true",     "false",    "asm",      "typeof",   "L",
+    "P",        "shared", "gx",     "gy",       "gz",
 };
 
 /* A DCK identifier as a C member name (C keywords and our reserved names get a '_'). */
@@ -234,7 +235,8 @@ static void emit_types(CgC *c, StrBuf *o)
 {
     if (c->vec_types.len) {
         qsort(c->vec_types.data, (size_t)c->vec_types.len, sizeof(Type *), cmp_vec_type);
-        sb_puts(o, "/* vectors: 3-element vectors have the size and alignment of 4-element ones */\n");
+        sb_puts(o,
+                "/* vectors: 3-element vectors have the size and alignment of 4-element ones */\n");
     }
     for (int i = 0; i < c->vec_types.len; i++) {
         Type *t = c->vec_types.data[i];
@@ -244,8 +246,8 @@ static void emit_types(CgC *c, StrBuf *o)
         if (t->n == 4) sb_puts(o, ", w");
         if (t->n == 3) sb_puts(o, ", pad_");
         sb_printf(o, "; } %s;\n", n);
-        sb_printf(o, "_Static_assert(sizeof(%s) == %u && _Alignof(%s) == %u, \"%s layout\");\n",
-                  n, t->size, n, t->align, n);
+        sb_printf(o, "_Static_assert(sizeof(%s) == %u && _Alignof(%s) == %u, \"%s layout\");\n", n,
+                  t->size, n, t->align, n);
     }
     if (c->vec_types.len) sb_putc(o, '\n');
     for (int i = 0; i < c->struct_types.len; i++) {
@@ -256,9 +258,11 @@ static void emit_types(CgC *c, StrBuf *o)
         int npad = 0;
         for (int k = 0; k < t->nfields; k++) {
             const Field *fl = &t->fields[k];
-            if (fl->offset > cur) sb_printf(o, "    uint8_t pad%d_[%u];\n", npad++, fl->offset - cur);
+            if (fl->offset > cur)
+                sb_printf(o, "    uint8_t pad%d_[%u];\n", npad++, fl->offset - cur);
             ICE_ASSERT(fl->offset >= cur);
-            sb_printf(o, "    %s; /* offset %u */\n", cdecl_(c, fl->type, cname(c, fl->name)), fl->offset);
+            sb_printf(o, "    %s; /* offset %u */\n", cdecl_(c, fl->type, cname(c, fl->name)),
+                      fl->offset);
             cur = fl->offset + fl->type->size;
         }
         if (t->nfields == 0) {
@@ -267,8 +271,8 @@ static void emit_types(CgC *c, StrBuf *o)
         }
         if (t->size > cur) sb_printf(o, "    uint8_t pad%d_[%u];\n", npad++, t->size - cur);
         sb_printf(o, "} %s;\n", n);
-        sb_printf(o, "_Static_assert(sizeof(%s) == %u && _Alignof(%s) == %u, \"%s layout\");\n",
-                  n, t->size, n, t->align, t->name);
+        sb_printf(o, "_Static_assert(sizeof(%s) == %u && _Alignof(%s) == %u, \"%s layout\");\n", n,
+                  t->size, n, t->align, t->name);
         for (int k = 0; k < t->nfields; k++)
             sb_printf(o, "_Static_assert(offsetof(%s, %s) == %u, \"%s.%s offset\");\n", n,
                       cname(c, t->fields[k].name), t->fields[k].offset, t->name, t->fields[k].name);
@@ -296,16 +300,19 @@ static const char *helper_divrem(CgC *c, const Type *t, bool rem)
     if (!want_helper(c, fn)) return fn;
     if (t->is_signed) {
         if (rem)
-            sb_printf(&c->helpers,
-                      "static inline %s %s(%s a, %s b) { return (b == 0 || b == -1) ? 0 : (%s)(a %% b); }\n",
-                      T, fn, T, T, T);
+            sb_printf(
+                &c->helpers,
+                "static inline %s %s(%s a, %s b) { return (b == 0 || b == -1) ? 0 : (%s)(a %% b); }\n",
+                T, fn, T, T, T);
         else
-            sb_printf(&c->helpers,
-                      "static inline %s %s(%s a, %s b) { return b == 0 ? 0 : b == -1 ? (%s)(0 - (%s)a) : (%s)(a / b); }\n",
-                      T, fn, T, T, T, uwide(t), T);
+            sb_printf(
+                &c->helpers,
+                "static inline %s %s(%s a, %s b) { return b == 0 ? 0 : b == -1 ? (%s)(0 - (%s)a) : (%s)(a / b); }\n",
+                T, fn, T, T, T, uwide(t), T);
     } else {
-        sb_printf(&c->helpers, "static inline %s %s(%s a, %s b) { return b == 0 ? 0 : (%s)(a %c b); }\n",
-                  T, fn, T, T, T, rem ? '%' : '/');
+        sb_printf(&c->helpers,
+                  "static inline %s %s(%s a, %s b) { return b == 0 ? 0 : (%s)(a %c b); }\n", T, fn,
+                  T, T, T, rem ? '%' : '/');
     }
     return fn;
 }
@@ -320,13 +327,15 @@ static const char *helper_f2i(CgC *c, const Type *dst, const Type *src)
     const char *T = ctype(c, dst);
     int w = dst->bits;
     if (dst->is_signed)
-        sb_printf(&c->helpers,
-                  "static inline %s %s(%s x) { return x != x ? 0 : x <= -0x1p%d%s ? INT%d_MIN : x >= 0x1p%d%s ? INT%d_MAX : (%s)x; }\n",
-                  T, fn, F, w - 1, sf, w, w - 1, sf, w, T);
+        sb_printf(
+            &c->helpers,
+            "static inline %s %s(%s x) { return x != x ? 0 : x <= -0x1p%d%s ? INT%d_MIN : x >= 0x1p%d%s ? INT%d_MAX : (%s)x; }\n",
+            T, fn, F, w - 1, sf, w, w - 1, sf, w, T);
     else
-        sb_printf(&c->helpers,
-                  "static inline %s %s(%s x) { return x != x || x <= -1.0%s ? 0 : x >= 0x1p%d%s ? UINT%d_MAX : (%s)x; }\n",
-                  T, fn, F, sf, w, sf, w, T);
+        sb_printf(
+            &c->helpers,
+            "static inline %s %s(%s x) { return x != x || x <= -1.0%s ? 0 : x >= 0x1p%d%s ? UINT%d_MAX : (%s)x; }\n",
+            T, fn, F, sf, w, sf, w, T);
     return fn;
 }
 
@@ -335,8 +344,9 @@ static const char *helper_abs(CgC *c, const Type *t)
     const char *fn = arena_printf(c->a, "dck_abs_%s", sname(c, t));
     if (want_helper(c, fn)) {
         const char *T = ctype(c, t);
-        sb_printf(&c->helpers, "static inline %s %s(%s a) { return a < 0 ? (%s)(0 - (%s)a) : a; }\n",
-                  T, fn, T, T, uwide(t));
+        sb_printf(&c->helpers,
+                  "static inline %s %s(%s a) { return a < 0 ? (%s)(0 - (%s)a) : a; }\n", T, fn, T,
+                  T, uwide(t));
     }
     return fn;
 }
@@ -346,8 +356,8 @@ static const char *helper_minmax(CgC *c, const Type *t, bool max)
     const char *fn = arena_printf(c->a, "dck_%s_%s", max ? "max" : "min", sname(c, t));
     if (want_helper(c, fn)) {
         const char *T = ctype(c, t);
-        sb_printf(&c->helpers, "static inline %s %s(%s a, %s b) { return %s ? b : a; }\n", T, fn,
-                  T, T, max ? "a < b" : "b < a");
+        sb_printf(&c->helpers, "static inline %s %s(%s a, %s b) { return %s ? b : a; }\n", T, fn, T,
+                  T, max ? "a < b" : "b < a");
     }
     return fn;
 }
@@ -359,8 +369,9 @@ static const char *helper_mulhi(CgC *c, const Type *t)
     const char *T = ctype(c, t);
     const char *W = t->bits == 64 ? (t->is_signed ? "__int128" : "unsigned __int128")
                                   : (t->is_signed ? "int64_t" : "uint64_t");
-    sb_printf(&c->helpers, "static inline %s %s(%s a, %s b) { return (%s)(((%s)a * (%s)b) >> %d); }\n",
-              T, fn, T, T, T, W, W, t->bits);
+    sb_printf(&c->helpers,
+              "static inline %s %s(%s a, %s b) { return (%s)(((%s)a * (%s)b) >> %d); }\n", T, fn, T,
+              T, T, W, W, t->bits);
     return fn;
 }
 
@@ -382,8 +393,8 @@ static const char *helper_rotate(CgC *c, const Type *t)
 static const char *helper_atomic(CgC *c, BuiltinId b, const Type *t)
 {
     static const char *const opn[] = {
-        [BI_ATOMIC_ADD] = "add", [BI_ATOMIC_SUB] = "sub", [BI_ATOMIC_MIN] = "min",
-        [BI_ATOMIC_MAX] = "max", [BI_ATOMIC_AND] = "and", [BI_ATOMIC_OR] = "or",
+        [BI_ATOMIC_ADD] = "add", [BI_ATOMIC_SUB] = "sub",   [BI_ATOMIC_MIN] = "min",
+        [BI_ATOMIC_MAX] = "max", [BI_ATOMIC_AND] = "and",   [BI_ATOMIC_OR] = "or",
         [BI_ATOMIC_XOR] = "xor", [BI_ATOMIC_XCHG] = "xchg", [BI_ATOMIC_CAS] = "cas",
     };
     ICE_ASSERT(b >= BI_ATOMIC_ADD && b <= BI_ATOMIC_CAS);
@@ -400,18 +411,25 @@ static const char *helper_atomic(CgC *c, BuiltinId b, const Type *t)
         sb_printf(h, "    _Atomic(%s) *a = (_Atomic(%s) *)(void *)p;\n", U, U);
         if (b == BI_ATOMIC_ADD) {
             sb_printf(h, "    %s old = atomic_load_explicit(a, %s), nw;\n    %s f, s;\n", U, R, T);
-            sb_printf(h, "    do {\n        memcpy(&f, &old, sizeof f);\n        s = f + v;\n"
-                         "        memcpy(&nw, &s, sizeof nw);\n"
-                         "    } while (!atomic_compare_exchange_weak_explicit(a, &old, nw, %s, %s));\n"
-                         "    return f;\n}\n", R, R);
+            sb_printf(h,
+                      "    do {\n        memcpy(&f, &old, sizeof f);\n        s = f + v;\n"
+                      "        memcpy(&nw, &s, sizeof nw);\n"
+                      "    } while (!atomic_compare_exchange_weak_explicit(a, &old, nw, %s, %s));\n"
+                      "    return f;\n}\n",
+                      R, R);
         } else if (b == BI_ATOMIC_XCHG) {
-            sb_printf(h, "    %s nw, old;\n    %s f;\n    memcpy(&nw, &v, sizeof nw);\n"
-                         "    old = atomic_exchange_explicit(a, nw, %s);\n"
-                         "    memcpy(&f, &old, sizeof f);\n    return f;\n}\n", U, T, R);
+            sb_printf(h,
+                      "    %s nw, old;\n    %s f;\n    memcpy(&nw, &v, sizeof nw);\n"
+                      "    old = atomic_exchange_explicit(a, nw, %s);\n"
+                      "    memcpy(&f, &old, sizeof f);\n    return f;\n}\n",
+                      U, T, R);
         } else {
-            sb_printf(h, "    %s e, nw;\n    %s f;\n    memcpy(&e, &v, sizeof e);\n    memcpy(&nw, &d, sizeof nw);\n"
-                         "    atomic_compare_exchange_strong_explicit(a, &e, nw, %s, %s);\n"
-                         "    memcpy(&f, &e, sizeof f);\n    return f;\n}\n", U, T, R, R);
+            sb_printf(
+                h,
+                "    %s e, nw;\n    %s f;\n    memcpy(&e, &v, sizeof e);\n    memcpy(&nw, &d, sizeof nw);\n"
+                "    atomic_compare_exchange_strong_explicit(a, &e, nw, %s, %s);\n"
+                "    memcpy(&f, &e, sizeof f);\n    return f;\n}\n",
+                U, T, R, R);
         }
         return fn;
     }
@@ -422,13 +440,18 @@ static const char *helper_atomic(CgC *c, BuiltinId b, const Type *t)
         sb_printf(h, "static inline %s %s(%s *p, %s v)\n{\n", T, fn, T, T);
         sb_printf(h, "    _Atomic(%s) *a = (_Atomic(%s) *)p;\n", T, T);
         sb_printf(h, "    %s old = atomic_load_explicit(a, %s);\n", T, R);
-        sb_printf(h, "    while (v %c old && !atomic_compare_exchange_weak_explicit(a, &old, v, %s, %s)) {\n"
-                     "    }\n    return old;\n}\n", b == BI_ATOMIC_MIN ? '<' : '>', R, R);
+        sb_printf(
+            h,
+            "    while (v %c old && !atomic_compare_exchange_weak_explicit(a, &old, v, %s, %s)) {\n"
+            "    }\n    return old;\n}\n",
+            b == BI_ATOMIC_MIN ? '<' : '>', R, R);
         break;
     case BI_ATOMIC_CAS:
         sb_printf(h, "static inline %s %s(%s *p, %s e, %s d)\n{\n", T, fn, T, T, T);
-        sb_printf(h, "    atomic_compare_exchange_strong_explicit((_Atomic(%s) *)p, &e, d, %s, %s);\n"
-                     "    return e;\n}\n", T, R, R);
+        sb_printf(h,
+                  "    atomic_compare_exchange_strong_explicit((_Atomic(%s) *)p, &e, d, %s, %s);\n"
+                  "    return e;\n}\n",
+                  T, R, R);
         break;
     default: {
         const char *cf = b == BI_ATOMIC_ADD   ? "atomic_fetch_add_explicit"
@@ -449,18 +472,19 @@ static void helper_oob(CgC *c)
 {
     c->uses_oob = true;
     if (!want_helper(c, "dck_oob")) return;
-    sb_puts(&c->helpers,
-            "/* checked mode: records the first out-of-bounds access of the launch */\n"
-            "static void dck_oob(const dck_cpu_launch *L, uint32_t param, uint32_t line, uint32_t is_write,\n"
-            "                    uint64_t index, uint64_t len)\n{\n"
-            "    dck_cpu_oob *o = L->oob;\n"
-            "    int32_t expected = 0;\n"
-            "    if (!o || !atomic_compare_exchange_strong_explicit((volatile _Atomic(int32_t) *)&o->hit,\n"
-            "                                                       &expected, 1, memory_order_relaxed,\n"
-            "                                                       memory_order_relaxed))\n"
-            "        return;\n"
-            "    o->param = param;\n    o->line = line;\n    o->is_write = is_write;\n"
-            "    o->index = index;\n    o->len = len;\n}\n");
+    sb_puts(
+        &c->helpers,
+        "/* checked mode: records the first out-of-bounds access of the launch */\n"
+        "static void dck_oob(const dck_cpu_launch *L, uint32_t param, uint32_t line, uint32_t is_write,\n"
+        "                    uint64_t index, uint64_t len)\n{\n"
+        "    dck_cpu_oob *o = L->oob;\n"
+        "    int32_t expected = 0;\n"
+        "    if (!o || !atomic_compare_exchange_strong_explicit((volatile _Atomic(int32_t) *)&o->hit,\n"
+        "                                                       &expected, 1, memory_order_relaxed,\n"
+        "                                                       memory_order_relaxed))\n"
+        "        return;\n"
+        "    o->param = param;\n    o->line = line;\n    o->is_write = is_write;\n"
+        "    o->index = index;\n    o->len = len;\n}\n");
 }
 
 /* ---------------------------------------------------------------- literals */
@@ -470,14 +494,17 @@ static const char *float_lit(CgC *c, double v, int bits)
     const char *pre = bits == 16 ? "(_Float16)" : "";
     if (isnan(v)) return bits == 64 ? "(double)NAN" : arena_printf(c->a, "%sNAN", pre);
     if (isinf(v)) {
-        const char *inf = bits == 64 ? "(double)INFINITY" : bits == 16 ? "(_Float16)INFINITY" : "INFINITY";
+        const char *inf = bits == 64   ? "(double)INFINITY"
+                          : bits == 16 ? "(_Float16)INFINITY"
+                                       : "INFINITY";
         return v < 0 ? arena_printf(c->a, "(-%s)", inf) : inf;
     }
     char buf[64];
     int maxp = bits == 64 ? 17 : 9;
     for (int p = 1; p <= maxp; p++) {
         snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (bits == 64 ? strtod(buf, NULL) == v : (double)strtof(buf, NULL) == (double)(float)v) break;
+        if (bits == 64 ? strtod(buf, NULL) == v : (double)strtof(buf, NULL) == (double)(float)v)
+            break;
     }
     if (!strpbrk(buf, ".en")) strcat(buf, ".0");
     const char *suf = bits == 64 ? "" : "f";
@@ -497,10 +524,12 @@ static const char *int_lit(CgC *c, const Type *t, uint64_t u)
     int64_t v = w == 64 ? (int64_t)u : (int64_t)(u << (64 - w)) >> (64 - w);
     if (w == 64) {
         if (v == INT64_MIN) return "INT64_MIN";
-        return v < 0 ? arena_printf(c->a, "(INT64_C(%lld))", (long long)v) : arena_printf(c->a, "INT64_C(%lld)", (long long)v);
+        return v < 0 ? arena_printf(c->a, "(INT64_C(%lld))", (long long)v)
+                     : arena_printf(c->a, "INT64_C(%lld)", (long long)v);
     }
     if (w == 32 && v == INT32_MIN) return "INT32_MIN";
-    return v < 0 ? arena_printf(c->a, "(%lld)", (long long)v) : arena_printf(c->a, "%lld", (long long)v);
+    return v < 0 ? arena_printf(c->a, "(%lld)", (long long)v)
+                 : arena_printf(c->a, "%lld", (long long)v);
 }
 
 static const char *zero_lit(CgC *c, const Type *t)
@@ -525,8 +554,9 @@ static bool is_inline(const IrInst *i)
     }
 }
 
-#define FORB(c, b) for (int bi_ = 0; bi_ < (c)->f->blocks.len; bi_++) \
-    if (((b) = (c)->f->blocks.data[bi_]), (c)->reach[(b)->id])
+#define FORB(c, b)                                     \
+    for (int bi_ = 0; bi_ < (c)->f->blocks.len; bi_++) \
+        if (((b) = (c)->f->blocks.data[bi_]), (c)->reach[(b)->id])
 
 /* Index in s->preds of the `occ`-th edge from p to s. */
 static int pred_index(const IrBlock *s, const IrBlock *p, int occ)
@@ -560,7 +590,8 @@ static void spill_live_across_barriers(CgC *c)
     int *vix = arena_alloc(a, sizeof(int) * (size_t)c->nid);
     int nv = 0;
     IrBlock *b;
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next)
             vix[i->id] = c->live[i->id] && c->hasvar[i->id] && i->op != IR_UNDEF ? nv++ : -1;
     }
@@ -572,7 +603,9 @@ static void spill_live_across_barriers(CgC *c)
     Bits *tmp = arena_alloc(a, sizeof(Bits) * (size_t)nw);
     int *bpos = arena_alloc(a, sizeof(int) * (size_t)c->nid);
     for (int k = 0; k < nb; k++) bpos[f->blocks.data[k]->id] = k;
-#define VAR(v) ((v)->id < c->nid && c->live[(v)->id] && c->hasvar[(v)->id] && (v)->op != IR_UNDEF && (v)->block)
+#define VAR(v)                                                                            \
+    ((v)->id < c->nid && c->live[(v)->id] && c->hasvar[(v)->id] && (v)->op != IR_UNDEF && \
+     (v)->block)
 #define SET(B, v) ((B)[vix[(v)->id] / 64] |= (Bits)1 << (vix[(v)->id] % 64))
 #define CLR(B, v) ((B)[vix[(v)->id] / 64] &= ~((Bits)1 << (vix[(v)->id] % 64)))
     /* live-out of b: live-in of successors minus their phis, plus b's phi operands */
@@ -622,9 +655,11 @@ static void spill_live_across_barriers(CgC *c)
                 if (VAR(i->ops[j])) SET(tmp, i->ops[j]);
         }
     }
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *v = b->first; v; v = v->next)
-            if (vix[v->id] >= 0 && (spill[vix[v->id] / 64] >> (vix[v->id] % 64)) & 1) c->spill[v->id] = 1;
+            if (vix[v->id] >= 0 && (spill[vix[v->id] / 64] >> (vix[v->id] % 64)) & 1)
+                c->spill[v->id] = 1;
     }
 #undef VAR
 #undef SET
@@ -672,25 +707,28 @@ static void analyse(CgC *c)
     IrInst **work = NULL;
     int nwork = 0, capwork = 0;
     IrBlock *b;
-#define MARK(x)                                                                        \
-    do {                                                                               \
-        IrInst *x_ = (x);                                                              \
-        if (!c->live[x_->id]) {                                                        \
-            c->live[x_->id] = 1;                                                       \
-            if (nwork == capwork) {                                                    \
-                int nc_ = capwork ? capwork * 2 : 64;                                  \
-                work = arena_realloc(a, work, sizeof *work * (size_t)capwork,          \
-                                     sizeof *work * (size_t)nc_);                      \
-                capwork = nc_;                                                         \
-            }                                                                          \
-            work[nwork++] = x_;                                                        \
-        }                                                                              \
+#define MARK(x)                                                               \
+    do {                                                                      \
+        IrInst *x_ = (x);                                                     \
+        if (!c->live[x_->id]) {                                               \
+            c->live[x_->id] = 1;                                              \
+            if (nwork == capwork) {                                           \
+                int nc_ = capwork ? capwork * 2 : 64;                         \
+                work = arena_realloc(a, work, sizeof *work * (size_t)capwork, \
+                                     sizeof *work * (size_t)nc_);             \
+                capwork = nc_;                                                \
+            }                                                                 \
+            work[nwork++] = x_;                                               \
+        }                                                                     \
     } while (0)
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next) {
-            if (i->op == IR_CALL) ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
+            if (i->op == IR_CALL)
+                ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
             int fl = ir_op_info[i->op].flags;
-            if ((fl & (OPF_TERM | OPF_SIDE)) || (i->op == IR_LOAD && c->checked && i->mem.kind == MEM_BUFFER))
+            if ((fl & (OPF_TERM | OPF_SIDE)) ||
+                (i->op == IR_LOAD && c->checked && i->mem.kind == MEM_BUFFER))
                 MARK(i);
         }
     }
@@ -711,7 +749,8 @@ static void analyse(CgC *c)
         }
     }
 #undef MARK
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next) {
             if (!c->live[i->id]) continue;
             for (int k = 0; k < i->nops; k++) {
@@ -722,7 +761,8 @@ static void analyse(CgC *c)
         }
     }
 
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next) {
             if (!c->live[i->id]) continue;
             if (i->op == IR_BARRIER) c->bar_no[i->id] = ++c->nbarriers;
@@ -749,7 +789,8 @@ static void analyse(CgC *c)
 
     /* layout: blocks in function order; labels where a jump cannot fall through */
     IrBlock *prev = NULL;
-    FORB(c, b) {
+    FORB(c, b)
+    {
         if (prev) {
             IrInst *t = ir_terminator(prev);
             if (t && t->op == IR_BR && t->target[0] != b) c->need_label[t->target[0]->id] = 1;
@@ -763,11 +804,13 @@ static void analyse(CgC *c)
     if (prev) {
         IrInst *t = ir_terminator(prev);
         if (t && t->op == IR_BR) c->need_label[t->target[0]->id] = 1;
-        if (t && t->op == IR_CBR) c->need_label[t->target[0]->id] = c->need_label[t->target[1]->id] = 1;
+        if (t && t->op == IR_CBR)
+            c->need_label[t->target[0]->id] = c->need_label[t->target[1]->id] = 1;
     }
 
     /* names of the values that are C variables (inline values are named on demand) */
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next)
             if (c->live[i->id] && !is_inline(i) && !(i->op == IR_UNDEF && !c->hasvar[i->id]))
                 c->name[i->id] = arena_printf(c->a, "%sv%d", c->spill[i->id] ? "P->" : "", i->id);
@@ -782,7 +825,8 @@ static const char *inline_name(CgC *c, const IrInst *i)
     static const char *const lids[3] = {"lx", "ly", "lz"}, *const gids[3] = {"gx", "gy", "gz"};
     switch (i->op) {
     case IR_CONST:
-        return i->type->kind == TY_FLOAT ? float_lit(c, i->imm.f, i->type->bits) : int_lit(c, i->type, i->imm.i);
+        return i->type->kind == TY_FLOAT ? float_lit(c, i->imm.f, i->type->bits)
+                                         : int_lit(c, i->type, i->imm.i);
     case IR_PARAM: return arena_printf(c->a, "p%d", i->param);
     case IR_UNDEF: return zero_lit(c, i->type);
     case IR_BUFLEN: return arena_printf(c->a, "(uint32_t)n%d", i->mem.id);
@@ -825,7 +869,7 @@ static bool is_half(const Type *t) { return t->kind == TY_FLOAT && t->bits == 16
 static const char *bin_expr(CgC *c, IrOp op, const Type *t, const char *a, const char *b)
 {
     static const char opc[] = {[IR_ADD] = '+', [IR_SUB] = '-', [IR_MUL] = '*', [IR_DIV] = '/',
-                               [IR_AND] = '&', [IR_OR] = '|', [IR_XOR] = '^'};
+                               [IR_AND] = '&', [IR_OR] = '|',  [IR_XOR] = '^'};
     const char *T = ctype(c, t);
     if (t->kind == TY_BOOL) {
         ICE_ASSERT(op == IR_AND || op == IR_OR || op == IR_XOR);
@@ -838,7 +882,8 @@ static const char *bin_expr(CgC *c, IrOp op, const Type *t, const char *a, const
                               : arena_printf(c->a, "%s(%s, %s)", fn, a, b);
         }
         ICE_ASSERT(op == IR_ADD || op == IR_SUB || op == IR_MUL || op == IR_DIV);
-        if (is_half(t)) return arena_printf(c->a, "(_Float16)((float)%s %c (float)%s)", a, opc[op], b);
+        if (is_half(t))
+            return arena_printf(c->a, "(_Float16)((float)%s %c (float)%s)", a, opc[op], b);
         return arena_printf(c->a, "(%s %c %s)", a, opc[op], b);
     }
     ICE_ASSERT(t->kind == TY_INT);
@@ -884,21 +929,25 @@ static int const_limit(const IrInst *v)
 static int fold_cmp(IrOp op, const IrInst *x, const IrInst *y)
 {
     int lx = const_limit(x), ly = const_limit(y);
-    if (ly == -1 && op == IR_LT) return 0;  /* x < min */
-    if (ly == -1 && op == IR_GE) return 1;  /* x >= min */
-    if (ly == 1 && op == IR_GT) return 0;   /* x > max */
-    if (ly == 1 && op == IR_LE) return 1;   /* x <= max */
-    if (lx == -1 && op == IR_GT) return 0;  /* min > y */
-    if (lx == -1 && op == IR_LE) return 1;  /* min <= y */
-    if (lx == 1 && op == IR_LT) return 0;   /* max < y */
-    if (lx == 1 && op == IR_GE) return 1;   /* max >= y */
+    if (ly == -1 && op == IR_LT) return 0; /* x < min */
+    if (ly == -1 && op == IR_GE) return 1; /* x >= min */
+    if (ly == 1 && op == IR_GT) return 0;  /* x > max */
+    if (ly == 1 && op == IR_LE) return 1;  /* x <= max */
+    if (lx == -1 && op == IR_GT) return 0; /* min > y */
+    if (lx == -1 && op == IR_LE) return 1; /* min <= y */
+    if (lx == 1 && op == IR_LT) return 0;  /* max < y */
+    if (lx == 1 && op == IR_GE) return 1;  /* max >= y */
     return -1;
 }
 
 static const char *cmp_expr(CgC *c, IrOp op, const char *a, const char *b)
 {
-    const char *o = op == IR_EQ ? "==" : op == IR_NE ? "!=" : op == IR_LT ? "<"
-                  : op == IR_LE ? "<=" : op == IR_GT ? ">" : ">=";
+    const char *o = op == IR_EQ   ? "=="
+                    : op == IR_NE ? "!="
+                    : op == IR_LT ? "<"
+                    : op == IR_LE ? "<="
+                    : op == IR_GT ? ">"
+                                  : ">=";
     return arena_printf(c->a, "(%s %s %s)", a, o, b);
 }
 
@@ -908,7 +957,8 @@ static const char *convert_expr(CgC *c, const Type *to, const Type *from, const 
     if (to->kind == TY_BOOL) return arena_printf(c->a, "(%s != 0)", a);
     if (to->kind == TY_INT && from->kind == TY_FLOAT) {
         const char *fn = helper_f2i(c, to, from);
-        return is_half(from) ? arena_printf(c->a, "%s((float)%s)", fn, a) : arena_printf(c->a, "%s(%s)", fn, a);
+        return is_half(from) ? arena_printf(c->a, "%s((float)%s)", fn, a)
+                             : arena_printf(c->a, "%s(%s)", fn, a);
     }
     return arena_printf(c->a, "(%s)%s", ctype(c, to), a);
 }
@@ -921,30 +971,12 @@ static const char *mf(CgC *c, const Type *t, const char *base)
 
 /* Builtins that are one C library function of the same arity (float: name + 'f'). */
 static const char *const libm_name[BI_COUNT] = {
-    [BI_ABS] = "fabs",
-    [BI_MIN] = "fmin",
-    [BI_MAX] = "fmax",
-    [BI_SQRT] = "sqrt",
-    [BI_EXP] = "exp",
-    [BI_EXP2] = "exp2",
-    [BI_LOG] = "log",
-    [BI_LOG2] = "log2",
-    [BI_POW] = "pow",
-    [BI_SIN] = "sin",
-    [BI_COS] = "cos",
-    [BI_TAN] = "tan",
-    [BI_ASIN] = "asin",
-    [BI_ACOS] = "acos",
-    [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2",
-    [BI_SINH] = "sinh",
-    [BI_COSH] = "cosh",
-    [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor",
-    [BI_CEIL] = "ceil",
-    [BI_ROUND] = "round",
-    [BI_TRUNC] = "trunc",
-    [BI_FMOD] = "fmod",
+    [BI_ABS] = "fabs",  [BI_MIN] = "fmin",    [BI_MAX] = "fmax",    [BI_SQRT] = "sqrt",
+    [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",     [BI_LOG2] = "log2",
+    [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",     [BI_TAN] = "tan",
+    [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",   [BI_ATAN2] = "atan2",
+    [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",   [BI_FLOOR] = "floor",
+    [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc", [BI_FMOD] = "fmod",
     [BI_FMA] = "fma",
 };
 
@@ -959,24 +991,26 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
         const char *r = NULL;
         if (libm_name[bi]) { /* fn(x0[, x1[, x2]]) with the builtin's own argument count */
             int n = builtin_info[bi].nargs;
-            r = arena_printf(c->a, "%s(%s%s%s%s%s)", mf(c, t, libm_name[bi]), x[0], n > 1 ? ", " : "",
-                             n > 1 ? x[1] : "", n > 2 ? ", " : "", n > 2 ? x[2] : "");
+            r = arena_printf(c->a, "%s(%s%s%s%s%s)", mf(c, t, libm_name[bi]), x[0],
+                             n > 1 ? ", " : "", n > 1 ? x[1] : "", n > 2 ? ", " : "",
+                             n > 2 ? x[2] : "");
             return h ? arena_printf(c->a, "(_Float16)%s", r) : r;
         }
         switch (bi) {
         case BI_CLAMP:
-            r = arena_printf(c->a, "%s(%s(%s, %s), %s)", mf(c, t, "fmin"), mf(c, t, "fmax"), x[0], x[1], x[2]);
+            r = arena_printf(c->a, "%s(%s(%s, %s), %s)", mf(c, t, "fmin"), mf(c, t, "fmax"), x[0],
+                             x[1], x[2]);
             break;
         case BI_MIX: r = arena_printf(c->a, "(%s + (%s - %s) * %s)", x[0], x[1], x[0], x[2]); break;
         case BI_STEP: r = arena_printf(c->a, "(%s < %s ? %s : %s)", x[1], x[0], zero, one); break;
         case BI_SIGN:
-            r = arena_printf(c->a, "(%s > 0 ? %s : %s < 0 ? -%s : %s == %s ? %s : %s)", x[0], one, x[0], one,
-                     x[0], x[0], x[0], zero);
+            r = arena_printf(c->a, "(%s > 0 ? %s : %s < 0 ? -%s : %s == %s ? %s : %s)", x[0], one,
+                             x[0], one, x[0], x[0], x[0], zero);
             break;
         case BI_RSQRT: r = arena_printf(c->a, "(%s / %s(%s))", one, mf(c, t, "sqrt"), x[0]); break;
         case BI_FRACT: /* x - floor(x), kept below 1.0 as in OpenCL C */
-            r = arena_printf(c->a, "%s(%s - %s(%s), %s)", mf(c, t, "fmin"), x[0], mf(c, t, "floor"), x[0],
-                     t->bits == 64 ? "0x1.fffffffffffffp-1" : "0x1.fffffep-1f");
+            r = arena_printf(c->a, "%s(%s - %s(%s), %s)", mf(c, t, "fmin"), x[0], mf(c, t, "floor"),
+                             x[0], t->bits == 64 ? "0x1.fffffffffffffp-1" : "0x1.fffffep-1f");
             break;
         case BI_ISNAN: return arena_printf(c->a, "(isnan(%s) != 0)", x[0]);
         case BI_ISINF: return arena_printf(c->a, "(isinf(%s) != 0)", x[0]);
@@ -999,20 +1033,30 @@ static const char *builtin_expr(CgC *c, BuiltinId bi, const Type *t, const char 
     case BI_MIN: return arena_printf(c->a, "%s(%s, %s)", helper_minmax(c, t, false), a[0], a[1]);
     case BI_MAX: return arena_printf(c->a, "%s(%s, %s)", helper_minmax(c, t, true), a[0], a[1]);
     case BI_CLAMP:
-        return arena_printf(c->a, "%s(%s(%s, %s), %s)", helper_minmax(c, t, false), helper_minmax(c, t, true),
-                    a[0], a[1], a[2]);
+        return arena_printf(c->a, "%s(%s(%s, %s), %s)", helper_minmax(c, t, false),
+                            helper_minmax(c, t, true), a[0], a[1], a[2]);
     case BI_POPCOUNT:
-        if (w == 64) return arena_printf(c->a, "(%s)__builtin_popcountll((unsigned long long)(uint64_t)%s)", T, a[0]);
+        if (w == 64)
+            return arena_printf(c->a, "(%s)__builtin_popcountll((unsigned long long)(uint64_t)%s)",
+                                T, a[0]);
         return arena_printf(c->a, "(%s)__builtin_popcount((unsigned)(%s)%s)", T, U, a[0]);
     case BI_CLZ:
         if (w == 64)
-            return arena_printf(c->a, "(%s)(%s == 0 ? 64 : __builtin_clzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
-        if (w == 32) return arena_printf(c->a, "(%s)(%s == 0 ? 32 : __builtin_clz((unsigned)%s))", T, a[0], a[0]);
-        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_clz((unsigned)(%s)%s) - %d)", T, a[0], w, U, a[0], 32 - w);
+            return arena_printf(
+                c->a, "(%s)(%s == 0 ? 64 : __builtin_clzll((unsigned long long)(uint64_t)%s))", T,
+                a[0], a[0]);
+        if (w == 32)
+            return arena_printf(c->a, "(%s)(%s == 0 ? 32 : __builtin_clz((unsigned)%s))", T, a[0],
+                                a[0]);
+        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_clz((unsigned)(%s)%s) - %d)", T,
+                            a[0], w, U, a[0], 32 - w);
     case BI_CTZ:
         if (w == 64)
-            return arena_printf(c->a, "(%s)(%s == 0 ? 64 : __builtin_ctzll((unsigned long long)(uint64_t)%s))", T, a[0], a[0]);
-        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_ctz((unsigned)(%s)%s))", T, a[0], w, U, a[0]);
+            return arena_printf(
+                c->a, "(%s)(%s == 0 ? 64 : __builtin_ctzll((unsigned long long)(uint64_t)%s))", T,
+                a[0], a[0]);
+        return arena_printf(c->a, "(%s)(%s == 0 ? %d : __builtin_ctz((unsigned)(%s)%s))", T, a[0],
+                            w, U, a[0]);
     case BI_MUL_HI: return arena_printf(c->a, "%s(%s, %s)", helper_mulhi(c, t), a[0], a[1]);
     case BI_ROTATE: return arena_printf(c->a, "%s(%s, %s)", helper_rotate(c, t), a[0], a[1]);
     case BI_SELECT: return arena_printf(c->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
@@ -1028,9 +1072,11 @@ static void line_marker(CgC *c, const IrInst *i)
     if (i->loc.file == c->cur_file && i->loc.line == c->cur_line) return;
     c->cur_file = i->loc.file;
     c->cur_line = i->loc.line;
-    const char *fn = i->loc.file >= 0 && i->loc.file < c->m->nfiles ? base_name(c->m->files[i->loc.file]) : "?";
+    const char *fn =
+        i->loc.file >= 0 && i->loc.file < c->m->nfiles ? base_name(c->m->files[i->loc.file]) : "?";
     sb_printf(c->out, "%s/* ", c->ind);
-    for (const char *p = fn; *p; p++) sb_putc(c->out, (p[0] == '*' && p[1] == '/') || (unsigned char)*p < 32 ? '_' : *p);
+    for (const char *p = fn; *p; p++)
+        sb_putc(c->out, (p[0] == '*' && p[1] == '/') || (unsigned char)*p < 32 ? '_' : *p);
     sb_printf(c->out, ":%d */\n", i->loc.line);
 }
 
@@ -1093,7 +1139,7 @@ static const char *check_open(CgC *c, const IrInst *i, bool is_write)
     const char *idx = N(c, i->ops[0]);
     EMIT("if ((uint64_t)%s < n%d) {\n", idx, i->mem.id);
     return arena_printf(c->a, "dck_oob(L, %d, %d, %d, (uint64_t)%s, n%d);", i->mem.id,
-                i->loc.line > 0 ? i->loc.line : 0, is_write ? 1 : 0, idx, i->mem.id);
+                        i->loc.line > 0 ? i->loc.line : 0, is_write ? 1 : 0, idx, i->mem.id);
 }
 
 static void zero_value(CgC *c, const IrInst *i, const char *ind)
@@ -1125,8 +1171,10 @@ static void emit_access(CgC *c, const IrInst *i)
     if (i->op == IR_LOAD) {
         els = check_open(c, i, false);
         if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
-        if (hv) EMIT("%s = %s;\n", N(c, i), lv);
-        else if (!els) EMIT("(void)%s;\n", lv);
+        if (hv)
+            EMIT("%s = %s;\n", N(c, i), lv);
+        else if (!els)
+            EMIT("(void)%s;\n", lv);
         c->ind = ind0;
         check_close(c, i, ind0, els, hv);
         return;
@@ -1143,13 +1191,16 @@ static void emit_access(CgC *c, const IrInst *i)
     }
     /* atomic */
     const char *fn = helper_atomic(c, i->builtin, et);
-    const char *call = i->builtin == BI_ATOMIC_CAS
-                           ? arena_printf(c->a, "%s(&%s, %s, %s)", fn, lv, N(c, i->ops[ni]), N(c, i->ops[ni + 1]))
-                           : arena_printf(c->a, "%s(&%s, %s)", fn, lv, N(c, i->ops[ni]));
+    const char *call =
+        i->builtin == BI_ATOMIC_CAS
+            ? arena_printf(c->a, "%s(&%s, %s, %s)", fn, lv, N(c, i->ops[ni]), N(c, i->ops[ni + 1]))
+            : arena_printf(c->a, "%s(&%s, %s)", fn, lv, N(c, i->ops[ni]));
     els = check_open(c, i, true);
     if (els) c->ind = arena_printf(c->a, "%s    ", ind0);
-    if (hv) EMIT("%s = %s;\n", N(c, i), call);
-    else EMIT("%s;\n", call);
+    if (hv)
+        EMIT("%s = %s;\n", N(c, i), call);
+    else
+        EMIT("%s;\n", call);
     c->ind = ind0;
     check_close(c, i, ind0, els, hv);
 }
@@ -1158,14 +1209,23 @@ static void emit_access(CgC *c, const IrInst *i)
 static const char *elem_expr(CgC *c, const IrInst *i, int k)
 {
     switch (i->op) {
-    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV: case IR_REM:
-    case IR_AND: case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR:
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_DIV:
+    case IR_REM:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
+    case IR_SHL:
+    case IR_SHR:
         return bin_expr(c, i->op, ty_elem(i->type), comp(c, i->ops[0], k), comp(c, i->ops[1], k));
     case IR_NEG: {
         Type *t = ty_elem(i->type);
         const char *a = comp(c, i->ops[0], k);
         if (t->kind == TY_FLOAT) return arena_printf(c->a, "-%s", a);
-        if (!t->is_signed && t->bits >= 32) return arena_printf(c->a, "(%s)(0 - %s)", ctype(c, t), a);
+        if (!t->is_signed && t->bits >= 32)
+            return arena_printf(c->a, "(%s)(0 - %s)", ctype(c, t), a);
         return arena_printf(c->a, "(%s)(0 - (%s)%s)", ctype(c, t), uwide(t), a);
     }
     case IR_NOT: {
@@ -1174,18 +1234,23 @@ static const char *elem_expr(CgC *c, const IrInst *i, int k)
         if (t->kind == TY_BOOL) return arena_printf(c->a, "!%s", a);
         return arena_printf(c->a, "(%s)~%s", ctype(c, t), a);
     }
-    case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE: {
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: {
         if (i->type->kind == TY_BOOL) {
             int r = fold_cmp(i->op, i->ops[0], i->ops[1]);
             if (r >= 0)
-                return arena_printf(c->a, "((void)%s, (void)%s, %s)", N(c, i->ops[0]), N(c, i->ops[1]),
-                            r ? "true" : "false");
+                return arena_printf(c->a, "((void)%s, (void)%s, %s)", N(c, i->ops[0]),
+                                    N(c, i->ops[1]), r ? "true" : "false");
         }
         return cmp_expr(c, i->op, comp(c, i->ops[0], k), comp(c, i->ops[1], k));
     }
     case IR_SELECT:
         return arena_printf(c->a, "(%s ? %s : %s)", comp(c, i->ops[0], k), comp(c, i->ops[1], k),
-                    comp(c, i->ops[2], k));
+                            comp(c, i->ops[2], k));
     case IR_CONVERT:
         return convert_expr(c, ty_elem(i->type), ty_elem(i->ops[0]->type), comp(c, i->ops[0], k));
     case IR_BUILTIN: {
@@ -1223,8 +1288,10 @@ static const char *reduce_expr(CgC *c, const IrInst *x, const IrInst *y, bool di
             b = arena_printf(c->a, "(float)%s", b);
         }
         if (k) sb_puts(&sb, " + ");
-        if (diff) sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
-        else sb_printf(&sb, "%s * %s", a, b);
+        if (diff)
+            sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
+        else
+            sb_printf(&sb, "%s * %s", a, b);
     }
     const char *s = arena_strdup(c->a, sb.data);
     sb_free(&sb);
@@ -1240,10 +1307,11 @@ static void emit_builtin(CgC *c, const IrInst *i)
     case BK_DOT:
     case BK_LENGTH: {
         Type *et = ty_elem(i->ops[0]->type);
-        const char *sum = bi == BI_DOT ? reduce_expr(c, i->ops[0], i->ops[1], false)
-                        : bi == BI_LENGTH ? reduce_expr(c, i->ops[0], NULL, false)
-                                          : reduce_expr(c, i->ops[0], i->ops[1], true);
-        const char *e = bi == BI_DOT ? arena_printf(c->a, "(%s)", sum) : arena_printf(c->a, "%s(%s)", mf(c, et, "sqrt"), sum);
+        const char *sum = bi == BI_DOT      ? reduce_expr(c, i->ops[0], i->ops[1], false)
+                          : bi == BI_LENGTH ? reduce_expr(c, i->ops[0], NULL, false)
+                                            : reduce_expr(c, i->ops[0], i->ops[1], true);
+        const char *e = bi == BI_DOT ? arena_printf(c->a, "(%s)", sum)
+                                     : arena_printf(c->a, "%s(%s)", mf(c, et, "sqrt"), sum);
         EMIT("%s = %s%s;\n", d, is_half(et) ? "(_Float16)" : "", e);
         return;
     }
@@ -1252,11 +1320,12 @@ static void emit_builtin(CgC *c, const IrInst *i)
         Type *et = ty_elem(i->type);
         static const int p1[3] = {1, 2, 0}, p2[3] = {2, 0, 1};
         for (int k = 0; k < 3; k++) {
-            const char *e = arena_printf(c->a, "%s * %s - %s * %s", comp(c, x, p1[k]), comp(c, y, p2[k]),
-                                 comp(c, x, p2[k]), comp(c, y, p1[k]));
+            const char *e = arena_printf(c->a, "%s * %s - %s * %s", comp(c, x, p1[k]),
+                                         comp(c, y, p2[k]), comp(c, x, p2[k]), comp(c, y, p1[k]));
             if (is_half(et))
-                e = arena_printf(c->a, "(_Float16)((float)%s * (float)%s - (float)%s * (float)%s)", comp(c, x, p1[k]),
-                         comp(c, y, p2[k]), comp(c, x, p2[k]), comp(c, y, p1[k]));
+                e = arena_printf(c->a, "(_Float16)((float)%s * (float)%s - (float)%s * (float)%s)",
+                                 comp(c, x, p1[k]), comp(c, y, p2[k]), comp(c, x, p2[k]),
+                                 comp(c, y, p1[k]));
             EMIT("%s.%c = %s;\n", d, comps[k], e);
         }
         if (i->type->n == 4) EMIT("%s.w = %s;\n", d, zero_lit(c, et));
@@ -1266,7 +1335,8 @@ static void emit_builtin(CgC *c, const IrInst *i)
         const IrInst *x = i->ops[0];
         int n = ty_width(x->type);
         StrBuf sb = {0};
-        for (int k = 0; k < n; k++) sb_printf(&sb, "%s%s", k ? (bi == BI_ANY ? " || " : " && ") : "", comp(c, x, k));
+        for (int k = 0; k < n; k++)
+            sb_printf(&sb, "%s%s", k ? (bi == BI_ANY ? " || " : " && ") : "", comp(c, x, k));
         EMIT("%s = %s;\n", d, sb.data);
         sb_free(&sb);
         return;
@@ -1287,10 +1357,13 @@ static void emit_builtin(CgC *c, const IrInst *i)
              reduce_expr(c, x, NULL, false));
         int n = ty_width(x->type);
         for (int k = 0; k < n; k++) {
-            const char *e = is_half(et) ? arena_printf(c->a, "(_Float16)((float)%s * r_)", comp(c, x, k))
-                                        : arena_printf(c->a, "%s * r_", comp(c, x, k));
-            if (n == 1) EMIT("    %s = %s;\n", d, e);
-            else EMIT("    %s.%c = %s;\n", d, comps[k], e);
+            const char *e = is_half(et)
+                                ? arena_printf(c->a, "(_Float16)((float)%s * r_)", comp(c, x, k))
+                                : arena_printf(c->a, "%s * r_", comp(c, x, k));
+            if (n == 1)
+                EMIT("    %s = %s;\n", d, e);
+            else
+                EMIT("    %s.%c = %s;\n", d, comps[k], e);
         }
         EMIT("}\n");
         return;
@@ -1382,7 +1455,8 @@ static void emit_inst(CgC *c, const IrInst *i)
     const char *d = N(c, i);
     switch (i->op) {
     case IR_SELECT:
-        if (i->ops[0]->type->kind == TY_BOOL && i->type->kind != TY_BOOL && !ty_is_scalar(i->type)) {
+        if (i->ops[0]->type->kind == TY_BOOL && i->type->kind != TY_BOOL &&
+            !ty_is_scalar(i->type)) {
             EMIT("%s = %s ? %s : %s;\n", d, N(c, i->ops[0]), N(c, i->ops[1]), N(c, i->ops[2]));
             return;
         }
@@ -1396,21 +1470,27 @@ static void emit_inst(CgC *c, const IrInst *i)
         return;
     case IR_EXTRACT: {
         const Type *at = i->ops[0]->type;
-        if (at->kind == TY_STRUCT) EMIT("%s = %s.%s;\n", d, N(c, i->ops[0]), cname(c, at->fields[i->idx].name));
-        else EMIT("%s = %s.%c;\n", d, N(c, i->ops[0]), comps[i->idx]);
+        if (at->kind == TY_STRUCT)
+            EMIT("%s = %s.%s;\n", d, N(c, i->ops[0]), cname(c, at->fields[i->idx].name));
+        else
+            EMIT("%s = %s.%c;\n", d, N(c, i->ops[0]), comps[i->idx]);
         return;
     }
     case IR_INSERT: {
         const Type *at = i->type;
         EMIT("%s = %s;\n", d, N(c, i->ops[0]));
-        if (at->kind == TY_STRUCT) EMIT("%s.%s = %s;\n", d, cname(c, at->fields[i->idx].name), N(c, i->ops[1]));
-        else EMIT("%s.%c = %s;\n", d, comps[i->idx], N(c, i->ops[1]));
+        if (at->kind == TY_STRUCT)
+            EMIT("%s.%s = %s;\n", d, cname(c, at->fields[i->idx].name), N(c, i->ops[1]));
+        else
+            EMIT("%s.%c = %s;\n", d, comps[i->idx], N(c, i->ops[1]));
         return;
     }
     case IR_SHUFFLE:
         for (int k = 0; k < ty_width(i->type); k++) {
-            if (i->type->kind == TY_VEC) EMIT("%s.%c = %s;\n", d, comps[k], comp(c, i->ops[0], i->mask[k]));
-            else EMIT("%s = %s;\n", d, comp(c, i->ops[0], i->mask[k]));
+            if (i->type->kind == TY_VEC)
+                EMIT("%s.%c = %s;\n", d, comps[k], comp(c, i->ops[0], i->mask[k]));
+            else
+                EMIT("%s = %s;\n", d, comp(c, i->ops[0], i->mask[k]));
         }
         return;
     case IR_BUILTIN: emit_builtin(c, i); return;
@@ -1437,16 +1517,19 @@ static void emit_kernel(CgC *c, StrBuf *o)
 
     /* per-work-item storage of barrier kernels */
     if (c->bmode) {
-        sb_printf(o, "/* %s: per-work-item state kept across barriers */\ntypedef struct {\n", f->name);
+        sb_printf(o, "/* %s: per-work-item state kept across barriers */\ntypedef struct {\n",
+                  f->name);
         int nf = 0;
         for (int s = 0; s < f->locals.len; s++)
             if (c->use_local[s]) {
-                sb_printf(o, "    %s; /* %s */\n", cdecl_(c, f->locals.data[s].type, arena_printf(c->a, "l%d", s)),
+                sb_printf(o, "    %s; /* %s */\n",
+                          cdecl_(c, f->locals.data[s].type, arena_printf(c->a, "l%d", s)),
                           f->locals.data[s].name);
                 nf++;
             }
         IrBlock *b;
-        FORB(c, b) {
+        FORB(c, b)
+        {
             for (IrInst *i = b->first; i; i = i->next)
                 if (c->live[i->id] && c->hasvar[i->id] && c->spill[i->id]) {
                     sb_printf(o, "    %s;\n", cdecl_(c, i->type, arena_printf(c->a, "v%d", i->id)));
@@ -1458,19 +1541,24 @@ static void emit_kernel(CgC *c, StrBuf *o)
     }
 
     sb_printf(o, "/* kernel %s */\n", f->name);
-    sb_printf(o, "static void dck_k_%s(const dck_cpu_launch *L, uint32_t gx, uint32_t gy, uint32_t gz, void *shared)\n{\n",
-              f->name);
+    sb_printf(
+        o,
+        "static void dck_k_%s(const dck_cpu_launch *L, uint32_t gx, uint32_t gy, uint32_t gz, void *shared)\n{\n",
+        f->name);
     bool shared_used = c->bmode;
     for (int p = 0; p < f->nparams; p++) {
         const IrParam *pr = &f->params[p];
         if (pr->type->kind == TY_BUFFER) {
             if (c->use_buf[p]) {
                 const char *et = ctype(c, pr->type->elem), *q = pr->type->is_const ? "const " : "";
-                sb_printf(o, "    %s%s *restrict b%d = (%s%s *)((const dck_cpu_buf *)L->args[%d])->data; /* %s */\n",
-                          q, et, p, q, et, p, pr->name);
+                sb_printf(
+                    o,
+                    "    %s%s *restrict b%d = (%s%s *)((const dck_cpu_buf *)L->args[%d])->data; /* %s */\n",
+                    q, et, p, q, et, p, pr->name);
             }
             if (c->use_len[p])
-                sb_printf(o, "    const uint64_t n%d = ((const dck_cpu_buf *)L->args[%d])->len;\n", p, p);
+                sb_printf(o, "    const uint64_t n%d = ((const dck_cpu_buf *)L->args[%d])->len;\n",
+                          p, p);
         } else if (c->use_param[p]) {
             sb_printf(o, "    %s p%d; /* %s */\n    memcpy(&p%d, L->args[%d], sizeof p%d);\n",
                       ctype(c, pr->type), p, pr->name, p, p, p);
@@ -1480,30 +1568,39 @@ static void emit_kernel(CgC *c, StrBuf *o)
         if (!c->use_shared[s]) continue;
         const char *cast, *decl;
         rowptr(c, f->shared.data[s].type, arena_printf(c->a, "s%d", s), &cast, &decl);
-        sb_printf(o, "    %s = %s((char *)shared + %u); /* shared %s */\n", decl, cast, cg_shared_offset(f, s),
-                  f->shared.data[s].name);
+        sb_printf(o, "    %s = %s((char *)shared + %u); /* shared %s */\n", decl, cast,
+                  cg_shared_offset(f, s), f->shared.data[s].name);
         shared_used = true;
     }
-    sb_puts(o, "    const uint32_t ls0 = L->local_size[0], ls1 = L->local_size[1], ls2 = L->local_size[2];\n");
+    sb_puts(
+        o,
+        "    const uint32_t ls0 = L->local_size[0], ls1 = L->local_size[1], ls2 = L->local_size[2];\n");
     sb_puts(o, "    const uint32_t base0 = gx * ls0, base1 = gy * ls1, base2 = gz * ls2;\n");
     sb_puts(o, "    /* work-items of this group inside the global size */\n");
     for (int d = 0; d < 3; d++)
-        sb_printf(o, "    const uint32_t n%c = L->global_size[%d] - base%d < ls%d ? L->global_size[%d] - base%d : ls%d;\n",
-                  "xyz"[d], d, d, d, d, d, d);
+        sb_printf(
+            o,
+            "    const uint32_t n%c = L->global_size[%d] - base%d < ls%d ? L->global_size[%d] - base%d : ls%d;\n",
+            "xyz"[d], d, d, d, d, d, d);
     if (!shared_used) sb_puts(o, "    (void)shared;\n");
 
     const char *wi_ind;
     if (c->bmode) {
-        sb_printf(o, "    char *const priv = (char *)shared + %u;\n", (cg_shared_bytes(f) + 63u) & ~63u);
+        sb_printf(o, "    char *const priv = (char *)shared + %u;\n",
+                  (cg_shared_bytes(f) + 63u) & ~63u);
         sb_puts(o, "    uint32_t resume = 0; /* 0: kernel entry; k: after barrier k */\n");
         sb_puts(o, "    for (;;) {\n");
-        sb_puts(o, "        uint32_t reached = 0; /* barrier the work-items stopped at; 0: all returned */\n");
+        sb_puts(
+            o,
+            "        uint32_t reached = 0; /* barrier the work-items stopped at; 0: all returned */\n");
         sb_puts(o, "        for (uint32_t lz = 0; lz < nz; lz++) {\n");
         sb_puts(o, "            for (uint32_t ly = 0; ly < ny; ly++) {\n");
         sb_puts(o, "                for (uint32_t lx = 0; lx < nx; lx++) {\n");
         wi_ind = "                    ";
-        sb_printf(o, "%sdck_k_%s_priv *const P = (dck_k_%s_priv *)(priv + sizeof(dck_k_%s_priv) * ((lz * ls1 + ly) * ls0 + lx));\n",
-                  wi_ind, f->name, f->name, f->name);
+        sb_printf(
+            o,
+            "%sdck_k_%s_priv *const P = (dck_k_%s_priv *)(priv + sizeof(dck_k_%s_priv) * ((lz * ls1 + ly) * ls0 + lx));\n",
+            wi_ind, f->name, f->name, f->name);
         sb_printf(o, "%s(void)P;\n", wi_ind);
     } else {
         sb_puts(o, "    for (uint32_t lz = 0; lz < nz; lz++) {\n");
@@ -1521,18 +1618,22 @@ static void emit_kernel(CgC *c, StrBuf *o)
                           cdecl_(c, f->locals.data[s].type, arena_printf(c->a, "l%d", s)),
                           zero_init(c, f->locals.data[s].type), f->locals.data[s].name, wi_ind, s);
     IrBlock *b;
-    FORB(c, b) {
+    FORB(c, b)
+    {
         for (IrInst *i = b->first; i; i = i->next) {
             if (!c->live[i->id] || !c->hasvar[i->id]) continue;
             if (!c->spill[i->id])
-                sb_printf(o, "%s%s v%d = %s;\n", wi_ind, ctype(c, i->type), i->id, zero_init(c, i->type));
+                sb_printf(o, "%s%s v%d = %s;\n", wi_ind, ctype(c, i->type), i->id,
+                          zero_init(c, i->type));
             if (i->op == IR_PHI)
-                sb_printf(o, "%s%s t%d = %s;\n", wi_ind, ctype(c, i->type), i->id, zero_init(c, i->type));
+                sb_printf(o, "%s%s t%d = %s;\n", wi_ind, ctype(c, i->type), i->id,
+                          zero_init(c, i->type));
         }
     }
     if (c->bmode) {
         sb_printf(o, "%sswitch (resume) {\n", wi_ind);
-        for (int k = 1; k <= c->nbarriers; k++) sb_printf(o, "%scase %d: goto resume%d;\n", wi_ind, k, k);
+        for (int k = 1; k <= c->nbarriers; k++)
+            sb_printf(o, "%scase %d: goto resume%d;\n", wi_ind, k, k);
         sb_printf(o, "%sdefault: break;\n%s}\n", wi_ind, wi_ind);
     }
 
@@ -1555,7 +1656,9 @@ static void emit_kernel(CgC *c, StrBuf *o)
 
     if (c->bmode) {
         sb_puts(o, "                }\n            }\n        }\n");
-        sb_puts(o, "        if (!reached)\n            break;\n        resume = reached;\n    }\n}\n\n");
+        sb_puts(
+            o,
+            "        if (!reached)\n            break;\n        resume = reached;\n    }\n}\n\n");
     } else {
         sb_puts(o, "            }\n        }\n    }\n}\n\n");
     }
@@ -1570,17 +1673,19 @@ static void emit_params(CgC *c, StrBuf *o, const char *table, const IrParam *ps,
 {
     if (n == 0) return;
     sb_printf(o, "static const dck_abi_param %s[%d] = {\n", table, n);
-    static const char *const scal[] = {"DCK_ABI_BOOL", "DCK_ABI_I8", "DCK_ABI_U8", "DCK_ABI_I16",
-                                       "DCK_ABI_U16", "DCK_ABI_I32", "DCK_ABI_U32", "DCK_ABI_I64",
-                                       "DCK_ABI_U64", "DCK_ABI_F16", "DCK_ABI_F32", "DCK_ABI_F64"};
+    static const char *const scal[] = {"DCK_ABI_BOOL", "DCK_ABI_I8",  "DCK_ABI_U8",  "DCK_ABI_I16",
+                                       "DCK_ABI_U16",  "DCK_ABI_I32", "DCK_ABI_U32", "DCK_ABI_I64",
+                                       "DCK_ABI_U64",  "DCK_ABI_F16", "DCK_ABI_F32", "DCK_ABI_F64"};
     for (int p = 0; p < n; p++) {
         CgParamInfo pi = cg_param_info(&ps[p]);
         sb_puts(o, "    {");
         put_cstring(o, ps[p].name);
         sb_printf(o, ", %s, %u, %s, %u, %u, %u, ",
-                  pi.kind == DCK_ABI_PARAM_BUFFER ? "DCK_ABI_PARAM_BUFFER" : "DCK_ABI_PARAM_VALUE", pi.is_const,
-                  pi.scalar == DCK_ABI_STRUCT ? "DCK_ABI_STRUCT"
-                  : pi.scalar < (uint32_t)ARRAY_LEN(scal) ? scal[pi.scalar] : "0",
+                  pi.kind == DCK_ABI_PARAM_BUFFER ? "DCK_ABI_PARAM_BUFFER" : "DCK_ABI_PARAM_VALUE",
+                  pi.is_const,
+                  pi.scalar == DCK_ABI_STRUCT             ? "DCK_ABI_STRUCT"
+                  : pi.scalar < (uint32_t)ARRAY_LEN(scal) ? scal[pi.scalar]
+                                                          : "0",
                   pi.vec, pi.size, pi.align);
         put_cstring(o, pi.type_name);
         sb_puts(o, "},\n");
@@ -1610,7 +1715,8 @@ static void emit_tables(CgC *c, StrBuf *o)
             sb_printf(o, ", %d, %s, {%u, %u, %u}, %u, %s, %u, %u, dck_k_%s, %s},\n", f->nparams,
                       f->nparams ? arena_printf(c->a, "dck_kp_%s", f->name) : "NULL",
                       f->has_wg ? f->wg[0] : 0, f->has_wg ? f->wg[1] : 0, f->has_wg ? f->wg[2] : 0,
-                      cg_shared_bytes(f), bar ? arena_printf(c->a, "(uint32_t)sizeof(dck_k_%s_priv)", f->name) : "0",
+                      cg_shared_bytes(f),
+                      bar ? arena_printf(c->a, "(uint32_t)sizeof(dck_k_%s_priv)", f->name) : "0",
                       cg_kernel_flags(f, c->checked), f->loc.line > 0 ? f->loc.line : 0, f->name,
                       simd_table_fields(c, f, c->simd_has[i]));
         }
@@ -1623,12 +1729,14 @@ static void emit_tables(CgC *c, StrBuf *o)
         CgConsts consts = {0};
         cg_encode_pipeline(m, p, &code, &consts, c->a);
         sb_printf(o, "static const uint32_t dck_pc_%s[%d] = {", p->name, code.len);
-        for (int k = 0; k < code.len; k++) sb_printf(o, "%s%u,", k % 16 ? " " : "\n    ", code.data[k]);
+        for (int k = 0; k < code.len; k++)
+            sb_printf(o, "%s%u,", k % 16 ? " " : "\n    ", code.data[k]);
         sb_puts(o, "\n};\n");
         if (consts.len) {
             sb_printf(o, "static const uint64_t dck_pk_%s[%d] = {", p->name, consts.len);
             for (int k = 0; k < consts.len; k++)
-                sb_printf(o, "%sUINT64_C(0x%016llx),", k % 4 ? " " : "\n    ", (unsigned long long)consts.data[k]);
+                sb_printf(o, "%sUINT64_C(0x%016llx),", k % 4 ? " " : "\n    ",
+                          (unsigned long long)consts.data[k]);
             sb_puts(o, "\n};\n");
         }
     }
@@ -1642,8 +1750,9 @@ static void emit_tables(CgC *c, StrBuf *o)
             sb_puts(o, "    {");
             put_cstring(o, p->name);
             sb_printf(o, ", %d, %s, %d, %d, %d, dck_pc_%s, %d, %s, %u},\n", p->nparams,
-                      p->nparams ? arena_printf(c->a, "dck_pp_%s", p->name) : "NULL", p->temps.len, p->nregs,
-                      code.len, p->name, consts.len, consts.len ? arena_printf(c->a, "dck_pk_%s", p->name) : "NULL",
+                      p->nparams ? arena_printf(c->a, "dck_pp_%s", p->name) : "NULL", p->temps.len,
+                      p->nregs, code.len, p->name, consts.len,
+                      consts.len ? arena_printf(c->a, "dck_pk_%s", p->name) : "NULL",
                       p->loc.line > 0 ? p->loc.line : 0);
         }
         sb_puts(o, "};\n");
@@ -1674,7 +1783,8 @@ static void collect_types(CgC *c)
             }
     }
     for (int i = 0; i < m->pipelines.len; i++)
-        for (int p = 0; p < m->pipelines.data[i]->nparams; p++) note_type(c, m->pipelines.data[i]->params[p].type);
+        for (int p = 0; p < m->pipelines.data[i]->nparams; p++)
+            note_type(c, m->pipelines.data[i]->params[p].type);
 }
 
 static void emit_module(CgC *c, StrBuf *out)
@@ -1704,15 +1814,19 @@ static void emit_module(CgC *c, StrBuf *out)
     sb_puts(out, "/* Generated by dckc --target=c from ");
     for (const char *p = m->source_name ? base_name(m->source_name) : "?"; *p; p++)
         sb_putc(out, (p[0] == '*' && p[1] == '/') || (unsigned char)*p < 32 ? '_' : *p);
-    sb_puts(out, ". Do not edit.\n"
-                 " * Build: cc -std=c11 -O2 -fPIC -shared. One function per kernel runs a work-group;\n"
-                 " * subgroups have one work-item on this backend (subgroup_size() == 1).\n");
-    if (c->uses_half) sb_puts(out, " * half is _Float16: needs gcc >= 12 or clang >= 15 (x86-64), or aarch64.\n");
+    sb_puts(out,
+            ". Do not edit.\n"
+            " * Build: cc -std=c11 -O2 -fPIC -shared. One function per kernel runs a work-group;\n"
+            " * subgroups have one work-item on this backend (subgroup_size() == 1).\n");
+    if (c->uses_half)
+        sb_puts(out, " * half is _Float16: needs gcc >= 12 or clang >= 15 (x86-64), or aarch64.\n");
     if (c->checked) sb_puts(out, " * Checked mode: buffer accesses are bounds-checked.\n");
     sb_puts(out, " */\n\n");
     sb_puts(out, cg_dck_abi_h);
-    sb_puts(out, "\n#include <math.h>\n#include <stdatomic.h>\n#include <stdbool.h>\n#include <stddef.h>\n"
-                 "#include <stdint.h>\n#include <string.h>\n\n");
+    sb_puts(
+        out,
+        "\n#include <math.h>\n#include <stdatomic.h>\n#include <stdbool.h>\n#include <stddef.h>\n"
+        "#include <stdint.h>\n#include <string.h>\n\n");
     if (types.len) sb_putn(out, types.data, types.len);
     if (c->helpers.len) {
         sb_puts(out, "/* ---- helpers ---- */\n");

@@ -10,12 +10,8 @@
 #include <string.h>
 
 static const CgTarget *const targets[] = {
-    &cg_target_c,
-    &cg_target_opencl,
-    &cg_target_cuda,
-    &cg_target_msl,
-    &cg_target_ptx,
-    &cg_target_spirv,
+    &cg_target_c,   &cg_target_opencl, &cg_target_cuda,
+    &cg_target_msl, &cg_target_ptx,    &cg_target_spirv,
 };
 
 const CgTarget *cg_find_target(const char *name)
@@ -81,10 +77,7 @@ uint32_t cg_shared_offset(const IrFunc *f, int idx)
     return off;
 }
 
-uint32_t cg_shared_bytes(const IrFunc *f)
-{
-    return cg_shared_offset(f, f->shared.len);
-}
+uint32_t cg_shared_bytes(const IrFunc *f) { return cg_shared_offset(f, f->shared.len); }
 
 static bool is_subgroup_builtin(BuiltinId b)
 {
@@ -135,8 +128,8 @@ static uint32_t scalar_code(const Type *t)
 
 #define PUSH(w) vec_push(a, code, (uint32_t)(w))
 
-void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code,
-                        CgConsts *consts, Arena *a)
+void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code, CgConsts *consts,
+                        Arena *a)
 {
     /* pass 1: word offset of every label */
     int nlabels = 0;
@@ -174,21 +167,47 @@ void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code,
                 k = consts->len;
                 vec_push(a, consts, s->imm);
             }
-            PUSH(DCK_POP_CONST); PUSH(s->dst); PUSH(k);
+            PUSH(DCK_POP_CONST);
+            PUSH(s->dst);
+            PUSH(k);
             break;
         }
-        case PS_PARAM: PUSH(DCK_POP_PARAM); PUSH(s->dst); PUSH(s->a); break;
-        case PS_LEN: PUSH(DCK_POP_LEN); PUSH(s->dst); PUSH(s->a); break;
-        case PS_BIN: PUSH(DCK_POP_BIN); PUSH(s->op); PUSH(s->dst); PUSH(s->a); PUSH(s->b); break;
-        case PS_UN: PUSH(DCK_POP_UN); PUSH(s->op); PUSH(s->dst); PUSH(s->a); break;
+        case PS_PARAM:
+            PUSH(DCK_POP_PARAM);
+            PUSH(s->dst);
+            PUSH(s->a);
+            break;
+        case PS_LEN:
+            PUSH(DCK_POP_LEN);
+            PUSH(s->dst);
+            PUSH(s->a);
+            break;
+        case PS_BIN:
+            PUSH(DCK_POP_BIN);
+            PUSH(s->op);
+            PUSH(s->dst);
+            PUSH(s->a);
+            PUSH(s->b);
+            break;
+        case PS_UN:
+            PUSH(DCK_POP_UN);
+            PUSH(s->op);
+            PUSH(s->dst);
+            PUSH(s->a);
+            break;
         case PS_ALLOC:
             ICE_ASSERT(s->type != NULL);
-            PUSH(DCK_POP_ALLOC); PUSH(s->a); PUSH(s->type->size); PUSH(s->b);
+            PUSH(DCK_POP_ALLOC);
+            PUSH(s->a);
+            PUSH(s->type->size);
+            PUSH(s->b);
             break;
         case PS_LAUNCH: {
             int k = cg_kernel_index(m, s->kernel);
             ICE_ASSERT(k >= 0 && s->ndims >= 1 && s->ndims <= 3);
-            PUSH(DCK_POP_LAUNCH); PUSH(k); PUSH(s->ndims);
+            PUSH(DCK_POP_LAUNCH);
+            PUSH(k);
+            PUSH(s->ndims);
             for (int d = 0; d < 3; d++) PUSH(d < s->ndims ? s->global[d] : 0);
             PUSH(s->has_local ? 1 : 0);
             for (int d = 0; d < 3; d++) PUSH(s->has_local && d < s->ndims ? s->local[d] : 0);
@@ -198,19 +217,27 @@ void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code,
                 uint32_t kind = g->kind == PA_BUF     ? DCK_POPA_BUF
                                 : g->kind == PA_PARAM ? DCK_POPA_PARAM
                                                       : DCK_POPA_REG;
-                PUSH(kind); PUSH(g->x); PUSH(scalar_code(g->type));
+                PUSH(kind);
+                PUSH(g->x);
+                PUSH(scalar_code(g->type));
             }
             break;
         }
-        case PS_FREE: PUSH(DCK_POP_FREE); PUSH(s->a); break;
+        case PS_FREE:
+            PUSH(DCK_POP_FREE);
+            PUSH(s->a);
+            break;
         case PS_LABEL: break;
         case PS_JMP:
             ICE_ASSERT(label_seen[s->a]);
-            PUSH(DCK_POP_JMP); PUSH(label_at[s->a]);
+            PUSH(DCK_POP_JMP);
+            PUSH(label_at[s->a]);
             break;
         case PS_JZ:
             ICE_ASSERT(label_seen[s->a]);
-            PUSH(DCK_POP_JZ); PUSH(s->b); PUSH(label_at[s->a]);
+            PUSH(DCK_POP_JZ);
+            PUSH(s->b);
+            PUSH(label_at[s->a]);
             break;
         }
     }

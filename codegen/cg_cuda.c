@@ -32,7 +32,8 @@ static const char *cu_scalar(CgText *t, const Type *s, bool mem)
         case 32: return s->is_signed ? "int" : "uint";
         default: return s->is_signed ? "long long" : "unsigned long long";
         }
-    case TY_FLOAT: return s->bits == 16 ? (mem ? "ushort" : "float") : s->bits == 32 ? "float" : "double";
+    case TY_FLOAT:
+        return s->bits == 16 ? (mem ? "ushort" : "float") : s->bits == 32 ? "float" : "double";
     default: ICE("not a scalar: %s", s->name);
     }
 }
@@ -84,11 +85,15 @@ static int cmp_vec(const void *pa, const void *pb)
 
 static void cu_prologue(CgText *t, StrBuf *o)
 {
-    sb_puts(o, "// CUDA C++ for NVRTC or nvcc; needs no header. Kernel ABI: docs/backends.md (CUDA C).\n"
-               "typedef unsigned char uchar;\ntypedef unsigned short ushort;\ntypedef unsigned int uint;\n\n");
+    sb_puts(
+        o,
+        "// CUDA C++ for NVRTC or nvcc; needs no header. Kernel ABI: docs/backends.md (CUDA C).\n"
+        "typedef unsigned char uchar;\ntypedef unsigned short ushort;\ntypedef unsigned int uint;\n\n");
     if (t->vec_types.len) {
         qsort(t->vec_types.data, (size_t)t->vec_types.len, sizeof(Type *), cmp_vec);
-        sb_puts(o, "/* vectors with the DCK layout (3-element vectors have the size and alignment of 4) */\n");
+        sb_puts(
+            o,
+            "/* vectors with the DCK layout (3-element vectors have the size and alignment of 4) */\n");
     }
     for (int i = 0; i < t->vec_types.len; i++) {
         Type *v = t->vec_types.data[i];
@@ -99,22 +104,27 @@ static void cu_prologue(CgText *t, StrBuf *o)
         if (v->n == 4) sb_puts(o, ", w");
         if (v->n == 3) sb_puts(o, ", dck_pad");
         sb_puts(o, "; };\n");
-        sb_printf(o, "static_assert(sizeof(%s) == %u && alignof(%s) == %u, \"%s layout\");\n", n, v->size, n, v->align, n);
+        sb_printf(o, "static_assert(sizeof(%s) == %u && alignof(%s) == %u, \"%s layout\");\n", n,
+                  v->size, n, v->align, n);
     }
     if (t->vec_types.len) sb_putc(o, '\n');
     if (t->uses_half)
-        sb_puts(o, "/* half: stored as its bits, computed in float */\n" Q " float dck_h2f(ushort h)\n{\n    float f;\n"
-                   "    asm(\"cvt.f32.f16 %0, %1;\" : \"=f\"(f) : \"h\"(h));\n    return f;\n}\n" Q
-                   " ushort dck_f2h(float f)\n{\n    ushort h;\n"
-                   "    asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));\n    return h;\n}\n" Q
-                   " float dck_hround(float f) { return dck_h2f(dck_f2h(f)); }\n\n");
+        sb_puts(o,
+                "/* half: stored as its bits, computed in float */\n" Q
+                " float dck_h2f(ushort h)\n{\n    float f;\n"
+                "    asm(\"cvt.f32.f16 %0, %1;\" : \"=f\"(f) : \"h\"(h));\n    return f;\n}\n" Q
+                " ushort dck_f2h(float f)\n{\n    ushort h;\n"
+                "    asm(\"cvt.rn.f16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f));\n    return h;\n}\n" Q
+                " float dck_hround(float f) { return dck_h2f(dck_f2h(f)); }\n\n");
     if (t->uses_oob)
-        sb_puts(o, "/* checked mode: the first out-of-bounds access of the launch */\n"
-                   "static __device__ __noinline__ void dck_oob_report(uint *oob, uint param, uint line, uint is_write,\n"
-                   "                                                   unsigned long long index, uint len)\n{\n"
-                   "    if (atomicCAS(&oob[0], 0u, 1u) != 0u)\n        return;\n"
-                   "    oob[1] = param;\n    oob[2] = line;\n    oob[3] = is_write;\n"
-                   "    oob[4] = (uint)index;\n    oob[5] = (uint)(index >> 32);\n    oob[6] = len;\n    oob[7] = 0u;\n}\n\n");
+        sb_puts(
+            o,
+            "/* checked mode: the first out-of-bounds access of the launch */\n"
+            "static __device__ __noinline__ void dck_oob_report(uint *oob, uint param, uint line, uint is_write,\n"
+            "                                                   unsigned long long index, uint len)\n{\n"
+            "    if (atomicCAS(&oob[0], 0u, 1u) != 0u)\n        return;\n"
+            "    oob[1] = param;\n    oob[2] = line;\n    oob[3] = is_write;\n"
+            "    oob[4] = (uint)index;\n    oob[5] = (uint)(index >> 32);\n    oob[6] = len;\n    oob[7] = 0u;\n}\n\n");
 }
 
 static void cu_kernel_open(CgText *t, StrBuf *o)
@@ -127,8 +137,8 @@ static void cu_kernel_open(CgText *t, StrBuf *o)
     for (int p = 0; p < f->nparams; p++) {
         const Type *ty = f->params[p].type;
         if (ty->kind == TY_BUFFER)
-            sb_printf(o, "%s%s%s *__restrict__ %s, uint %s", sep, ty->is_const ? "const " : "", cgt_mtype(t, ty->elem),
-                      t->pname[p], t->lenname[p]);
+            sb_printf(o, "%s%s%s *__restrict__ %s, uint %s", sep, ty->is_const ? "const " : "",
+                      cgt_mtype(t, ty->elem), t->pname[p], t->lenname[p]);
         else
             sb_printf(o, "%s%s %s", sep, cgt_mtype(t, ty), t->pname[p]);
         sep = ",\n        ";
@@ -138,10 +148,12 @@ static void cu_kernel_open(CgText *t, StrBuf *o)
     sb_puts(o, ")\n{\n");
     for (int d = 0; d < 3; d++)
         if (t->use_wi[0][d])
-            sb_printf(o, "    const uint dck_gid_%c = blockIdx.%c * blockDim.%c + threadIdx.%c;\n", "xyz"[d], "xyz"[d],
-                      "xyz"[d], "xyz"[d]);
+            sb_printf(o, "    const uint dck_gid_%c = blockIdx.%c * blockDim.%c + threadIdx.%c;\n",
+                      "xyz"[d], "xyz"[d], "xyz"[d], "xyz"[d]);
     if (!t->has_barrier)
-        sb_puts(o, "    if (dck_gid_x >= dck_gx || dck_gid_y >= dck_gy || dck_gid_z >= dck_gz)\n        return;\n");
+        sb_puts(
+            o,
+            "    if (dck_gid_x >= dck_gx || dck_gid_y >= dck_gy || dck_gid_z >= dck_gz)\n        return;\n");
 }
 
 static const char *cu_workitem(CgText *t, BuiltinId b, int d)
@@ -158,8 +170,8 @@ static const char *cu_workitem(CgText *t, BuiltinId b, int d)
     }
 }
 
-static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv, const char *a,
-                             const char *b2)
+static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv,
+                             const char *a, const char *b2)
 {
     if (sp == CGS_PRIVATE) ICE("atomic on private memory");
     const char *ULL = "unsigned long long";
@@ -169,16 +181,21 @@ static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, 
         case BI_ATOMIC_ADD: return arena_printf(t->a, "atomicAdd(&%s, %s)", lv, a);
         case BI_ATOMIC_XCHG:
             if (!dbl) return arena_printf(t->a, "atomicExch(&%s, %s)", lv, a);
-            return arena_printf(t->a, "__longlong_as_double((long long)atomicExch((%s *)&%s, (%s)__double_as_longlong(%s)))",
-                                ULL, lv, ULL, a);
+            return arena_printf(
+                t->a,
+                "__longlong_as_double((long long)atomicExch((%s *)&%s, (%s)__double_as_longlong(%s)))",
+                ULL, lv, ULL, a);
         case BI_ATOMIC_CAS:
             if (!dbl)
-                return arena_printf(t->a, "__uint_as_float(atomicCAS((uint *)&%s, __float_as_uint(%s), __float_as_uint(%s)))",
-                                    lv, a, b2);
-            return arena_printf(t->a,
-                                "__longlong_as_double((long long)atomicCAS((%s *)&%s, (%s)__double_as_longlong(%s), "
-                                "(%s)__double_as_longlong(%s)))",
-                                ULL, lv, ULL, a, ULL, b2);
+                return arena_printf(
+                    t->a,
+                    "__uint_as_float(atomicCAS((uint *)&%s, __float_as_uint(%s), __float_as_uint(%s)))",
+                    lv, a, b2);
+            return arena_printf(
+                t->a,
+                "__longlong_as_double((long long)atomicCAS((%s *)&%s, (%s)__double_as_longlong(%s), "
+                "(%s)__double_as_longlong(%s)))",
+                ULL, lv, ULL, a, ULL, b2);
         default: ICE("float atomic %s", builtin_info[b].name);
         }
     }
@@ -199,7 +216,8 @@ static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, 
     }
     /* 64-bit: the unsigned long long forms; signed min/max have their own */
     const char *T = cu_scalar(t, e, false);
-    const char *p = e->is_signed ? arena_printf(t->a, "(%s *)&%s", ULL, lv) : arena_printf(t->a, "&%s", lv);
+    const char *p =
+        e->is_signed ? arena_printf(t->a, "(%s *)&%s", ULL, lv) : arena_printf(t->a, "&%s", lv);
     const char *ua = e->is_signed ? arena_printf(t->a, "(%s)%s", ULL, a) : a;
     const char *r;
     switch (b) {
@@ -212,7 +230,8 @@ static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, 
     case BI_ATOMIC_XOR: r = arena_printf(t->a, "atomicXor(%s, %s)", p, ua); break;
     case BI_ATOMIC_XCHG: r = arena_printf(t->a, "atomicExch(%s, %s)", p, ua); break;
     case BI_ATOMIC_CAS:
-        r = arena_printf(t->a, "atomicCAS(%s, %s, %s)", p, ua, e->is_signed ? arena_printf(t->a, "(%s)%s", ULL, b2) : b2);
+        r = arena_printf(t->a, "atomicCAS(%s, %s, %s)", p, ua,
+                         e->is_signed ? arena_printf(t->a, "(%s)%s", ULL, b2) : b2);
         break;
     default: ICE("atomic %d", (int)b);
     }
@@ -227,7 +246,9 @@ static const char *sg_reduce_helper(CgText *t, BuiltinId b, const Type *ty)
     if (!cgt_want_helper(t, fn)) return fn;
     const char *T = cu_scalar(t, ty, false);
     /* what __shfl_sync moves: int/uint for narrow types, the type itself otherwise */
-    const char *W = ty->kind == TY_BOOL ? "int" : ty->kind == TY_INT && ty->bits < 32 ? (ty->is_signed ? "int" : "uint") : T;
+    const char *W = ty->kind == TY_BOOL                   ? "int"
+                    : ty->kind == TY_INT && ty->bits < 32 ? (ty->is_signed ? "int" : "uint")
+                                                          : T;
     const char *comb;
     if (b == BI_SUBGROUP_ADD) {
         comb = ty->kind == TY_INT ? arena_printf(t->a, "(%s)((%s)r + (%s)o)", W,
@@ -235,8 +256,9 @@ static const char *sg_reduce_helper(CgText *t, BuiltinId b, const Type *ty)
                                                  ty->bits == 64 ? "unsigned long long" : "uint")
                                   : "r + o";
     } else if (ty->kind == TY_FLOAT) {
-        comb = arena_printf(t->a, "%s(r, o)", b == BI_SUBGROUP_MIN ? (ty->bits == 64 ? "fmin" : "fminf")
-                                                                   : (ty->bits == 64 ? "fmax" : "fmaxf"));
+        comb = arena_printf(t->a, "%s(r, o)",
+                            b == BI_SUBGROUP_MIN ? (ty->bits == 64 ? "fmin" : "fminf")
+                                                 : (ty->bits == 64 ? "fmax" : "fmaxf"));
     } else {
         comb = b == BI_SUBGROUP_MIN ? "(o < r ? o : r)" : "(r < o ? o : r)";
     }
@@ -244,16 +266,20 @@ static const char *sg_reduce_helper(CgText *t, BuiltinId b, const Type *ty)
     sb_printf(h, Q " %s %s(%s x)\n{\n", T, fn, T);
     sb_printf(h, "    const uint m = __activemask();\n    %s r = (%s)x;\n", W, W);
     sb_puts(h, "    if (m == 0xffffffffu) {\n        for (int s = 16; s > 0; s >>= 1) {\n");
-    sb_printf(h, "            %s o = __shfl_xor_sync(m, r, s);\n            r = %s;\n        }\n", W, comb);
+    sb_printf(h, "            %s o = __shfl_xor_sync(m, r, s);\n            r = %s;\n        }\n",
+              W, comb);
     sb_printf(h, "        return (%s)r;\n    }\n", T);
     sb_printf(h, "    const %s mine = r;\n    bool first = true;\n", W);
     sb_puts(h, "    for (uint rest = m; rest != 0u; rest &= rest - 1u) {\n");
     sb_printf(h, "        %s o = __shfl_sync(m, mine, __ffs(rest) - 1);\n", W);
-    sb_printf(h, "        r = first ? o : %s;\n        first = false;\n    }\n    return (%s)r;\n}\n", comb, T);
+    sb_printf(h,
+              "        r = first ? o : %s;\n        first = false;\n    }\n    return (%s)r;\n}\n",
+              comb, T);
     return fn;
 }
 
-static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a, const char *lane)
+static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a,
+                               const char *lane)
 {
     switch (b) {
     case BI_SUBGROUP_SIZE: return "(uint)warpSize";
@@ -265,9 +291,12 @@ static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const cha
     case BI_SUBGROUP_BROADCAST:
     case BI_SUBGROUP_SHUFFLE: {
         const char *T = cu_scalar(t, ty, false);
-        if (ty->kind == TY_BOOL) return arena_printf(t->a, "(__shfl_sync(__activemask(), (int)%s, (int)%s) != 0)", a, lane);
+        if (ty->kind == TY_BOOL)
+            return arena_printf(t->a, "(__shfl_sync(__activemask(), (int)%s, (int)%s) != 0)", a,
+                                lane);
         if (ty->kind == TY_INT && ty->bits < 32)
-            return arena_printf(t->a, "(%s)__shfl_sync(__activemask(), (int)%s, (int)%s)", T, a, lane);
+            return arena_printf(t->a, "(%s)__shfl_sync(__activemask(), (int)%s, (int)%s)", T, a,
+                                lane);
         return arena_printf(t->a, "__shfl_sync(__activemask(), %s, (int)%s)", a, lane);
     }
     default: ICE("subgroup builtin %d", (int)b);
@@ -275,12 +304,13 @@ static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const cha
 }
 
 static const char *const cu_math[BI_COUNT] = {
-    [BI_ABS] = "fabs", [BI_MIN] = "fmin", [BI_MAX] = "fmax", [BI_SQRT] = "sqrt", [BI_RSQRT] = "rsqrt",
-    [BI_EXP] = "exp", [BI_EXP2] = "exp2", [BI_LOG] = "log", [BI_LOG2] = "log2", [BI_POW] = "pow",
-    [BI_SIN] = "sin", [BI_COS] = "cos", [BI_TAN] = "tan", [BI_ASIN] = "asin", [BI_ACOS] = "acos",
-    [BI_ATAN] = "atan", [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh", [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc", [BI_FMOD] = "fmod",
-    [BI_FMA] = "fma",
+    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_SQRT] = "sqrt",
+    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
+    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
+    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
+    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
+    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
+    [BI_FMOD] = "fmod",   [BI_FMA] = "fma",
 };
 
 static const char *cu_mathfn(CgText *t, BuiltinId b, const Type *e)
@@ -304,11 +334,15 @@ static const char *cu_intfn(CgText *t, BuiltinId b, const Type *e, const char *a
         if (w == 32) return arena_printf(t->a, "(%s)__clz((int)%s)", T, a);
         return arena_printf(t->a, "(%s)(__clz((int)(uint)(%s)%s) - %d)", T, UN, a, 32 - w);
     case BI_CTZ:
-        if (w == 64) return arena_printf(t->a, "(%s)__popcll(~(%s)%s & ((%s)%s - 1ull))", T, U, a, U, a);
+        if (w == 64)
+            return arena_printf(t->a, "(%s)__popcll(~(%s)%s & ((%s)%s - 1ull))", T, U, a, U, a);
         return arena_printf(t->a, "(%s)__popc((uint)(%s)(~%s & (%s - 1)))", T, UN, a, a);
     case BI_MUL_HI:
-        if (w == 32) return arena_printf(t->a, "%s(%s, %s)", e->is_signed ? "__mulhi" : "__umulhi", a, b2);
-        if (w == 64) return arena_printf(t->a, "%s(%s, %s)", e->is_signed ? "__mul64hi" : "__umul64hi", a, b2);
+        if (w == 32)
+            return arena_printf(t->a, "%s(%s, %s)", e->is_signed ? "__mulhi" : "__umulhi", a, b2);
+        if (w == 64)
+            return arena_printf(t->a, "%s(%s, %s)", e->is_signed ? "__mul64hi" : "__umul64hi", a,
+                                b2);
         return NULL;
     default: return NULL;
     }
@@ -320,9 +354,11 @@ static const char *cu_f2i(CgText *t, const Type *to, const Type *from, const cha
     return arena_printf(t->a, "(%s)%s", cu_scalar(t, to, false), a);
 }
 
-static const char *cu_oob_call(CgText *t, int param, int line, bool is_write, const char *index64, const char *len)
+static const char *cu_oob_call(CgText *t, int param, int line, bool is_write, const char *index64,
+                               const char *len)
 {
-    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line, is_write ? 1 : 0, index64, len);
+    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line,
+                        is_write ? 1 : 0, index64, len);
 }
 
 static const char *cu_param_ref(CgText *t, int p) { return t->pname[p]; }

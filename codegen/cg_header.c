@@ -23,13 +23,16 @@
 /* ---- shared helpers ---- */
 
 static const char *const reserved[] = {
-    "alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char", "class", "const",
-    "constexpr", "continue", "default", "delete", "do", "double", "else", "enum", "explicit", "export", "extern",
-    "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
-    "noexcept", "not", "nullptr", "operator", "or", "private", "protected", "public", "register", "restrict",
-    "return", "short", "signed", "sizeof", "static", "struct", "switch", "template", "this", "throw", "true",
-    "try", "typedef", "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile",
-    "while", "xor", "char16_t", "char32_t", "wchar_t", "concept", "requires", "decltype",
+    "alignas",  "alignof",   "and",    "asm",      "auto",      "bool",     "break",    "case",
+    "catch",    "char",      "class",  "const",    "constexpr", "continue", "default",  "delete",
+    "do",       "double",    "else",   "enum",     "explicit",  "export",   "extern",   "false",
+    "float",    "for",       "friend", "goto",     "if",        "inline",   "int",      "long",
+    "mutable",  "namespace", "new",    "noexcept", "not",       "nullptr",  "operator", "or",
+    "private",  "protected", "public", "register", "restrict",  "return",   "short",    "signed",
+    "sizeof",   "static",    "struct", "switch",   "template",  "this",     "throw",    "true",
+    "try",      "typedef",   "typeid", "typename", "union",     "unsigned", "using",    "virtual",
+    "void",     "volatile",  "while",  "xor",      "char16_t",  "char32_t", "wchar_t",  "concept",
+    "requires", "decltype",
 };
 
 /* A .dck identifier as a C/C++ identifier (names starting with dck_ get a '_' too: the
@@ -43,9 +46,10 @@ static const char *ident(Arena *a, const char *s)
 }
 
 static const char *const scalar_c[] = {
-    [SC_BOOL] = "bool",     [SC_CHAR] = "int8_t",    [SC_UCHAR] = "uint8_t", [SC_SHORT] = "int16_t",
-    [SC_USHORT] = "uint16_t", [SC_INT] = "int32_t",  [SC_UINT] = "uint32_t", [SC_LONG] = "int64_t",
-    [SC_ULONG] = "uint64_t", [SC_HALF] = "dck_half", [SC_FLOAT] = "float",   [SC_DOUBLE] = "double",
+    [SC_BOOL] = "bool",     [SC_CHAR] = "int8_t",     [SC_UCHAR] = "uint8_t",
+    [SC_SHORT] = "int16_t", [SC_USHORT] = "uint16_t", [SC_INT] = "int32_t",
+    [SC_UINT] = "uint32_t", [SC_LONG] = "int64_t",    [SC_ULONG] = "uint64_t",
+    [SC_HALF] = "dck_half", [SC_FLOAT] = "float",     [SC_DOUBLE] = "double",
 };
 
 /* The C spelling of a value type (arrays are handled by decl()). */
@@ -71,7 +75,8 @@ static const char *decl(Arena *a, const CgPackageInfo *info, const Type *t, cons
 
 static void put_comment_text(StrBuf *o, const char *s)
 {
-    for (; s && *s; s++) sb_putc(o, (s[0] == '*' && s[1] == '/') || (unsigned char)*s < 32 ? '_' : *s);
+    for (; s && *s; s++)
+        sb_putc(o, (s[0] == '*' && s[1] == '/') || (unsigned char)*s < 32 ? '_' : *s);
 }
 
 /* ---- vector types used by the module (each defined once per program: guarded) ---- */
@@ -97,13 +102,16 @@ static void emit_vectors(Arena *a, const IrModule *m, StrBuf *o)
     for (int i = 0; i < m->structs.len; i++) note_vec(a, &vs, m->structs.data[i]);
     for (int i = 0; i < m->funcs.len; i++)
         if (m->funcs.data[i]->is_kernel)
-            for (int p = 0; p < m->funcs.data[i]->nparams; p++) note_vec(a, &vs, m->funcs.data[i]->params[p].type);
+            for (int p = 0; p < m->funcs.data[i]->nparams; p++)
+                note_vec(a, &vs, m->funcs.data[i]->params[p].type);
     for (int i = 0; i < m->pipelines.len; i++)
-        for (int p = 0; p < m->pipelines.data[i]->nparams; p++) note_vec(a, &vs, m->pipelines.data[i]->params[p].type);
+        for (int p = 0; p < m->pipelines.data[i]->nparams; p++)
+            note_vec(a, &vs, m->pipelines.data[i]->params[p].type);
     /* in a fixed order (scalar, width), whatever order the module uses them in */
     for (int i = 1; i < vs.len; i++)
         for (int j = i; j > 0 && (vs.data[j - 1]->scalar > vs.data[j]->scalar ||
-                                  (vs.data[j - 1]->scalar == vs.data[j]->scalar && vs.data[j - 1]->n > vs.data[j]->n));
+                                  (vs.data[j - 1]->scalar == vs.data[j]->scalar &&
+                                   vs.data[j - 1]->n > vs.data[j]->n));
              j--) {
             const Type *t = vs.data[j];
             vs.data[j] = vs.data[j - 1];
@@ -112,11 +120,13 @@ static void emit_vectors(Arena *a, const IrModule *m, StrBuf *o)
     static const char comps[] = "xyzw";
     for (int i = 0; i < vs.len; i++) {
         const Type *t = vs.data[i];
-        sb_printf(o, "#ifndef DCK_VECTOR_%s_DEFINED\n#define DCK_VECTOR_%s_DEFINED\n", t->name, t->name);
+        sb_printf(o, "#ifndef DCK_VECTOR_%s_DEFINED\n#define DCK_VECTOR_%s_DEFINED\n", t->name,
+                  t->name);
         sb_printf(o, "typedef struct dck_%s { %s ", t->name, scalar_c[t->scalar]);
         for (int k = 0; k < t->n; k++) sb_printf(o, "%s%c", k ? ", " : "", comps[k]);
         sb_printf(o, "; } DCK_ALIGNED(%u) dck_%s;\n", t->align, t->name);
-        sb_printf(o, "DCK_STATIC_ASSERT(sizeof(dck_%s) == %u, dck_%s_size);\n#endif\n", t->name, t->size, t->name);
+        sb_printf(o, "DCK_STATIC_ASSERT(sizeof(dck_%s) == %u, dck_%s_size);\n#endif\n", t->name,
+                  t->size, t->name);
     }
     if (vs.len) sb_putc(o, '\n');
 }
@@ -129,22 +139,25 @@ static void emit_structs(Arena *a, const IrModule *m, const CgPackageInfo *info,
     for (int i = 0; i < m->structs.len; i++) {
         const Type *t = m->structs.data[i];
         const char *cn = ctype(a, info, t);
-        sb_printf(o, "/* struct %s (%u bytes, alignment %u) */\ntypedef struct %s {\n", t->name, t->size, t->align, cn);
+        sb_printf(o, "/* struct %s (%u bytes, alignment %u) */\ntypedef struct %s {\n", t->name,
+                  t->size, t->align, cn);
         uint32_t at = 0;
         int npad = 0;
         for (int f = 0; f < t->nfields; f++) {
             const Field *fd = &t->fields[f];
-            if (fd->offset > at) sb_printf(o, "    unsigned char dck_pad%d[%u];\n", npad++, fd->offset - at);
+            if (fd->offset > at)
+                sb_printf(o, "    unsigned char dck_pad%d[%u];\n", npad++, fd->offset - at);
             sb_printf(o, "    %s;\n", decl(a, info, fd->type, ident(a, fd->name)));
             at = fd->offset + fd->type->size;
         }
         if (t->size > at) sb_printf(o, "    unsigned char dck_pad%d[%u];\n", npad++, t->size - at);
         sb_printf(o, "} %s;\n", cn);
-        sb_printf(o, "DCK_STATIC_ASSERT(sizeof(%s) == %u, %s_%s_size);\n", cn, t->size, mod, t->name);
+        sb_printf(o, "DCK_STATIC_ASSERT(sizeof(%s) == %u, %s_%s_size);\n", cn, t->size, mod,
+                  t->name);
         for (int f = 0; f < t->nfields; f++) {
             const Field *fd = &t->fields[f];
-            sb_printf(o, "DCK_STATIC_ASSERT(offsetof(%s, %s) == %u, %s_%s_%s_offset);\n", cn, ident(a, fd->name),
-                      fd->offset, mod, t->name, fd->name);
+            sb_printf(o, "DCK_STATIC_ASSERT(offsetof(%s, %s) == %u, %s_%s_%s_offset);\n", cn,
+                      ident(a, fd->name), fd->offset, mod, t->name, fd->name);
         }
         sb_putc(o, '\n');
     }
@@ -172,25 +185,30 @@ static const char *arg_expr(Arena *a, const IrParam *p, const char *c)
     return arena_printf(a, "dck_arg_value(&%s, (uint32_t)sizeof %s, \"%s\")", c, c, t->name);
 }
 
-static void emit_function(Arena *a, const CgPackageInfo *info, const char *name, const IrParam *ps, int n,
-                          bool kernel, int line, StrBuf *o)
+static void emit_function(Arena *a, const CgPackageInfo *info, const char *name, const IrParam *ps,
+                          int n, bool kernel, int line, StrBuf *o)
 {
-    sb_printf(o, "/* %s %s (line %d) */\nstatic inline dck_status %s_%s(dck_module dck_mod, dck_queue dck_q",
-              kernel ? "kernel" : "pipeline", name, line, info->module_name, name);
+    sb_printf(
+        o,
+        "/* %s %s (line %d) */\nstatic inline dck_status %s_%s(dck_module dck_mod, dck_queue dck_q",
+        kernel ? "kernel" : "pipeline", name, line, info->module_name, name);
     if (kernel) sb_puts(o, ", dck_range dck_r");
     for (int i = 0; i < n; i++) {
         const Type *t = ps[i].type;
         const char *c = ident(a, ps[i].name);
-        if (t->kind == TY_BUFFER) sb_printf(o, ", dck_buffer %s", c);
-        else sb_printf(o, ", %s %s", ctype(a, info, t), c);
+        if (t->kind == TY_BUFFER)
+            sb_printf(o, ", dck_buffer %s", c);
+        else
+            sb_printf(o, ", %s %s", ctype(a, info, t), c);
     }
     sb_puts(o, ") {\n    dck_kernel dck_k;\n");
     if (n) sb_printf(o, "    dck_arg dck_args[%d];\n", n);
     sb_printf(o, "    dck_status dck_st = dck_module_get_kernel(dck_mod, \"%s\", &dck_k);\n", name);
     sb_puts(o, "    if (dck_st != DCK_SUCCESS) return dck_st;\n");
-    for (int i = 0; i < n; i++) sb_printf(o, "    dck_args[%d] = %s;\n", i, arg_expr(a, &ps[i], ident(a, ps[i].name)));
-    sb_printf(o, "    return dck_launch(dck_q, dck_k, %s, %d, %s, NULL);\n}\n\n", kernel ? "&dck_r" : "NULL", n,
-              n ? "dck_args" : "NULL");
+    for (int i = 0; i < n; i++)
+        sb_printf(o, "    dck_args[%d] = %s;\n", i, arg_expr(a, &ps[i], ident(a, ps[i].name)));
+    sb_printf(o, "    return dck_launch(dck_q, dck_k, %s, %d, %s, NULL);\n}\n\n",
+              kernel ? "&dck_r" : "NULL", n, n ? "dck_args" : "NULL");
 }
 
 void cg_emit_header(const IrModule *m, const CgPackageInfo *info, StrBuf *o)
@@ -199,30 +217,40 @@ void cg_emit_header(const IrModule *m, const CgPackageInfo *info, StrBuf *o)
     const char *mod = info->module_name;
     sb_puts(o, "/* Generated by dckc --emit=header from ");
     put_comment_text(o, info->source_name);
-    sb_puts(o, ". Do not edit.\n * Typed launch functions for the kernels and pipelines of module '");
+    sb_puts(o,
+            ". Do not edit.\n * Typed launch functions for the kernels and pipelines of module '");
     sb_puts(o, mod);
-    sb_puts(o, "' (docs/build.md).\n * Every function looks the kernel up in the module and launches it with dck_launch,\n"
-               " * which checks the arguments against the kernel's signature. */\n");
+    sb_puts(
+        o,
+        "' (docs/build.md).\n * Every function looks the kernel up in the module and launches it with dck_launch,\n"
+        " * which checks the arguments against the kernel's signature. */\n");
     sb_printf(o, "#ifndef DCK_GENERATED_%s_H\n#define DCK_GENERATED_%s_H\n\n", mod, mod);
-    sb_puts(o, "#include <dck.h>\n#include <stddef.h>\n#include <stdint.h>\n#ifndef __cplusplus\n#include <stdbool.h>\n#endif\n\n"
-               "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-    sb_puts(o, "#ifndef DCK_GENERATED_COMMON\n#define DCK_GENERATED_COMMON 1\n"
-               "#if defined(__cplusplus)\n#define DCK_STATIC_ASSERT(c, id) static_assert(c, #id)\n"
-               "#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
-               "#define DCK_STATIC_ASSERT(c, id) _Static_assert(c, #id)\n"
-               "#else /* C99: a negative array size fails */\n"
-               "#define DCK_STATIC_ASSERT(c, id) typedef char dck_static_assert_##id[(c) ? 1 : -1]\n#endif\n"
-               "#if defined(__GNUC__) || defined(__clang__)\n#define DCK_ALIGNED(n) __attribute__((aligned(n)))\n"
-               "#elif defined(_MSC_VER)\n#define DCK_ALIGNED(n) __declspec(align(n))\n#else\n#define DCK_ALIGNED(n)\n#endif\n"
-               "typedef uint16_t dck_half; /* IEEE binary16 bits */\n#endif\n\n");
+    sb_puts(
+        o,
+        "#include <dck.h>\n#include <stddef.h>\n#include <stdint.h>\n#ifndef __cplusplus\n#include <stdbool.h>\n#endif\n\n"
+        "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    sb_puts(
+        o,
+        "#ifndef DCK_GENERATED_COMMON\n#define DCK_GENERATED_COMMON 1\n"
+        "#if defined(__cplusplus)\n#define DCK_STATIC_ASSERT(c, id) static_assert(c, #id)\n"
+        "#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"
+        "#define DCK_STATIC_ASSERT(c, id) _Static_assert(c, #id)\n"
+        "#else /* C99: a negative array size fails */\n"
+        "#define DCK_STATIC_ASSERT(c, id) typedef char dck_static_assert_##id[(c) ? 1 : -1]\n#endif\n"
+        "#if defined(__GNUC__) || defined(__clang__)\n#define DCK_ALIGNED(n) __attribute__((aligned(n)))\n"
+        "#elif defined(_MSC_VER)\n#define DCK_ALIGNED(n) __declspec(align(n))\n#else\n#define DCK_ALIGNED(n)\n#endif\n"
+        "typedef uint16_t dck_half; /* IEEE binary16 bits */\n#endif\n\n");
     emit_vectors(a, m, o);
     emit_structs(a, m, info, o);
-    sb_printf(o, "/* Loads the module from the package compiled into the program (link the file of\n"
-                 " * dckc --emit=embed; dck_add_kernels does). */\n"
-                 "dck_status dck_load_%s(dck_context ctx, dck_module *out);\n"
-                 "/* Loads the module from a .dckpkg file (dckc --emit=package). */\n"
-                 "static inline dck_status dck_load_%s_from_file(dck_context ctx, const char *path, dck_module *out) {\n"
-                 "    return dck_module_create_from_file(ctx, path, NULL, out);\n}\n\n", mod, mod);
+    sb_printf(
+        o,
+        "/* Loads the module from the package compiled into the program (link the file of\n"
+        " * dckc --emit=embed; dck_add_kernels does). */\n"
+        "dck_status dck_load_%s(dck_context ctx, dck_module *out);\n"
+        "/* Loads the module from a .dckpkg file (dckc --emit=package). */\n"
+        "static inline dck_status dck_load_%s_from_file(dck_context ctx, const char *path, dck_module *out) {\n"
+        "    return dck_module_create_from_file(ctx, path, NULL, out);\n}\n\n",
+        mod, mod);
     for (int i = 0; i < m->funcs.len; i++) {
         const IrFunc *f = m->funcs.data[i];
         if (f->is_kernel && !f->fused) /* a pipeline's fused kernels are launched by the pipeline */
@@ -252,13 +280,22 @@ void cg_emit_embed(const IrModule *m, const CgPackageInfo *info, const char *pkg
     unsigned long long sum = (unsigned long long)package_checksum(pkg, pkg_len);
     sb_puts(o, "/* Generated by dckc --emit=embed from ");
     put_comment_text(o, info->source_name);
-    sb_printf(o, ". Do not edit.\n * Module '%s': its .dckpkg package as a C array (%zu bytes), ", mod, pkg_len);
+    sb_printf(o, ". Do not edit.\n * Module '%s': its .dckpkg package as a C array (%zu bytes), ",
+              mod, pkg_len);
     if (c_source)
-        sb_puts(o, "the CPU code compiled into the\n * program and registered with the runtime (no C compiler "
-                   "at run time), ");
-    sb_printf(o, "and dck_load_%s(),\n * declared by the header of dckc --emit=header. Compile as C11. */\n\n", mod);
+        sb_puts(
+            o,
+            "the CPU code compiled into the\n * program and registered with the runtime (no C compiler "
+            "at run time), ");
+    sb_printf(
+        o,
+        "and dck_load_%s(),\n * declared by the header of dckc --emit=header. Compile as C11. */\n\n",
+        mod);
     if (c_source) {
-        sb_printf(o, "/* ---- the CPU code (dckc --target=c), its table renamed dck_cpu_module_%s ---- */\n", mod);
+        sb_printf(
+            o,
+            "/* ---- the CPU code (dckc --target=c), its table renamed dck_cpu_module_%s ---- */\n",
+            mod);
         sb_printf(o, "#define dck_module dck_cpu_module_%s\n", mod);
         sb_putn(o, c_source, c_len);
         if (c_len && c_source[c_len - 1] != '\n') sb_putc(o, '\n');
@@ -270,18 +307,25 @@ void cg_emit_embed(const IrModule *m, const CgPackageInfo *info, const char *pkg
         sb_printf(o, "%s0x%02x,", i % 16 ? " " : "\n    ", (unsigned)(unsigned char)pkg[i]);
     sb_puts(o, "\n};\n\n");
     if (c_source) {
-        sb_printf(o, "#if defined(__GNUC__) || defined(__clang__)\n"
-                     "/* registered at start-up, so loading the same package from a file also finds it */\n"
-                     "__attribute__((constructor)) static void dck_register_%s(void) {\n"
-                     "    (void)dck_register_cpu_code(UINT64_C(0x%016llx), &dck_cpu_module_%s);\n}\n#endif\n\n",
-                  mod, sum, mod);
+        sb_printf(
+            o,
+            "#if defined(__GNUC__) || defined(__clang__)\n"
+            "/* registered at start-up, so loading the same package from a file also finds it */\n"
+            "__attribute__((constructor)) static void dck_register_%s(void) {\n"
+            "    (void)dck_register_cpu_code(UINT64_C(0x%016llx), &dck_cpu_module_%s);\n}\n#endif\n\n",
+            mod, sum, mod);
     }
     sb_printf(o, "dck_status dck_load_%s(dck_context ctx, dck_module *out) {\n", mod);
     if (c_source)
-        sb_printf(o, "    dck_status st = dck_register_cpu_code(UINT64_C(0x%016llx), &dck_cpu_module_%s);\n"
-                     "    if (st != DCK_SUCCESS) return st;\n", sum, mod);
-    sb_printf(o, "    return dck_module_create_from_package(ctx, dck_package_%s, sizeof dck_package_%s, NULL, out);\n}\n",
-              mod, mod);
+        sb_printf(
+            o,
+            "    dck_status st = dck_register_cpu_code(UINT64_C(0x%016llx), &dck_cpu_module_%s);\n"
+            "    if (st != DCK_SUCCESS) return st;\n",
+            sum, mod);
+    sb_printf(
+        o,
+        "    return dck_module_create_from_package(ctx, dck_package_%s, sizeof dck_package_%s, NULL, out);\n}\n",
+        mod, mod);
     (void)m;
 }
 
@@ -296,9 +340,12 @@ static void json_str(StrBuf *o, const char *s)
     sb_putc(o, '"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') sb_printf(o, "\\%c", c);
-        else if (c < 0x20) sb_printf(o, "\\u%04x", c);
-        else sb_putc(o, (char)c);
+        if (c == '"' || c == '\\')
+            sb_printf(o, "\\%c", c);
+        else if (c < 0x20)
+            sb_printf(o, "\\u%04x", c);
+        else
+            sb_putc(o, (char)c);
     }
     sb_putc(o, '"');
 }
@@ -331,9 +378,10 @@ static void json_params(StrBuf *o, const IrParam *ps, int n, bool kernel, bool c
         json_str(o, ps[i].type->name);
         sb_puts(o, ", \"element\": ");
         json_str(o, pi.type_name);
-        sb_printf(o, ", \"scalar\": \"%s\", \"vec\": %u, \"size\": %u, \"align\": %u, \"access\": \"%s\"",
-                  pi.scalar == DCK_ABI_STRUCT ? "struct" : ty_scalar_name((ScalarId)pi.scalar), pi.vec, pi.size,
-                  pi.align, buf && !pi.is_const ? "read_write" : "read");
+        sb_printf(
+            o, ", \"scalar\": \"%s\", \"vec\": %u, \"size\": %u, \"align\": %u, \"access\": \"%s\"",
+            pi.scalar == DCK_ABI_STRUCT ? "struct" : ty_scalar_name((ScalarId)pi.scalar), pi.vec,
+            pi.size, pi.align, buf && !pi.is_const ? "read_write" : "read");
         if (kernel && buf) {
             sb_printf(o, ", \"binding\": %u, \"length_offset\": %u", binding++, len_off + 4 * nb);
             nb++;
@@ -347,12 +395,14 @@ static void json_params(StrBuf *o, const IrParam *ps, int n, bool kernel, bool c
     sb_puts(o, n ? "\n      ]" : "]");
     if (kernel) {
         uint32_t gs = len_off + 4 * nbuf;
-        sb_printf(o, ",\n      \"global_size_offset\": %u, \"block_size\": %u", gs, align_up(gs + 12, 4));
+        sb_printf(o, ",\n      \"global_size_offset\": %u, \"block_size\": %u", gs,
+                  align_up(gs + 12, 4));
         if (checked) sb_printf(o, ", \"oob_binding\": %u", nbuf);
     }
 }
 
-void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob *blobs, int nblobs, StrBuf *o)
+void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob *blobs, int nblobs,
+                      StrBuf *o)
 {
     bool checked = info->checked || m->checked;
     sb_puts(o, "{\n  \"format\": \"dck-manifest\",\n  \"version\": 1,\n  \"compiler\": ");
@@ -401,15 +451,20 @@ void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob
         uint32_t flags = cg_kernel_flags(f, checked);
         sb_printf(o, "%s\n    {\n      \"name\": ", nk++ ? "," : "");
         json_str(o, f->name);
-        sb_printf(o, ",\n      \"line\": %d,\n      \"fused\": %s,\n      \"workgroup\": ", f->loc.line,
-                  f->fused ? "true" : "false");
-        if (f->has_wg) sb_printf(o, "[%u, %u, %u]", f->wg[0], f->wg[1], f->wg[2]);
-        else sb_puts(o, "null");
-        sb_printf(o, ",\n      \"shared_bytes\": %u,\n      \"barrier\": %s, \"atomics\": %s, \"subgroups\": %s, "
-                     "\"checked\": %s,\n      \"params\": ",
-                  cg_shared_bytes(f), flags & DCK_ABI_KERNEL_BARRIER ? "true" : "false",
-                  flags & DCK_ABI_KERNEL_ATOMICS ? "true" : "false", flags & DCK_ABI_KERNEL_SUBGROUP ? "true" : "false",
-                  flags & DCK_ABI_KERNEL_CHECKED ? "true" : "false");
+        sb_printf(o, ",\n      \"line\": %d,\n      \"fused\": %s,\n      \"workgroup\": ",
+                  f->loc.line, f->fused ? "true" : "false");
+        if (f->has_wg)
+            sb_printf(o, "[%u, %u, %u]", f->wg[0], f->wg[1], f->wg[2]);
+        else
+            sb_puts(o, "null");
+        sb_printf(
+            o,
+            ",\n      \"shared_bytes\": %u,\n      \"barrier\": %s, \"atomics\": %s, \"subgroups\": %s, "
+            "\"checked\": %s,\n      \"params\": ",
+            cg_shared_bytes(f), flags & DCK_ABI_KERNEL_BARRIER ? "true" : "false",
+            flags & DCK_ABI_KERNEL_ATOMICS ? "true" : "false",
+            flags & DCK_ABI_KERNEL_SUBGROUP ? "true" : "false",
+            flags & DCK_ABI_KERNEL_CHECKED ? "true" : "false");
         json_params(o, f->params, f->nparams, true, checked);
         sb_puts(o, "\n    }");
     }
@@ -418,8 +473,8 @@ void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob
         const IrPipeline *p = m->pipelines.data[i];
         sb_printf(o, "%s\n    {\n      \"name\": ", i ? "," : "");
         json_str(o, p->name);
-        sb_printf(o, ",\n      \"line\": %d,\n      \"temporaries\": %d,\n      \"launches\": [", p->loc.line,
-                  p->temps.len);
+        sb_printf(o, ",\n      \"line\": %d,\n      \"temporaries\": %d,\n      \"launches\": [",
+                  p->loc.line, p->temps.len);
         int nl = 0;
         for (int s = 0; s < p->steps.len; s++)
             if (p->steps.data[s].kind == PS_LAUNCH) {

@@ -76,20 +76,22 @@ static void msl_prologue(CgText *t, StrBuf *o)
     sb_puts(o, "// Metal Shading Language 2.4. Kernel ABI: docs/backends.md (MSL).\n"
                "#include <metal_stdlib>\nusing namespace metal;\n\n");
     if (t->uses_oob)
-        sb_puts(o, "/* checked mode: the first out-of-bounds access of the launch */\n"
-                   "static void dck_oob_report(device atomic_uint *oob, uint param, uint line, uint is_write, ulong index,\n"
-                   "                           uint len)\n{\n"
-                   "    uint expected = 0u;\n"
-                   "    while (!atomic_compare_exchange_weak_explicit(&oob[0], &expected, 1u, memory_order_relaxed,\n"
-                   "                                                  memory_order_relaxed)) {\n"
-                   "        if (expected != 0u)\n            return;\n    }\n"
-                   "    atomic_store_explicit(&oob[1], param, memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[2], line, memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[3], is_write, memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[4], (uint)index, memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[5], (uint)(index >> 32), memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[6], len, memory_order_relaxed);\n"
-                   "    atomic_store_explicit(&oob[7], 0u, memory_order_relaxed);\n}\n\n");
+        sb_puts(
+            o,
+            "/* checked mode: the first out-of-bounds access of the launch */\n"
+            "static void dck_oob_report(device atomic_uint *oob, uint param, uint line, uint is_write, ulong index,\n"
+            "                           uint len)\n{\n"
+            "    uint expected = 0u;\n"
+            "    while (!atomic_compare_exchange_weak_explicit(&oob[0], &expected, 1u, memory_order_relaxed,\n"
+            "                                                  memory_order_relaxed)) {\n"
+            "        if (expected != 0u)\n            return;\n    }\n"
+            "    atomic_store_explicit(&oob[1], param, memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[2], line, memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[3], is_write, memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[4], (uint)index, memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[5], (uint)(index >> 32), memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[6], len, memory_order_relaxed);\n"
+            "    atomic_store_explicit(&oob[7], 0u, memory_order_relaxed);\n}\n\n");
 }
 
 static uint32_t align_up(uint32_t x, uint32_t a) { return a <= 1 ? x : (x + a - 1) / a * a; }
@@ -112,36 +114,41 @@ static void msl_kernel_open(CgText *t, StrBuf *o)
         off = align_up(off, ty->align);
         if (ty->align > align) align = ty->align;
         sb_printf(o, "    %s;\n", cgt_decl(t, ty, t->pname[p]));
-        sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an, t->pname[p], off,
-                  t->pname[p]);
+        sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an,
+                  t->pname[p], off, t->pname[p]);
         off += ty->size;
     }
     for (int p = 0; p < f->nparams; p++) {
         if (f->params[p].type->kind != TY_BUFFER) continue;
         off = align_up(off, 4);
         sb_printf(o, "    uint %s;\n", t->lenname[p]);
-        sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an, t->lenname[p], off,
-                  t->lenname[p]);
+        sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an,
+                  t->lenname[p], off, t->lenname[p]);
         off += 4;
     }
     off = align_up(off, 4);
     sb_puts(o, "    uint dck_gx, dck_gy, dck_gz; /* the launch's global size */\n};\n");
-    sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, dck_gx) == %u, \"global size offset\");\n", an, off);
+    sb_printf(&asserts,
+              "static_assert(__builtin_offsetof(%s, dck_gx) == %u, \"global size offset\");\n", an,
+              off);
     off = align_up(off + 12, align);
     sb_printf(o, "static_assert(sizeof(%s) == %u, \"%s size\");\n", an, off, an);
     sb_putn(o, asserts.data, asserts.len);
     sb_free(&asserts);
     sb_putc(o, '\n');
 
-    if (f->has_wg) sb_printf(o, "// [[workgroup(%u, %u, %u)]]: launched with threadgroups of exactly this size\n", f->wg[0], f->wg[1], f->wg[2]);
+    if (f->has_wg)
+        sb_printf(o,
+                  "// [[workgroup(%u, %u, %u)]]: launched with threadgroups of exactly this size\n",
+                  f->wg[0], f->wg[1], f->wg[2]);
     sb_printf(o, "kernel void %s(", f->name);
     const char *sep = "";
     int k = 0;
     for (int p = 0; p < f->nparams; p++) {
         const Type *ty = f->params[p].type;
         if (ty->kind != TY_BUFFER) continue;
-        sb_printf(o, "%s%sdevice %s *%s [[buffer(%d)]]", sep, ty->is_const ? "const " : "", cgt_mtype(t, ty->elem),
-                  t->pname[p], k++);
+        sb_printf(o, "%s%sdevice %s *%s [[buffer(%d)]]", sep, ty->is_const ? "const " : "",
+                  cgt_mtype(t, ty->elem), t->pname[p], k++);
         sep = ",\n        ";
     }
     if (t->checked) {
@@ -150,10 +157,11 @@ static void msl_kernel_open(CgText *t, StrBuf *o)
     }
     sb_printf(o, "%sconstant %s &args [[buffer(%d)]]", sep, an, nbuf + (t->checked ? 1 : 0));
     sep = ",\n        ";
-    static const char *const attr[6] = {"thread_position_in_grid", "thread_position_in_threadgroup",
-                                        "threadgroup_position_in_grid", "threads_per_threadgroup",
-                                        "threadgroups_per_grid", NULL};
-    static const char *const var[6] = {"dck_gid", "dck_lid", "dck_tgid", "dck_tsize", "dck_ngroups", NULL};
+    static const char *const attr[6] = {
+        "thread_position_in_grid", "thread_position_in_threadgroup", "threadgroup_position_in_grid",
+        "threads_per_threadgroup", "threadgroups_per_grid",          NULL};
+    static const char *const var[6] = {"dck_gid",   "dck_lid",     "dck_tgid",
+                                       "dck_tsize", "dck_ngroups", NULL};
     for (int w = 0; w < 5; w++) {
         if (!(t->use_wi[w][0] | t->use_wi[w][1] | t->use_wi[w][2])) continue;
         sb_printf(o, "%suint3 %s [[%s]]", sep, var[w], attr[w]);
@@ -162,8 +170,10 @@ static void msl_kernel_open(CgText *t, StrBuf *o)
     if (t->use_sg_size) sb_printf(o, "%suint dck_simd_size [[threads_per_simdgroup]]", sep);
     sb_puts(o, ")\n{\n");
     if (!t->has_barrier)
-        sb_puts(o, "    if (dck_gid.x >= args.dck_gx || dck_gid.y >= args.dck_gy || dck_gid.z >= args.dck_gz)\n"
-                   "        return;\n");
+        sb_puts(
+            o,
+            "    if (dck_gid.x >= args.dck_gx || dck_gid.y >= args.dck_gy || dck_gid.z >= args.dck_gz)\n"
+            "        return;\n");
 }
 
 static const char *msl_workitem(CgText *t, BuiltinId b, int d)
@@ -184,7 +194,8 @@ static const char *cas_loop_helper(CgText *t, BuiltinId b, const Type *e, CgSpac
 {
     const char *S = space_kw(sp);
     bool fl = e->kind == TY_FLOAT;
-    const char *T = msl_scalar(t, e, false), *A = e->is_signed && !fl ? "atomic_int" : "atomic_uint",
+    const char *T = msl_scalar(t, e, false),
+               *A = e->is_signed && !fl ? "atomic_int" : "atomic_uint",
                *U = e->is_signed && !fl ? "int" : "uint";
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
     const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, cgt_sname(t, e), S);
@@ -194,37 +205,47 @@ static const char *cas_loop_helper(CgText *t, BuiltinId b, const Type *e, CgSpac
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(%s %s *p, %s e, %s d)\n{\n", T, fn, S, A, T, T);
         sb_printf(h, "    %s want = %s(e), old = want;\n", U, to_u);
-        sb_printf(h, "    while (!atomic_compare_exchange_weak_explicit(p, &old, %s(d), memory_order_relaxed,\n"
-                     "                                                  memory_order_relaxed) && old == want) {\n", to_u);
+        sb_printf(
+            h,
+            "    while (!atomic_compare_exchange_weak_explicit(p, &old, %s(d), memory_order_relaxed,\n"
+            "                                                  memory_order_relaxed) && old == want) {\n",
+            to_u);
         sb_puts(h, "    }\n");
         sb_printf(h, "    return %s(old);\n}\n", to_t);
         return fn;
     }
     ICE_ASSERT(fl && b == BI_ATOMIC_ADD);
     sb_printf(h, "static inline float %s(%s atomic_uint *p, float v)\n{\n", fn, S);
-    sb_puts(h, "    uint old = atomic_load_explicit(p, memory_order_relaxed);\n"
-               "    while (!atomic_compare_exchange_weak_explicit(p, &old, as_type<uint>(as_type<float>(old) + v),\n"
-               "                                                  memory_order_relaxed, memory_order_relaxed)) {\n"
-               "    }\n    return as_type<float>(old);\n}\n");
+    sb_puts(
+        h,
+        "    uint old = atomic_load_explicit(p, memory_order_relaxed);\n"
+        "    while (!atomic_compare_exchange_weak_explicit(p, &old, as_type<uint>(as_type<float>(old) + v),\n"
+        "                                                  memory_order_relaxed, memory_order_relaxed)) {\n"
+        "    }\n    return as_type<float>(old);\n}\n");
     return fn;
 }
 
-static const char *msl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv, const char *a,
-                              const char *b2)
+static const char *msl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv,
+                              const char *a, const char *b2)
 {
     const char *S = space_kw(sp);
     if (e->kind == TY_FLOAT) {
         ICE_ASSERT(e->bits == 32);
         const char *p = arena_printf(t->a, "(%s atomic_uint *)&%s", S, lv);
         if (b == BI_ATOMIC_XCHG)
-            return arena_printf(t->a, "as_type<float>(atomic_exchange_explicit(%s, as_type<uint>(%s), memory_order_relaxed))", p, a);
+            return arena_printf(
+                t->a,
+                "as_type<float>(atomic_exchange_explicit(%s, as_type<uint>(%s), memory_order_relaxed))",
+                p, a);
         const char *fn = cas_loop_helper(t, b, e, sp);
         if (b == BI_ATOMIC_CAS) return arena_printf(t->a, "%s(%s, %s, %s)", fn, p, a, b2);
         return arena_printf(t->a, "%s(%s, %s)", fn, p, a);
     }
     ICE_ASSERT(e->kind == TY_INT && e->bits == 32);
-    const char *p = arena_printf(t->a, "(%s %s *)&%s", S, e->is_signed ? "atomic_int" : "atomic_uint", lv);
-    if (b == BI_ATOMIC_CAS) return arena_printf(t->a, "%s(%s, %s, %s)", cas_loop_helper(t, b, e, sp), p, a, b2);
+    const char *p =
+        arena_printf(t->a, "(%s %s *)&%s", S, e->is_signed ? "atomic_int" : "atomic_uint", lv);
+    if (b == BI_ATOMIC_CAS)
+        return arena_printf(t->a, "%s(%s, %s, %s)", cas_loop_helper(t, b, e, sp), p, a, b2);
     const char *fn = b == BI_ATOMIC_ADD   ? "atomic_fetch_add_explicit"
                      : b == BI_ATOMIC_SUB ? "atomic_fetch_sub_explicit"
                      : b == BI_ATOMIC_MIN ? "atomic_fetch_min_explicit"
@@ -236,7 +257,8 @@ static const char *msl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp,
     return arena_printf(t->a, "%s(%s, %s, memory_order_relaxed)", fn, p, a);
 }
 
-static const char *msl_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a, const char *lane)
+static const char *msl_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a,
+                                const char *lane)
 {
     bool wide = ty->kind != TY_BOOL && ty->bits == 64;
     switch (b) {
@@ -248,9 +270,11 @@ static const char *msl_subgroup(CgText *t, BuiltinId b, const Type *ty, const ch
     case BI_SUBGROUP_BROADCAST:
     case BI_SUBGROUP_SHUFFLE: {
         const char *fn = b == BI_SUBGROUP_BROADCAST ? "simd_broadcast" : "simd_shuffle";
-        if (ty->kind == TY_BOOL) return arena_printf(t->a, "(%s((ushort)%s, (ushort)%s) != 0)", fn, a, lane);
+        if (ty->kind == TY_BOOL)
+            return arena_printf(t->a, "(%s((ushort)%s, (ushort)%s) != 0)", fn, a, lane);
         if (wide)
-            return arena_printf(t->a, "as_type<%s>(%s(as_type<uint2>(%s), (ushort)%s))", msl_scalar(t, ty, false), fn, a, lane);
+            return arena_printf(t->a, "as_type<%s>(%s(as_type<uint2>(%s), (ushort)%s))",
+                                msl_scalar(t, ty, false), fn, a, lane);
         return arena_printf(t->a, "%s(%s, (ushort)%s)", fn, a, lane);
     }
     default: ICE("subgroup builtin %d", (int)b);
@@ -258,13 +282,14 @@ static const char *msl_subgroup(CgText *t, BuiltinId b, const Type *ty, const ch
 }
 
 static const char *const msl_math[BI_COUNT] = {
-    [BI_ABS] = "fabs", [BI_MIN] = "fmin", [BI_MAX] = "fmax", [BI_CLAMP] = "clamp", [BI_MIX] = "mix",
-    [BI_STEP] = "step", [BI_SIGN] = "sign", [BI_SQRT] = "sqrt", [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",
-    [BI_EXP2] = "exp2", [BI_LOG] = "log", [BI_LOG2] = "log2", [BI_POW] = "pow", [BI_SIN] = "sin",
-    [BI_COS] = "cos", [BI_TAN] = "tan", [BI_ASIN] = "asin", [BI_ACOS] = "acos", [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh", [BI_TANH] = "tanh", [BI_FLOOR] = "floor",
-    [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc", [BI_FRACT] = "fract", [BI_FMOD] = "fmod",
-    [BI_FMA] = "fma",
+    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_CLAMP] = "clamp",
+    [BI_MIX] = "mix",     [BI_STEP] = "step", [BI_SIGN] = "sign",   [BI_SQRT] = "sqrt",
+    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
+    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
+    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
+    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
+    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
+    [BI_FRACT] = "fract", [BI_FMOD] = "fmod", [BI_FMA] = "fma",
 };
 
 static const char *msl_mathfn(CgText *t, BuiltinId b, const Type *e)
@@ -292,13 +317,21 @@ static const char *msl_f2i(CgText *t, const Type *to, const Type *from, const ch
     return arena_printf(t->a, "(%s)%s", msl_scalar(t, to, false), a);
 }
 
-static const char *msl_oob_call(CgText *t, int param, int line, bool is_write, const char *index64, const char *len)
+static const char *msl_oob_call(CgText *t, int param, int line, bool is_write, const char *index64,
+                                const char *len)
 {
-    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line, is_write ? 1 : 0, index64, len);
+    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line,
+                        is_write ? 1 : 0, index64, len);
 }
 
-static const char *msl_param_ref(CgText *t, int p) { return arena_printf(t->a, "args.%s", t->pname[p]); }
-static const char *msl_len_ref(CgText *t, int p) { return arena_printf(t->a, "args.%s", t->lenname[p]); }
+static const char *msl_param_ref(CgText *t, int p)
+{
+    return arena_printf(t->a, "args.%s", t->pname[p]);
+}
+static const char *msl_len_ref(CgText *t, int p)
+{
+    return arena_printf(t->a, "args.%s", t->lenname[p]);
+}
 
 static bool has_double(const Type *ty)
 {
@@ -332,9 +365,11 @@ static const char *msl_unsupported(CgText *t, const IrFunc *f)
                 if (has_double(i->ops[k]->type)) return "Metal has no double";
             if (i->op == IR_ATOMIC && i->type->kind != TY_VOID && ty_elem(i->type)->bits == 64)
                 return "MSL 2.4 has no 64-bit atomics";
-            if (i->op == IR_ATOMIC && i->nops > i->mem.nidx && i->ops[i->mem.nidx]->type->bits == 64)
+            if (i->op == IR_ATOMIC && i->nops > i->mem.nidx &&
+                i->ops[i->mem.nidx]->type->bits == 64)
                 return "MSL 2.4 has no 64-bit atomics";
-            if (i->op == IR_BUILTIN && builtin_info[i->builtin].cls == BK_SG1 && i->type->kind == TY_INT && i->type->bits == 64)
+            if (i->op == IR_BUILTIN && builtin_info[i->builtin].cls == BK_SG1 &&
+                i->type->kind == TY_INT && i->type->bits == 64)
                 return "MSL 2.4 has no 64-bit SIMD-group reductions";
         }
     return NULL;

@@ -30,7 +30,8 @@ static const char *ocl_scalar(CgText *t, const Type *s, bool mem)
         case 32: return s->is_signed ? "int" : "uint";
         default: return s->is_signed ? "long" : "ulong";
         }
-    case TY_FLOAT: return s->bits == 16 ? (mem ? "ushort" : "float") : s->bits == 32 ? "float" : "double";
+    case TY_FLOAT:
+        return s->bits == 16 ? (mem ? "ushort" : "float") : s->bits == 32 ? "float" : "double";
     default: ICE("not a scalar: %s", s->name);
     }
 }
@@ -74,29 +75,37 @@ static void ocl_prologue(CgText *t, StrBuf *o)
 {
     sb_puts(o, "// OpenCL C 1.2. Kernel ABI: docs/backends.md (OpenCL C).\n");
     if (t->uses_double) sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
-    if (t->uses_i64_atomics) sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n");
-    if (t->uses_i64_atomics_ext) sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable\n");
+    if (t->uses_i64_atomics)
+        sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n");
+    if (t->uses_i64_atomics_ext)
+        sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable\n");
     sb_putc(o, '\n');
     if (t->uses_half)
-        sb_puts(o, "/* half: stored as its bits, computed in float */\n"
-                   "static inline float dck_h2f(ushort h) { return vload_half(0, (const __private half *)&h); }\n"
-                   "static inline ushort dck_f2h(float f)\n{\n    ushort h;\n"
-                   "    vstore_half(f, 0, (__private half *)&h);\n    return h;\n}\n"
-                   "static inline float dck_hround(float f) { return dck_h2f(dck_f2h(f)); }\n\n");
+        sb_puts(
+            o,
+            "/* half: stored as its bits, computed in float */\n"
+            "static inline float dck_h2f(ushort h) { return vload_half(0, (const __private half *)&h); }\n"
+            "static inline ushort dck_f2h(float f)\n{\n    ushort h;\n"
+            "    vstore_half(f, 0, (__private half *)&h);\n    return h;\n}\n"
+            "static inline float dck_hround(float f) { return dck_h2f(dck_f2h(f)); }\n\n");
     if (t->uses_oob)
-        sb_puts(o, "/* checked mode: the first out-of-bounds access of the launch */\n"
-                   "static void dck_oob_report(__global uint *oob, uint param, uint line, uint is_write, ulong index,\n"
-                   "                           uint len)\n{\n"
-                   "    if (atomic_cmpxchg((volatile __global uint *)&oob[0], 0u, 1u) != 0u)\n        return;\n"
-                   "    oob[1] = param;\n    oob[2] = line;\n    oob[3] = is_write;\n"
-                   "    oob[4] = (uint)index;\n    oob[5] = (uint)(index >> 32);\n    oob[6] = len;\n    oob[7] = 0u;\n}\n\n");
+        sb_puts(
+            o,
+            "/* checked mode: the first out-of-bounds access of the launch */\n"
+            "static void dck_oob_report(__global uint *oob, uint param, uint line, uint is_write, ulong index,\n"
+            "                           uint len)\n{\n"
+            "    if (atomic_cmpxchg((volatile __global uint *)&oob[0], 0u, 1u) != 0u)\n        return;\n"
+            "    oob[1] = param;\n    oob[2] = line;\n    oob[3] = is_write;\n"
+            "    oob[4] = (uint)index;\n    oob[5] = (uint)(index >> 32);\n    oob[6] = len;\n    oob[7] = 0u;\n}\n\n");
 }
 
 static void ocl_kernel_open(CgText *t, StrBuf *o)
 {
     const IrFunc *f = t->f;
     sb_printf(o, "__kernel ");
-    if (f->has_wg) sb_printf(o, "__attribute__((reqd_work_group_size(%u, %u, %u)))\n", f->wg[0], f->wg[1], f->wg[2]);
+    if (f->has_wg)
+        sb_printf(o, "__attribute__((reqd_work_group_size(%u, %u, %u)))\n", f->wg[0], f->wg[1],
+                  f->wg[2]);
     sb_printf(o, "void %s(", f->name);
     const char *sep = "";
     for (int p = 0; p < f->nparams; p++) {
@@ -113,8 +122,10 @@ static void ocl_kernel_open(CgText *t, StrBuf *o)
     if (t->checked) sb_puts(o, ",\n        __global uint *dck_oob");
     sb_puts(o, ")\n{\n");
     if (!t->has_barrier)
-        sb_puts(o, "    if (get_global_id(0) >= dck_gx || get_global_id(1) >= dck_gy || get_global_id(2) >= dck_gz)\n"
-                   "        return;\n");
+        sb_puts(
+            o,
+            "    if (get_global_id(0) >= dck_gx || get_global_id(1) >= dck_gy || get_global_id(2) >= dck_gz)\n"
+            "        return;\n");
 }
 
 static const char *ocl_workitem(CgText *t, BuiltinId b, int d)
@@ -138,29 +149,33 @@ static const char *float_atomic_helper(CgText *t, BuiltinId b, const Type *e, Cg
     const char *cas = dbl ? "atom_cmpxchg" : "atomic_cmpxchg", *as_u = dbl ? "as_ulong" : "as_uint",
                *as_f = dbl ? "as_double" : "as_float";
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
-    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, dbl ? "f64" : "f32", sp == CGS_GLOBAL ? "global" : "local");
+    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, dbl ? "f64" : "f32",
+                                  sp == CGS_GLOBAL ? "global" : "local");
     if (!cgt_want_helper(t, fn)) return fn;
     StrBuf *h = &t->helpers;
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(volatile %s %s *p, %s e, %s d)\n{\n", F, fn, S, F, F, F);
-        sb_printf(h, "    return %s(%s((volatile %s %s *)p, %s(e), %s(d)));\n}\n", as_f, cas, S, U, as_u, as_u);
+        sb_printf(h, "    return %s(%s((volatile %s %s *)p, %s(e), %s(d)));\n}\n", as_f, cas, S, U,
+                  as_u, as_u);
         return fn;
     }
     sb_printf(h, "static inline %s %s(volatile %s %s *p, %s v)\n{\n", F, fn, S, F, F);
     sb_printf(h, "    volatile %s %s *q = (volatile %s %s *)p;\n", S, U, S, U);
     sb_printf(h, "    %s old = *q, prev;\n    do {\n        prev = old;\n", U);
-    sb_printf(h, "        old = %s(q, prev, %s);\n", cas, b == BI_ATOMIC_ADD ? arena_printf(t->a, "%s(%s(prev) + v)", as_u, as_f)
-                                                                               : arena_printf(t->a, "%s(v)", as_u));
+    sb_printf(h, "        old = %s(q, prev, %s);\n", cas,
+              b == BI_ATOMIC_ADD ? arena_printf(t->a, "%s(%s(prev) + v)", as_u, as_f)
+                                 : arena_printf(t->a, "%s(v)", as_u));
     sb_printf(h, "    } while (old != prev);\n    return %s(prev);\n}\n", as_f);
     return fn;
 }
 
-static const char *ocl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv, const char *a,
-                              const char *b2)
+static const char *ocl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, const char *lv,
+                              const char *a, const char *b2)
 {
     space_kw(sp);
     if (e->kind == TY_FLOAT) {
-        if (b == BI_ATOMIC_XCHG && e->bits == 32) return arena_printf(t->a, "atomic_xchg(&%s, %s)", lv, a);
+        if (b == BI_ATOMIC_XCHG && e->bits == 32)
+            return arena_printf(t->a, "atomic_xchg(&%s, %s)", lv, a);
         ICE_ASSERT(b == BI_ATOMIC_ADD || b == BI_ATOMIC_XCHG || b == BI_ATOMIC_CAS);
         const char *fn = float_atomic_helper(t, b, e, sp);
         if (b == BI_ATOMIC_CAS) return arena_printf(t->a, "%s(&%s, %s, %s)", fn, lv, a, b2);
@@ -169,16 +184,17 @@ static const char *ocl_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp,
     ICE_ASSERT(e->kind == TY_INT && e->bits >= 32);
     const char *pre = e->bits == 64 ? "atom_" : "atomic_";
     static const char *const opn[] = {
-        [BI_ATOMIC_ADD] = "add", [BI_ATOMIC_SUB] = "sub", [BI_ATOMIC_MIN] = "min", [BI_ATOMIC_MAX] = "max",
-        [BI_ATOMIC_AND] = "and", [BI_ATOMIC_OR] = "or", [BI_ATOMIC_XOR] = "xor", [BI_ATOMIC_XCHG] = "xchg",
-        [BI_ATOMIC_CAS] = "cmpxchg",
+        [BI_ATOMIC_ADD] = "add", [BI_ATOMIC_SUB] = "sub",   [BI_ATOMIC_MIN] = "min",
+        [BI_ATOMIC_MAX] = "max", [BI_ATOMIC_AND] = "and",   [BI_ATOMIC_OR] = "or",
+        [BI_ATOMIC_XOR] = "xor", [BI_ATOMIC_XCHG] = "xchg", [BI_ATOMIC_CAS] = "cmpxchg",
     };
     ICE_ASSERT(b >= BI_ATOMIC_ADD && b <= BI_ATOMIC_CAS);
     if (b == BI_ATOMIC_CAS) return arena_printf(t->a, "%s%s(&%s, %s, %s)", pre, opn[b], lv, a, b2);
     return arena_printf(t->a, "%s%s(&%s, %s)", pre, opn[b], lv, a);
 }
 
-static const char *ocl_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a, const char *lane)
+static const char *ocl_subgroup(CgText *t, BuiltinId b, const Type *ty, const char *a,
+                                const char *lane)
 {
     (void)t;
     (void)ty;
@@ -191,12 +207,14 @@ static const char *ocl_subgroup(CgText *t, BuiltinId b, const Type *ty, const ch
 }
 
 static const char *const ocl_math[BI_COUNT] = {
-    [BI_ABS] = "fabs", [BI_MIN] = "fmin", [BI_MAX] = "fmax", [BI_CLAMP] = "clamp", [BI_MIX] = "mix",
-    [BI_STEP] = "step", [BI_SIGN] = "sign", [BI_SQRT] = "sqrt", [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",
-    [BI_EXP2] = "exp2", [BI_LOG] = "log", [BI_LOG2] = "log2", [BI_POW] = "pow", [BI_SIN] = "sin",
-    [BI_COS] = "cos", [BI_TAN] = "tan", [BI_ASIN] = "asin", [BI_ACOS] = "acos", [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh", [BI_TANH] = "tanh", [BI_FLOOR] = "floor",
-    [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc", [BI_FMOD] = "fmod", [BI_FMA] = "fma",
+    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_CLAMP] = "clamp",
+    [BI_MIX] = "mix",     [BI_STEP] = "step", [BI_SIGN] = "sign",   [BI_SQRT] = "sqrt",
+    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
+    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
+    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
+    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
+    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
+    [BI_FMOD] = "fmod",   [BI_FMA] = "fma",
 };
 
 static const char *ocl_mathfn(CgText *t, BuiltinId b, const Type *e)
@@ -209,7 +227,12 @@ static const char *ocl_mathfn(CgText *t, BuiltinId b, const Type *e)
 static const char *ocl_intfn(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2)
 {
     const char *T = ocl_scalar(t, e, false);
-    const char *U = ocl_scalar(t, ty_scalar(e->bits == 8 ? SC_UCHAR : e->bits == 16 ? SC_USHORT : e->bits == 32 ? SC_UINT : SC_ULONG), false);
+    const char *U = ocl_scalar(t,
+                               ty_scalar(e->bits == 8    ? SC_UCHAR
+                                         : e->bits == 16 ? SC_USHORT
+                                         : e->bits == 32 ? SC_UINT
+                                                         : SC_ULONG),
+                               false);
     switch (b) {
     case BI_POPCOUNT: return arena_printf(t->a, "popcount(%s)", a);
     case BI_CLZ: return arena_printf(t->a, "clz(%s)", a);
@@ -227,9 +250,11 @@ static const char *ocl_f2i(CgText *t, const Type *to, const Type *from, const ch
     return arena_printf(t->a, "convert_%s_sat(%s)", ocl_scalar(t, to, false), a);
 }
 
-static const char *ocl_oob_call(CgText *t, int param, int line, bool is_write, const char *index64, const char *len)
+static const char *ocl_oob_call(CgText *t, int param, int line, bool is_write, const char *index64,
+                                const char *len)
 {
-    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line, is_write ? 1 : 0, index64, len);
+    return arena_printf(t->a, "dck_oob_report(dck_oob, %du, %du, %du, %s, %s)", param, line,
+                        is_write ? 1 : 0, index64, len);
 }
 
 static const char *ocl_param_ref(CgText *t, int p) { return t->pname[p]; }

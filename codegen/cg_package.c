@@ -18,7 +18,7 @@ typedef VEC(uint64_t) U64s;
 
 typedef struct PkgW {
     Arena *a;
-    StrBuf strs;       /* the string section */
+    StrBuf strs; /* the string section */
     U32s kernels, pipelines, params;
     CgWords code;
     CgConsts consts;
@@ -32,7 +32,8 @@ static uint32_t str_ref(PkgW *w, const char *s)
     for (size_t off = 0; off + n < w->strs.len;) {
         const char *at = w->strs.data + off;
         size_t len = strlen(at);
-        if (len >= n && strcmp(at + len - n, s) == 0) return (uint32_t)(off + len - n); /* suffix sharing */
+        if (len >= n && strcmp(at + len - n, s) == 0)
+            return (uint32_t)(off + len - n); /* suffix sharing */
         off += len + 1;
     }
     uint32_t off = (uint32_t)w->strs.len;
@@ -45,7 +46,7 @@ static void put_params(PkgW *w, const IrParam *ps, int n)
     for (int i = 0; i < n; i++) {
         CgParamInfo pi = cg_param_info(&ps[i]);
         uint32_t rec[DCK_PKG_PARAM_WORDS] = {
-            str_ref(w, ps[i].name), pi.kind, pi.is_const, pi.scalar, pi.vec, pi.size, pi.align,
+            str_ref(w, ps[i].name),   pi.kind, pi.is_const, pi.scalar, pi.vec, pi.size, pi.align,
             str_ref(w, pi.type_name),
         };
         for (int k = 0; k < DCK_PKG_PARAM_WORDS; k++) vec_push(w->a, &w->params, rec[k]);
@@ -96,10 +97,16 @@ void cg_write_package(const IrModule *m, const CgPackageInfo *info, const CgBlob
         if (!f->is_kernel) continue;
         nkernels++;
         uint32_t rec[DCK_PKG_KERNEL_WORDS] = {
-            str_ref(&w, f->name), nparams, (uint32_t)f->nparams,
-            f->has_wg ? f->wg[0] : 0, f->has_wg ? f->wg[1] : 0, f->has_wg ? f->wg[2] : 0,
-            cg_shared_bytes(f), cg_kernel_flags(f, info->checked || m->checked),
-            f->loc.line > 0 ? (uint32_t)f->loc.line : 0, 0,
+            str_ref(&w, f->name),
+            nparams,
+            (uint32_t)f->nparams,
+            f->has_wg ? f->wg[0] : 0,
+            f->has_wg ? f->wg[1] : 0,
+            f->has_wg ? f->wg[2] : 0,
+            cg_shared_bytes(f),
+            cg_kernel_flags(f, info->checked || m->checked),
+            f->loc.line > 0 ? (uint32_t)f->loc.line : 0,
+            0,
         };
         for (int k = 0; k < DCK_PKG_KERNEL_WORDS; k++) vec_push(w.a, &w.kernels, rec[k]);
         put_params(&w, f->params, f->nparams);
@@ -110,13 +117,16 @@ void cg_write_package(const IrModule *m, const CgPackageInfo *info, const CgBlob
         uint32_t first_code = (uint32_t)w.code.len, first_const = (uint32_t)w.consts.len;
         CgWords code = {0};
         CgConsts consts = {0};
-        cg_encode_pipeline(m, p, &code, &consts, w.a); /* jump targets are relative to the pipeline */
+        cg_encode_pipeline(m, p, &code, &consts,
+                           w.a); /* jump targets are relative to the pipeline */
         for (int k = 0; k < code.len; k++) vec_push(w.a, &w.code, code.data[k]);
         for (int k = 0; k < consts.len; k++) vec_push(w.a, &w.consts, consts.data[k]);
         uint32_t rec[DCK_PKG_PIPELINE_WORDS] = {
-            str_ref(&w, p->name), nparams, (uint32_t)p->nparams, (uint32_t)p->temps.len,
-            (uint32_t)p->nregs, first_code, (uint32_t)code.len, first_const, (uint32_t)consts.len,
-            p->loc.line > 0 ? (uint32_t)p->loc.line : 0,
+            str_ref(&w, p->name), nparams,
+            (uint32_t)p->nparams, (uint32_t)p->temps.len,
+            (uint32_t)p->nregs,   first_code,
+            (uint32_t)code.len,   first_const,
+            (uint32_t)consts.len, p->loc.line > 0 ? (uint32_t)p->loc.line : 0,
         };
         for (int k = 0; k < DCK_PKG_PIPELINE_WORDS; k++) vec_push(w.a, &w.pipelines, rec[k]);
         put_params(&w, p->params, p->nparams);
@@ -137,8 +147,12 @@ void cg_write_package(const IrModule *m, const CgPackageInfo *info, const CgBlob
     put_u64(out, 0); /* checksum, set below */
     put_u32(out, DCK_ABI_VERSION);
     put_u32(out, (info->checked || m->checked) ? DCK_PKG_FLAG_CHECKED : 0);
-    uint32_t counts[6] = {nkernels, (uint32_t)m->pipelines.len, nparams, (uint32_t)w.code.len,
-                          (uint32_t)w.consts.len, (uint32_t)nblobs};
+    uint32_t counts[6] = {nkernels,
+                          (uint32_t)m->pipelines.len,
+                          nparams,
+                          (uint32_t)w.code.len,
+                          (uint32_t)w.consts.len,
+                          (uint32_t)nblobs};
     for (int k = 0; k < 6; k++) put_u32(out, counts[k]);
     put_u32(out, s_version);
     put_u32(out, s_options);
@@ -184,7 +198,8 @@ void cg_write_package(const IrModule *m, const CgPackageInfo *info, const CgBlob
     }
     for (int k = 0; k < nblobs; k++) {
         pad_to(out, base, DCK_PKG_BLOB_ALIGN);
-        set_u64(out, blob_table_at + (size_t)DCK_PKG_BLOB_BYTES * (size_t)k + 8, (uint64_t)(out->len - base));
+        set_u64(out, blob_table_at + (size_t)DCK_PKG_BLOB_BYTES * (size_t)k + 8,
+                (uint64_t)(out->len - base));
         sb_putn(out, sorted[k]->data, sorted[k]->size);
         if (sorted[k]->text) sb_putc(out, 0);
     }

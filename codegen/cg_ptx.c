@@ -71,23 +71,23 @@ typedef struct Px {
     LLVMBuilderRef b;
     T i1, i8, i16, i32, i64, f16, f32, f64, vd, p0, p1, p3, p5;
     bool uses_libdevice;
-    bool timing;           /* $DCK_PTX_TIME: report the CPU time of each phase */
-    double t0;             /* when the current phase began (ms of CPU time) */
+    bool timing;            /* $DCK_PTX_TIME: report the CPU time of each phase */
+    double t0;              /* when the current phase began (ms of CPU time) */
     LLVMCodeGenOptLevel cg; /* the NVPTX code generator's level */
-    V oob_fn;              /* internal helper recording a violation (checked mode) */
+    V oob_fn;               /* internal helper recording a violation (checked mode) */
 
     /* per kernel */
     const IrFunc *f;
     V fn;
     int nid;
-    V *val;                /* by instruction id */
-    LLVMBasicBlockRef *bb; /* by block id: first LLVM block */
+    V *val;                   /* by instruction id */
+    LLVMBasicBlockRef *bb;    /* by block id: first LLVM block */
     LLVMBasicBlockRef *bbend; /* by block id: the LLVM block its terminator is in */
     uint8_t *reach;
-    V *bufp, *buflen, *pval;   /* by parameter index */
+    V *bufp, *buflen, *pval; /* by parameter index */
     V *shared, *local;
     V gsz[3], oob;
-    V sreg[4][3];          /* tid, ntid, ctaid, nctaid */
+    V sreg[4][3]; /* tid, ntid, ctaid, nctaid */
     V gid[3];
     V activemask_asm;
 } Px;
@@ -219,8 +219,10 @@ static V value(Px *p, const IrInst *i)
     V v = NULL;
     switch (i->op) {
     case IR_CONST:
-        if (i->type->kind == TY_FLOAT) v = LLVMConstReal(vt(p, i->type), i->imm.f);
-        else v = LLVMConstInt(vt(p, i->type), i->imm.i, false);
+        if (i->type->kind == TY_FLOAT)
+            v = LLVMConstReal(vt(p, i->type), i->imm.f);
+        else
+            v = LLVMConstInt(vt(p, i->type), i->imm.i, false);
         break;
     case IR_UNDEF: v = zero_of(p, i->type); break;
     case IR_PARAM:
@@ -274,8 +276,14 @@ static V int_div(Px *p, const Type *t, V a, V b, bool rem)
     return LLVMBuildSelect(p->b, bz, zero, LLVMBuildSelect(p->b, bm1, neg, r, ""), "");
 }
 
-static V to_float(Px *p, const Type *t, V x) { return is_half(t) ? LLVMBuildFPExt(p->b, x, p->f32, "") : x; }
-static V from_float(Px *p, const Type *t, V x) { return is_half(t) ? LLVMBuildFPTrunc(p->b, x, p->f16, "") : x; }
+static V to_float(Px *p, const Type *t, V x)
+{
+    return is_half(t) ? LLVMBuildFPExt(p->b, x, p->f32, "") : x;
+}
+static V from_float(Px *p, const Type *t, V x)
+{
+    return is_half(t) ? LLVMBuildFPTrunc(p->b, x, p->f16, "") : x;
+}
 
 static V bin(Px *p, IrOp op, const Type *t, V a, V b)
 {
@@ -297,7 +305,8 @@ static V bin(Px *p, IrOp op, const Type *t, V a, V b)
         case IR_REM: {
             V args[2] = {to_float(p, t, a), to_float(p, t, b)};
             T ft = t->bits == 64 ? p->f64 : p->f32;
-            return from_float(p, t, call_libdevice(p, t->bits == 64 ? "__nv_fmod" : "__nv_fmodf", ft, args, 2));
+            return from_float(
+                p, t, call_libdevice(p, t->bits == 64 ? "__nv_fmod" : "__nv_fmodf", ft, args, 2));
         }
         default: ICE("float op %s", op_info[op].name);
         }
@@ -325,14 +334,21 @@ static V bin(Px *p, IrOp op, const Type *t, V a, V b)
 static V cmp(Px *p, IrOp op, const Type *t, V a, V b)
 {
     if (t->kind == TY_FLOAT) {
-        LLVMRealPredicate pr = op == IR_EQ ? LLVMRealOEQ : op == IR_NE ? LLVMRealUNE : op == IR_LT ? LLVMRealOLT
-                             : op == IR_LE ? LLVMRealOLE : op == IR_GT ? LLVMRealOGT : LLVMRealOGE;
+        LLVMRealPredicate pr = op == IR_EQ   ? LLVMRealOEQ
+                               : op == IR_NE ? LLVMRealUNE
+                               : op == IR_LT ? LLVMRealOLT
+                               : op == IR_LE ? LLVMRealOLE
+                               : op == IR_GT ? LLVMRealOGT
+                                             : LLVMRealOGE;
         return LLVMBuildFCmp(p->b, pr, a, b, "");
     }
     bool s = t->kind == TY_INT && t->is_signed;
-    LLVMIntPredicate pr = op == IR_EQ ? LLVMIntEQ : op == IR_NE ? LLVMIntNE
-                        : op == IR_LT ? (s ? LLVMIntSLT : LLVMIntULT) : op == IR_LE ? (s ? LLVMIntSLE : LLVMIntULE)
-                        : op == IR_GT ? (s ? LLVMIntSGT : LLVMIntUGT) : (s ? LLVMIntSGE : LLVMIntUGE);
+    LLVMIntPredicate pr = op == IR_EQ   ? LLVMIntEQ
+                          : op == IR_NE ? LLVMIntNE
+                          : op == IR_LT ? (s ? LLVMIntSLT : LLVMIntULT)
+                          : op == IR_LE ? (s ? LLVMIntSLE : LLVMIntULE)
+                          : op == IR_GT ? (s ? LLVMIntSGT : LLVMIntUGT)
+                                        : (s ? LLVMIntSGE : LLVMIntUGE);
     return LLVMBuildICmp(p->b, pr, a, b, "");
 }
 
@@ -342,7 +358,8 @@ static V convert(Px *p, const Type *to, const Type *from, V x)
     if (to == from) return x;
     T tt = scalar_t(p, to);
     if (to->kind == TY_BOOL) {
-        if (from->kind == TY_FLOAT) return LLVMBuildFCmp(B, LLVMRealUNE, x, LLVMConstNull(scalar_t(p, from)), "");
+        if (from->kind == TY_FLOAT)
+            return LLVMBuildFCmp(B, LLVMRealUNE, x, LLVMConstNull(scalar_t(p, from)), "");
         return LLVMBuildICmp(B, LLVMIntNE, x, LLVMConstNull(scalar_t(p, from)), "");
     }
     if (from->kind == TY_BOOL) {
@@ -350,7 +367,8 @@ static V convert(Px *p, const Type *to, const Type *from, V x)
         return LLVMBuildZExt(B, x, tt, "");
     }
     if (to->kind == TY_FLOAT && from->kind == TY_FLOAT)
-        return to->bits > from->bits ? LLVMBuildFPExt(B, x, tt, "") : LLVMBuildFPTrunc(B, x, tt, "");
+        return to->bits > from->bits ? LLVMBuildFPExt(B, x, tt, "")
+                                     : LLVMBuildFPTrunc(B, x, tt, "");
     if (to->kind == TY_FLOAT)
         return from->is_signed ? LLVMBuildSIToFP(B, x, tt, "") : LLVMBuildUIToFP(B, x, tt, "");
     if (from->kind == TY_FLOAT) { /* saturating, NaN -> 0: as the C backend's helpers */
@@ -364,15 +382,17 @@ static V convert(Px *p, const Type *to, const Type *from, V x)
 
 /* Builtins that are one libdevice function (float: __nv_<name>f, double: __nv_<name>). */
 static const char *const nv_name[BI_COUNT] = {
-    [BI_EXP] = "exp", [BI_EXP2] = "exp2", [BI_LOG] = "log", [BI_LOG2] = "log2", [BI_POW] = "pow",
-    [BI_SIN] = "sin", [BI_COS] = "cos", [BI_TAN] = "tan", [BI_ASIN] = "asin", [BI_ACOS] = "acos",
-    [BI_ATAN] = "atan", [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",
-    [BI_TANH] = "tanh", [BI_ROUND] = "round", [BI_FMOD] = "fmod",
+    [BI_EXP] = "exp",   [BI_EXP2] = "exp2", [BI_LOG] = "log",   [BI_LOG2] = "log2",
+    [BI_POW] = "pow",   [BI_SIN] = "sin",   [BI_COS] = "cos",   [BI_TAN] = "tan",
+    [BI_ASIN] = "asin", [BI_ACOS] = "acos", [BI_ATAN] = "atan", [BI_ATAN2] = "atan2",
+    [BI_SINH] = "sinh", [BI_COSH] = "cosh", [BI_TANH] = "tanh", [BI_ROUND] = "round",
+    [BI_FMOD] = "fmod",
 };
 /* Builtins that are one LLVM intrinsic of the float type. */
 static const char *const llvm_name[BI_COUNT] = {
-    [BI_ABS] = "llvm.fabs", [BI_MIN] = "llvm.minnum", [BI_MAX] = "llvm.maxnum", [BI_SQRT] = "llvm.sqrt",
-    [BI_FLOOR] = "llvm.floor", [BI_CEIL] = "llvm.ceil", [BI_TRUNC] = "llvm.trunc", [BI_FMA] = "llvm.fma",
+    [BI_ABS] = "llvm.fabs",    [BI_MIN] = "llvm.minnum",  [BI_MAX] = "llvm.maxnum",
+    [BI_SQRT] = "llvm.sqrt",   [BI_FLOOR] = "llvm.floor", [BI_CEIL] = "llvm.ceil",
+    [BI_TRUNC] = "llvm.trunc", [BI_FMA] = "llvm.fma",
 };
 
 static V fbuiltin(Px *p, BuiltinId bi, const Type *t, V *a0)
@@ -399,12 +419,18 @@ static V fbuiltin(Px *p, BuiltinId bi, const Type *t, V *a0)
             r = call_intr(p, "llvm.minnum", &ft, 1, (V[]){lo, a[2]}, 2);
             break;
         }
-        case BI_MIX: r = LLVMBuildFAdd(B, a[0], LLVMBuildFMul(B, LLVMBuildFSub(B, a[1], a[0], ""), a[2], ""), ""); break;
-        case BI_STEP: r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, a[1], a[0], ""), zero, one, ""); break;
+        case BI_MIX:
+            r = LLVMBuildFAdd(B, a[0], LLVMBuildFMul(B, LLVMBuildFSub(B, a[1], a[0], ""), a[2], ""),
+                              "");
+            break;
+        case BI_STEP:
+            r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, a[1], a[0], ""), zero, one, "");
+            break;
         case BI_SIGN: {
             V x = a[0];
             V same = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOEQ, x, x, ""), x, zero, "");
-            V neg = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, zero, ""), LLVMBuildFNeg(B, one, ""), same, "");
+            V neg = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOLT, x, zero, ""),
+                                    LLVMBuildFNeg(B, one, ""), same, "");
             r = LLVMBuildSelect(B, LLVMBuildFCmp(B, LLVMRealOGT, x, zero, ""), one, neg, "");
             break;
         }
@@ -435,25 +461,34 @@ static V ibuiltin(Px *p, BuiltinId bi, const Type *t, V *a)
     case BI_ABS: {
         if (!s) return a[0];
         V neg = LLVMBuildSub(B, LLVMConstNull(ty), a[0], "");
-        return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, a[0], LLVMConstNull(ty), ""), neg, a[0], "");
+        return LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, a[0], LLVMConstNull(ty), ""), neg,
+                               a[0], "");
     }
-    case BI_MIN: return LLVMBuildSelect(B, LLVMBuildICmp(B, s ? LLVMIntSLT : LLVMIntULT, a[1], a[0], ""), a[1], a[0], "");
-    case BI_MAX: return LLVMBuildSelect(B, LLVMBuildICmp(B, s ? LLVMIntSLT : LLVMIntULT, a[0], a[1], ""), a[1], a[0], "");
+    case BI_MIN:
+        return LLVMBuildSelect(B, LLVMBuildICmp(B, s ? LLVMIntSLT : LLVMIntULT, a[1], a[0], ""),
+                               a[1], a[0], "");
+    case BI_MAX:
+        return LLVMBuildSelect(B, LLVMBuildICmp(B, s ? LLVMIntSLT : LLVMIntULT, a[0], a[1], ""),
+                               a[1], a[0], "");
     case BI_CLAMP: {
         V lo = ibuiltin(p, BI_MAX, t, (V[]){a[0], a[1], NULL});
         return ibuiltin(p, BI_MIN, t, (V[]){lo, a[2], NULL});
     }
     case BI_POPCOUNT: return call_intr1(p, "llvm.ctpop", ty, a[0]);
-    case BI_CLZ: return call_intr(p, "llvm.ctlz", &ty, 1, (V[]){a[0], LLVMConstInt(p->i1, 0, false)}, 2);
-    case BI_CTZ: return call_intr(p, "llvm.cttz", &ty, 1, (V[]){a[0], LLVMConstInt(p->i1, 0, false)}, 2);
+    case BI_CLZ:
+        return call_intr(p, "llvm.ctlz", &ty, 1, (V[]){a[0], LLVMConstInt(p->i1, 0, false)}, 2);
+    case BI_CTZ:
+        return call_intr(p, "llvm.cttz", &ty, 1, (V[]){a[0], LLVMConstInt(p->i1, 0, false)}, 2);
     case BI_MUL_HI:
-        if (t->bits == 64) return call_intr(p, s ? "llvm.nvvm.mulhi.ll" : "llvm.nvvm.mulhi.ull", NULL, 0, a, 2);
+        if (t->bits == 64)
+            return call_intr(p, s ? "llvm.nvvm.mulhi.ll" : "llvm.nvvm.mulhi.ull", NULL, 0, a, 2);
         else {
             T w = LLVMIntTypeInContext(p->cx, (unsigned)(2 * t->bits));
             V x = s ? LLVMBuildSExt(B, a[0], w, "") : LLVMBuildZExt(B, a[0], w, "");
             V y = s ? LLVMBuildSExt(B, a[1], w, "") : LLVMBuildZExt(B, a[1], w, "");
             V m = LLVMBuildMul(B, x, y, "");
-            return LLVMBuildTrunc(B, LLVMBuildLShr(B, m, LLVMConstInt(w, (uint64_t)t->bits, false), ""), ty, "");
+            return LLVMBuildTrunc(
+                B, LLVMBuildLShr(B, m, LLVMConstInt(w, (uint64_t)t->bits, false), ""), ty, "");
         }
     case BI_ROTATE: return call_intr(p, "llvm.fshl", &ty, 1, (V[]){a[0], a[0], a[1]}, 3);
     default: ICE("builtin %s on %s", builtin_info[bi].name, t->name);
@@ -466,8 +501,16 @@ static V scalar_elem(Px *p, const IrInst *i, int k)
 {
     LLVMBuilderRef B = p->b;
     switch (i->op) {
-    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV: case IR_REM:
-    case IR_AND: case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR:
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_DIV:
+    case IR_REM:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
+    case IR_SHL:
+    case IR_SHR:
         return bin(p, i->op, ty_elem(i->type), comp(p, i->ops[0], k), comp(p, i->ops[1], k));
     case IR_NEG: {
         Type *t = ty_elem(i->type);
@@ -476,11 +519,19 @@ static V scalar_elem(Px *p, const IrInst *i, int k)
         return LLVMBuildSub(B, LLVMConstNull(scalar_t(p, t)), a, "");
     }
     case IR_NOT: return LLVMBuildNot(B, comp(p, i->ops[0], k), "");
-    case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE:
-        return cmp(p, i->op, ty_elem(i->ops[0]->type), comp(p, i->ops[0], k), comp(p, i->ops[1], k));
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE:
+        return cmp(p, i->op, ty_elem(i->ops[0]->type), comp(p, i->ops[0], k),
+                   comp(p, i->ops[1], k));
     case IR_SELECT:
-        return LLVMBuildSelect(B, comp(p, i->ops[0], k), comp(p, i->ops[1], k), comp(p, i->ops[2], k), "");
-    case IR_CONVERT: return convert(p, ty_elem(i->type), ty_elem(i->ops[0]->type), comp(p, i->ops[0], k));
+        return LLVMBuildSelect(B, comp(p, i->ops[0], k), comp(p, i->ops[1], k),
+                               comp(p, i->ops[2], k), "");
+    case IR_CONVERT:
+        return convert(p, ty_elem(i->type), ty_elem(i->ops[0]->type), comp(p, i->ops[0], k));
     case IR_BUILTIN: {
         V a[3] = {0};
         for (int j = 0; j < i->nops && j < 3; j++) a[j] = comp(p, i->ops[j], k);
@@ -507,7 +558,8 @@ static V elementwise(Px *p, const IrInst *i)
 static V build_vector(Px *p, const Type *t, V *e)
 {
     V r = LLVMGetUndef(vt(p, t));
-    for (int k = 0; k < t->n; k++) r = LLVMBuildInsertElement(p->b, r, e[k], ci32(p, (uint64_t)k), "");
+    for (int k = 0; k < t->n; k++)
+        r = LLVMBuildInsertElement(p->b, r, e[k], ci32(p, (uint64_t)k), "");
     return r;
 }
 
@@ -533,8 +585,9 @@ static V activemask(Px *p)
     T fty = LLVMFunctionType(p->i32, NULL, 0, false);
     if (!p->activemask_asm) {
         const char *as = "activemask.b32 $0;", *cons = "=r";
-        p->activemask_asm = LLVMGetInlineAsm(fty, (char *)as, strlen(as), (char *)cons, strlen(cons), true,
-                                             false, LLVMInlineAsmDialectATT, false);
+        p->activemask_asm =
+            LLVMGetInlineAsm(fty, (char *)as, strlen(as), (char *)cons, strlen(cons), true, false,
+                             LLVMInlineAsmDialectATT, false);
     }
     return LLVMBuildCall2(p->b, fty, p->activemask_asm, NULL, 0, "");
 }
@@ -556,21 +609,25 @@ static V shfl(Px *p, const Type *t, const char *mode, V mask, V x, V lane)
     V xi = t->kind == TY_FLOAT ? LLVMBuildBitCast(B, x, bits, "") : x;
     V r;
     if (w == 64) {
-        V lo = LLVMBuildTrunc(B, xi, p->i32, ""), hi = LLVMBuildTrunc(B, LLVMBuildLShr(B, xi, ci64(p, 32), ""), p->i32, "");
+        V lo = LLVMBuildTrunc(B, xi, p->i32, ""),
+          hi = LLVMBuildTrunc(B, LLVMBuildLShr(B, xi, ci64(p, 32), ""), p->i32, "");
         lo = shfl32(p, mode, mask, lo, lane);
         hi = shfl32(p, mode, mask, hi, lane);
-        r = LLVMBuildOr(B, LLVMBuildZExt(B, lo, p->i64, ""), LLVMBuildShl(B, LLVMBuildZExt(B, hi, p->i64, ""), ci64(p, 32), ""), "");
+        r = LLVMBuildOr(B, LLVMBuildZExt(B, lo, p->i64, ""),
+                        LLVMBuildShl(B, LLVMBuildZExt(B, hi, p->i64, ""), ci64(p, 32), ""), "");
     } else if (w == 32) {
         r = shfl32(p, mode, mask, xi, lane);
     } else {
-        r = LLVMBuildTrunc(B, shfl32(p, mode, mask, LLVMBuildZExt(B, xi, p->i32, ""), lane), bits, "");
+        r = LLVMBuildTrunc(B, shfl32(p, mode, mask, LLVMBuildZExt(B, xi, p->i32, ""), lane), bits,
+                           "");
     }
     return t->kind == TY_FLOAT ? LLVMBuildBitCast(B, r, scalar_t(p, t), "") : r;
 }
 
 static V sg_op(Px *p, BuiltinId bi, const Type *t, V a, V b)
 {
-    if (bi == BI_SUBGROUP_ADD) return t->kind == TY_FLOAT ? LLVMBuildFAdd(p->b, a, b, "") : LLVMBuildAdd(p->b, a, b, "");
+    if (bi == BI_SUBGROUP_ADD)
+        return t->kind == TY_FLOAT ? LLVMBuildFAdd(p->b, a, b, "") : LLVMBuildAdd(p->b, a, b, "");
     bool mx = bi == BI_SUBGROUP_MAX;
     if (t->kind == TY_FLOAT) {
         T ft = scalar_t(p, t);
@@ -594,7 +651,9 @@ static V sg_reduce(Px *p, BuiltinId bi, const Type *t, V x)
     /* whole warp: butterfly */
     LLVMPositionBuilderAtEnd(B, full);
     V acc = x;
-    for (int k = 16; k >= 1; k /= 2) acc = sg_op(p, bi, t, acc, shfl(p, t, "bfly", ci32(p, 0xffffffffu), acc, ci32(p, (uint64_t)k)));
+    for (int k = 16; k >= 1; k /= 2)
+        acc = sg_op(p, bi, t, acc,
+                    shfl(p, t, "bfly", ci32(p, 0xffffffffu), acc, ci32(p, (uint64_t)k)));
     V full_r = acc;
     LLVMBuildBr(B, done);
 
@@ -647,8 +706,9 @@ static V load_t(Px *p, V base, V off, uint32_t coff, const Type *t, bool inv)
     if (t->kind == TY_STRUCT) {
         V r = LLVMGetUndef(vt(p, t));
         for (int k = 0; k < t->nfields; k++)
-            r = LLVMBuildInsertValue(B, r, load_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type, inv),
-                                     (unsigned)k, "");
+            r = LLVMBuildInsertValue(
+                B, r, load_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type, inv),
+                (unsigned)k, "");
         return r;
     }
     ICE_ASSERT(t->kind != TY_ARRAY && t->kind != TY_BUFFER);
@@ -665,7 +725,8 @@ static void store_t(Px *p, V base, V off, uint32_t coff, const Type *t, V v)
     LLVMBuilderRef B = p->b;
     if (t->kind == TY_STRUCT) {
         for (int k = 0; k < t->nfields; k++)
-            store_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type, LLVMBuildExtractValue(B, v, (unsigned)k, ""));
+            store_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type,
+                    LLVMBuildExtractValue(B, v, (unsigned)k, ""));
         return;
     }
     V ptr = byte_ptr(p, base, off, coff);
@@ -722,7 +783,8 @@ static Addr address(Px *p, const IrInst *i)
         for (int k = 0; k < mr->nidx; k++) {
             ICE_ASSERT(t->kind == TY_ARRAY);
             /* an index outside a fixed array is undefined (docs/language.md): nuw holds */
-            V term = LLVMBuildNUWMul(p->b, ext_index(p, i->ops[k], p->i64), ci64(p, t->elem->size), "");
+            V term =
+                LLVMBuildNUWMul(p->b, ext_index(p, i->ops[k], p->i64), ci64(p, t->elem->size), "");
             ad.off = ad.off ? LLVMBuildNUWAdd(p->b, ad.off, term, "") : term;
             t = t->elem;
         }
@@ -749,7 +811,8 @@ static Addr address(Px *p, const IrInst *i)
 /* Checked mode: branches on index < len. Returns the block of the out-of-bounds path's end
  * (after recording the violation) and leaves the builder in the in-bounds block; the caller
  * joins both at *join. NULL when the access is not checked. */
-static LLVMBasicBlockRef check_open(Px *p, const IrInst *i, const Addr *ad, bool is_write, LLVMBasicBlockRef *join)
+static LLVMBasicBlockRef check_open(Px *p, const IrInst *i, const Addr *ad, bool is_write,
+                                    LLVMBasicBlockRef *join)
 {
     if (!p->checked || i->mem.kind != MEM_BUFFER) return NULL;
     LLVMBuilderRef B = p->b;
@@ -760,8 +823,12 @@ static LLVMBasicBlockRef check_open(Px *p, const IrInst *i, const Addr *ad, bool
     *join = LLVMAppendBasicBlockInContext(p->cx, p->fn, "join");
     LLVMBuildCondBr(B, ok, in, out);
     LLVMPositionBuilderAtEnd(B, out);
-    V args[6] = {p->oob, ci32(p, (uint64_t)i->mem.id), ci32(p, (uint64_t)(i->loc.line > 0 ? i->loc.line : 0)),
-                 ci32(p, is_write ? 1 : 0), ad->idx64, len};
+    V args[6] = {p->oob,
+                 ci32(p, (uint64_t)i->mem.id),
+                 ci32(p, (uint64_t)(i->loc.line > 0 ? i->loc.line : 0)),
+                 ci32(p, is_write ? 1 : 0),
+                 ad->idx64,
+                 len};
     LLVMBuildCall2(B, LLVMGlobalGetValueType(p->oob_fn), p->oob_fn, args, 6, "");
     LLVMBuildBr(B, *join);
     LLVMPositionBuilderAtEnd(B, in);
@@ -790,13 +857,15 @@ static V atomic_op(Px *p, BuiltinId bi, Type *t, V ptr, V v, V d)
     bool fl = t->kind == TY_FLOAT;
     T ity = fl ? LLVMIntTypeInContext(p->cx, (unsigned)t->bits) : scalar_t(p, t);
     if (bi == BI_ATOMIC_CAS) {
-        V e = fl ? LLVMBuildBitCast(B, v, ity, "") : v, n = fl ? LLVMBuildBitCast(B, d, ity, "") : d;
+        V e = fl ? LLVMBuildBitCast(B, v, ity, "") : v,
+          n = fl ? LLVMBuildBitCast(B, d, ity, "") : d;
         V x = LLVMBuildAtomicCmpXchg(B, ptr, e, n, mo, mo, false);
         V old = LLVMBuildExtractValue(B, x, 0, "");
         return fl ? LLVMBuildBitCast(B, old, scalar_t(p, t), "") : old;
     }
     if (fl && bi == BI_ATOMIC_XCHG) {
-        V old = LLVMBuildAtomicRMW(B, LLVMAtomicRMWBinOpXchg, ptr, LLVMBuildBitCast(B, v, ity, ""), mo, false);
+        V old = LLVMBuildAtomicRMW(B, LLVMAtomicRMWBinOpXchg, ptr, LLVMBuildBitCast(B, v, ity, ""),
+                                   mo, false);
         return LLVMBuildBitCast(B, old, scalar_t(p, t), "");
     }
     LLVMAtomicRMWBinOp op;
@@ -852,9 +921,9 @@ static void emit_builtin(Px *p, const IrInst *i)
     case BK_DOT:
     case BK_LENGTH: {
         Type *et = ty_elem(i->ops[0]->type);
-        V s = bi == BI_DOT ? reduce_sum(p, i->ops[0], i->ops[1], false)
-            : bi == BI_LENGTH ? reduce_sum(p, i->ops[0], NULL, false)
-                              : reduce_sum(p, i->ops[0], i->ops[1], true);
+        V s = bi == BI_DOT      ? reduce_sum(p, i->ops[0], i->ops[1], false)
+              : bi == BI_LENGTH ? reduce_sum(p, i->ops[0], NULL, false)
+                                : reduce_sum(p, i->ops[0], i->ops[1], true);
         if (bi != BI_DOT) s = call_intr1(p, "llvm.sqrt", LLVMTypeOf(s), s);
         r = from_float(p, et, s);
         break;
@@ -865,8 +934,10 @@ static void emit_builtin(Px *p, const IrInst *i)
         static const int p1[3] = {1, 2, 0}, p2[3] = {2, 0, 1};
         V e[4];
         for (int k = 0; k < 3; k++) {
-            V a = LLVMBuildFMul(B, to_float(p, et, comp(p, x, p1[k])), to_float(p, et, comp(p, y, p2[k])), "");
-            V b = LLVMBuildFMul(B, to_float(p, et, comp(p, x, p2[k])), to_float(p, et, comp(p, y, p1[k])), "");
+            V a = LLVMBuildFMul(B, to_float(p, et, comp(p, x, p1[k])),
+                                to_float(p, et, comp(p, y, p2[k])), "");
+            V b = LLVMBuildFMul(B, to_float(p, et, comp(p, x, p2[k])),
+                                to_float(p, et, comp(p, y, p1[k])), "");
             e[k] = from_float(p, et, LLVMBuildFSub(B, a, b, ""));
         }
         e[3] = LLVMConstNull(scalar_t(p, et));
@@ -877,11 +948,14 @@ static void emit_builtin(Px *p, const IrInst *i)
         const IrInst *x = i->ops[0];
         r = comp(p, x, 0);
         for (int k = 1; k < ty_width(x->type); k++)
-            r = bi == BI_ANY ? LLVMBuildOr(B, r, comp(p, x, k), "") : LLVMBuildAnd(B, r, comp(p, x, k), "");
+            r = bi == BI_ANY ? LLVMBuildOr(B, r, comp(p, x, k), "")
+                             : LLVMBuildAnd(B, r, comp(p, x, k), "");
         break;
     }
     case BK_SG0:
-        r = bi == BI_SUBGROUP_SIZE ? ci32(p, 32) : call_intr(p, "llvm.nvvm.read.ptx.sreg.laneid", NULL, 0, NULL, 0);
+        r = bi == BI_SUBGROUP_SIZE
+                ? ci32(p, 32)
+                : call_intr(p, "llvm.nvvm.read.ptx.sreg.laneid", NULL, 0, NULL, 0);
         break;
     case BK_SG1: r = sg_reduce(p, bi, i->type, value(p, i->ops[0])); break;
     case BK_SGLANE: {
@@ -898,7 +972,8 @@ static void emit_builtin(Px *p, const IrInst *i)
             V rs = LLVMBuildFDiv(B, LLVMConstReal(ft, 1.0), call_intr1(p, "llvm.sqrt", ft, s), "");
             int n = ty_width(x->type);
             V e[4];
-            for (int k = 0; k < n; k++) e[k] = from_float(p, et, LLVMBuildFMul(B, to_float(p, et, comp(p, x, k)), rs, ""));
+            for (int k = 0; k < n; k++)
+                e[k] = from_float(p, et, LLVMBuildFMul(B, to_float(p, et, comp(p, x, k)), rs, ""));
             r = n == 1 ? e[0] : build_vector(p, i->type, e);
             break;
         }
@@ -917,8 +992,7 @@ static void emit_inst(Px *p, const IrInst *i)
     case IR_UNDEF:
     case IR_WORKITEM:
     case IR_BUFLEN:
-    case IR_PHI: /* created at the block's head beforehand */
-        return;
+    case IR_PHI: /* created at the block's head beforehand */ return;
     case IR_LOAD:
     case IR_STORE:
     case IR_ATOMIC: emit_access(p, i); return;
@@ -938,14 +1012,19 @@ static void emit_inst(Px *p, const IrInst *i)
         return;
     }
     case IR_EXTRACT:
-        if (i->ops[0]->type->kind == TY_STRUCT) p->val[i->id] = LLVMBuildExtractValue(B, value(p, i->ops[0]), (unsigned)i->idx, "");
-        else p->val[i->id] = LLVMBuildExtractElement(B, value(p, i->ops[0]), ci32(p, (uint64_t)i->idx), "");
+        if (i->ops[0]->type->kind == TY_STRUCT)
+            p->val[i->id] = LLVMBuildExtractValue(B, value(p, i->ops[0]), (unsigned)i->idx, "");
+        else
+            p->val[i->id] =
+                LLVMBuildExtractElement(B, value(p, i->ops[0]), ci32(p, (uint64_t)i->idx), "");
         return;
     case IR_INSERT:
         if (i->type->kind == TY_STRUCT)
-            p->val[i->id] = LLVMBuildInsertValue(B, value(p, i->ops[0]), value(p, i->ops[1]), (unsigned)i->idx, "");
+            p->val[i->id] = LLVMBuildInsertValue(B, value(p, i->ops[0]), value(p, i->ops[1]),
+                                                 (unsigned)i->idx, "");
         else
-            p->val[i->id] = LLVMBuildInsertElement(B, value(p, i->ops[0]), value(p, i->ops[1]), ci32(p, (uint64_t)i->idx), "");
+            p->val[i->id] = LLVMBuildInsertElement(B, value(p, i->ops[0]), value(p, i->ops[1]),
+                                                   ci32(p, (uint64_t)i->idx), "");
         return;
     case IR_SHUFFLE: {
         if (i->type->kind != TY_VEC) {
@@ -959,7 +1038,8 @@ static void emit_inst(Px *p, const IrInst *i)
     }
     case IR_SELECT:
         if (i->ops[0]->type->kind == TY_BOOL) {
-            p->val[i->id] = LLVMBuildSelect(B, value(p, i->ops[0]), value(p, i->ops[1]), value(p, i->ops[2]), "");
+            p->val[i->id] = LLVMBuildSelect(B, value(p, i->ops[0]), value(p, i->ops[1]),
+                                            value(p, i->ops[2]), "");
             return;
         }
         p->val[i->id] = elementwise(p, i);
@@ -984,8 +1064,11 @@ static void emit_term(Px *p, const IrInst *t, LLVMBasicBlockRef ret)
     switch (t->op) {
     case IR_BR: LLVMBuildBr(B, p->bb[t->target[0]->id]); return;
     case IR_CBR:
-        if (t->target[0] == t->target[1]) LLVMBuildBr(B, p->bb[t->target[0]->id]);
-        else LLVMBuildCondBr(B, value(p, t->ops[0]), p->bb[t->target[0]->id], p->bb[t->target[1]->id]);
+        if (t->target[0] == t->target[1])
+            LLVMBuildBr(B, p->bb[t->target[0]->id]);
+        else
+            LLVMBuildCondBr(B, value(p, t->ops[0]), p->bb[t->target[0]->id],
+                            p->bb[t->target[1]->id]);
         return;
     case IR_RET: LLVMBuildBr(B, ret); return;
     case IR_UNREACHABLE: LLVMBuildUnreachable(B); return;
@@ -1004,9 +1087,11 @@ static void add_attr(Px *p, V fn, unsigned idx, const char *name, uint64_t val)
 
 static void annotate(Px *p, V fn, const char *key, uint32_t v)
 {
-    LLVMMetadataRef md[3] = {LLVMValueAsMetadata(fn), LLVMMDStringInContext2(p->cx, key, strlen(key)),
+    LLVMMetadataRef md[3] = {LLVMValueAsMetadata(fn),
+                             LLVMMDStringInContext2(p->cx, key, strlen(key)),
                              LLVMValueAsMetadata(ci32(p, v))};
-    LLVMAddNamedMetadataOperand(p->mod, "nvvm.annotations", LLVMMetadataAsValue(p->cx, LLVMMDNodeInContext2(p->cx, md, 3)));
+    LLVMAddNamedMetadataOperand(p->mod, "nvvm.annotations",
+                                LLVMMetadataAsValue(p->cx, LLVMMDNodeInContext2(p->cx, md, 3)));
 }
 
 /* The kernel's LLVM signature (see the header comment). */
@@ -1044,7 +1129,9 @@ static V declare_kernel(Px *p, const IrFunc *f)
             a++;
         } else {
             unsigned kind = LLVMGetEnumAttributeKindForName("byval", 5);
-            LLVMAddAttributeAtIndex(fn, (unsigned)a, LLVMCreateTypeAttribute(p->cx, kind, LLVMArrayType(p->i8, t->size)));
+            LLVMAddAttributeAtIndex(
+                fn, (unsigned)a,
+                LLVMCreateTypeAttribute(p->cx, kind, LLVMArrayType(p->i8, t->size)));
             add_attr(p, fn, (unsigned)a, "align", t->align);
             a++;
         }
@@ -1161,7 +1248,8 @@ static void emit_kernel(Px *p, const IrFunc *f, V fn)
     for (int r = 0; r < 4; r++)
         for (int d = 0; d < 3; d++) p->sreg[r][d] = sreg(p, regs[r], d);
     for (int d = 0; d < 3; d++)
-        p->gid[d] = LLVMBuildAdd(B, LLVMBuildMul(B, p->sreg[2][d], p->sreg[1][d], ""), p->sreg[0][d], "");
+        p->gid[d] =
+            LLVMBuildAdd(B, LLVMBuildMul(B, p->sreg[2][d], p->sreg[1][d], ""), p->sreg[0][d], "");
 
     LLVMBasicBlockRef ret = LLVMAppendBasicBlockInContext(p->cx, fn, "ret");
     IrBlock **order = arena_alloc(p->a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
@@ -1268,8 +1356,10 @@ static void init_llvm(void)
 static bool link_libdevice(Px *p, const char *path, StrBuf *err)
 {
     if (!path) {
-        sb_puts(err, "the module uses math functions from CUDA's libdevice, but libdevice.10.bc was not found "
-                     "(set $DCK_LIBDEVICE or $CUDA_HOME)");
+        sb_puts(
+            err,
+            "the module uses math functions from CUDA's libdevice, but libdevice.10.bc was not found "
+            "(set $DCK_LIBDEVICE or $CUDA_HOME)");
         return false;
     }
     LLVMMemoryBufferRef mb;
@@ -1342,8 +1432,8 @@ static const char *pipeline(const Px *p, char *buf, size_t n)
     snprintf(buf, n,
              "always-inline,globaldce,globalopt,function(nvvm-reflect,early-cse,simplifycfg,%s"
              "sroa,instcombine,%ssimplifycfg,separate-const-offset-from-gep,early-cse%s)",
-             p->opt >= 2 ? "loop(loop-rotate),loop-unroll<O3;no-runtime>," : "", p->checked ? "gvn," : "",
-             p->opt >= 2 ? ",loop-mssa(licm)" : "");
+             p->opt >= 2 ? "loop(loop-rotate),loop-unroll<O3;no-runtime>," : "",
+             p->checked ? "gvn," : "", p->opt >= 2 ? ",loop-mssa(licm)" : "");
     return buf;
 }
 
@@ -1366,7 +1456,8 @@ static void widen_multiplies(Px *p)
                 V x = LLVMGetOperand(in, 0), c = LLVMGetOperand(in, 1);
                 if (!LLVMIsAConstantInt(c)) continue;
                 bool sx = LLVMIsASExtInst(x) != NULL;
-                if ((!sx && !LLVMIsAZExtInst(x)) || LLVMTypeOf(LLVMGetOperand(x, 0)) != p->i32) continue;
+                if ((!sx && !LLVMIsAZExtInst(x)) || LLVMTypeOf(LLVMGetOperand(x, 0)) != p->i32)
+                    continue;
                 uint64_t k = LLVMConstIntGetZExtValue(c);
                 if (op == LLVMShl) {
                     if (k > 30) continue;
@@ -1377,8 +1468,8 @@ static void widen_multiplies(Px *p)
                 if (!*a) {
                     const char *as = sx ? "mul.wide.s32 $0, $1, $2;" : "mul.wide.u32 $0, $1, $2;";
                     const char *cons = "=l,r,n";
-                    *a = LLVMGetInlineAsm(fty, (char *)as, strlen(as), (char *)cons, strlen(cons), false, false,
-                                          LLVMInlineAsmDialectATT, false);
+                    *a = LLVMGetInlineAsm(fty, (char *)as, strlen(as), (char *)cons, strlen(cons),
+                                          false, false, LLVMInlineAsmDialectATT, false);
                 }
                 LLVMPositionBuilderBefore(p->b, in);
                 V args[2] = {LLVMGetOperand(x, 0), ci32(p, k)};
@@ -1411,13 +1502,15 @@ static void sink_offsets(Px *p)
                 while (u) {
                     LLVMUseRef un = LLVMGetNextUse(u);
                     V user = LLVMGetUser(u);
-                    if (LLVMIsAInstruction(user) && !LLVMIsAPHINode(user) && LLVMGetInstructionParent(user) != bb) {
+                    if (LLVMIsAInstruction(user) && !LLVMIsAPHINode(user) &&
+                        LLVMGetInstructionParent(user) != bb) {
                         LLVMPositionBuilderBefore(p->b, user);
                         V g = inb ? LLVMBuildInBoundsGEP2(p->b, et, base, &off, 1, "")
                                   : LLVMBuildGEP2(p->b, et, base, &off, 1, "");
                         int n = LLVMGetNumOperands(user);
                         for (int k = 0; k < n; k++)
-                            if (LLVMGetOperand(user, (unsigned)k) == in) LLVMSetOperand(user, (unsigned)k, g);
+                            if (LLVMGetOperand(user, (unsigned)k) == in)
+                                LLVMSetOperand(user, (unsigned)k, g);
                         u = LLVMGetFirstUse(in); /* the use list changed */
                         continue;
                     }
@@ -1443,8 +1536,8 @@ static void phase_report(Px *p, const char *what)
     p->t0 = t;
 }
 
-static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, const char *libdevice, StrBuf *out,
-                     StrBuf *err)
+static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, const char *libdevice,
+                     StrBuf *out, StrBuf *err)
 {
     Px px = {0};
     Px *p = &px;
@@ -1474,8 +1567,10 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
     /* -O0 to -O2: the code generator's fast path (see PIPELINE below); -O3: its full one */
     p->cg = p->opt == 3 ? LLVMCodeGenLevelAggressive : LLVMCodeGenLevelNone;
     const char *env_cg = getenv("DCK_PTX_CODEGEN"); /* for experiments: 0-3, LLVM's levels */
-    if (env_cg && *env_cg >= '0' && *env_cg <= '3' && !env_cg[1]) p->cg = (LLVMCodeGenOptLevel)(*env_cg - '0');
-    tm = LLVMCreateTargetMachine(target, triple, cpu, "+ptx78", p->cg, LLVMRelocDefault, LLVMCodeModelDefault);
+    if (env_cg && *env_cg >= '0' && *env_cg <= '3' && !env_cg[1])
+        p->cg = (LLVMCodeGenOptLevel)(*env_cg - '0');
+    tm = LLVMCreateTargetMachine(target, triple, cpu, "+ptx78", p->cg, LLVMRelocDefault,
+                                 LLVMCodeModelDefault);
     if (!tm) {
         sb_printf(err, "cannot create an NVPTX target machine for %s", cpu);
         goto done;
@@ -1538,8 +1633,8 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     const char *env_passes = getenv("DCK_PTX_PASSES"); /* for experiments: an LLVM pipeline */
     char pbuf[512];
-    LLVMErrorRef e = LLVMRunPasses(p->mod, env_passes && *env_passes ? env_passes : pipeline(p, pbuf, sizeof pbuf),
-                                   tm, po);
+    LLVMErrorRef e = LLVMRunPasses(
+        p->mod, env_passes && *env_passes ? env_passes : pipeline(p, pbuf, sizeof pbuf), tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (e) {
         char *em = LLVMGetErrorMessage(e);

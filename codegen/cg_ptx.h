@@ -16,13 +16,13 @@
 
 #include "cg.h"
 
-#define CG_PTX_PLUGIN_ABI 1u
+#define CG_PTX_PLUGIN_ABI    1u
 #define CG_PTX_PLUGIN_SYMBOL "dckc_ptx_plugin"
-#define CG_PTX_PLUGIN_NAME "libdckc_ptx.so"
+#define CG_PTX_PLUGIN_NAME   "libdckc_ptx.so"
 
 typedef struct CgPtxPlugin {
-    uint32_t abi;            /* CG_PTX_PLUGIN_ABI */
-    uint32_t sizes[5];       /* sizeof IrInst, IrBlock, IrFunc, IrModule, Type */
+    uint32_t abi;      /* CG_PTX_PLUGIN_ABI */
+    uint32_t sizes[5]; /* sizeof IrInst, IrBlock, IrFunc, IrModule, Type */
     const char *llvm_version;
     /* PTX for one architecture `sm` ("75", "80", "86", "89", "90"). libdevice: path of
      * libdevice.10.bc (CUDA's math library as LLVM bitcode), linked in when the module uses
@@ -32,8 +32,11 @@ typedef struct CgPtxPlugin {
                  StrBuf *out, StrBuf *err);
 } CgPtxPlugin;
 
-#define CG_PTX_SIZES {(uint32_t)sizeof(IrInst), (uint32_t)sizeof(IrBlock), (uint32_t)sizeof(IrFunc), \
-                      (uint32_t)sizeof(IrModule), (uint32_t)sizeof(Type)}
+#define CG_PTX_SIZES                                                                   \
+    {                                                                                  \
+        (uint32_t)sizeof(IrInst), (uint32_t)sizeof(IrBlock), (uint32_t)sizeof(IrFunc), \
+            (uint32_t)sizeof(IrModule), (uint32_t)sizeof(Type)                         \
+    }
 
 typedef const CgPtxPlugin *(*CgPtxPluginFn)(void);
 
@@ -45,6 +48,7 @@ const char *cg_ptx_sm_name(const char *s);
 bool cg_ptx_available(const char *via, StrBuf *why);
 /* CUDA C -> PTX for compute_<sm> through NVRTC (dlopened; --fmad=false). The NVRTC log is
  * in err on failure. Thread-safe. */
-bool cg_nvrtc_compile(const char *cuda_src, const char *name, const char *sm, StrBuf *ptx, StrBuf *err);
+bool cg_nvrtc_compile(const char *cuda_src, const char *name, const char *sm, StrBuf *ptx,
+                      StrBuf *err);
 
 #endif

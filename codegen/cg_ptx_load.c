@@ -34,8 +34,10 @@ static const char *const known_sm[] = {"75", "80", "86", "89", "90"};
 const char *cg_ptx_sm_name(const char *s)
 {
     if (!s) return NULL;
-    if (strncmp(s, "sm_", 3) == 0) s += 3;
-    else if (strncmp(s, "sm", 2) == 0) s += 2;
+    if (strncmp(s, "sm_", 3) == 0)
+        s += 3;
+    else if (strncmp(s, "sm", 2) == 0)
+        s += 2;
     for (int k = 0; k < ARRAY_LEN(known_sm); k++)
         if (strcmp(s, known_sm[k]) == 0) return known_sm[k];
     return NULL;
@@ -57,8 +59,10 @@ static void dir_of(const char *path, char *out, size_t n)
 {
     snprintf(out, n, "%s", path);
     char *slash = strrchr(out, '/');
-    if (slash) *slash = 0;
-    else snprintf(out, n, ".");
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(out, n, ".");
 }
 
 static const CgPtxPlugin *try_plugin(const char *path, StrBuf *tried)
@@ -79,7 +83,8 @@ static const CgPtxPlugin *try_plugin(const char *path, StrBuf *tried)
     const CgPtxPlugin *pl = fn ? fn() : NULL;
     static const uint32_t sizes[5] = CG_PTX_SIZES;
     if (!pl || pl->abi != CG_PTX_PLUGIN_ABI || memcmp(pl->sizes, sizes, sizeof sizes) != 0) {
-        sb_printf(tried, "%s%s (built from other sources than this compiler)", tried->len ? ", " : "", path);
+        sb_printf(tried, "%s%s (built from other sources than this compiler)",
+                  tried->len ? ", " : "", path);
         dlclose(h);
         return NULL;
     }
@@ -100,7 +105,8 @@ static const CgPtxPlugin *load_plugin(void)
     const char *env = getenv("DCK_PTX_PLUGIN");
     if (env && *env) pl = try_plugin(env, &tried);
     Dl_info info;
-    if (!pl && dladdr((void *)&cg_ptx_sm_name, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+    if (!pl && dladdr((void *)&cg_ptx_sm_name, &info) && info.dli_fname &&
+        strchr(info.dli_fname, '/')) {
         dir_of(info.dli_fname, dir, sizeof dir);
         snprintf(cand, sizeof cand, "%s/%s", dir, CG_PTX_PLUGIN_NAME);
         pl = try_plugin(cand, &tried);
@@ -121,11 +127,13 @@ static const CgPtxPlugin *load_plugin(void)
     }
     if (!pl && DCK_PTX_PLUGIN_BUILD_PATH[0]) pl = try_plugin(DCK_PTX_PLUGIN_BUILD_PATH, &tried);
     if (!pl && DCK_PTX_PLUGIN_INSTALL_PATH[0]) pl = try_plugin(DCK_PTX_PLUGIN_INSTALL_PATH, &tried);
-    if (pl) loaded = pl;
+    if (pl)
+        loaded = pl;
     else
-        snprintf(load_error, sizeof load_error,
-                 "the PTX code generator %s (LLVM 16) was not found or could not be loaded; tried: %s",
-                 CG_PTX_PLUGIN_NAME, tried.data ? tried.data : "nothing");
+        snprintf(
+            load_error, sizeof load_error,
+            "the PTX code generator %s (LLVM 16) was not found or could not be loaded; tried: %s",
+            CG_PTX_PLUGIN_NAME, tried.data ? tried.data : "nothing");
     sb_free(&tried);
     pthread_mutex_unlock(&load_mu);
     return pl;
@@ -135,7 +143,9 @@ bool cg_ptx_available(const char *via, StrBuf *why)
 {
     if (via && strcmp(via, "nvrtc") == 0) {
         if (!cg_find_target("cuda")) {
-            sb_puts(why, "--ptx-via=nvrtc needs the CUDA C backend (target 'cuda'), which this dckc lacks");
+            sb_puts(
+                why,
+                "--ptx-via=nvrtc needs the CUDA C backend (target 'cuda'), which this dckc lacks");
             return false;
         }
         return true;
@@ -163,7 +173,8 @@ static const char *find_libdevice(char *buf, size_t n)
 
 /* ---------------------------------------------------------------- NVRTC */
 
-typedef int (*NvrtcCreate)(void **, const char *, const char *, int, const char *const *, const char *const *);
+typedef int (*NvrtcCreate)(void **, const char *, const char *, int, const char *const *,
+                           const char *const *);
 typedef int (*NvrtcCompile)(void *, int, const char *const *);
 typedef int (*NvrtcSize)(void *, size_t *);
 typedef int (*NvrtcGet)(void *, char *);
@@ -187,24 +198,26 @@ static bool load_nvrtc(void)
     if (nv.tried) return nv.h != NULL;
     nv.tried = true;
     const char *names[] = {getenv("DCK_NVRTC"), "libnvrtc.so.13", "libnvrtc.so",
-                           "/usr/local/cuda/lib64/libnvrtc.so.13", "/usr/local/cuda/lib64/libnvrtc.so"};
+                           "/usr/local/cuda/lib64/libnvrtc.so.13",
+                           "/usr/local/cuda/lib64/libnvrtc.so"};
     for (int k = 0; k < ARRAY_LEN(names) && !nv.h; k++)
         if (names[k] && *names[k]) nv.h = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
     if (!nv.h) {
-        snprintf(nv.error, sizeof nv.error, "NVRTC not found (libnvrtc.so.13 / libnvrtc.so on the loader path or in "
-                                            "/usr/local/cuda/lib64; $DCK_NVRTC names it)");
+        snprintf(nv.error, sizeof nv.error,
+                 "NVRTC not found (libnvrtc.so.13 / libnvrtc.so on the loader path or in "
+                 "/usr/local/cuda/lib64; $DCK_NVRTC names it)");
         return false;
     }
-#define SYM(field, type, name)                                                                     \
-    do {                                                                                           \
-        void *s_ = dlsym(nv.h, name);                                                              \
-        memcpy(&nv.field, &s_, sizeof s_);                                                         \
-        if (!s_) {                                                                                 \
-            snprintf(nv.error, sizeof nv.error, "NVRTC lacks %s", name);                           \
-            dlclose(nv.h);                                                                         \
-            nv.h = NULL;                                                                           \
-            return false;                                                                          \
-        }                                                                                          \
+#define SYM(field, type, name)                                           \
+    do {                                                                 \
+        void *s_ = dlsym(nv.h, name);                                    \
+        memcpy(&nv.field, &s_, sizeof s_);                               \
+        if (!s_) {                                                       \
+            snprintf(nv.error, sizeof nv.error, "NVRTC lacks %s", name); \
+            dlclose(nv.h);                                               \
+            nv.h = NULL;                                                 \
+            return false;                                                \
+        }                                                                \
     } while (0)
     SYM(create, NvrtcCreate, "nvrtcCreateProgram");
     SYM(compile, NvrtcCompile, "nvrtcCompileProgram");
@@ -218,7 +231,8 @@ static bool load_nvrtc(void)
     return true;
 }
 
-bool cg_nvrtc_compile(const char *cuda_src, const char *name, const char *sm, StrBuf *ptx, StrBuf *err)
+bool cg_nvrtc_compile(const char *cuda_src, const char *name, const char *sm, StrBuf *ptx,
+                      StrBuf *err)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&mu);
@@ -247,7 +261,8 @@ bool cg_nvrtc_compile(const char *cuda_src, const char *name, const char *sm, St
     r = nv.compile(prog, ARRAY_LEN(opts), opts);
     size_t n = 0;
     if (r != 0) {
-        sb_printf(err, "NVRTC could not compile the CUDA C of %s (%s)", name ? name : "the module", nv.errstr(r));
+        sb_printf(err, "NVRTC could not compile the CUDA C of %s (%s)", name ? name : "the module",
+                  nv.errstr(r));
         if (nv.log_size(prog, &n) == 0 && n > 1) {
             char *log = malloc(n + 1);
             if (log && nv.log(prog, log) == 0) {

@@ -37,7 +37,8 @@ static void put_string(SpvWords *w, const char *s)
     size_t n = strlen(s);
     for (size_t i = 0; i <= n; i += 4) {
         uint32_t word = 0;
-        for (size_t k = 0; k < 4 && i + k < n; k++) word |= (uint32_t)(unsigned char)s[i + k] << (8 * k);
+        for (size_t k = 0; k < 4 && i + k < n; k++)
+            word |= (uint32_t)(unsigned char)s[i + k] << (8 * k);
         vec_push(spv_words_arena, w, word);
     }
 }
@@ -115,8 +116,8 @@ static void cache_grow(SpvCtx *c)
 
 /* The id of the instruction `op` with operands `ops` (without the result id, which goes at
  * position idpos), emitting it into sect the first time. *fresh says whether it was new. */
-static uint32_t cached(SpvCtx *c, SpvWords *sect, uint32_t op, const uint32_t *ops, int n, int idpos,
-                       bool *fresh)
+static uint32_t cached(SpvCtx *c, SpvWords *sect, uint32_t op, const uint32_t *ops, int n,
+                       int idpos, bool *fresh)
 {
     SpvTypeCache *t = c->cache;
     if ((t->count + 1) * 2 > t->cap) cache_grow(c);
@@ -150,8 +151,8 @@ static uint32_t cached(SpvCtx *c, SpvWords *sect, uint32_t op, const uint32_t *o
     }
     spv_inst(sect, op, full, n + 1);
     if (fresh) *fresh = true;
-    if (op == SpvOpConstant || op == SpvOpConstantTrue || op == SpvOpConstantFalse || op == SpvOpConstantNull ||
-        op == SpvOpConstantComposite) {
+    if (op == SpvOpConstant || op == SpvOpConstantTrue || op == SpvOpConstantFalse ||
+        op == SpvOpConstantNull || op == SpvOpConstantComposite) {
         while ((uint32_t)c->is_const.len <= id) vec_push(c->a, &c->is_const, 0);
         c->is_const.data[id] = 1;
     }
@@ -186,7 +187,8 @@ uint32_t spv_t_vec(SpvCtx *c, uint32_t elem, int n)
 
 uint32_t spv_t_ptr(SpvCtx *c, SpvStorageClass sc, uint32_t pointee)
 {
-    return cached(c, &c->types, SpvOpTypePointer, (const uint32_t[]){(uint32_t)sc, pointee}, 2, 0, NULL);
+    return cached(c, &c->types, SpvOpTypePointer, (const uint32_t[]){(uint32_t)sc, pointee}, 2, 0,
+                  NULL);
 }
 
 static void stride(SpvCtx *c, uint32_t arr, uint32_t s)
@@ -254,7 +256,8 @@ static SpvStructTypes *struct_types(SpvCtx *c, const Type *t)
         uint32_t pre[2] = {st.phys, (uint32_t)i};
         spv_string_inst(&c->debug, SpvOpMemberName, pre, 2, t->fields[i].name, NULL, 0);
         if (c->vk)
-            SPV(&c->annot, SpvOpMemberDecorate, st.phys, (uint32_t)i, SpvDecorationOffset, t->fields[i].offset);
+            SPV(&c->annot, SpvOpMemberDecorate, st.phys, (uint32_t)i, SpvDecorationOffset,
+                t->fields[i].offset);
     }
     if (spv_has_bool(t)) {
         for (int i = 0; i < t->nfields; i++) mem[i] = spv_vtype(c, t->fields[i].type);
@@ -280,7 +283,8 @@ uint32_t spv_vtype(SpvCtx *c, const Type *t)
     case TY_VEC: return spv_t_vec(c, spv_vtype(c, t->elem), t->n);
     case TY_STRUCT: return struct_types(c, t)->logical;
     case TY_ARRAY:
-        return spv_t_array(c, spv_vtype(c, t->elem), (uint32_t)t->n, spv_has_bool(t) ? 0 : t->elem->size);
+        return spv_t_array(c, spv_vtype(c, t->elem), (uint32_t)t->n,
+                           spv_has_bool(t) ? 0 : t->elem->size);
     case TY_BUFFER: break;
     }
     ICE("no SPIR-V value type for %s", t->name);
@@ -297,7 +301,10 @@ uint32_t spv_ptype(SpvCtx *c, const Type *t)
     }
 }
 
-uint32_t spv_rtarray(SpvCtx *c, const Type *elem) { return t_rtarray(c, spv_ptype(c, elem), elem->size); }
+uint32_t spv_rtarray(SpvCtx *c, const Type *elem)
+{
+    return t_rtarray(c, spv_ptype(c, elem), elem->size);
+}
 
 /* ---------------------------------------------------------------- constants */
 
@@ -306,9 +313,11 @@ uint32_t spv_c_int(SpvCtx *c, int bits, uint64_t v)
     uint32_t t = spv_t_int(c, bits);
     if (bits < 64) {
         uint64_t mask = ((uint64_t)1 << bits) - 1;
-        return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, (uint32_t)(v & mask)}, 2, 1, NULL);
+        return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, (uint32_t)(v & mask)}, 2,
+                      1, NULL);
     }
-    return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, (uint32_t)v, (uint32_t)(v >> 32)}, 3, 1, NULL);
+    return cached(c, &c->types, SpvOpConstant,
+                  (const uint32_t[]){t, (uint32_t)v, (uint32_t)(v >> 32)}, 3, 1, NULL);
 }
 
 uint32_t spv_c_uint(SpvCtx *c, uint32_t v) { return spv_c_int(c, 32, v); }
@@ -341,7 +350,8 @@ static uint32_t half_bits(double d)
 uint32_t spv_c_float(SpvCtx *c, int bits, double v)
 {
     uint32_t t = spv_t_float(c, bits);
-    if (bits == 16) return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, half_bits(v)}, 2, 1, NULL);
+    if (bits == 16)
+        return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, half_bits(v)}, 2, 1, NULL);
     if (bits == 32) {
         float f = (float)v;
         uint32_t w;
@@ -350,7 +360,8 @@ uint32_t spv_c_float(SpvCtx *c, int bits, double v)
     }
     uint64_t w;
     memcpy(&w, &v, 8);
-    return cached(c, &c->types, SpvOpConstant, (const uint32_t[]){t, (uint32_t)w, (uint32_t)(w >> 32)}, 3, 1, NULL);
+    return cached(c, &c->types, SpvOpConstant,
+                  (const uint32_t[]){t, (uint32_t)w, (uint32_t)(w >> 32)}, 3, 1, NULL);
 }
 
 uint32_t spv_c_bool(SpvCtx *c, bool v)
@@ -377,9 +388,12 @@ uint32_t spv_c_of(SpvCtx *c, const Type *t, uint64_t ibits, double f)
 {
     const Type *e = ty_elem((Type *)t);
     uint32_t s;
-    if (e->kind == TY_BOOL) s = spv_c_bool(c, ibits != 0);
-    else if (e->kind == TY_INT) s = spv_c_int(c, e->bits, ibits);
-    else s = spv_c_float(c, e->bits, f);
+    if (e->kind == TY_BOOL)
+        s = spv_c_bool(c, ibits != 0);
+    else if (e->kind == TY_INT)
+        s = spv_c_int(c, e->bits, ibits);
+    else
+        s = spv_c_float(c, e->bits, f);
     if (t->kind != TY_VEC) return s;
     uint32_t parts[4] = {s, s, s, s};
     return spv_c_composite(c, spv_vtype(c, t), parts, t->n);
@@ -390,7 +404,10 @@ bool spv_is_const(const SpvCtx *c, uint32_t id)
     return id < (uint32_t)c->is_const.len && c->is_const.data[id];
 }
 
-uint32_t spv_undef(SpvCtx *c, uint32_t type) { return cached(c, &c->types, SpvOpUndef, &type, 1, 1, NULL); }
+uint32_t spv_undef(SpvCtx *c, uint32_t type)
+{
+    return cached(c, &c->types, SpvOpUndef, &type, 1, 1, NULL);
+}
 
 /* ---------------------------------------------------------------- builtins */
 
@@ -403,7 +420,8 @@ uint32_t spv_builtin_var(SpvCtx *c, SpvBuiltIn b, uint32_t *type_out)
     uint32_t v = c->builtin_var[b];
     if (!v) {
         v = c->builtin_var[b] = spv_id(c);
-        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassInput, t), v, SpvStorageClassInput);
+        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassInput, t), v,
+            SpvStorageClassInput);
         uint32_t bb = (uint32_t)b;
         spv_decorate(c, v, SpvDecorationBuiltIn, &bb, 1);
         if (!c->vk) spv_decorate(c, v, SpvDecorationConstant, NULL, 0);
@@ -432,8 +450,8 @@ static void words_cat(SpvWords *dst, const SpvWords *src, Arena *a)
 }
 
 /* Builds the module of every kernel (only < 0) or of kernel number `only` into words. */
-static void build_module(const IrModule *m, bool vk, bool checked, int only, SpvWords *out, Arena *a,
-                         bool *uses_half)
+static void build_module(const IrModule *m, bool vk, bool checked, int only, SpvWords *out,
+                         Arena *a, bool *uses_half)
 {
     SpvCtx c = {0};
     c.m = m;
@@ -463,7 +481,8 @@ static void build_module(const IrModule *m, bool vk, bool checked, int only, Spv
     }
     ice_context(NULL);
     *uses_half = false;
-    for (int i = 0; i < c.cap_list.len; i++) *uses_half |= c.cap_list.data[i] == SpvCapabilityFloat16;
+    for (int i = 0; i < c.cap_list.len; i++)
+        *uses_half |= c.cap_list.data[i] == SpvCapabilityFloat16;
 
     SpvWords w = {0};
     vec_push(a, &w, (uint32_t)SpvMagicNumber);
@@ -473,10 +492,14 @@ static void build_module(const IrModule *m, bool vk, bool checked, int only, Spv
     vec_push(a, &w, 0u);
     SpvWords head = {0};
     for (int i = 0; i < c.cap_list.len; i++) SPV(&head, SpvOpCapability, c.cap_list.data[i]);
-    for (int i = 0; i < c.ext_list.len; i++) spv_string_inst(&head, SpvOpExtension, NULL, 0, c.ext_list.data[i], NULL, 0);
-    spv_string_inst(&head, SpvOpExtInstImport, &c.ext_inst, 1, vk ? "GLSL.std.450" : "OpenCL.std", NULL, 0);
-    if (vk) SPV(&head, SpvOpMemoryModel, SpvAddressingModelLogical, SpvMemoryModelGLSL450);
-    else SPV(&head, SpvOpMemoryModel, SpvAddressingModelPhysical64, SpvMemoryModelOpenCL);
+    for (int i = 0; i < c.ext_list.len; i++)
+        spv_string_inst(&head, SpvOpExtension, NULL, 0, c.ext_list.data[i], NULL, 0);
+    spv_string_inst(&head, SpvOpExtInstImport, &c.ext_inst, 1, vk ? "GLSL.std.450" : "OpenCL.std",
+                    NULL, 0);
+    if (vk)
+        SPV(&head, SpvOpMemoryModel, SpvAddressingModelLogical, SpvMemoryModelGLSL450);
+    else
+        SPV(&head, SpvOpMemoryModel, SpvAddressingModelPhysical64, SpvMemoryModelOpenCL);
     words_cat(&w, &head, a);
     words_cat(&w, &c.entries, a);
     words_cat(&w, &c.modes, a);
@@ -600,12 +623,14 @@ bool cg_spirv_disassemble(const void *data, size_t len, StrBuf *out, StrBuf *err
     spv_context ctx = spvContextCreate(SPV_ENV_UNIVERSAL_1_3);
     spv_text text = NULL;
     spv_diagnostic diag = NULL;
-    spv_result_t r = spvBinaryToText(ctx, w, n,
-                                     SPV_BINARY_TO_TEXT_OPTION_FRIENDLY_NAMES | SPV_BINARY_TO_TEXT_OPTION_INDENT,
-                                     &text, &diag);
+    spv_result_t r = spvBinaryToText(
+        ctx, w, n, SPV_BINARY_TO_TEXT_OPTION_FRIENDLY_NAMES | SPV_BINARY_TO_TEXT_OPTION_INDENT,
+        &text, &diag);
     bool ok = r == SPV_SUCCESS;
-    if (ok) sb_putn(out, text->str, text->length);
-    else sb_printf(err, "cannot disassemble SPIR-V: %s", diag && diag->error ? diag->error : "?");
+    if (ok)
+        sb_putn(out, text->str, text->length);
+    else
+        sb_printf(err, "cannot disassemble SPIR-V: %s", diag && diag->error ? diag->error : "?");
     spvTextDestroy(text);
     spvDiagnosticDestroy(diag);
     spvContextDestroy(ctx);

@@ -24,11 +24,11 @@ typedef VEC(uint32_t) SpvWords;
 
 /* ---- the structured CFG of one kernel (cg_spirv_cfg.c) ---- */
 typedef enum SNodeKind {
-    SN_IR,      /* an IR block (all of it, or without its phis after a loop-header split) */
-    SN_LHEAD,   /* loop header split off an IR block: its phis + OpLoopMerge */
-    SN_CONT,    /* synthetic continue target: the single back edge of a loop */
-    SN_MERGE,   /* synthetic merge block (branches on, or OpUnreachable if it has no preds) */
-    SN_DISPATCH,/* after a loop left for several places: succ[0] if sel == k, else succ[1] */
+    SN_IR,       /* an IR block (all of it, or without its phis after a loop-header split) */
+    SN_LHEAD,    /* loop header split off an IR block: its phis + OpLoopMerge */
+    SN_CONT,     /* synthetic continue target: the single back edge of a loop */
+    SN_MERGE,    /* synthetic merge block (branches on, or OpUnreachable if it has no preds) */
+    SN_DISPATCH, /* after a loop left for several places: succ[0] if sel == k, else succ[1] */
 } SNodeKind;
 
 typedef struct SNode SNode;
@@ -44,10 +44,10 @@ typedef struct SVal {
 } SVal;
 
 struct SPhi {
-    IrInst *ir;      /* the IR phi, or NULL for a synthetic one */
+    IrInst *ir; /* the IR phi, or NULL for a synthetic one */
     Type *type;
-    uint32_t id;     /* result id (IR phis: the value id of ir) */
-    SVal *vals;      /* aligned with the owning node's preds */
+    uint32_t id; /* result id (IR phis: the value id of ir) */
+    SVal *vals;  /* aligned with the owning node's preds */
     int cap;
 };
 
@@ -55,19 +55,19 @@ struct SNode {
     int index;
     SNodeKind kind;
     IrBlock *ir;
-    bool skip_phis;  /* SN_IR after a loop-header split: the phis live in the SN_LHEAD node */
-    int succ[2];     /* -1 when absent; CBR: [0] true, [1] false */
+    bool skip_phis; /* SN_IR after a loop-header split: the phis live in the SN_LHEAD node */
+    int succ[2];    /* -1 when absent; CBR: [0] true, [1] false */
     int nsucc;
-    bool ret;        /* ends the function (IR ret / unreachable) */
-    bool unreach;    /* IR unreachable */
+    bool ret;     /* ends the function (IR ret / unreachable) */
+    bool unreach; /* IR unreachable */
     VEC(int) preds;
     VEC(SPhi *) phis;
-    int merge;       /* header: merge node, else -1 */
-    int cont;        /* loop header: continue node, else -1 */
+    int merge; /* header: merge node, else -1 */
+    int cont;  /* loop header: continue node, else -1 */
     bool is_loop;
-    bool is_cont;    /* an IR block that is a loop's continue target (its latch) */
-    int loop;        /* innermost loop header containing this node, -1 at top level */
-    SPhi *sel;       /* SN_DISPATCH: the selector phi and the value it is compared with */
+    bool is_cont; /* an IR block that is a loop's continue target (its latch) */
+    int loop;     /* innermost loop header containing this node, -1 at top level */
+    SPhi *sel;    /* SN_DISPATCH: the selector phi and the value it is compared with */
     int k;
     uint32_t label, end_label;
     bool reachable;
@@ -77,7 +77,7 @@ typedef struct SCfg {
     Arena *a;
     VEC(SNode *) nodes;
     int entry;
-    int *order;      /* emission order (node indices): reachable in RPO, then the rest */
+    int *order; /* emission order (node indices): reachable in RPO, then the rest */
     int norder;
 } SCfg;
 
@@ -101,13 +101,13 @@ typedef struct SpvCtx {
     SpvWords caps, exts, imports, memmodel, entries, modes, debug, annot, types, funcs;
     VEC(uint32_t) cap_list;
     VEC(const char *) ext_list;
-    uint32_t ext_inst;            /* GLSL.std.450 or OpenCL.std */
+    uint32_t ext_inst; /* GLSL.std.450 or OpenCL.std */
     SpvTypeCache *cache;
     VEC(SpvStructTypes) structs;
-    VEC(uint32_t) strided;        /* array types that have their ArrayStride decoration */
-    VEC(uint8_t) is_const;        /* by id: a constant (OpConstant*) */
-    uint32_t builtin_var[64];     /* by a small index, see spv_builtin_var */
-    VEC(uint32_t) iface;          /* interface ids of the current entry point */
+    VEC(uint32_t) strided;    /* array types that have their ArrayStride decoration */
+    VEC(uint8_t) is_const;    /* by id: a constant (OpConstant*) */
+    uint32_t builtin_var[64]; /* by a small index, see spv_builtin_var */
+    VEC(uint32_t) iface;      /* interface ids of the current entry point */
     VEC(uint32_t) iface_all;
     /* per kernel, used by cg_spirv_fn.c */
     const IrFunc *f;
@@ -120,8 +120,9 @@ extern Arena *spv_words_arena;
 
 uint32_t spv_id(SpvCtx *c);
 void spv_inst(SpvWords *w, uint32_t op, const uint32_t *ops, int n);
-#define SPV(w, op, ...) spv_inst((w), (op), (const uint32_t[]){__VA_ARGS__}, \
-                                 (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+#define SPV(w, op, ...)                                  \
+    spv_inst((w), (op), (const uint32_t[]){__VA_ARGS__}, \
+             (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
 #define SPV0(w, op) spv_inst((w), (op), NULL, 0)
 void spv_string_inst(SpvWords *w, uint32_t op, const uint32_t *pre, int npre, const char *s,
                      const uint32_t *post, int npost);
@@ -139,13 +140,13 @@ uint32_t spv_t_vec(SpvCtx *c, uint32_t elem, int n);
 uint32_t spv_t_ptr(SpvCtx *c, SpvStorageClass sc, uint32_t pointee);
 uint32_t spv_t_array(SpvCtx *c, uint32_t elem, uint32_t n, uint32_t stride); /* stride 0: none */
 uint32_t spv_t_func(SpvCtx *c, uint32_t ret, const uint32_t *params, int n);
-uint32_t spv_vtype(SpvCtx *c, const Type *t);   /* value (logical) type */
-uint32_t spv_ptype(SpvCtx *c, const Type *t);   /* physical (host-visible memory) type */
+uint32_t spv_vtype(SpvCtx *c, const Type *t); /* value (logical) type */
+uint32_t spv_ptype(SpvCtx *c, const Type *t); /* physical (host-visible memory) type */
 bool spv_has_bool(const Type *t);
 uint32_t spv_rtarray(SpvCtx *c, const Type *elem); /* runtime array of elem's physical type */
 /* constants */
 uint32_t spv_c_int(SpvCtx *c, int bits, uint64_t v);
-uint32_t spv_c_uint(SpvCtx *c, uint32_t v);     /* 32-bit */
+uint32_t spv_c_uint(SpvCtx *c, uint32_t v); /* 32-bit */
 uint32_t spv_c_float(SpvCtx *c, int bits, double v);
 uint32_t spv_c_bool(SpvCtx *c, bool v);
 uint32_t spv_c_null(SpvCtx *c, uint32_t type);

@@ -35,8 +35,8 @@
 #include <string.h>
 
 typedef struct Dom {
-    int n;          /* nodes */
-    int *rpo;       /* reachable nodes in reverse post-order */
+    int n;    /* nodes */
+    int *rpo; /* reachable nodes in reverse post-order */
     int nrpo;
     int *rpo_index; /* by node; -1 unreachable */
     int *idom;      /* by node; -1 unreachable, entry: itself */
@@ -64,7 +64,8 @@ static void phi_push(SCfg *g, SPhi *p, int len, SVal v)
     if (len + 1 > p->cap) {
         int nc = p->cap ? p->cap * 2 : 4;
         while (nc < len + 1) nc *= 2;
-        p->vals = arena_realloc(g->a, p->vals, sizeof(SVal) * (size_t)p->cap, sizeof(SVal) * (size_t)nc);
+        p->vals =
+            arena_realloc(g->a, p->vals, sizeof(SVal) * (size_t)p->cap, sizeof(SVal) * (size_t)nc);
         p->cap = nc;
     }
     p->vals[len] = v;
@@ -159,7 +160,8 @@ static void route_exits(SCfg *g, SNode *M, const int *targets, int nt, int **tpo
     SPhi *sel = arena_alloc(a, sizeof *sel);
     sel->type = ty_scalar(SC_UINT);
     vec_push(a, &M->phis, sel);
-    int *first = arena_alloc(a, sizeof(int) * (size_t)(nt + 1)); /* M phi index of target t's first */
+    int *first =
+        arena_alloc(a, sizeof(int) * (size_t)(nt + 1)); /* M phi index of target t's first */
     for (int t = 0; t < nt; t++) {
         SNode *T = N_(g, targets[t]);
         first[t] = M->phis.len;
@@ -403,7 +405,8 @@ static void make_loop(SCfg *g, int h, int *outer)
         int score = dominates(&d, h, cand) ? 0 : 1000;
         for (int i = 0; i < n && score < 1000000; i++) {
             if (!cons[i]) continue;
-            if (!body[i] && N_(g, i)->is_loop) score += 10000; /* swallows a later loop: last resort */
+            if (!body[i] && N_(g, i)->is_loop)
+                score += 10000; /* swallows a later loop: last resort */
             SNode *u = N_(g, i);
             /* a block after the loop that two paths reach (the normal exit that a break also
              * takes) would be a join inside the construct that is no merge */
@@ -417,7 +420,8 @@ static void make_loop(SCfg *g, int h, int *outer)
         /* on a tie the larger construct: the exits left are the far ones (returns) */
         int size = 0;
         for (int i = 0; i < n; i++) size += cons[i];
-        if (score < 1000000 && (x < 0 || score < bestscore || (score == bestscore && size > bestsize))) {
+        if (score < 1000000 &&
+            (x < 0 || score < bestscore || (score == bestscore && size > bestsize))) {
             x = cand;
             bestscore = score;
             bestsize = size;
@@ -427,8 +431,10 @@ static void make_loop(SCfg *g, int h, int *outer)
     bool any_exit = false;
     for (int i = 0; i < n; i++) any_exit |= isexit[i] != 0;
     if (any_exit && x < 0)
-        ICE("SPIR-V structurizer: cannot find the exit of the loop at block b%d", H->ir ? H->ir->id : -1);
-    if (any_exit) memcpy(cons, best, (size_t)n);
+        ICE("SPIR-V structurizer: cannot find the exit of the loop at block b%d",
+            H->ir ? H->ir->id : -1);
+    if (any_exit)
+        memcpy(cons, best, (size_t)n);
     else
         for (int i = 0; i < n; i++) cons[i] = dominates(&d, h, i);
     SNode *M = new_node(g, SN_MERGE);
@@ -459,15 +465,19 @@ static void make_loop(SCfg *g, int h, int *outer)
                 if (p < n && cons[p] && !is_back_edge(g, p, targets[t])) tpos[t][tnp[t]++] = k;
             }
         }
-        if (nt == 1) redirect(g, X_(g, x), tpos[0], tnp[0], M);
-        else route_exits(g, M, targets, nt, tpos, tnp);
+        if (nt == 1)
+            redirect(g, X_(g, x), tpos[0], tnp[0], M);
+        else
+            route_exits(g, M, targets, nt, tpos, tnp);
     }
     H->merge = M->index;
     for (int i = 0; i < n; i++) {
         if (!cons[i]) continue;
         SNode *u = N_(g, i);
-        if (u->loop < 0) u->loop = h;
-        else if (u->loop != h && N_(g, u->loop)->is_loop && u->index == u->loop && outer[u->index] < 0)
+        if (u->loop < 0)
+            u->loop = h;
+        else if (u->loop != h && N_(g, u->loop)->is_loop && u->index == u->loop &&
+                 outer[u->index] < 0)
             outer[u->index] = h;
     }
 }
@@ -497,20 +507,20 @@ static int region_ipdom(SCfg *g, const int *outer, int s)
     for (int i = 0; i < n; i++) inr[i] = N_(g, i)->reachable && in_region(g, outer, i, L);
     inr[V] = L < 0;
 /* region successors of u (virtual exit after a return at top level) */
-#define FOR_RSUCC(u, s, ...)                                                                  \
-    do {                                                                                       \
-        if ((u) == V) break;                                                                   \
-        SNode *u_ = N_(g, (u));                                                                \
-        if (L >= 0 && (u) == exitn) break;                                                     \
-        if (L < 0 && u_->ret && !u_->unreach) {                                                \
-            int s = V;                                                                         \
-            __VA_ARGS__;                                                                            \
-        }                                                                                      \
-        for (int k_ = 0; k_ < u_->nsucc; k_++) {                                               \
-            int s = u_->succ[k_];                                                              \
-            if (s == mergeL || !inr[s]) continue;                                              \
-            __VA_ARGS__;                                                                            \
-        }                                                                                      \
+#define FOR_RSUCC(u, s, ...)                      \
+    do {                                          \
+        if ((u) == V) break;                      \
+        SNode *u_ = N_(g, (u));                   \
+        if (L >= 0 && (u) == exitn) break;        \
+        if (L < 0 && u_->ret && !u_->unreach) {   \
+            int s = V;                            \
+            __VA_ARGS__;                          \
+        }                                         \
+        for (int k_ = 0; k_ < u_->nsucc; k_++) {  \
+            int s = u_->succ[k_];                 \
+            if (s == mergeL || !inr[s]) continue; \
+            __VA_ARGS__;                          \
+        }                                         \
     } while (0)
     /* live nodes: reverse reachability from the exit. Build the reverse adjacency. */
     int *rcount = arena_alloc(a, sizeof(int) * (size_t)(n + 2));
@@ -598,7 +608,8 @@ static int region_ipdom(SCfg *g, const int *outer, int s)
  * through to, and the dispatch nodes, which dominate every target, guard the code after
  * it (the code a `return` skips runs only when the selector says so). The dispatch nodes
  * are pushed on *work: they are selections too, handled before the enclosing ones. */
-static void make_flow(SCfg *g, const Dom *d, int s, int *targets, int nt, int **work, int *nwork, int *wcap)
+static void make_flow(SCfg *g, const Dom *d, int s, int *targets, int nt, int **work, int *nwork,
+                      int *wcap)
 {
     Arena *a = g->a;
     int n = g->nodes.len;
@@ -623,11 +634,14 @@ static void make_flow(SCfg *g, const Dom *d, int s, int *targets, int nt, int **
         tnp[w] = 0;
         for (int k = 0; k < T->preds.len; k++) {
             int u = T->preds.data[k];
-            if (u < n && !r[u] && dominates(d, h, u) && !is_back_edge(g, u, targets[t])) tpos[w][tnp[w]++] = k;
+            if (u < n && !r[u] && dominates(d, h, u) && !is_back_edge(g, u, targets[t]))
+                tpos[w][tnp[w]++] = k;
         }
         if (tnp[w]) targets[w++] = targets[t];
     }
-    if (w < 2) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+    if (w < 2)
+        ICE("SPIR-V structurizer: the branch at block b%d has no single merge",
+            S->ir ? S->ir->id : -1);
     SNode *F = new_node(g, SN_MERGE);
     route_exits(g, F, targets, w, tpos, tnp);
     for (int i = n; i < g->nodes.len; i++) {
@@ -657,7 +671,8 @@ static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, i
      * the construct is all that S dominates and what it falls through to becomes the merge.
      * Several such targets, or any beside a dominated y, are joined first (make_flow). */
     for (int round = 0;; round++) {
-        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1, brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
+        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1,
+            brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
         bool ymerge = y >= 0 && dominates(&d, s, y) && y != cont;
         int *targets = arena_alloc(g->a, sizeof(int) * (size_t)(n + 2));
         int nt = 0;
@@ -668,7 +683,9 @@ static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, i
             for (int k = 0; k < u->nsucc; k++) {
                 int v = u->succ[k];
                 if (v == cont || v == brk || is_back_edge(g, i, v)) continue;
-                if (ymerge ? v == y || (dominates(&d, s, v) && !dominates(&d, y, v)) : dominates(&d, s, v)) continue;
+                if (ymerge ? v == y || (dominates(&d, s, v) && !dominates(&d, y, v))
+                           : dominates(&d, s, v))
+                    continue;
                 bool seen = false;
                 for (int t = 0; t < nt; t++) seen |= targets[t] == v;
                 if (!seen) targets[nt++] = v;
@@ -676,7 +693,9 @@ static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, i
         }
         if (ymerge && nt) targets[nt++] = y;
         if (nt < 2) break;
-        if (round > 0) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+        if (round > 0)
+            ICE("SPIR-V structurizer: the branch at block b%d has no single merge",
+                S->ir ? S->ir->id : -1);
         make_flow(g, &d, s, targets, nt, work, nwork, wcap);
         compute_dom(g, &d);
         y = region_ipdom(g, outer, s);
@@ -690,7 +709,8 @@ static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, i
         /* the post-dominator is reached from outside the construct too (a continue or a
          * break joins there): the merge is where the construct falls through to, the one
          * target of its edges other than the loop's continue and merge blocks */
-        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1, brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
+        int cont = S->loop >= 0 ? N_(g, S->loop)->cont : -1,
+            brk = S->loop >= 0 ? N_(g, S->loop)->merge : -1;
         int t = -1;
         for (int i = 0; i < n && t != -2; i++) {
             if (!dominates(&d, s, i) || !in_region(g, outer, i, S->loop)) continue;
@@ -698,11 +718,15 @@ static void make_selection(SCfg *g, int *outer, int s, int **work, int *nwork, i
             for (int k = 0; k < u->nsucc; k++) {
                 int v = u->succ[k];
                 if (dominates(&d, s, v) || v == cont || v == brk || is_back_edge(g, i, v)) continue;
-                if (t < 0) t = v;
-                else if (t != v) t = -2;
+                if (t < 0)
+                    t = v;
+                else if (t != v)
+                    t = -2;
             }
         }
-        if (t == -2) ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S->ir ? S->ir->id : -1);
+        if (t == -2)
+            ICE("SPIR-V structurizer: the branch at block b%d has no single merge",
+                S->ir ? S->ir->id : -1);
         y = t; /* -1: every path continues, breaks or returns: an unreachable merge */
     }
     if (y < 0) return; /* unreachable merge */
@@ -819,7 +843,8 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
          * the continue target, so that `continue` statements, which jump there, are
          * structured; otherwise a new continue node takes every back edge */
         int latch = np == 1 ? h->preds.data[pos[0]] : -1;
-        if (latch == h->index || (latch >= 0 && (is_header[latch] || N_(g, latch)->kind != SN_IR))) latch = -1;
+        if (latch == h->index || (latch >= 0 && (is_header[latch] || N_(g, latch)->kind != SN_IR)))
+            latch = -1;
         if (latch >= 0 && N_(g, latch)->nsucc == 2) {
             /* the latch's other edge must leave the loop */
             SNode *L = N_(g, latch);
@@ -899,7 +924,8 @@ SCfg *spv_structurize(Arena *a, const IrFunc *f)
         while (nwork) {
             int w = work[--nwork];
             if (--budget < 0)
-                ICE("SPIR-V structurizer: the branch at block b%d has no single merge", S_IRID(g, sels[i]));
+                ICE("SPIR-V structurizer: the branch at block b%d has no single merge",
+                    S_IRID(g, sels[i]));
             make_selection(g, outer, w, &work, &nwork, &wcap);
         }
     }

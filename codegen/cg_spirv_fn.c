@@ -24,7 +24,7 @@
 #include <string.h>
 
 typedef struct PhiFix {
-    int pos;   /* word index in c->funcs */
+    int pos; /* word index in c->funcs */
     int node;
 } PhiFix;
 
@@ -34,28 +34,28 @@ typedef struct Fn {
     SCfg *g;
     SpvWords *w;
     Arena *a;
-    uint32_t *vid;        /* by IR value id */
-    uint32_t cur;         /* current block label */
-    uint32_t *buf;        /* by param: Vulkan StorageBuffer variable / OpenCL pointer parameter */
-    uint32_t *len;        /* by param: length value */
-    uint32_t *pval;       /* by param: by-value parameter value */
-    uint32_t *pparam;     /* OpenCL: by param, the OpFunctionParameter */
+    uint32_t *vid;    /* by IR value id */
+    uint32_t cur;     /* current block label */
+    uint32_t *buf;    /* by param: Vulkan StorageBuffer variable / OpenCL pointer parameter */
+    uint32_t *len;    /* by param: length value */
+    uint32_t *pval;   /* by param: by-value parameter value */
+    uint32_t *pparam; /* OpenCL: by param, the OpFunctionParameter */
     uint32_t gsize[3];
-    uint32_t oob;         /* Vulkan: variable; OpenCL: parameter */
-    uint32_t *local;      /* by local slot: Function variable */
-    uint32_t *shared;     /* by shared slot: Workgroup variable */
-    uint32_t *alias;      /* Vulkan, by param: uint view of the buffer (float atomic add) */
-    uint8_t *shared_u;    /* Vulkan, by shared slot: float array kept as uint bits (float atomics) */
+    uint32_t oob;      /* Vulkan: variable; OpenCL: parameter */
+    uint32_t *local;   /* by local slot: Function variable */
+    uint32_t *shared;  /* by shared slot: Workgroup variable */
+    uint32_t *alias;   /* Vulkan, by param: uint view of the buffer (float atomic add) */
+    uint8_t *shared_u; /* Vulkan, by shared slot: float array kept as uint bits (float atomics) */
     uint32_t lsize[3];
-    uint32_t wi[8][3];    /* cached work-item values */
-    uint32_t scal_var;    /* Vulkan scalar block variable */
+    uint32_t wi[8][3]; /* cached work-item values */
+    uint32_t scal_var; /* Vulkan scalar block variable */
     bool scal_ubo;
-    uint32_t *scal_off;   /* by param: byte offset in the scalar block (by-value params, lengths) */
+    uint32_t *scal_off; /* by param: byte offset in the scalar block (by-value params, lengths) */
     uint32_t *len_off;
     uint32_t gs_off;
-    uint32_t *words;      /* Vulkan: loaded scalar-block words, by index (entry block only) */
+    uint32_t *words; /* Vulkan: loaded scalar-block words, by index (entry block only) */
     uint32_t nwords;
-    uint32_t bvec[64];    /* loaded builtin vectors, by builtin (entry block only) */
+    uint32_t bvec[64]; /* loaded builtin vectors, by builtin (entry block only) */
     VEC(PhiFix) fixes;
 } Fn;
 
@@ -74,7 +74,8 @@ static uint32_t construct(Fn *F, uint32_t type, uint32_t rid, const uint32_t *pa
         uint32_t v = spv_undef(F->c, type);
         for (int k = 0; k < n; k++) {
             uint32_t ops[3] = {parts[k], v, (uint32_t)k};
-            v = emitr(F, SpvOpCompositeInsert, type, k == n - 1 && rid ? rid : spv_id(F->c), ops, 3);
+            v = emitr(F, SpvOpCompositeInsert, type, k == n - 1 && rid ? rid : spv_id(F->c), ops,
+                      3);
         }
         return v;
     }
@@ -103,10 +104,12 @@ static uint32_t emitr(Fn *F, uint32_t op, uint32_t type, uint32_t id, const uint
     return id;
 }
 
-#define OPR(F, op, type, ...) emitr((F), (op), (type), spv_id((F)->c), (const uint32_t[]){__VA_ARGS__}, \
-                                   (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
-#define OPRI(F, op, type, id, ...) emitr((F), (op), (type), (id), (const uint32_t[]){__VA_ARGS__}, \
-                                        (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+#define OPR(F, op, type, ...)                                                 \
+    emitr((F), (op), (type), spv_id((F)->c), (const uint32_t[]){__VA_ARGS__}, \
+          (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+#define OPRI(F, op, type, id, ...)                                  \
+    emitr((F), (op), (type), (id), (const uint32_t[]){__VA_ARGS__}, \
+          (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
 
 static void label(Fn *F, uint32_t l)
 {
@@ -120,8 +123,9 @@ static uint32_t ext(Fn *F, uint32_t type, uint32_t inst, const uint32_t *args, i
     memcpy(ops + 2, args, sizeof(uint32_t) * (size_t)n);
     return emitr(F, SpvOpExtInst, type, spv_id(C_), ops, n + 2);
 }
-#define EXT(F, type, inst, ...) ext((F), (type), (inst), (const uint32_t[]){__VA_ARGS__}, \
-                                    (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
+#define EXT(F, type, inst, ...)                               \
+    ext((F), (type), (inst), (const uint32_t[]){__VA_ARGS__}, \
+        (int)(sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t)))
 
 static uint32_t u32(Fn *F) { return spv_t_int(C_, 32); }
 static uint32_t cu(Fn *F, uint32_t v) { return spv_c_uint(C_, v); }
@@ -217,7 +221,8 @@ static uint32_t log2phys(Fn *F, const Type *t, uint32_t v)
     switch (t->kind) {
     case TY_BOOL:
     case TY_VEC: {
-        const Type *pt = t->kind == TY_VEC ? ty_vec(ty_scalar(SC_UCHAR), t->n) : ty_scalar(SC_UCHAR);
+        const Type *pt =
+            t->kind == TY_VEC ? ty_vec(ty_scalar(SC_UCHAR), t->n) : ty_scalar(SC_UCHAR);
         return OPR(F, SpvOpSelect, spv_ptype(C_, t), v, cst(F, pt, 1, 0), cst(F, pt, 0, 0));
     }
     case TY_STRUCT:
@@ -244,11 +249,11 @@ static uint32_t word(Fn *F, uint32_t w)
     uint32_t u = u32(F);
     uint32_t ptr;
     if (F->scal_ubo)
-        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassUniform, u), F->scal_var, cu(F, 0),
-                  cu(F, w / 4), cu(F, w % 4));
+        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassUniform, u), F->scal_var,
+                  cu(F, 0), cu(F, w / 4), cu(F, w % 4));
     else
-        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassPushConstant, u), F->scal_var, cu(F, 0),
-                  cu(F, w));
+        ptr = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, SpvStorageClassPushConstant, u), F->scal_var,
+                  cu(F, 0), cu(F, w));
     return F->words[w] = OPR(F, SpvOpLoad, u, ptr);
 }
 
@@ -471,9 +476,12 @@ static uint32_t workitem(Fn *F, BuiltinId b, int d)
     case BI_GROUP_ID: v = load_builtin(F, SpvBuiltInWorkgroupId, d); break;
     case BI_NUM_GROUPS: v = load_builtin(F, SpvBuiltInNumWorkgroups, d); break;
     case BI_LOCAL_SIZE:
-        if (F->lsize[d]) v = F->lsize[d];
-        else if (C_->vk) v = OPR(F, SpvOpCompositeExtract, u32(F), vk_wg_spec(F), (uint32_t)d);
-        else v = load_builtin(F, SpvBuiltInWorkgroupSize, d);
+        if (F->lsize[d])
+            v = F->lsize[d];
+        else if (C_->vk)
+            v = OPR(F, SpvOpCompositeExtract, u32(F), vk_wg_spec(F), (uint32_t)d);
+        else
+            v = load_builtin(F, SpvBuiltInWorkgroupSize, d);
         break;
     case BI_GLOBAL_SIZE: v = F->gsize[d]; break;
     default: ICE("work-item query %d", (int)b);
@@ -500,12 +508,12 @@ static uint32_t idx64(Fn *F, IrInst *x)
 
 typedef struct Ptr {
     uint32_t id;
-    const Type *elem;   /* DCK type of the element */
-    bool phys;          /* element in the physical layout */
+    const Type *elem; /* DCK type of the element */
+    bool phys;        /* element in the physical layout */
     SpvStorageClass sc;
     bool shared;
-    bool asuint;        /* shared float kept as uint bits */
-    uint32_t word;      /* Vulkan buffer with an alias: the element's uint word index */
+    bool asuint;   /* shared float kept as uint bits */
+    uint32_t word; /* Vulkan buffer with an alias: the element's uint word index */
 } Ptr;
 
 static Ptr access_ptr(Fn *F, IrInst *i)
@@ -520,7 +528,8 @@ static Ptr access_ptr(Fn *F, IrInst *i)
     uint32_t op = SpvOpAccessChain;
     switch (mr->kind) {
     case MEM_BUFFER:
-        ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams && f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
+        ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams &&
+                   f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
         t = f->params[mr->id].type->elem;
         P.phys = true;
         P.sc = C_->vk ? SpvStorageClassStorageBuffer : SpvStorageClassCrossWorkgroup;
@@ -637,14 +646,20 @@ static void record_oob(Fn *F, IrInst *i, Bounds b, bool is_write)
 {
     uint32_t scope = SpvScopeDevice;
     uint32_t p0 = oob_slot(F, 0);
-    uint32_t old = OPR(F, SpvOpAtomicCompareExchange, u32(F), p0, cu(F, scope), cu(F, 0), cu(F, 0), cu(F, 1), cu(F, 0));
+    uint32_t old = OPR(F, SpvOpAtomicCompareExchange, u32(F), p0, cu(F, scope), cu(F, 0), cu(F, 0),
+                       cu(F, 1), cu(F, 0));
     uint32_t won = OPR(F, SpvOpIEqual, tbool(F), old, cu(F, 0));
     uint32_t lw = spv_id(C_), lm = spv_id(C_);
     SPV(F->w, SpvOpSelectionMerge, lm, SpvSelectionControlMaskNone);
     SPV(F->w, SpvOpBranchConditional, won, lw, lm);
     label(F, lw);
-    uint32_t vals[7] = {cu(F, (uint32_t)i->mem.id), cu(F, i->loc.line > 0 ? (uint32_t)i->loc.line : 0),
-                        cu(F, is_write ? 1 : 0), b.lo, b.hi, F->len[i->mem.id], cu(F, 0)};
+    uint32_t vals[7] = {cu(F, (uint32_t)i->mem.id),
+                        cu(F, i->loc.line > 0 ? (uint32_t)i->loc.line : 0),
+                        cu(F, is_write ? 1 : 0),
+                        b.lo,
+                        b.hi,
+                        F->len[i->mem.id],
+                        cu(F, 0)};
     for (uint32_t k = 1; k < 8; k++) SPV(F->w, SpvOpStore, oob_slot(F, k), vals[k - 1]);
     SPV(F->w, SpvOpBranch, lm);
     label(F, lm);
@@ -662,7 +677,8 @@ static uint32_t atomic_op(Fn *F, IrInst *i, Ptr P, uint32_t rid)
     if (t->kind == TY_INT && t->bits == 64) spv_cap(C_, SpvCapabilityInt64Atomics);
     uint32_t val = V(F, i->ops[ni]);
     if (t->kind == TY_FLOAT) {
-        if (i->builtin != BI_ATOMIC_ADD) ICE("atomic %s on %s", builtin_info[i->builtin].name, t->name);
+        if (i->builtin != BI_ATOMIC_ADD)
+            ICE("atomic %s on %s", builtin_info[i->builtin].name, t->name);
         uint32_t ut = spv_t_int(C_, t->bits);
         uint32_t ip;
         if (!C_->vk) {
@@ -670,10 +686,12 @@ static uint32_t atomic_op(Fn *F, IrInst *i, Ptr P, uint32_t rid)
         } else if (P.asuint) {
             ip = P.id;
         } else if (P.word) {
-            ip = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, P.sc, ut), F->alias[i->mem.id], cu(F, 0), P.word);
+            ip = OPR(F, SpvOpAccessChain, spv_t_ptr(C_, P.sc, ut), F->alias[i->mem.id], cu(F, 0),
+                     P.word);
         } else { /* a float inside a shared struct or vector: the device needs the extension */
             spv_ext(C_, "SPV_EXT_shader_atomic_float_add");
-            spv_cap(C_, t->bits == 64 ? SpvCapabilityAtomicFloat64AddEXT : SpvCapabilityAtomicFloat32AddEXT);
+            spv_cap(C_, t->bits == 64 ? SpvCapabilityAtomicFloat64AddEXT
+                                      : SpvCapabilityAtomicFloat32AddEXT);
             return OPRI(F, SpvOpAtomicFAddEXT, T, rid, P.id, sc, sem, val);
         }
         /* compare-exchange loop on the bits */
@@ -710,7 +728,8 @@ static uint32_t atomic_op(Fn *F, IrInst *i, Ptr P, uint32_t rid)
     case BI_ATOMIC_XOR: op = SpvOpAtomicXor; break;
     case BI_ATOMIC_XCHG: op = SpvOpAtomicExchange; break;
     case BI_ATOMIC_CAS:
-        return OPRI(F, SpvOpAtomicCompareExchange, T, rid, P.id, sc, sem, sem, V(F, i->ops[ni + 1]), val);
+        return OPRI(F, SpvOpAtomicCompareExchange, T, rid, P.id, sc, sem, sem, V(F, i->ops[ni + 1]),
+                    val);
     default: ICE("atomic builtin %d", (int)i->builtin);
     }
     return OPRI(F, op, T, rid, P.id, sc, sem, val);
@@ -828,7 +847,8 @@ static uint32_t cmp_op(IrOp op, const Type *ot)
 }
 
 /* select of any value type, with a scalar or per-element condition */
-static uint32_t select_any(Fn *F, const Type *t, uint32_t cond, const Type *ct, uint32_t a, uint32_t b, uint32_t rid)
+static uint32_t select_any(Fn *F, const Type *t, uint32_t cond, const Type *ct, uint32_t a,
+                           uint32_t b, uint32_t rid)
 {
     if (!rid) rid = spv_id(C_);
     if (t->kind == TY_STRUCT || t->kind == TY_ARRAY) {
@@ -858,7 +878,8 @@ static uint32_t f2i(Fn *F, const Type *to, const Type *from, uint32_t x, uint32_
         fe = ty_elem((Type *)ft);
     }
     uint32_t B = vt(F, bool_like(to)), T = vt(F, to), FT = vt(F, from);
-    double lo = te->is_signed ? -ldexp(1.0, w - 1) : -1.0, hi = te->is_signed ? ldexp(1.0, w - 1) : ldexp(1.0, w);
+    double lo = te->is_signed ? -ldexp(1.0, w - 1) : -1.0,
+           hi = te->is_signed ? ldexp(1.0, w - 1) : ldexp(1.0, w);
     uint32_t isnan = OPR(F, SpvOpIsNan, B, x);
     uint32_t le = OPR(F, SpvOpFOrdLessThanEqual, B, x, cst(F, from, 0, lo));
     uint32_t ge = OPR(F, SpvOpFOrdGreaterThanEqual, B, x, cst(F, from, 0, hi));
@@ -866,7 +887,8 @@ static uint32_t f2i(Fn *F, const Type *to, const Type *from, uint32_t x, uint32_
     uint32_t safe = OPR(F, SpvOpSelect, FT, bad, cst(F, from, 0, 0.0), x);
     uint32_t conv = OPR(F, te->is_signed ? SpvOpConvertFToS : SpvOpConvertFToU, T, safe);
     int64_t minv = te->is_signed ? (int64_t)((uint64_t)1 << (w - 1)) : 0;
-    uint64_t maxv = te->is_signed ? ((uint64_t)1 << (w - 1)) - 1 : (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
+    uint64_t maxv = te->is_signed ? ((uint64_t)1 << (w - 1)) - 1
+                                  : (w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1);
     uint32_t r = OPR(F, SpvOpSelect, T, ge, cst(F, to, (int64_t)maxv, 0), conv);
     r = OPR(F, SpvOpSelect, T, le, cst(F, to, minv, 0), r);
     return OPRI(F, SpvOpSelect, T, rid, isnan, cst(F, to, 0, 0), r);
@@ -879,10 +901,12 @@ static uint32_t convert(Fn *F, const Type *to, const Type *from, uint32_t x, uin
     if (!rid) rid = spv_id(C_);
     if (te == fe) return OPRI(F, SpvOpCopyObject, T, rid, x);
     if (te->kind == TY_BOOL) {
-        if (fe->kind == TY_FLOAT) return OPRI(F, SpvOpFUnordNotEqual, T, rid, x, cst(F, from, 0, 0.0));
+        if (fe->kind == TY_FLOAT)
+            return OPRI(F, SpvOpFUnordNotEqual, T, rid, x, cst(F, from, 0, 0.0));
         return OPRI(F, SpvOpINotEqual, T, rid, x, cst(F, from, 0, 0));
     }
-    if (fe->kind == TY_BOOL) return OPRI(F, SpvOpSelect, T, rid, x, cst(F, to, 1, 1.0), cst(F, to, 0, 0.0));
+    if (fe->kind == TY_BOOL)
+        return OPRI(F, SpvOpSelect, T, rid, x, cst(F, to, 1, 1.0), cst(F, to, 0, 0.0));
     if (te->kind == TY_FLOAT) {
         if (fe->kind == TY_FLOAT) return OPRI(F, SpvOpFConvert, T, rid, x);
         return OPRI(F, fe->is_signed ? SpvOpConvertSToF : SpvOpConvertUToF, T, rid, x);
@@ -903,7 +927,6 @@ static uint32_t convert(Fn *F, const Type *to, const Type *from, uint32_t x, uin
 
 static bool vk(Fn *F) { return C_->vk; }
 
-
 /* ---------------------------------------------------------------- accurate float math (Vulkan)
  * GLSL.std.450 promises little (Vulkan allows 4096 ulp for atan, and asin/acos/sinh/cosh/
  * tanh/log lose all relative accuracy near their zeros on real drivers, lavapipe included),
@@ -921,53 +944,55 @@ static bool vk(Fn *F) { return C_->vk; }
 /* polynomial coefficients, highest power first (Horner order) */
 /* EXP (m_exp): 6 coefficients on [-0.34657359, 0.34657359]; max relative error
  * 5.176e-11 (float64 coefficients), 1.077e-09 (rounded to float32) */
-static const double MF_EXP_P[] = {1.979035733e-04, 1.394464984e-03, 8.333496749e-03, 4.166629538e-02,
-    1.666666567e-01, 5.000000000e-01};
+static const double MF_EXP_P[] = {1.979035733e-04, 1.394464984e-03, 8.333496749e-03,
+                                  4.166629538e-02, 1.666666567e-01, 5.000000000e-01};
 /* LOG (m_log): 9 coefficients on [-0.292893219, 0.414213562]; max relative error
  * 7.496e-10 (float64 coefficients), 3.189e-09 (rounded to float32) */
-static const double MF_LOG_P[] = {6.746680290e-02, -1.167568490e-01, 1.188816279e-01, -1.240558326e-01,
-    1.421955079e-01, -1.666799635e-01, 2.000211924e-01, -2.500000894e-01,
-    3.333331347e-01};
+static const double MF_LOG_P[] = {6.746680290e-02,  -1.167568490e-01, 1.188816279e-01,
+                                  -1.240558326e-01, 1.421955079e-01,  -1.666799635e-01,
+                                  2.000211924e-01,  -2.500000894e-01, 3.333331347e-01};
 /* ATAN (atan_pos): 4 coefficients on [0, 0.171572875]; max relative error
  * 2.054e-08 (float64 coefficients), 2.174e-08 (rounded to float32) */
-static const double MF_ATAN_P[] = {8.053711802e-02, -1.387767494e-01, 1.997770965e-01, -3.333294988e-01};
+static const double MF_ATAN_P[] = {8.053711802e-02, -1.387767494e-01, 1.997770965e-01,
+                                   -3.333294988e-01};
 /* ASIN (asin_pos): 5 coefficients on [0, 0.25]; max relative error
  * 4.847e-09 (float64 coefficients), 5.836e-09 (rounded to float32) */
-static const double MF_ASIN_P[] = {4.216628522e-02, 2.417952567e-02, 4.547037557e-02, 7.495297492e-02,
-    1.666675210e-01};
+static const double MF_ASIN_P[] = {4.216628522e-02, 2.417952567e-02, 4.547037557e-02,
+                                   7.495297492e-02, 1.666675210e-01};
 /* SINH (m_sinh_cosh_tanh): 4 coefficients on [0, 1]; max relative error
  * 5.192e-11 (float64 coefficients), 5.222e-09 (rounded to float32) */
-static const double MF_SINH_P[] = {2.816951337e-06, 1.983615948e-04, 8.333349600e-03, 1.666666716e-01};
+static const double MF_SINH_P[] = {2.816951337e-06, 1.983615948e-04, 8.333349600e-03,
+                                   1.666666716e-01};
 /* TANH (m_sinh_cosh_tanh): 5 coefficients on [0, 0.390625]; max relative error
  * 4.385e-09 (float64 coefficients), 8.679e-09 (rounded to float32) */
-static const double MF_TANH_P[] = {-5.704978481e-03, 2.063907869e-02, -5.373971164e-02, 1.333144158e-01,
-    -3.333328068e-01};
+static const double MF_TANH_P[] = {-5.704978481e-03, 2.063907869e-02, -5.373971164e-02,
+                                   1.333144158e-01, -3.333328068e-01};
 /* Cody-Waite split of ln 2 (9 fraction bits in the high part) */
-#define MF_LN2_HI 0.693359375
-#define MF_LN2_LO -0.00021219444005469057
-#define MF_LOG2E 1.4426950408889634 /* 1/ln 2 */
-#define MF_LOG2E_M1 0.44269504088896339 /* 1/ln 2 - 1 */
+#define MF_LN2_HI    0.693359375
+#define MF_LN2_LO    -0.00021219444005469057
+#define MF_LOG2E     1.4426950408889634  /* 1/ln 2 */
+#define MF_LOG2E_M1  0.44269504088896339 /* 1/ln 2 - 1 */
 #define MF_SQRT_HALF 0.70710678118654757
-#define MF_TAN_PI_8 0.41421356237309503 /* sqrt 2 - 1 */
-#define MF_TAN_3PI_8 2.4142135623730949 /* sqrt 2 + 1 */
-#define MF_PI 3.1415926535897931
-#define MF_PI_2 1.5707963267948966
-#define MF_PI_4 0.78539816339744828
-#define MF_TANH_ONE 9.01091385 /* above: tanh rounds to 1 in float (2 e^-2x < 2^-25) */
-#define MF_EXP_LO -104 /* below: exp underflows to 0 in float (ln 2^-150 rounded down) */
-#define MF_EXP_HI 89 /* above: exp overflows float (ln FLT_MAX rounded up) */
+#define MF_TAN_PI_8  0.41421356237309503 /* sqrt 2 - 1 */
+#define MF_TAN_3PI_8 2.4142135623730949  /* sqrt 2 + 1 */
+#define MF_PI        3.1415926535897931
+#define MF_PI_2      1.5707963267948966
+#define MF_PI_4      0.78539816339744828
+#define MF_TANH_ONE  9.01091385 /* above: tanh rounds to 1 in float (2 e^-2x < 2^-25) */
+#define MF_EXP_LO    -104       /* below: exp underflows to 0 in float (ln 2^-150 rounded down) */
+#define MF_EXP_HI    89         /* above: exp overflows float (ln FLT_MAX rounded up) */
 /* ---- end output of scripts/fit_coeffs.py ---- */
 
 static uint32_t fk(Fn *F, const Type *t, double v) { return cst(F, t, 0, v); }
-#define MF_T vt(F, t)
-#define MF_B vt(F, bool_like(t))
-#define FA(a, b) OPR(F, SpvOpFAdd, MF_T, (a), (b))
-#define FS(a, b) OPR(F, SpvOpFSub, MF_T, (a), (b))
-#define FM(a, b) OPR(F, SpvOpFMul, MF_T, (a), (b))
-#define FD(a, b) OPR(F, SpvOpFDiv, MF_T, (a), (b))
+#define MF_T         vt(F, t)
+#define MF_B         vt(F, bool_like(t))
+#define FA(a, b)     OPR(F, SpvOpFAdd, MF_T, (a), (b))
+#define FS(a, b)     OPR(F, SpvOpFSub, MF_T, (a), (b))
+#define FM(a, b)     OPR(F, SpvOpFMul, MF_T, (a), (b))
+#define FD(a, b)     OPR(F, SpvOpFDiv, MF_T, (a), (b))
 #define SEL(c, a, b) OPR(F, SpvOpSelect, MF_T, (c), (a), (b))
-#define FLT(a, b) OPR(F, SpvOpFOrdLessThan, MF_B, (a), (b))
-#define FGT(a, b) OPR(F, SpvOpFOrdGreaterThan, MF_B, (a), (b))
+#define FLT(a, b)    OPR(F, SpvOpFOrdLessThan, MF_B, (a), (b))
+#define FGT(a, b)    OPR(F, SpvOpFOrdGreaterThan, MF_B, (a), (b))
 
 /* ((c[0] z + c[1]) z + ...) + c[n-1] */
 static uint32_t horner(Fn *F, const Type *t, uint32_t z, const double *c, int n)
@@ -1020,10 +1045,12 @@ static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
     uint32_t bits = OPR(F, SpvOpBitcast, U, xs);
     uint32_t ebits = OPR(F, SpvOpShiftRightLogical, U, bits, cst(F, ut, 23, 0));
     ebits = OPR(F, SpvOpBitwiseAnd, U, ebits, cst(F, ut, 0xff, 0));
-    uint32_t e = OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), ebits, cst(F, it, 126, 0)));
+    uint32_t e =
+        OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), ebits, cst(F, it, 126, 0)));
     e = FA(e, eb);
-    uint32_t mb = OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x807fffffu, 0)),
-                      cst(F, ut, 0x3f000000u, 0));
+    uint32_t mb =
+        OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x807fffffu, 0)),
+            cst(F, ut, 0x3f000000u, 0));
     uint32_t m = OPR(F, SpvOpBitcast, MF_T, mb);
     uint32_t small = FLT(m, fk(F, t, MF_SQRT_HALF));
     e = SEL(small, FS(e, fk(F, t, 1.0)), e);
@@ -1047,7 +1074,8 @@ static uint32_t m_log(Fn *F, const Type *t, uint32_t x, bool two)
     /* x = 0: -inf; x < 0 or NaN: NaN; x = inf: inf */
     uint32_t zero = OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0));
     uint32_t inf = OPR(F, SpvOpIsInf, MF_B, x);
-    uint32_t bad = OPR(F, SpvOpLogicalNot, MF_B, OPR(F, SpvOpFOrdGreaterThanEqual, MF_B, x, fk(F, t, 0.0)));
+    uint32_t bad =
+        OPR(F, SpvOpLogicalNot, MF_B, OPR(F, SpvOpFOrdGreaterThanEqual, MF_B, x, fk(F, t, 0.0)));
     r = SEL(inf, x, r);
     r = SEL(zero, fk(F, t, -INFINITY), r);
     return SEL(bad, fk(F, t, NAN), r);
@@ -1058,7 +1086,8 @@ static uint32_t atan_pos(Fn *F, const Type *t, uint32_t a)
 {
     uint32_t big = FGT(a, fk(F, t, MF_TAN_3PI_8));
     uint32_t mid = FGT(a, fk(F, t, MF_TAN_PI_8));
-    uint32_t xr = SEL(big, FD(fk(F, t, -1.0), a), SEL(mid, FD(FS(a, fk(F, t, 1.0)), FA(a, fk(F, t, 1.0))), a));
+    uint32_t xr = SEL(big, FD(fk(F, t, -1.0), a),
+                      SEL(mid, FD(FS(a, fk(F, t, 1.0)), FA(a, fk(F, t, 1.0))), a));
     uint32_t y0 = SEL(big, fk(F, t, MF_PI_2), SEL(mid, fk(F, t, MF_PI_4), fk(F, t, 0.0)));
     uint32_t z = FM(xr, xr);
     uint32_t r = FA(FM(FM(horner(F, t, z, MF_ATAN_P, 4), z), xr), xr);
@@ -1076,18 +1105,20 @@ static uint32_t m_atan2(Fn *F, const Type *t, uint32_t y, uint32_t x)
     /* atan(|y/x|) in the right quadrant; x = 0 gives +-pi/2, y = 0 gives 0 or +-pi */
     uint32_t q = fabs_(F, t, FD(y, x));
     uint32_t a = atan_pos(F, t, q);
-    uint32_t xneg = OPR(F, SpvOpLogicalOr, MF_B, FLT(x, fk(F, t, 0.0)),
-                        OPR(F, SpvOpLogicalAnd, MF_B, OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)),
-                            OPR(F, SpvOpSLessThan, vt(F, bool_like(t)),
-                                OPR(F, SpvOpBitcast, vt(F, ty_with_elem((Type *)t, ty_scalar(SC_INT))), x),
-                                cst(F, ty_with_elem((Type *)t, ty_scalar(SC_INT)), 0, 0))));
+    uint32_t xneg =
+        OPR(F, SpvOpLogicalOr, MF_B, FLT(x, fk(F, t, 0.0)),
+            OPR(F, SpvOpLogicalAnd, MF_B, OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)),
+                OPR(F, SpvOpSLessThan, vt(F, bool_like(t)),
+                    OPR(F, SpvOpBitcast, vt(F, ty_with_elem((Type *)t, ty_scalar(SC_INT))), x),
+                    cst(F, ty_with_elem((Type *)t, ty_scalar(SC_INT)), 0, 0))));
     uint32_t r = SEL(xneg, FS(fk(F, t, MF_PI), a), a);
     uint32_t x0 = OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0));
     uint32_t y0 = OPR(F, SpvOpFOrdEqual, MF_B, y, fk(F, t, 0.0));
     r = SEL(x0, fk(F, t, MF_PI_2), r);
     r = SEL(y0, SEL(xneg, fk(F, t, MF_PI), fk(F, t, 0.0)), r);
     r = copysign_(F, t, r, y);
-    uint32_t nan = OPR(F, SpvOpLogicalOr, MF_B, OPR(F, SpvOpIsNan, MF_B, x), OPR(F, SpvOpIsNan, MF_B, y));
+    uint32_t nan =
+        OPR(F, SpvOpLogicalOr, MF_B, OPR(F, SpvOpIsNan, MF_B, x), OPR(F, SpvOpIsNan, MF_B, y));
     return SEL(nan, FA(x, y), r);
 }
 
@@ -1219,7 +1250,8 @@ static uint32_t m_trig(Fn *F, const Type *t, uint32_t x, BuiltinId bi)
         uint32_t neg = bi == BI_SIN ? hi : OPR(F, SpvOpLogicalNotEqual, MF_B, odd, hi);
         res = SEL(neg, OPR(F, SpvOpFNegate, MF_T, v), v);
     }
-    if (bi != BI_COS) res = SEL(OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)), x, res); /* keeps -0 */
+    if (bi != BI_COS)
+        res = SEL(OPR(F, SpvOpFOrdEqual, MF_B, x, fk(F, t, 0.0)), x, res); /* keeps -0 */
     return SEL(OPR(F, SpvOpIsInf, MF_B, x), fk(F, t, NAN), res);
 }
 
@@ -1229,7 +1261,8 @@ static uint32_t pow2i(Fn *F, const Type *t, uint32_t k)
     const Type *it = ty_with_elem((Type *)t, ty_scalar(SC_INT));
     uint32_t I = vt(F, it);
     uint32_t ki = OPR(F, SpvOpConvertFToS, I, k);
-    uint32_t b = OPR(F, SpvOpShiftLeftLogical, I, OPR(F, SpvOpIAdd, I, ki, cst(F, it, 127, 0)), cst(F, it, 23, 0));
+    uint32_t b = OPR(F, SpvOpShiftLeftLogical, I, OPR(F, SpvOpIAdd, I, ki, cst(F, it, 127, 0)),
+                     cst(F, it, 23, 0));
     return OPR(F, SpvOpBitcast, MF_T, b);
 }
 
@@ -1263,12 +1296,15 @@ static uint32_t log2_hl(Fn *F, const Type *t, uint32_t a, uint32_t *lo)
     uint32_t tiny = FLT(a, fk(F, t, 1.17549435e-38));
     uint32_t as = SEL(tiny, FM(a, fk(F, t, 16777216.0)), a);
     uint32_t bits = OPR(F, SpvOpBitcast, U, as);
-    uint32_t eb = OPR(F, SpvOpBitwiseAnd, U, OPR(F, SpvOpShiftRightLogical, U, bits, cst(F, ut, 23, 0)),
-                      cst(F, ut, 0xff, 0));
-    uint32_t e = OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), eb, cst(F, it, 127, 0)));
+    uint32_t eb =
+        OPR(F, SpvOpBitwiseAnd, U, OPR(F, SpvOpShiftRightLogical, U, bits, cst(F, ut, 23, 0)),
+            cst(F, ut, 0xff, 0));
+    uint32_t e =
+        OPR(F, SpvOpConvertSToF, MF_T, OPR(F, SpvOpISub, vt(F, it), eb, cst(F, it, 127, 0)));
     e = FA(e, SEL(tiny, fk(F, t, -24.0), fk(F, t, 0.0)));
-    uint32_t mb = OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x7fffff, 0)),
-                      cst(F, ut, 0x3f800000u, 0));
+    uint32_t mb =
+        OPR(F, SpvOpBitwiseOr, U, OPR(F, SpvOpBitwiseAnd, U, bits, cst(F, ut, 0x7fffff, 0)),
+            cst(F, ut, 0x3f800000u, 0));
     uint32_t m = OPR(F, SpvOpBitcast, MF_T, mb);
     uint32_t big = FGT(m, fk(F, t, 1.41421356237309505));
     m = SEL(big, FM(m, fk(F, t, 0.5)), m);
@@ -1314,12 +1350,15 @@ static uint32_t m_pow(Fn *F, const Type *t, uint32_t x, uint32_t y)
     uint32_t xneg = OPR(F, SpvOpSLessThan, B, OPR(F, SpvOpBitcast, vt(F, it), x), cst(F, it, 0, 0));
     r = SEL(OPR(F, SpvOpLogicalAnd, B, xneg, yodd), OPR(F, SpvOpFNegate, MF_T, r), r);
     uint32_t xfin = OPR(F, SpvOpLogicalNot, B, OPR(F, SpvOpIsInf, B, x));
-    uint32_t ynonint = OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalNot, B, yint), OPR(F, SpvOpLogicalNot, B, yinf));
-    uint32_t bad = OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalAnd, B, FLT(x, zero), xfin), ynonint);
+    uint32_t ynonint = OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalNot, B, yint),
+                           OPR(F, SpvOpLogicalNot, B, yinf));
+    uint32_t bad =
+        OPR(F, SpvOpLogicalAnd, B, OPR(F, SpvOpLogicalAnd, B, FLT(x, zero), xfin), ynonint);
     r = SEL(bad, fk(F, t, NAN), r);
     uint32_t nan = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpIsNan, B, x), OPR(F, SpvOpIsNan, B, y));
     r = SEL(nan, FA(x, y), r);
-    uint32_t unit = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpFOrdEqual, B, y, zero), OPR(F, SpvOpFOrdEqual, B, x, one));
+    uint32_t unit = OPR(F, SpvOpLogicalOr, B, OPR(F, SpvOpFOrdEqual, B, y, zero),
+                        OPR(F, SpvOpFOrdEqual, B, x, one));
     return SEL(unit, one, r);
 }
 
@@ -1425,24 +1464,30 @@ static uint32_t bitcount_vk(Fn *F, IrInst *i, BuiltinId bi)
     uint32_t r;
     if (w == 64) {
         uint32_t lo = OPR(F, SpvOpUConvert, T32, x);
-        uint32_t hi = OPR(F, SpvOpUConvert, T32, OPR(F, SpvOpShiftRightLogical, T, x, cst(F, t, 32, 0)));
+        uint32_t hi =
+            OPR(F, SpvOpUConvert, T32, OPR(F, SpvOpShiftRightLogical, T, x, cst(F, t, 32, 0)));
         const Type *b32 = bool_like(t32);
         if (bi == BI_POPCOUNT) {
-            r = OPR(F, SpvOpIAdd, T32, OPR(F, SpvOpBitCount, T32, lo), OPR(F, SpvOpBitCount, T32, hi));
+            r = OPR(F, SpvOpIAdd, T32, OPR(F, SpvOpBitCount, T32, lo),
+                    OPR(F, SpvOpBitCount, T32, hi));
         } else if (bi == BI_CLZ) {
             uint32_t hz = OPR(F, SpvOpIEqual, vt(F, b32), hi, cst(F, t32, 0, 0));
-            uint32_t a = clz32(F, t32, hi), b = OPR(F, SpvOpIAdd, T32, clz32(F, t32, lo), cst(F, t32, 32, 0));
+            uint32_t a = clz32(F, t32, hi),
+                     b = OPR(F, SpvOpIAdd, T32, clz32(F, t32, lo), cst(F, t32, 32, 0));
             r = OPR(F, SpvOpSelect, T32, hz, b, a);
         } else {
             uint32_t lz = OPR(F, SpvOpIEqual, vt(F, b32), lo, cst(F, t32, 0, 0));
-            uint32_t a = ctz32(F, t32, lo), b = OPR(F, SpvOpIAdd, T32, ctz32(F, t32, hi), cst(F, t32, 32, 0));
+            uint32_t a = ctz32(F, t32, lo),
+                     b = OPR(F, SpvOpIAdd, T32, ctz32(F, t32, hi), cst(F, t32, 32, 0));
             r = OPR(F, SpvOpSelect, T32, lz, b, a);
         }
         return OPRI(F, SpvOpUConvert, T, V(F, i), r);
     }
     uint32_t x32 = w == 32 ? x : OPR(F, SpvOpUConvert, T32, x);
-    if (bi == BI_POPCOUNT) r = OPR(F, SpvOpBitCount, T32, x32);
-    else if (bi == BI_CLZ) r = OPR(F, SpvOpISub, T32, clz32(F, t32, x32), cst(F, t32, 32 - w, 0));
+    if (bi == BI_POPCOUNT)
+        r = OPR(F, SpvOpBitCount, T32, x32);
+    else if (bi == BI_CLZ)
+        r = OPR(F, SpvOpISub, T32, clz32(F, t32, x32), cst(F, t32, 32 - w, 0));
     else {
         r = ctz32(F, t32, x32);
         if (w < 32) r = EXT(F, T32, GLSLstd450UMin, r, cst(F, t32, w, 0));
@@ -1479,7 +1524,8 @@ static uint32_t rotate_(Fn *F, IrInst *i)
     uint32_t m = cst(F, t, w - 1, 0);
     uint32_t n = OPR(F, SpvOpBitwiseAnd, T, b, m);
     uint32_t rn = OPR(F, SpvOpBitwiseAnd, T, OPR(F, SpvOpSNegate, T, b), m);
-    uint32_t l = OPR(F, SpvOpShiftLeftLogical, T, a, n), r = OPR(F, SpvOpShiftRightLogical, T, a, rn);
+    uint32_t l = OPR(F, SpvOpShiftLeftLogical, T, a, n),
+             r = OPR(F, SpvOpShiftRightLogical, T, a, rn);
     return OPR(F, SpvOpBitwiseOr, T, l, r);
 }
 
@@ -1490,14 +1536,18 @@ static uint32_t subgroup(Fn *F, IrInst *i)
     uint32_t T = vt(F, t);
     uint32_t sc = cu(F, SpvScopeSubgroup);
     if (!vk(F)) { /* OpenCL 1.2 level: subgroups of one work-item (as the OpenCL C backend) */
-        uint32_t v = bi == BI_SUBGROUP_SIZE ? cu(F, 1) : bi == BI_SUBGROUP_LOCAL_ID ? cu(F, 0) : V(F, i->ops[0]);
+        uint32_t v = bi == BI_SUBGROUP_SIZE       ? cu(F, 1)
+                     : bi == BI_SUBGROUP_LOCAL_ID ? cu(F, 0)
+                                                  : V(F, i->ops[0]);
         return OPRI(F, SpvOpCopyObject, T, V(F, i), v);
     }
     spv_cap(C_, SpvCapabilityGroupNonUniform);
     if (bi == BI_SUBGROUP_SIZE || bi == BI_SUBGROUP_LOCAL_ID) {
         uint32_t tt;
-        uint32_t var = spv_builtin_var(C_, bi == BI_SUBGROUP_SIZE ? SpvBuiltInSubgroupSize
-                                                                 : SpvBuiltInSubgroupLocalInvocationId, &tt);
+        uint32_t var = spv_builtin_var(C_,
+                                       bi == BI_SUBGROUP_SIZE ? SpvBuiltInSubgroupSize
+                                                              : SpvBuiltInSubgroupLocalInvocationId,
+                                       &tt);
         return OPRI(F, SpvOpLoad, T, V(F, i), var);
     }
     const Type *e = ty_elem((Type *)t);
@@ -1505,9 +1555,14 @@ static uint32_t subgroup(Fn *F, IrInst *i)
     if (bi == BI_SUBGROUP_ADD || bi == BI_SUBGROUP_MIN || bi == BI_SUBGROUP_MAX) {
         bool fl = e->kind == TY_FLOAT, s = e->is_signed;
         spv_cap(C_, SpvCapabilityGroupNonUniformArithmetic);
-        uint32_t op = bi == BI_SUBGROUP_ADD ? (fl ? SpvOpGroupNonUniformFAdd : SpvOpGroupNonUniformIAdd)
-                    : bi == BI_SUBGROUP_MIN ? (fl ? SpvOpGroupNonUniformFMin : s ? SpvOpGroupNonUniformSMin : SpvOpGroupNonUniformUMin)
-                                            : (fl ? SpvOpGroupNonUniformFMax : s ? SpvOpGroupNonUniformSMax : SpvOpGroupNonUniformUMax);
+        uint32_t op = bi == BI_SUBGROUP_ADD
+                          ? (fl ? SpvOpGroupNonUniformFAdd : SpvOpGroupNonUniformIAdd)
+                      : bi == BI_SUBGROUP_MIN ? (fl  ? SpvOpGroupNonUniformFMin
+                                                 : s ? SpvOpGroupNonUniformSMin
+                                                     : SpvOpGroupNonUniformUMin)
+                                              : (fl  ? SpvOpGroupNonUniformFMax
+                                                 : s ? SpvOpGroupNonUniformSMax
+                                                     : SpvOpGroupNonUniformUMax);
         return OPRI(F, op, T, V(F, i), sc, SpvGroupOperationReduce, x);
     }
     uint32_t lane = V(F, i->ops[1]);
@@ -1547,9 +1602,12 @@ static void emit_builtin(Fn *F, IrInst *i)
     uint32_t y = i->nops > 1 ? V(F, i->ops[1]) : 0;
     switch (bi) {
     case BI_ABS:
-        if (fl) last = vk(F) ? EXT(F, T, GLSLstd450FAbs, x) : EXT(F, T, OpenCLstd_Fabs, x);
-        else if (!ae->is_signed) last = x;
-        else last = vk(F) ? EXT(F, T, GLSLstd450SAbs, x) : EXT(F, T, OpenCLstd_SAbs, x);
+        if (fl)
+            last = vk(F) ? EXT(F, T, GLSLstd450FAbs, x) : EXT(F, T, OpenCLstd_Fabs, x);
+        else if (!ae->is_signed)
+            last = x;
+        else
+            last = vk(F) ? EXT(F, T, GLSLstd450SAbs, x) : EXT(F, T, OpenCLstd_SAbs, x);
         break;
     case BI_MIN: last = fl ? fmin_(F, t, x, y) : imin_(F, t, x, y); break;
     case BI_MAX: last = fl ? fmax_(F, t, x, y) : imax_(F, t, x, y); break;
@@ -1583,12 +1641,28 @@ static void emit_builtin(Fn *F, IrInst *i)
     }
     case BI_SQRT: last = fmath1(F, t, GLSLstd450Sqrt, OpenCLstd_Sqrt, x); break;
     case BI_RSQRT: last = fmath1(F, t, GLSLstd450InverseSqrt, OpenCLstd_Rsqrt, x); break;
-    case BI_EXP: case BI_EXP2: case BI_LOG: case BI_LOG2: case BI_POW: case BI_SIN: case BI_COS: case BI_TAN:
-    case BI_ASIN: case BI_ACOS: case BI_ATAN: case BI_ATAN2: case BI_SINH: case BI_COSH: case BI_TANH:
+    case BI_EXP:
+    case BI_EXP2:
+    case BI_LOG:
+    case BI_LOG2:
+    case BI_POW:
+    case BI_SIN:
+    case BI_COS:
+    case BI_TAN:
+    case BI_ASIN:
+    case BI_ACOS:
+    case BI_ATAN:
+    case BI_ATAN2:
+    case BI_SINH:
+    case BI_COSH:
+    case BI_TANH:
         /* Vulkan: our own accurate code (GLSL.std.450's is not accurate enough); OpenCL: OpenCL.std */
-        if (vk(F)) last = vk_accurate(F, t, bi, x, y);
-        else if (info->nargs == 2) last = EXT(F, T, opencl_math[bi], x, y);
-        else last = EXT(F, T, opencl_math[bi], x);
+        if (vk(F))
+            last = vk_accurate(F, t, bi, x, y);
+        else if (info->nargs == 2)
+            last = EXT(F, T, opencl_math[bi], x, y);
+        else
+            last = EXT(F, T, opencl_math[bi], x);
         break;
     case BI_FLOOR: last = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x); break;
     case BI_CEIL: last = fmath1(F, t, GLSLstd450Ceil, OpenCLstd_Ceil, x); break;
@@ -1599,7 +1673,8 @@ static void emit_builtin(Fn *F, IrInst *i)
         } else { /* halfway cases away from zero, as C round() */
             uint32_t tr = EXT(F, T, GLSLstd450Trunc, x);
             uint32_t d = EXT(F, T, GLSLstd450FAbs, OPR(F, SpvOpFSub, T, x, tr));
-            uint32_t ge = OPR(F, SpvOpFOrdGreaterThanEqual, vt(F, bool_like(t)), d, cst(F, t, 0, 0.5));
+            uint32_t ge =
+                OPR(F, SpvOpFOrdGreaterThanEqual, vt(F, bool_like(t)), d, cst(F, t, 0, 0.5));
             uint32_t up = OPR(F, SpvOpFAdd, T, tr, EXT(F, T, GLSLstd450FSign, x));
             last = OPR(F, SpvOpSelect, T, ge, up, tr);
         }
@@ -1607,11 +1682,15 @@ static void emit_builtin(Fn *F, IrInst *i)
     case BI_FRACT: {
         uint32_t fl_ = fmath1(F, t, GLSLstd450Floor, OpenCLstd_Floor, x);
         uint32_t d = OPR(F, SpvOpFSub, T, x, fl_);
-        double below1 = ae->bits == 64 ? 0x1.fffffffffffffp-1 : ae->bits == 32 ? 0x1.fffffep-1 : 0x1.ffcp-1;
+        double below1 = ae->bits == 64   ? 0x1.fffffffffffffp-1
+                        : ae->bits == 32 ? 0x1.fffffep-1
+                                         : 0x1.ffcp-1;
         last = fmin_(F, t, d, cst(F, t, 0, below1));
         break;
     }
-    case BI_FMOD: last = vk(F) ? OPR(F, SpvOpFRem, T, x, y) : EXT(F, T, OpenCLstd_Fmod, x, y); break;
+    case BI_FMOD:
+        last = vk(F) ? OPR(F, SpvOpFRem, T, x, y) : EXT(F, T, OpenCLstd_Fmod, x, y);
+        break;
     case BI_FMA: {
         uint32_t z = V(F, i->ops[2]);
         last = vk(F) ? EXT(F, T, GLSLstd450Fma, x, y, z) : EXT(F, T, OpenCLstd_Fma, x, y, z);
@@ -1625,8 +1704,10 @@ static void emit_builtin(Fn *F, IrInst *i)
         return;
     }
     case BI_DOT:
-        if (at->kind == TY_VEC) last = OPR(F, SpvOpDot, T, x, y);
-        else last = OPR(F, SpvOpFMul, T, x, y);
+        if (at->kind == TY_VEC)
+            last = OPR(F, SpvOpDot, T, x, y);
+        else
+            last = OPR(F, SpvOpFMul, T, x, y);
         break;
     case BI_CROSS: {
         const Type *v3 = ty_vec((Type *)ae, 3);
@@ -1645,9 +1726,15 @@ static void emit_builtin(Fn *F, IrInst *i)
         }
         break;
     }
-    case BI_LENGTH: last = vk(F) ? EXT(F, T, GLSLstd450Length, x) : EXT(F, T, OpenCLstd_Length, x); break;
-    case BI_DISTANCE: last = vk(F) ? EXT(F, T, GLSLstd450Distance, x, y) : EXT(F, T, OpenCLstd_Distance, x, y); break;
-    case BI_NORMALIZE: last = vk(F) ? EXT(F, T, GLSLstd450Normalize, x) : EXT(F, T, OpenCLstd_Normalize, x); break;
+    case BI_LENGTH:
+        last = vk(F) ? EXT(F, T, GLSLstd450Length, x) : EXT(F, T, OpenCLstd_Length, x);
+        break;
+    case BI_DISTANCE:
+        last = vk(F) ? EXT(F, T, GLSLstd450Distance, x, y) : EXT(F, T, OpenCLstd_Distance, x, y);
+        break;
+    case BI_NORMALIZE:
+        last = vk(F) ? EXT(F, T, GLSLstd450Normalize, x) : EXT(F, T, OpenCLstd_Normalize, x);
+        break;
     case BI_POPCOUNT:
     case BI_CLZ:
     case BI_CTZ:
@@ -1655,7 +1742,11 @@ static void emit_builtin(Fn *F, IrInst *i)
             bitcount_vk(F, i, bi);
             return;
         }
-        last = EXT(F, T, bi == BI_POPCOUNT ? OpenCLstd_Popcount : bi == BI_CLZ ? OpenCLstd_Clz : OpenCLstd_Ctz, x);
+        last = EXT(F, T,
+                   bi == BI_POPCOUNT ? OpenCLstd_Popcount
+                   : bi == BI_CLZ    ? OpenCLstd_Clz
+                                     : OpenCLstd_Ctz,
+                   x);
         break;
     case BI_MUL_HI:
         if (vk(F)) {
@@ -1667,8 +1758,10 @@ static void emit_builtin(Fn *F, IrInst *i)
     case BI_ROTATE: last = rotate_(F, i); break;
     case BI_ANY:
     case BI_ALL:
-        if (at->kind != TY_VEC) last = x;
-        else last = OPR(F, bi == BI_ANY ? SpvOpAny : SpvOpAll, T, x);
+        if (at->kind != TY_VEC)
+            last = x;
+        else
+            last = OPR(F, bi == BI_ANY ? SpvOpAny : SpvOpAll, T, x);
         break;
     default: ICE("builtin %s", info->name);
     }
@@ -1697,7 +1790,8 @@ static void emit_inst(Fn *F, IrInst *i)
                           SpvMemorySemanticsUniformMemoryMask));
         else
             SPV(F->w, SpvOpControlBarrier, cu(F, SpvScopeWorkgroup), cu(F, SpvScopeWorkgroup),
-                cu(F, SpvMemorySemanticsSequentiallyConsistentMask | SpvMemorySemanticsWorkgroupMemoryMask |
+                cu(F, SpvMemorySemanticsSequentiallyConsistentMask |
+                          SpvMemorySemanticsWorkgroupMemoryMask |
                           SpvMemorySemanticsCrossWorkgroupMemoryMask));
         return;
     case IR_CALL: ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
@@ -1712,37 +1806,45 @@ static void emit_inst(Fn *F, IrInst *i)
     case IR_SUB:
     case IR_MUL: {
         bool fl = e->kind == TY_FLOAT;
-        uint32_t op = i->op == IR_ADD ? (fl ? SpvOpFAdd : SpvOpIAdd)
-                    : i->op == IR_SUB ? (fl ? SpvOpFSub : SpvOpISub)
-                                      : (fl ? SpvOpFMul : SpvOpIMul);
+        uint32_t op = i->op == IR_ADD   ? (fl ? SpvOpFAdd : SpvOpIAdd)
+                      : i->op == IR_SUB ? (fl ? SpvOpFSub : SpvOpISub)
+                                        : (fl ? SpvOpFMul : SpvOpIMul);
         OPRI(F, op, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
         return;
     }
     case IR_DIV:
-        if (e->kind == TY_FLOAT) OPRI(F, SpvOpFDiv, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
-        else safe_divrem(F, i, false);
+        if (e->kind == TY_FLOAT)
+            OPRI(F, SpvOpFDiv, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        else
+            safe_divrem(F, i, false);
         return;
     case IR_REM:
-        if (e->kind == TY_FLOAT) OPRI(F, SpvOpFRem, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
-        else safe_divrem(F, i, true);
+        if (e->kind == TY_FLOAT)
+            OPRI(F, SpvOpFRem, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
+        else
+            safe_divrem(F, i, true);
         return;
-    case IR_NEG: OPRI(F, e->kind == TY_FLOAT ? SpvOpFNegate : SpvOpSNegate, T, r, V(F, i->ops[0])); return;
+    case IR_NEG:
+        OPRI(F, e->kind == TY_FLOAT ? SpvOpFNegate : SpvOpSNegate, T, r, V(F, i->ops[0]));
+        return;
     case IR_AND:
     case IR_OR:
     case IR_XOR: {
         bool b = e->kind == TY_BOOL;
-        uint32_t op = i->op == IR_AND ? (b ? SpvOpLogicalAnd : SpvOpBitwiseAnd)
-                    : i->op == IR_OR  ? (b ? SpvOpLogicalOr : SpvOpBitwiseOr)
-                                      : (b ? SpvOpLogicalNotEqual : SpvOpBitwiseXor);
+        uint32_t op = i->op == IR_AND  ? (b ? SpvOpLogicalAnd : SpvOpBitwiseAnd)
+                      : i->op == IR_OR ? (b ? SpvOpLogicalOr : SpvOpBitwiseOr)
+                                       : (b ? SpvOpLogicalNotEqual : SpvOpBitwiseXor);
         OPRI(F, op, T, r, V(F, i->ops[0]), V(F, i->ops[1]));
         return;
     }
-    case IR_NOT: OPRI(F, e->kind == TY_BOOL ? SpvOpLogicalNot : SpvOpNot, T, r, V(F, i->ops[0])); return;
+    case IR_NOT:
+        OPRI(F, e->kind == TY_BOOL ? SpvOpLogicalNot : SpvOpNot, T, r, V(F, i->ops[0]));
+        return;
     case IR_SHL:
     case IR_SHR: {
         uint32_t n = OPR(F, SpvOpBitwiseAnd, T, V(F, i->ops[1]), cst(F, t, e->bits - 1, 0));
         uint32_t op = i->op == IR_SHL ? SpvOpShiftLeftLogical
-                    : e->is_signed    ? SpvOpShiftRightArithmetic
+                      : e->is_signed  ? SpvOpShiftRightArithmetic
                                       : SpvOpShiftRightLogical;
         OPRI(F, op, T, r, V(F, i->ops[0]), n);
         return;
@@ -1771,7 +1873,9 @@ static void emit_inst(Fn *F, IrInst *i)
         construct(F, T, r, ops, t->n);
         return;
     }
-    case IR_EXTRACT: OPRI(F, SpvOpCompositeExtract, T, r, V(F, i->ops[0]), (uint32_t)i->idx); return;
+    case IR_EXTRACT:
+        OPRI(F, SpvOpCompositeExtract, T, r, V(F, i->ops[0]), (uint32_t)i->idx);
+        return;
     case IR_INSERT:
         OPRI(F, SpvOpCompositeInsert, T, r, V(F, i->ops[1]), V(F, i->ops[0]), (uint32_t)i->idx);
         return;
@@ -1802,7 +1906,8 @@ static void prelude(Fn *F)
                 ICE_ASSERT(p >= 0 && p < f->nparams);
                 if (!F->pval[p]) {
                     const Type *t = f->params[p].type;
-                    if (vk(F)) F->pval[p] = compose(F, t, F->scal_off[p]);
+                    if (vk(F))
+                        F->pval[p] = compose(F, t, F->scal_off[p]);
                     else if (t->kind == TY_STRUCT) {
                         uint32_t raw = OPR(F, SpvOpLoad, spv_ptype(C_, t), F->pparam[p]);
                         F->pval[p] = phys2log(F, t, raw);
@@ -1810,12 +1915,17 @@ static void prelude(Fn *F)
                         F->pval[p] = phys2log(F, t, F->pparam[p]);
                     }
                 }
-                if (F->vid[i->id]) OPRI(F, SpvOpCopyObject, vt(F, i->type), F->vid[i->id], F->pval[p]);
-                else F->vid[i->id] = F->pval[p];
+                if (F->vid[i->id])
+                    OPRI(F, SpvOpCopyObject, vt(F, i->type), F->vid[i->id], F->pval[p]);
+                else
+                    F->vid[i->id] = F->pval[p];
             } else if (i->op == IR_WORKITEM || i->op == IR_BUFLEN) {
-                uint32_t v = i->op == IR_BUFLEN ? F->len[i->mem.id] : workitem(F, i->builtin, i->dim);
-                if (F->vid[i->id]) OPRI(F, SpvOpCopyObject, u32(F), F->vid[i->id], v);
-                else F->vid[i->id] = v;
+                uint32_t v =
+                    i->op == IR_BUFLEN ? F->len[i->mem.id] : workitem(F, i->builtin, i->dim);
+                if (F->vid[i->id])
+                    OPRI(F, SpvOpCopyObject, u32(F), F->vid[i->id], v);
+                else
+                    F->vid[i->id] = v;
             }
         }
     }
@@ -1826,7 +1936,8 @@ static void prelude(Fn *F)
 /* a float array type with uint elements (shared arrays updated by float atomics) */
 static uint32_t uint_shape(Fn *F, const Type *t)
 {
-    if (t->kind == TY_ARRAY) return spv_t_array(C_, uint_shape(F, t->elem), (uint32_t)t->n, t->elem->size);
+    if (t->kind == TY_ARRAY)
+        return spv_t_array(C_, uint_shape(F, t->elem), (uint32_t)t->n, t->elem->size);
     return u32(F);
 }
 
@@ -1872,7 +1983,8 @@ static void emit_node(Fn *F, SNode *n, bool first)
         if (!(cg_kernel_flags(f, false) & DCK_ABI_KERNEL_BARRIER)) {
             uint32_t in = 0;
             for (int d = 0; d < 3; d++) {
-                uint32_t lt = OPR(F, SpvOpULessThan, tbool(F), workitem(F, BI_GLOBAL_ID, d), F->gsize[d]);
+                uint32_t lt =
+                    OPR(F, SpvOpULessThan, tbool(F), workitem(F, BI_GLOBAL_ID, d), F->gsize[d]);
                 in = in ? OPR(F, SpvOpLogicalAnd, tbool(F), in, lt) : lt;
             }
             uint32_t lret = spv_id(C_), lgo = spv_id(C_);
@@ -1886,20 +1998,24 @@ static void emit_node(Fn *F, SNode *n, bool first)
     emit_phis(F, n);
     switch (n->kind) {
     case SN_LHEAD:
-        SPV(F->w, SpvOpLoopMerge, node(F, n->merge)->label, node(F, n->cont)->label, SpvLoopControlMaskNone);
+        SPV(F->w, SpvOpLoopMerge, node(F, n->merge)->label, node(F, n->cont)->label,
+            SpvLoopControlMaskNone);
         SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
         break;
     case SN_DISPATCH: {
         uint32_t c = OPR(F, SpvOpIEqual, tbool(F), sphi_id(F, n->sel), cu(F, (uint32_t)n->k));
         ICE_ASSERT(n->merge >= 0 && n->nsucc == 2);
         SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
-        SPV(F->w, SpvOpBranchConditional, c, node(F, n->succ[0])->label, node(F, n->succ[1])->label);
+        SPV(F->w, SpvOpBranchConditional, c, node(F, n->succ[0])->label,
+            node(F, n->succ[1])->label);
         break;
     }
     case SN_CONT:
     case SN_MERGE:
-        if (n->nsucc) SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
-        else SPV0(F->w, SpvOpUnreachable);
+        if (n->nsucc)
+            SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
+        else
+            SPV0(F->w, SpvOpUnreachable);
         break;
     case SN_IR: {
         for (IrInst *i = n->ir->first; i; i = i->next) emit_inst(F, i);
@@ -1911,7 +2027,8 @@ static void emit_node(Fn *F, SNode *n, bool first)
         } else {
             ICE_ASSERT(t && t->op == IR_CBR && (n->merge >= 0 || n->is_cont));
             if (!n->is_cont) /* a latch branches to its header or out of the loop: no merge */
-                SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
+                SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label,
+                    SpvSelectionControlMaskNone);
             SPV(F->w, SpvOpBranchConditional, V(F, t->ops[0]), node(F, n->succ[0])->label,
                 node(F, n->succ[1])->label);
         }
@@ -1959,9 +2076,11 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     if (f->has_wg)
         for (int d = 0; d < 3; d++) F->lsize[d] = cu(F, f->wg[d]);
     for (int s = 0; s < f->shared.len; s++) {
-        uint32_t t = F->shared_u[s] ? uint_shape(F, f->shared.data[s].type) : vt(F, f->shared.data[s].type);
+        uint32_t t =
+            F->shared_u[s] ? uint_shape(F, f->shared.data[s].type) : vt(F, f->shared.data[s].type);
         F->shared[s] = spv_id(c);
-        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassWorkgroup, t), F->shared[s], SpvStorageClassWorkgroup);
+        SPV(&c->types, SpvOpVariable, spv_t_ptr(c, SpvStorageClassWorkgroup, t), F->shared[s],
+            SpvStorageClassWorkgroup);
         spv_name(c, F->shared[s], arena_printf(c->a, "%s_%s", f->name, f->shared.data[s].name));
     }
     uint32_t void_t = spv_t_void(c);
@@ -2016,7 +2135,8 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
                 k++;
             }
         }
-        static const char *const gs[3] = {"dck_global_size_x", "dck_global_size_y", "dck_global_size_z"};
+        static const char *const gs[3] = {"dck_global_size_x", "dck_global_size_y",
+                                          "dck_global_size_z"};
         for (int d = 0; d < 3; d++) {
             F->gsize[d] = pids[k];
             spv_name(c, pids[k], gs[d]);
@@ -2046,7 +2166,10 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     uint32_t model = c->vk ? SpvExecutionModelGLCompute : SpvExecutionModelKernel;
     uint32_t pre[2] = {model, fn};
     spv_string_inst(&c->entries, SpvOpEntryPoint, pre, 2, f->name, c->iface.data, c->iface.len);
-    if (f->has_wg) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeLocalSize, f->wg[0], f->wg[1], f->wg[2]);
-    else if (c->vk) vk_wg_spec(F);
+    if (f->has_wg)
+        SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeLocalSize, f->wg[0], f->wg[1],
+            f->wg[2]);
+    else if (c->vk)
+        vk_wg_spec(F);
     if (!c->vk) SPV(&c->modes, SpvOpExecutionMode, fn, SpvExecutionModeContractionOff);
 }

@@ -38,6 +38,7 @@ static void indent(CgText *t)
 
 /* ---------------------------------------------------------------- names */
 
+// clang-format off
 static const char *const reserved_words[] = {
     /* C, C++ */
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
@@ -75,6 +76,7 @@ static const char *const reserved_words[] = {
     "atom_cmpxchg", "atomicAdd", "atomicSub", "atomicMin", "atomicMax", "atomicAnd", "atomicOr",
     "atomicXor", "atomicExch", "atomicCAS",
 };
+// clang-format on
 
 static bool is_reserved(const char *s)
 {
@@ -103,7 +105,8 @@ static const char *unique_name(CgText *t, CgtStrVec *scope, const char *base)
     StrBuf sb = {0};
     for (const char *p = base && *base ? base : "x"; *p; p++) {
         char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || (ch >= '0' && ch <= '9');
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+                  (ch >= '0' && ch <= '9');
         sb_putc(&sb, ok ? ch : '_');
     }
     if (sb.data[0] >= '0' && sb.data[0] <= '9') {
@@ -111,7 +114,8 @@ static const char *unique_name(CgText *t, CgtStrVec *scope, const char *base)
         sb_free(&sb);
         sb_puts(&sb, s);
     }
-    while (is_reserved(sb.data) || in_list(scope, sb.data) || in_list(&t->names, sb.data)) sb_putc(&sb, '_');
+    while (is_reserved(sb.data) || in_list(scope, sb.data) || in_list(&t->names, sb.data))
+        sb_putc(&sb, '_');
     const char *r = arena_strdup(t->a, sb.data);
     sb_free(&sb);
     vec_push(t->a, scope, r);
@@ -189,7 +193,8 @@ const char *cgt_decl(CgText *t, const Type *ty, const char *name)
         sb_printf(&dims, "[%d]", b->n);
         b = b->elem;
     }
-    const char *s = arena_printf(t->a, "%s %s%s", type_name(t, b, true), name, dims.data ? dims.data : "");
+    const char *s =
+        arena_printf(t->a, "%s %s%s", type_name(t, b, true), name, dims.data ? dims.data : "");
     sb_free(&dims);
     return s;
 }
@@ -197,7 +202,10 @@ const char *cgt_decl(CgText *t, const Type *ty, const char *name)
 static bool is_half(const Type *s) { return s->kind == TY_FLOAT && s->bits == 16; }
 
 /* does the value form differ from the memory form (element-wise)? */
-static bool half_split(CgText *t, const Type *ty) { return is_half(ty_elem((Type *)ty)) && !t->d->half_native; }
+static bool half_split(CgText *t, const Type *ty)
+{
+    return is_half(ty_elem((Type *)ty)) && !t->d->half_native;
+}
 
 static const char *to_val(CgText *t, const Type *ty, const char *e)
 {
@@ -221,9 +229,12 @@ static const char *to_mem(CgText *t, const Type *ty, const char *e)
     /* a vector of bits: the dialect's memory vector spelled out component by component */
     StrBuf sb = {0};
     const char *mt = type_name(t, ty, true);
-    if (t->d->kind == CGT_OPENCL) sb_printf(&sb, "(%s)(", mt);
-    else sb_printf(&sb, "%s{", mt);
-    for (int k = 0; k < ty->n; k++) sb_printf(&sb, "%sdck_f2h(%s.%c)", k ? ", " : "", e, cgt_comps[k]);
+    if (t->d->kind == CGT_OPENCL)
+        sb_printf(&sb, "(%s)(", mt);
+    else
+        sb_printf(&sb, "%s{", mt);
+    for (int k = 0; k < ty->n; k++)
+        sb_printf(&sb, "%sdck_f2h(%s.%c)", k ? ", " : "", e, cgt_comps[k]);
     sb_puts(&sb, t->d->kind == CGT_OPENCL ? ")" : "}");
     const char *r = arena_strdup(t->a, sb.data);
     sb_free(&sb);
@@ -251,14 +262,16 @@ void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts)
     for (int i = 0; i < t->struct_types.len; i++) {
         Type *st = t->struct_types.data[i];
         const char *n = t->struct_name[i];
-        sb_printf(o, "/* struct %s: the DCK (C) layout, %u bytes */\ntypedef struct %s {\n", st->name, st->size, n);
+        sb_printf(o, "/* struct %s: the DCK (C) layout, %u bytes */\ntypedef struct %s {\n",
+                  st->name, st->size, n);
         uint32_t cur = 0;
         int npad = 0;
         CgtStrVec fields = {0};
         const char **fname = arena_alloc(t->a, sizeof(char *) * (size_t)(st->nfields + 1));
         for (int k = 0; k < st->nfields; k++) {
             const Field *fl = &st->fields[k];
-            if (fl->offset > cur) sb_printf(o, "    uchar dck_pad%d[%u];\n", npad++, fl->offset - cur);
+            if (fl->offset > cur)
+                sb_printf(o, "    uchar dck_pad%d[%u];\n", npad++, fl->offset - cur);
             fname[k] = unique_name(t, &fields, fl->name);
             sb_printf(o, "    %s;\n", cgt_decl(t, fl->type, fname[k]));
             cur = fl->offset + fl->type->size;
@@ -266,17 +279,20 @@ void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts)
         if (st->size > cur) sb_printf(o, "    uchar dck_pad%d[%u];\n", npad++, st->size - cur);
         sb_printf(o, "} %s;\n", n);
         if (cxx_asserts) {
-            sb_printf(o, "static_assert(sizeof(%s) == %u && alignof(%s) == %u, \"%s layout\");\n", n, st->size, n,
-                      st->align, st->name);
+            sb_printf(o, "static_assert(sizeof(%s) == %u && alignof(%s) == %u, \"%s layout\");\n",
+                      n, st->size, n, st->align, st->name);
             /* NVRTC has no offsetof: there the explicit padding above fixes the offsets */
             for (int k = 0; k < st->nfields && t->d->kind != CGT_CUDA; k++)
-                sb_printf(o, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s.%s offset\");\n", n, fname[k],
-                          st->fields[k].offset, st->name, st->fields[k].name);
+                sb_printf(o, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s.%s offset\");\n",
+                          n, fname[k], st->fields[k].offset, st->name, st->fields[k].name);
         } else {
-            sb_printf(o, "typedef char dck_assert_%s_size[sizeof(%s) == %u ? 1 : -1];\n", n, n, st->size);
+            sb_printf(o, "typedef char dck_assert_%s_size[sizeof(%s) == %u ? 1 : -1];\n", n, n,
+                      st->size);
             for (int k = 0; k < st->nfields; k++)
-                sb_printf(o, "typedef char dck_assert_%s_%d[__builtin_offsetof(%s, %s) == %u ? 1 : -1];\n", n, k, n,
-                          fname[k], st->fields[k].offset);
+                sb_printf(
+                    o,
+                    "typedef char dck_assert_%s_%d[__builtin_offsetof(%s, %s) == %u ? 1 : -1];\n",
+                    n, k, n, fname[k], st->fields[k].offset);
         }
         sb_putc(o, '\n');
     }
@@ -299,13 +315,16 @@ static const char *float_lit(CgText *t, double v, int bits)
     bool hlit = bits == 16 && t->d->half_native;
     if (isnan(v) || isinf(v)) {
         if (t->d->kind == CGT_CUDA) {
-            const char *s = isnan(v) ? (dbl ? "__longlong_as_double(0x7ff8000000000000LL)" : "__int_as_float(0x7fc00000)")
-                                     : (dbl ? "__longlong_as_double(0x7ff0000000000000LL)" : "__int_as_float(0x7f800000)");
+            const char *s = isnan(v) ? (dbl ? "__longlong_as_double(0x7ff8000000000000LL)"
+                                            : "__int_as_float(0x7fc00000)")
+                                     : (dbl ? "__longlong_as_double(0x7ff0000000000000LL)"
+                                            : "__int_as_float(0x7f800000)");
             return isinf(v) && v < 0 ? arena_printf(t->a, "(-%s)", s) : s;
         }
         const char *s = isnan(v) ? "NAN" : "INFINITY";
         const char *cast = dbl ? "(double)" : hlit ? "(half)" : "";
-        return isinf(v) && v < 0 ? arena_printf(t->a, "(-%s%s)", cast, s) : arena_printf(t->a, "%s%s", cast, s);
+        return isinf(v) && v < 0 ? arena_printf(t->a, "(-%s%s)", cast, s)
+                                 : arena_printf(t->a, "%s%s", cast, s);
     }
     char buf[64];
     int maxp = dbl ? 17 : 9;
@@ -325,7 +344,8 @@ static const char *int_lit(CgText *t, const Type *ty, uint64_t u)
     int w = ty->bits;
     bool cuda = t->d->kind == CGT_CUDA;
     if (!ty->is_signed) {
-        if (w < 32) return arena_printf(t->a, "(%s)%llu", type_name(t, ty, false), (unsigned long long)u);
+        if (w < 32)
+            return arena_printf(t->a, "(%s)%llu", type_name(t, ty, false), (unsigned long long)u);
         if (w == 32) return arena_printf(t->a, "%lluu", (unsigned long long)u);
         return arena_printf(t->a, "%llu%s", (unsigned long long)u, cuda ? "ull" : "ul");
     }
@@ -333,12 +353,15 @@ static const char *int_lit(CgText *t, const Type *ty, uint64_t u)
     if (w == 64) {
         const char *L = cuda ? "ll" : "l";
         if (v == INT64_MIN) return arena_printf(t->a, "(-9223372036854775807%s - 1%s)", L, L);
-        return v < 0 ? arena_printf(t->a, "(%lld%s)", (long long)v, L) : arena_printf(t->a, "%lld%s", (long long)v, L);
+        return v < 0 ? arena_printf(t->a, "(%lld%s)", (long long)v, L)
+                     : arena_printf(t->a, "%lld%s", (long long)v, L);
     }
     if (w == 32 && v == INT32_MIN) return "(-2147483647 - 1)";
-    if (w < 32) return arena_printf(t->a, "(%s)%s%lld%s", type_name(t, ty, false), v < 0 ? "(" : "", (long long)v,
-                                    v < 0 ? ")" : "");
-    return v < 0 ? arena_printf(t->a, "(%lld)", (long long)v) : arena_printf(t->a, "%lld", (long long)v);
+    if (w < 32)
+        return arena_printf(t->a, "(%s)%s%lld%s", type_name(t, ty, false), v < 0 ? "(" : "",
+                            (long long)v, v < 0 ? ")" : "");
+    return v < 0 ? arena_printf(t->a, "(%lld)", (long long)v)
+                 : arena_printf(t->a, "%lld", (long long)v);
 }
 
 static const char *zero_of(CgText *t, const Type *ty)
@@ -417,21 +440,24 @@ static void analyse(CgText *t)
 
     IrInst **work = arena_alloc(a, sizeof(IrInst *) * (size_t)n);
     int nwork = 0;
-#define MARK(x)                                 \
-    do {                                        \
-        IrInst *x_ = (x);                       \
-        if (!t->live[x_->id]) {                 \
-            t->live[x_->id] = 1;                \
-            work[nwork++] = x_;                 \
-        }                                       \
+#define MARK(x)                  \
+    do {                         \
+        IrInst *x_ = (x);        \
+        if (!t->live[x_->id]) {  \
+            t->live[x_->id] = 1; \
+            work[nwork++] = x_;  \
+        }                        \
     } while (0)
     for (int bi = 0; bi < f->blocks.len; bi++) {
         IrBlock *b = f->blocks.data[bi];
         if (!t->reach[b->id]) continue;
         for (IrInst *i = b->first; i; i = i->next) {
-            if (i->op == IR_CALL) ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
+            if (i->op == IR_CALL)
+                ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
             int fl = ir_op_info[i->op].flags;
-            if ((fl & (OPF_TERM | OPF_SIDE)) || (i->op == IR_LOAD && t->checked && i->mem.kind == MEM_BUFFER)) MARK(i);
+            if ((fl & (OPF_TERM | OPF_SIDE)) ||
+                (i->op == IR_LOAD && t->checked && i->mem.kind == MEM_BUFFER))
+                MARK(i);
         }
     }
     while (nwork) {
@@ -467,7 +493,8 @@ static void analyse(CgText *t)
         if (!t->reach[b->id]) continue;
         for (IrInst *i = b->first; i; i = i->next) {
             if (!t->live[i->id]) continue;
-            if (i->type != ty_void && !is_inline(i) && (nuses[i->id] > 0 || i->op == IR_LOAD)) t->hasvar[i->id] = 1;
+            if (i->type != ty_void && !is_inline(i) && (nuses[i->id] > 0 || i->op == IR_LOAD))
+                t->hasvar[i->id] = 1;
             if (i->op == IR_LOAD && nuses[i->id] == 0 && !t->checked) t->hasvar[i->id] = 0;
             if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_ATOMIC) {
                 if (i->mem.kind == MEM_BUFFER) {
@@ -492,7 +519,8 @@ static const char *inline_name(CgText *t, const IrInst *i)
 {
     switch (i->op) {
     case IR_CONST:
-        if (i->type->kind == TY_FLOAT) return float_lit(t, i->imm.f, half_split(t, i->type) ? 32 : i->type->bits);
+        if (i->type->kind == TY_FLOAT)
+            return float_lit(t, i->imm.f, half_split(t, i->type) ? 32 : i->type->bits);
         return int_lit(t, i->type, i->imm.i);
     case IR_PARAM: return to_val(t, i->type, t->d->param_ref(t, i->param));
     case IR_UNDEF: return zero_of(t, i->type);
@@ -526,18 +554,23 @@ static const char *helper_divrem(CgText *t, const Type *s, bool rem)
 {
     const char *fn = arena_printf(t->a, "dck_%s_%s", rem ? "rem" : "div", cgt_sname(t, s));
     if (!cgt_want_helper(t, fn)) return fn;
-    const char *T = type_name(t, s, false), *Q = t->d->kind == CGT_OPENCL || t->d->kind == CGT_MSL ? "static inline" : "static __device__ __forceinline__";
+    const char *T = type_name(t, s, false), *Q = t->d->kind == CGT_OPENCL || t->d->kind == CGT_MSL
+                                                     ? "static inline"
+                                                     : "static __device__ __forceinline__";
     if (s->is_signed) {
         if (rem)
-            sb_printf(&t->helpers, "%s %s %s(%s a, %s b) { return (b == 0 || b == -1) ? (%s)0 : (%s)(a %% b); }\n", Q,
-                      T, fn, T, T, T, T);
+            sb_printf(
+                &t->helpers,
+                "%s %s %s(%s a, %s b) { return (b == 0 || b == -1) ? (%s)0 : (%s)(a %% b); }\n", Q,
+                T, fn, T, T, T, T);
         else
-            sb_printf(&t->helpers,
-                      "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : b == -1 ? (%s)(0 - (%s)a) : (%s)(a / b); }\n", Q, T,
-                      fn, T, T, T, T, utype(t, s), T);
+            sb_printf(
+                &t->helpers,
+                "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : b == -1 ? (%s)(0 - (%s)a) : (%s)(a / b); }\n",
+                Q, T, fn, T, T, T, T, utype(t, s), T);
     } else {
-        sb_printf(&t->helpers, "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : (%s)(a %c b); }\n", Q, T, fn, T, T, T, T,
-                  rem ? '%' : '/');
+        sb_printf(&t->helpers, "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : (%s)(a %c b); }\n",
+                  Q, T, fn, T, T, T, T, rem ? '%' : '/');
     }
     return fn;
 }
@@ -545,13 +578,14 @@ static const char *helper_divrem(CgText *t, const Type *s, bool rem)
 static const char *bin_expr(CgText *t, IrOp op, const Type *s, const char *a, const char *b)
 {
     static const char opc[] = {[IR_ADD] = '+', [IR_SUB] = '-', [IR_MUL] = '*', [IR_DIV] = '/',
-                               [IR_AND] = '&', [IR_OR] = '|', [IR_XOR] = '^'};
+                               [IR_AND] = '&', [IR_OR] = '|',  [IR_XOR] = '^'};
     if (s->kind == TY_BOOL) {
         ICE_ASSERT(op == IR_AND || op == IR_OR || op == IR_XOR);
         return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
     }
     if (s->kind == TY_FLOAT) {
-        if (op == IR_REM) return arena_printf(t->a, "%s(%s, %s)", t->d->mathfn(t, BI_FMOD, s), a, b);
+        if (op == IR_REM)
+            return arena_printf(t->a, "%s(%s, %s)", t->d->mathfn(t, BI_FMOD, s), a, b);
         ICE_ASSERT(op == IR_ADD || op == IR_SUB || op == IR_MUL || op == IR_DIV);
         return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
     }
@@ -584,7 +618,12 @@ static const char *bin_expr(CgText *t, IrOp op, const Type *s, const char *a, co
 
 static const char *cmp_expr(CgText *t, IrOp op, const char *a, const char *b)
 {
-    const char *o = op == IR_EQ ? "==" : op == IR_NE ? "!=" : op == IR_LT ? "<" : op == IR_LE ? "<=" : op == IR_GT ? ">" : ">=";
+    const char *o = op == IR_EQ   ? "=="
+                    : op == IR_NE ? "!="
+                    : op == IR_LT ? "<"
+                    : op == IR_LE ? "<="
+                    : op == IR_GT ? ">"
+                                  : ">=";
     return arena_printf(t->a, "(%s %s %s)", a, o, b);
 }
 
@@ -624,11 +663,29 @@ static const char *int_builtin(CgText *t, BuiltinId bi, const Type *s, const cha
     if (r) return r;
     switch (bi) {
     case BI_ROTATE:
-        return arena_printf(t->a, "(%s)(((%s)%s << ((%s)%s & %du)) | ((%s)%s >> ((%du - ((%s)%s & %du)) & %du)))", T, U,
-                            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s", type_name(t, ty_scalar(w == 8 ? SC_UCHAR : w == 16 ? SC_USHORT : w == 32 ? SC_UINT : SC_ULONG), false), a[0]) : a[0],
-                            U, a[1], w - 1, U,
-                            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s", type_name(t, ty_scalar(w == 8 ? SC_UCHAR : w == 16 ? SC_USHORT : w == 32 ? SC_UINT : SC_ULONG), false), a[0]) : a[0],
-                            w, U, a[1], w - 1, w - 1);
+        return arena_printf(
+            t->a, "(%s)(((%s)%s << ((%s)%s & %du)) | ((%s)%s >> ((%du - ((%s)%s & %du)) & %du)))",
+            T, U,
+            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s",
+                                                  type_name(t,
+                                                            ty_scalar(w == 8    ? SC_UCHAR
+                                                                      : w == 16 ? SC_USHORT
+                                                                      : w == 32 ? SC_UINT
+                                                                                : SC_ULONG),
+                                                            false),
+                                                  a[0])
+                                   : a[0],
+            U, a[1], w - 1, U,
+            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s",
+                                                  type_name(t,
+                                                            ty_scalar(w == 8    ? SC_UCHAR
+                                                                      : w == 16 ? SC_USHORT
+                                                                      : w == 32 ? SC_UINT
+                                                                                : SC_ULONG),
+                                                            false),
+                                                  a[0])
+                                   : a[0],
+            w, U, a[1], w - 1, w - 1);
     case BI_MUL_HI:
         if (w < 32) return arena_printf(t->a, "(%s)(((int)%s * (int)%s) >> %d)", T, a[0], a[1], w);
         ICE("mul_hi on %s needs a dialect function", s->name);
@@ -643,21 +700,24 @@ static const char *float_builtin(CgText *t, BuiltinId bi, const Type *s, const c
     const char *one = f32 ? "1.0f" : "1.0", *zero = f32 ? "0.0f" : "0.0";
     if (fn) {
         int n = builtin_info[bi].nargs;
-        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "", n > 2 ? ", " : "",
-                            n > 2 ? x[2] : "");
+        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "",
+                            n > 2 ? ", " : "", n > 2 ? x[2] : "");
     }
     switch (bi) {
     case BI_CLAMP:
-        return arena_printf(t->a, "%s(%s(%s, %s), %s)", t->d->mathfn(t, BI_MIN, s), t->d->mathfn(t, BI_MAX, s), x[0], x[1],
-                            x[2]);
+        return arena_printf(t->a, "%s(%s(%s, %s), %s)", t->d->mathfn(t, BI_MIN, s),
+                            t->d->mathfn(t, BI_MAX, s), x[0], x[1], x[2]);
     case BI_MIX: return arena_printf(t->a, "(%s + (%s - %s) * %s)", x[0], x[1], x[0], x[2]);
     case BI_STEP: return arena_printf(t->a, "(%s < %s ? %s : %s)", x[1], x[0], zero, one);
     case BI_SIGN:
-        return arena_printf(t->a, "(%s > %s ? %s : %s < %s ? -%s : %s)", x[0], zero, one, x[0], zero, one, x[0]);
-    case BI_RSQRT: return arena_printf(t->a, "(%s / %s(%s))", one, t->d->mathfn(t, BI_SQRT, s), x[0]);
+        return arena_printf(t->a, "(%s > %s ? %s : %s < %s ? -%s : %s)", x[0], zero, one, x[0],
+                            zero, one, x[0]);
+    case BI_RSQRT:
+        return arena_printf(t->a, "(%s / %s(%s))", one, t->d->mathfn(t, BI_SQRT, s), x[0]);
     case BI_FRACT:
-        return arena_printf(t->a, "%s(%s - %s(%s), %s)", t->d->mathfn(t, BI_MIN, s), x[0], t->d->mathfn(t, BI_FLOOR, s),
-                            x[0], f32 ? "0.99999994f" : "0.99999999999999989");
+        return arena_printf(t->a, "%s(%s - %s(%s), %s)", t->d->mathfn(t, BI_MIN, s), x[0],
+                            t->d->mathfn(t, BI_FLOOR, s), x[0],
+                            f32 ? "0.99999994f" : "0.99999999999999989");
     case BI_ISNAN: return arena_printf(t->a, "(isnan(%s) != 0)", x[0]);
     case BI_ISINF: return arena_printf(t->a, "(isinf(%s) != 0)", x[0]);
     case BI_SELECT: return arena_printf(t->a, "(%s ? %s : %s)", x[2], x[1], x[0]);
@@ -677,8 +737,16 @@ static const char *elem_expr(CgText *t, const IrInst *i, int k)
 {
     Type *rt = ty_elem(i->type);
     switch (i->op) {
-    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV: case IR_REM:
-    case IR_AND: case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR:
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_DIV:
+    case IR_REM:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
+    case IR_SHL:
+    case IR_SHR:
         return hround(t, rt, bin_expr(t, i->op, rt, comp(t, i->ops[0], k), comp(t, i->ops[1], k)));
     case IR_NEG: {
         const char *a = comp(t, i->ops[0], k);
@@ -690,10 +758,15 @@ static const char *elem_expr(CgText *t, const IrInst *i, int k)
         if (rt->kind == TY_BOOL) return arena_printf(t->a, "!%s", a);
         return arena_printf(t->a, "(%s)~%s", type_name(t, rt, false), a);
     }
-    case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE:
-        return cmp_expr(t, i->op, comp(t, i->ops[0], k), comp(t, i->ops[1], k));
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: return cmp_expr(t, i->op, comp(t, i->ops[0], k), comp(t, i->ops[1], k));
     case IR_SELECT:
-        return arena_printf(t->a, "(%s ? %s : %s)", comp(t, i->ops[0], k), comp(t, i->ops[1], k), comp(t, i->ops[2], k));
+        return arena_printf(t->a, "(%s ? %s : %s)", comp(t, i->ops[0], k), comp(t, i->ops[1], k),
+                            comp(t, i->ops[2], k));
     case IR_CONVERT: return convert_expr(t, rt, ty_elem(i->ops[0]->type), comp(t, i->ops[0], k));
     case IR_BUILTIN: {
         const char *a[3] = {0};
@@ -730,15 +803,16 @@ static const char *vector_expr(CgText *t, const IrInst *i)
     case IR_NEG: return arena_printf(t->a, "-%s", N(t, i->ops[0]));
     case IR_BUILTIN: {
         BuiltinClass c = builtin_info[i->builtin].cls;
-        if (c != BK_F1 && c != BK_F2 && c != BK_F3 && c != BK_N1 && c != BK_N2 && c != BK_N3) return NULL;
+        if (c != BK_F1 && c != BK_F2 && c != BK_F3 && c != BK_N1 && c != BK_N2 && c != BK_N3)
+            return NULL;
         if (i->builtin == BI_NORMALIZE) return NULL;
         const char *fn = t->d->mathfn(t, i->builtin, e);
         if (!fn) return NULL;
         const char *x[3] = {0};
         for (int k = 0; k < i->nops && k < 3; k++) x[k] = N(t, i->ops[k]);
         int n = builtin_info[i->builtin].nargs;
-        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "", n > 2 ? ", " : "",
-                            n > 2 ? x[2] : "");
+        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "",
+                            n > 2 ? ", " : "", n > 2 ? x[2] : "");
     }
     default: return NULL;
     }
@@ -767,8 +841,10 @@ static const char *reduce_expr(CgText *t, const IrInst *x, const IrInst *y, bool
     for (int k = 0; k < n; k++) {
         const char *a = comp(t, x, k), *b = y ? comp(t, y, k) : a;
         if (k) sb_puts(&sb, " + ");
-        if (diff) sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
-        else sb_printf(&sb, "%s * %s", a, b);
+        if (diff)
+            sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
+        else
+            sb_printf(&sb, "%s * %s", a, b);
     }
     const char *s = arena_strdup(t->a, sb.data);
     sb_free(&sb);
@@ -787,8 +863,9 @@ static void emit_builtin(CgText *t, const IrInst *i)
         const char *sum = bi == BI_DOT      ? reduce_expr(t, i->ops[0], i->ops[1], false)
                           : bi == BI_LENGTH ? reduce_expr(t, i->ops[0], NULL, false)
                                             : reduce_expr(t, i->ops[0], i->ops[1], true);
-        const char *e = bi == BI_DOT ? arena_printf(t->a, "(%s)", sum)
-                                     : arena_printf(t->a, "%s(%s)", t->d->mathfn(t, BI_SQRT, et), sum);
+        const char *e = bi == BI_DOT
+                            ? arena_printf(t->a, "(%s)", sum)
+                            : arena_printf(t->a, "%s(%s)", t->d->mathfn(t, BI_SQRT, et), sum);
         EMIT("%s = %s;\n", d, hround(t, et, e));
         return;
     }
@@ -798,8 +875,9 @@ static void emit_builtin(CgText *t, const IrInst *i)
         static const int p1[3] = {1, 2, 0}, p2[3] = {2, 0, 1};
         for (int k = 0; k < 3; k++)
             EMIT("%s.%c = %s;\n", d, cgt_comps[k],
-                 hround(t, et, arena_printf(t->a, "%s * %s - %s * %s", comp(t, x, p1[k]), comp(t, y, p2[k]),
-                                            comp(t, x, p2[k]), comp(t, y, p1[k]))));
+                 hround(t, et,
+                        arena_printf(t->a, "%s * %s - %s * %s", comp(t, x, p1[k]),
+                                     comp(t, y, p2[k]), comp(t, x, p2[k]), comp(t, y, p1[k]))));
         if (i->type->n == 4) EMIT("%s.w = %s;\n", d, zero_of(t, et));
         return;
     }
@@ -807,7 +885,8 @@ static void emit_builtin(CgText *t, const IrInst *i)
         const IrInst *x = i->ops[0];
         int n = ty_width(x->type);
         StrBuf sb = {0};
-        for (int k = 0; k < n; k++) sb_printf(&sb, "%s%s", k ? (bi == BI_ANY ? " || " : " && ") : "", comp(t, x, k));
+        for (int k = 0; k < n; k++)
+            sb_printf(&sb, "%s%s", k ? (bi == BI_ANY ? " || " : " && ") : "", comp(t, x, k));
         EMIT("%s = %s;\n", d, sb.data);
         sb_free(&sb);
         return;
@@ -816,7 +895,8 @@ static void emit_builtin(CgText *t, const IrInst *i)
     case BK_SG1:
     case BK_SGLANE:
         EMIT("%s = %s;\n", d,
-             t->d->subgroup(t, bi, i->type, i->nops > 0 ? N(t, i->ops[0]) : NULL, i->nops > 1 ? N(t, i->ops[1]) : NULL));
+             t->d->subgroup(t, bi, i->type, i->nops > 0 ? N(t, i->ops[0]) : NULL,
+                            i->nops > 1 ? N(t, i->ops[1]) : NULL));
         return;
     default: break;
     }
@@ -834,7 +914,8 @@ static void emit_builtin(CgText *t, const IrInst *i)
         const char *F = et->bits == 64 ? "double" : "float";
         const char *rn = arena_printf(t->a, "((%s)%s)", F, r);
         for (int k = 0; k < n; k++)
-            EMIT("%s.%c = %s;\n", d, cgt_comps[k], hround(t, et, arena_printf(t->a, "%s * %s", comp(t, x, k), rn)));
+            EMIT("%s.%c = %s;\n", d, cgt_comps[k],
+                 hround(t, et, arena_printf(t->a, "%s * %s", comp(t, x, k), rn)));
         return;
     }
     emit_elementwise(t, i);
@@ -848,7 +929,8 @@ static void line_marker(CgText *t, const IrInst *i)
     if (i->loc.file == t->cur_file && i->loc.line == t->cur_line) return;
     t->cur_file = i->loc.file;
     t->cur_line = i->loc.line;
-    const char *fn = i->loc.file >= 0 && i->loc.file < t->m->nfiles ? base_name(t->m->files[i->loc.file]) : "?";
+    const char *fn =
+        i->loc.file >= 0 && i->loc.file < t->m->nfiles ? base_name(t->m->files[i->loc.file]) : "?";
     indent(t);
     sb_puts(t->out, "// ");
     for (const char *p = fn; *p; p++) sb_putc(t->out, (unsigned char)*p < 32 ? '_' : *p);
@@ -863,7 +945,8 @@ static const char *mem_lvalue(CgText *t, const IrInst *i, Type **elem_out, CgSpa
     Type *ty;
     switch (mr->kind) {
     case MEM_BUFFER:
-        ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams && f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
+        ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams &&
+                   f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
         ty = f->params[mr->id].type->elem;
         sb_printf(&sb, "%s[%s]", t->pname[mr->id], N(t, i->ops[0]));
         *sp = CGS_GLOBAL;
@@ -911,8 +994,9 @@ static const char *check_cond(CgText *t, const IrInst *i)
     const char *idx = N(t, ix), *len = t->d->len_ref(t, i->mem.id);
     const Type *it = ix->type;
     if (!it->is_signed && it->bits == 32) return arena_printf(t->a, "%s < %s", idx, len);
-    if (!it->is_signed) return arena_printf(t->a, "(%s)%s < (%s)%s", utype(t, ty_scalar(SC_ULONG)), idx,
-                                            utype(t, ty_scalar(SC_ULONG)), len);
+    if (!it->is_signed)
+        return arena_printf(t->a, "(%s)%s < (%s)%s", utype(t, ty_scalar(SC_ULONG)), idx,
+                            utype(t, ty_scalar(SC_ULONG)), len);
     return arena_printf(t->a, "%s >= 0 && (%s)%s < (%s)%s", idx, utype(t, ty_scalar(SC_ULONG)), idx,
                         utype(t, ty_scalar(SC_ULONG)), len);
 }
@@ -921,15 +1005,16 @@ static void check_else(CgText *t, const IrInst *i, bool is_write, bool zero)
 {
     const IrInst *ix = i->ops[0];
     const char *U64 = utype(t, ty_scalar(SC_ULONG));
-    const char *idx64 = ix->type->is_signed ? arena_printf(t->a, "(%s)(%s)%s", U64,
-                                                           type_name(t, ty_scalar(SC_LONG), false), N(t, ix))
-                                            : arena_printf(t->a, "(%s)%s", U64, N(t, ix));
+    const char *idx64 = ix->type->is_signed
+                            ? arena_printf(t->a, "(%s)(%s)%s", U64,
+                                           type_name(t, ty_scalar(SC_LONG), false), N(t, ix))
+                            : arena_printf(t->a, "(%s)%s", U64, N(t, ix));
     EMIT("} else {\n");
     t->depth++;
     if (zero) EMIT("%s = %s;\n", N(t, i), zero_of(t, i->type));
     t->uses_oob = true;
     EMIT("%s;\n", t->d->oob_call(t, i->mem.id, i->loc.line > 0 ? i->loc.line : 0, is_write, idx64,
-                                   t->d->len_ref(t, i->mem.id)));
+                                 t->d->len_ref(t, i->mem.id)));
     t->depth--;
     EMIT("}\n");
 }
@@ -945,7 +1030,8 @@ static void emit_access(CgText *t, const IrInst *i)
     const char *stmt;
     if (i->op == IR_LOAD) {
         if (!hv && !cond) return;
-        stmt = hv ? arena_printf(t->a, "%s = %s;", N(t, i), to_val(t, et, lv)) : arena_printf(t->a, "(void)%s;", lv);
+        stmt = hv ? arena_printf(t->a, "%s = %s;", N(t, i), to_val(t, et, lv))
+                  : arena_printf(t->a, "(void)%s;", lv);
     } else if (i->op == IR_STORE) {
         ICE_ASSERT(i->nops == ni + 1);
         stmt = arena_printf(t->a, "%s = %s;", lv, to_mem(t, et, N(t, i->ops[ni])));
@@ -953,7 +1039,8 @@ static void emit_access(CgText *t, const IrInst *i)
         if (et->kind == TY_INT && et->bits == 64) {
             t->uses_i64_atomics = true;
             BuiltinId b = i->builtin;
-            if (b == BI_ATOMIC_MIN || b == BI_ATOMIC_MAX || b == BI_ATOMIC_AND || b == BI_ATOMIC_OR || b == BI_ATOMIC_XOR)
+            if (b == BI_ATOMIC_MIN || b == BI_ATOMIC_MAX || b == BI_ATOMIC_AND ||
+                b == BI_ATOMIC_OR || b == BI_ATOMIC_XOR)
                 t->uses_i64_atomics_ext = true;
         }
         const char *call = t->d->atomic(t, i->builtin, et, sp, lv, N(t, i->ops[ni]),
@@ -1016,16 +1103,21 @@ static void emit_inst(CgText *t, const IrInst *i)
     case IR_EXTRACT: {
         const Type *at = i->ops[0]->type;
         if (at->kind == TY_STRUCT)
-            EMIT("%s = %s;\n", d, to_val(t, i->type, arena_printf(t->a, "%s.%s", N(t, i->ops[0]), field_name(t, at, i->idx))));
-        else EMIT("%s = %s.%c;\n", d, N(t, i->ops[0]), cgt_comps[i->idx]);
+            EMIT("%s = %s;\n", d,
+                 to_val(t, i->type,
+                        arena_printf(t->a, "%s.%s", N(t, i->ops[0]), field_name(t, at, i->idx))));
+        else
+            EMIT("%s = %s.%c;\n", d, N(t, i->ops[0]), cgt_comps[i->idx]);
         return;
     }
     case IR_INSERT: {
         const Type *at = i->type;
         EMIT("%s = %s;\n", d, N(t, i->ops[0]));
         if (at->kind == TY_STRUCT)
-            EMIT("%s.%s = %s;\n", d, field_name(t, at, i->idx), to_mem(t, at->fields[i->idx].type, N(t, i->ops[1])));
-        else EMIT("%s.%c = %s;\n", d, cgt_comps[i->idx], N(t, i->ops[1]));
+            EMIT("%s.%s = %s;\n", d, field_name(t, at, i->idx),
+                 to_mem(t, at->fields[i->idx].type, N(t, i->ops[1])));
+        else
+            EMIT("%s.%c = %s;\n", d, cgt_comps[i->idx], N(t, i->ops[1]));
         return;
     }
     case IR_SHUFFLE: {
@@ -1037,7 +1129,8 @@ static void emit_inst(CgText *t, const IrInst *i)
             for (int k = 0; k < n; k++) sw[k] = cgt_comps[i->mask[k]];
             EMIT("%s = %s.%s;\n", d, N(t, i->ops[0]), sw);
         } else {
-            for (int k = 0; k < n; k++) EMIT("%s.%c = %s;\n", d, cgt_comps[k], comp(t, i->ops[0], i->mask[k]));
+            for (int k = 0; k < n; k++)
+                EMIT("%s.%c = %s;\n", d, cgt_comps[k], comp(t, i->ops[0], i->mask[k]));
         }
         return;
     }
@@ -1078,7 +1171,8 @@ static void emit_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ)
         for (int j = 0; j < m; j++) {
             if (done[j]) continue;
             bool blocked = false;
-            for (int q = 0; q < m && !blocked; q++) blocked = !done[q] && q != j && src[q] == dst[j];
+            for (int q = 0; q < m && !blocked; q++)
+                blocked = !done[q] && q != j && src[q] == dst[j];
             if (blocked) continue;
             EMIT("%s = %s;\n", N(t, dst[j]), N(t, src[j]));
             done[j] = 1;
@@ -1103,7 +1197,10 @@ typedef struct LoopCtx {
     const struct LoopCtx *up;
 } LoopCtx;
 
-static bool dominates(CgText *t, const IrBlock *a, const IrBlock *b) { return ir_dominates(t->dom, a, b); }
+static bool dominates(CgText *t, const IrBlock *a, const IrBlock *b)
+{
+    return ir_dominates(t->dom, a, b);
+}
 
 /* closed tail: single entry, everything reachable from s is dominated by s */
 static bool closed_tail(CgText *t, const IrBlock *s)
@@ -1144,8 +1241,10 @@ static void find_loops(CgText *t)
         int fwd = 0;
         for (int k = 0; k < b->npreds; k++) {
             if (!t->reach[b->preds[k]->id]) continue;
-            if (dominates(t, b, b->preds[k])) t->is_header[b->id] = 1;
-            else fwd++;
+            if (dominates(t, b, b->preds[k]))
+                t->is_header[b->id] = 1;
+            else
+                fwd++;
         }
         t->fwd_preds[b->id] = fwd;
     }
@@ -1158,7 +1257,8 @@ static void find_loops(CgText *t)
         body[h->id] = 1;
         int sp = 0;
         for (int k = 0; k < h->npreds; k++)
-            if (t->reach[h->preds[k]->id] && dominates(t, h, h->preds[k]) && !body[h->preds[k]->id]) {
+            if (t->reach[h->preds[k]->id] && dominates(t, h, h->preds[k]) &&
+                !body[h->preds[k]->id]) {
                 body[h->preds[k]->id] = 1;
                 st[sp++] = h->preds[k];
             }
@@ -1195,7 +1295,8 @@ static void find_loops(CgText *t)
                     ncand++;
                     continue;
                 }
-                if (ncand == 0 || t->fwd_preds[s->id] >= 2 || (cand && t->fwd_preds[cand->id] < 2 && s == from_head))
+                if (ncand == 0 || t->fwd_preds[s->id] >= 2 ||
+                    (cand && t->fwd_preds[cand->id] < 2 && s == from_head))
                     cand = s;
                 ncand++;
             }
@@ -1217,13 +1318,16 @@ static void find_loops(CgText *t)
                 const IrBlock *j = s;
                 for (int steps = 0; j && t->fwd_preds[j->id] < 2 && steps < nb; steps++) {
                     IrInst *term = ir_terminator(j);
-                    j = term && term->op == IR_BR && !body[term->target[0]->id] ? term->target[0] : NULL;
+                    j = term && term->op == IR_BR && !body[term->target[0]->id] ? term->target[0]
+                                                                                : NULL;
                 }
                 if (!j || (join && j != join)) one_join = false;
                 join = j;
             }
-            if (multi == 0 && one_join && join && !body[join->id]) cand = join;
-            else if (multi > 1 || (multi == 0 && cand != from_head)) t->fail = true;
+            if (multi == 0 && one_join && join && !body[join->id])
+                cand = join;
+            else if (multi > 1 || (multi == 0 && cand != from_head))
+                t->fail = true;
             ncand = 1;
         }
         t->follow[h->id] = ncand == 1 ? cand : from_head ? from_head : last;
@@ -1249,15 +1353,19 @@ static bool jump_target(const IrBlock *s, const IrBlock *stop, const LoopCtx *lc
     return false;
 }
 
-static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc, bool loop_entry);
+static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc,
+                       bool loop_entry);
 
 /* emits the jump statement for kind k to s (after the edge copies) */
 static void emit_jump(CgText *t, int k, const IrBlock *s)
 {
     if (k == 1) t->fallcnt[s->id]++;
-    if (k == 2) EMIT("continue;\n");
-    else if (k == 3) EMIT("break;\n");
-    else if (k < 0) t->fail = true;
+    if (k == 2)
+        EMIT("continue;\n");
+    else if (k == 3)
+        EMIT("break;\n");
+    else if (k < 0)
+        t->fail = true;
 }
 
 /* An arm of an if: the edge b -> s, then s's region up to the merge (or the enclosing stop). */
@@ -1278,7 +1386,8 @@ static void emit_arm(CgText *t, const IrBlock *b, const IrBlock *s, int occ, con
     emit_chain(t, s, merge ? merge : stop, lc, false);
 }
 
-static const IrBlock *find_merge(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc)
+static const IrBlock *find_merge(CgText *t, const IrBlock *b, const IrBlock *stop,
+                                 const LoopCtx *lc)
 {
     const IrFunc *f = t->f;
     const IrBlock *m = NULL;
@@ -1304,7 +1413,8 @@ static void truncate_out(CgText *t, size_t mark)
 }
 
 /* emits b (instructions and terminator); returns the next block of the chain or NULL */
-static const IrBlock *emit_block(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc)
+static const IrBlock *emit_block(CgText *t, const IrBlock *b, const IrBlock *stop,
+                                 const LoopCtx *lc)
 {
     if (t->emitted[b->id]) {
         t->fail = true;
@@ -1379,8 +1489,10 @@ static const IrBlock *emit_block(CgText *t, const IrBlock *b, const IrBlock *sto
             t->depth++;
             emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
             t->depth--;
-            if (t->out->len == a0) truncate_out(t, h0);
-            else EMIT("}\n");
+            if (t->out->len == a0)
+                truncate_out(t, h0);
+            else
+                EMIT("}\n");
             return m;
         }
         size_t e0 = t->out->len;
@@ -1403,7 +1515,8 @@ static void strip_trailing_continue(CgText *t, size_t body_start)
     StrBuf pat = {0};
     for (int i = 0; i < t->depth; i++) sb_puts(&pat, "    ");
     sb_puts(&pat, "continue;\n");
-    if (o->len >= body_start + pat.len && memcmp(o->data + o->len - pat.len, pat.data, pat.len) == 0) {
+    if (o->len >= body_start + pat.len &&
+        memcmp(o->data + o->len - pat.len, pat.data, pat.len) == 0) {
         /* only when it starts a line */
         size_t at = o->len - pat.len;
         if (at == 0 || o->data[at - 1] == '\n') {
@@ -1414,7 +1527,8 @@ static void strip_trailing_continue(CgText *t, size_t body_start)
     sb_free(&pat);
 }
 
-static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc, bool loop_entry)
+static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc,
+                       bool loop_entry)
 {
     while (b && !t->fail) {
         if (b == stop) return;
@@ -1510,10 +1624,13 @@ static void emit_kernel(CgText *t, StrBuf *o)
     for (int p = 0; p < f->nparams; p++) {
         t->pname[p] = unique_name(t, &t->kernel_names, f->params[p].name);
         if (f->params[p].type->kind == TY_BUFFER)
-            t->lenname[p] = unique_name(t, &t->kernel_names, arena_printf(t->a, "%s_len", t->pname[p]));
+            t->lenname[p] =
+                unique_name(t, &t->kernel_names, arena_printf(t->a, "%s_len", t->pname[p]));
     }
-    for (int s = 0; s < f->shared.len; s++) t->sharedname[s] = unique_name(t, &t->kernel_names, f->shared.data[s].name);
-    for (int s = 0; s < f->locals.len; s++) t->localname[s] = unique_name(t, &t->kernel_names, f->locals.data[s].name);
+    for (int s = 0; s < f->shared.len; s++)
+        t->sharedname[s] = unique_name(t, &t->kernel_names, f->shared.data[s].name);
+    for (int s = 0; s < f->locals.len; s++)
+        t->localname[s] = unique_name(t, &t->kernel_names, f->locals.data[s].name);
 
     /* the body, structured if possible */
     StrBuf body = {0};
@@ -1544,13 +1661,18 @@ static void emit_kernel(CgText *t, StrBuf *o)
     t->d->kernel_open(t, o);
     t->depth = 1;
     for (int s = 0; s < f->shared.len; s++)
-        if (t->use_shared[s]) EMIT("%s %s;\n", t->d->kind == CGT_OPENCL ? "__local" : t->d->kind == CGT_CUDA ? "__shared__" : "threadgroup",
-                                   cgt_decl(t, f->shared.data[s].type, t->sharedname[s]));
+        if (t->use_shared[s])
+            EMIT("%s %s;\n",
+                 t->d->kind == CGT_OPENCL ? "__local"
+                 : t->d->kind == CGT_CUDA ? "__shared__"
+                                          : "threadgroup",
+                 cgt_decl(t, f->shared.data[s].type, t->sharedname[s]));
     for (int s = 0; s < f->locals.len; s++) {
         if (!t->use_local[s]) continue;
         const Type *ty = f->locals.data[s].type;
-        const char *init = ty_is_scalar(ty) ? zero_of(t, ty)
-                           : t->d->kind == CGT_OPENCL ? "{0}" : "{}";
+        const char *init = ty_is_scalar(ty)           ? zero_of(t, ty)
+                           : t->d->kind == CGT_OPENCL ? "{0}"
+                                                      : "{}";
         if (ty_is_scalar(ty) && half_split(t, ty)) init = "0";
         if (ty_is_scalar(ty) && ty->kind == TY_BOOL && t->d->bool_mem_uchar) init = "0";
         EMIT("%s = %s;\n", cgt_decl(t, ty, t->localname[s]), init);
@@ -1593,7 +1715,8 @@ static void emit_kernel(CgText *t, StrBuf *o)
     /* the structured body's final `return;` is implied */
     static const char tail_ret[] = "\n    return;\n";
     size_t tl = sizeof tail_ret - 1;
-    if (!t->state_machine && body.len >= tl && memcmp(body.data + body.len - tl, tail_ret, tl) == 0) body.len -= tl - 1;
+    if (!t->state_machine && body.len >= tl && memcmp(body.data + body.len - tl, tail_ret, tl) == 0)
+        body.len -= tl - 1;
     sb_putn(o, body.data, body.len);
     sb_puts(o, "}\n\n");
     sb_free(&body);
@@ -1618,7 +1741,8 @@ static void emit_module(CgText *t, StrBuf *out)
         for (int s = 0; s < f->locals.len; s++) note_struct(t, f->locals.data[s].type);
         for (int s = 0; s < f->shared.len; s++) note_struct(t, f->shared.data[s].type);
         vec_push(t->a, &t->names, f->name);
-        vec_push(t->a, &t->names, arena_printf(t->a, "%s_args", f->name)); /* MSL's argument block */
+        vec_push(t->a, &t->names,
+                 arena_printf(t->a, "%s_args", f->name)); /* MSL's argument block */
     }
     t->struct_name = arena_alloc(t->a, sizeof(char *) * (size_t)(t->struct_types.len + 1));
     CgtStrVec scope = {0};
@@ -1648,7 +1772,10 @@ static void emit_module(CgText *t, StrBuf *out)
     for (const char *p = m->source_name ? base_name(m->source_name) : "?"; *p; p++)
         sb_putc(out, (unsigned char)*p < 32 ? '_' : *p);
     sb_puts(out, ". Do not edit.\n");
-    if (t->checked) sb_puts(out, "// Checked mode: buffer accesses are bounds-checked (out-of-bounds record last parameter).\n");
+    if (t->checked)
+        sb_puts(
+            out,
+            "// Checked mode: buffer accesses are bounds-checked (out-of-bounds record last parameter).\n");
     t->d->prologue(t, out);
     if (structs.len) sb_putn(out, structs.data, structs.len);
     if (t->helpers.len) {

@@ -28,11 +28,11 @@ typedef enum CgSpace { CGS_GLOBAL, CGS_SHARED, CGS_PRIVATE } CgSpace;
 typedef struct CgText CgText;
 
 typedef struct CgDialect {
-    const char *target;     /* "opencl", "cuda", "msl" */
+    const char *target; /* "opencl", "cuda", "msl" */
     CgTextKind kind;
-    bool vec_ops;           /* native element-wise operators on float vectors */
-    bool half_native;       /* half is a value type (else computed in float, stored as bits) */
-    bool bool_mem_uchar;    /* bool is stored as uchar in memory */
+    bool vec_ops;        /* native element-wise operators on float vectors */
+    bool half_native;    /* half is a value type (else computed in float, stored as bits) */
+    bool bool_mem_uchar; /* bool is stored as uchar in memory */
     /* spelling of a scalar type (value form unless mem) */
     const char *(*scalar)(CgText *t, const Type *s, bool mem);
     /* spelling of a vector type (value form unless mem) */
@@ -46,12 +46,13 @@ typedef struct CgDialect {
     /* the kernel signature and opening brace, parameters unpacked, the global-size guard */
     void (*kernel_open)(CgText *t, StrBuf *o);
     const char *(*workitem)(CgText *t, BuiltinId b, int dim);
-    const char *barrier;    /* statement, without the newline */
+    const char *barrier; /* statement, without the newline */
     /* atomic call expression on the element `lv` (an lvalue in space sp); b2 for CAS */
     const char *(*atomic)(CgText *t, BuiltinId b, const Type *elem, CgSpace sp, const char *lv,
                           const char *a, const char *b2);
     /* subgroup builtin expression; a = value (or NULL), lane = lane (or NULL) */
-    const char *(*subgroup)(CgText *t, BuiltinId b, const Type *ty, const char *a, const char *lane);
+    const char *(*subgroup)(CgText *t, BuiltinId b, const Type *ty, const char *a,
+                            const char *lane);
     /* function name of a float builtin for element type e (NULL: generic expansion) */
     const char *(*mathfn)(CgText *t, BuiltinId b, const Type *e);
     /* integer builtin (popcount, clz, ctz, mul_hi, rotate) on scalars of type e, NULL: generic */
@@ -75,12 +76,13 @@ struct CgText {
     const IrModule *m;
     const CgDialect *d;
     bool checked;
-    Arena *a;               /* the whole emission */
-    StrBuf helpers;         /* helper definitions, in first-use order */
+    Arena *a;       /* the whole emission */
+    StrBuf helpers; /* helper definitions, in first-use order */
     CgtStrVec helper_keys;
-    CgtTypeVec vec_types;   /* vector types used (value and memory forms), for dialects that declare them */
+    CgtTypeVec
+        vec_types; /* vector types used (value and memory forms), for dialects that declare them */
     CgtTypeVec struct_types;
-    CgtStrVec names;        /* module-level names in use (structs, kernels) */
+    CgtStrVec names;          /* module-level names in use (structs, kernels) */
     const char **struct_name; /* by index in struct_types: its target name */
     bool uses_half, uses_double, uses_i64_atomics, uses_i64_atomics_ext, uses_subgroups;
     bool uses_oob;
@@ -92,19 +94,19 @@ struct CgText {
     int depth;
     int nid;
     uint8_t *live, *hasvar, *reach, *emitted, *is_header, *need_tmp;
-    int *fwd_preds;         /* by block id */
-    int *fallcnt;           /* by block id: arms that ended by falling to it */
-    int *stamp, stamp_gen;  /* by block id: visit marks of the structuring walks */
+    int *fwd_preds;        /* by block id */
+    int *fallcnt;          /* by block id: arms that ended by falling to it */
+    int *stamp, stamp_gen; /* by block id: visit marks of the structuring walks */
     const IrBlock **stack;
     const IrBlock **follow; /* by block id: the loop's follow block */
     IrDom *dom;
-    const char **name;      /* by id */
+    const char **name; /* by id */
     uint8_t *use_param, *use_len, *use_buf, *use_local, *use_shared;
     const char **pname, **lenname, **localname, **sharedname; /* target names */
-    uint8_t use_wi[8][3];   /* [builtin - BI_GLOBAL_ID][dim] */
+    uint8_t use_wi[8][3];                                     /* [builtin - BI_GLOBAL_ID][dim] */
     bool use_sg_size, use_sg_lid;
     bool has_barrier;
-    bool fail;              /* structuring failed: use the state machine */
+    bool fail; /* structuring failed: use the state machine */
     bool state_machine;
     int cur_file, cur_line;
     CgtStrVec kernel_names; /* names used inside the kernel */
@@ -115,14 +117,15 @@ struct CgText {
 bool cgt_emit(const CgDialect *d, const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *err);
 
 /* Helpers for dialects. */
-bool cgt_want_helper(CgText *t, const char *key);  /* true the first time: append it to t->helpers */
-const char *cgt_vtype(CgText *t, const Type *ty);  /* value form */
-const char *cgt_mtype(CgText *t, const Type *ty);  /* memory form (arrays: the element) */
-const char *cgt_decl(CgText *t, const Type *ty, const char *name); /* "T name[a][b]" in memory form */
-const char *cgt_sname(CgText *t, const Type *s);   /* short scalar name: b, i8..u64, f16..f64 */
+bool cgt_want_helper(CgText *t, const char *key); /* true the first time: append it to t->helpers */
+const char *cgt_vtype(CgText *t, const Type *ty); /* value form */
+const char *cgt_mtype(CgText *t, const Type *ty); /* memory form (arrays: the element) */
+const char *cgt_decl(CgText *t, const Type *ty,
+                     const char *name);          /* "T name[a][b]" in memory form */
+const char *cgt_sname(CgText *t, const Type *s); /* short scalar name: b, i8..u64, f16..f64 */
 const char *cgt_struct_name(CgText *t, const Type *st);
 bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
-extern const char cgt_comps[];                     /* "xyzw" */
+extern const char cgt_comps[]; /* "xyzw" */
 
 /* The module's struct declarations with layout checks (C++ static_asserts, or OpenCL C
  * negative-array typedefs when cxx_asserts is false). */

@@ -42,21 +42,22 @@ CgUni cg_uniform_at(const CgUniform *u, const IrInst *v, const IrBlock *use_bloc
     return (CgUni)u->kind[v->id];
 }
 
-static bool int32plus(const Type *t)
-{
-    return t->kind == TY_INT && t->bits >= 32;
-}
+static bool int32plus(const Type *t) { return t->kind == TY_INT && t->bits >= 32; }
 
 /* Is operand v of phi p, coming from block pred, p plus or minus a uniform integer (the
  * step of an induction variable: `i += global_size(0)`)? */
 static bool phi_step(const CgUniform *u, const IrInst *p, const IrInst *v, const IrBlock *pred)
 {
     if ((v->op != IR_ADD && v->op != IR_SUB) || v->type != p->type || v->nops != 2) return false;
-    if (cg_uniform_at(u, v, pred) == CGU_VARYING) return false; /* captured: lanes left at different times */
+    if (cg_uniform_at(u, v, pred) == CGU_VARYING)
+        return false; /* captured: lanes left at different times */
     const IrInst *x;
-    if (v->ops[0] == p) x = v->ops[1];
-    else if (v->op == IR_ADD && v->ops[1] == p) x = v->ops[0];
-    else return false;
+    if (v->ops[0] == p)
+        x = v->ops[1];
+    else if (v->op == IR_ADD && v->ops[1] == p)
+        x = v->ops[0];
+    else
+        return false;
     return cg_uniform_at(u, x, v->block) == CGU_UNIFORM;
 }
 
@@ -96,7 +97,9 @@ static CgUni rule(const CgUniform *u, const IrInst *i)
     case IR_UNDEF:
     case IR_BUFLEN: return CGU_UNIFORM;
     case IR_WORKITEM:
-        return i->dim == 0 && (i->builtin == BI_GLOBAL_ID || i->builtin == BI_LOCAL_ID) ? CGU_LINEAR : CGU_UNIFORM;
+        return i->dim == 0 && (i->builtin == BI_GLOBAL_ID || i->builtin == BI_LOCAL_ID)
+                   ? CGU_LINEAR
+                   : CGU_UNIFORM;
     case IR_ADD:
         if (int32plus(i->type) && ((k[0] == CGU_LINEAR && k[1] == CGU_UNIFORM) ||
                                    (k[0] == CGU_UNIFORM && k[1] == CGU_LINEAR)))
@@ -124,7 +127,8 @@ static CgUni rule(const CgUniform *u, const IrInst *i)
 }
 
 /* marks in `out` the blocks reachable from s (including s), not going past block `stop` */
-static void reach_from(const CgUniform *u, IrBlock *s, const IrBlock *stop, uint8_t *out, IrBlock **stack)
+static void reach_from(const CgUniform *u, IrBlock *s, const IrBlock *stop, uint8_t *out,
+                       IrBlock **stack)
 {
     int sp = 0;
     if (out[s->id]) return;
@@ -147,9 +151,10 @@ static void reach_from(const CgUniform *u, IrBlock *s, const IrBlock *stop, uint
  * after every block that returns), by schedule position; NULL where a block reaches no exit. */
 static IrBlock **post_dominators(const CgUniform *u, Arena *a)
 {
-    int n = u->norder, X = n; /* node X is the virtual exit */
-    int *ord = arena_alloc(a, sizeof(int) * (size_t)(n + 1));     /* reverse-graph postorder */
-    int *num = arena_alloc(a, sizeof(int) * (size_t)(n + 1));     /* node -> postorder number, -1 unseen */
+    int n = u->norder, X = n;                                 /* node X is the virtual exit */
+    int *ord = arena_alloc(a, sizeof(int) * (size_t)(n + 1)); /* reverse-graph postorder */
+    int *num =
+        arena_alloc(a, sizeof(int) * (size_t)(n + 1)); /* node -> postorder number, -1 unseen */
     int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
     int *next = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
     for (int i = 0; i <= n; i++) num[i] = -2;
@@ -280,7 +285,8 @@ static void find_loops(CgUniform *u, IrFunc *f, IrDom *dom, Arena *a)
         IrBlock *b = dom->rpo[i];
         for (int k = 0; k < b->npreds; k++) {
             IrBlock *p = b->preds[k];
-            if (dom->rpo_index[p->id] >= 0 && ir_dominates(dom, b, p) && hdr_loop[b->id] < 0) hdr_loop[b->id] = nl++;
+            if (dom->rpo_index[p->id] >= 0 && ir_dominates(dom, b, p) && hdr_loop[b->id] < 0)
+                hdr_loop[b->id] = nl++;
         }
     }
     u->nloops = nl;
@@ -329,7 +335,8 @@ static void find_loops(CgUniform *u, IrFunc *f, IrDom *dom, Arena *a)
     for (int l = 0; l < nl; l++) {
         int best = -1;
         for (int o = 0; o < nl; o++)
-            if (o != l && member[o][u->loops[l].header->id] && (best < 0 || size[o] < size[best])) best = o;
+            if (o != l && member[o][u->loops[l].header->id] && (best < 0 || size[o] < size[best]))
+                best = o;
         u->loops[l].parent = best;
     }
     /* loops are numbered in rpo order of their headers: an outer loop's header comes first */

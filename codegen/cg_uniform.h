@@ -30,9 +30,9 @@ typedef enum CgUni { CGU_UNIFORM = 0, CGU_LINEAR = 1, CGU_VARYING = 2 } CgUni;
 
 typedef struct CgLoop {
     IrBlock *header;
-    int parent;          /* index of the enclosing loop, -1 for none */
-    int depth;           /* 1 for outermost */
-    int first, last;     /* positions of its blocks in the schedule (contiguous) */
+    int parent;      /* index of the enclosing loop, -1 for none */
+    int depth;       /* 1 for outermost */
+    int first, last; /* positions of its blocks in the schedule (contiguous) */
 } CgLoop;
 
 typedef struct CgUniform {
@@ -43,11 +43,12 @@ typedef struct CgUniform {
     uint8_t *join;           /* by block id: reachable from both successors of a varying branch */
     bool any_varying_branch; /* captures are on */
     int nloops;
-    CgLoop *loops;           /* outer loops before inner ones */
-    int *loop_of;            /* by block id: innermost loop index, -1 outside loops and for unreachable blocks */
-    IrBlock **order;         /* the schedule: reachable blocks */
+    CgLoop *loops; /* outer loops before inner ones */
+    int *
+        loop_of; /* by block id: innermost loop index, -1 outside loops and for unreachable blocks */
+    IrBlock **order; /* the schedule: reachable blocks */
     int norder;
-    int *pos;                /* by block id: position in order, -1 unreachable */
+    int *pos; /* by block id: position in order, -1 unreachable */
 } CgUniform;
 
 /* Analyses kernel f (after the pass pipeline). */

@@ -10,7 +10,8 @@ const BuiltinInfo builtin_info[BI_COUNT] = {
 #undef BUILTIN
 };
 
-BuiltinId builtin_lookup(const char *name) {
+BuiltinId builtin_lookup(const char *name)
+{
     for (int i = 1; i < BI_COUNT; i++)
         if (strcmp(builtin_info[i].name, name) == 0) return (BuiltinId)i;
     return BI_NONE;

@@ -11,9 +11,30 @@ typedef enum BuiltinId {
 } BuiltinId;
 
 typedef enum BuiltinClass {
-    BK_WORKITEM, BK_BARRIER, BK_LEN, BK_F1, BK_F2, BK_F3, BK_N1, BK_N2, BK_N3, BK_I1, BK_I2,
-    BK_FTEST, BK_MIX, BK_STEP, BK_SELECT, BK_DOT, BK_CROSS, BK_LENGTH, BK_ANYALL, BK_ATOMIC,
-    BK_CAS, BK_SG0, BK_SG1, BK_SGLANE,
+    BK_WORKITEM,
+    BK_BARRIER,
+    BK_LEN,
+    BK_F1,
+    BK_F2,
+    BK_F3,
+    BK_N1,
+    BK_N2,
+    BK_N3,
+    BK_I1,
+    BK_I2,
+    BK_FTEST,
+    BK_MIX,
+    BK_STEP,
+    BK_SELECT,
+    BK_DOT,
+    BK_CROSS,
+    BK_LENGTH,
+    BK_ANYALL,
+    BK_ATOMIC,
+    BK_CAS,
+    BK_SG0,
+    BK_SG1,
+    BK_SGLANE,
 } BuiltinClass;
 
 typedef struct BuiltinInfo {

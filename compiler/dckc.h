@@ -15,13 +15,13 @@
 
 typedef enum DckcStatus {
     DCKC_OK = 0,
-    DCKC_ERRORS = 1,    /* diagnostics with errors */
-    DCKC_USAGE = 2,     /* bad options */
-    DCKC_INTERNAL = 3,  /* compiler bug */
+    DCKC_ERRORS = 1,   /* diagnostics with errors */
+    DCKC_USAGE = 2,    /* bad options */
+    DCKC_INTERNAL = 3, /* compiler bug */
 } DckcStatus;
 
 typedef enum DckcEmit {
-    DCKC_EMIT_SOURCE,   /* target code (--target) */
+    DCKC_EMIT_SOURCE, /* target code (--target) */
     DCKC_EMIT_TOKENS,
     DCKC_EMIT_AST,
     DCKC_EMIT_IR,       /* after passes */
@@ -35,36 +35,36 @@ typedef enum DckcEmit {
 typedef struct DckcOptions {
     const char **include_dirs;
     int ninclude_dirs;
-    const char *stdlib_dir;   /* NULL: the built-in default (DCK_STDLIB_DIR, or next to the binary) */
-    const char **defines;     /* "NAME" or "NAME=VALUE" */
+    const char *stdlib_dir; /* NULL: the built-in default (DCK_STDLIB_DIR, or next to the binary) */
+    const char **defines;   /* "NAME" or "NAME=VALUE" */
     int ndefines;
     const char **undefs;
     int nundefs;
-    int opt_level;            /* 0..3; default 2 */
+    int opt_level; /* 0..3; default 2 */
     bool checked;
     bool werror;
     bool no_warnings;
     bool json_diagnostics;
     bool color;
-    bool verify_each;         /* run the IR verifier after every pass (on in debug builds and tests) */
-    const char *cpu_isa;      /* C target */
-    const char *report;       /* "fusion" or NULL */
+    bool verify_each;    /* run the IR verifier after every pass (on in debug builds and tests) */
+    const char *cpu_isa; /* C target */
+    const char *report;  /* "fusion" or NULL */
     /* packages (--emit=package/embed/manifest): target is a comma list ("c,opencl,spirv",
        "all": every target of this build); "ptx" gives one blob per sm, "spirv" one per env */
-    const char **sms;         /* PTX architectures ("80", "90"); none: 80 */
+    const char **sms; /* PTX architectures ("80", "90"); none: 80 */
     int nsms;
-    const char *ptx_via;      /* "llvm" (default, NULL) or "nvrtc" (CUDA C through NVRTC) */
-    const char **spirv_envs;  /* "vulkan", "opencl"; none: vulkan */
+    const char *ptx_via;     /* "llvm" (default, NULL) or "nvrtc" (CUDA C through NVRTC) */
+    const char **spirv_envs; /* "vulkan", "opencl"; none: vulkan */
     int nspirv_envs;
-    const char *module_name;  /* C identifier for header/embed names; NULL: from the file name */
+    const char *module_name; /* C identifier for header/embed names; NULL: from the file name */
 } DckcOptions;
 
 typedef struct DckcResult {
     DckcStatus status;
-    char *diagnostics;        /* rendered diagnostics (text or JSON lines); never NULL */
-    char *output;             /* the requested output; NULL unless status == DCKC_OK */
+    char *diagnostics; /* rendered diagnostics (text or JSON lines); never NULL */
+    char *output;      /* the requested output; NULL unless status == DCKC_OK */
     size_t output_len;
-    char **deps;              /* every file read (main file first), for -MD */
+    char **deps; /* every file read (main file first), for -MD */
     int ndeps;
 } DckcResult;
 

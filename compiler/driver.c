@@ -24,7 +24,8 @@
 #define DCK_STDLIB_INSTALL_DIR ""
 #endif
 
-void dckc_options_init(DckcOptions *o) {
+void dckc_options_init(DckcOptions *o)
+{
     memset(o, 0, sizeof *o);
     o->opt_level = 2;
     o->cpu_isa = "scalar";
@@ -33,14 +34,16 @@ void dckc_options_init(DckcOptions *o) {
 #endif
 }
 
-static bool is_dir(const char *p) {
+static bool is_dir(const char *p)
+{
     struct stat st;
     return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Where <dck/...> is found: the option, $DCK_STDLIB_DIR, an installed tree next to the
  * running executable (bin/../share/dck/stdlib), the configured install dir, the source tree. */
-static const char *stdlib_dir(Arena *a, const DckcOptions *o) {
+static const char *stdlib_dir(Arena *a, const DckcOptions *o)
+{
     if (o->stdlib_dir) return o->stdlib_dir;
     const char *env = getenv("DCK_STDLIB_DIR");
     if (is_dir(env)) return env;
@@ -59,17 +62,24 @@ static const char *stdlib_dir(Arena *a, const DckcOptions *o) {
     return DCK_STDLIB_BUILD_DIR;
 }
 
-static void finish_diags(DiagEngine *d, const DckcOptions *o, DckcResult *res, const char *extra) {
+static void finish_diags(DiagEngine *d, const DckcOptions *o, DckcResult *res, const char *extra)
+{
     StrBuf sb = {0};
-    if (o->json_diagnostics) diag_render_json(d, &sb);
-    else diag_render_text(d, &sb, o->color);
+    if (o->json_diagnostics)
+        diag_render_json(d, &sb);
+    else
+        diag_render_text(d, &sb, o->color);
     if (extra && *extra) {
         if (o->json_diagnostics) {
-            sb_puts(&sb, "{\"file\":null,\"line\":0,\"col\":0,\"severity\":\"error\",\"message\":\"");
+            sb_puts(&sb,
+                    "{\"file\":null,\"line\":0,\"col\":0,\"severity\":\"error\",\"message\":\"");
             for (const char *p = extra; *p; p++) {
-                if (*p == '"' || *p == '\\') sb_printf(&sb, "\\%c", *p);
-                else if ((unsigned char)*p < 0x20) sb_printf(&sb, "\\u%04x", *p);
-                else sb_putc(&sb, *p);
+                if (*p == '"' || *p == '\\')
+                    sb_printf(&sb, "\\%c", *p);
+                else if ((unsigned char)*p < 0x20)
+                    sb_printf(&sb, "\\u%04x", *p);
+                else
+                    sb_putc(&sb, *p);
             }
             sb_puts(&sb, "\"}\n");
         } else {
@@ -88,8 +98,10 @@ static void finish_diags(DiagEngine *d, const DckcOptions *o, DckcResult *res, c
 
 /* ---- outputs that bundle several targets (--emit=package, embed, manifest, header) ---- */
 
-static bool is_bundle_emit(DckcEmit e) {
-    return e == DCKC_EMIT_PACKAGE || e == DCKC_EMIT_HEADER || e == DCKC_EMIT_EMBED || e == DCKC_EMIT_MANIFEST;
+static bool is_bundle_emit(DckcEmit e)
+{
+    return e == DCKC_EMIT_PACKAGE || e == DCKC_EMIT_HEADER || e == DCKC_EMIT_EMBED ||
+           e == DCKC_EMIT_MANIFEST;
 }
 
 typedef VEC(const CgTarget *) TargetList;
@@ -99,7 +111,9 @@ typedef VEC(CgBlob) BlobList;
  * once, in the order of the list; false (with a diagnostic) for an unknown or unavailable
  * one. "ptx" brings "cuda" along where it exists: the runtime's fallback (NVRTC) when no PTX
  * of the package suits the device. */
-static bool bundle_targets(Arena *a, DiagEngine *d, const DckcOptions *o, const char *list, TargetList *out) {
+static bool bundle_targets(Arena *a, DiagEngine *d, const DckcOptions *o, const char *list,
+                           TargetList *out)
+{
     static const char *const all[] = {"c", "ptx", "opencl", "spirv", "msl"};
     char *buf = arena_strdup(a, list && *list ? list : "c");
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -132,7 +146,8 @@ static bool bundle_targets(Arena *a, DiagEngine *d, const DckcOptions *o, const 
 }
 
 /* A C identifier from the file name ("my-kernels.dck" -> "my_kernels") or the option. */
-static const char *module_ident(Arena *a, const DckcOptions *o, const char *path) {
+static const char *module_ident(Arena *a, const DckcOptions *o, const char *path)
+{
     const char *base = o->module_name;
     size_t n;
     if (base) {
@@ -158,13 +173,15 @@ static const char *module_ident(Arena *a, const DckcOptions *o, const char *path
 
 /* The options that decide the generated code, canonical (include paths are left out: they
  * name folders of the build machine, not code). */
-static const char *options_string(Arena *a, const DckcOptions *o, const TargetList *tl) {
+static const char *options_string(Arena *a, const DckcOptions *o, const TargetList *tl)
+{
     StrBuf sb = {0};
     sb_printf(&sb, "-O%d%s --cpu-isa=%s --target=", o->opt_level, o->checked ? " --checked" : "",
               o->cpu_isa ? o->cpu_isa : "scalar");
     for (int i = 0; i < tl->len; i++) sb_printf(&sb, "%s%s", i ? "," : "", tl->data[i]->name);
     for (int i = 0; i < o->nsms; i++) sb_printf(&sb, "%s%s", i ? "," : " --sm=", o->sms[i]);
-    for (int i = 0; i < o->nspirv_envs; i++) sb_printf(&sb, "%s%s", i ? "," : " --spirv-env=", o->spirv_envs[i]);
+    for (int i = 0; i < o->nspirv_envs; i++)
+        sb_printf(&sb, "%s%s", i ? "," : " --spirv-env=", o->spirv_envs[i]);
     for (int i = 0; i < o->ndefines; i++) sb_printf(&sb, " -D%s", o->defines[i]);
     for (int i = 0; i < o->nundefs; i++) sb_printf(&sb, " -U%s", o->undefs[i]);
     const char *s = arena_strdup(a, sb.data);
@@ -174,16 +191,22 @@ static const char *options_string(Arena *a, const DckcOptions *o, const TargetLi
 
 /* Runs every backend of the list on m (PTX once per sm, SPIR-V once per env): one blob each. */
 static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, const TargetList *tl,
-                         BlobList *blobs) {
+                         BlobList *blobs)
+{
     static const char *const default_sm[] = {"80"}, *const default_env[] = {"vulkan"};
     for (int i = 0; i < tl->len; i++) {
         const CgTarget *tgt = tl->data[i];
         bool ptx = strcmp(tgt->name, "ptx") == 0, spirv = strcmp(tgt->name, "spirv") == 0;
-        const char *const *vars = ptx ? (o->nsms ? o->sms : default_sm)
-                                  : spirv ? (o->nspirv_envs ? o->spirv_envs : default_env) : NULL;
-        int nvars = ptx ? (o->nsms ? o->nsms : 1) : spirv ? (o->nspirv_envs ? o->nspirv_envs : 1) : 1;
+        const char *const *vars = ptx     ? (o->nsms ? o->sms : default_sm)
+                                  : spirv ? (o->nspirv_envs ? o->spirv_envs : default_env)
+                                          : NULL;
+        int nvars = ptx     ? (o->nsms ? o->nsms : 1)
+                    : spirv ? (o->nspirv_envs ? o->nspirv_envs : 1)
+                            : 1;
         for (int v = 0; v < nvars; v++) {
-            CgOptions co = {.opt_level = o->opt_level, .checked = o->checked, .cpu_isa = o->cpu_isa,
+            CgOptions co = {.opt_level = o->opt_level,
+                            .checked = o->checked,
+                            .cpu_isa = o->cpu_isa,
                             .ptx_via = o->ptx_via};
             const char *name = tgt->name;
             if (ptx) {
@@ -195,7 +218,8 @@ static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, cons
                 name = arena_printf(a, "spirv-%s", vars[v]);
             }
             StrBuf out = {0}, err = {0};
-            if (!tgt->emit(m, &co, &out, &err)) ICE("%s backend: %s", name, err.data ? err.data : "");
+            if (!tgt->emit(m, &co, &out, &err))
+                ICE("%s backend: %s", name, err.data ? err.data : "");
             CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
             memcpy((char *)b.data, out.data ? out.data : "", out.len);
             sb_free(&out);
@@ -205,8 +229,9 @@ static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, cons
     }
 }
 
-static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const char *path, const TargetList *tl,
-                        DckcEmit emit, StrBuf *out) {
+static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const char *path,
+                        const TargetList *tl, DckcEmit emit, StrBuf *out)
+{
     CgPackageInfo info = {
         .compiler_version = DCKC_VERSION,
         .options = options_string(a, o, tl),
@@ -237,7 +262,8 @@ static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const
     sb_free(&pkg);
 }
 
-static void set_output(DckcResult *res, StrBuf *out) {
+static void set_output(DckcResult *res, StrBuf *out)
+{
     res->output_len = out->len;
     res->output = sb_take(out);
 }
@@ -262,14 +288,16 @@ typedef struct CompileJob {
     DckcStatus st;
 } CompileJob;
 
-static void *compile_thread(void *arg) {
+static void *compile_thread(void *arg)
+{
     CompileJob *j = arg;
     j->st = compile_locked(j->path, j->source, j->o, j->target, j->emit, j->res);
     return NULL;
 }
 
 DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
-                        const char *target, DckcEmit emit, DckcResult *res) {
+                        const char *target, DckcEmit emit, DckcResult *res)
+{
     CompileJob job = {path, source, target, o, emit, res, DCKC_INTERNAL};
     pthread_mutex_lock(&compile_lock);
     pthread_attr_t attr;
@@ -280,14 +308,17 @@ DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions 
                    pthread_create(&th, &attr, compile_thread, &job) == 0;
         pthread_attr_destroy(&attr);
     }
-    if (threaded) pthread_join(th, NULL);
-    else compile_thread(&job); /* no thread to be had: the caller's stack it is */
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        compile_thread(&job); /* no thread to be had: the caller's stack it is */
     pthread_mutex_unlock(&compile_lock);
     return job.st;
 }
 
 static DckcStatus compile_locked(const char *path, const char *source, const DckcOptions *o,
-                                 const char *target, DckcEmit emit, DckcResult *res) {
+                                 const char *target, DckcEmit emit, DckcResult *res)
+{
     memset(res, 0, sizeof *res);
     Arena *a = arena_new();
     DiagEngine d;
@@ -329,14 +360,16 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
     if (emit == DCKC_EMIT_SOURCE) {
         tgt = cg_find_target(target ? target : "c");
         if (!tgt) {
-            diag_error(&d, (Loc){-1, 0, 0}, "unknown or unavailable target '%s'", target ? target : "");
+            diag_error(&d, (Loc){-1, 0, 0}, "unknown or unavailable target '%s'",
+                       target ? target : "");
             st = DCKC_USAGE;
             goto done;
         }
     }
 
     if (emit == DCKC_EMIT_TOKENS) {
-        if (!fe_print_tokens(a, &d, &fo, path, source, &out) || diag_has_errors(&d)) st = DCKC_ERRORS;
+        if (!fe_print_tokens(a, &d, &fo, path, source, &out) || diag_has_errors(&d))
+            st = DCKC_ERRORS;
         goto done;
     }
 
@@ -367,7 +400,8 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
     }
     m->checked = o->checked;
     if (o->report && strcmp(o->report, "fusion") == 0) m->fusion_report = fusion;
-    if (!ir_verify_module(m, &err)) ICE("IR from lowering does not verify:\n%s", err.data ? err.data : "");
+    if (!ir_verify_module(m, &err))
+        ICE("IR from lowering does not verify:\n%s", err.data ? err.data : "");
     if (emit == DCKC_EMIT_IR_RAW) {
         ir_print_module(&out, m);
         goto done;
@@ -383,8 +417,12 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
         emit_bundle(a, m, o, path, &bundle, emit, &out);
         goto done;
     }
-    CgOptions co = {.opt_level = o->opt_level, .checked = o->checked, .cpu_isa = o->cpu_isa,
-                    .sm = (const char **)o->sms, .nsm = o->nsms, .ptx_via = o->ptx_via,
+    CgOptions co = {.opt_level = o->opt_level,
+                    .checked = o->checked,
+                    .cpu_isa = o->cpu_isa,
+                    .sm = (const char **)o->sms,
+                    .nsm = o->nsms,
+                    .ptx_via = o->ptx_via,
                     .spirv_env = o->nspirv_envs ? o->spirv_envs[0] : NULL};
     if (!tgt->emit(m, &co, &out, &err)) ICE("%s backend: %s", tgt->name, err.data ? err.data : "");
 
@@ -407,7 +445,8 @@ done:
     return res->status = st;
 }
 
-void dckc_result_free(DckcResult *res) {
+void dckc_result_free(DckcResult *res)
+{
     if (!res) return;
     free(res->diagnostics);
     free(res->output);

@@ -21,8 +21,8 @@ IrModule *ir_module_new(Arena *a)
     return m;
 }
 
-IrFunc *ir_func_new(IrModule *m, const char *name, bool is_kernel, Type *ret,
-                    const IrParam *params, int nparams)
+IrFunc *ir_func_new(IrModule *m, const char *name, bool is_kernel, Type *ret, const IrParam *params,
+                    int nparams)
 {
     IrFunc *f = arena_alloc(m->arena, sizeof *f);
     f->module = m;
@@ -185,15 +185,12 @@ int ir_succs(const IrBlock *b, IrBlock *out[2])
     IrInst *t = ir_terminator(b);
     if (!t) return 0;
     switch (t->op) {
-    case IR_BR:
-        out[0] = t->target[0];
-        return 1;
+    case IR_BR: out[0] = t->target[0]; return 1;
     case IR_CBR:
         out[0] = t->target[0];
         out[1] = t->target[1];
         return 2;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -318,7 +315,8 @@ Type *ir_mem_type(const IrFunc *f, const IrMemRef *m)
     Type *t = NULL;
     switch (m->kind) {
     case MEM_BUFFER:
-        if (m->id < 0 || m->id >= f->nparams || f->params[m->id].type->kind != TY_BUFFER) return NULL;
+        if (m->id < 0 || m->id >= f->nparams || f->params[m->id].type->kind != TY_BUFFER)
+            return NULL;
         t = f->params[m->id].type->elem;
         if (m->nidx != 1) return NULL;
         break;
@@ -336,8 +334,7 @@ Type *ir_mem_type(const IrFunc *f, const IrMemRef *m)
         }
         if (t->kind == TY_ARRAY) return NULL; /* not all dimensions indexed */
         break;
-    default:
-        return NULL;
+    default: return NULL;
     }
     if (m->npath < 0 || m->npath > IR_MAX_PATH) return NULL;
     for (int k = 0; k < m->npath; k++) {
@@ -363,9 +360,7 @@ bool ir_is_cross_lane(const IrInst *i)
     case BI_SUBGROUP_MIN:
     case BI_SUBGROUP_MAX:
     case BI_SUBGROUP_BROADCAST:
-    case BI_SUBGROUP_SHUFFLE:
-        return true;
-    default:
-        return false;
+    case BI_SUBGROUP_SHUFFLE: return true;
+    default: return false;
     }
 }

@@ -49,45 +49,45 @@ typedef struct IrModule IrModule;
 typedef enum IrMemKind {
     MEM_BUFFER, /* id = parameter index of a buffer parameter of the function; 1 index */
     MEM_SHARED, /* id = index into func->shared; one index per array dimension */
-    MEM_LOCAL,  /* id = index into func->locals; one index per array dimension (0 for a plain variable) */
+    MEM_LOCAL, /* id = index into func->locals; one index per array dimension (0 for a plain variable) */
 } IrMemKind;
 
 #define IR_MAX_PATH 8
 typedef struct IrMemRef {
     IrMemKind kind;
     int id;
-    int nidx;                /* number of leading operands that are indices (integer scalars, any width) */
-    int path[IR_MAX_PATH];   /* then constant field / component selections */
+    int nidx; /* number of leading operands that are indices (integer scalars, any width) */
+    int path[IR_MAX_PATH]; /* then constant field / component selections */
     int npath;
 } IrMemRef;
 
 struct IrInst {
     IrOp op;
-    Type *type;        /* result type; ty_void when the instruction yields nothing */
-    int id;            /* unique in its function; the printer's %id */
+    Type *type; /* result type; ty_void when the instruction yields nothing */
+    int id;     /* unique in its function; the printer's %id */
     IrInst **ops;
     int nops;
     IrBlock *block;
     IrInst *prev, *next;
-    Loc loc;           /* source position (for checked-mode reports and line markers) */
+    Loc loc; /* source position (for checked-mode reports and line markers) */
 
     /* attributes, by op */
     union {
-        uint64_t i;    /* CONST of bool/int type: value zero-extended from its width */
-        double f;      /* CONST of float type (half/float values exactly representable) */
+        uint64_t i; /* CONST of bool/int type: value zero-extended from its width */
+        double f;   /* CONST of float type (half/float values exactly representable) */
     } imm;
-    int param;         /* PARAM: parameter index */
-    BuiltinId builtin; /* WORKITEM, BUILTIN, ATOMIC */
-    int dim;           /* WORKITEM */
-    int idx;           /* EXTRACT, INSERT */
-    int mask[4];       /* SHUFFLE */
-    IrMemRef mem;      /* LOAD, STORE, ATOMIC, BUFLEN */
-    IrFunc *callee;    /* CALL */
-    int *bufargs;      /* CALL: for each callee buffer parameter (in callee parameter order,
+    int param;          /* PARAM: parameter index */
+    BuiltinId builtin;  /* WORKITEM, BUILTIN, ATOMIC */
+    int dim;            /* WORKITEM */
+    int idx;            /* EXTRACT, INSERT */
+    int mask[4];        /* SHUFFLE */
+    IrMemRef mem;       /* LOAD, STORE, ATOMIC, BUFLEN */
+    IrFunc *callee;     /* CALL */
+    int *bufargs;       /* CALL: for each callee buffer parameter (in callee parameter order,
                           callee->params[k].type->kind == TY_BUFFER), the caller's buffer
                           parameter index; -1 entries for non-buffer params */
-    IrBlock *target[2];/* BR, CBR */
-    void *aux;         /* free for a pass's or backend's temporary use */
+    IrBlock *target[2]; /* BR, CBR */
+    void *aux;          /* free for a pass's or backend's temporary use */
 };
 
 struct IrBlock {
@@ -101,11 +101,11 @@ struct IrBlock {
 
 typedef struct IrParam {
     const char *name;
-    Type *type;        /* buffers: TY_BUFFER */
+    Type *type; /* buffers: TY_BUFFER */
     Loc loc;
 } IrParam;
 
-typedef struct IrSlot {  /* a local variable / array (MEM_LOCAL) or shared array (MEM_SHARED) */
+typedef struct IrSlot { /* a local variable / array (MEM_LOCAL) or shared array (MEM_SHARED) */
     const char *name;
     Type *type;
     Loc loc;
@@ -116,38 +116,38 @@ struct IrFunc {
     const char *name;
     Loc loc;
     bool is_kernel;
-    Type *ret;                 /* ty_void for kernels */
+    Type *ret; /* ty_void for kernels */
     IrParam *params;
     int nparams;
-    VEC(IrBlock *) blocks;     /* blocks.data[0] is the entry */
+    VEC(IrBlock *) blocks; /* blocks.data[0] is the entry */
     VEC(IrSlot) locals;
-    VEC(IrSlot) shared;        /* kernels only */
-    bool has_wg;               /* [[workgroup]] given */
-    uint32_t wg[3];            /* 1 in unused dimensions */
-    int next_id;               /* next value / block id */
-    bool fused;                /* made by pass_fuse for a pipeline: launched by the pipeline
+    VEC(IrSlot) shared; /* kernels only */
+    bool has_wg;        /* [[workgroup]] given */
+    uint32_t wg[3];     /* 1 in unused dimensions */
+    int next_id;        /* next value / block id */
+    bool fused;         /* made by pass_fuse for a pipeline: launched by the pipeline
                                   only, not part of the module's typed API (headers) */
 };
 
 /* ---- pipelines: host programs over 64-bit registers (see dck_abi.h for the semantics) ---- */
 typedef enum IrPStepKind {
-    PS_CONST,  /* reg[dst] = imm (int64 or double bits according to `type`) */
-    PS_PARAM,  /* reg[dst] = scalar parameter a */
-    PS_LEN,    /* reg[dst] = element count of buffer slot a */
-    PS_BIN,    /* reg[dst] = reg[a] <op> reg[b]; op is a DCK_POP_* binary op */
-    PS_UN,     /* reg[dst] = <op> reg[a]; op is a DCK_POP_* unary op (neg, not, conversions) */
-    PS_ALLOC,  /* slot a = new temporary buffer of reg[b] elements of type `type` */
+    PS_CONST, /* reg[dst] = imm (int64 or double bits according to `type`) */
+    PS_PARAM, /* reg[dst] = scalar parameter a */
+    PS_LEN,   /* reg[dst] = element count of buffer slot a */
+    PS_BIN,   /* reg[dst] = reg[a] <op> reg[b]; op is a DCK_POP_* binary op */
+    PS_UN,    /* reg[dst] = <op> reg[a]; op is a DCK_POP_* unary op (neg, not, conversions) */
+    PS_ALLOC, /* slot a = new temporary buffer of reg[b] elements of type `type` */
     PS_LAUNCH, /* launch kernel over global reg[global[0..ndims-1]] (local: reg[local[..]] if has_local) */
-    PS_FREE,   /* slot a is dead: its memory returns to the pool */
-    PS_LABEL,  /* label a (jump target) */
-    PS_JMP,    /* goto label a */
-    PS_JZ,     /* if reg[b] == 0 goto label a */
+    PS_FREE,  /* slot a is dead: its memory returns to the pool */
+    PS_LABEL, /* label a (jump target) */
+    PS_JMP,   /* goto label a */
+    PS_JZ,    /* if reg[b] == 0 goto label a */
 } IrPStepKind;
 
 typedef enum IrPArgKind {
-    PA_BUF,    /* buffer slot x: parameter slots are 0..nparams-1, temporaries follow */
-    PA_PARAM,  /* by-value parameter x of the pipeline, passed as is */
-    PA_REG,    /* register x converted to scalar `type` */
+    PA_BUF,   /* buffer slot x: parameter slots are 0..nparams-1, temporaries follow */
+    PA_PARAM, /* by-value parameter x of the pipeline, passed as is */
+    PA_REG,   /* register x converted to scalar `type` */
 } IrPArgKind;
 
 typedef struct IrPArg {
@@ -158,11 +158,11 @@ typedef struct IrPArg {
 
 typedef struct IrPStep {
     IrPStepKind kind;
-    int op;            /* PS_BIN, PS_UN: DCK_POP_* */
+    int op; /* PS_BIN, PS_UN: DCK_POP_* */
     int dst, a, b;
     uint64_t imm;
-    Type *type;        /* PS_CONST/PS_PARAM: register class (int or float); PS_ALLOC: element type */
-    IrFunc *kernel;    /* PS_LAUNCH */
+    Type *type;     /* PS_CONST/PS_PARAM: register class (int or float); PS_ALLOC: element type */
+    IrFunc *kernel; /* PS_LAUNCH */
     int ndims;
     int global[3], local[3];
     bool has_local;
@@ -176,48 +176,48 @@ typedef struct IrPipeline {
     Loc loc;
     IrParam *params;
     int nparams;
-    VEC(IrSlot) temps;      /* slot nparams + i; type = buffer type */
+    VEC(IrSlot) temps; /* slot nparams + i; type = buffer type */
     VEC(IrPStep) steps;
     int nregs;
 } IrPipeline;
 
 struct IrModule {
     Arena *arena;
-    const char *source_name;   /* main file name, for reports */
-    const char **files;        /* file table (Loc.file indexes it) */
+    const char *source_name; /* main file name, for reports */
+    const char **files;      /* file table (Loc.file indexes it) */
     int nfiles;
-    VEC(IrFunc *) funcs;       /* kernels and helper functions, in source order */
+    VEC(IrFunc *) funcs; /* kernels and helper functions, in source order */
     VEC(IrPipeline *) pipelines;
-    VEC(Type *) structs;       /* struct types, in declaration order */
-    bool checked;              /* --checked: backends emit bounds checks on buffer accesses */
-    StrBuf *fusion_report;     /* non-NULL: pass_fuse appends its report (--report=fusion) */
+    VEC(Type *) structs;   /* struct types, in declaration order */
+    bool checked;          /* --checked: backends emit bounds checks on buffer accesses */
+    StrBuf *fusion_report; /* non-NULL: pass_fuse appends its report (--report=fusion) */
 };
 
 /* ---- construction (ir.c) ---- */
 IrModule *ir_module_new(Arena *a);
-IrFunc *ir_func_new(IrModule *m, const char *name, bool is_kernel, Type *ret,
-                    const IrParam *params, int nparams);
+IrFunc *ir_func_new(IrModule *m, const char *name, bool is_kernel, Type *ret, const IrParam *params,
+                    int nparams);
 IrBlock *ir_block_new(IrFunc *f);
 /* Makes an instruction (not yet in a block). ops are copied. */
 IrInst *ir_inst_new(IrFunc *f, IrOp op, Type *type, IrInst *const *ops, int nops);
-void ir_append(IrBlock *b, IrInst *i);            /* at the end (before nothing) */
+void ir_append(IrBlock *b, IrInst *i); /* at the end (before nothing) */
 void ir_insert_before(IrInst *pos, IrInst *i);
-void ir_remove(IrInst *i);                        /* unlinks from its block */
+void ir_remove(IrInst *i); /* unlinks from its block */
 /* Moves every instruction of b (phis already resolved) to the end of p, whose terminator
  * the caller has removed, and makes b's successors name p as the predecessor instead; b is
  * left empty for the caller to drop. */
 void ir_merge_block_into(IrBlock *p, IrBlock *b);
 void ir_set_ops(IrFunc *f, IrInst *i, IrInst *const *ops, int nops);
-IrInst *ir_const_int(IrFunc *f, Type *t, uint64_t v);   /* not inserted */
-IrInst *ir_const_float(IrFunc *f, Type *t, double v);   /* not inserted */
-double ir_round_float(Type *t, double v);         /* v rounded to float type t's precision */
-IrInst *ir_terminator(const IrBlock *b);          /* NULL if none yet */
-int ir_succs(const IrBlock *b, IrBlock *out[2]);  /* successor count */
+IrInst *ir_const_int(IrFunc *f, Type *t, uint64_t v); /* not inserted */
+IrInst *ir_const_float(IrFunc *f, Type *t, double v); /* not inserted */
+double ir_round_float(Type *t, double v);             /* v rounded to float type t's precision */
+IrInst *ir_terminator(const IrBlock *b);              /* NULL if none yet */
+int ir_succs(const IrBlock *b, IrBlock *out[2]);      /* successor count */
 void ir_recompute_preds(IrFunc *f);
 void ir_replace_uses(IrFunc *f, IrInst *from, IrInst *to);
-void ir_remove_unreachable_blocks(IrFunc *f);     /* also fixes phis and preds */
+void ir_remove_unreachable_blocks(IrFunc *f);          /* also fixes phis and preds */
 Type *ir_mem_type(const IrFunc *f, const IrMemRef *m); /* type of the accessed element */
-bool ir_is_cross_lane(const IrInst *i);           /* subgroup ops: must not move across control flow */
+bool ir_is_cross_lane(const IrInst *i); /* subgroup ops: must not move across control flow */
 
 /* ---- printing (ir_print.c): deterministic text for --emit=ir and the goldens ---- */
 void ir_print_module(StrBuf *out, const IrModule *m);
@@ -231,10 +231,10 @@ bool ir_verify_module(const IrModule *m, StrBuf *err);
 
 /* ---- dominance (ir_dom.c): immediate dominators in block->aux-free arrays ---- */
 typedef struct IrDom {
-    int n;             /* blocks in reverse post-order */
+    int n; /* blocks in reverse post-order */
     IrBlock **rpo;
-    int *rpo_index;    /* by block id; -1 = unreachable */
-    int *idom;         /* by rpo index; idom[0] = 0 */
+    int *rpo_index; /* by block id; -1 = unreachable */
+    int *idom;      /* by rpo index; idom[0] = 0 */
     /* the dominator tree: children of rpo index i are kids[kid_start[i] .. kid_start[i+1]-1]
      * (rpo indices, ascending); pre/post are its DFS numbers, for O(1) ir_dominates */
     int *kid_start, *kids;

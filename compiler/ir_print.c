@@ -24,8 +24,8 @@
 
 typedef struct Namer {
     const IrFunc *f;
-    int *val;   /* by inst id: print number, -1 = not numbered */
-    int *blk;   /* by block id: position */
+    int *val; /* by inst id: print number, -1 = not numbered */
+    int *blk; /* by block id: position */
     int nid;
     bool *dup_local; /* local slot names that occur more than once */
 } Namer;
@@ -186,9 +186,7 @@ static void print_inst(StrBuf *o, const Namer *n, const IrInst *i)
         sb_puts(o, "const ");
         put_const(o, i);
         break;
-    case IR_WORKITEM:
-        sb_printf(o, "workitem.%s %d", builtin_name(i->builtin), i->dim);
-        break;
+    case IR_WORKITEM: sb_printf(o, "workitem.%s %d", builtin_name(i->builtin), i->dim); break;
     case IR_BUILTIN:
         sb_printf(o, "builtin.%s ", builtin_name(i->builtin));
         put_ops(o, n, i, 0);
@@ -291,20 +289,15 @@ static void print_inst(StrBuf *o, const Namer *n, const IrInst *i)
         }
         break;
     }
-    if (has_val) sb_printf(o, " : %s", i->type->name ? i->type->name : "?");
+    if (has_val)
+        sb_printf(o, " : %s", i->type->name ? i->type->name : "?");
     else if (i->op == IR_CALL)
         sb_puts(o, " : void");
 }
 
-void ir_print_inst(StrBuf *out, const IrInst *i)
-{
-    print_inst(out, NULL, i);
-}
+void ir_print_inst(StrBuf *out, const IrInst *i) { print_inst(out, NULL, i); }
 
-static void put_type(StrBuf *o, const Type *t)
-{
-    sb_puts(o, t && t->name ? t->name : "?");
-}
+static void put_type(StrBuf *o, const Type *t) { sb_puts(o, t && t->name ? t->name : "?"); }
 
 static void put_params(StrBuf *o, const IrParam *p, int n)
 {
@@ -403,12 +396,13 @@ void ir_print_func(StrBuf *out, const IrFunc *f)
 }
 
 static const char *const pop_bin_names[] = {
-    "iadd", "isub", "imul", "sdiv", "udiv", "srem", "urem", "shl", "sshr", "ushr", "and", "or",
-    "xor", "smin", "umin", "smax", "umax", "ieq", "ine", "slt", "ult", "sle", "ule",
-    "fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "feq", "fne", "flt", "fle",
+    "iadd", "isub", "imul", "sdiv", "udiv", "srem", "urem", "shl", "sshr", "ushr", "and",
+    "or",   "xor",  "smin", "umin", "smax", "umax", "ieq",  "ine", "slt",  "ult",  "sle",
+    "ule",  "fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "feq", "fne",  "flt",  "fle",
 };
 static const char *const pop_un_names[] = {
-    "ineg", "not", "lnot", "fneg", "s2f", "u2f", "f2s", "f2u", "trunc32s", "trunc32u", "f2f32", "mov",
+    "ineg", "not", "lnot",     "fneg",     "s2f",   "u2f",
+    "f2s",  "f2u", "trunc32s", "trunc32u", "f2f32", "mov",
 };
 
 static void put_slot(StrBuf *o, const IrPipeline *p, int s)
@@ -454,7 +448,8 @@ static void print_step(StrBuf *o, const IrPipeline *p, const IrPStep *s)
         break;
     case PS_UN:
         sb_printf(o, "r%d = %s r%d", s->dst,
-                  s->op >= 0 && s->op < ARRAY_LEN(pop_un_names) ? pop_un_names[s->op] : "un?", s->a);
+                  s->op >= 0 && s->op < ARRAY_LEN(pop_un_names) ? pop_un_names[s->op] : "un?",
+                  s->a);
         break;
     case PS_ALLOC:
         sb_puts(o, "alloc ");
@@ -464,10 +459,12 @@ static void print_step(StrBuf *o, const IrPipeline *p, const IrPStep *s)
         break;
     case PS_LAUNCH:
         sb_printf(o, "launch @%s<<<", s->kernel ? s->kernel->name : "?");
-        for (int k = 0; k < s->ndims && k < 3; k++) sb_printf(o, k ? " x r%d" : "r%d", s->global[k]);
+        for (int k = 0; k < s->ndims && k < 3; k++)
+            sb_printf(o, k ? " x r%d" : "r%d", s->global[k]);
         if (s->has_local) {
             sb_puts(o, ", ");
-            for (int k = 0; k < s->ndims && k < 3; k++) sb_printf(o, k ? " x r%d" : "r%d", s->local[k]);
+            for (int k = 0; k < s->ndims && k < 3; k++)
+                sb_printf(o, k ? " x r%d" : "r%d", s->local[k]);
         }
         sb_puts(o, ">>>(");
         for (int k = 0; k < s->nargs; k++) {
@@ -489,15 +486,9 @@ static void print_step(StrBuf *o, const IrPipeline *p, const IrPStep *s)
         sb_puts(o, "free ");
         put_slot(o, p, s->a);
         break;
-    case PS_LABEL:
-        sb_printf(o, "L%d:", s->a);
-        break;
-    case PS_JMP:
-        sb_printf(o, "jmp L%d", s->a);
-        break;
-    case PS_JZ:
-        sb_printf(o, "jz r%d, L%d", s->b, s->a);
-        break;
+    case PS_LABEL: sb_printf(o, "L%d:", s->a); break;
+    case PS_JMP: sb_printf(o, "jmp L%d", s->a); break;
+    case PS_JZ: sb_printf(o, "jz r%d, L%d", s->b, s->a); break;
     }
 }
 

@@ -18,12 +18,12 @@ typedef struct V {
     Arena *a;
     bool ok;
     int nerr;
-    const void **funcs;   /* sorted IrFunc pointers of the module */
+    const void **funcs; /* sorted IrFunc pointers of the module */
     int nfuncs;
     /* per function */
-    IrInst **by_id;       /* by inst id: the instruction found in the function */
-    int *pos;             /* by inst id: position within its block */
-    bool *blk_in;         /* by block id */
+    IrInst **by_id; /* by inst id: the instruction found in the function */
+    int *pos;       /* by inst id: position within its block */
+    bool *blk_in;   /* by block id */
     IrDom *dom;
 } V;
 
@@ -58,10 +58,7 @@ static bool in_module(const V *v, const IrFunc *f)
     return f && bsearch(&f, v->funcs, (size_t)v->nfuncs, sizeof *v->funcs, cmp_ptr) != NULL;
 }
 
-static Type *bool_like(Type *t)
-{
-    return ty_vec(ty_scalar(SC_BOOL), ty_width(t));
-}
+static Type *bool_like(Type *t) { return ty_vec(ty_scalar(SC_BOOL), ty_width(t)); }
 
 static bool is_value_type(const Type *t)
 {
@@ -106,9 +103,7 @@ static Type *check_mem(V *v, const IrBlock *b, const IrInst *i)
         while (t->kind == TY_ARRAY) t = t->elem;
         break;
     }
-    default:
-        fail(v, b, i, "bad memory kind %d", (int)m->kind);
-        return NULL;
+    default: fail(v, b, i, "bad memory kind %d", (int)m->kind); return NULL;
     }
     if (i->op == IR_BUFLEN) {
         fail(v, b, i, "buflen of a non-buffer");
@@ -157,9 +152,7 @@ static void check_builtin(V *v, const IrBlock *b, const IrInst *i)
     case BK_BARRIER:
     case BK_LEN:
     case BK_ATOMIC:
-    case BK_CAS:
-        fail(v, b, i, "builtin %s has its own instruction", bi->name);
-        return;
+    case BK_CAS: fail(v, b, i, "builtin %s has its own instruction", bi->name); return;
     case BK_F1:
     case BK_F2:
     case BK_F3:
@@ -179,7 +172,8 @@ static void check_builtin(V *v, const IrBlock *b, const IrInst *i)
         for (int k = 0; k < i->nops; k++) {
             Type *t = i->ops[k]->type;
             if (t != r && t != ty_elem(r))
-                fail(v, b, i, "argument %d of %s has type %s, want %s", k, bi->name, t->name, r->name);
+                fail(v, b, i, "argument %d of %s has type %s, want %s", k, bi->name, t->name,
+                     r->name);
         }
         break;
     }
@@ -246,12 +240,13 @@ static void check_call(V *v, const IrBlock *b, const IrInst *i)
                      v->f->params[a].name, at->name, k, pt->name);
         } else {
             if (nval < i->nops && i->ops[nval] && i->ops[nval]->type != pt)
-                fail(v, b, i, "argument %d has type %s, want %s", nval,
-                     i->ops[nval]->type->name, pt->name);
+                fail(v, b, i, "argument %d has type %s, want %s", nval, i->ops[nval]->type->name,
+                     pt->name);
             nval++;
         }
     }
-    if (nval != i->nops) fail(v, b, i, "call has %d value arguments, @%s takes %d", i->nops, c->name, nval);
+    if (nval != i->nops)
+        fail(v, b, i, "call has %d value arguments, @%s takes %d", i->nops, c->name, nval);
 }
 
 static void check_types(V *v, const IrBlock *b, const IrInst *i)
@@ -261,24 +256,25 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
     int n = i->nops;
     for (int k = 0; k < n; k++)
         if (!i->ops[k] || !is_value_type(i->ops[k]->type)) return; /* reported elsewhere */
-#define NOPS(k)                                                                        \
-    do {                                                                               \
-        if (n != (k)) {                                                                \
+#define NOPS(k)                                                                          \
+    do {                                                                                 \
+        if (n != (k)) {                                                                  \
             fail(v, b, i, "%s takes %d operands, has %d", ir_op_info[i->op].name, k, n); \
-            return;                                                                    \
-        }                                                                              \
+            return;                                                                      \
+        }                                                                                \
     } while (0)
-#define WANT(c, ...)                                                                   \
-    do {                                                                               \
-        if (!(c)) {                                                                    \
-            fail(v, b, i, __VA_ARGS__);                                                \
-            return;                                                                    \
-        }                                                                              \
+#define WANT(c, ...)                    \
+    do {                                \
+        if (!(c)) {                     \
+            fail(v, b, i, __VA_ARGS__); \
+            return;                     \
+        }                               \
     } while (0)
     bool yields = !(ir_op_info[i->op].flags & OPF_TERM) && i->op != IR_STORE &&
                   i->op != IR_BARRIER && i->op != IR_CALL;
     if (yields) WANT(is_value_type(r), "%s must yield a value", ir_op_info[i->op].name);
-    if (!yields && i->op != IR_CALL) WANT(r == ty_void, "%s yields no value", ir_op_info[i->op].name);
+    if (!yields && i->op != IR_CALL)
+        WANT(r == ty_void, "%s yields no value", ir_op_info[i->op].name);
 
     switch (i->op) {
     case IR_PARAM:
@@ -293,10 +289,11 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
         if (r->kind == TY_INT && r->bits < 64)
             WANT((i->imm.i >> r->bits) == 0, "int constant not zero-extended from its width");
         break;
-    case IR_UNDEF:
-        NOPS(0);
-        break;
-    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV:
+    case IR_UNDEF: NOPS(0); break;
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_DIV:
         NOPS(2);
         WANT(ty_is_numeric(r), "arithmetic on a non-numeric type");
         WANT(i->ops[0]->type == r && i->ops[1]->type == r, "operand types differ from the result");
@@ -310,7 +307,9 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
         NOPS(1);
         WANT(ty_is_numeric(r) && i->ops[0]->type == r, "neg: bad types");
         break;
-    case IR_AND: case IR_OR: case IR_XOR:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
         NOPS(2);
         WANT(ty_is_int(r) || ty_is_bool(r), "bitwise op on a non-integer type");
         WANT(i->ops[0]->type == r && i->ops[1]->type == r, "operand types differ from the result");
@@ -319,13 +318,19 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
         NOPS(1);
         WANT((ty_is_int(r) || ty_is_bool(r)) && i->ops[0]->type == r, "not: bad types");
         break;
-    case IR_SHL: case IR_SHR:
+    case IR_SHL:
+    case IR_SHR:
         NOPS(2);
         WANT(ty_is_int(r) && i->ops[0]->type == r, "shift of a non-integer type");
         WANT(ty_is_int(i->ops[1]->type) && ty_width(i->ops[1]->type) == ty_width(r),
              "shift count must be an integer of the same width");
         break;
-    case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE: {
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: {
         NOPS(2);
         Type *t = i->ops[0]->type;
         WANT(i->ops[1]->type == t, "comparison operands differ in type");
@@ -354,7 +359,8 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
     case IR_VECTOR:
         WANT(r->kind == TY_VEC, "vector must yield a vector");
         NOPS(r->n);
-        for (int k = 0; k < n; k++) WANT(i->ops[k]->type == r->elem, "vector element %d has the wrong type", k);
+        for (int k = 0; k < n; k++)
+            WANT(i->ops[k]->type == r->elem, "vector element %d has the wrong type", k);
         break;
     case IR_SPLAT:
         NOPS(1);
@@ -409,21 +415,27 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
         Type *t = check_mem(v, b, i);
         if (!t) return;
         NOPS(i->mem.nidx + 1);
-        WANT(i->ops[n - 1]->type == t, "stored value is %s, memory holds %s", i->ops[n - 1]->type->name, t->name);
-        if (i->mem.kind == MEM_BUFFER) WANT(!f->params[i->mem.id].type->is_const, "store to a const buffer");
+        WANT(i->ops[n - 1]->type == t, "stored value is %s, memory holds %s",
+             i->ops[n - 1]->type->name, t->name);
+        if (i->mem.kind == MEM_BUFFER)
+            WANT(!f->params[i->mem.id].type->is_const, "store to a const buffer");
         break;
     }
     case IR_ATOMIC: {
         Type *t = check_mem(v, b, i);
         if (!t) return;
         WANT(i->mem.kind != MEM_LOCAL, "atomic on private memory");
-        WANT(i->builtin >= BI_ATOMIC_ADD && i->builtin <= BI_ATOMIC_CAS, "atomic with a non-atomic builtin");
+        WANT(i->builtin >= BI_ATOMIC_ADD && i->builtin <= BI_ATOMIC_CAS,
+             "atomic with a non-atomic builtin");
         NOPS(i->mem.nidx + (i->builtin == BI_ATOMIC_CAS ? 2 : 1));
         WANT(r == t, "atomic yields the memory's type");
-        for (int k = i->mem.nidx; k < n; k++) WANT(i->ops[k]->type == t, "atomic operand %d has the wrong type", k);
-        WANT(t->kind == TY_INT || (t->kind == TY_FLOAT && i->builtin == BI_ATOMIC_ADD && t->bits == 32),
+        for (int k = i->mem.nidx; k < n; k++)
+            WANT(i->ops[k]->type == t, "atomic operand %d has the wrong type", k);
+        WANT(t->kind == TY_INT ||
+                 (t->kind == TY_FLOAT && i->builtin == BI_ATOMIC_ADD && t->bits == 32),
              "atomic on type %s", t->name);
-        if (i->mem.kind == MEM_BUFFER) WANT(!f->params[i->mem.id].type->is_const, "atomic on a const buffer");
+        if (i->mem.kind == MEM_BUFFER)
+            WANT(!f->params[i->mem.id].type->is_const, "atomic on a const buffer");
         break;
     }
     case IR_BUFLEN:
@@ -434,26 +446,20 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
         break;
     case IR_WORKITEM:
         NOPS(0);
-        WANT(i->builtin >= BI_GLOBAL_ID && i->builtin <= BI_GLOBAL_SIZE, "workitem with a bad query");
+        WANT(i->builtin >= BI_GLOBAL_ID && i->builtin <= BI_GLOBAL_SIZE,
+             "workitem with a bad query");
         WANT(i->dim >= 0 && i->dim <= 2, "workitem dimension %d", i->dim);
         WANT(r == ty_scalar(SC_UINT), "workitem yields uint");
         break;
-    case IR_BARRIER:
-        NOPS(0);
-        break;
-    case IR_BUILTIN:
-        check_builtin(v, b, i);
-        break;
-    case IR_CALL:
-        check_call(v, b, i);
-        break;
+    case IR_BARRIER: NOPS(0); break;
+    case IR_BUILTIN: check_builtin(v, b, i); break;
+    case IR_CALL: check_call(v, b, i); break;
     case IR_PHI:
         WANT(n == b->npreds, "phi has %d operands for %d predecessors", n, b->npreds);
-        for (int k = 0; k < n; k++) WANT(i->ops[k]->type == r, "phi operand %d has the wrong type", k);
+        for (int k = 0; k < n; k++)
+            WANT(i->ops[k]->type == r, "phi operand %d has the wrong type", k);
         break;
-    case IR_BR:
-        NOPS(0);
-        break;
+    case IR_BR: NOPS(0); break;
     case IR_CBR:
         NOPS(1);
         WANT(i->ops[0]->type == ty_scalar(SC_BOOL), "cbr condition is not bool");
@@ -463,14 +469,12 @@ static void check_types(V *v, const IrBlock *b, const IrInst *i)
             NOPS(0);
         } else {
             NOPS(1);
-            WANT(i->ops[0]->type == f->ret, "returns %s from a function of %s", i->ops[0]->type->name, f->ret->name);
+            WANT(i->ops[0]->type == f->ret, "returns %s from a function of %s",
+                 i->ops[0]->type->name, f->ret->name);
         }
         break;
-    case IR_UNREACHABLE:
-        NOPS(0);
-        break;
-    default:
-        WANT(false, "unknown op %d", (int)i->op);
+    case IR_UNREACHABLE: NOPS(0); break;
+    default: WANT(false, "unknown op %d", (int)i->op);
     }
 #undef NOPS
 #undef WANT
@@ -486,7 +490,8 @@ static void verify_func(V *v, const IrFunc *f)
         return;
     }
     if (f->is_kernel && f->ret != ty_void) fail(v, NULL, NULL, "kernel returns a value");
-    if (!f->is_kernel && f->shared.len > 0) fail(v, NULL, NULL, "shared memory in a non-kernel function");
+    if (!f->is_kernel && f->shared.len > 0)
+        fail(v, NULL, NULL, "shared memory in a non-kernel function");
     int nid = f->next_id + 1;
     v->by_id = arena_alloc(v->a, sizeof *v->by_id * (size_t)nid);
     v->pos = arena_alloc(v->a, sizeof *v->pos * (size_t)nid);
@@ -596,7 +601,8 @@ static void verify_func(V *v, const IrFunc *f)
             }
         }
     }
-    if (f->blocks.data[0]->first && f->blocks.data[0]->first->op == IR_PHI && f->blocks.data[0]->npreds == 0)
+    if (f->blocks.data[0]->first && f->blocks.data[0]->first->op == IR_PHI &&
+        f->blocks.data[0]->npreds == 0)
         fail(v, f->blocks.data[0], f->blocks.data[0]->first, "phi in the entry block");
 
     v->dom = preds_ok ? ir_dom_compute(v->a, (IrFunc *)f) : NULL;
@@ -615,7 +621,8 @@ static void verify_func(V *v, const IrFunc *f)
                     continue;
                 }
                 if (o->id < 0 || o->id >= nid || v->by_id[o->id] != o) {
-                    fail(v, b, i, "operand %d (%%%d) is not an instruction of the function", k, o->id);
+                    fail(v, b, i, "operand %d (%%%d) is not an instruction of the function", k,
+                         o->id);
                     ops_ok = false;
                     continue;
                 }
@@ -697,7 +704,8 @@ static void verify_pipeline(V *v, const IrPipeline *p)
         switch (s->kind) {
         case PS_CONST:
             if (!REG(s->dst)) pfail(v, p, k, "register r%d out of range", s->dst);
-            if (!s->type || !ty_is_scalar(s->type)) pfail(v, p, k, "constant without a scalar type");
+            if (!s->type || !ty_is_scalar(s->type))
+                pfail(v, p, k, "constant without a scalar type");
             break;
         case PS_PARAM:
             if (!REG(s->dst)) pfail(v, p, k, "register r%d out of range", s->dst);
@@ -706,7 +714,8 @@ static void verify_pipeline(V *v, const IrPipeline *p)
             break;
         case PS_LEN:
             if (!REG(s->dst)) pfail(v, p, k, "register r%d out of range", s->dst);
-            if (!slot_is_buffer(p, s->a, NULL)) pfail(v, p, k, "len of slot %d, not a buffer", s->a);
+            if (!slot_is_buffer(p, s->a, NULL))
+                pfail(v, p, k, "len of slot %d, not a buffer", s->a);
             break;
         case PS_BIN:
             if (!REG(s->dst) || !REG(s->a) || !REG(s->b)) pfail(v, p, k, "register out of range");
@@ -736,10 +745,12 @@ static void verify_pipeline(V *v, const IrPipeline *p)
             if (s->ndims < 1 || s->ndims > 3) pfail(v, p, k, "launch with %d dimensions", s->ndims);
             for (int d = 0; d < s->ndims && d < 3; d++) {
                 if (!REG(s->global[d])) pfail(v, p, k, "global size register out of range");
-                if (s->has_local && !REG(s->local[d])) pfail(v, p, k, "local size register out of range");
+                if (s->has_local && !REG(s->local[d]))
+                    pfail(v, p, k, "local size register out of range");
             }
             if (s->nargs != kf->nparams) {
-                pfail(v, p, k, "@%s takes %d arguments, launch passes %d", kf->name, kf->nparams, s->nargs);
+                pfail(v, p, k, "@%s takes %d arguments, launch passes %d", kf->name, kf->nparams,
+                      s->nargs);
                 break;
             }
             for (int a = 0; a < s->nargs; a++) {
@@ -752,19 +763,20 @@ static void verify_pipeline(V *v, const IrPipeline *p)
                         pfail(v, p, k, "argument %d (%s) does not fit %s", a, bt->name, pt->name);
                 } else if (g->kind == PA_PARAM) {
                     if (g->x < 0 || g->x >= p->nparams || p->params[g->x].type != pt)
-                        pfail(v, p, k, "argument %d of @%s: pipeline parameter of the wrong type", a, kf->name);
+                        pfail(v, p, k, "argument %d of @%s: pipeline parameter of the wrong type",
+                              a, kf->name);
                 } else if (g->kind == PA_REG) {
                     if (!REG(g->x)) pfail(v, p, k, "argument %d: register out of range", a);
                     if (g->type != pt || !ty_is_scalar(pt))
-                        pfail(v, p, k, "argument %d of @%s: register converted to the wrong type", a, kf->name);
+                        pfail(v, p, k, "argument %d of @%s: register converted to the wrong type",
+                              a, kf->name);
                 } else {
                     pfail(v, p, k, "argument %d of @%s must be a value", a, kf->name);
                 }
             }
             break;
         }
-        case PS_LABEL:
-            break;
+        case PS_LABEL: break;
         case PS_JZ:
             if (!REG(s->b)) pfail(v, p, k, "register r%d out of range", s->b);
             /* fallthrough */
@@ -772,8 +784,7 @@ static void verify_pipeline(V *v, const IrPipeline *p)
             if (!bsearch(&s->a, labels, (size_t)nl, sizeof *labels, cmp_int))
                 pfail(v, p, k, "jump to undefined label L%d", s->a);
             break;
-        default:
-            pfail(v, p, k, "bad step kind %d", (int)s->kind);
+        default: pfail(v, p, k, "bad step kind %d", (int)s->kind);
         }
     }
 #undef REG

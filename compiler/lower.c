@@ -19,7 +19,7 @@
 typedef struct LVar {
     IrMemKind kind; /* MEM_LOCAL / MEM_SHARED / MEM_BUFFER */
     int id;
-    int reg;        /* pipelines: register of a scalar local, or buffer slot */
+    int reg; /* pipelines: register of a scalar local, or buffer slot */
 } LVar;
 
 typedef struct Lower {
@@ -29,12 +29,12 @@ typedef struct Lower {
     IrFunc *f;
     IrBlock *cur;
     Loc loc;
-    VEC(IrBlock *) brk;  /* innermost loop last: where break / continue go */
+    VEC(IrBlock *) brk; /* innermost loop last: where break / continue go */
     VEC(IrBlock *) cont;
     /* pipelines */
     IrPipeline *p;
     int plabels;
-    VEC(int) pbrk;       /* pipelines: labels of the enclosing loops */
+    VEC(int) pbrk; /* pipelines: labels of the enclosing loops */
     VEC(int) pcont;
 } Lower;
 
@@ -42,10 +42,10 @@ typedef struct Lower {
 typedef struct Access {
     IrMemRef mem;
     IrInst *idx[4];
-    Type *type;     /* type of the element at mem+path */
-    int swz[4];     /* nswz > 0: components of `type` (a vector) */
+    Type *type; /* type of the element at mem+path */
+    int swz[4]; /* nswz > 0: components of `type` (a vector) */
     int nswz;
-    IrInst *dyn;    /* dynamic component index into the vector `type` */
+    IrInst *dyn; /* dynamic component index into the vector `type` */
 } Access;
 
 static IrInst *lower_expr(Lower *L, AstNode *n);
@@ -53,7 +53,8 @@ static void lower_stmt(Lower *L, AstNode *n);
 
 /* ---- instruction helpers ---- */
 
-static IrInst *emit(Lower *L, IrOp op, Type *t, IrInst *const *ops, int nops) {
+static IrInst *emit(Lower *L, IrOp op, Type *t, IrInst *const *ops, int nops)
+{
     IrInst *i = ir_inst_new(L->f, op, t, ops, nops);
     i->loc = L->loc;
     ir_append(L->cur, i);
@@ -62,19 +63,22 @@ static IrInst *emit(Lower *L, IrOp op, Type *t, IrInst *const *ops, int nops) {
 
 static IrInst *emit1(Lower *L, IrOp op, Type *t, IrInst *x) { return emit(L, op, t, &x, 1); }
 
-static IrInst *emit2(Lower *L, IrOp op, Type *t, IrInst *x, IrInst *y) {
+static IrInst *emit2(Lower *L, IrOp op, Type *t, IrInst *x, IrInst *y)
+{
     IrInst *ops[2] = {x, y};
     return emit(L, op, t, ops, 2);
 }
 
-static IrInst *cint(Lower *L, Type *t, uint64_t v) {
+static IrInst *cint(Lower *L, Type *t, uint64_t v)
+{
     IrInst *i = ir_const_int(L->f, t, v);
     i->loc = L->loc;
     ir_append(L->cur, i);
     return i;
 }
 
-static IrInst *cfloat(Lower *L, Type *t, double v) {
+static IrInst *cfloat(Lower *L, Type *t, double v)
+{
     IrInst *i = ir_const_float(L->f, t, v);
     i->loc = L->loc;
     ir_append(L->cur, i);
@@ -82,7 +86,8 @@ static IrInst *cfloat(Lower *L, Type *t, double v) {
 }
 
 /* A scalar constant of type t (scalar or vector: splatted) with value v. */
-static IrInst *cnum(Lower *L, Type *t, double fv, uint64_t iv) {
+static IrInst *cnum(Lower *L, Type *t, double fv, uint64_t iv)
+{
     Type *e = ty_elem(t);
     IrInst *c = e->kind == TY_FLOAT ? cfloat(L, e, fv) : cint(L, e, iv);
     return t->kind == TY_VEC ? emit1(L, IR_SPLAT, t, c) : c;
@@ -90,13 +95,15 @@ static IrInst *cnum(Lower *L, Type *t, double fv, uint64_t iv) {
 
 static bool terminated(Lower *L) { return ir_terminator(L->cur) != NULL; }
 
-static void br(Lower *L, IrBlock *to) {
+static void br(Lower *L, IrBlock *to)
+{
     if (terminated(L)) return;
     IrInst *i = emit(L, IR_BR, ty_void, NULL, 0);
     i->target[0] = to;
 }
 
-static void cbr(Lower *L, IrInst *c, IrBlock *t, IrBlock *f) {
+static void cbr(Lower *L, IrInst *c, IrBlock *t, IrBlock *f)
+{
     IrInst *i = emit1(L, IR_CBR, ty_void, c);
     i->target[0] = t;
     i->target[1] = f;
@@ -105,20 +112,23 @@ static void cbr(Lower *L, IrInst *c, IrBlock *t, IrBlock *f) {
 /* After return/break/continue: following code goes to a block nothing jumps to. */
 static void dead_block(Lower *L) { L->cur = ir_block_new(L->f); }
 
-static int new_local(Lower *L, const char *name, Type *t, Loc loc) {
+static int new_local(Lower *L, const char *name, Type *t, Loc loc)
+{
     IrSlot s = {name, t, loc};
     vec_push(L->a, &L->f->locals, s);
     return L->f->locals.len - 1;
 }
 
-static IrInst *load_slot(Lower *L, int slot) {
+static IrInst *load_slot(Lower *L, int slot)
+{
     IrInst *i = emit(L, IR_LOAD, L->f->locals.data[slot].type, NULL, 0);
     i->mem.kind = MEM_LOCAL;
     i->mem.id = slot;
     return i;
 }
 
-static void store_slot(Lower *L, int slot, IrInst *v) {
+static void store_slot(Lower *L, int slot, IrInst *v)
+{
     IrInst *i = emit1(L, IR_STORE, ty_void, v);
     i->mem.kind = MEM_LOCAL;
     i->mem.id = slot;
@@ -126,14 +136,12 @@ static void store_slot(Lower *L, int slot, IrInst *v) {
 
 /* ---- constants in the AST ---- */
 
-static bool const_int(AstNode *n, int64_t *out) {
+static bool const_int(AstNode *n, int64_t *out)
+{
     switch (n->kind) {
     case AST_INT_LIT:
-    case AST_BOOL_LIT:
-        *out = (int64_t)n->lit.i;
-        return true;
-    case AST_CAST:
-        return ty_is_int(n->type) && const_int(n->a, out);
+    case AST_BOOL_LIT: *out = (int64_t)n->lit.i; return true;
+    case AST_CAST: return ty_is_int(n->type) && const_int(n->a, out);
     case AST_UNARY:
         if (n->op == '-' && const_int(n->a, out)) {
             *out = -*out;
@@ -141,51 +149,59 @@ static bool const_int(AstNode *n, int64_t *out) {
         }
         return false;
     case AST_IDENT:
-        if (n->sym && n->sym->kind == SYM_CONST && n->sym->value) return const_int(n->sym->value, out);
+        if (n->sym && n->sym->kind == SYM_CONST && n->sym->value)
+            return const_int(n->sym->value, out);
         return false;
-    default:
-        return false;
+    default: return false;
     }
 }
 
 /* ---- conversions ---- */
 
-static IrInst *convert(Lower *L, IrInst *v, Type *to) {
+static IrInst *convert(Lower *L, IrInst *v, Type *to)
+{
     Type *from = v->type;
     if (from == to) return v;
     if (to->kind == TY_VEC && from->kind != TY_VEC) /* scalar -> vector: convert, then splat */
         return emit1(L, IR_SPLAT, to, convert(L, v, to->elem));
     if (ty_elem(to)->kind == TY_BOOL && ty_elem(from)->kind != TY_BOOL) /* x != 0 */
         return emit2(L, IR_NE, to, v, cnum(L, from, 0.0, 0));
-    if (!ty_is_scalar(ty_elem(from)) || !ty_is_scalar(ty_elem(to)) || ty_width(from) != ty_width(to))
+    if (!ty_is_scalar(ty_elem(from)) || !ty_is_scalar(ty_elem(to)) ||
+        ty_width(from) != ty_width(to))
         ICE("cannot convert '%s' to '%s'", from->name, to->name);
     return emit1(L, IR_CONVERT, to, v);
 }
 
 /* ---- lvalues ---- */
 
-static LVar *lvar(Symbol *s) {
+static LVar *lvar(Symbol *s)
+{
     if (!s || !s->lower) ICE("symbol '%s' has no storage", s ? s->name : "?");
     return s->lower;
 }
 
-static Type *access_type(const Access *acc) {
+static Type *access_type(const Access *acc)
+{
     if (acc->dyn) return acc->type->elem;
     if (acc->nswz == 1) return acc->type->elem;
     if (acc->nswz > 1) return ty_vec(acc->type->elem, acc->nswz);
     return acc->type;
 }
 
-static void lower_lvalue(Lower *L, AstNode *n, Access *acc) {
+static void lower_lvalue(Lower *L, AstNode *n, Access *acc)
+{
     switch (n->kind) {
     case AST_IDENT: {
         memset(acc, 0, sizeof *acc);
         LVar *v = lvar(n->sym);
         acc->mem.kind = v->kind;
         acc->mem.id = v->id;
-        if (v->kind == MEM_BUFFER) acc->type = n->sym->type;
-        else if (v->kind == MEM_SHARED) acc->type = L->f->shared.data[v->id].type;
-        else acc->type = L->f->locals.data[v->id].type;
+        if (v->kind == MEM_BUFFER)
+            acc->type = n->sym->type;
+        else if (v->kind == MEM_SHARED)
+            acc->type = L->f->shared.data[v->id].type;
+        else
+            acc->type = L->f->locals.data[v->id].type;
         return;
     }
     case AST_INDEX: {
@@ -233,13 +249,14 @@ static void lower_lvalue(Lower *L, AstNode *n, Access *acc) {
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     ICE("'%s' is not an lvalue", ast_kind_name(n->kind));
 }
 
-static IrInst *mem_inst(Lower *L, IrOp op, Type *t, const Access *acc, IrInst *const *extra, int nextra) {
+static IrInst *mem_inst(Lower *L, IrOp op, Type *t, const Access *acc, IrInst *const *extra,
+                        int nextra)
+{
     IrInst *ops[8];
     int n = 0;
     for (int k = 0; k < acc->mem.nidx; k++) ops[n++] = acc->idx[k];
@@ -250,7 +267,8 @@ static IrInst *mem_inst(Lower *L, IrOp op, Type *t, const Access *acc, IrInst *c
 }
 
 /* v[i] for a vector value and a dynamic i: a chain of selects. */
-static IrInst *dyn_extract(Lower *L, IrInst *vec, IrInst *idx) {
+static IrInst *dyn_extract(Lower *L, IrInst *vec, IrInst *idx)
+{
     Type *e = vec->type->elem;
     IrInst *r = emit1(L, IR_EXTRACT, e, vec);
     r->idx = 0;
@@ -264,7 +282,8 @@ static IrInst *dyn_extract(Lower *L, IrInst *vec, IrInst *idx) {
     return r;
 }
 
-static IrInst *swizzle_value(Lower *L, IrInst *v, const int *swz, int nswz) {
+static IrInst *swizzle_value(Lower *L, IrInst *v, const int *swz, int nswz)
+{
     if (nswz == 1) {
         IrInst *x = emit1(L, IR_EXTRACT, v->type->elem, v);
         x->idx = swz[0];
@@ -275,7 +294,8 @@ static IrInst *swizzle_value(Lower *L, IrInst *v, const int *swz, int nswz) {
     return s;
 }
 
-static IrInst *load_access(Lower *L, const Access *acc) {
+static IrInst *load_access(Lower *L, const Access *acc)
+{
     if (acc->nswz == 1 && acc->mem.npath < IR_MAX_PATH) { /* one component: load just it */
         Access a1 = *acc;
         a1.mem.path[a1.mem.npath++] = acc->swz[0];
@@ -289,7 +309,8 @@ static IrInst *load_access(Lower *L, const Access *acc) {
     return v;
 }
 
-static void store_access(Lower *L, const Access *acc, IrInst *v) {
+static void store_access(Lower *L, const Access *acc, IrInst *v)
+{
     if (acc->nswz) { /* one scalar store per written component */
         for (int k = 0; k < acc->nswz; k++) {
             Access a1 = *acc;
@@ -313,7 +334,8 @@ static void store_access(Lower *L, const Access *acc, IrInst *v) {
         for (int k = 0; k < acc->type->n; k++) {
             IrInst *ins = emit2(L, IR_INSERT, acc->type, r, v);
             ins->idx = k;
-            IrInst *is = emit2(L, IR_EQ, ty_scalar(SC_BOOL), acc->dyn, cint(L, acc->dyn->type, (uint64_t)k));
+            IrInst *is =
+                emit2(L, IR_EQ, ty_scalar(SC_BOOL), acc->dyn, cint(L, acc->dyn->type, (uint64_t)k));
             IrInst *ops[3] = {is, ins, r};
             r = emit(L, IR_SELECT, acc->type, ops, 3);
         }
@@ -325,7 +347,8 @@ static void store_access(Lower *L, const Access *acc, IrInst *v) {
 
 /* ---- expressions ---- */
 
-static IrOp binop(int op) {
+static IrOp binop(int op)
+{
     switch (op) {
     case '+': return IR_ADD;
     case '-': return IR_SUB;
@@ -348,14 +371,17 @@ static IrOp binop(int op) {
 }
 
 /* a && b, a || b and c ? x : y through a temporary slot (mem2reg makes the phi). */
-static IrInst *lower_logical(Lower *L, AstNode *n) {
+static IrInst *lower_logical(Lower *L, AstNode *n)
+{
     Type *bt = n->type;
     int slot = new_local(L, "logic.tmp", bt, n->loc);
     IrInst *a = lower_expr(L, n->a);
     store_slot(L, slot, a);
     IrBlock *rhs = ir_block_new(L->f), *join = ir_block_new(L->f);
-    if (n->op == OP_ANDAND) cbr(L, a, rhs, join);
-    else cbr(L, a, join, rhs);
+    if (n->op == OP_ANDAND)
+        cbr(L, a, rhs, join);
+    else
+        cbr(L, a, join, rhs);
     L->cur = rhs;
     store_slot(L, slot, lower_expr(L, n->b));
     br(L, join);
@@ -363,7 +389,8 @@ static IrInst *lower_logical(Lower *L, AstNode *n) {
     return load_slot(L, slot);
 }
 
-static IrInst *lower_cond(Lower *L, AstNode *n) {
+static IrInst *lower_cond(Lower *L, AstNode *n)
+{
     int slot = new_local(L, "cond.tmp", n->type, n->loc);
     IrInst *c = lower_expr(L, n->a);
     IrBlock *bt = ir_block_new(L->f), *bf = ir_block_new(L->f), *join = ir_block_new(L->f);
@@ -378,11 +405,13 @@ static IrInst *lower_cond(Lower *L, AstNode *n) {
     return load_slot(L, slot);
 }
 
-static IrInst *arith(Lower *L, int op, Type *t, IrInst *x, IrInst *y) {
+static IrInst *arith(Lower *L, int op, Type *t, IrInst *x, IrInst *y)
+{
     return emit2(L, binop(op), t, x, y);
 }
 
-static IrInst *lower_assign(Lower *L, AstNode *n) {
+static IrInst *lower_assign(Lower *L, AstNode *n)
+{
     Access acc;
     if (n->op == '=') {
         IrInst *v = lower_expr(L, n->b);
@@ -401,7 +430,8 @@ static IrInst *lower_assign(Lower *L, AstNode *n) {
     return r;
 }
 
-static IrInst *lower_incdec(Lower *L, AstNode *n) {
+static IrInst *lower_incdec(Lower *L, AstNode *n)
+{
     Access acc;
     lower_lvalue(L, n->a, &acc);
     Type *t = access_type(&acc);
@@ -412,7 +442,8 @@ static IrInst *lower_incdec(Lower *L, AstNode *n) {
     return n->is_postfix ? old : nv;
 }
 
-static int buffer_param_of(Lower *L, AstNode *arg) {
+static int buffer_param_of(Lower *L, AstNode *arg)
+{
     while (arg->kind == AST_CAST && arg->implicit) arg = arg->a;
     if (arg->kind != AST_IDENT) ICE("buffer argument is not a name");
     LVar *v = lvar(arg->sym);
@@ -420,7 +451,8 @@ static int buffer_param_of(Lower *L, AstNode *arg) {
     return v->id;
 }
 
-static IrInst *lower_builtin(Lower *L, AstNode *n) {
+static IrInst *lower_builtin(Lower *L, AstNode *n)
+{
     const BuiltinInfo *bi = &builtin_info[n->builtin];
     switch (bi->cls) {
     case BK_WORKITEM: {
@@ -431,8 +463,7 @@ static IrInst *lower_builtin(Lower *L, AstNode *n) {
         i->dim = (int)d;
         return i;
     }
-    case BK_BARRIER:
-        return emit(L, IR_BARRIER, ty_void, NULL, 0);
+    case BK_BARRIER: return emit(L, IR_BARRIER, ty_void, NULL, 0);
     case BK_LEN: {
         IrInst *i = emit(L, IR_BUFLEN, ty_scalar(SC_UINT), NULL, 0);
         i->mem.kind = MEM_BUFFER;
@@ -461,7 +492,8 @@ static IrInst *lower_builtin(Lower *L, AstNode *n) {
     }
 }
 
-static IrInst *lower_ctor(Lower *L, AstNode *n) {
+static IrInst *lower_ctor(Lower *L, AstNode *n)
+{
     Type *t = n->ctor;
     IrInst *vals[16];
     int nv = 0;
@@ -482,7 +514,8 @@ static IrInst *lower_ctor(Lower *L, AstNode *n) {
     return emit(L, IR_VECTOR, t, vals, nv);
 }
 
-static IrInst *lower_call(Lower *L, AstNode *n) {
+static IrInst *lower_call(Lower *L, AstNode *n)
+{
     if (n->builtin != BI_NONE) return lower_builtin(L, n);
     if (n->ctor) return lower_ctor(L, n);
     if (!n->sym || n->sym->kind != SYM_FUNC) ICE("call of '%s' is unresolved", n->name);
@@ -505,7 +538,8 @@ static IrInst *lower_call(Lower *L, AstNode *n) {
     return i;
 }
 
-static IrInst *lower_expr(Lower *L, AstNode *n) {
+static IrInst *lower_expr(Lower *L, AstNode *n)
+{
     Loc saved = L->loc;
     L->loc = n->loc;
     IrInst *r = NULL;
@@ -544,9 +578,7 @@ static IrInst *lower_expr(Lower *L, AstNode *n) {
         }
         break;
     }
-    case AST_INCDEC:
-        r = lower_incdec(L, n);
-        break;
+    case AST_INCDEC: r = lower_incdec(L, n); break;
     case AST_BINARY:
         if (n->op == OP_ANDAND || n->op == OP_OROR) {
             r = lower_logical(L, n);
@@ -556,15 +588,9 @@ static IrInst *lower_expr(Lower *L, AstNode *n) {
             r = arith(L, n->op, n->type, x, y);
         }
         break;
-    case AST_ASSIGN:
-        r = lower_assign(L, n);
-        break;
-    case AST_COND:
-        r = lower_cond(L, n);
-        break;
-    case AST_CALL:
-        r = lower_call(L, n);
-        break;
+    case AST_ASSIGN: r = lower_assign(L, n); break;
+    case AST_COND: r = lower_cond(L, n); break;
+    case AST_CALL: r = lower_call(L, n); break;
     case AST_INDEX:
     case AST_MEMBER:
         if (n->a->is_lvalue || n->a->kind == AST_IDENT) {
@@ -589,11 +615,8 @@ static IrInst *lower_expr(Lower *L, AstNode *n) {
             }
         }
         break;
-    case AST_CAST:
-        r = convert(L, lower_expr(L, n->a), n->type);
-        break;
-    default:
-        ICE("unexpected %s in an expression", ast_kind_name(n->kind));
+    case AST_CAST: r = convert(L, lower_expr(L, n->a), n->type); break;
+    default: ICE("unexpected %s in an expression", ast_kind_name(n->kind));
     }
     L->loc = saved;
     return r;
@@ -601,7 +624,8 @@ static IrInst *lower_expr(Lower *L, AstNode *n) {
 
 /* ---- statements ---- */
 
-static void lower_decl(Lower *L, AstNode *n) {
+static void lower_decl(Lower *L, AstNode *n)
+{
     Symbol *s = n->sym;
     LVar *v = arena_alloc(L->a, sizeof *v);
     s->lower = v;
@@ -630,26 +654,23 @@ static void lower_decl(Lower *L, AstNode *n) {
     }
 }
 
-static void push_loop(Lower *L, IrBlock *brk, IrBlock *cont) {
+static void push_loop(Lower *L, IrBlock *brk, IrBlock *cont)
+{
     vec_push(L->a, &L->brk, brk);
     vec_push(L->a, &L->cont, cont);
 }
 
-static void lower_stmt(Lower *L, AstNode *n) {
+static void lower_stmt(Lower *L, AstNode *n)
+{
     if (!n) return;
     L->loc = n->loc;
     switch (n->kind) {
     case AST_BLOCK:
         for (int k = 0; k < n->nlist; k++) lower_stmt(L, n->list[k]);
         break;
-    case AST_DECL:
-        lower_decl(L, n);
-        break;
-    case AST_EXPR:
-        lower_expr(L, n->a);
-        break;
-    case AST_EMPTY:
-        break;
+    case AST_DECL: lower_decl(L, n); break;
+    case AST_EXPR: lower_expr(L, n->a); break;
+    case AST_EMPTY: break;
     case AST_IF: {
         IrInst *c = lower_expr(L, n->a);
         IrBlock *bt = ir_block_new(L->f), *join = ir_block_new(L->f);
@@ -677,8 +698,10 @@ static void lower_stmt(Lower *L, AstNode *n) {
         IrBlock *bstep = ir_block_new(L->f), *exit = ir_block_new(L->f);
         br(L, head);
         L->cur = head;
-        if (cond) cbr(L, lower_expr(L, cond), bbody, exit);
-        else br(L, bbody);
+        if (cond)
+            cbr(L, lower_expr(L, cond), bbody, exit);
+        else
+            br(L, bbody);
         L->cur = bbody;
         push_loop(L, exit, bstep);
         lower_stmt(L, body);
@@ -691,7 +714,8 @@ static void lower_stmt(Lower *L, AstNode *n) {
         break;
     }
     case AST_DO: {
-        IrBlock *bbody = ir_block_new(L->f), *bcond = ir_block_new(L->f), *exit = ir_block_new(L->f);
+        IrBlock *bbody = ir_block_new(L->f), *bcond = ir_block_new(L->f),
+                *exit = ir_block_new(L->f);
         br(L, bbody);
         L->cur = bbody;
         push_loop(L, exit, bcond);
@@ -715,14 +739,14 @@ static void lower_stmt(Lower *L, AstNode *n) {
         dead_block(L);
         break;
     }
-    default:
-        ICE("unexpected %s in a function body", ast_kind_name(n->kind));
+    default: ICE("unexpected %s in a function body", ast_kind_name(n->kind));
     }
 }
 
 /* ---- functions ---- */
 
-static IrFunc *declare_func(Lower *L, AstNode *fn) {
+static IrFunc *declare_func(Lower *L, AstNode *fn)
+{
     IrParam *ps = arena_alloc(L->a, sizeof(IrParam) * (size_t)(fn->nlist + 1));
     for (int k = 0; k < fn->nlist; k++) {
         AstNode *p = fn->list[k];
@@ -740,7 +764,8 @@ static IrFunc *declare_func(Lower *L, AstNode *fn) {
     return f;
 }
 
-static void lower_func(Lower *L, AstNode *fn, IrFunc *f) {
+static void lower_func(Lower *L, AstNode *fn, IrFunc *f)
+{
     ice_context(fn->name);
     L->f = f;
     L->brk.len = L->cont.len = 0;
@@ -780,7 +805,8 @@ static bool reg_is_float(Type *t) { return ty_elem(t)->kind == TY_FLOAT; }
 
 static int new_reg(Lower *L) { return L->p->nregs++; }
 
-static IrPStep *pstep(Lower *L, IrPStepKind kind) {
+static IrPStep *pstep(Lower *L, IrPStepKind kind)
+{
     IrPStep s;
     memset(&s, 0, sizeof s);
     s.kind = kind;
@@ -789,7 +815,8 @@ static IrPStep *pstep(Lower *L, IrPStepKind kind) {
     return &L->p->steps.data[L->p->steps.len - 1];
 }
 
-static int pconst(Lower *L, Type *t, uint64_t bits) {
+static int pconst(Lower *L, Type *t, uint64_t bits)
+{
     int r = new_reg(L);
     IrPStep *s = pstep(L, PS_CONST);
     s->dst = r;
@@ -798,7 +825,8 @@ static int pconst(Lower *L, Type *t, uint64_t bits) {
     return r;
 }
 
-static int pbin(Lower *L, int op, int a, int b) {
+static int pbin(Lower *L, int op, int a, int b)
+{
     int r = new_reg(L);
     IrPStep *s = pstep(L, PS_BIN);
     s->op = op;
@@ -808,7 +836,8 @@ static int pbin(Lower *L, int op, int a, int b) {
     return r;
 }
 
-static int pun(Lower *L, int op, int a) {
+static int pun(Lower *L, int op, int a)
+{
     int r = new_reg(L);
     IrPStep *s = pstep(L, PS_UN);
     s->op = op;
@@ -819,9 +848,11 @@ static int pun(Lower *L, int op, int a) {
 
 /* Keeps an integer register within the range of a 32-bit (or narrower) type, a float
  * register within float precision: registers are 64-bit, the language's types are not. */
-static int pwrap(Lower *L, Type *t, int r) {
+static int pwrap(Lower *L, Type *t, int r)
+{
     t = ty_elem(t);
-    if (t->kind == TY_INT && t->bits <= 32) return pun(L, t->is_signed ? DCK_POPU_TRUNC32S : DCK_POPU_TRUNC32U, r);
+    if (t->kind == TY_INT && t->bits <= 32)
+        return pun(L, t->is_signed ? DCK_POPU_TRUNC32S : DCK_POPU_TRUNC32U, r);
     if (t->kind == TY_BOOL) return r;
     if (t->kind == TY_FLOAT && t->bits <= 32) return pun(L, DCK_POPU_F2F32, r);
     return r;
@@ -833,7 +864,8 @@ static void pmark(Lower *L, int label) { pstep(L, PS_LABEL)->a = label; }
 
 static void pjmp(Lower *L, int label) { pstep(L, PS_JMP)->a = label; }
 
-static void pjz(Lower *L, int reg, int label) {
+static void pjz(Lower *L, int reg, int label)
+{
     IrPStep *s = pstep(L, PS_JZ);
     s->a = label;
     s->b = reg;
@@ -842,7 +874,8 @@ static void pjz(Lower *L, int reg, int label) {
 static int pexpr(Lower *L, AstNode *n);
 
 /* Copies register src into dst (registers of pipeline locals are mutable). */
-static void pmove(Lower *L, int dst, int src) {
+static void pmove(Lower *L, int dst, int src)
+{
     if (dst == src) return;
     IrPStep *s = pstep(L, PS_UN);
     s->op = DCK_POPU_MOV;
@@ -850,7 +883,8 @@ static void pmove(Lower *L, int dst, int src) {
     s->a = src;
 }
 
-static int pbinop(Lower *L, AstNode *n, int op, Type *t, int a, int b) {
+static int pbinop(Lower *L, AstNode *n, int op, Type *t, int a, int b)
+{
     bool f = reg_is_float(t);
     bool s = ty_elem(t)->is_signed;
     int code;
@@ -860,8 +894,10 @@ static int pbinop(Lower *L, AstNode *n, int op, Type *t, int a, int b) {
     case '*': code = f ? DCK_POPB_FMUL : DCK_POPB_IMUL; break;
     case '/': code = f ? DCK_POPB_FDIV : s ? DCK_POPB_SDIV : DCK_POPB_UDIV; break;
     case '%': code = s ? DCK_POPB_SREM : DCK_POPB_UREM; break;
-    case '&': case OP_ANDAND: code = DCK_POPB_AND; break;
-    case '|': case OP_OROR: code = DCK_POPB_OR; break;
+    case '&':
+    case OP_ANDAND: code = DCK_POPB_AND; break;
+    case '|':
+    case OP_OROR: code = DCK_POPB_OR; break;
     case '^': code = DCK_POPB_XOR; break;
     case OP_SHL: code = DCK_POPB_SHL; break;
     case OP_SHR: code = s ? DCK_POPB_SSHR : DCK_POPB_USHR; break;
@@ -871,14 +907,13 @@ static int pbinop(Lower *L, AstNode *n, int op, Type *t, int a, int b) {
     case OP_LE: return pbin(L, f ? DCK_POPB_FLE : s ? DCK_POPB_SLE : DCK_POPB_ULE, a, b);
     case '>': return pbin(L, f ? DCK_POPB_FLT : s ? DCK_POPB_SLT : DCK_POPB_ULT, b, a);
     case OP_GE: return pbin(L, f ? DCK_POPB_FLE : s ? DCK_POPB_SLE : DCK_POPB_ULE, b, a);
-    default:
-        diag_error(L->d, n->loc, "this operator is not supported in a pipeline");
-        return a;
+    default: diag_error(L->d, n->loc, "this operator is not supported in a pipeline"); return a;
     }
     return pwrap(L, t, pbin(L, code, a, b));
 }
 
-static int pconvert(Lower *L, int r, Type *from, Type *to) {
+static int pconvert(Lower *L, int r, Type *from, Type *to)
+{
     from = ty_elem(from);
     to = ty_elem(to);
     if (from == to) return r;
@@ -888,12 +923,16 @@ static int pconvert(Lower *L, int r, Type *from, Type *to) {
         return pbin(L, ff ? DCK_POPB_FNE : DCK_POPB_INE, r, z);
     }
     if (ff && tf) return pwrap(L, to, r);
-    if (!ff && tf) return pwrap(L, to, pun(L, from->is_signed || from->kind == TY_BOOL ? DCK_POPU_S2F : DCK_POPU_U2F, r));
+    if (!ff && tf)
+        return pwrap(
+            L, to,
+            pun(L, from->is_signed || from->kind == TY_BOOL ? DCK_POPU_S2F : DCK_POPU_U2F, r));
     if (ff && !tf) return pwrap(L, to, pun(L, to->is_signed ? DCK_POPU_F2S : DCK_POPU_F2U, r));
     return pwrap(L, to, r);
 }
 
-static int pexpr(Lower *L, AstNode *n) {
+static int pexpr(Lower *L, AstNode *n)
+{
     L->loc = n->loc;
     switch (n->kind) {
     case AST_INT_LIT:
@@ -926,13 +965,14 @@ static int pexpr(Lower *L, AstNode *n) {
         LVar *v = lvar(s);
         return v->reg;
     }
-    case AST_CAST:
-        return pconvert(L, pexpr(L, n->a), n->a->type, n->type);
+    case AST_CAST: return pconvert(L, pexpr(L, n->a), n->a->type, n->type);
     case AST_UNARY: {
         int a = pexpr(L, n->a);
         switch (n->op) {
         case '+': return a;
-        case '-': return pwrap(L, n->type, pun(L, reg_is_float(n->type) ? DCK_POPU_FNEG : DCK_POPU_INEG, a));
+        case '-':
+            return pwrap(L, n->type,
+                         pun(L, reg_is_float(n->type) ? DCK_POPU_FNEG : DCK_POPU_INEG, a));
         case '!': return pun(L, DCK_POPU_LNOT, a);
         case '~': return pwrap(L, n->type, pun(L, DCK_POPU_NOT, a));
         }
@@ -963,22 +1003,29 @@ static int pexpr(Lower *L, AstNode *n) {
             st->a = lvar(b->sym)->reg;
             return r;
         }
-        if ((n->builtin == BI_MIN || n->builtin == BI_MAX) && n->nlist == 2 && ty_is_scalar(n->type)) {
+        if ((n->builtin == BI_MIN || n->builtin == BI_MAX) && n->nlist == 2 &&
+            ty_is_scalar(n->type)) {
             int a = pexpr(L, n->list[0]), b = pexpr(L, n->list[1]);
             bool f = reg_is_float(n->type), s = n->type->is_signed;
-            int op = n->builtin == BI_MIN ? (f ? DCK_POPB_FMIN : s ? DCK_POPB_SMIN : DCK_POPB_UMIN)
-                                          : (f ? DCK_POPB_FMAX : s ? DCK_POPB_SMAX : DCK_POPB_UMAX);
+            int op = n->builtin == BI_MIN ? (f   ? DCK_POPB_FMIN
+                                             : s ? DCK_POPB_SMIN
+                                                 : DCK_POPB_UMIN)
+                                          : (f   ? DCK_POPB_FMAX
+                                             : s ? DCK_POPB_SMAX
+                                                 : DCK_POPB_UMAX);
             return pbin(L, op, a, b);
         }
         break;
-    default:
-        break;
+    default: break;
     }
-    diag_error(L->d, n->loc, "this expression is not supported in a pipeline (only scalar arithmetic, len(), min() and max())");
+    diag_error(
+        L->d, n->loc,
+        "this expression is not supported in a pipeline (only scalar arithmetic, len(), min() and max())");
     return pconst(L, n->type ? n->type : ty_scalar(SC_INT), 0);
 }
 
-static void plaunch(Lower *L, AstNode *n) {
+static void plaunch(Lower *L, AstNode *n)
+{
     Symbol *ks = n->sym;
     IrFunc *k = ks ? ks->lower : NULL;
     if (!k || !k->is_kernel) ICE("launch of '%s' is unresolved", n->name);
@@ -987,10 +1034,12 @@ static void plaunch(Lower *L, AstNode *n) {
     for (int w = 0; w < 2; w++) {
         AstNode *e = dims[w];
         if (!e) continue;
-        while (e->kind == AST_CAST && e->implicit && ty_width(e->type) == ty_width(e->a->type)) e = e->a;
+        while (e->kind == AST_CAST && e->implicit && ty_width(e->type) == ty_width(e->a->type))
+            e = e->a;
         int *out = w == 0 ? g : lc;
         if (e->kind == AST_CALL && e->ctor) {
-            if (e->nlist != e->ctor->n) ICE("launch size constructor needs one value per dimension");
+            if (e->nlist != e->ctor->n)
+                ICE("launch size constructor needs one value per dimension");
             for (int d = 0; d < e->nlist; d++)
                 out[d] = pconvert(L, pexpr(L, e->list[d]), e->list[d]->type, ty_scalar(SC_UINT));
             if (w == 0) nd = e->nlist;
@@ -1003,13 +1052,15 @@ static void plaunch(Lower *L, AstNode *n) {
         AstNode *arg = n->list[i];
         Type *pt = k->params[i].type;
         AstNode *base = arg;
-        while (base->kind == AST_CAST && base->implicit && base->type == base->a->type) base = base->a;
+        while (base->kind == AST_CAST && base->implicit && base->type == base->a->type)
+            base = base->a;
         if (pt->kind == TY_BUFFER) {
             while (base->kind == AST_CAST) base = base->a;
             args[i].kind = PA_BUF;
             args[i].x = lvar(base->sym)->reg;
             args[i].type = pt;
-        } else if (base->kind == AST_IDENT && base->sym->kind == SYM_PARAM && base->sym->type == pt) {
+        } else if (base->kind == AST_IDENT && base->sym->kind == SYM_PARAM &&
+                   base->sym->type == pt) {
             args[i].kind = PA_PARAM;
             args[i].x = base->sym->index;
             args[i].type = pt;
@@ -1018,7 +1069,9 @@ static void plaunch(Lower *L, AstNode *n) {
             args[i].x = pconvert(L, pexpr(L, arg), arg->type, pt);
             args[i].type = pt;
         } else {
-            diag_error(L->d, arg->loc, "a pipeline can pass '%s' to a kernel only as one of its own parameters", pt->name);
+            diag_error(L->d, arg->loc,
+                       "a pipeline can pass '%s' to a kernel only as one of its own parameters",
+                       pt->name);
         }
     }
     L->loc = n->loc;
@@ -1034,14 +1087,17 @@ static void plaunch(Lower *L, AstNode *n) {
 
 static void pstmt(Lower *L, AstNode *n);
 
-static void pblock(Lower *L, AstNode *n) {
+static void pblock(Lower *L, AstNode *n)
+{
     int first_temp = L->p->temps.len;
     for (int k = 0; k < n->nlist; k++) pstmt(L, n->list[k]);
     /* temporaries declared in this block die at its end (the runtime also frees all at exit) */
-    for (int t = L->p->temps.len - 1; t >= first_temp; t--) pstep(L, PS_FREE)->a = L->p->nparams + t;
+    for (int t = L->p->temps.len - 1; t >= first_temp; t--)
+        pstep(L, PS_FREE)->a = L->p->nparams + t;
 }
 
-static void passign(Lower *L, AstNode *n) {
+static void passign(Lower *L, AstNode *n)
+{
     AstNode *lhs = n->a;
     if (lhs->kind != AST_IDENT || !lhs->sym || lhs->sym->kind != SYM_VAR) {
         diag_error(L->d, lhs->loc, "a pipeline can assign only to its scalar local variables");
@@ -1064,15 +1120,13 @@ static void passign(Lower *L, AstNode *n) {
     pmove(L, dst, v);
 }
 
-static void pstmt(Lower *L, AstNode *n) {
+static void pstmt(Lower *L, AstNode *n)
+{
     if (!n) return;
     L->loc = n->loc;
     switch (n->kind) {
-    case AST_BLOCK:
-        pblock(L, n);
-        break;
-    case AST_EMPTY:
-        break;
+    case AST_BLOCK: pblock(L, n); break;
+    case AST_EMPTY: break;
     case AST_DECL: {
         Symbol *s = n->sym;
         LVar *v = arena_alloc(L->a, sizeof *v);
@@ -1089,15 +1143,20 @@ static void pstmt(Lower *L, AstNode *n) {
             st->type = bt->elem;
         } else {
             v->reg = new_reg(L);
-            if (n->a) pmove(L, v->reg, pexpr(L, n->a));
-            else pmove(L, v->reg, pconst(L, n->type, 0));
+            if (n->a)
+                pmove(L, v->reg, pexpr(L, n->a));
+            else
+                pmove(L, v->reg, pconst(L, n->type, 0));
         }
         break;
     }
     case AST_EXPR:
-        if (n->a->kind == AST_LAUNCH) plaunch(L, n->a);
-        else if (n->a->kind == AST_ASSIGN || n->a->kind == AST_INCDEC) passign(L, n->a);
-        else pexpr(L, n->a);
+        if (n->a->kind == AST_LAUNCH)
+            plaunch(L, n->a);
+        else if (n->a->kind == AST_ASSIGN || n->a->kind == AST_INCDEC)
+            passign(L, n->a);
+        else
+            pexpr(L, n->a);
         break;
     case AST_IF: {
         int lelse = plabel(L), lend = plabel(L);
@@ -1123,8 +1182,10 @@ static void pstmt(Lower *L, AstNode *n) {
         L->pbrk.len--, L->pcont.len--;
         pmark(L, lstep);
         if (n->kind == AST_FOR && n->c) {
-            if (n->c->kind == AST_ASSIGN || n->c->kind == AST_INCDEC) passign(L, n->c);
-            else pexpr(L, n->c);
+            if (n->c->kind == AST_ASSIGN || n->c->kind == AST_INCDEC)
+                passign(L, n->c);
+            else
+                pexpr(L, n->c);
         }
         pjmp(L, lhead);
         pmark(L, lend);
@@ -1133,18 +1194,18 @@ static void pstmt(Lower *L, AstNode *n) {
     case AST_BREAK:
     case AST_CONTINUE:
         if (!L->pbrk.len) ICE("break outside a loop");
-        pjmp(L, n->kind == AST_BREAK ? L->pbrk.data[L->pbrk.len - 1] : L->pcont.data[L->pcont.len - 1]);
+        pjmp(L, n->kind == AST_BREAK ? L->pbrk.data[L->pbrk.len - 1]
+                                     : L->pcont.data[L->pcont.len - 1]);
         break;
     case AST_RETURN:
         pjmp(L, 0); /* label 0 is the end of the pipeline */
         break;
-    default:
-        diag_error(L->d, n->loc, "this statement is not allowed in a pipeline");
-        break;
+    default: diag_error(L->d, n->loc, "this statement is not allowed in a pipeline"); break;
     }
 }
 
-static void lower_pipeline(Lower *L, AstNode *pn) {
+static void lower_pipeline(Lower *L, AstNode *pn)
+{
     ice_context(pn->name);
     IrPipeline *p = arena_alloc(L->a, sizeof *p);
     p->name = pn->name;
@@ -1171,7 +1232,8 @@ static void lower_pipeline(Lower *L, AstNode *pn) {
     ice_context(NULL);
 }
 
-IrModule *lower_module(Arena *a, DiagEngine *d, TranslationUnit *tu) {
+IrModule *lower_module(Arena *a, DiagEngine *d, TranslationUnit *tu)
+{
     Lower L;
     memset(&L, 0, sizeof L);
     L.a = a;

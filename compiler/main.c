@@ -17,31 +17,34 @@
 
 static const char *const all_targets[] = {"c", "ptx", "opencl", "spirv", "msl"};
 
-static void usage(FILE *f) {
-    fputs("usage: dckc [options] FILE.dck...\n"
-          "  --target=LIST      c, ptx, opencl, spirv, msl or all (default c); also cuda (CUDA C,\n"
-          "                     not part of all)\n"
-          "  --emit=LIST        source (default), package (.dckpkg of every --target), header\n"
-          "                     (typed C API, .h), embed (package as C source, .embed.c),\n"
-          "                     manifest (JSON reflection, .json), tokens, ast, ir, ir-raw\n"
-          "  --sm=LIST          PTX architectures (default 80), one PTX each\n"
-          "  --ptx-via=llvm|nvrtc  PTX through LLVM (default) or CUDA C and NVRTC\n"
-          "  --spirv-env=LIST   vulkan (default) and/or opencl\n"
-          "  --module-name=ID   C name of the module in header/embed output (default: file name)\n"
-          "  -o PATH            output file, or directory when several outputs are produced\n"
-          "  -O0 -O1 -O2 -O3    optimization level (default -O2)\n"
-          "  -I DIR  -D NAME[=V]  -U NAME\n"
-          "  --cpu-isa=LIST     CPU code: scalar, sse4, avx2, avx512, neon, native; several = one\n"
-          "                     file picking the widest the CPU has at load (scalar always included)\n"
-          "  --checked          bounds-checked buffer accesses\n"
-          "  --report=fusion    per pipeline, what was fused and why not (on stderr)\n"
-          "  -MD -MF FILE       write a Make/Ninja depfile of every file read\n"
-          "  --diagnostics=json one JSON object per diagnostic\n"
-          "  -Werror -w --version --help\n",
-          f);
+static void usage(FILE *f)
+{
+    fputs(
+        "usage: dckc [options] FILE.dck...\n"
+        "  --target=LIST      c, ptx, opencl, spirv, msl or all (default c); also cuda (CUDA C,\n"
+        "                     not part of all)\n"
+        "  --emit=LIST        source (default), package (.dckpkg of every --target), header\n"
+        "                     (typed C API, .h), embed (package as C source, .embed.c),\n"
+        "                     manifest (JSON reflection, .json), tokens, ast, ir, ir-raw\n"
+        "  --sm=LIST          PTX architectures (default 80), one PTX each\n"
+        "  --ptx-via=llvm|nvrtc  PTX through LLVM (default) or CUDA C and NVRTC\n"
+        "  --spirv-env=LIST   vulkan (default) and/or opencl\n"
+        "  --module-name=ID   C name of the module in header/embed output (default: file name)\n"
+        "  -o PATH            output file, or directory when several outputs are produced\n"
+        "  -O0 -O1 -O2 -O3    optimization level (default -O2)\n"
+        "  -I DIR  -D NAME[=V]  -U NAME\n"
+        "  --cpu-isa=LIST     CPU code: scalar, sse4, avx2, avx512, neon, native; several = one\n"
+        "                     file picking the widest the CPU has at load (scalar always included)\n"
+        "  --checked          bounds-checked buffer accesses\n"
+        "  --report=fusion    per pipeline, what was fused and why not (on stderr)\n"
+        "  -MD -MF FILE       write a Make/Ninja depfile of every file read\n"
+        "  --diagnostics=json one JSON object per diagnostic\n"
+        "  -Werror -w --version --help\n",
+        f);
 }
 
-static int usage_error(const char *fmt, const char *arg) {
+static int usage_error(const char *fmt, const char *arg)
+{
     fputs("dckc: error: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n(see dckc --help)\n", stderr);
@@ -54,7 +57,8 @@ typedef struct List {
     char *buf; /* owns the strings items point into */
 } List;
 
-static bool split_list(const char *s, List *l) {
+static bool split_list(const char *s, List *l)
+{
     free(l->buf);
     l->n = 0;
     l->buf = strdup(s);
@@ -66,7 +70,8 @@ static bool split_list(const char *s, List *l) {
     return l->n > 0;
 }
 
-static bool write_atomic(const char *path, const char *data, size_t len) {
+static bool write_atomic(const char *path, const char *data, size_t len)
+{
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/null, a pipe: write through */
         FILE *f = fopen(path, "wb");
@@ -95,12 +100,14 @@ static bool write_atomic(const char *path, const char *data, size_t len) {
     return ok;
 }
 
-static bool is_dir(const char *p) {
+static bool is_dir(const char *p)
+{
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static char *basename_noext(const char *path) {
+static char *basename_noext(const char *path)
+{
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
     char *s = strdup(b);
@@ -110,7 +117,8 @@ static char *basename_noext(const char *path) {
 }
 
 /* Make's escaping of a path in a rule: spaces and '#' get a backslash, '$' is doubled. */
-static void make_escaped(StrBuf *sb, const char *s) {
+static void make_escaped(StrBuf *sb, const char *s)
+{
     for (; *s; s++) {
         if (*s == ' ' || *s == '#') sb_putc(sb, '\\');
         if (*s == '$') sb_putc(sb, '$');
@@ -118,7 +126,9 @@ static void make_escaped(StrBuf *sb, const char *s) {
     }
 }
 
-static bool write_depfile(const char *depfile, char *const *targets, int ntargets, char **deps, int ndeps) {
+static bool write_depfile(const char *depfile, char *const *targets, int ntargets, char **deps,
+                          int ndeps)
+{
     StrBuf sb = {0};
     for (int t = 0; t < ntargets; t++) {
         if (t) sb_putc(&sb, ' ');
@@ -141,7 +151,8 @@ static bool write_depfile(const char *depfile, char *const *targets, int ntarget
     return ok;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     DckcOptions o;
     dckc_options_init(&o);
     const char *inputs[256];
@@ -156,9 +167,9 @@ int main(int argc, char **argv) {
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-#define VALUE_OF(flag)                                                                     \
-    (strncmp(a, flag "=", sizeof(flag)) == 0 ? a + sizeof(flag)                            \
-     : (strcmp(a, flag) == 0 && i + 1 < argc) ? argv[++i]                                  \
+#define VALUE_OF(flag)                                           \
+    (strncmp(a, flag "=", sizeof(flag)) == 0  ? a + sizeof(flag) \
+     : (strcmp(a, flag) == 0 && i + 1 < argc) ? argv[++i]        \
                                               : NULL)
         const char *v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -208,26 +219,31 @@ int main(int argc, char **argv) {
         } else if ((v = VALUE_OF("--module-name"))) {
             bool good = *v && !(*v >= '0' && *v <= '9');
             for (const char *p = v; good && *p; p++)
-                good = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_';
+                good = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                       (*p >= '0' && *p <= '9') || *p == '_';
             if (!good) return usage_error("--module-name=%s: expected a C identifier", v);
             o.module_name = v;
         } else if ((v = VALUE_OF("--cpu-isa"))) {
             List isas = {{0}, 0, NULL};
             bool good = split_list(v, &isas);
-            static const char *const known[] = {"scalar", "sse4", "avx2", "avx512", "neon", "native"};
+            static const char *const known[] = {"scalar", "sse4", "avx2",
+                                                "avx512", "neon", "native"};
             for (int k = 0; good && k < isas.n; k++) {
                 good = false;
                 for (int j = 0; j < 6; j++) good |= strcmp(isas.items[k], known[j]) == 0;
             }
             free(isas.buf);
             if (!good)
-                return usage_error("--cpu-isa=%s: each entry must be one of scalar, sse4, avx2, avx512, "
-                                   "neon, native", v);
+                return usage_error(
+                    "--cpu-isa=%s: each entry must be one of scalar, sse4, avx2, avx512, "
+                    "neon, native",
+                    v);
             o.cpu_isa = v;
         } else if (strcmp(a, "--checked") == 0) {
             o.checked = true;
         } else if ((v = VALUE_OF("--report"))) {
-            if (strcmp(v, "fusion") != 0) return usage_error("--report=%s: the only report is 'fusion'", v);
+            if (strcmp(v, "fusion") != 0)
+                return usage_error("--report=%s: the only report is 'fusion'", v);
             o.report = "fusion";
         } else if (strcmp(a, "-MD") == 0) {
             md = true;
@@ -236,9 +252,12 @@ int main(int argc, char **argv) {
             depfile = argv[++i];
             md = true;
         } else if ((v = VALUE_OF("--diagnostics"))) {
-            if (strcmp(v, "json") == 0) o.json_diagnostics = true;
-            else if (strcmp(v, "text") == 0) o.json_diagnostics = false;
-            else return usage_error("--diagnostics=%s: expected json or text", v);
+            if (strcmp(v, "json") == 0)
+                o.json_diagnostics = true;
+            else if (strcmp(v, "text") == 0)
+                o.json_diagnostics = false;
+            else
+                return usage_error("--diagnostics=%s: expected json or text", v);
         } else if (strcmp(a, "-Werror") == 0) {
             o.werror = true;
         } else if (strcmp(a, "-w") == 0) {
@@ -280,14 +299,20 @@ int main(int argc, char **argv) {
         }
         bool known = false;
         for (int t = 0; t < 5; t++) known |= strcmp(targets.items[k], all_targets[t]) == 0;
-        known |= strcmp(targets.items[k], "cuda") == 0; /* CUDA C: asked for by name, not part of all */
-        if (!known) return usage_error("unknown target '%s' (expected c, ptx, opencl, spirv, msl, cuda or all)", targets.items[k]);
+        known |=
+            strcmp(targets.items[k], "cuda") == 0; /* CUDA C: asked for by name, not part of all */
+        if (!known)
+            return usage_error(
+                "unknown target '%s' (expected c, ptx, opencl, spirv, msl, cuda or all)",
+                targets.items[k]);
         if (!cg_find_target(targets.items[k]))
-            return usage_error("target '%s' is not available in this version of dckc", targets.items[k]);
+            return usage_error("target '%s' is not available in this version of dckc",
+                               targets.items[k]);
         if (strcmp(targets.items[k], "ptx") == 0) {
             StrBuf why = {0};
             if (!cg_ptx_available(o.ptx_via, &why)) {
-                fprintf(stderr, "dckc: error: --target=ptx: %s\n", why.data ? why.data : "unavailable");
+                fprintf(stderr, "dckc: error: --target=ptx: %s\n",
+                        why.data ? why.data : "unavailable");
                 sb_free(&why);
                 return 2;
             }
@@ -339,21 +364,32 @@ int main(int argc, char **argv) {
     const char *emit_ext[16];
     for (int k = 0; k < emits.n; k++) {
         const char *e = emits.items[k];
-        if (strcmp(e, "source") == 0) emit_kinds[k] = DCKC_EMIT_SOURCE, emit_ext[k] = NULL;
-        else if (strcmp(e, "tokens") == 0) emit_kinds[k] = DCKC_EMIT_TOKENS, emit_ext[k] = ".tokens";
-        else if (strcmp(e, "ast") == 0) emit_kinds[k] = DCKC_EMIT_AST, emit_ext[k] = ".ast";
-        else if (strcmp(e, "ir") == 0) emit_kinds[k] = DCKC_EMIT_IR, emit_ext[k] = ".ir";
-        else if (strcmp(e, "ir-raw") == 0) emit_kinds[k] = DCKC_EMIT_IR_RAW, emit_ext[k] = ".raw.ir";
-        else if (strcmp(e, "package") == 0) emit_kinds[k] = DCKC_EMIT_PACKAGE, emit_ext[k] = ".dckpkg";
-        else if (strcmp(e, "header") == 0) emit_kinds[k] = DCKC_EMIT_HEADER, emit_ext[k] = ".h";
-        else if (strcmp(e, "embed") == 0) emit_kinds[k] = DCKC_EMIT_EMBED, emit_ext[k] = ".embed.c";
-        else if (strcmp(e, "manifest") == 0) emit_kinds[k] = DCKC_EMIT_MANIFEST, emit_ext[k] = ".json";
-        else return usage_error("unknown --emit kind '%s'", e);
+        if (strcmp(e, "source") == 0)
+            emit_kinds[k] = DCKC_EMIT_SOURCE, emit_ext[k] = NULL;
+        else if (strcmp(e, "tokens") == 0)
+            emit_kinds[k] = DCKC_EMIT_TOKENS, emit_ext[k] = ".tokens";
+        else if (strcmp(e, "ast") == 0)
+            emit_kinds[k] = DCKC_EMIT_AST, emit_ext[k] = ".ast";
+        else if (strcmp(e, "ir") == 0)
+            emit_kinds[k] = DCKC_EMIT_IR, emit_ext[k] = ".ir";
+        else if (strcmp(e, "ir-raw") == 0)
+            emit_kinds[k] = DCKC_EMIT_IR_RAW, emit_ext[k] = ".raw.ir";
+        else if (strcmp(e, "package") == 0)
+            emit_kinds[k] = DCKC_EMIT_PACKAGE, emit_ext[k] = ".dckpkg";
+        else if (strcmp(e, "header") == 0)
+            emit_kinds[k] = DCKC_EMIT_HEADER, emit_ext[k] = ".h";
+        else if (strcmp(e, "embed") == 0)
+            emit_kinds[k] = DCKC_EMIT_EMBED, emit_ext[k] = ".embed.c";
+        else if (strcmp(e, "manifest") == 0)
+            emit_kinds[k] = DCKC_EMIT_MANIFEST, emit_ext[k] = ".json";
+        else
+            return usage_error("unknown --emit kind '%s'", e);
     }
 
     /* the outputs of one input: (emit, target) pairs */
     int nouts_per_input = 0;
-    for (int k = 0; k < emits.n; k++) nouts_per_input += emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
+    for (int k = 0; k < emits.n; k++)
+        nouts_per_input += emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
     int total_outs = nouts_per_input * ninputs;
     bool outdir = outpath && (total_outs > 1 || is_dir(outpath));
     if (outpath && total_outs > 1 && !is_dir(outpath))
@@ -375,10 +411,13 @@ int main(int argc, char **argv) {
             int ntg = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.n : 1;
             for (int t = 0; t < ntg; t++) {
                 bool bundle = emit_kinds[k] >= DCKC_EMIT_PACKAGE;
-                const char *target = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.items[t] : bundle ? all_list : "c";
+                const char *target = emit_kinds[k] == DCKC_EMIT_SOURCE ? tl.items[t]
+                                     : bundle                          ? all_list
+                                                                       : "c";
                 DckcResult r;
                 if (emit_kinds[k] == DCKC_EMIT_SOURCE && tl_sm[t]) o.sms = &tl_sm[t], o.nsms = 1;
-                if (emit_kinds[k] == DCKC_EMIT_SOURCE && tl_env[t]) o.spirv_envs = &tl_env[t], o.nspirv_envs = 1;
+                if (emit_kinds[k] == DCKC_EMIT_SOURCE && tl_env[t])
+                    o.spirv_envs = &tl_env[t], o.nspirv_envs = 1;
                 DckcStatus st = dckc_compile(inputs[in], NULL, &o, target, emit_kinds[k], &r);
                 o.sms = sms.items, o.nsms = sms.n;
                 o.spirv_envs = envs.items, o.nspirv_envs = envs.n;
@@ -391,8 +430,10 @@ int main(int argc, char **argv) {
                 }
                 /* destination: -o file, -o dir/name.ext, ./name.ext, or stdout for dumps */
                 const char *ext = emit_ext[k];
-                if (!ext) ext = emit_kinds[k] == DCKC_EMIT_SOURCE && (tl_sm[t] || tl_env[t]) ? tl_ext[t]
-                                                                                 : cg_find_target(target)->ext;
+                if (!ext)
+                    ext = emit_kinds[k] == DCKC_EMIT_SOURCE && (tl_sm[t] || tl_env[t])
+                              ? tl_ext[t]
+                              : cg_find_target(target)->ext;
                 char *dest = NULL;
                 if (outpath && !outdir) {
                     dest = strdup(outpath);
@@ -438,14 +479,16 @@ int main(int argc, char **argv) {
                     size_t n = strlen(dest) + 3;
                     char *df = malloc(n);
                     snprintf(df, n, "%s.d", dest);
-                    if (!write_depfile(df, &dest, 1, r.deps, r.ndeps)) status = status > 1 ? status : 1;
+                    if (!write_depfile(df, &dest, 1, r.deps, r.ndeps))
+                        status = status > 1 ? status : 1;
                     free(df);
                 }
                 free(dest);
                 dckc_result_free(&r);
             }
         }
-        if (nwritten && !write_depfile(depfile, written, nwritten, deps, ndeps)) status = status > 1 ? status : 1;
+        if (nwritten && !write_depfile(depfile, written, nwritten, deps, ndeps))
+            status = status > 1 ? status : 1;
         for (int w = 0; w < nwritten; w++) free(written[w]);
         for (int d = 0; d < ndeps; d++) free(deps[d]);
         free(deps);

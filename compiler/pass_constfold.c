@@ -28,7 +28,10 @@ static IrInst *fwd(IrInst *v)
 
 static bool is_c(const IrInst *v) { return v->op == IR_CONST; }
 
-static uint64_t mask_of(int bits) { return bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1); }
+static uint64_t mask_of(int bits)
+{
+    return bits >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
+}
 
 static int64_t sext(uint64_t v, int bits)
 {
@@ -121,8 +124,7 @@ static IrInst *fold_binary(CF *c, IrInst *i)
         case IR_SHR:
             if (is_c(y) && (y->imm.i % (uint64_t)bits) == 0) return x;
             break;
-        default:
-            break;
+        default: break;
         }
         if (!is_c(x) || !is_c(y)) return NULL;
         uint64_t a = x->imm.i, b = y->imm.i, r;
@@ -284,9 +286,16 @@ static IrInst *fold_extract(CF *c, IrInst *i)
 static IrInst *fold(CF *c, IrInst *i)
 {
     switch (i->op) {
-    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV: case IR_REM:
-    case IR_AND: case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR:
-        return fold_binary(c, i);
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_DIV:
+    case IR_REM:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
+    case IR_SHL:
+    case IR_SHR: return fold_binary(c, i);
     case IR_NEG: {
         IrInst *x = i->ops[0];
         if (x->op == IR_NEG && i->type->kind == TY_INT) return x->ops[0];
@@ -303,18 +312,20 @@ static IrInst *fold(CF *c, IrInst *i)
         if (i->type->kind == TY_INT) return mk_int(c, i, i->type, ~x->imm.i);
         return NULL;
     }
-    case IR_EQ: case IR_NE: case IR_LT: case IR_LE: case IR_GT: case IR_GE:
-        return fold_compare(c, i);
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: return fold_compare(c, i);
     case IR_SELECT: {
         IrInst *cond = i->ops[0];
         if (i->ops[1] == i->ops[2]) return i->ops[1];
         if (is_c(cond) && cond->type->kind == TY_BOOL) return cond->imm.i ? i->ops[1] : i->ops[2];
         return NULL;
     }
-    case IR_CONVERT:
-        return fold_convert(c, i);
-    case IR_EXTRACT:
-        return fold_extract(c, i);
+    case IR_CONVERT: return fold_convert(c, i);
+    case IR_EXTRACT: return fold_extract(c, i);
     case IR_SHUFFLE: {
         IrInst *v = i->ops[0];
         if (v->type == i->type) {
@@ -324,8 +335,7 @@ static IrInst *fold(CF *c, IrInst *i)
         }
         return NULL;
     }
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 

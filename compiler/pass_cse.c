@@ -25,7 +25,8 @@ typedef struct CSE {
     Arena *s;
     Entry **tab;
     uint64_t mask;
-    VEC(Entry *) undo;    /* each scoped insertion, removed when its dominator subtree is done.
+    VEC(Entry *)
+    undo; /* each scoped insertion, removed when its dominator subtree is done.
                              Position-free values are inserted unscoped at any time, so an
                              undo must unlink its own entry, not the head of the bucket. */
 } CSE;
@@ -44,26 +45,26 @@ static bool position_free(const IrInst *i)
 
 static bool const_load(const IrInst *i)
 {
-    return i->op == IR_LOAD && i->mem.kind == MEM_BUFFER && i->block->func->params[i->mem.id].type->is_const;
+    return i->op == IR_LOAD && i->mem.kind == MEM_BUFFER &&
+           i->block->func->params[i->mem.id].type->is_const;
 }
 
 static bool candidate(const IrInst *i)
 {
-    return ((ir_op_info[i->op].flags & OPF_PURE) && i->op != IR_PHI && !ir_is_cross_lane(i)) || const_load(i);
+    return ((ir_op_info[i->op].flags & OPF_PURE) && i->op != IR_PHI && !ir_is_cross_lane(i)) ||
+           const_load(i);
 }
 
 static bool same_mem(const IrMemRef *a, const IrMemRef *b)
 {
-    if (a->kind != b->kind || a->id != b->id || a->nidx != b->nidx || a->npath != b->npath) return false;
+    if (a->kind != b->kind || a->id != b->id || a->nidx != b->nidx || a->npath != b->npath)
+        return false;
     for (int k = 0; k < a->npath; k++)
         if (a->path[k] != b->path[k]) return false;
     return true;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    return hash_fnv1a(&v, sizeof v, h);
-}
+static uint64_t mix(uint64_t h, uint64_t v) { return hash_fnv1a(&v, sizeof v, h); }
 
 static uint64_t attr_hash(const IrInst *i)
 {
@@ -74,8 +75,11 @@ static uint64_t attr_hash(const IrInst *i)
     case IR_PARAM: h = mix(h, (uint64_t)i->param); break;
     case IR_WORKITEM: h = mix(mix(h, (uint64_t)i->builtin), (uint64_t)i->dim); break;
     case IR_BUILTIN: h = mix(h, (uint64_t)i->builtin); break;
-    case IR_EXTRACT: case IR_INSERT: h = mix(h, (uint64_t)i->idx); break;
-    case IR_SHUFFLE: for (int k = 0; k < 4; k++) h = mix(h, (uint64_t)i->mask[k]); break;
+    case IR_EXTRACT:
+    case IR_INSERT: h = mix(h, (uint64_t)i->idx); break;
+    case IR_SHUFFLE:
+        for (int k = 0; k < 4; k++) h = mix(h, (uint64_t)i->mask[k]);
+        break;
     case IR_BUFLEN: h = mix(h, (uint64_t)i->mem.id); break;
     case IR_LOAD:
         h = mix(mix(mix(h, (uint64_t)i->mem.kind), (uint64_t)i->mem.id), (uint64_t)i->mem.npath);
@@ -106,7 +110,8 @@ static bool same_attrs(const IrInst *a, const IrInst *b)
     case IR_PARAM: return a->param == b->param;
     case IR_WORKITEM: return a->builtin == b->builtin && a->dim == b->dim;
     case IR_BUILTIN: return a->builtin == b->builtin;
-    case IR_EXTRACT: case IR_INSERT: return a->idx == b->idx;
+    case IR_EXTRACT:
+    case IR_INSERT: return a->idx == b->idx;
     case IR_SHUFFLE: return memcmp(a->mask, b->mask, sizeof a->mask) == 0;
     case IR_BUFLEN: return a->mem.kind == b->mem.kind && a->mem.id == b->mem.id;
     case IR_LOAD: return same_mem(&a->mem, &b->mem);
@@ -209,7 +214,8 @@ static bool cse_func(IrFunc *f, Arena *s)
                 if (i->op == IR_STORE || i->op == IR_ATOMIC) { /* forget loads of that object */
                     int kept = 0;
                     for (int k = 0; k < nloads; k++)
-                        if (loads[k]->mem.kind != i->mem.kind || loads[k]->mem.id != i->mem.id) loads[kept++] = loads[k];
+                        if (loads[k]->mem.kind != i->mem.kind || loads[k]->mem.id != i->mem.id)
+                            loads[kept++] = loads[k];
                     nloads = kept;
                 } else if (i->op == IR_BARRIER || i->op == IR_CALL) {
                     nloads = 0;

@@ -39,15 +39,15 @@
  * hash-consed table, so "same value" is "same node id" ---- */
 
 enum {
-    CN_UNIQUE,  /* an unknown value equal only to itself (imm = serial) */
-    CN_CONST,   /* type, imm */
-    CN_PPARAM,  /* pipeline parameter imm */
-    CN_LEN,     /* length of slot k[0], allocation number imm */
-    CN_WI,      /* work-item builtin op, dimension imm */
-    CN_KOP,     /* kernel instruction op of type, attribute imm, kids */
-    CN_PBIN,    /* pipeline binary op, kids */
-    CN_PUN,     /* pipeline unary op, kid */
-    CN_CONV,    /* register converted to scalar type, kid */
+    CN_UNIQUE, /* an unknown value equal only to itself (imm = serial) */
+    CN_CONST,  /* type, imm */
+    CN_PPARAM, /* pipeline parameter imm */
+    CN_LEN,    /* length of slot k[0], allocation number imm */
+    CN_WI,     /* work-item builtin op, dimension imm */
+    CN_KOP,    /* kernel instruction op of type, attribute imm, kids */
+    CN_PBIN,   /* pipeline binary op, kids */
+    CN_PUN,    /* pipeline unary op, kid */
+    CN_CONV,   /* register converted to scalar type, kid */
 };
 
 enum { CN_MAXK = 4 };
@@ -62,14 +62,15 @@ typedef struct CNode {
 typedef struct Cx {
     Arena *a;
     VEC(CNode) nodes;
-    int *tab;          /* open addressing: node id + 1, 0 = empty */
+    int *tab; /* open addressing: node id + 1, 0 = empty */
     int cap;
     int serial;
 } Cx;
 
 static bool cn_eq(const CNode *x, const CNode *y)
 {
-    if (x->kind != y->kind || x->op != y->op || x->nk != y->nk || x->imm != y->imm || x->type != y->type)
+    if (x->kind != y->kind || x->op != y->op || x->nk != y->nk || x->imm != y->imm ||
+        x->type != y->type)
         return false;
     for (int k = 0; k < x->nk; k++)
         if (x->k[k] != y->k[k]) return false;
@@ -81,7 +82,8 @@ static uint64_t cn_hash(const CNode *n)
     uint64_t h = hash_fnv1a(&n->kind, sizeof n->kind, 1469598103934665603ull);
     h = hash_fnv1a(&n->op, sizeof n->op, h);
     h = hash_fnv1a(&n->imm, sizeof n->imm, h);
-    h = hash_fnv1a(&n->type, sizeof n->type, h); /* only picks a bucket: results do not depend on it */
+    h = hash_fnv1a(&n->type, sizeof n->type,
+                   h); /* only picks a bucket: results do not depend on it */
     h = hash_fnv1a(n->k, sizeof(int) * (size_t)n->nk, h);
     return h;
 }
@@ -133,22 +135,22 @@ typedef struct Access {
 typedef struct KInfo {
     const IrInst *barrier, *atomic, *subgroup; /* first of each, or NULL */
     bool shared;
-    VEC(Access) *acc;  /* by parameter index: loads and stores of that buffer */
+    VEC(Access) * acc; /* by parameter index: loads and stores of that buffer */
     bool *uses_len;    /* by parameter index: BUFLEN of that buffer */
 } KInfo;
 
 /* ---- one launch, with the symbolic values of its registers ---- */
 
 typedef struct Launch {
-    int step;          /* index in p->steps */
-    int region;        /* straight-line stretch */
+    int step;   /* index in p->steps */
+    int region; /* straight-line stretch */
     IrPStep *s;
     KInfo *ki;
     int gsym[3], lsym[3];
-    int *argsym;       /* by argument: canonical value of a scalar argument */
-    int *ver;          /* allocation number of every slot at the launch */
-    int *lensym;       /* by slot: canonical length of a temporary (its allocation size), -1 unknown */
-    int *memo;         /* canonical node of kernel values (by inst id), -1 = not yet */
+    int *argsym; /* by argument: canonical value of a scalar argument */
+    int *ver;    /* allocation number of every slot at the launch */
+    int *lensym; /* by slot: canonical length of a temporary (its allocation size), -1 unknown */
+    int *memo;   /* canonical node of kernel values (by inst id), -1 = not yet */
 } Launch;
 
 typedef struct Fuser {
@@ -158,14 +160,15 @@ typedef struct Fuser {
     Cx cx;
     int nslots;
     VEC(Launch) launches;
-    VEC(KInfo *) kinfos;   /* by function index in m->funcs */
-    int nfused;            /* kernels made for this pipeline */
+    VEC(KInfo *) kinfos; /* by function index in m->funcs */
+    int nfused;          /* kernels made for this pipeline */
 } Fuser;
 
 /* the step writes register dst */
 static bool writes_reg(const IrPStep *s)
 {
-    return s->kind == PS_CONST || s->kind == PS_PARAM || s->kind == PS_LEN || s->kind == PS_BIN || s->kind == PS_UN;
+    return s->kind == PS_CONST || s->kind == PS_PARAM || s->kind == PS_LEN || s->kind == PS_BIN ||
+           s->kind == PS_UN;
 }
 
 static const char *slot_name(const Fuser *F, int slot)
@@ -202,9 +205,11 @@ static KInfo *kinfo(Fuser *F, IrFunc *k)
             if (i->op == IR_ATOMIC && !ki->atomic) ki->atomic = i;
             if (ir_is_cross_lane(i) && !ki->subgroup) ki->subgroup = i;
             if ((i->op == IR_WORKITEM || i->op == IR_BUILTIN) &&
-                (i->builtin == BI_SUBGROUP_SIZE || i->builtin == BI_SUBGROUP_LOCAL_ID) && !ki->subgroup)
+                (i->builtin == BI_SUBGROUP_SIZE || i->builtin == BI_SUBGROUP_LOCAL_ID) &&
+                !ki->subgroup)
                 ki->subgroup = i;
-            if ((i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_ATOMIC) && i->mem.kind == MEM_SHARED)
+            if ((i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_ATOMIC) &&
+                i->mem.kind == MEM_SHARED)
                 ki->shared = true;
             if ((i->op == IR_LOAD || i->op == IR_STORE) && i->mem.kind == MEM_BUFFER) {
                 Access a = {i, i->op == IR_STORE};
@@ -229,13 +234,13 @@ static int canon(Fuser *F, Launch *L, IrInst *i)
     case IR_CONST:
         n.kind = CN_CONST;
         n.type = i->type;
-        if (i->type->kind == TY_FLOAT) memcpy(&n.imm, &i->imm.f, sizeof n.imm);
-        else n.imm = i->imm.i;
+        if (i->type->kind == TY_FLOAT)
+            memcpy(&n.imm, &i->imm.f, sizeof n.imm);
+        else
+            n.imm = i->imm.i;
         r = cx_get(&F->cx, n);
         break;
-    case IR_PARAM:
-        r = L->argsym[i->param];
-        break;
+    case IR_PARAM: r = L->argsym[i->param]; break;
     case IR_BUFLEN:
         if (i->mem.kind != MEM_BUFFER) {
             r = cx_unique(&F->cx);
@@ -264,7 +269,8 @@ static int canon(Fuser *F, Launch *L, IrInst *i)
         n.type = i->type;
         n.imm = i->op == IR_BUILTIN ? (uint64_t)i->builtin : (uint64_t)i->idx;
         n.nk = i->nops;
-        L->memo[i->id] = cx_unique(&F->cx); /* cycles through phis cannot happen (phis are unique) */
+        L->memo[i->id] =
+            cx_unique(&F->cx); /* cycles through phis cannot happen (phis are unique) */
         for (int k = 0; k < i->nops; k++) n.k[k] = canon(F, L, i->ops[k]);
         r = cx_get(&F->cx, n);
         break;
@@ -329,7 +335,8 @@ static bool is_gsize(const Fuser *F, const Launch *L, int id, int d)
     const CNode *n = cx_node(&F->cx, id);
     if (n->kind == CN_WI && n->op == BI_GLOBAL_SIZE && n->imm == (uint64_t)d) return true;
     const CNode *g = cx_node(&F->cx, L->gsym[d]);
-    if (n->kind == CN_CONST && g->kind == CN_CONST && is_int(n->type) && is_int(g->type)) return n->imm == g->imm;
+    if (n->kind == CN_CONST && g->kind == CN_CONST && is_int(n->type) && is_int(g->type))
+        return n->imm == g->imm;
     return id == L->gsym[d];
 }
 
@@ -348,7 +355,8 @@ static bool own_index(const Fuser *F, const Launch *L, int id)
         for (int d = 0; d < 2; d++) {
             if (!is_gid(F, lo, d)) continue;
             for (int t = 0; t < 2; t++)
-                if (is_gid(F, core(F, m->k[t]), 1 - d) && is_gsize(F, L, m->k[1 - t], d)) return true;
+                if (is_gid(F, core(F, m->k[t]), 1 - d) && is_gsize(F, L, m->k[1 - t], d))
+                    return true;
         }
     }
     return false;
@@ -389,7 +397,8 @@ static void scan(Fuser *F)
         switch (s->kind) {
         case PS_CONST:
             n.kind = CN_CONST;
-            n.type = s->type && ty_elem(s->type)->kind == TY_FLOAT ? ty_scalar(SC_DOUBLE) : ty_scalar(SC_LONG);
+            n.type = s->type && ty_elem(s->type)->kind == TY_FLOAT ? ty_scalar(SC_DOUBLE)
+                                                                   : ty_scalar(SC_LONG);
             n.imm = s->imm;
             sym[s->dst] = cx_get(&F->cx, n);
             break;
@@ -468,11 +477,8 @@ static void scan(Fuser *F)
             region++;
             break;
         case PS_JMP:
-        case PS_JZ:
-            region++;
-            break;
-        case PS_FREE:
-            break;
+        case PS_JZ: region++; break;
+        case PS_FREE: break;
         }
     }
 }
@@ -482,13 +488,20 @@ static void scan(Fuser *F)
 static const char *pbin_sym(int op)
 {
     switch (op) {
-    case DCK_POPB_IADD: case DCK_POPB_FADD: return "+";
-    case DCK_POPB_ISUB: case DCK_POPB_FSUB: return "-";
-    case DCK_POPB_IMUL: case DCK_POPB_FMUL: return "*";
-    case DCK_POPB_SDIV: case DCK_POPB_UDIV: case DCK_POPB_FDIV: return "/";
-    case DCK_POPB_SREM: case DCK_POPB_UREM: return "%";
+    case DCK_POPB_IADD:
+    case DCK_POPB_FADD: return "+";
+    case DCK_POPB_ISUB:
+    case DCK_POPB_FSUB: return "-";
+    case DCK_POPB_IMUL:
+    case DCK_POPB_FMUL: return "*";
+    case DCK_POPB_SDIV:
+    case DCK_POPB_UDIV:
+    case DCK_POPB_FDIV: return "/";
+    case DCK_POPB_SREM:
+    case DCK_POPB_UREM: return "%";
     case DCK_POPB_SHL: return "<<";
-    case DCK_POPB_SSHR: case DCK_POPB_USHR: return ">>";
+    case DCK_POPB_SSHR:
+    case DCK_POPB_USHR: return ">>";
     case DCK_POPB_AND: return "&";
     case DCK_POPB_OR: return "|";
     case DCK_POPB_XOR: return "^";
@@ -513,19 +526,16 @@ static void print_sym(const Fuser *F, StrBuf *o, int id, int depth)
             sb_printf(o, "%lld", (long long)n->imm);
         }
         return;
-    case CN_PPARAM:
-        sb_puts(o, F->p->params[n->imm].name);
-        return;
-    case CN_LEN:
-        sb_printf(o, "len(%s)", slot_name(F, n->k[0]));
-        return;
-    case CN_CONV:
-        print_sym(F, o, n->k[0], depth + 1);
-        return;
+    case CN_PPARAM: sb_puts(o, F->p->params[n->imm].name); return;
+    case CN_LEN: sb_printf(o, "len(%s)", slot_name(F, n->k[0])); return;
+    case CN_CONV: print_sym(F, o, n->k[0], depth + 1); return;
     case CN_PUN:
-        if (n->op == DCK_POPU_INEG || n->op == DCK_POPU_FNEG) sb_putc(o, '-');
-        else if (n->op == DCK_POPU_NOT) sb_putc(o, '~');
-        else if (n->op == DCK_POPU_LNOT) sb_putc(o, '!');
+        if (n->op == DCK_POPU_INEG || n->op == DCK_POPU_FNEG)
+            sb_putc(o, '-');
+        else if (n->op == DCK_POPU_NOT)
+            sb_putc(o, '~');
+        else if (n->op == DCK_POPU_LNOT)
+            sb_putc(o, '!');
         print_sym(F, o, n->k[0], depth + 1);
         return;
     case CN_PBIN: {
@@ -537,8 +547,11 @@ static void print_sym(const Fuser *F, StrBuf *o, int id, int depth)
             print_sym(F, o, n->k[1], depth + 1);
             sb_putc(o, ')');
         } else {
-            sb_puts(o, n->op == DCK_POPB_SMIN || n->op == DCK_POPB_UMIN || n->op == DCK_POPB_FMIN ? "min(" :
-                       n->op == DCK_POPB_SMAX || n->op == DCK_POPB_UMAX || n->op == DCK_POPB_FMAX ? "max(" : "cmp(");
+            sb_puts(o, n->op == DCK_POPB_SMIN || n->op == DCK_POPB_UMIN || n->op == DCK_POPB_FMIN
+                           ? "min("
+                       : n->op == DCK_POPB_SMAX || n->op == DCK_POPB_UMAX || n->op == DCK_POPB_FMAX
+                           ? "max("
+                           : "cmp(");
             print_sym(F, o, n->k[0], depth + 1);
             sb_puts(o, ", ");
             print_sym(F, o, n->k[1], depth + 1);
@@ -546,9 +559,7 @@ static void print_sym(const Fuser *F, StrBuf *o, int id, int depth)
         }
         return;
     }
-    default:
-        sb_puts(o, "a value computed under control flow");
-        return;
+    default: sb_puts(o, "a value computed under control flow"); return;
     }
 }
 
@@ -564,7 +575,7 @@ static const char *sym_text(const Fuser *F, int id)
 /* ---- legality ---- */
 
 typedef struct Group {
-    int first, n;      /* launches first .. first+n-1 */
+    int first, n; /* launches first .. first+n-1 */
 } Group;
 
 static const char *kname(const Launch *L) { return L->s->kernel->name; }
@@ -573,11 +584,14 @@ static const char *kname(const Launch *L) { return L->s->kernel->name; }
 static const char *kernel_blocker(Fuser *F, const Launch *L)
 {
     const KInfo *ki = L->ki;
-    if (ki->barrier) return arena_printf(F->s, "%s uses barrier() (%s)", kname(L), where(F, ki->barrier->loc));
+    if (ki->barrier)
+        return arena_printf(F->s, "%s uses barrier() (%s)", kname(L), where(F, ki->barrier->loc));
     if (ki->shared) return arena_printf(F->s, "%s uses shared memory", kname(L));
-    if (ki->atomic) return arena_printf(F->s, "%s uses atomics (%s)", kname(L), where(F, ki->atomic->loc));
+    if (ki->atomic)
+        return arena_printf(F->s, "%s uses atomics (%s)", kname(L), where(F, ki->atomic->loc));
     if (ki->subgroup)
-        return arena_printf(F->s, "%s uses subgroup operations (%s)", kname(L), where(F, ki->subgroup->loc));
+        return arena_printf(F->s, "%s uses subgroup operations (%s)", kname(L),
+                            where(F, ki->subgroup->loc));
     return NULL;
 }
 
@@ -637,25 +651,28 @@ static const char *slot_conflict(Fuser *F, Group g, int d, int slot)
     SAccess *W = &acc.data[w];
     Launch *WL = &F->launches.data[W->li];
     if (!own_index(F, D, W->idx))
-        return arena_printf(F->s, "%s writes %s at an index that is not its work-item's own (%s)", kname(WL), sn,
-                            where(F, W->a.inst->loc));
+        return arena_printf(F->s, "%s writes %s at an index that is not its work-item's own (%s)",
+                            kname(WL), sn, where(F, W->a.inst->loc));
     for (int k = 0; k < acc.len; k++) {
         SAccess *x = &acc.data[k];
         if (x->idx == W->idx) continue;
         Launch *XL = &F->launches.data[x->li];
         bool neighbour = core(F, x->idx) == core(F, W->idx);
-        const char *how = neighbour ? "at a neighbour index"
-                                    : arena_printf(F->s, "at another index than %s writes it", kname(WL));
+        const char *how = neighbour
+                              ? "at a neighbour index"
+                              : arena_printf(F->s, "at another index than %s writes it", kname(WL));
         if (x->li == d || W->li == d) {
             /* the new launch against the group */
             if (x->li == d)
-                return arena_printf(F->s, "%s %s %s %s (%s)", kname(D), x->a.write ? "writes" : "reads", sn, how,
+                return arena_printf(F->s, "%s %s %s %s (%s)", kname(D),
+                                    x->a.write ? "writes" : "reads", sn, how,
                                     where(F, x->a.inst->loc));
             return arena_printf(F->s, "%s writes %s, which %s %s %s (%s)", kname(D), sn, kname(XL),
                                 x->a.write ? "writes" : "reads", how, where(F, x->a.inst->loc));
         }
-        return arena_printf(F->s, "%s %s %s %s (%s), and %s %s it", kname(XL), x->a.write ? "writes" : "reads", sn,
-                            how, where(F, x->a.inst->loc), kname(D), W->li == d ? "writes" : "accesses");
+        return arena_printf(F->s, "%s %s %s %s (%s), and %s %s it", kname(XL),
+                            x->a.write ? "writes" : "reads", sn, how, where(F, x->a.inst->loc),
+                            kname(D), W->li == d ? "writes" : "accesses");
     }
     return NULL;
 }
@@ -667,21 +684,26 @@ static const char *join_blocker(Fuser *F, Group g, int d)
     Launch *G0 = &F->launches.data[g.first];
     IrPipeline *p = F->p;
     if (P->region != D->region)
-        return arena_printf(F->s, "control flow (if, loop or return) separates %s and %s", kname(P), kname(D));
+        return arena_printf(F->s, "control flow (if, loop or return) separates %s and %s", kname(P),
+                            kname(D));
     const char *why = kernel_blocker(F, D);
     if (why) return why;
     if (D->s->ndims != P->s->ndims)
         return arena_printf(F->s, "launch shapes differ: %d-D vs %d-D", P->s->ndims, D->s->ndims);
     for (int k = 0; k < D->s->ndims; k++)
         if (D->gsym[k] != P->gsym[k])
-            return arena_printf(F->s, "launch shapes differ: %s vs %s", sym_text(F, P->gsym[k]), sym_text(F, D->gsym[k]));
-    if (D->s->has_local != P->s->has_local) return arena_printf(F->s, "only one of the launches gives a local size");
+            return arena_printf(F->s, "launch shapes differ: %s vs %s", sym_text(F, P->gsym[k]),
+                                sym_text(F, D->gsym[k]));
+    if (D->s->has_local != P->s->has_local)
+        return arena_printf(F->s, "only one of the launches gives a local size");
     for (int k = 0; D->s->has_local && k < D->s->ndims; k++)
         if (D->lsym[k] != P->lsym[k])
-            return arena_printf(F->s, "local sizes differ: %s vs %s", sym_text(F, P->lsym[k]), sym_text(F, D->lsym[k]));
+            return arena_printf(F->s, "local sizes differ: %s vs %s", sym_text(F, P->lsym[k]),
+                                sym_text(F, D->lsym[k]));
     IrFunc *pk = P->s->kernel, *dk = D->s->kernel;
     if (pk->has_wg != dk->has_wg || memcmp(pk->wg, dk->wg, sizeof pk->wg) != 0)
-        return arena_printf(F->s, "work-group sizes differ ([[workgroup]] of %s and %s)", pk->name, dk->name);
+        return arena_printf(F->s, "work-group sizes differ ([[workgroup]] of %s and %s)", pk->name,
+                            dk->name);
     /* what happens between the first launch of the group and d */
     for (int k = G0->step + 1; k < D->step; k++) {
         const IrPStep *s = &p->steps.data[k];
@@ -690,8 +712,9 @@ static const char *join_blocker(Fuser *F, Group g, int d)
             Launch *L = &F->launches.data[li];
             if (L->step >= k) continue;
             if (writes && launch_reads_reg(L, s->dst))
-                return arena_printf(F->s, "a size or argument of %s changes before %s is launched (%s)", kname(L),
-                                    kname(D), where(F, s->loc));
+                return arena_printf(F->s,
+                                    "a size or argument of %s changes before %s is launched (%s)",
+                                    kname(L), kname(D), where(F, s->loc));
             if ((s->kind == PS_ALLOC || s->kind == PS_FREE) && launch_uses_slot(L, s->a))
                 return arena_printf(F->s, "%s is %s between the launches (%s)", slot_name(F, s->a),
                                     s->kind == PS_ALLOC ? "allocated" : "freed", where(F, s->loc));
@@ -715,10 +738,10 @@ static const char *join_blocker(Fuser *F, Group g, int d)
 typedef struct Fused {
     Group g;
     IrFunc *f;
-    int *slot_param;   /* by slot: buffer parameter of f, -1 none */
-    int *slot_local;   /* by slot: local of f replacing a removed temporary, -1 none */
-    int *slot_len;     /* by slot: uint parameter of f holding a removed temporary's length */
-    bool *removed;     /* by slot */
+    int *slot_param; /* by slot: buffer parameter of f, -1 none */
+    int *slot_local; /* by slot: local of f replacing a removed temporary, -1 none */
+    int *slot_len;   /* by slot: uint parameter of f holding a removed temporary's length */
+    bool *removed;   /* by slot */
     VEC(IrParam) params;
     VEC(IrPArg) args;
 } Fused;
@@ -728,7 +751,8 @@ static const char *unique_param_name(Fuser *F, Fused *fu, const char *base)
     const char *name = base;
     for (int n = 2;; n++) {
         bool clash = false;
-        for (int k = 0; k < fu->params.len && !clash; k++) clash = strcmp(fu->params.data[k].name, name) == 0;
+        for (int k = 0; k < fu->params.len && !clash; k++)
+            clash = strcmp(fu->params.data[k].name, name) == 0;
         if (!clash) return name;
         name = arena_printf(F->s, "%s_%d", base, n);
     }
@@ -739,8 +763,10 @@ static const char *unique_kernel_name(Fuser *F, const char *base)
     const char *name = base;
     for (int n = 2;; n++) {
         bool clash = false;
-        for (int k = 0; k < F->m->funcs.len && !clash; k++) clash = strcmp(F->m->funcs.data[k]->name, name) == 0;
-        for (int k = 0; k < F->m->pipelines.len && !clash; k++) clash = strcmp(F->m->pipelines.data[k]->name, name) == 0;
+        for (int k = 0; k < F->m->funcs.len && !clash; k++)
+            clash = strcmp(F->m->funcs.data[k]->name, name) == 0;
+        for (int k = 0; k < F->m->pipelines.len && !clash; k++)
+            clash = strcmp(F->m->pipelines.data[k]->name, name) == 0;
         if (!clash) return intern(name);
         name = arena_printf(F->s, "%s_%d", base, n);
     }
@@ -766,7 +792,8 @@ static bool removable(Fuser *F, Group g, int slot, const char **why)
     for (int k = 0; k < p->steps.len; k++) {
         const IrPStep *s = &p->steps.data[k];
         if (s->kind == PS_LEN && s->a == slot) {
-            *why = arena_printf(F->s, "the pipeline reads len(%s) (%s)", slot_name(F, slot), where(F, s->loc));
+            *why = arena_printf(F->s, "the pipeline reads len(%s) (%s)", slot_name(F, slot),
+                                where(F, s->loc));
             return false;
         }
         if (s->kind == PS_ALLOC && s->a == slot) {
@@ -778,9 +805,11 @@ static bool removable(Fuser *F, Group g, int slot, const char **why)
         }
         if (s->kind == PS_LAUNCH && launch_uses_slot(&(Launch){.s = (IrPStep *)s}, slot)) {
             bool in_group = false;
-            for (int li = g.first; li < g.first + g.n; li++) in_group |= F->launches.data[li].step == k;
+            for (int li = g.first; li < g.first + g.n; li++)
+                in_group |= F->launches.data[li].step == k;
             if (!in_group) {
-                *why = arena_printf(F->s, "%s also uses it (%s)", s->kernel->name, where(F, s->loc));
+                *why =
+                    arena_printf(F->s, "%s also uses it (%s)", s->kernel->name, where(F, s->loc));
                 return false;
             }
         }
@@ -794,12 +823,15 @@ static bool removable(Fuser *F, Group g, int slot, const char **why)
         Launch *L = &F->launches.data[li];
         slot_accesses(F, li, slot, &acc);
         for (int a = 0; a < L->s->nargs; a++)
-            if (L->s->args[a].kind == PA_BUF && L->s->args[a].x == slot && L->ki->uses_len[a]) needs_len = true;
+            if (L->s->args[a].kind == PA_BUF && L->s->args[a].x == slot && L->ki->uses_len[a])
+                needs_len = true;
     }
     for (int k = 0; k < acc.len; k++)
-        if (acc.data[k].idx != acc.data[0].idx || !own_index(F, &F->launches.data[acc.data[k].li], acc.data[k].idx)) {
-            *why = arena_printf(F->s, "%s accesses it at an index that is not its work-item's own (%s)",
-                                kname(&F->launches.data[acc.data[k].li]), where(F, acc.data[k].a.inst->loc));
+        if (acc.data[k].idx != acc.data[0].idx ||
+            !own_index(F, &F->launches.data[acc.data[k].li], acc.data[k].idx)) {
+            *why = arena_printf(
+                F->s, "%s accesses it at an index that is not its work-item's own (%s)",
+                kname(&F->launches.data[acc.data[k].li]), where(F, acc.data[k].a.inst->loc));
             return false;
         }
     if (needs_len) {
@@ -815,7 +847,8 @@ static bool removable(Fuser *F, Group g, int slot, const char **why)
             straight = kk != PS_LABEL && kk != PS_JMP && kk != PS_JZ;
         }
         if (!straight) {
-            *why = arena_printf(F->s, "its length is read by a kernel and is not a fixed value at the launch");
+            *why = arena_printf(
+                F->s, "its length is read by a kernel and is not a fixed value at the launch");
             return false;
         }
     }
@@ -826,7 +859,8 @@ typedef VEC(IrBlock *) BlockVec;
 
 /* Copies kernel k of launch L into fu->f; returns its copied entry block. Every RET
  * becomes `br next` (next == NULL: RET stays). */
-static IrBlock *clone_kernel(Fuser *F, Fused *fu, Launch *L, IrBlock *next, int *param_of_arg, BlockVec *rets)
+static IrBlock *clone_kernel(Fuser *F, Fused *fu, Launch *L, IrBlock *next, int *param_of_arg,
+                             BlockVec *rets)
 {
     IrFunc *f = fu->f, *k = L->s->kernel;
     Arena *a = F->m->arena;
@@ -861,7 +895,8 @@ static IrBlock *clone_kernel(Fuser *F, Fused *fu, Launch *L, IrBlock *next, int 
             int skip = 0;
             if (i->op == IR_PARAM) {
                 c->param = param_of_arg[i->param];
-            } else if ((i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_BUFLEN) && i->mem.kind == MEM_BUFFER) {
+            } else if ((i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_BUFLEN) &&
+                       i->mem.kind == MEM_BUFFER) {
                 int slot = L->s->args[i->mem.id].x;
                 if (fu->removed[slot]) {
                     if (i->op == IR_BUFLEN) {
@@ -949,7 +984,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
     fu->slot_local = arena_alloc(F->s, sizeof(int) * (size_t)(F->nslots + 1));
     fu->slot_len = arena_alloc(F->s, sizeof(int) * (size_t)(F->nslots + 1));
     fu->removed = arena_alloc(F->s, sizeof(bool) * (size_t)(F->nslots + 1));
-    for (int s = 0; s < F->nslots; s++) fu->slot_param[s] = fu->slot_local[s] = fu->slot_len[s] = -1;
+    for (int s = 0; s < F->nslots; s++)
+        fu->slot_param[s] = fu->slot_local[s] = fu->slot_len[s] = -1;
 
     /* buffers, in order of first use */
     bool *needs_len = arena_alloc(F->s, sizeof(bool) * (size_t)(F->nslots + 1));
@@ -963,7 +999,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
             const char *why = NULL;
             if (slot >= p->nparams && removable(F, g, slot, &why)) {
                 fu->removed[slot] = true;
-                sb_printf(removed_names, "%s%s", removed_names->len ? ", " : "", slot_name(F, slot));
+                sb_printf(removed_names, "%s%s", removed_names->len ? ", " : "",
+                          slot_name(F, slot));
                 continue;
             }
             bool all_const = true;
@@ -991,7 +1028,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
             if (ag->kind == PA_BUF) continue;
             for (int k = 0; k < fu->args.len && pa[q] < 0; k++) {
                 const IrPArg *e = &fu->args.data[k];
-                if (e->kind == ag->kind && e->x == ag->x && fu->params.data[k].type == L->s->kernel->params[q].type)
+                if (e->kind == ag->kind && e->x == ag->x &&
+                    fu->params.data[k].type == L->s->kernel->params[q].type)
                     pa[q] = k;
             }
             if (pa[q] >= 0) continue;
@@ -1004,7 +1042,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
         if (!fu->removed[slot] || !needs_len[slot]) continue;
         int r = -1;
         for (int k = 0; k < p->steps.len; k++)
-            if (p->steps.data[k].kind == PS_ALLOC && p->steps.data[k].a == slot) r = p->steps.data[k].b;
+            if (p->steps.data[k].kind == PS_ALLOC && p->steps.data[k].a == slot)
+                r = p->steps.data[k].b;
         ICE_ASSERT(r >= 0);
         fu->slot_len[slot] = fu->params.len;
         add_param(F, fu, arena_printf(F->s, "len_%s", slot_name(F, slot)), ty_scalar(SC_UINT),
@@ -1012,7 +1051,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
     }
 
     Launch *L0 = &F->launches.data[g.first];
-    const char *name = unique_kernel_name(F, arena_printf(F->s, "%s_fused%d", p->name, F->nfused++));
+    const char *name =
+        unique_kernel_name(F, arena_printf(F->s, "%s_fused%d", p->name, F->nfused++));
     IrFunc *f = ir_func_new(F->m, name, true, ty_void, fu->params.data, fu->params.len);
     fu->f = f;
     f->fused = true;
@@ -1021,7 +1061,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
     memcpy(f->wg, L0->s->kernel->wg, sizeof f->wg);
     for (int slot = 0; slot < F->nslots; slot++) {
         if (!fu->removed[slot]) continue;
-        IrSlot sl = {arena_printf(a, "%s", slot_name(F, slot)), p->temps.data[slot - p->nparams].type->elem,
+        IrSlot sl = {arena_printf(a, "%s", slot_name(F, slot)),
+                     p->temps.data[slot - p->nparams].type->elem,
                      p->temps.data[slot - p->nparams].loc};
         fu->slot_local[slot] = f->locals.len;
         vec_push(a, &f->locals, sl);
@@ -1037,7 +1078,8 @@ static Fused *build(Fuser *F, Group g, StrBuf *removed_names)
             join->func = f;
         }
         BlockVec rets = {0};
-        IrBlock *body = clone_kernel(F, fu, &F->launches.data[li], join, param_of_arg[li - g.first], &rets);
+        IrBlock *body =
+            clone_kernel(F, fu, &F->launches.data[li], join, param_of_arg[li - g.first], &rets);
         IrInst *br = ir_inst_new(f, IR_BR, ty_void, NULL, 0);
         br->target[0] = body;
         ir_append(from, br);
@@ -1060,12 +1102,14 @@ static void rewrite(Fuser *F, Fused **fused, int nfused)
     Arena *a = F->m->arena;
     bool *removed = arena_alloc(F->s, sizeof(bool) * (size_t)(F->nslots + 1));
     /* launch step -> group (by the step of its last launch) */
-    int *role = arena_alloc(F->s, sizeof(int) * (size_t)(p->steps.len + 1)); /* 0 keep, 1 drop, 2 fused */
+    int *role =
+        arena_alloc(F->s, sizeof(int) * (size_t)(p->steps.len + 1)); /* 0 keep, 1 drop, 2 fused */
     Fused **at = arena_alloc(F->s, sizeof(Fused *) * (size_t)(p->steps.len + 1));
     for (int k = 0; k < nfused; k++) {
         Fused *fu = fused[k];
         for (int s = 0; s < F->nslots; s++) removed[s] |= fu->removed[s];
-        for (int li = fu->g.first; li < fu->g.first + fu->g.n; li++) role[F->launches.data[li].step] = 1;
+        for (int li = fu->g.first; li < fu->g.first + fu->g.n; li++)
+            role[F->launches.data[li].step] = 1;
         int last = F->launches.data[fu->g.first + fu->g.n - 1].step;
         role[last] = 2;
         at[last] = fu;
@@ -1153,7 +1197,8 @@ static bool fuse_pipeline(IrModule *m, IrPipeline *p, Arena *scratch, StrBuf *re
     scan(&F);
     int n = F.launches.len;
     if (rep) {
-        sb_printf(rep, "pipeline %s (line %d): %d launch%s", p->name, p->loc.line, n, n == 1 ? "" : "es");
+        sb_printf(rep, "pipeline %s (line %d): %d launch%s", p->name, p->loc.line, n,
+                  n == 1 ? "" : "es");
         if (n < 2) sb_puts(rep, ", nothing to fuse\n");
     }
     if (n < 2) return false;
@@ -1204,9 +1249,10 @@ static bool fuse_pipeline(IrModule *m, IrPipeline *p, Arena *scratch, StrBuf *re
     if (rep)
         for (int d = 1; d < n; d++)
             if (why.data[d - 1])
-                sb_printf(rep, "  not fused: %s (%s) -> %s (%s): %s\n", kname(&F.launches.data[d - 1]),
-                          where(&F, F.launches.data[d - 1].s->loc), kname(&F.launches.data[d]),
-                          where(&F, F.launches.data[d].s->loc), why.data[d - 1]);
+                sb_printf(rep, "  not fused: %s (%s) -> %s (%s): %s\n",
+                          kname(&F.launches.data[d - 1]), where(&F, F.launches.data[d - 1].s->loc),
+                          kname(&F.launches.data[d]), where(&F, F.launches.data[d].s->loc),
+                          why.data[d - 1]);
     if (!fused.len) return false;
     rewrite(&F, fused.data, fused.len);
     drop_dead_registers(p, scratch);
@@ -1218,7 +1264,8 @@ void fuse_report_off(IrModule *m, const char *why)
     if (!m->fusion_report) return;
     for (int k = 0; k < m->pipelines.len; k++) {
         const IrPipeline *p = m->pipelines.data[k];
-        sb_printf(m->fusion_report, "pipeline %s (line %d): not fused: %s\n", p->name, p->loc.line, why);
+        sb_printf(m->fusion_report, "pipeline %s (line %d): not fused: %s\n", p->name, p->loc.line,
+                  why);
     }
 }
 
@@ -1230,7 +1277,8 @@ bool pass_fuse(IrModule *m, Arena *scratch)
     }
     bool changed = false;
     int np = m->pipelines.len; /* fused kernels are appended to m->funcs, pipelines stay */
-    for (int k = 0; k < np; k++) changed |= fuse_pipeline(m, m->pipelines.data[k], scratch, m->fusion_report);
+    for (int k = 0; k < np; k++)
+        changed |= fuse_pipeline(m, m->pipelines.data[k], scratch, m->fusion_report);
     return changed;
 }
 
@@ -1247,9 +1295,12 @@ void fuse_report_render(const StrBuf *report, bool json, StrBuf *out)
         if (!nl) nl = end;
         sb_puts(out, "{\"file\":null,\"line\":0,\"col\":0,\"severity\":\"remark\",\"message\":\"");
         for (const char *c = s; c < nl; c++) {
-            if (*c == '"' || *c == '\\') sb_printf(out, "\\%c", *c);
-            else if ((unsigned char)*c < 0x20) sb_printf(out, "\\u%04x", *c);
-            else sb_putc(out, *c);
+            if (*c == '"' || *c == '\\')
+                sb_printf(out, "\\%c", *c);
+            else if ((unsigned char)*c < 0x20)
+                sb_printf(out, "\\u%04x", *c);
+            else
+                sb_putc(out, *c);
         }
         sb_puts(out, "\"}\n");
         s = nl + 1;

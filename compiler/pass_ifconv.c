@@ -31,11 +31,17 @@ enum { MAX_ARM = 4 };
 static bool cheap_builtin(BuiltinId b)
 {
     switch (b) {
-    case BI_ABS: case BI_MIN: case BI_MAX: case BI_CLAMP: case BI_SELECT: case BI_STEP:
-    case BI_SIGN: case BI_FLOOR: case BI_CEIL: case BI_TRUNC:
-        return true;
-    default:
-        return false;
+    case BI_ABS:
+    case BI_MIN:
+    case BI_MAX:
+    case BI_CLAMP:
+    case BI_SELECT:
+    case BI_STEP:
+    case BI_SIGN:
+    case BI_FLOOR:
+    case BI_CEIL:
+    case BI_TRUNC: return true;
+    default: return false;
     }
 }
 
@@ -53,7 +59,8 @@ static bool arm_ok(const IrBlock *t)
     for (const IrInst *i = t->first; i; i = i->next) {
         if (i == t->last) return i->op == IR_BR;
         if (i->op == IR_PHI || !(ir_op_info[i->op].flags & OPF_PURE)) return false;
-        if (i->op == IR_BUILTIN && (ir_is_cross_lane(i) || !cheap_builtin(i->builtin))) return false;
+        if (i->op == IR_BUILTIN && (ir_is_cross_lane(i) || !cheap_builtin(i->builtin)))
+            return false;
         if (!is_free(i) && ++cost > MAX_ARM) return false;
     }
     return false; /* no terminator */
@@ -69,10 +76,7 @@ static bool is_arm(const IrBlock *t, const IrBlock *a, IrBlock **j)
     return true;
 }
 
-static bool phi_type_ok(const Type *t)
-{
-    return ty_is_scalar(t) || t->kind == TY_VEC;
-}
+static bool phi_type_ok(const Type *t) { return ty_is_scalar(t) || t->kind == TY_VEC; }
 
 static void move_arm(IrBlock *arm, IrInst *pos)
 {

@@ -43,9 +43,9 @@ static void replace_pred(IrBlock *b, IrBlock *from, IrBlock *to)
 
 typedef struct Inliner {
     IrModule *m;
-    Arena *s;          /* scratch */
-    IrFunc *f;         /* caller */
-    VEC(IrBlock *) out;/* the caller's new block list */
+    Arena *s;           /* scratch */
+    IrFunc *f;          /* caller */
+    VEC(IrBlock *) out; /* the caller's new block list */
     bool changed;
 } Inliner;
 
@@ -135,7 +135,8 @@ static IrBlock *inline_call(Inliner *in, IrBlock *b, IrInst *call)
             if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_ATOMIC || i->op == IR_BUFLEN) {
                 if (n->mem.kind == MEM_BUFFER) {
                     if (!call->bufargs || call->bufargs[n->mem.id] < 0)
-                        ICE("inlining @%s: no buffer argument for parameter %d", c->name, n->mem.id);
+                        ICE("inlining @%s: no buffer argument for parameter %d", c->name,
+                            n->mem.id);
                     n->mem.id = call->bufargs[n->mem.id];
                 } else if (n->mem.kind == MEM_LOCAL) {
                     n->mem.id += local_base;

@@ -18,14 +18,14 @@ typedef struct M2R {
     Arena *s;
     IrDom *dom;
     int nslots;
-    int *promo;      /* by local slot: index among promoted slots, or -1 */
+    int *promo; /* by local slot: index among promoted slots, or -1 */
     int npromo;
-    int *slot_of;    /* promoted index -> local slot */
-    IrInst **repl;   /* by inst id (< nid0): value replacing a removed LOAD */
+    int *slot_of;  /* promoted index -> local slot */
+    IrInst **repl; /* by inst id (< nid0): value replacing a removed LOAD */
     int nid0;
-    int *phi_slot;   /* by phi id - phi_base: promoted index */
+    int *phi_slot; /* by phi id - phi_base: promoted index */
     int phi_base, nphis;
-    IrInst **undef;  /* by promoted index: lazily made UNDEF in the entry */
+    IrInst **undef; /* by promoted index: lazily made UNDEF in the entry */
 } M2R;
 
 static IrInst *resolve(M2R *c, IrInst *v)
@@ -53,7 +53,8 @@ static Type *component_type(Type *t, int k)
 }
 
 /* new instruction before `pos` */
-static IrInst *emit_before(M2R *c, IrInst *pos, IrOp op, Type *t, IrInst *const *ops, int n, int idx)
+static IrInst *emit_before(M2R *c, IrInst *pos, IrOp op, Type *t, IrInst *const *ops, int n,
+                           int idx)
 {
     IrInst *i = ir_inst_new(c->f, op, t, ops, n);
     i->idx = idx;
@@ -123,16 +124,21 @@ bool pass_mem2reg(IrModule *m, Arena *scratch)
                         c.promo[i->mem.id] < 0)
                         continue;
                     int p = c.promo[i->mem.id];
-                    bool reads = i->op == IR_LOAD || i->mem.npath > 0; /* partial store reads the rest */
+                    bool reads =
+                        i->op == IR_LOAD || i->mem.npath > 0; /* partial store reads the rest */
                     if (reads && stored_in[p] != r + 1 && read_in[p] != r + 1) {
                         read_in[p] = r + 1;
-                        if (round == 0) nue[p + 1]++;
-                        else ue[nue[p] + ufill[p]++] = r;
+                        if (round == 0)
+                            nue[p + 1]++;
+                        else
+                            ue[nue[p] + ufill[p]++] = r;
                     }
                     if (i->op == IR_STORE && stored_in[p] != r + 1) {
                         stored_in[p] = r + 1;
-                        if (round == 0) ndef[p + 1]++;
-                        else defs[ndef[p] + dfill[p]++] = r;
+                        if (round == 0)
+                            ndef[p + 1]++;
+                        else
+                            defs[ndef[p] + dfill[p]++] = r;
                     }
                 }
             if (round == 0) {
@@ -182,7 +188,8 @@ bool pass_mem2reg(IrModule *m, Arena *scratch)
                     if (has_phi[y] == stamp || live[y] != stamp) continue;
                     has_phi[y] = stamp;
                     IrBlock *yb = d->rpo[y];
-                    IrInst *phi = ir_inst_new(f, IR_PHI, f->locals.data[c.slot_of[p]].type, NULL, yb->npreds);
+                    IrInst *phi =
+                        ir_inst_new(f, IR_PHI, f->locals.data[c.slot_of[p]].type, NULL, yb->npreds);
                     phi->loc = f->locals.data[c.slot_of[p]].loc;
                     if (yb->first)
                         ir_insert_before(yb->first, phi);

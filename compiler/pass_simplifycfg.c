@@ -98,13 +98,16 @@ static bool simplify_func(IrFunc *f, Arena *scratch)
             }
         if (first < 0 || second < 0) continue;
         bool ok = true;
-        for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next) ok &= p->ops[first] == p->ops[second];
+        for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next)
+            ok &= p->ops[first] == p->ops[second];
         if (!ok) continue;
         for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next) {
-            memmove(p->ops + second, p->ops + second + 1, sizeof *p->ops * (size_t)(p->nops - second - 1));
+            memmove(p->ops + second, p->ops + second + 1,
+                    sizeof *p->ops * (size_t)(p->nops - second - 1));
             p->nops--;
         }
-        memmove(s->preds + second, s->preds + second + 1, sizeof *s->preds * (size_t)(s->npreds - second - 1));
+        memmove(s->preds + second, s->preds + second + 1,
+                sizeof *s->preds * (size_t)(s->npreds - second - 1));
         s->npreds--;
         t->op = IR_BR;
         t->nops = 0;
@@ -205,4 +208,7 @@ static bool simplify_func(IrFunc *f, Arena *scratch)
     return changed;
 }
 
-bool pass_simplifycfg(IrModule *m, Arena *scratch) { return pass_each_func(m, scratch, simplify_func); }
+bool pass_simplifycfg(IrModule *m, Arena *scratch)
+{
+    return pass_each_func(m, scratch, simplify_func);
+}

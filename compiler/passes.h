@@ -10,14 +10,16 @@
 
 #include "ir.h"
 
-bool pass_inline(IrModule *m, Arena *scratch);      /* every CALL replaced by the callee's body */
-bool pass_mem2reg(IrModule *m, Arena *scratch);     /* scalar/vector/struct local slots -> SSA */
-bool pass_constfold(IrModule *m, Arena *scratch);   /* constant folding, identities, constant branches */
-bool pass_dce(IrModule *m, Arena *scratch);         /* unused values without side effects */
-bool pass_cse(IrModule *m, Arena *scratch);         /* dominator-scoped value numbering */
-bool pass_simplifycfg(IrModule *m, Arena *scratch); /* unreachable blocks, chains, forwarders, trivial phis */
-bool pass_ifconv(IrModule *m, Arena *scratch);     /* small triangles/diamonds -> selects */
-bool pass_fuse(IrModule *m, Arena *scratch);        /* pipeline fusion (pass_fuse.c; LANGUAGE.md 7) */
+bool pass_inline(IrModule *m, Arena *scratch);  /* every CALL replaced by the callee's body */
+bool pass_mem2reg(IrModule *m, Arena *scratch); /* scalar/vector/struct local slots -> SSA */
+bool pass_constfold(IrModule *m,
+                    Arena *scratch);        /* constant folding, identities, constant branches */
+bool pass_dce(IrModule *m, Arena *scratch); /* unused values without side effects */
+bool pass_cse(IrModule *m, Arena *scratch); /* dominator-scoped value numbering */
+bool pass_simplifycfg(IrModule *m,
+                      Arena *scratch); /* unreachable blocks, chains, forwarders, trivial phis */
+bool pass_ifconv(IrModule *m, Arena *scratch); /* small triangles/diamonds -> selects */
+bool pass_fuse(IrModule *m, Arena *scratch);   /* pipeline fusion (pass_fuse.c; LANGUAGE.md 7) */
 /* Reports every pipeline of m as not fused, for `why` (fusion did not run), when
  * m->fusion_report is set. */
 void fuse_report_off(IrModule *m, const char *why);

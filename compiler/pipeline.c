@@ -19,7 +19,7 @@ typedef struct Runner {
     bool verify_each;
     StrBuf *err;
     bool ok;
-    int bisect_limit;  /* -1: no limit */
+    int bisect_limit; /* -1: no limit */
     int optional_runs;
 } Runner;
 

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static Arena *type_arena(void) {
+static Arena *type_arena(void)
+{
     static Arena *a;
     if (!a) a = arena_new();
     return a;
@@ -14,9 +15,14 @@ static Type void_type = {.kind = TY_VOID, .name = "void"};
 Type *ty_void = &void_type;
 
 static Type scalars[SC_COUNT] = {
-#define TYPE(ID, nm, cls, b, sgn)                                                          \
-    [SC_##ID] = {.kind = cls, .scalar = SC_##ID, .bits = b, .is_signed = sgn, .name = nm,   \
-                 .size = (b) / 8, .align = (b) / 8},
+#define TYPE(ID, nm, cls, b, sgn)   \
+    [SC_##ID] = {.kind = cls,       \
+                 .scalar = SC_##ID, \
+                 .bits = b,         \
+                 .is_signed = sgn,  \
+                 .name = nm,        \
+                 .size = (b) / 8,   \
+                 .align = (b) / 8},
 #include "types.def"
 #undef TYPE
 };
@@ -26,7 +32,8 @@ const char *ty_scalar_name(ScalarId id) { return scalars[id].name; }
 
 static Type *vectors[SC_COUNT][5];
 
-Type *ty_vec(Type *elem, int n) {
+Type *ty_vec(Type *elem, int n)
+{
     if (n == 1) return elem;
     ICE_ASSERT(ty_is_scalar(elem) && n >= 2 && n <= 4);
     Type **slot = &vectors[elem->scalar][n];
@@ -56,7 +63,8 @@ typedef struct Derived {
 } Derived;
 static Derived *derived;
 
-Type *ty_array(Type *elem, int n) {
+Type *ty_array(Type *elem, int n)
+{
     for (Derived *d = derived; d; d = d->next)
         if (d->t->kind == TY_ARRAY && d->t->elem == elem && d->t->n == n) return d->t;
     Type *t = arena_alloc(type_arena(), sizeof *t);
@@ -79,9 +87,11 @@ Type *ty_array(Type *elem, int n) {
     return t;
 }
 
-Type *ty_buffer(Type *elem, bool is_const) {
+Type *ty_buffer(Type *elem, bool is_const)
+{
     for (Derived *d = derived; d; d = d->next)
-        if (d->t->kind == TY_BUFFER && d->t->elem == elem && d->t->is_const == is_const) return d->t;
+        if (d->t->kind == TY_BUFFER && d->t->elem == elem && d->t->is_const == is_const)
+            return d->t;
     Type *t = arena_alloc(type_arena(), sizeof *t);
     t->kind = TY_BUFFER;
     t->elem = elem;
@@ -94,7 +104,8 @@ Type *ty_buffer(Type *elem, bool is_const) {
     return t;
 }
 
-Type *ty_struct(const char *name, const Field *fields, int nfields) {
+Type *ty_struct(const char *name, const Field *fields, int nfields)
+{
     Type *t = arena_alloc(type_arena(), sizeof *t);
     t->kind = TY_STRUCT;
     t->name = intern(name);
@@ -116,13 +127,14 @@ Type *ty_struct(const char *name, const Field *fields, int nfields) {
     return t;
 }
 
-Type *ty_lookup_builtin(const char *s) {
+Type *ty_lookup_builtin(const char *s)
+{
     static const struct {
         const char *name;
         ScalarId id;
         bool has_vectors; /* main spellings have vectors (float4); aliases (f32) do not */
     } names[] = {
-#define ALIAS(nm, ID) {nm, SC_##ID, false},
+#define ALIAS(nm, ID)             {nm, SC_##ID, false},
 #define TYPE(ID, nm, cls, b, sgn) {nm, SC_##ID, true},
 #include "types.def"
 #undef TYPE

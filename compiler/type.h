@@ -53,7 +53,7 @@ struct Type {
 
 extern Type *ty_void;
 Type *ty_scalar(ScalarId id);
-Type *ty_vec(Type *elem, int n);     /* n == 1 returns elem */
+Type *ty_vec(Type *elem, int n); /* n == 1 returns elem */
 Type *ty_array(Type *elem, int n);
 Type *ty_buffer(Type *elem, bool is_const);
 /* Makes a new struct type and lays it out; fields are copied. */
@@ -64,10 +64,22 @@ Type *ty_with_elem(Type *shape, Type *elem); /* same vector width as shape, new 
 Type *ty_lookup_builtin(const char *spelling);
 const char *ty_scalar_name(ScalarId id);
 
-static inline bool ty_is_scalar(const Type *t) { return t->kind == TY_BOOL || t->kind == TY_INT || t->kind == TY_FLOAT; }
-static inline bool ty_is_int(const Type *t) { return t->kind == TY_INT || (t->kind == TY_VEC && t->elem->kind == TY_INT); }
-static inline bool ty_is_float(const Type *t) { return t->kind == TY_FLOAT || (t->kind == TY_VEC && t->elem->kind == TY_FLOAT); }
-static inline bool ty_is_bool(const Type *t) { return t->kind == TY_BOOL || (t->kind == TY_VEC && t->elem->kind == TY_BOOL); }
+static inline bool ty_is_scalar(const Type *t)
+{
+    return t->kind == TY_BOOL || t->kind == TY_INT || t->kind == TY_FLOAT;
+}
+static inline bool ty_is_int(const Type *t)
+{
+    return t->kind == TY_INT || (t->kind == TY_VEC && t->elem->kind == TY_INT);
+}
+static inline bool ty_is_float(const Type *t)
+{
+    return t->kind == TY_FLOAT || (t->kind == TY_VEC && t->elem->kind == TY_FLOAT);
+}
+static inline bool ty_is_bool(const Type *t)
+{
+    return t->kind == TY_BOOL || (t->kind == TY_VEC && t->elem->kind == TY_BOOL);
+}
 static inline bool ty_is_numeric(const Type *t) { return ty_is_int(t) || ty_is_float(t); }
 /* Element type of a vector, or the scalar itself. */
 static inline Type *ty_elem(Type *t) { return t->kind == TY_VEC ? t->elem : t; }

@@ -17,7 +17,8 @@ struct Arena {
     Chunk *head;
 };
 
-static void *xmalloc(size_t n) {
+static void *xmalloc(size_t n)
+{
     void *p = malloc(n ? n : 1);
     if (!p) {
         fputs("dckc: out of memory\n", stderr);
@@ -26,13 +27,15 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-Arena *arena_new(void) {
+Arena *arena_new(void)
+{
     Arena *a = xmalloc(sizeof *a);
     a->head = NULL;
     return a;
 }
 
-void arena_free(Arena *a) {
+void arena_free(Arena *a)
+{
     if (!a) return;
     for (Chunk *c = a->head, *n; c; c = n) {
         n = c->next;
@@ -41,7 +44,8 @@ void arena_free(Arena *a) {
     free(a);
 }
 
-void *arena_alloc(Arena *a, size_t n) {
+void *arena_alloc(Arena *a, size_t n)
+{
     n = (n + 15) & ~(size_t)15;
     Chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
@@ -58,14 +62,16 @@ void *arena_alloc(Arena *a, size_t n) {
     return p;
 }
 
-void *arena_realloc(Arena *a, void *p, size_t old, size_t n) {
+void *arena_realloc(Arena *a, void *p, size_t old, size_t n)
+{
     if (n <= old) return p;
     void *q = arena_alloc(a, n);
     if (p && old) memcpy(q, p, old);
     return q;
 }
 
-char *arena_strndup(Arena *a, const char *s, size_t n) {
+char *arena_strndup(Arena *a, const char *s, size_t n)
+{
     char *p = arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = 0;
@@ -74,7 +80,8 @@ char *arena_strndup(Arena *a, const char *s, size_t n) {
 
 char *arena_strdup(Arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
 
-char *arena_printf(Arena *a, const char *fmt, ...) {
+char *arena_printf(Arena *a, const char *fmt, ...)
+{
     va_list ap, ap2;
     va_start(ap, fmt);
     va_copy(ap2, ap);
@@ -87,7 +94,8 @@ char *arena_printf(Arena *a, const char *fmt, ...) {
 }
 
 /* ---- StrBuf ---- */
-static void sb_reserve(StrBuf *sb, size_t extra) {
+static void sb_reserve(StrBuf *sb, size_t extra)
+{
     if (sb->len + extra + 1 <= sb->cap) return;
     size_t cap = sb->cap ? sb->cap : 256;
     while (cap < sb->len + extra + 1) cap *= 2;
@@ -100,7 +108,8 @@ static void sb_reserve(StrBuf *sb, size_t extra) {
     sb->cap = cap;
 }
 
-void sb_putn(StrBuf *sb, const void *p, size_t n) {
+void sb_putn(StrBuf *sb, const void *p, size_t n)
+{
     sb_reserve(sb, n);
     memcpy(sb->data + sb->len, p, n);
     sb->len += n;
@@ -110,7 +119,8 @@ void sb_putn(StrBuf *sb, const void *p, size_t n) {
 void sb_putc(StrBuf *sb, char c) { sb_putn(sb, &c, 1); }
 void sb_puts(StrBuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
 
-void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap) {
+void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap)
+{
     va_list ap2;
     va_copy(ap2, ap);
     char tmp[256];
@@ -129,20 +139,23 @@ void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap) {
     va_end(ap2);
 }
 
-void sb_printf(StrBuf *sb, const char *fmt, ...) {
+void sb_printf(StrBuf *sb, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     sb_vprintf(sb, fmt, ap);
     va_end(ap);
 }
 
-void sb_free(StrBuf *sb) {
+void sb_free(StrBuf *sb)
+{
     free(sb->data);
     sb->data = NULL;
     sb->len = sb->cap = 0;
 }
 
-char *sb_take(StrBuf *sb) {
+char *sb_take(StrBuf *sb)
+{
     char *s = sb->data;
     if (!s) {
         s = xmalloc(1);
@@ -160,7 +173,8 @@ static struct {
     Arena *arena;
 } interned;
 
-uint64_t hash_fnv1a(const void *p, size_t n, uint64_t seed) {
+uint64_t hash_fnv1a(const void *p, size_t n, uint64_t seed)
+{
     const unsigned char *s = p;
     uint64_t h = seed ? seed : 1469598103934665603ull;
     for (size_t i = 0; i < n; i++) {
@@ -170,7 +184,8 @@ uint64_t hash_fnv1a(const void *p, size_t n, uint64_t seed) {
     return h;
 }
 
-const char *intern_n(const char *s, size_t n) {
+const char *intern_n(const char *s, size_t n)
+{
     if (interned.count * 2 >= interned.cap) {
         size_t ncap = interned.cap ? interned.cap * 2 : 1024;
         const char **ns = calloc(ncap, sizeof *ns);
@@ -203,7 +218,8 @@ const char *intern_n(const char *s, size_t n) {
 const char *intern(const char *s) { return intern_n(s, strlen(s)); }
 
 /* ---- files ---- */
-char *read_file(const char *path, size_t *len) {
+char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 4096, n = 0;
@@ -240,19 +256,22 @@ char *read_file(const char *path, size_t *len) {
 static _Thread_local IceScope *ice_top;
 static _Thread_local const char *ice_what;
 
-void ice_push(IceScope *s) {
+void ice_push(IceScope *s)
+{
     s->prev = ice_top;
     s->msg[0] = 0;
     ice_top = s;
 }
 
-void ice_pop(IceScope *s) {
+void ice_pop(IceScope *s)
+{
     if (ice_top == s) ice_top = s->prev;
 }
 
 void ice_context(const char *what) { ice_what = what; }
 
-_Noreturn void ice_fail(const char *file, int line, const char *fmt, ...) {
+_Noreturn void ice_fail(const char *file, int line, const char *fmt, ...)
+{
     char msg[768];
     va_list ap;
     va_start(ap, fmt);

@@ -24,24 +24,28 @@ typedef struct Loc {
 /* ---- arena ---- */
 typedef struct Arena Arena;
 Arena *arena_new(void);
-void arena_free(Arena *a);                 /* accepts NULL */
-void *arena_alloc(Arena *a, size_t n);     /* zeroed, 16-byte aligned */
+void arena_free(Arena *a);             /* accepts NULL */
+void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-byte aligned */
 void *arena_realloc(Arena *a, void *p, size_t old, size_t n);
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);
 char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- growable arrays in an arena: VEC(T) v = {0}; vec_push(arena, &v, x); ---- */
-#define VEC(T) struct { T *data; int len, cap; }
-#define vec_push(A, V, X)                                                              \
-    do {                                                                               \
-        if ((V)->len == (V)->cap) {                                                    \
-            int nc_ = (V)->cap ? (V)->cap * 2 : 8;                                     \
-            (V)->data = arena_realloc((A), (V)->data, sizeof(*(V)->data) * (V)->cap,   \
-                                      sizeof(*(V)->data) * nc_);                       \
-            (V)->cap = nc_;                                                            \
-        }                                                                              \
-        (V)->data[(V)->len++] = (X);                                                   \
+#define VEC(T)        \
+    struct {          \
+        T *data;      \
+        int len, cap; \
+    }
+#define vec_push(A, V, X)                                                            \
+    do {                                                                             \
+        if ((V)->len == (V)->cap) {                                                  \
+            int nc_ = (V)->cap ? (V)->cap * 2 : 8;                                   \
+            (V)->data = arena_realloc((A), (V)->data, sizeof(*(V)->data) * (V)->cap, \
+                                      sizeof(*(V)->data) * nc_);                     \
+            (V)->cap = nc_;                                                          \
+        }                                                                            \
+        (V)->data[(V)->len++] = (X);                                                 \
     } while (0)
 
 /* ---- heap string buffer (for outputs that outlive the arena) ---- */
@@ -83,9 +87,9 @@ void ice_context(const char *what); /* e.g. the kernel name; NULL clears */
 _Noreturn void ice_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define ICE(...) ice_fail(__FILE__, __LINE__, __VA_ARGS__)
-#define ICE_ASSERT(c)                                                                  \
-    do {                                                                               \
-        if (!(c)) ICE("assertion failed: %s", #c);                                     \
+#define ICE_ASSERT(c)                              \
+    do {                                           \
+        if (!(c)) ICE("assertion failed: %s", #c); \
     } while (0)
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -26,36 +26,36 @@ typedef enum AstKind {
     AST_UNARY,     /* op (one of '-', '+', '!', '~'), a */
     AST_INCDEC,    /* op (OP_INC/OP_DEC), is_postfix, a (an lvalue) */
     AST_BINARY,    /* op (see AstOp: '+', OP_EQ, OP_ANDAND, ...), a, b */
-    AST_ASSIGN,    /* op ('=' or the binary operator of a compound assignment '+'...), a = lvalue, b.
+    AST_ASSIGN, /* op ('=' or the binary operator of a compound assignment '+'...), a = lvalue, b.
                       sema: for compound assignment, b is already converted to a's type when
                       the operation happens in a's type; `optype` is the type the operation is
                       done in (C rules), lowering converts a to optype, operates, converts back */
-    AST_COND,      /* a ? b : c */
-    AST_CALL,      /* name, list = arguments. sema: one of
+    AST_COND,   /* a ? b : c */
+    AST_CALL,   /* name, list = arguments. sema: one of
                         builtin != BI_NONE      builtin call (type-resolved, args converted)
                         sym->kind == SYM_FUNC   user function call
                         ctor != NULL            vector constructor float4(...): ctor = result type
                                                 (args are scalars or vectors of ctor's element type
                                                 whose widths add up to n, or one scalar = splat) */
-    AST_INDEX,     /* a[b] (buffer, fixed array, or vector element with constant or variable b) */
-    AST_MEMBER,    /* a.name. sema: field >= 0 for a struct field, else swizzle: nswz, swz[] */
-    AST_CAST,      /* (tspec) a; sema: type. implicit = inserted by sema */
-    AST_LAUNCH,    /* pipelines only: name<<<a (global), b (local, optional)>>>(list) */
+    AST_INDEX,  /* a[b] (buffer, fixed array, or vector element with constant or variable b) */
+    AST_MEMBER, /* a.name. sema: field >= 0 for a struct field, else swizzle: nswz, swz[] */
+    AST_CAST,   /* (tspec) a; sema: type. implicit = inserted by sema */
+    AST_LAUNCH, /* pipelines only: name<<<a (global), b (local, optional)>>>(list) */
 
     /* ---- statements ---- */
-    AST_BLOCK,    /* list */
-    AST_DECL,     /* local variable: tspec, name, dims/ndims (fixed arrays), a = init (optional)
+    AST_BLOCK, /* list */
+    AST_DECL,  /* local variable: tspec, name, dims/ndims (fixed arrays), a = init (optional)
                      or list = brace initializer; is_shared for `shared` arrays; sema: sym.
                      In pipelines with a runtime dimension, this declares a temporary buffer. */
-    AST_EXPR,     /* a */
-    AST_IF,       /* if (a) b else c */
-    AST_FOR,      /* for (a; b; c) d  (a: AST_DECL, AST_EXPR or NULL; b, c optional) */
-    AST_WHILE,    /* while (a) b */
-    AST_DO,       /* do b while (a) */
+    AST_EXPR,  /* a */
+    AST_IF,    /* if (a) b else c */
+    AST_FOR,   /* for (a; b; c) d  (a: AST_DECL, AST_EXPR or NULL; b, c optional) */
+    AST_WHILE, /* while (a) b */
+    AST_DO,    /* do b while (a) */
     AST_BREAK,
     AST_CONTINUE,
-    AST_RETURN,   /* a optional */
-    AST_EMPTY,    /* ; */
+    AST_RETURN, /* a optional */
+    AST_EMPTY,  /* ; */
 
     /* ---- top level (list of the translation unit) ---- */
     AST_FUNC,     /* tspec = result, name, list = params (AST_PARAM), a = body (NULL: prototype).
@@ -90,27 +90,27 @@ enum { LIT_U = 1, LIT_L = 2, LIT_F = 4, LIT_H = 8, LIT_D = 16 };
 /* A type as written: a scalar/vector keyword or a struct name, maybe `const`, maybe `[]`. */
 typedef struct AstTypeSpec {
     Loc loc;
-    Type *builtin;        /* scalar/vector/void spelled with a keyword, else NULL */
-    const char *name;     /* struct name when builtin == NULL */
-    bool is_const;        /* `const` written */
-    bool is_buffer;       /* `T[]` */
-    Type *resolved;       /* sema: the type (buffer type for T[]) */
+    Type *builtin;    /* scalar/vector/void spelled with a keyword, else NULL */
+    const char *name; /* struct name when builtin == NULL */
+    bool is_const;    /* `const` written */
+    bool is_buffer;   /* `T[]` */
+    Type *resolved;   /* sema: the type (buffer type for T[]) */
 } AstTypeSpec;
 
 struct AstNode {
     AstKind kind;
-    Loc loc;             /* the construct's position: operator for binary ops, name for decls */
+    Loc loc; /* the construct's position: operator for binary ops, name for decls */
     int op;
     AstNode *a, *b, *c, *d;
     AstNode **list;
     int nlist;
-    const char *name;    /* interned */
+    const char *name; /* interned */
     union {
         uint64_t i;
         double f;
     } lit;
     AstTypeSpec *tspec;
-    AstNode *dims[3];    /* AST_DECL: array dimensions (constant, or a runtime size in pipelines) */
+    AstNode *dims[3]; /* AST_DECL: array dimensions (constant, or a runtime size in pipelines) */
     int ndims;
     bool is_postfix;     /* AST_INCDEC */
     bool is_shared;      /* AST_DECL */
@@ -123,18 +123,18 @@ struct AstNode {
     int nwg;
 
     /* ---- sema results ---- */
-    Type *type;          /* expressions: the type of the value; decls: the declared type */
-    Type *optype;        /* AST_ASSIGN compound: the type the operation is done in */
-    bool implicit;       /* AST_CAST inserted by sema */
+    Type *type;    /* expressions: the type of the value; decls: the declared type */
+    Type *optype;  /* AST_ASSIGN compound: the type the operation is done in */
+    bool implicit; /* AST_CAST inserted by sema */
     bool is_lvalue;
-    bool is_uniform;     /* value is the same for every work-item of a group */
-    Symbol *sym;         /* AST_IDENT, AST_DECL, AST_PARAM, AST_CALL (user function), AST_FUNC... */
-    BuiltinId builtin;   /* AST_CALL */
-    Type *ctor;          /* AST_CALL: vector constructor */
-    int field;           /* AST_MEMBER: struct field index, or -1 for a swizzle */
-    int swz[4], nswz;    /* AST_MEMBER swizzle components (0..3) */
-    uint32_t wg[3];      /* AST_FUNC: folded work-group size (1 where not given) */
-    int8_t lit_kind;     /* sema's cache of sema_lit_kind() + 1; 0 = not computed */
+    bool is_uniform;   /* value is the same for every work-item of a group */
+    Symbol *sym;       /* AST_IDENT, AST_DECL, AST_PARAM, AST_CALL (user function), AST_FUNC... */
+    BuiltinId builtin; /* AST_CALL */
+    Type *ctor;        /* AST_CALL: vector constructor */
+    int field;         /* AST_MEMBER: struct field index, or -1 for a swizzle */
+    int swz[4], nswz;  /* AST_MEMBER swizzle components (0..3) */
+    uint32_t wg[3];    /* AST_FUNC: folded work-group size (1 where not given) */
+    int8_t lit_kind;   /* sema's cache of sema_lit_kind() + 1; 0 = not computed */
 };
 
 typedef enum SymKind {
@@ -153,9 +153,9 @@ struct Symbol {
     const char *name;
     Type *type;
     AstNode *decl;
-    AstNode *value;  /* SYM_CONST: folded literal */
-    int index;       /* SYM_PARAM: parameter position */
-    void *lower;     /* free for lowering's use (e.g. its variable slot) */
+    AstNode *value; /* SYM_CONST: folded literal */
+    int index;      /* SYM_PARAM: parameter position */
+    void *lower;    /* free for lowering's use (e.g. its variable slot) */
 };
 
 typedef struct TranslationUnit {

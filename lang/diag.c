@@ -10,24 +10,28 @@
 #include <stdio.h>
 #include <string.h>
 
-void diag_init(DiagEngine *d, Arena *a) {
+void diag_init(DiagEngine *d, Arena *a)
+{
     memset(d, 0, sizeof *d);
     d->arena = a;
     d->max_errors = 50;
 }
 
-int diag_add_file(DiagEngine *d, const char *path, const char *text, size_t len) {
+int diag_add_file(DiagEngine *d, const char *path, const char *text, size_t len)
+{
     SourceFile f = {arena_strdup(d->arena, path), text, len};
     vec_push(d->arena, &d->files, f);
     return d->files.len - 1;
 }
 
-static void push(DiagEngine *d, DiagSeverity sev, Loc loc, char *msg) {
+static void push(DiagEngine *d, DiagSeverity sev, Loc loc, char *msg)
+{
     Diag g = {sev, loc, msg};
     vec_push(d->arena, &d->diags, g);
 }
 
-static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_list ap) {
+static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_list ap)
+{
     if (sev == DIAG_NOTE) {
         if (d->last_dropped) return;
     } else if (sev == DIAG_WARNING && d->no_warnings) {
@@ -38,7 +42,8 @@ static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_li
     if (promoted) sev = DIAG_ERROR;
     if (sev == DIAG_ERROR && d->max_errors > 0 && d->nerrors >= d->max_errors) {
         if (d->nerrors == d->max_errors) {
-            push(d, DIAG_ERROR, (Loc){-1, 0, 0}, arena_strdup(d->arena, "too many errors, stopping"));
+            push(d, DIAG_ERROR, (Loc){-1, 0, 0},
+                 arena_strdup(d->arena, "too many errors, stopping"));
             d->nerrors++;
         }
         d->last_dropped = true;
@@ -54,44 +59,55 @@ static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_li
     va_end(ap2);
     memcpy(msg + n, suffix, sl + 1);
     push(d, sev, loc, msg);
-    if (sev == DIAG_ERROR) d->nerrors++;
-    else if (sev == DIAG_WARNING) d->nwarnings++;
+    if (sev == DIAG_ERROR)
+        d->nerrors++;
+    else if (sev == DIAG_WARNING)
+        d->nwarnings++;
     if (sev != DIAG_NOTE) d->last_dropped = false;
 }
 
-void diag_error(DiagEngine *d, Loc loc, const char *fmt, ...) {
+void diag_error(DiagEngine *d, Loc loc, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     add(d, DIAG_ERROR, loc, fmt, ap);
     va_end(ap);
 }
 
-void diag_warning(DiagEngine *d, Loc loc, const char *fmt, ...) {
+void diag_warning(DiagEngine *d, Loc loc, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     add(d, DIAG_WARNING, loc, fmt, ap);
     va_end(ap);
 }
 
-void diag_note(DiagEngine *d, Loc loc, const char *fmt, ...) {
+void diag_note(DiagEngine *d, Loc loc, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     add(d, DIAG_NOTE, loc, fmt, ap);
     va_end(ap);
 }
 
-bool diag_has_errors(const DiagEngine *d) { return d->nerrors > 0 || (d->werror && d->nwarnings > 0); }
+bool diag_has_errors(const DiagEngine *d)
+{
+    return d->nerrors > 0 || (d->werror && d->nwarnings > 0);
+}
 
-static const char *sev_name(DiagSeverity s) {
+static const char *sev_name(DiagSeverity s)
+{
     return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" : "note";
 }
 
-static const char *sev_color(DiagSeverity s) {
+static const char *sev_color(DiagSeverity s)
+{
     return s == DIAG_ERROR ? "\033[1;31m" : s == DIAG_WARNING ? "\033[1;35m" : "\033[1;36m";
 }
 
 /* The text of line `line` (1-based) of f: start and length without the newline. */
-static bool find_line(const SourceFile *f, int line, const char **start, size_t *len) {
+static bool find_line(const SourceFile *f, int line, const char **start, size_t *len)
+{
     const char *p = f->text, *end = f->text + f->len;
     for (int l = 1; l < line; l++) {
         p = memchr(p, '\n', (size_t)(end - p));
@@ -108,15 +124,22 @@ static bool find_line(const SourceFile *f, int line, const char **start, size_t 
     return true;
 }
 
-void diag_render_text(const DiagEngine *d, StrBuf *out, bool color) {
+void diag_render_text(const DiagEngine *d, StrBuf *out, bool color)
+{
     for (int i = 0; i < d->diags.len; i++) {
         const Diag *g = &d->diags.data[i];
-        const SourceFile *f = g->loc.file >= 0 && g->loc.file < d->files.len ? &d->files.data[g->loc.file] : NULL;
+        const SourceFile *f =
+            g->loc.file >= 0 && g->loc.file < d->files.len ? &d->files.data[g->loc.file] : NULL;
         if (color) sb_puts(out, "\033[1m");
-        if (f) sb_printf(out, "%s:%d:%d: ", f->path, g->loc.line, g->loc.col);
-        else sb_puts(out, "dckc: ");
-        if (color) sb_printf(out, "%s%s:\033[0m\033[1m %s\033[0m\n", sev_color(g->sev), sev_name(g->sev), g->msg);
-        else sb_printf(out, "%s: %s\n", sev_name(g->sev), g->msg);
+        if (f)
+            sb_printf(out, "%s:%d:%d: ", f->path, g->loc.line, g->loc.col);
+        else
+            sb_puts(out, "dckc: ");
+        if (color)
+            sb_printf(out, "%s%s:\033[0m\033[1m %s\033[0m\n", sev_color(g->sev), sev_name(g->sev),
+                      g->msg);
+        else
+            sb_printf(out, "%s: %s\n", sev_name(g->sev), g->msg);
         const char *ls;
         size_t ll;
         if (!f || g->loc.line < 1 || !find_line(f, g->loc.line, &ls, &ll)) continue;
@@ -143,7 +166,8 @@ void diag_render_text(const DiagEngine *d, StrBuf *out, bool color) {
     }
 }
 
-static void json_str(StrBuf *out, const char *s) {
+static void json_str(StrBuf *out, const char *s)
+{
     sb_putc(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
@@ -155,21 +179,28 @@ static void json_str(StrBuf *out, const char *s) {
         case '\b': sb_puts(out, "\\b"); break;
         case '\f': sb_puts(out, "\\f"); break;
         default:
-            if (*p < 0x20 || *p == 0x7f) sb_printf(out, "\\u%04x", *p);
-            else sb_putc(out, (char)*p);
+            if (*p < 0x20 || *p == 0x7f)
+                sb_printf(out, "\\u%04x", *p);
+            else
+                sb_putc(out, (char)*p);
         }
     }
     sb_putc(out, '"');
 }
 
-void diag_render_json(const DiagEngine *d, StrBuf *out) {
+void diag_render_json(const DiagEngine *d, StrBuf *out)
+{
     for (int i = 0; i < d->diags.len; i++) {
         const Diag *g = &d->diags.data[i];
-        const SourceFile *f = g->loc.file >= 0 && g->loc.file < d->files.len ? &d->files.data[g->loc.file] : NULL;
+        const SourceFile *f =
+            g->loc.file >= 0 && g->loc.file < d->files.len ? &d->files.data[g->loc.file] : NULL;
         sb_puts(out, "{\"file\":");
-        if (f) json_str(out, f->path);
-        else sb_puts(out, "null");
-        sb_printf(out, ",\"line\":%d,\"col\":%d,\"severity\":\"%s\",\"message\":", f ? g->loc.line : 0,
+        if (f)
+            json_str(out, f->path);
+        else
+            sb_puts(out, "null");
+        sb_printf(out,
+                  ",\"line\":%d,\"col\":%d,\"severity\":\"%s\",\"message\":", f ? g->loc.line : 0,
                   f ? g->loc.col : 0, sev_name(g->sev));
         json_str(out, g->msg);
         sb_puts(out, "}\n");

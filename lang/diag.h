@@ -25,8 +25,8 @@ typedef struct Diag {
 } Diag;
 
 typedef struct SourceFile {
-    const char *path;   /* as it should be printed */
-    const char *text;   /* whole contents, NUL-terminated */
+    const char *path; /* as it should be printed */
+    const char *text; /* whole contents, NUL-terminated */
     size_t len;
 } SourceFile;
 
@@ -44,7 +44,8 @@ typedef struct DiagEngine {
 void diag_init(DiagEngine *d, Arena *a);
 int diag_add_file(DiagEngine *d, const char *path, const char *text, size_t len); /* -> index */
 void diag_error(DiagEngine *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void diag_warning(DiagEngine *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_warning(DiagEngine *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void diag_note(DiagEngine *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool diag_has_errors(const DiagEngine *d); /* errors, or warnings under -Werror */
 /* Renders every collected diagnostic, in order of emission, to out. */

@@ -7,15 +7,18 @@ enum { MAX_NESTING = 10000 };
 
 /* Returns true (after one error) when some path below n is deeper than MAX_NESTING;
  * the recursion itself never goes deeper than that. */
-static bool too_deep(DiagEngine *d, const AstNode *n, int depth) {
+static bool too_deep(DiagEngine *d, const AstNode *n, int depth)
+{
     if (!n) return false;
     if (depth > MAX_NESTING) {
-        diag_error(d, n->loc, "this is nested too deeply (more than %d levels of expressions and statements)",
+        diag_error(d, n->loc,
+                   "this is nested too deeply (more than %d levels of expressions and statements)",
                    MAX_NESTING);
         return true;
     }
-    const AstNode *kids[4 + 3 + 3] = {n->a, n->b, n->c, n->d, n->dims[0], n->dims[1], n->dims[2],
-                                      n->wg_expr[0], n->wg_expr[1], n->wg_expr[2]};
+    const AstNode *kids[4 + 3 + 3] = {n->a,          n->b,         n->c,       n->d,
+                                      n->dims[0],    n->dims[1],   n->dims[2], n->wg_expr[0],
+                                      n->wg_expr[1], n->wg_expr[2]};
     for (int k = 0; k < ARRAY_LEN(kids); k++)
         if (too_deep(d, kids[k], depth + 1)) return true;
     for (int k = 0; k < n->nlist; k++)
@@ -24,7 +27,8 @@ static bool too_deep(DiagEngine *d, const AstNode *n, int depth) {
 }
 
 TranslationUnit *fe_parse(Arena *a, DiagEngine *d, const FrontendOptions *o, const char *path,
-                          const char *source) {
+                          const char *source)
+{
     Pp *pp = pp_new(a, d, o);
     if (!pp_begin(pp, path, source)) return NULL;
     TranslationUnit *tu = parse_unit(a, d, pp);
@@ -34,7 +38,8 @@ TranslationUnit *fe_parse(Arena *a, DiagEngine *d, const FrontendOptions *o, con
 }
 
 bool fe_print_tokens(Arena *a, DiagEngine *d, const FrontendOptions *o, const char *path,
-                     const char *source, StrBuf *out) {
+                     const char *source, StrBuf *out)
+{
     int before = d->nerrors;
     Pp *pp = pp_new(a, d, o);
     if (!pp_begin(pp, path, source)) return false;
@@ -43,7 +48,8 @@ bool fe_print_tokens(Arena *a, DiagEngine *d, const FrontendOptions *o, const ch
         pp_next(pp, &t);
         if (t.kind == TK_EOF) break;
         const char *file = t.loc.file >= 0 ? d->files.data[t.loc.file].path : "?";
-        sb_printf(out, "%s:%d:%d %s '%.*s'\n", file, t.loc.line, t.loc.col, tok_class(t.kind), t.len, t.text);
+        sb_printf(out, "%s:%d:%d %s '%.*s'\n", file, t.loc.line, t.loc.col, tok_class(t.kind),
+                  t.len, t.text);
     }
     pp_end(pp);
     return d->nerrors == before;
@@ -51,9 +57,13 @@ bool fe_print_tokens(Arena *a, DiagEngine *d, const FrontendOptions *o, const ch
 
 /* A body spans from its '{' to the start of the next top-level declaration of the same
  * file (or the end of that file). Syntax errors are the errors reported while parsing. */
-static bool loc_before(Loc a, Loc b) { return a.line < b.line || (a.line == b.line && a.col < b.col); }
+static bool loc_before(Loc a, Loc b)
+{
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
 
-bool fe_drop_broken_bodies(Arena *a, const DiagEngine *d, TranslationUnit *tu) {
+bool fe_drop_broken_bodies(Arena *a, const DiagEngine *d, TranslationUnit *tu)
+{
     for (int k = 0; k < d->diags.len; k++) {
         const Diag *g = &d->diags.data[k];
         if (g->sev != DIAG_ERROR) continue;

@@ -14,12 +14,12 @@
 #include "ast.h"
 
 typedef struct FrontendOptions {
-    const char **include_dirs;   /* -I, searched in order after the including file's folder */
+    const char **include_dirs; /* -I, searched in order after the including file's folder */
     int ninclude_dirs;
-    const char *stdlib_dir;      /* folder that holds the dck/ modules for #include <dck/...> */
-    const char **defines;        /* -D: "NAME" (= 1) or "NAME=VALUE", in command-line order */
+    const char *stdlib_dir; /* folder that holds the dck/ modules for #include <dck/...> */
+    const char **defines;   /* -D: "NAME" (= 1) or "NAME=VALUE", in command-line order */
     int ndefines;
-    const char **undefs;         /* -U NAME, applied after every -D */
+    const char **undefs; /* -U NAME, applied after every -D */
     int nundefs;
 } FrontendOptions;
 

@@ -17,16 +17,16 @@
 #include <sys/stat.h>
 
 #define MAX_INCLUDE_DEPTH 64
-#define CMDLINE_PATH "<command line>"
+#define CMDLINE_PATH      "<command line>"
 
 typedef struct Macro {
     const char *name; /* interned */
     Token *body;
     int n;
-    Loc loc;          /* of the name in #define; file -1 for none */
-    bool cmdline;     /* defined by -D */
-    bool defined;     /* false after #undef (the slot stays) */
-    bool expanding;   /* inside its own expansion */
+    Loc loc;        /* of the name in #define; file -1 for none */
+    bool cmdline;   /* defined by -D */
+    bool defined;   /* false after #undef (the slot stays) */
+    bool expanding; /* inside its own expansion */
 } Macro;
 
 enum {
@@ -45,9 +45,9 @@ typedef struct Cond {
 
 typedef struct PpFile {
     Lexer *lx;
-    int file;         /* index in the DiagEngine's table */
-    const char *dir;  /* folder of the file, "" for the current one */
-    int cond_base;    /* conds.len when the file was entered */
+    int file;        /* index in the DiagEngine's table */
+    const char *dir; /* folder of the file, "" for the current one */
+    int cond_base;   /* conds.len when the file was entered */
     Token peek;
     bool has_peek;
 } PpFile;
@@ -78,9 +78,9 @@ struct Pp {
     VEC(OnceId) once;
     Macro **mtab;
     int mcap, mcount;
-    TokVec pending;     /* expanded tokens waiting to be handed out */
+    TokVec pending; /* expanded tokens waiting to be handed out */
     int pend_pos;
-    TokVec line;        /* the current directive's tokens */
+    TokVec line; /* the current directive's tokens */
     bool include_overflow;
     bool in_cmdline;
     Token last_eof;
@@ -88,30 +88,32 @@ struct Pp {
 
 /* ---- small helpers ---- */
 
-static bool skipping(const Pp *pp) {
+static bool skipping(const Pp *pp)
+{
     return pp->conds.len > 0 && pp->conds.data[pp->conds.len - 1].state != COND_ACTIVE;
 }
 
 static void update_quiet(Pp *pp) { pp->env.quiet = skipping(pp); }
 
-static bool tok_is(const Token *t, const char *s) {
-    return t->name && strcmp(t->name, s) == 0;
-}
+static bool tok_is(const Token *t, const char *s) { return t->name && strcmp(t->name, s) == 0; }
 
-static const char *tok_text(Pp *pp, const Token *t) {
+static const char *tok_text(Pp *pp, const Token *t)
+{
     return arena_strndup(pp->a, t->text, (size_t)t->len);
 }
 
 /* ---- macro table (open addressing on the interned name) ---- */
 
-static unsigned name_hash(const char *p) {
+static unsigned name_hash(const char *p)
+{
     uintptr_t h = (uintptr_t)p;
     h ^= h >> 15;
     h *= 0x9E3779B97F4A7C15ull;
     return (unsigned)(h >> 32);
 }
 
-static Macro *macro_find(Pp *pp, const char *name) {
+static Macro *macro_find(Pp *pp, const char *name)
+{
     if (!pp->mcap || !name) return NULL;
     unsigned j = name_hash(name) & (unsigned)(pp->mcap - 1);
     while (pp->mtab[j]) {
@@ -121,7 +123,8 @@ static Macro *macro_find(Pp *pp, const char *name) {
     return NULL;
 }
 
-static Macro *macro_slot(Pp *pp, const char *name) {
+static Macro *macro_slot(Pp *pp, const char *name)
+{
     if (pp->mcount * 2 >= pp->mcap) {
         int ncap = pp->mcap ? pp->mcap * 2 : 64;
         Macro **nt = arena_alloc(pp->a, sizeof(Macro *) * (size_t)ncap);
@@ -148,10 +151,12 @@ static Macro *macro_slot(Pp *pp, const char *name) {
     return m;
 }
 
-static bool same_body(const Macro *m, const Token *body, int n) {
+static bool same_body(const Macro *m, const Token *body, int n)
+{
     if (m->n != n) return false;
     for (int i = 0; i < n; i++)
-        if (m->body[i].len != body[i].len || memcmp(m->body[i].text, body[i].text, (size_t)body[i].len) != 0)
+        if (m->body[i].len != body[i].len ||
+            memcmp(m->body[i].text, body[i].text, (size_t)body[i].len) != 0)
             return false;
     return true;
 }
@@ -162,13 +167,15 @@ static bool same_body(const Macro *m, const Token *body, int n) {
  * in_if: `defined X` / `defined(X)` become 1 or 0 (#if expressions). */
 static void expand(Pp *pp, const Token *toks, int n, const Loc *loc, bool in_if, TokVec *out);
 
-static void push_expansion(Pp *pp, Macro *m, Loc use, bool in_if, TokVec *out) {
+static void push_expansion(Pp *pp, Macro *m, Loc use, bool in_if, TokVec *out)
+{
     m->expanding = true;
     expand(pp, m->body, m->n, &use, in_if, out);
     m->expanding = false;
 }
 
-static void expand(Pp *pp, const Token *toks, int n, const Loc *loc, bool in_if, TokVec *out) {
+static void expand(Pp *pp, const Token *toks, int n, const Loc *loc, bool in_if, TokVec *out)
+{
     for (int i = 0; i < n; i++) {
         Token t = toks[i];
         if (loc) {
@@ -189,8 +196,10 @@ static void expand(Pp *pp, const Token *toks, int n, const Loc *loc, bool in_if,
                 r.ival = macro_find(pp, toks[j].name) != NULL;
                 j++;
                 if (paren) {
-                    if (j < n && toks[j].kind == ')') j++;
-                    else diag_error(pp->d, t.loc, "missing ')' after 'defined'");
+                    if (j < n && toks[j].kind == ')')
+                        j++;
+                    else
+                        diag_error(pp->d, t.loc, "missing ')' after 'defined'");
                 }
             } else {
                 diag_error(pp->d, t.loc, "expected a macro name after 'defined'");
@@ -219,14 +228,16 @@ typedef struct Eval {
 } Eval;
 
 /* At t, naming it ("... before 'x'"), or at the end of the line when t is NULL. */
-static void ev_error(Eval *e, const Token *t, const char *msg) {
+static void ev_error(Eval *e, const Token *t, const char *msg)
+{
     if (e->error) return;
     e->error = true;
     char *where = t ? arena_printf(e->pp->a, " before '%.*s'", t->len, t->text) : "";
     diag_error(e->pp->d, t ? t->loc : e->at, "%s in preprocessor expression%s", msg, where);
 }
 
-static void ev_error_at(Eval *e, const Token *t, const char *msg) {
+static void ev_error_at(Eval *e, const Token *t, const char *msg)
+{
     if (e->error) return;
     e->error = true;
     diag_error(e->pp->d, t->loc, "%s in preprocessor expression", msg);
@@ -236,7 +247,8 @@ static const Token *ev_peek(Eval *e) { return e->pos < e->n ? &e->t[e->pos] : NU
 
 static int64_t ev_expr(Eval *e, bool live);
 
-static int64_t ev_primary(Eval *e, bool live) {
+static int64_t ev_primary(Eval *e, bool live)
+{
     const Token *t = ev_peek(e);
     if (!t) {
         ev_error(e, NULL, "expected a value");
@@ -247,12 +259,14 @@ static int64_t ev_primary(Eval *e, bool live) {
     case '-': return (int64_t)(0u - (uint64_t)ev_primary(e, live));
     case '+': return ev_primary(e, live);
     case '!': return !ev_primary(e, live);
-    case '~': return (int64_t)~(uint64_t)ev_primary(e, live);
+    case '~': return (int64_t) ~(uint64_t)ev_primary(e, live);
     case '(': {
         int64_t v = ev_expr(e, live);
         const Token *c = ev_peek(e);
-        if (c && c->kind == ')') e->pos++;
-        else ev_error(e, c, "expected ')'");
+        if (c && c->kind == ')')
+            e->pos++;
+        else
+            ev_error(e, c, "expected ')'");
         return v;
     }
     case TK_INT_LIT: return (int64_t)t->ival;
@@ -268,13 +282,22 @@ static int64_t ev_primary(Eval *e, bool live) {
     }
 }
 
-static int binprec(int k) {
+static int binprec(int k)
+{
     switch (k) {
-    case '*': case '/': case '%': return 10;
-    case '+': case '-': return 9;
-    case TK_SHL: case TK_SHR: return 8;
-    case '<': case '>': case TK_LE: case TK_GE: return 7;
-    case TK_EQ: case TK_NE: return 6;
+    case '*':
+    case '/':
+    case '%': return 10;
+    case '+':
+    case '-': return 9;
+    case TK_SHL:
+    case TK_SHR: return 8;
+    case '<':
+    case '>':
+    case TK_LE:
+    case TK_GE: return 7;
+    case TK_EQ:
+    case TK_NE: return 6;
     case '&': return 5;
     case '^': return 4;
     case '|': return 3;
@@ -284,7 +307,8 @@ static int binprec(int k) {
     }
 }
 
-static int64_t ev_binary(Eval *e, int minprec, bool live) {
+static int64_t ev_binary(Eval *e, int minprec, bool live)
+{
     int64_t l = ev_primary(e, live);
     for (;;) {
         const Token *op = ev_peek(e);
@@ -328,21 +352,25 @@ static int64_t ev_binary(Eval *e, int minprec, bool live) {
     }
 }
 
-static int64_t ev_expr(Eval *e, bool live) {
+static int64_t ev_expr(Eval *e, bool live)
+{
     int64_t c = ev_binary(e, 1, live);
     const Token *q = ev_peek(e);
     if (!q || q->kind != '?') return c;
     e->pos++;
     int64_t a = ev_expr(e, live && c);
     const Token *colon = ev_peek(e);
-    if (colon && colon->kind == ':') e->pos++;
-    else ev_error(e, colon, "expected ':'");
+    if (colon && colon->kind == ':')
+        e->pos++;
+    else
+        ev_error(e, colon, "expected ':'");
     int64_t b = ev_expr(e, live && !c);
     return c ? a : b;
 }
 
 /* Evaluates the tokens of an #if/#elif line after the directive name. */
-static bool eval_condition(Pp *pp, const Token *hash, const Token *toks, int n) {
+static bool eval_condition(Pp *pp, const Token *hash, const Token *toks, int n)
+{
     if (n == 0) {
         diag_error(pp->d, hash->loc, "#%s with no expression", pp->line.data[0].name);
         return false;
@@ -358,21 +386,24 @@ static bool eval_condition(Pp *pp, const Token *hash, const Token *toks, int n) 
 
 /* ---- files ---- */
 
-static const char *dir_of(Pp *pp, const char *path) {
+static const char *dir_of(Pp *pp, const char *path)
+{
     const char *slash = strrchr(path, '/');
     if (!slash) return "";
     if (slash == path) return "/";
     return arena_strndup(pp->a, path, (size_t)(slash - path));
 }
 
-static const char *join(Pp *pp, const char *dir, const char *name) {
+static const char *join(Pp *pp, const char *dir, const char *name)
+{
     if (name[0] == '/' || !dir[0]) return name;
     size_t n = strlen(dir);
     if (dir[n - 1] == '/') return arena_printf(pp->a, "%s%s", dir, name);
     return arena_printf(pp->a, "%s/%s", dir, name);
 }
 
-static void push_file(Pp *pp, int file, const char *path) {
+static void push_file(Pp *pp, int file, const char *path)
+{
     const SourceFile *sf = &pp->d->files.data[file];
     PpFile f = {0};
     f.lx = lex_open(&pp->env, file, sf->text, sf->len);
@@ -383,7 +414,8 @@ static void push_file(Pp *pp, int file, const char *path) {
 }
 
 /* Registers a file's text in the DiagEngine (a copy in the arena) and the cache. */
-static int add_file(Pp *pp, const char *path, const char *text, size_t len, const struct stat *st) {
+static int add_file(Pp *pp, const char *path, const char *text, size_t len, const struct stat *st)
+{
     char *copy = arena_alloc(pp->a, len + 1);
     memcpy(copy, text, len);
     int idx = diag_add_file(pp->d, path, copy, len);
@@ -392,7 +424,8 @@ static int add_file(Pp *pp, const char *path, const char *text, size_t len, cons
     return idx;
 }
 
-static bool is_once(Pp *pp, dev_t dev, ino_t ino) {
+static bool is_once(Pp *pp, dev_t dev, ino_t ino)
+{
     for (int i = 0; i < pp->once.len; i++)
         if (pp->once.data[i].dev == dev && pp->once.data[i].ino == ino) return true;
     return false;
@@ -400,7 +433,8 @@ static bool is_once(Pp *pp, dev_t dev, ino_t ino) {
 
 /* Looks `path` up; returns 1 found (*file set, or -1 when #pragma once skips it),
  * 0 when it does not exist, -2 after reporting a read error. */
-static int open_candidate(Pp *pp, const char *path, const Token *at, int *file) {
+static int open_candidate(Pp *pp, const char *path, const Token *at, int *file)
+{
     const char *ip = intern(path);
     for (int i = 0; i < pp->cache.len; i++) {
         FileCache *c = &pp->cache.data[i];
@@ -426,7 +460,8 @@ static int open_candidate(Pp *pp, const char *path, const Token *at, int *file) 
     return 1;
 }
 
-static void do_include(Pp *pp, PpFile *f, const Token *hash) {
+static void do_include(Pp *pp, PpFile *f, const Token *hash)
+{
     Token *l = pp->line.data;
     int n = pp->line.len;
     const char *name = NULL;
@@ -445,14 +480,18 @@ static void do_include(Pp *pp, PpFile *f, const Token *hash) {
         }
     }
     if (!name || !name[0]) {
-        diag_error(pp->d, n >= 2 ? l[1].loc : l[0].loc, "expected \"FILE\" or <FILE> after #include");
+        diag_error(pp->d, n >= 2 ? l[1].loc : l[0].loc,
+                   "expected \"FILE\" or <FILE> after #include");
         return;
     }
-    if (last + 1 < n) diag_warning(pp->d, l[last + 1].loc, "extra tokens at end of #include directive");
+    if (last + 1 < n)
+        diag_warning(pp->d, l[last + 1].loc, "extra tokens at end of #include directive");
     if (pp->include_overflow) return;
     if (pp->files.len >= MAX_INCLUDE_DEPTH) {
-        diag_error(pp->d, hash->loc, "#include nested too deeply (more than %d levels; is there an include cycle without #pragma once?)",
-                   MAX_INCLUDE_DEPTH);
+        diag_error(
+            pp->d, hash->loc,
+            "#include nested too deeply (more than %d levels; is there an include cycle without #pragma once?)",
+            MAX_INCLUDE_DEPTH);
         pp->include_overflow = true;
         return;
     }
@@ -479,7 +518,8 @@ static void do_include(Pp *pp, PpFile *f, const Token *hash) {
 
 /* ---- directives ---- */
 
-static Token *next_raw(PpFile *f, Token *t) {
+static Token *next_raw(PpFile *f, Token *t)
+{
     if (f->has_peek) {
         *t = f->peek;
         f->has_peek = false;
@@ -491,7 +531,8 @@ static Token *next_raw(PpFile *f, Token *t) {
 
 /* Reads the rest of the directive line into pp->line (a comment spanning lines continues
  * it, as in C). The next line is not lexed yet, so a following skipped group stays quiet. */
-static void read_line(Pp *pp, PpFile *f) {
+static void read_line(Pp *pp, PpFile *f)
+{
     pp->line.len = 0;
     if (f->has_peek) ICE("directive with a token already read ahead");
     lex_directive_line(f->lx);
@@ -508,7 +549,8 @@ static void read_line(Pp *pp, PpFile *f) {
     }
 }
 
-static void do_define(Pp *pp, PpFile *f) {
+static void do_define(Pp *pp, PpFile *f)
+{
     Token *l = pp->line.data;
     int n = pp->line.len;
     if (n < 2 || l[1].kind != TK_IDENT) {
@@ -539,7 +581,8 @@ static void do_define(Pp *pp, PpFile *f) {
     m->defined = true;
 }
 
-static void do_undef(Pp *pp) {
+static void do_undef(Pp *pp)
+{
     Token *l = pp->line.data;
     int n = pp->line.len;
     if (n < 2 || l[1].kind != TK_IDENT) {
@@ -551,7 +594,8 @@ static void do_undef(Pp *pp) {
     if (m) m->defined = false;
 }
 
-static const char *rest_of_line(Pp *pp, PpFile *f, const Token *from) {
+static const char *rest_of_line(Pp *pp, PpFile *f, const Token *from)
+{
     const SourceFile *sf = &pp->d->files.data[f->file];
     if (from->offset < 0) return "";
     const char *b = sf->text + from->offset, *e = b;
@@ -559,7 +603,8 @@ static const char *rest_of_line(Pp *pp, PpFile *f, const Token *from) {
     return arena_strndup(pp->a, b, (size_t)(e - b));
 }
 
-static void directive(Pp *pp, PpFile *f, const Token *hash) {
+static void directive(Pp *pp, PpFile *f, const Token *hash)
+{
     read_line(pp, f);
     int n = pp->line.len;
     if (n == 0) return; /* null directive */
@@ -576,10 +621,12 @@ static void directive(Pp *pp, PpFile *f, const Token *hash) {
                 v = eval_condition(pp, hash, l + 1, n - 1);
             } else {
                 if (n < 2 || l[1].kind != TK_IDENT) {
-                    diag_error(pp->d, n < 2 ? l[0].loc : l[1].loc, "macro name must be an identifier");
+                    diag_error(pp->d, n < 2 ? l[0].loc : l[1].loc,
+                               "macro name must be an identifier");
                     v = false;
                 } else {
-                    if (n > 2) diag_warning(pp->d, l[2].loc, "extra tokens at end of #%s directive", dn);
+                    if (n > 2)
+                        diag_warning(pp->d, l[2].loc, "extra tokens at end of #%s directive", dn);
                     v = (macro_find(pp, l[1].name) != NULL) == (dn[2] == 'd');
                 }
             }
@@ -639,13 +686,16 @@ static void directive(Pp *pp, PpFile *f, const Token *hash) {
                 }
             }
         } else {
-            diag_warning(pp->d, n >= 2 ? l[1].loc : l[0].loc, "unknown pragma ignored: '#pragma %s'",
+            diag_warning(pp->d, n >= 2 ? l[1].loc : l[0].loc,
+                         "unknown pragma ignored: '#pragma %s'",
                          n >= 2 ? rest_of_line(pp, f, &l[1]) : "");
         }
     } else if (!strcmp(dn, "error")) {
-        diag_error(pp->d, hash->loc, "#error%s%s", n > 1 ? " " : "", n > 1 ? rest_of_line(pp, f, &l[1]) : "");
+        diag_error(pp->d, hash->loc, "#error%s%s", n > 1 ? " " : "",
+                   n > 1 ? rest_of_line(pp, f, &l[1]) : "");
     } else if (!strcmp(dn, "warning")) {
-        diag_warning(pp->d, hash->loc, "#warning%s%s", n > 1 ? " " : "", n > 1 ? rest_of_line(pp, f, &l[1]) : "");
+        diag_warning(pp->d, hash->loc, "#warning%s%s", n > 1 ? " " : "",
+                     n > 1 ? rest_of_line(pp, f, &l[1]) : "");
     } else {
         diag_error(pp->d, l[0].loc, "invalid preprocessing directive '#%s'", tok_text(pp, &l[0]));
     }
@@ -654,7 +704,8 @@ static void directive(Pp *pp, PpFile *f, const Token *hash) {
 
 /* ---- the stream ---- */
 
-static void end_file(Pp *pp) {
+static void end_file(Pp *pp)
+{
     PpFile *f = &pp->files.data[pp->files.len - 1];
     while (pp->conds.len > f->cond_base) {
         Cond *c = &pp->conds.data[--pp->conds.len];
@@ -666,7 +717,8 @@ static void end_file(Pp *pp) {
     update_quiet(pp);
 }
 
-void pp_next(Pp *pp, Token *t) {
+void pp_next(Pp *pp, Token *t)
+{
     for (;;) {
         if (pp->pend_pos < pp->pending.len) {
             *t = pp->pending.data[pp->pend_pos++];
@@ -704,7 +756,8 @@ void pp_next(Pp *pp, Token *t) {
     }
 }
 
-Pp *pp_new(Arena *a, DiagEngine *d, const FrontendOptions *o) {
+Pp *pp_new(Arena *a, DiagEngine *d, const FrontendOptions *o)
+{
     Pp *pp = arena_alloc(a, sizeof *pp);
     pp->a = a;
     pp->d = d;
@@ -717,7 +770,8 @@ Pp *pp_new(Arena *a, DiagEngine *d, const FrontendOptions *o) {
     return pp;
 }
 
-bool pp_begin(Pp *pp, const char *path, const char *source) {
+bool pp_begin(Pp *pp, const char *path, const char *source)
+{
     size_t len;
     struct stat st;
     bool has_st = stat(path, &st) == 0;
@@ -741,10 +795,13 @@ bool pp_begin(Pp *pp, const char *path, const char *source) {
         for (int i = 0; i < pp->opts.ndefines; i++) {
             const char *def = pp->opts.defines[i];
             const char *eq = strchr(def, '=');
-            if (eq) sb_printf(&sb, "#define %.*s %s\n", (int)(eq - def), def, eq + 1);
-            else sb_printf(&sb, "#define %s 1\n", def);
+            if (eq)
+                sb_printf(&sb, "#define %.*s %s\n", (int)(eq - def), def, eq + 1);
+            else
+                sb_printf(&sb, "#define %s 1\n", def);
         }
-        for (int i = 0; i < pp->opts.nundefs; i++) sb_printf(&sb, "#undef %s\n", pp->opts.undefs[i]);
+        for (int i = 0; i < pp->opts.nundefs; i++)
+            sb_printf(&sb, "#undef %s\n", pp->opts.undefs[i]);
         int idx = add_file(pp, CMDLINE_PATH, sb.data, sb.len, NULL);
         sb_free(&sb);
         push_file(pp, idx, "");
@@ -753,7 +810,8 @@ bool pp_begin(Pp *pp, const char *path, const char *source) {
     return true;
 }
 
-void pp_end(Pp *pp) {
+void pp_end(Pp *pp)
+{
     while (pp->files.len) {
         lex_close(pp->files.data[pp->files.len - 1].lx);
         pp->files.len--;
@@ -762,18 +820,18 @@ void pp_end(Pp *pp) {
 
 /* ---- token names ---- */
 
-const char *tok_spelling(int kind) {
+const char *tok_spelling(int kind)
+{
     static const char *const names[] = {
 #define TOK(ID, spelling, cls) spelling,
 #include "tokens.def"
 #undef TOK
     };
     static const char *const chars[128] = {
-        ['('] = "(", [')'] = ")", ['['] = "[", [']'] = "]", ['{'] = "{", ['}'] = "}",
-        [';'] = ";", [','] = ",", ['.'] = ".", ['?'] = "?", [':'] = ":", ['+'] = "+",
-        ['-'] = "-", ['*'] = "*", ['/'] = "/", ['%'] = "%", ['&'] = "&", ['|'] = "|",
-        ['^'] = "^", ['!'] = "!", ['~'] = "~", ['<'] = "<", ['>'] = ">", ['='] = "=",
-        ['#'] = "#",
+        ['('] = "(", [')'] = ")", ['['] = "[", [']'] = "]", ['{'] = "{", ['}'] = "}", [';'] = ";",
+        [','] = ",", ['.'] = ".", ['?'] = "?", [':'] = ":", ['+'] = "+", ['-'] = "-", ['*'] = "*",
+        ['/'] = "/", ['%'] = "%", ['&'] = "&", ['|'] = "|", ['^'] = "^", ['!'] = "!", ['~'] = "~",
+        ['<'] = "<", ['>'] = ">", ['='] = "=", ['#'] = "#",
     };
     if (kind == TK_EOF) return "end of file";
     if (kind > TK_FIRST_MULTI && kind < TK_COUNT) return names[kind - TK_FIRST_MULTI - 1];
@@ -781,7 +839,8 @@ const char *tok_spelling(int kind) {
     return p ? p : "?";
 }
 
-const char *tok_class(int kind) {
+const char *tok_class(int kind)
+{
     static const char *const classes[] = {
 #define TOK(ID, spelling, cls) #cls,
 #include "tokens.def"

@@ -14,19 +14,19 @@
 #include "token.h"
 
 typedef struct Token {
-    int kind;          /* TokenKind, or a character for single-character punctuators */
+    int kind; /* TokenKind, or a character for single-character punctuators */
     Loc loc;
-    const char *text;  /* spelling (not NUL-terminated) */
+    const char *text; /* spelling (not NUL-terminated) */
     int len;
-    const char *name;  /* interned spelling: identifiers and keywords */
-    uint64_t ival;     /* TK_INT_LIT value; TK_TRUE = 1 */
-    double fval;       /* TK_FLOAT_LIT value */
-    int suffix;        /* literal suffix flags LIT_* (ast.h) */
-    Type *type;        /* TK_TYPE: the scalar/vector type; TK_VOID: ty_void */
-    int offset;        /* byte offset of the spelling in its file (-1: macro/synthetic) */
-    bool bol;          /* first token on its line (directive detection) */
-    bool lex_error;    /* a lexical error was reported since the previous token */
-    bool unmatched;    /* closing bracket without a matching opener (set by the parser glue) */
+    const char *name; /* interned spelling: identifiers and keywords */
+    uint64_t ival;    /* TK_INT_LIT value; TK_TRUE = 1 */
+    double fval;      /* TK_FLOAT_LIT value */
+    int suffix;       /* literal suffix flags LIT_* (ast.h) */
+    Type *type;       /* TK_TYPE: the scalar/vector type; TK_VOID: ty_void */
+    int offset;       /* byte offset of the spelling in its file (-1: macro/synthetic) */
+    bool bol;         /* first token on its line (directive detection) */
+    bool lex_error;   /* a lexical error was reported since the previous token */
+    bool unmatched;   /* closing bracket without a matching opener (set by the parser glue) */
 } Token;
 
 /* ---- lexer.l ---- */
@@ -40,7 +40,7 @@ typedef struct KwEntry {
 typedef struct LexEnv {
     Arena *arena;
     DiagEngine *diag;
-    KwEntry kw[256];  /* open-addressed on the interned pointer */
+    KwEntry kw[256]; /* open-addressed on the interned pointer */
     bool quiet;
 } LexEnv;
 

@@ -98,26 +98,30 @@
 static void scope_push(Sema *s) { vec_push(s->a, &s->marks, s->names.len); }
 static void scope_pop(Sema *s) { s->names.len = s->marks.data[--s->marks.len]; }
 
-Symbol *sema_lookup(Sema *s, const char *name) {
+Symbol *sema_lookup(Sema *s, const char *name)
+{
     for (int i = s->names.len - 1; i >= 0; i--)
         if (s->names.data[i].name == name) return s->names.data[i].sym;
     return NULL;
 }
 
-Symbol *sema_lookup_struct(Sema *s, const char *name) {
+Symbol *sema_lookup_struct(Sema *s, const char *name)
+{
     for (int i = s->structs.len - 1; i >= 0; i--)
         if (s->structs.data[i].name == name) return s->structs.data[i].sym;
     return NULL;
 }
 
 /* Declares sym in the innermost scope; reports a redeclaration in that scope. */
-static bool declare(Sema *s, Symbol *sym, Loc loc) {
+static bool declare(Sema *s, Symbol *sym, Loc loc)
+{
     int start = s->marks.len ? s->marks.data[s->marks.len - 1] : 0;
     for (int i = s->names.len - 1; i >= start; i--) {
         if (s->names.data[i].name != sym->name) continue;
         Symbol *old = s->names.data[i].sym;
         diag_error(s->d, loc, "redefinition of '%s'", sym->name);
-        if (old->decl) diag_note(s->d, old->decl->loc, "previous definition of '%s' is here", sym->name);
+        if (old->decl)
+            diag_note(s->d, old->decl->loc, "previous definition of '%s' is here", sym->name);
         return false;
     }
     NameEnt e = {sym->name, sym};
@@ -125,7 +129,8 @@ static bool declare(Sema *s, Symbol *sym, Loc loc) {
     return true;
 }
 
-static Symbol *new_sym(Sema *s, SymKind k, const char *name, Type *t, AstNode *decl) {
+static Symbol *new_sym(Sema *s, SymKind k, const char *name, Type *t, AstNode *decl)
+{
     Symbol *sym = arena_alloc(s->a, sizeof *sym);
     sym->kind = k;
     sym->name = name;
@@ -135,7 +140,8 @@ static Symbol *new_sym(Sema *s, SymKind k, const char *name, Type *t, AstNode *d
 }
 
 /* Edit distance with adjacent transpositions (optimal string alignment). */
-static int edit_distance(const char *a, const char *b) {
+static int edit_distance(const char *a, const char *b)
+{
     enum { MAXN = 64 };
     int la = (int)strlen(a), lb = (int)strlen(b);
     if (la > MAXN || lb > MAXN) return 1000;
@@ -147,7 +153,8 @@ static int edit_distance(const char *a, const char *b) {
             int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
             if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < c)
                 c = d[i - 2][j - 2] + 1;
             d[i][j] = c;
         }
@@ -155,7 +162,8 @@ static int edit_distance(const char *a, const char *b) {
 }
 
 /* A distance counts as close when it is at most 2 and at most a third of the name. */
-static void consider(const char *name, const char *cand, int len, const char **best, int *bestd) {
+static void consider(const char *name, const char *cand, int len, const char **best, int *bestd)
+{
     int dd = edit_distance(name, cand);
     if (dd > 0 && dd < *bestd && dd * 3 <= len) {
         *bestd = dd;
@@ -163,7 +171,8 @@ static void consider(const char *name, const char *cand, int len, const char **b
     }
 }
 
-const char *sema_suggest(Sema *s, const char *name, bool is_call) {
+const char *sema_suggest(Sema *s, const char *name, bool is_call)
+{
     const char *best = NULL;
     int bestd = 3, len = (int)strlen(name);
     for (int i = s->names.len - 1; i >= 0; i--) {
@@ -178,11 +187,18 @@ const char *sema_suggest(Sema *s, const char *name, bool is_call) {
 
 /* ------------------------------------------------------------- types ---- */
 
-static bool has_bool(const Type *t) { return t->kind == TY_BOOL || (t->kind == TY_VEC && t->elem->kind == TY_BOOL); }
+static bool has_bool(const Type *t)
+{
+    return t->kind == TY_BOOL || (t->kind == TY_VEC && t->elem->kind == TY_BOOL);
+}
 
-static Loc ts_loc(const AstTypeSpec *ts, Loc fallback) { return ts && ts->loc.line > 0 ? ts->loc : fallback; }
+static Loc ts_loc(const AstTypeSpec *ts, Loc fallback)
+{
+    return ts && ts->loc.line > 0 ? ts->loc : fallback;
+}
 
-Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts) {
+Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts)
+{
     if (!ts) return sema_ty_error;
     if (ts->resolved) return ts->resolved;
     Type *t = ts->builtin;
@@ -200,7 +216,8 @@ Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts) {
             return ts->resolved = sema_ty_error;
         }
         if (has_bool(t)) {
-            diag_error(s->d, ts->loc, "buffer element type cannot be '%s'; use uchar or int", t->name);
+            diag_error(s->d, ts->loc, "buffer element type cannot be '%s'; use uchar or int",
+                       t->name);
             return ts->resolved = sema_ty_error;
         }
         t = ty_buffer(t, ts->is_const);
@@ -212,7 +229,8 @@ AstNode *sema_func_decl(Symbol *fn) { return fn->decl; }
 
 /* ---------------------------------------------------------- file scope ---- */
 
-static void check_struct(Sema *s, AstNode *n) {
+static void check_struct(Sema *s, AstNode *n)
+{
     if (sema_lookup_struct(s, n->name)) {
         Symbol *old = sema_lookup_struct(s, n->name);
         diag_error(s->d, n->loc, "redefinition of struct '%s'", n->name);
@@ -231,7 +249,9 @@ static void check_struct(Sema *s, AstNode *n) {
                 diag_error(s->d, f->loc, "struct field '%s' cannot have type 'void'", f->name);
                 t = sema_ty_error;
             } else if (has_bool(t)) {
-                diag_error(s->d, f->loc, "struct field '%s' cannot have type '%s'; use uchar or int", f->name, t->name);
+                diag_error(s->d, f->loc,
+                           "struct field '%s' cannot have type '%s'; use uchar or int", f->name,
+                           t->name);
                 t = sema_ty_error;
             } else if (f->ndims > 0) {
                 diag_error(s->d, f->loc, "struct field '%s' cannot be an array", f->name);
@@ -255,13 +275,14 @@ static void check_struct(Sema *s, AstNode *n) {
     n->sym = sym;
 }
 
-static void check_const(Sema *s, AstNode *n) {
+static void check_const(Sema *s, AstNode *n)
+{
     Type *t = sema_resolve_tspec(s, n->tspec);
     Symbol *sym = new_sym(s, SYM_CONST, n->name, t, n);
     n->sym = sym;
     if (!is_err(t) && !ty_is_scalar(t)) {
-        diag_error(s->d, ts_loc(n->tspec, n->loc), "file-scope constant '%s' must have a scalar type, not '%s'",
-                   n->name, t->name);
+        diag_error(s->d, ts_loc(n->tspec, n->loc),
+                   "file-scope constant '%s' must have a scalar type, not '%s'", n->name, t->name);
         sym->type = t = sema_ty_error;
     }
     if (!n->a) {
@@ -270,15 +291,24 @@ static void check_const(Sema *s, AstNode *n) {
     } else if (!is_err(t) && !is_err(sema_expr_to(s, &n->a, t, CV_ASSIGN))) {
         ConstVal v;
         if (!sema_fold(n->a, &v)) {
-            diag_error(s->d, n->a->loc, "initializer of constant '%s' is not a constant expression", n->name);
+            diag_error(s->d, n->a->loc, "initializer of constant '%s' is not a constant expression",
+                       n->name);
             sym->type = sema_ty_error;
         } else {
-            AstNode *lit = ast_new(s->a, t->kind == TY_FLOAT ? AST_FLOAT_LIT : t->kind == TY_BOOL ? AST_BOOL_LIT : AST_INT_LIT,
+            AstNode *lit = ast_new(s->a,
+                                   t->kind == TY_FLOAT  ? AST_FLOAT_LIT
+                                   : t->kind == TY_BOOL ? AST_BOOL_LIT
+                                                        : AST_INT_LIT,
                                    n->a->loc);
-            if (t->kind == TY_FLOAT) lit->lit.f = v.f;
-            else lit->lit.i = (uint64_t)v.i;
-            lit->op = t->kind == TY_FLOAT ? (t->bits == 16 ? LIT_H : t->bits == 64 ? LIT_D : LIT_F)
-                      : t->kind == TY_INT ? (t->is_signed ? 0 : LIT_U) | (t->bits == 64 ? LIT_L : 0) : 0;
+            if (t->kind == TY_FLOAT)
+                lit->lit.f = v.f;
+            else
+                lit->lit.i = (uint64_t)v.i;
+            lit->op = t->kind == TY_FLOAT ? (t->bits == 16   ? LIT_H
+                                             : t->bits == 64 ? LIT_D
+                                                             : LIT_F)
+                      : t->kind == TY_INT ? (t->is_signed ? 0 : LIT_U) | (t->bits == 64 ? LIT_L : 0)
+                                          : 0;
             lit->type = t;
             lit->is_uniform = true;
             sym->value = lit;
@@ -292,7 +322,8 @@ static void check_const(Sema *s, AstNode *n) {
 }
 
 /* Parameters of a function, kernel or pipeline: resolves and checks their types. */
-static void check_params(Sema *s, AstNode *fn, bool entry) {
+static void check_params(Sema *s, AstNode *fn, bool entry)
+{
     const char *what = fn->kind == AST_PIPELINE ? "pipeline" : "kernel";
     for (int i = 0; i < fn->nlist; i++) {
         AstNode *p = fn->list[i];
@@ -302,11 +333,13 @@ static void check_params(Sema *s, AstNode *fn, bool entry) {
                 diag_error(s->d, p->loc, "parameter '%s' cannot have type 'void'", p->name);
                 t = sema_ty_error;
             } else if (p->ndims > 0) {
-                diag_error(s->d, p->loc, "parameter '%s' cannot be an array; use a buffer '%s[]'", p->name, t->name);
+                diag_error(s->d, p->loc, "parameter '%s' cannot be an array; use a buffer '%s[]'",
+                           p->name, t->name);
                 t = sema_ty_error;
             } else if (entry && has_bool(t)) {
-                diag_error(s->d, p->loc, "%s parameter '%s' cannot have type '%s'; use uchar or int", what, p->name,
-                           t->name);
+                diag_error(s->d, p->loc,
+                           "%s parameter '%s' cannot have type '%s'; use uchar or int", what,
+                           p->name, t->name);
                 t = sema_ty_error;
             }
         }
@@ -314,7 +347,8 @@ static void check_params(Sema *s, AstNode *fn, bool entry) {
     }
 }
 
-static bool same_signature(AstNode *a, AstNode *b) {
+static bool same_signature(AstNode *a, AstNode *b)
+{
     if (a->is_kernel != b->is_kernel || a->nlist != b->nlist) return false;
     if (a->type != b->type) return false;
     for (int i = 0; i < a->nlist; i++)
@@ -324,7 +358,8 @@ static bool same_signature(AstNode *a, AstNode *b) {
 
 static void check_body(Sema *s, AstNode *fn, Symbol *sym);
 
-static void check_func(Sema *s, AstNode *n) {
+static void check_func(Sema *s, AstNode *n)
+{
     Type *ret = sema_resolve_tspec(s, n->tspec);
     Loc rloc = ts_loc(n->tspec, n->loc);
     if (!is_err(ret)) {
@@ -345,7 +380,8 @@ static void check_func(Sema *s, AstNode *n) {
             int64_t v;
             if (!sema_fold_int(s, &n->wg_expr[i], "work-group size", &v)) continue;
             if (v <= 0 || v > 65535) {
-                diag_error(s->d, n->wg_expr[i]->loc, "work-group size must be a positive integer constant, not %lld",
+                diag_error(s->d, n->wg_expr[i]->loc,
+                           "work-group size must be a positive integer constant, not %lld",
                            (long long)v);
                 continue;
             }
@@ -355,11 +391,13 @@ static void check_func(Sema *s, AstNode *n) {
          * devices DCK runs on, Metal); the z dimension is limited to 64 by CUDA. */
         uint64_t total = (uint64_t)n->wg[0] * n->wg[1] * n->wg[2];
         if (n->wg[2] > 64)
-            diag_error(s->d, n->wg_expr[2]->loc, "work-group size in z is %u; at most 64 is supported", n->wg[2]);
+            diag_error(s->d, n->wg_expr[2]->loc,
+                       "work-group size in z is %u; at most 64 is supported", n->wg[2]);
         else if (total > 1024)
-            diag_error(s->d, n->wg_expr[0]->loc,
-                       "work-group of %ux%ux%u has %llu work-items; at most 1024 are supported on every target",
-                       n->wg[0], n->wg[1], n->wg[2], (unsigned long long)total);
+            diag_error(
+                s->d, n->wg_expr[0]->loc,
+                "work-group of %ux%ux%u has %llu work-items; at most 1024 are supported on every target",
+                n->wg[0], n->wg[1], n->wg[2], (unsigned long long)total);
     }
     if (builtin_lookup(n->name) != BI_NONE) {
         diag_error(s->d, n->loc, "'%s' is a builtin function and cannot be redefined", n->name);
@@ -392,7 +430,8 @@ static void check_func(Sema *s, AstNode *n) {
     if (n->a) check_body(s, n, sym);
 }
 
-static void check_pipeline(Sema *s, AstNode *n) {
+static void check_pipeline(Sema *s, AstNode *n)
+{
     n->type = ty_void;
     check_params(s, n, true);
     Symbol *sym = new_sym(s, SYM_PIPELINE, n->name, ty_void, n);
@@ -409,7 +448,8 @@ static void check_pipeline(Sema *s, AstNode *n) {
 
 static void check_stmt(Sema *s, AstNode *n);
 
-static Type *check_array_dims(Sema *s, AstNode *n, Type *t) {
+static Type *check_array_dims(Sema *s, AstNode *n, Type *t)
+{
     int64_t dim[3];
     bool ok = true;
     for (int i = 0; i < n->ndims && i < 3; i++) {
@@ -418,7 +458,8 @@ static Type *check_array_dims(Sema *s, AstNode *n, Type *t) {
             continue;
         }
         if (dim[i] <= 0 || dim[i] > INT32_MAX) {
-            diag_error(s->d, n->dims[i]->loc, "array size must be positive, not %lld", (long long)dim[i]);
+            diag_error(s->d, n->dims[i]->loc, "array size must be positive, not %lld",
+                       (long long)dim[i]);
             ok = false;
         }
     }
@@ -427,26 +468,31 @@ static Type *check_array_dims(Sema *s, AstNode *n, Type *t) {
     return t;
 }
 
-static void check_brace_init(Sema *s, AstNode *n, Type *t) {
+static void check_brace_init(Sema *s, AstNode *n, Type *t)
+{
     if (t->kind == TY_ARRAY && t->elem->kind != TY_ARRAY) {
-        if (n->nlist > t->n) diag_error(s->d, n->list[t->n]->loc, "too many initializers for '%s'", t->name);
+        if (n->nlist > t->n)
+            diag_error(s->d, n->list[t->n]->loc, "too many initializers for '%s'", t->name);
         for (int i = 0; i < n->nlist; i++) {
             if (t->elem->kind == TY_STRUCT) {
                 Type *at = sema_expr(s, &n->list[i]);
                 if (!is_err(at) && at != t->elem)
-                    diag_error(s->d, n->list[i]->loc, "cannot convert '%s' to '%s'", at->name, t->elem->name);
+                    diag_error(s->d, n->list[i]->loc, "cannot convert '%s' to '%s'", at->name,
+                               t->elem->name);
             } else {
                 sema_expr_to(s, &n->list[i], t->elem, CV_ASSIGN);
             }
         }
     } else {
-        diag_error(s->d, n->loc, "a brace initializer is only allowed for a one-dimensional array, not '%s'%s", t->name,
-                   t->kind == TY_VEC ? "; use a constructor" : "");
+        diag_error(s->d, n->loc,
+                   "a brace initializer is only allowed for a one-dimensional array, not '%s'%s",
+                   t->name, t->kind == TY_VEC ? "; use a constructor" : "");
         for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
     }
 }
 
-static void check_pipeline_decl(Sema *s, AstNode *n, Type *t) {
+static void check_pipeline_decl(Sema *s, AstNode *n, Type *t)
+{
     SymKind kind = SYM_VAR;
     if (n->is_shared) {
         diag_error(s->d, n->loc, "shared arrays are not allowed in a pipeline");
@@ -456,14 +502,16 @@ static void check_pipeline_decl(Sema *s, AstNode *n, Type *t) {
         bool ok = false;
         for (int i = 0; i < ARRAY_LEN(ok_ids); i++) ok |= t == ty_scalar(ok_ids[i]);
         if (!is_err(t) && !ok) {
-            diag_error(s->d, n->loc,
-                       "variables of type '%s' are not allowed in a pipeline (only int, uint, long, ulong, float, double)",
-                       t->name);
+            diag_error(
+                s->d, n->loc,
+                "variables of type '%s' are not allowed in a pipeline (only int, uint, long, ulong, float, double)",
+                t->name);
             t = sema_ty_error;
         }
         if (n->tspec && n->tspec->is_buffer) t = sema_ty_error;
         if (!n->a) {
-            if (!is_err(t)) diag_error(s->d, n->loc, "pipeline variable '%s' needs an initializer", n->name);
+            if (!is_err(t))
+                diag_error(s->d, n->loc, "pipeline variable '%s' needs an initializer", n->name);
         } else if (!is_err(t)) {
             sema_expr_to(s, &n->a, t, CV_ASSIGN);
         }
@@ -480,12 +528,14 @@ static void check_pipeline_decl(Sema *s, AstNode *n, Type *t) {
         Type *dt = sema_expr(s, &n->dims[0]);
         if (!is_err(dt)) {
             if (dt->kind != TY_INT)
-                diag_error(s->d, n->dims[0]->loc, "size of temporary '%s' must be an integer scalar, not '%s'",
-                           n->name, dt->name);
+                diag_error(s->d, n->dims[0]->loc,
+                           "size of temporary '%s' must be an integer scalar, not '%s'", n->name,
+                           dt->name);
             else
                 sema_convert(s, &n->dims[0], ty_scalar(SC_UINT), CV_ASSIGN);
         }
-        if (n->a || n->list) diag_error(s->d, n->loc, "a pipeline temporary cannot have an initializer");
+        if (n->a || n->list)
+            diag_error(s->d, n->loc, "a pipeline temporary cannot have an initializer");
         if (!is_err(t)) t = ty_buffer(t, false);
     }
     Symbol *sym = new_sym(s, kind, n->name, t, n);
@@ -494,11 +544,14 @@ static void check_pipeline_decl(Sema *s, AstNode *n, Type *t) {
     declare(s, sym, n->loc);
 }
 
-static void check_decl(Sema *s, AstNode *n) {
+static void check_decl(Sema *s, AstNode *n)
+{
     Type *t = sema_resolve_tspec(s, n->tspec);
     if (!is_err(t) && n->tspec->is_buffer) {
-        diag_error(s->d, n->loc, "variable '%s' cannot be a buffer; buffers are parameters (or pipeline temporaries)",
-                   n->name);
+        diag_error(
+            s->d, n->loc,
+            "variable '%s' cannot be a buffer; buffers are parameters (or pipeline temporaries)",
+            n->name);
         t = sema_ty_error;
     }
     if (!is_err(t) && t->kind == TY_VOID) {
@@ -516,13 +569,16 @@ static void check_decl(Sema *s, AstNode *n) {
             diag_error(s->d, n->loc, "shared arrays are only allowed in kernels");
             t = sema_ty_error;
         } else if (s->block_depth != 1) {
-            diag_error(s->d, n->loc, "shared array '%s' must be declared at the top level of the kernel body", n->name);
+            diag_error(s->d, n->loc,
+                       "shared array '%s' must be declared at the top level of the kernel body",
+                       n->name);
             t = sema_ty_error;
         } else if (n->ndims == 0) {
             diag_error(s->d, n->loc, "shared variable '%s' must be an array", n->name);
             t = sema_ty_error;
         } else if (!is_err(t) && has_bool(t)) {
-            diag_error(s->d, n->loc, "shared array element type cannot be '%s'; use uchar or int", t->name);
+            diag_error(s->d, n->loc, "shared array element type cannot be '%s'; use uchar or int",
+                       t->name);
             t = sema_ty_error;
         }
         if (n->a || n->list) {
@@ -538,10 +594,12 @@ static void check_decl(Sema *s, AstNode *n) {
             sema_expr(s, &n->a);
         } else if (t->kind == TY_ARRAY) {
             sema_expr(s, &n->a);
-            diag_error(s->d, n->a->loc, "array '%s' must be initialized with a brace list", n->name);
+            diag_error(s->d, n->a->loc, "array '%s' must be initialized with a brace list",
+                       n->name);
         } else if (t->kind == TY_STRUCT) {
             Type *at = sema_expr(s, &n->a);
-            if (!is_err(at) && at != t) diag_error(s->d, n->a->loc, "cannot convert '%s' to '%s'", at->name, t->name);
+            if (!is_err(at) && at != t)
+                diag_error(s->d, n->a->loc, "cannot convert '%s' to '%s'", at->name, t->name);
         } else {
             sema_expr_to(s, &n->a, t, CV_ASSIGN);
         }
@@ -557,7 +615,8 @@ static void check_decl(Sema *s, AstNode *n) {
 }
 
 /* Checks a statement in its own scope (the body of if/for/while without braces). */
-static void check_sub(Sema *s, AstNode *n) {
+static void check_sub(Sema *s, AstNode *n)
+{
     if (!n) return;
     scope_push(s);
     s->block_depth++;
@@ -568,7 +627,8 @@ static void check_sub(Sema *s, AstNode *n) {
 
 static void check_launch(Sema *s, AstNode *n);
 
-static void check_stmt(Sema *s, AstNode *n) {
+static void check_stmt(Sema *s, AstNode *n)
+{
     if (!n) return;
     switch (n->kind) {
     case AST_BLOCK:
@@ -580,8 +640,10 @@ static void check_stmt(Sema *s, AstNode *n) {
         return;
     case AST_DECL: check_decl(s, n); return;
     case AST_EXPR:
-        if (n->a && n->a->kind == AST_LAUNCH && s->in_pipeline) check_launch(s, n->a);
-        else if (n->a) sema_expr(s, &n->a);
+        if (n->a && n->a->kind == AST_LAUNCH && s->in_pipeline)
+            check_launch(s, n->a);
+        else if (n->a)
+            sema_expr(s, &n->a);
         return;
     case AST_IF:
         sema_cond(s, &n->a, "condition of 'if'");
@@ -615,7 +677,8 @@ static void check_stmt(Sema *s, AstNode *n) {
     case AST_BREAK:
     case AST_CONTINUE:
         if (s->loop_depth == 0)
-            diag_error(s->d, n->loc, "'%s' outside of a loop", n->kind == AST_BREAK ? "break" : "continue");
+            diag_error(s->d, n->loc, "'%s' outside of a loop",
+                       n->kind == AST_BREAK ? "break" : "continue");
         return;
     case AST_RETURN: {
         AstNode *fn = s->fn;
@@ -637,37 +700,41 @@ static void check_stmt(Sema *s, AstNode *n) {
             return;
         }
         if (!n->a) {
-            diag_error(s->d, n->loc, "non-void function '%s' must return a '%s' value", fn->name, ret->name);
+            diag_error(s->d, n->loc, "non-void function '%s' must return a '%s' value", fn->name,
+                       ret->name);
             return;
         }
         if (ret->kind == TY_STRUCT) {
             Type *at = sema_expr(s, &n->a);
-            if (!is_err(at) && at != ret) diag_error(s->d, n->a->loc, "cannot convert '%s' to '%s'", at->name, ret->name);
+            if (!is_err(at) && at != ret)
+                diag_error(s->d, n->a->loc, "cannot convert '%s' to '%s'", at->name, ret->name);
             return;
         }
         sema_expr_to(s, &n->a, ret, CV_ASSIGN);
         return;
     }
     case AST_EMPTY: return;
-    default:
-        ICE("unexpected %s node in a statement position", ast_kind_name(n->kind));
+    default: ICE("unexpected %s node in a statement position", ast_kind_name(n->kind));
     }
 }
 
 /* --------------------------------------------------------- pipelines ---- */
 
-static int launch_dims(Sema *s, AstNode **pn, const char *what) {
+static int launch_dims(Sema *s, AstNode **pn, const char *what)
+{
     AstNode *n = *pn;
     n->is_uniform = true;
     Type *vt = n->kind == AST_CALL ? ty_lookup_builtin(n->name) : NULL;
     if (vt && vt->kind == TY_VEC) {
         if (vt->elem != ty_scalar(SC_UINT) || vt->n == 4) {
-            diag_error(s->d, n->loc, "%s must be an integer scalar, uint2 or uint3, not '%s'", what, vt->name);
+            diag_error(s->d, n->loc, "%s must be an integer scalar, uint2 or uint3, not '%s'", what,
+                       vt->name);
             return 0;
         }
         if (n->nlist != vt->n) {
-            diag_error(s->d, n->loc, "constructor '%s' of the %s needs %d integer scalars, not %d arguments", vt->name,
-                       what, vt->n, n->nlist);
+            diag_error(s->d, n->loc,
+                       "constructor '%s' of the %s needs %d integer scalars, not %d arguments",
+                       vt->name, what, vt->n, n->nlist);
             for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
             return 0;
         }
@@ -677,7 +744,8 @@ static int launch_dims(Sema *s, AstNode **pn, const char *what) {
             if (is_err(t)) {
                 ok = false;
             } else if (t->kind != TY_INT) {
-                diag_error(s->d, n->list[i]->loc, "%s components must be integers, not '%s'", what, t->name);
+                diag_error(s->d, n->list[i]->loc, "%s components must be integers, not '%s'", what,
+                           t->name);
                 ok = false;
             } else if (!sema_convert(s, &n->list[i], ty_scalar(SC_UINT), CV_ASSIGN)) {
                 ok = false;
@@ -691,24 +759,30 @@ static int launch_dims(Sema *s, AstNode **pn, const char *what) {
     Type *t = sema_expr(s, pn);
     if (is_err(t)) return 0;
     if (t->kind != TY_INT) {
-        diag_error(s->d, (*pn)->loc, "%s must be an integer scalar, uint2 or uint3, not '%s'", what, t->name);
+        diag_error(s->d, (*pn)->loc, "%s must be an integer scalar, uint2 or uint3, not '%s'", what,
+                   t->name);
         return 0;
     }
     return sema_convert(s, pn, ty_scalar(SC_UINT), CV_ASSIGN) ? 1 : 0;
 }
 
-static void check_launch(Sema *s, AstNode *n) {
+static void check_launch(Sema *s, AstNode *n)
+{
     n->type = ty_void;
     n->is_uniform = true;
     int gd = launch_dims(s, &n->a, "global size");
     int ld = n->b ? launch_dims(s, &n->b, "local size") : 0;
     if (gd && ld && gd != ld)
-        diag_error(s->d, n->b->loc, "local size has %d dimension%s but the global size has %d", ld, ld == 1 ? "" : "s", gd);
+        diag_error(s->d, n->b->loc, "local size has %d dimension%s but the global size has %d", ld,
+                   ld == 1 ? "" : "s", gd);
     Symbol *sym = sema_lookup(s, n->name);
     if (!sym) {
         const char *sug = sema_suggest(s, n->name, true);
-        if (sug) diag_error(s->d, n->loc, "use of undeclared kernel '%s'; did you mean '%s'?", n->name, sug);
-        else diag_error(s->d, n->loc, "use of undeclared kernel '%s'", n->name);
+        if (sug)
+            diag_error(s->d, n->loc, "use of undeclared kernel '%s'; did you mean '%s'?", n->name,
+                       sug);
+        else
+            diag_error(s->d, n->loc, "use of undeclared kernel '%s'", n->name);
         return;
     }
     if (sym->kind != SYM_FUNC || !sym->decl->is_kernel) {
@@ -740,24 +814,29 @@ static void check_launch(Sema *s, AstNode *n) {
             if (pt->kind == TY_BUFFER) {
                 Type *at = as ? as->type : NULL;
                 if (!as || at->kind != TY_BUFFER) {
-                    diag_error(s->d, arg->loc,
-                               "argument %d of kernel '%s' must be a buffer of type '%s' (a buffer parameter or temporary of the pipeline)",
-                               i + 1, n->name, pt->name);
+                    diag_error(
+                        s->d, arg->loc,
+                        "argument %d of kernel '%s' must be a buffer of type '%s' (a buffer parameter or temporary of the pipeline)",
+                        i + 1, n->name, pt->name);
                     continue;
                 }
                 if (at->elem != pt->elem) {
-                    diag_error(s->d, arg->loc, "cannot pass buffer '%s' of type '%s' to parameter '%s' of type '%s'",
-                               arg->name, at->name, p->name, pt->name);
+                    diag_error(
+                        s->d, arg->loc,
+                        "cannot pass buffer '%s' of type '%s' to parameter '%s' of type '%s'",
+                        arg->name, at->name, p->name, pt->name);
                     continue;
                 }
                 if (at->is_const && !pt->is_const) {
-                    diag_error(s->d, arg->loc,
-                               "cannot pass read-only buffer '%s' (type '%s') to parameter '%s' of type '%s'",
-                               arg->name, at->name, p->name, pt->name);
+                    diag_error(
+                        s->d, arg->loc,
+                        "cannot pass read-only buffer '%s' (type '%s') to parameter '%s' of type '%s'",
+                        arg->name, at->name, p->name, pt->name);
                     continue;
                 }
             } else if (!as || as->kind != SYM_PARAM || as->type != pt) {
-                diag_error(s->d, arg->loc, "argument %d of kernel '%s' must be a pipeline parameter of type '%s'",
+                diag_error(s->d, arg->loc,
+                           "argument %d of kernel '%s' must be a pipeline parameter of type '%s'",
                            i + 1, n->name, pt->name);
                 continue;
             }
@@ -771,7 +850,8 @@ static void check_launch(Sema *s, AstNode *n) {
 
 /* ------------------------------------------------------------ bodies ---- */
 
-static bool has_break(const AstNode *n) {
+static bool has_break(const AstNode *n)
+{
     if (!n) return false;
     switch (n->kind) {
     case AST_BREAK: return true;
@@ -784,14 +864,16 @@ static bool has_break(const AstNode *n) {
     }
 }
 
-static bool const_true(const AstNode *c) {
+static bool const_true(const AstNode *c)
+{
     if (!c) return true;
     ConstVal v;
     AstNode *x = (AstNode *)c;
     return sema_fold(x, &v) && (v.is_float ? v.f != 0 : v.i != 0);
 }
 
-static bool always_returns(const AstNode *n) {
+static bool always_returns(const AstNode *n)
+{
     if (!n) return false;
     switch (n->kind) {
     case AST_RETURN: return true;
@@ -807,7 +889,8 @@ static bool always_returns(const AstNode *n) {
     }
 }
 
-static void check_body(Sema *s, AstNode *fn, Symbol *sym) {
+static void check_body(Sema *s, AstNode *fn, Symbol *sym)
+{
     s->fn = fn;
     s->fn_sym = fn->kind == AST_FUNC ? sym : NULL;
     s->in_kernel = fn->kind == AST_FUNC && fn->is_kernel;
@@ -833,7 +916,8 @@ static void check_body(Sema *s, AstNode *fn, Symbol *sym) {
     scope_pop(s);
     if (fn->kind == AST_FUNC && !fn->body_dropped && !is_err(fn->type) && fn->type != ty_void &&
         !always_returns(body))
-        diag_error(s->d, fn->loc, "non-void function '%s' does not return a value on every path", fn->name);
+        diag_error(s->d, fn->loc, "non-void function '%s' does not return a value on every path",
+                   fn->name);
     s->fn = NULL;
     s->fn_sym = NULL;
     s->in_kernel = s->in_pipeline = false;
@@ -846,13 +930,15 @@ typedef struct CgNode {
     int color; /* 0 white, 1 on the stack, 2 done */
 } CgNode;
 
-static int cg_index(CgNode *nodes, int n, Symbol *sym) {
+static int cg_index(CgNode *nodes, int n, Symbol *sym)
+{
     for (int i = 0; i < n; i++)
         if (nodes[i].sym == sym) return i;
     return -1;
 }
 
-static void cg_visit(Sema *s, CgNode *nodes, int nn, int v, int *stack, int *depth) {
+static void cg_visit(Sema *s, CgNode *nodes, int nn, int v, int *stack, int *depth)
+{
     nodes[v].color = 1;
     stack[(*depth)++] = v;
     for (int e = 0; e < s->calls.len; e++) {
@@ -864,7 +950,8 @@ static void cg_visit(Sema *s, CgNode *nodes, int nn, int v, int *stack, int *dep
             StrBuf sb = {0};
             int start = 0;
             while (stack[start] != w) start++;
-            for (int i = start; i < *depth; i++) sb_printf(&sb, "%s -> ", nodes[stack[i]].sym->name);
+            for (int i = start; i < *depth; i++)
+                sb_printf(&sb, "%s -> ", nodes[stack[i]].sym->name);
             sb_puts(&sb, nodes[w].sym->name);
             diag_error(s->d, nodes[w].sym->decl->loc, "recursion is not allowed: %s", sb.data);
             diag_note(s->d, ce->call->loc, "the call that closes the cycle is here");
@@ -877,12 +964,14 @@ static void cg_visit(Sema *s, CgNode *nodes, int nn, int v, int *stack, int *dep
     nodes[v].color = 2;
 }
 
-static void check_call_graph(Sema *s) {
+static void check_call_graph(Sema *s)
+{
     /* calls to functions that are declared but never defined */
     for (int e = 0; e < s->calls.len; e++) {
         CallEdge *ce = &s->calls.data[e];
         if (!ce->callee->decl->a)
-            diag_error(s->d, ce->call->loc, "function '%s' is declared but never defined", ce->callee->name);
+            diag_error(s->d, ce->call->loc, "function '%s' is declared but never defined",
+                       ce->callee->name);
     }
     int nn = 0;
     CgNode *nodes = arena_alloc(s->a, sizeof(CgNode) * (size_t)(s->tu->ndecls + 1));
@@ -899,7 +988,8 @@ static void check_call_graph(Sema *s) {
 
 /* ------------------------------------------------------------- entry ---- */
 
-bool sema_check(Arena *a, DiagEngine *d, TranslationUnit *tu) {
+bool sema_check(Arena *a, DiagEngine *d, TranslationUnit *tu)
+{
     Sema s = {0};
     s.a = a;
     s.d = d;

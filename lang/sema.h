@@ -33,16 +33,16 @@ typedef struct Sema {
     Arena *a;
     DiagEngine *d;
     TranslationUnit *tu;
-    VEC(NameEnt) names;    /* scope stack: globals first, then nested blocks */
-    VEC(int) marks;        /* start index of each open scope in names */
-    VEC(NameEnt) structs;  /* struct tags */
+    VEC(NameEnt) names;   /* scope stack: globals first, then nested blocks */
+    VEC(int) marks;       /* start index of each open scope in names */
+    VEC(NameEnt) structs; /* struct tags */
     VEC(CallEdge) calls;
     VEC(const char *) undeclared; /* names already reported in the current function */
-    AstNode *fn;           /* AST_FUNC or AST_PIPELINE being checked, NULL at file scope */
+    AstNode *fn;                  /* AST_FUNC or AST_PIPELINE being checked, NULL at file scope */
     Symbol *fn_sym;
     bool in_kernel, in_pipeline;
     int loop_depth;
-    int block_depth;       /* 1 = the top-level block of a body */
+    int block_depth; /* 1 = the top-level block of a body */
 } Sema;
 
 /* ---- sema.c ---- */
@@ -71,12 +71,12 @@ typedef struct ConstVal {
     double f;
 } ConstVal;
 
-Type *sema_expr(Sema *s, AstNode **pn);              /* checks *pn; may replace it; -> type */
+Type *sema_expr(Sema *s, AstNode **pn); /* checks *pn; may replace it; -> type */
 bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k);
 Type *sema_expr_to(Sema *s, AstNode **pn, Type *to, ConvKind k); /* check then convert */
-bool sema_cond(Sema *s, AstNode **pn, const char *what); /* scalar condition -> bool */
+bool sema_cond(Sema *s, AstNode **pn, const char *what);         /* scalar condition -> bool */
 int sema_lit_kind(const AstNode *n);
-bool sema_fold(const AstNode *n, ConstVal *v);       /* typed constant folding */
+bool sema_fold(const AstNode *n, ConstVal *v); /* typed constant folding */
 bool sema_fold_int(Sema *s, AstNode **pn, const char *what, int64_t *out); /* check + fold int */
 bool sema_fits(const ConstVal *v, const Type *t);
 /* Checks that *n may be written; names the culprit. atomic: the target of an atomic. */

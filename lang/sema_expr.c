@@ -18,13 +18,15 @@ Type *const sema_ty_error = &error_type;
 
 static Type *T(ScalarId id) { return ty_scalar(id); }
 
-static bool is_compare(int op) {
+static bool is_compare(int op)
+{
     return op == OP_EQ || op == OP_NE || op == '<' || op == '>' || op == OP_LE || op == OP_GE;
 }
 
 /* ---------------------------------------------------------------- constants ---- */
 
-static int64_t wrap_int(uint64_t v, const Type *t) {
+static int64_t wrap_int(uint64_t v, const Type *t)
+{
     if (t->bits >= 64) return (int64_t)v;
     uint64_t mask = (UINT64_C(1) << t->bits) - 1;
     v &= mask;
@@ -32,7 +34,8 @@ static int64_t wrap_int(uint64_t v, const Type *t) {
     return (int64_t)v;
 }
 
-static void cv_to_type(ConstVal *v, const Type *t) {
+static void cv_to_type(ConstVal *v, const Type *t)
+{
     if (t->kind == TY_FLOAT) {
         if (!v->is_float) v->f = v->big_unsigned ? (double)(uint64_t)v->i : (double)v->i;
         if (t->bits == 32) v->f = (float)v->f;
@@ -47,10 +50,14 @@ static void cv_to_type(ConstVal *v, const Type *t) {
         if (v->is_float) {
             double f = v->f;
             if (isnan(f)) f = 0;
-            if (f >= 18446744073709551616.0) v->i = -1;
-            else if (f >= 9223372036854775808.0) v->i = (int64_t)(uint64_t)f;
-            else if (f < -9223372036854775808.0) v->i = INT64_MIN;
-            else v->i = (int64_t)f;
+            if (f >= 18446744073709551616.0)
+                v->i = -1;
+            else if (f >= 9223372036854775808.0)
+                v->i = (int64_t)(uint64_t)f;
+            else if (f < -9223372036854775808.0)
+                v->i = INT64_MIN;
+            else
+                v->i = (int64_t)f;
             v->is_float = false;
         }
         v->i = wrap_int((uint64_t)v->i, t);
@@ -58,7 +65,8 @@ static void cv_to_type(ConstVal *v, const Type *t) {
     }
 }
 
-bool sema_fits(const ConstVal *v, const Type *t) {
+bool sema_fits(const ConstVal *v, const Type *t)
+{
     if (t->kind != TY_INT) return true;
     if (v->is_float) return false;
     if (v->big_unsigned) return t->bits == 64 && !t->is_signed;
@@ -75,7 +83,8 @@ bool sema_fits(const ConstVal *v, const Type *t) {
 
 static bool cv_true(const ConstVal *v) { return v->is_float ? v->f != 0 : v->i != 0; }
 
-bool sema_fold(const AstNode *n, ConstVal *v) {
+bool sema_fold(const AstNode *n, ConstVal *v)
+{
     if (!n || is_err(n->type) || !ty_is_scalar(n->type)) return false;
     memset(v, 0, sizeof *v);
     Type *t = n->type;
@@ -90,11 +99,10 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
         v->f = n->lit.f;
         cv_to_type(v, t);
         return true;
-    case AST_BOOL_LIT:
-        v->i = n->lit.i != 0;
-        return true;
+    case AST_BOOL_LIT: v->i = n->lit.i != 0; return true;
     case AST_IDENT:
-        if (n->sym && n->sym->kind == SYM_CONST && n->sym->value) return sema_fold(n->sym->value, v);
+        if (n->sym && n->sym->kind == SYM_CONST && n->sym->value)
+            return sema_fold(n->sym->value, v);
         return false;
     case AST_CAST: {
         if (!sema_fold(n->a, v)) return false;
@@ -106,11 +114,16 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
         switch (n->op) {
         case '+': break;
         case '-':
-            if (v->is_float) v->f = -v->f;
-            else v->i = (int64_t)(0 - (uint64_t)v->i);
+            if (v->is_float)
+                v->f = -v->f;
+            else
+                v->i = (int64_t)(0 - (uint64_t)v->i);
             break;
-        case '~': v->i = (int64_t)~(uint64_t)v->i; break;
-        case '!': v->i = !cv_true(v); v->is_float = false; break;
+        case '~': v->i = (int64_t) ~(uint64_t)v->i; break;
+        case '!':
+            v->i = !cv_true(v);
+            v->is_float = false;
+            break;
         default: return false;
         }
         cv_to_type(v, t);
@@ -134,16 +147,28 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
             bool r;
             if (x.is_float) {
                 double a = x.f, b = y.f;
-                r = n->op == OP_EQ ? a == b : n->op == OP_NE ? a != b : n->op == '<' ? a < b
-                  : n->op == '>' ? a > b : n->op == OP_LE ? a <= b : a >= b;
+                r = n->op == OP_EQ   ? a == b
+                    : n->op == OP_NE ? a != b
+                    : n->op == '<'   ? a < b
+                    : n->op == '>'   ? a > b
+                    : n->op == OP_LE ? a <= b
+                                     : a >= b;
             } else if (!ot->is_signed) {
                 uint64_t a = (uint64_t)x.i, b = (uint64_t)y.i;
-                r = n->op == OP_EQ ? a == b : n->op == OP_NE ? a != b : n->op == '<' ? a < b
-                  : n->op == '>' ? a > b : n->op == OP_LE ? a <= b : a >= b;
+                r = n->op == OP_EQ   ? a == b
+                    : n->op == OP_NE ? a != b
+                    : n->op == '<'   ? a < b
+                    : n->op == '>'   ? a > b
+                    : n->op == OP_LE ? a <= b
+                                     : a >= b;
             } else {
                 int64_t a = x.i, b = y.i;
-                r = n->op == OP_EQ ? a == b : n->op == OP_NE ? a != b : n->op == '<' ? a < b
-                  : n->op == '>' ? a > b : n->op == OP_LE ? a <= b : a >= b;
+                r = n->op == OP_EQ   ? a == b
+                    : n->op == OP_NE ? a != b
+                    : n->op == '<'   ? a < b
+                    : n->op == '>'   ? a > b
+                    : n->op == OP_LE ? a <= b
+                                     : a >= b;
             }
             v->i = r;
             return true;
@@ -172,8 +197,11 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
         case '%':
             if (b == 0) return false;
             if (sg) {
-                if ((int64_t)b == -1) r = n->op == '/' ? 0 - a : 0;
-                else r = (uint64_t)(n->op == '/' ? (int64_t)a / (int64_t)b : (int64_t)a % (int64_t)b);
+                if ((int64_t)b == -1)
+                    r = n->op == '/' ? 0 - a : 0;
+                else
+                    r = (uint64_t)(n->op == '/' ? (int64_t)a / (int64_t)b
+                                                : (int64_t)a % (int64_t)b);
             } else {
                 r = n->op == '/' ? a / b : a % b;
             }
@@ -197,7 +225,8 @@ bool sema_fold(const AstNode *n, ConstVal *v) {
     }
 }
 
-static const char *cv_str(Sema *s, const ConstVal *v) {
+static const char *cv_str(Sema *s, const ConstVal *v)
+{
     if (v->is_float) { /* the shortest spelling that reads back as the same double */
         for (int prec = 6; prec < 17; prec++) {
             const char *t = arena_printf(s->a, "%.*g", prec, v->f);
@@ -209,7 +238,8 @@ static const char *cv_str(Sema *s, const ConstVal *v) {
     return arena_printf(s->a, "%lld", (long long)v->i);
 }
 
-bool sema_fold_int(Sema *s, AstNode **pn, const char *what, int64_t *out) {
+bool sema_fold_int(Sema *s, AstNode **pn, const char *what, int64_t *out)
+{
     Type *t = sema_expr(s, pn);
     if (is_err(t)) return false;
     ConstVal v;
@@ -223,7 +253,8 @@ bool sema_fold_int(Sema *s, AstNode **pn, const char *what, int64_t *out) {
 
 /* ------------------------------------------------------ literal typing ---- */
 
-static int lit_kind_uncached(const AstNode *n) {
+static int lit_kind_uncached(const AstNode *n)
+{
     switch (n->kind) {
     case AST_INT_LIT: return n->op == 0 ? LK_INT : LK_NONE;
     case AST_FLOAT_LIT: return n->op == 0 ? LK_FLOAT : LK_NONE;
@@ -233,8 +264,8 @@ static int lit_kind_uncached(const AstNode *n) {
         return LK_NONE;
     case AST_BINARY: {
         int op = n->op;
-        if (!(op == '+' || op == '-' || op == '*' || op == '/' || op == '%' || op == '&' || op == '|' ||
-              op == '^' || op == OP_SHL || op == OP_SHR))
+        if (!(op == '+' || op == '-' || op == '*' || op == '/' || op == '%' || op == '&' ||
+              op == '|' || op == '^' || op == OP_SHL || op == OP_SHR))
             return LK_NONE;
         int ka = sema_lit_kind(n->a), kb = sema_lit_kind(n->b);
         if (!ka || !kb) return LK_NONE;
@@ -259,13 +290,15 @@ static int lit_kind_uncached(const AstNode *n) {
 /* Whether n is a context-typed literal expression. Cached in the node: the answer depends
  * on the whole subtree, and asking it at every level of a long `1 + 1 + ...` chain was
  * cubic. retype() clears the cache of the nodes it rewrites. */
-int sema_lit_kind(const AstNode *n) {
+int sema_lit_kind(const AstNode *n)
+{
     if (!n || is_err(n->type)) return LK_NONE;
     if (!n->lit_kind) ((AstNode *)n)->lit_kind = (int8_t)(lit_kind_uncached(n) + 1);
     return n->lit_kind - 1;
 }
 
-AstNode *sema_make_cast(Sema *s, AstNode *n, Type *to) {
+AstNode *sema_make_cast(Sema *s, AstNode *n, Type *to)
+{
     AstNode *c = ast_new(s->a, AST_CAST, n->loc);
     c->a = n;
     c->type = to;
@@ -278,14 +311,16 @@ AstNode *sema_make_cast(Sema *s, AstNode *n, Type *to) {
 /* Gives a context-typed literal expression the scalar numeric type te (fit already checked).
  * An integer literal expression with operators going to a floating type is computed as an
  * integer (C semantics: 1/2 == 0) and then converted. */
-static void retype(Sema *s, AstNode **pn, Type *te) {
+static void retype(Sema *s, AstNode **pn, Type *te)
+{
     AstNode *n = *pn;
     n->lit_kind = 0; /* its kind or children change below */
     switch (n->kind) {
     case AST_INT_LIT:
         if (te->kind == TY_FLOAT) {
             n->kind = AST_FLOAT_LIT;
-            n->lit.f = n->lit.i > (uint64_t)INT64_MAX ? (double)n->lit.i : (double)(int64_t)n->lit.i;
+            n->lit.f =
+                n->lit.i > (uint64_t)INT64_MAX ? (double)n->lit.i : (double)(int64_t)n->lit.i;
             n->op = 0;
         }
         n->type = te;
@@ -321,12 +356,14 @@ static void retype(Sema *s, AstNode **pn, Type *te) {
     }
 }
 
-static bool is_plain_literal(const AstNode *n) {
+static bool is_plain_literal(const AstNode *n)
+{
     if (n->kind == AST_UNARY && (n->op == '-' || n->op == '+')) return is_plain_literal(n->a);
     return n->kind == AST_INT_LIT || n->kind == AST_FLOAT_LIT;
 }
 
-static const char *lit_spelling(Sema *s, const AstNode *n) {
+static const char *lit_spelling(Sema *s, const AstNode *n)
+{
     if (n->kind == AST_UNARY) return arena_printf(s->a, "%c%s", n->op, lit_spelling(s, n->a));
     if (n->kind == AST_INT_LIT) return arena_printf(s->a, "%llu", (unsigned long long)n->lit.i);
     return arena_printf(s->a, "%g", n->lit.f);
@@ -336,7 +373,8 @@ static const char *lit_spelling(Sema *s, const AstNode *n) {
 
 static int mantissa_bits(const Type *t) { return t->bits == 16 ? 11 : t->bits == 32 ? 24 : 53; }
 
-static void warn_lossy(Sema *s, AstNode *n, Type *from, Type *to, ConvKind k) {
+static void warn_lossy(Sema *s, AstNode *n, Type *from, Type *to, ConvKind k)
+{
     Type *fe = ty_elem(from), *te = ty_elem(to);
     if (k == CV_EXPLICIT || fe == te) return;
     if (te->kind == TY_BOOL || fe->kind == TY_BOOL) return;
@@ -345,27 +383,38 @@ static void warn_lossy(Sema *s, AstNode *n, Type *from, Type *to, ConvKind k) {
         ConstVal w = v;
         cv_to_type(&w, te);
         bool same;
-        if (te->kind == TY_FLOAT) same = v.is_float ? (w.f == v.f || isnan(v.f)) : (double)w.f == (v.big_unsigned ? (double)(uint64_t)v.i : (double)v.i) && fabs(w.f) < 9.2e18;
-        else same = v.is_float ? (double)w.i == v.f : sema_fits(&v, te);
+        if (te->kind == TY_FLOAT)
+            same = v.is_float
+                       ? (w.f == v.f || isnan(v.f))
+                       : (double)w.f == (v.big_unsigned ? (double)(uint64_t)v.i : (double)v.i) &&
+                             fabs(w.f) < 9.2e18;
+        else
+            same = v.is_float ? (double)w.i == v.f : sema_fits(&v, te);
         if (!same)
-            diag_warning(s->d, n->loc, "implicit conversion from '%s' to '%s' changes the value from %s to %s",
+            diag_warning(s->d, n->loc,
+                         "implicit conversion from '%s' to '%s' changes the value from %s to %s",
                          fe->name, te->name, cv_str(s, &v), cv_str(s, &w));
         return;
     }
     bool lossy = false;
     const char *how = "may lose precision";
-    if (fe->kind == TY_FLOAT && te->kind == TY_FLOAT) lossy = te->bits < fe->bits;
-    else if (fe->kind == TY_FLOAT && te->kind == TY_INT) lossy = true;
+    if (fe->kind == TY_FLOAT && te->kind == TY_FLOAT)
+        lossy = te->bits < fe->bits;
+    else if (fe->kind == TY_FLOAT && te->kind == TY_INT)
+        lossy = true;
     else if (fe->kind == TY_INT && te->kind == TY_FLOAT)
         lossy = k != CV_BINOP && fe->bits - (fe->is_signed ? 1 : 0) > mantissa_bits(te);
     else if (fe->kind == TY_INT && te->kind == TY_INT) {
         lossy = te->bits < fe->bits;
         how = "may change the value";
     }
-    if (lossy) diag_warning(s->d, n->loc, "implicit conversion from '%s' to '%s' %s", fe->name, te->name, how);
+    if (lossy)
+        diag_warning(s->d, n->loc, "implicit conversion from '%s' to '%s' %s", fe->name, te->name,
+                     how);
 }
 
-bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k) {
+bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k)
+{
     AstNode *n = *pn;
     Type *from = n->type;
     if (is_err(from) || is_err(to)) return false;
@@ -378,8 +427,10 @@ bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k) {
         bool ok = true;
         if (lk == LK_FLOAT && te->kind == TY_INT) {
             if (k != CV_EXPLICIT) {
-                diag_error(s->d, n->loc, "floating-point literal %s cannot be implicitly converted to '%s'; use an explicit cast",
-                           is_plain_literal(n) ? lit_spelling(s, n) : "expression", te->name);
+                diag_error(
+                    s->d, n->loc,
+                    "floating-point literal %s cannot be implicitly converted to '%s'; use an explicit cast",
+                    is_plain_literal(n) ? lit_spelling(s, n) : "expression", te->name);
                 n->type = sema_ty_error;
                 return false;
             }
@@ -389,9 +440,11 @@ bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k) {
             if (sema_fold(n, &v) && !sema_fits(&v, te)) {
                 if (k == CV_ASSIGN) {
                     if (is_plain_literal(n))
-                        diag_error(s->d, n->loc, "integer literal %s does not fit in type '%s'", cv_str(s, &v), te->name);
+                        diag_error(s->d, n->loc, "integer literal %s does not fit in type '%s'",
+                                   cv_str(s, &v), te->name);
                     else
-                        diag_error(s->d, n->loc, "integer constant %s does not fit in type '%s'", cv_str(s, &v), te->name);
+                        diag_error(s->d, n->loc, "integer constant %s does not fit in type '%s'",
+                                   cv_str(s, &v), te->name);
                     n->type = sema_ty_error;
                     return false;
                 }
@@ -422,18 +475,21 @@ bool sema_convert(Sema *s, AstNode **pn, Type *to, ConvKind k) {
     return true;
 }
 
-Type *sema_expr_to(Sema *s, AstNode **pn, Type *to, ConvKind k) {
+Type *sema_expr_to(Sema *s, AstNode **pn, Type *to, ConvKind k)
+{
     Type *t = sema_expr(s, pn);
     if (is_err(t) || is_err(to)) return sema_ty_error;
     return sema_convert(s, pn, to, k) ? to : sema_ty_error;
 }
 
 /* Converts an already-typed expression to a bool condition. */
-static bool to_cond(Sema *s, AstNode **pn, const char *what) {
+static bool to_cond(Sema *s, AstNode **pn, const char *what)
+{
     Type *t = (*pn)->type;
     if (is_err(t)) return false;
     if (t->kind == TY_VEC && t->elem->kind == TY_BOOL) {
-        diag_error(s->d, (*pn)->loc, "%s must be a scalar, not '%s'; use any() or all()", what, t->name);
+        diag_error(s->d, (*pn)->loc, "%s must be a scalar, not '%s'; use any() or all()", what,
+                   t->name);
         return false;
     }
     if (!ty_is_scalar(t)) {
@@ -444,14 +500,16 @@ static bool to_cond(Sema *s, AstNode **pn, const char *what) {
     return true;
 }
 
-bool sema_cond(Sema *s, AstNode **pn, const char *what) {
+bool sema_cond(Sema *s, AstNode **pn, const char *what)
+{
     if (is_err(sema_expr(s, pn))) return false;
     return to_cond(s, pn, what);
 }
 
 /* ------------------------------------------------ usual conversions ---- */
 
-Type *sema_promote(Type *t) {
+Type *sema_promote(Type *t)
+{
     if (t->kind == TY_BOOL) return T(SC_INT);
     if (t->kind == TY_INT && t->bits < 32) return T(SC_INT);
     if (t->kind == TY_VEC && t->elem->kind == TY_BOOL) return ty_vec(T(SC_INT), t->n);
@@ -460,7 +518,8 @@ Type *sema_promote(Type *t) {
 
 static int int_rank(const Type *t) { return t->bits; }
 
-static Type *usual_scalar(Type *a, Type *b) {
+static Type *usual_scalar(Type *a, Type *b)
+{
     a = sema_promote(a);
     b = sema_promote(b);
     if (a == b) return a;
@@ -477,7 +536,8 @@ static Type *usual_scalar(Type *a, Type *b) {
 }
 
 /* NULL when no common type (widths differ or not numeric). */
-Type *sema_usual(Type *a, Type *b) {
+Type *sema_usual(Type *a, Type *b)
+{
     bool av = a->kind == TY_VEC, bv = b->kind == TY_VEC;
     if ((!av && !ty_is_scalar(a)) || (!bv && !ty_is_scalar(b))) return NULL;
     if (av && bv) {
@@ -495,7 +555,8 @@ Type *sema_usual(Type *a, Type *b) {
 /* The type the operands ops[0..n-1] meet in, with context-typed literals taking the type of
  * the typed operands. keep_bool: operands that are all bool stay bool. NULL when the widths
  * differ or an operand is not a scalar or vector. */
-Type *sema_common_type(AstNode **ops[], int n, bool keep_bool) {
+Type *sema_common_type(AstNode **ops[], int n, bool keep_bool)
+{
     Type *t = NULL;
     bool all_bool = true;
     for (int i = 0; i < n; i++) {
@@ -524,7 +585,8 @@ Type *sema_common_type(AstNode **ops[], int n, bool keep_bool) {
         bool any_float = false;
         for (int i = 0; i < n; i++) any_float |= sema_lit_kind(*ops[i]) == LK_FLOAT;
         if (any_float) return T(SC_FLOAT);
-        for (int i = 0; i < n; i++) t = t ? sema_usual(t, (*ops[i])->type) : sema_promote((*ops[i])->type);
+        for (int i = 0; i < n; i++)
+            t = t ? sema_usual(t, (*ops[i])->type) : sema_promote((*ops[i])->type);
         return t;
     }
     for (int i = 0; i < n; i++) {
@@ -534,7 +596,8 @@ Type *sema_common_type(AstNode **ops[], int n, bool keep_bool) {
         Type *e = ty_elem(t);
         if (lk == LK_INT && e->kind == TY_INT) {
             ConstVal v;
-            if (sema_fold(o, &v) && !sema_fits(&v, e) && t->kind != TY_VEC) t = sema_usual(t, o->type);
+            if (sema_fold(o, &v) && !sema_fits(&v, e) && t->kind != TY_VEC)
+                t = sema_usual(t, o->type);
         } else if (lk == LK_FLOAT && e->kind == TY_INT && t->kind != TY_VEC) {
             t = sema_usual(t, T(SC_FLOAT));
         }
@@ -544,7 +607,8 @@ Type *sema_common_type(AstNode **ops[], int n, bool keep_bool) {
 
 /* ------------------------------------------------------ lvalues ---- */
 
-static const char *sym_what(Symbol *sym) {
+static const char *sym_what(Symbol *sym)
+{
     switch (sym->kind) {
     case SYM_PARAM: return "parameter";
     case SYM_SHARED: return "shared array";
@@ -554,7 +618,8 @@ static const char *sym_what(Symbol *sym) {
     }
 }
 
-bool sema_check_writable(Sema *s, AstNode *n, bool atomic) {
+bool sema_check_writable(Sema *s, AstNode *n, bool atomic)
+{
     if (s->in_pipeline && !atomic && !(n->kind == AST_IDENT && n->sym && n->sym->kind == SYM_VAR)) {
         if (n->kind == AST_IDENT && n->sym && is_err(n->sym->type)) return false;
         diag_error(s->d, n->loc, "a pipeline can assign only to its own scalar variables");
@@ -574,20 +639,24 @@ bool sema_check_writable(Sema *s, AstNode *n, bool atomic) {
                 return false;
             }
             if (sym->type->kind == TY_BUFFER) {
-                diag_error(s->d, n->loc, "%s buffer '%s' itself; index it: %s[i]", atomic ? "atomic operation on" : "cannot assign to",
-                           sym->name, sym->name);
+                diag_error(s->d, n->loc, "%s buffer '%s' itself; index it: %s[i]",
+                           atomic ? "atomic operation on" : "cannot assign to", sym->name,
+                           sym->name);
                 return false;
             }
             if (atomic && !(sym->kind == SYM_SHARED && through_index)) {
-                diag_error(s->d, n->loc, "atomic operation needs an element of a buffer or of a shared array, not %s '%s'",
-                           sym_what(sym), sym->name);
+                diag_error(
+                    s->d, n->loc,
+                    "atomic operation needs an element of a buffer or of a shared array, not %s '%s'",
+                    sym_what(sym), sym->name);
                 return false;
             }
             if (!through_index && sym->type->kind == TY_ARRAY) {
                 diag_error(s->d, n->loc, "array '%s' cannot be assigned as a whole", sym->name);
                 return false;
             }
-            if (sym->decl && sym->decl->tspec && sym->decl->tspec->is_const && sym->type->kind != TY_BUFFER) {
+            if (sym->decl && sym->decl->tspec && sym->decl->tspec->is_const &&
+                sym->type->kind != TY_BUFFER) {
                 diag_error(s->d, n->loc, "%s const %s '%s'", act, sym_what(sym), sym->name);
                 return false;
             }
@@ -619,30 +688,32 @@ bool sema_check_writable(Sema *s, AstNode *n, bool atomic) {
                 for (int i = 0; i < cur->nswz; i++)
                     for (int j = 0; j < i; j++)
                         if (cur->swz[i] == cur->swz[j]) {
-                            diag_error(s->d, cur->loc, "swizzle '%s' has repeated components and cannot be assigned",
-                                       cur->name);
+                            diag_error(
+                                s->d, cur->loc,
+                                "swizzle '%s' has repeated components and cannot be assigned",
+                                cur->name);
                             return false;
                         }
             }
             cur = cur->a;
             continue;
-        default:
-            diag_error(s->d, n->loc, "expression is not assignable");
-            return false;
+        default: diag_error(s->d, n->loc, "expression is not assignable"); return false;
         }
     }
 }
 
 /* ------------------------------------------------------ expressions ---- */
 
-static Type *set(AstNode *n, Type *t) {
+static Type *set(AstNode *n, Type *t)
+{
     n->type = t;
     return t;
 }
 
 static Type *fail(AstNode *n) { return set(n, sema_ty_error); }
 
-static Type *check_ident(Sema *s, AstNode *n) {
+static Type *check_ident(Sema *s, AstNode *n)
+{
     Symbol *sym = sema_lookup(s, n->name);
     if (!sym) {
         for (int i = 0; i < s->undeclared.len; i++)
@@ -650,7 +721,8 @@ static Type *check_ident(Sema *s, AstNode *n) {
         vec_push(s->a, &s->undeclared, n->name);
         const char *sug = sema_suggest(s, n->name, false);
         if (sug)
-            diag_error(s->d, n->loc, "use of undeclared identifier '%s'; did you mean '%s'?", n->name, sug);
+            diag_error(s->d, n->loc, "use of undeclared identifier '%s'; did you mean '%s'?",
+                       n->name, sug);
         else
             diag_error(s->d, n->loc, "use of undeclared identifier '%s'", n->name);
         return fail(n);
@@ -659,7 +731,8 @@ static Type *check_ident(Sema *s, AstNode *n) {
     switch (sym->kind) {
     case SYM_FUNC:
     case SYM_PIPELINE:
-        diag_error(s->d, n->loc, "'%s' is a %s, not a value", sym->name, sym->kind == SYM_FUNC ? "function" : "pipeline");
+        diag_error(s->d, n->loc, "'%s' is a %s, not a value", sym->name,
+                   sym->kind == SYM_FUNC ? "function" : "pipeline");
         return fail(n);
     case SYM_STRUCT:
         diag_error(s->d, n->loc, "'%s' is a type, not a value", sym->name);
@@ -670,7 +743,8 @@ static Type *check_ident(Sema *s, AstNode *n) {
     return set(n, sym->type);
 }
 
-static Type *check_unary(Sema *s, AstNode *n) {
+static Type *check_unary(Sema *s, AstNode *n)
+{
     Type *t = sema_expr(s, &n->a);
     if (is_err(t)) return fail(n);
     switch (n->op) {
@@ -701,15 +775,18 @@ static Type *check_unary(Sema *s, AstNode *n) {
     }
 }
 
-static Type *bad_operands(Sema *s, AstNode *n, int op, Type *a, Type *b, const char *hint) {
-    diag_error(s->d, n->loc, "invalid operands to binary '%s' ('%s' and '%s')%s", ast_op_name(op), a->name, b->name, hint);
+static Type *bad_operands(Sema *s, AstNode *n, int op, Type *a, Type *b, const char *hint)
+{
+    diag_error(s->d, n->loc, "invalid operands to binary '%s' ('%s' and '%s')%s", ast_op_name(op),
+               a->name, b->name, hint);
     return sema_ty_error;
 }
 
 /* Types the operation `*pa op *pb` (op an arithmetic, bitwise, shift or comparison
  * operator), converting both operands to the operation type. Returns the operation type
  * (for comparisons: the operands' type), or the error type after one diagnostic. */
-static Type *binop_types(Sema *s, AstNode *n, int op, AstNode **pa, AstNode **pb) {
+static Type *binop_types(Sema *s, AstNode *n, int op, AstNode **pa, AstNode **pb)
+{
     Type *ta = (*pa)->type, *tb = (*pb)->type;
     if (op == OP_SHL || op == OP_SHR) {
         if (!ty_is_int(ta) && !ty_is_bool(ta)) return bad_operands(s, n, op, ta, tb, "");
@@ -737,7 +814,8 @@ static Type *binop_types(Sema *s, AstNode *n, int op, AstNode **pa, AstNode **pb
     return t;
 }
 
-static Type *check_binary(Sema *s, AstNode *n) {
+static Type *check_binary(Sema *s, AstNode *n)
+{
     int op = n->op;
     if (op == OP_ANDAND || op == OP_OROR) {
         const char *what = op == OP_ANDAND ? "operand of '&&'" : "operand of '||'";
@@ -754,7 +832,8 @@ static Type *check_binary(Sema *s, AstNode *n) {
     return set(n, t);
 }
 
-static Type *check_assign(Sema *s, AstNode *n) {
+static Type *check_assign(Sema *s, AstNode *n)
+{
     Type *ta = sema_expr(s, &n->a);
     Type *tb = sema_expr(s, &n->b);
     if (is_err(ta) || is_err(tb)) return fail(n);
@@ -775,7 +854,8 @@ static Type *check_assign(Sema *s, AstNode *n) {
         return set(n, ta);
     }
     if (ta->kind != TY_VEC && !ty_is_scalar(ta)) {
-        diag_error(s->d, n->loc, "invalid operands to '%s=' ('%s' and '%s')", ast_op_name(n->op), ta->name, tb->name);
+        diag_error(s->d, n->loc, "invalid operands to '%s=' ('%s' and '%s')", ast_op_name(n->op),
+                   ta->name, tb->name);
         return fail(n);
     }
     AstNode *acopy = n->a; /* a stays an lvalue: its conversion is lowering's job (optype) */
@@ -787,19 +867,22 @@ static Type *check_assign(Sema *s, AstNode *n) {
     }
     Type *oe = ty_elem(opt), *ae = ty_elem(ta);
     if (oe != ae && oe->kind == TY_FLOAT && (ae->kind == TY_INT || ae->bits < oe->bits))
-        diag_warning(s->d, n->loc, "implicit conversion from '%s' to '%s' may lose precision", oe->name, ae->name);
+        diag_warning(s->d, n->loc, "implicit conversion from '%s' to '%s' may lose precision",
+                     oe->name, ae->name);
     n->optype = opt;
     return set(n, ta);
 }
 
-static Type *check_cond(Sema *s, AstNode *n) {
+static Type *check_cond(Sema *s, AstNode *n)
+{
     bool ok = sema_cond(s, &n->a, "condition of '?:'");
     Type *tb = sema_expr(s, &n->b);
     Type *tc = sema_expr(s, &n->c);
     if (!ok || is_err(tb) || is_err(tc)) return fail(n);
     if (tb->kind == TY_STRUCT || tc->kind == TY_STRUCT) {
         if (tb != tc) {
-            diag_error(s->d, n->loc, "incompatible operand types in '?:' ('%s' and '%s')", tb->name, tc->name);
+            diag_error(s->d, n->loc, "incompatible operand types in '?:' ('%s' and '%s')", tb->name,
+                       tc->name);
             return fail(n);
         }
         return set(n, tb);
@@ -807,14 +890,17 @@ static Type *check_cond(Sema *s, AstNode *n) {
     AstNode **ops[2] = {&n->b, &n->c};
     Type *t = sema_common_type(ops, 2, true);
     if (!t) {
-        diag_error(s->d, n->loc, "incompatible operand types in '?:' ('%s' and '%s')", tb->name, tc->name);
+        diag_error(s->d, n->loc, "incompatible operand types in '?:' ('%s' and '%s')", tb->name,
+                   tc->name);
         return fail(n);
     }
-    if (!sema_convert(s, &n->b, t, CV_BINOP) || !sema_convert(s, &n->c, t, CV_BINOP)) return fail(n);
+    if (!sema_convert(s, &n->b, t, CV_BINOP) || !sema_convert(s, &n->c, t, CV_BINOP))
+        return fail(n);
     return set(n, t);
 }
 
-static Type *check_index(Sema *s, AstNode *n) {
+static Type *check_index(Sema *s, AstNode *n)
+{
     Type *ta = sema_expr(s, &n->a);
     Type *tb = sema_expr(s, &n->b);
     if (is_err(ta) || is_err(tb)) return fail(n);
@@ -823,7 +909,8 @@ static Type *check_index(Sema *s, AstNode *n) {
         return fail(n);
     }
     if (ta->kind != TY_BUFFER && ta->kind != TY_ARRAY && ta->kind != TY_VEC) {
-        diag_error(s->d, n->loc, "subscripted value of type '%s' is not a buffer, array or vector", ta->name);
+        diag_error(s->d, n->loc, "subscripted value of type '%s' is not a buffer, array or vector",
+                   ta->name);
         return fail(n);
     }
     if (tb->kind != TY_INT) {
@@ -831,7 +918,8 @@ static Type *check_index(Sema *s, AstNode *n) {
         return fail(n);
     }
     ConstVal v;
-    if (ta->kind != TY_BUFFER && sema_fold(n->b, &v) && (v.big_unsigned || v.i < 0 || v.i >= ta->n)) {
+    if (ta->kind != TY_BUFFER && sema_fold(n->b, &v) &&
+        (v.big_unsigned || v.i < 0 || v.i >= ta->n)) {
         diag_error(s->d, n->b->loc, "index %s is out of range for '%s'", cv_str(s, &v), ta->name);
         return fail(n);
     }
@@ -839,16 +927,24 @@ static Type *check_index(Sema *s, AstNode *n) {
     return set(n, ta->elem);
 }
 
-static int swz_index(char c, int *set_id) {
+static int swz_index(char c, int *set_id)
+{
     const char *xyzw = "xyzw", *rgba = "rgba";
     for (int i = 0; i < 4; i++) {
-        if (c == xyzw[i]) { *set_id = 1; return i; }
-        if (c == rgba[i]) { *set_id = 2; return i; }
+        if (c == xyzw[i]) {
+            *set_id = 1;
+            return i;
+        }
+        if (c == rgba[i]) {
+            *set_id = 2;
+            return i;
+        }
     }
     return -1;
 }
 
-static Type *check_member(Sema *s, AstNode *n) {
+static Type *check_member(Sema *s, AstNode *n)
+{
     Type *t = sema_expr(s, &n->a);
     n->field = -1;
     if (is_err(t)) return fail(n);
@@ -867,8 +963,10 @@ static Type *check_member(Sema *s, AstNode *n) {
         return fail(n);
     }
     if (t->kind != TY_VEC) {
-        diag_error(s->d, n->loc, "member reference '.%s' on a value of type '%s', which is not a struct or vector",
-                   n->name, t->name);
+        diag_error(
+            s->d, n->loc,
+            "member reference '.%s' on a value of type '%s', which is not a struct or vector",
+            n->name, t->name);
         return fail(n);
     }
     size_t len = strlen(n->name);
@@ -890,7 +988,8 @@ static Type *check_member(Sema *s, AstNode *n) {
         }
         first_set = set_id;
         if (c >= t->n) {
-            diag_error(s->d, n->loc, "swizzle component '%c' is out of range for '%s'", n->name[i], t->name);
+            diag_error(s->d, n->loc, "swizzle component '%c' is out of range for '%s'", n->name[i],
+                       t->name);
             return fail(n);
         }
         n->swz[i] = c;
@@ -900,7 +999,8 @@ static Type *check_member(Sema *s, AstNode *n) {
     return set(n, ty_vec(t->elem, (int)len));
 }
 
-static Type *check_cast(Sema *s, AstNode *n) {
+static Type *check_cast(Sema *s, AstNode *n)
+{
     Type *to = sema_resolve_tspec(s, n->tspec);
     Type *from = sema_expr(s, &n->a);
     if (is_err(to) || is_err(from)) return fail(n);
@@ -935,7 +1035,8 @@ static Type *check_cast(Sema *s, AstNode *n) {
     return set(n, to);
 }
 
-static Type *check_call(Sema *s, AstNode *n) {
+static Type *check_call(Sema *s, AstNode *n)
+{
     BuiltinId bi = builtin_lookup(n->name);
     if (bi != BI_NONE) {
         n->builtin = bi;
@@ -969,7 +1070,8 @@ static Type *check_call(Sema *s, AstNode *n) {
         vec_push(s->a, &s->undeclared, n->name);
         const char *sug = sema_suggest(s, n->name, true);
         if (sug)
-            diag_error(s->d, n->loc, "call to undeclared function '%s'; did you mean '%s'?", n->name, sug);
+            diag_error(s->d, n->loc, "call to undeclared function '%s'; did you mean '%s'?",
+                       n->name, sug);
         else
             diag_error(s->d, n->loc, "call to undeclared function '%s'", n->name);
         return fail(n);
@@ -978,7 +1080,8 @@ static Type *check_call(Sema *s, AstNode *n) {
         for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
         if (is_err(sym->type)) return fail(n);
         if (sym->kind == SYM_PIPELINE)
-            diag_error(s->d, n->loc, "pipeline '%s' cannot be called; it is launched from the host", sym->name);
+            diag_error(s->d, n->loc, "pipeline '%s' cannot be called; it is launched from the host",
+                       sym->name);
         else
             diag_error(s->d, n->loc, "called object '%s' is not a function", sym->name);
         return fail(n);
@@ -987,7 +1090,8 @@ static Type *check_call(Sema *s, AstNode *n) {
     n->sym = sym;
     if (fd->is_kernel) {
         for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
-        diag_error(s->d, n->loc, "kernel '%s' cannot be called; kernels are launched from pipelines", sym->name);
+        diag_error(s->d, n->loc,
+                   "kernel '%s' cannot be called; kernels are launched from pipelines", sym->name);
         return fail(n);
     }
     if (s->in_pipeline) {
@@ -1013,24 +1117,28 @@ static Type *check_call(Sema *s, AstNode *n) {
         if (pt->kind == TY_BUFFER) {
             AstNode *arg = n->list[i];
             if (at->kind != TY_BUFFER || arg->kind != AST_IDENT) {
-                diag_error(s->d, arg->loc, "argument %d of '%s' must be a buffer of type '%s', not '%s'", i + 1,
+                diag_error(s->d, arg->loc,
+                           "argument %d of '%s' must be a buffer of type '%s', not '%s'", i + 1,
                            sym->name, pt->name, at->name);
                 ok = false;
             } else if (at->elem != pt->elem) {
-                diag_error(s->d, arg->loc, "cannot pass buffer '%s' of type '%s' to parameter '%s' of type '%s'",
+                diag_error(s->d, arg->loc,
+                           "cannot pass buffer '%s' of type '%s' to parameter '%s' of type '%s'",
                            arg->name, at->name, p->name, pt->name);
                 ok = false;
             } else if (at->is_const && !pt->is_const) {
-                diag_error(s->d, arg->loc,
-                           "cannot pass read-only buffer '%s' (type '%s') to parameter '%s' of type '%s'",
-                           arg->name, at->name, p->name, pt->name);
+                diag_error(
+                    s->d, arg->loc,
+                    "cannot pass read-only buffer '%s' (type '%s') to parameter '%s' of type '%s'",
+                    arg->name, at->name, p->name, pt->name);
                 ok = false;
             }
             continue;
         }
         if (pt->kind == TY_STRUCT || at->kind == TY_STRUCT) {
             if (pt != at) {
-                diag_error(s->d, n->list[i]->loc, "cannot convert '%s' to '%s'", at->name, pt->name);
+                diag_error(s->d, n->list[i]->loc, "cannot convert '%s' to '%s'", at->name,
+                           pt->name);
                 ok = false;
             }
             continue;
@@ -1044,7 +1152,8 @@ static Type *check_call(Sema *s, AstNode *n) {
     return ok ? set(n, sym->type) : fail(n);
 }
 
-Type *sema_expr(Sema *s, AstNode **pn) {
+Type *sema_expr(Sema *s, AstNode **pn)
+{
     AstNode *n = *pn;
     n->is_uniform = true;
     Type *t;
@@ -1052,10 +1161,14 @@ Type *sema_expr(Sema *s, AstNode **pn) {
     case AST_INT_LIT: {
         uint64_t v = n->lit.i;
         Type *ty;
-        if ((n->op & LIT_U) && (n->op & LIT_L)) ty = T(SC_ULONG);
-        else if (n->op & LIT_U) ty = v <= UINT32_MAX ? T(SC_UINT) : T(SC_ULONG);
-        else if (n->op & LIT_L) ty = v <= (uint64_t)INT64_MAX ? T(SC_LONG) : T(SC_ULONG);
-        else ty = v <= INT32_MAX ? T(SC_INT) : v <= (uint64_t)INT64_MAX ? T(SC_LONG) : T(SC_ULONG);
+        if ((n->op & LIT_U) && (n->op & LIT_L))
+            ty = T(SC_ULONG);
+        else if (n->op & LIT_U)
+            ty = v <= UINT32_MAX ? T(SC_UINT) : T(SC_ULONG);
+        else if (n->op & LIT_L)
+            ty = v <= (uint64_t)INT64_MAX ? T(SC_LONG) : T(SC_ULONG);
+        else
+            ty = v <= INT32_MAX ? T(SC_INT) : v <= (uint64_t)INT64_MAX ? T(SC_LONG) : T(SC_ULONG);
         t = set(n, ty);
         break;
     }
@@ -1091,14 +1204,17 @@ Type *sema_expr(Sema *s, AstNode **pn) {
     case AST_MEMBER: t = check_member(s, n); break;
     case AST_CAST: t = check_cast(s, n); break;
     case AST_LAUNCH:
-        if (s->in_pipeline) diag_error(s->d, n->loc, "a launch must be a statement of its own");
-        else diag_error(s->d, n->loc, "kernel launches are only allowed in pipelines");
+        if (s->in_pipeline)
+            diag_error(s->d, n->loc, "a launch must be a statement of its own");
+        else
+            diag_error(s->d, n->loc, "kernel launches are only allowed in pipelines");
         t = fail(n);
         break;
     default: ICE("sema_expr on a %s node", ast_kind_name(n->kind));
     }
     n = *pn;
-    if (s->in_pipeline && !is_err(t) && (t->kind == TY_VEC || t->kind == TY_STRUCT || t->kind == TY_ARRAY)) {
+    if (s->in_pipeline && !is_err(t) &&
+        (t->kind == TY_VEC || t->kind == TY_STRUCT || t->kind == TY_ARRAY)) {
         diag_error(s->d, n->loc, "'%s' values are not allowed in a pipeline expression", t->name);
         t = fail(n);
     }

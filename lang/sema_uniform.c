@@ -43,8 +43,8 @@ typedef struct UFunc {
 } UFunc;
 
 typedef struct Violation {
-    AstNode *node;   /* the barrier() or the call */
-    Symbol *callee;  /* the function reaching barrier(), or NULL */
+    AstNode *node;  /* the barrier() or the call */
+    Symbol *callee; /* the function reaching barrier(), or NULL */
     UCtl ctl;
 } Violation;
 
@@ -60,19 +60,22 @@ typedef struct U {
     VEC(Violation) viol;
 } U;
 
-static UFunc *ufunc(U *u, Symbol *sym) {
+static UFunc *ufunc(U *u, Symbol *sym)
+{
     for (int i = 0; i < u->nfuncs; i++)
         if (u->funcs[i].sym == sym) return &u->funcs[i];
     return NULL;
 }
 
-static AstNode *var_origin(U *u, Symbol *sym) {
+static AstNode *var_origin(U *u, Symbol *sym)
+{
     for (int i = 0; i < u->vars.len; i++)
         if (u->vars.data[i].sym == sym) return u->vars.data[i].origin;
     return NULL;
 }
 
-static void mark_var(U *u, Symbol *sym, AstNode *origin) {
+static void mark_var(U *u, Symbol *sym, AstNode *origin)
+{
     if (!sym || !origin || var_origin(u, sym)) return;
     if (sym->kind != SYM_VAR && sym->kind != SYM_PARAM) return;
     UVar v = {sym, origin};
@@ -80,18 +83,23 @@ static void mark_var(U *u, Symbol *sym, AstNode *origin) {
     u->changed = true;
 }
 
-static Symbol *root_sym(AstNode *n) {
-    while (n && (n->kind == AST_INDEX || n->kind == AST_MEMBER || (n->kind == AST_CAST && n->implicit))) n = n->a;
+static Symbol *root_sym(AstNode *n)
+{
+    while (n &&
+           (n->kind == AST_INDEX || n->kind == AST_MEMBER || (n->kind == AST_CAST && n->implicit)))
+        n = n->a;
     return n && n->kind == AST_IDENT ? n->sym : NULL;
 }
 
-static UCtl under(UCtl ctl, AstNode *origin, AstNode *at) {
+static UCtl under(UCtl ctl, AstNode *origin, AstNode *at)
+{
     if (ctl.origin || !origin) return ctl;
     UCtl c = {origin, at, WHY_COND};
     return c;
 }
 
-static void record(U *u, AstNode *node, Symbol *callee, UCtl ctl) {
+static void record(U *u, AstNode *node, Symbol *callee, UCtl ctl)
+{
     if (!u->final || !ctl.origin) return;
     for (int i = 0; i < u->viol.len; i++)
         if (u->viol.data[i].node == node) return;
@@ -101,7 +109,8 @@ static void record(U *u, AstNode *node, Symbol *callee, UCtl ctl) {
 
 static AstNode *first(AstNode *a, AstNode *b) { return a ? a : b; }
 
-static AstNode *uexpr(U *u, AstNode *n, UCtl ctl) {
+static AstNode *uexpr(U *u, AstNode *n, UCtl ctl)
+{
     if (!n) return NULL;
     AstNode *o = NULL;
     switch (n->kind) {
@@ -119,8 +128,10 @@ static AstNode *uexpr(U *u, AstNode *n, UCtl ctl) {
         o = first(oa, ob);
         Type *bt = n->a->type;
         Symbol *rs = root_sym(n->a);
-        if (bt && bt->kind == TY_BUFFER) o = n;
-        else if (rs && rs->kind == SYM_SHARED && n->type && n->type->kind != TY_ARRAY) o = n;
+        if (bt && bt->kind == TY_BUFFER)
+            o = n;
+        else if (rs && rs->kind == SYM_SHARED && n->type && n->type->kind != TY_ARRAY)
+            o = n;
         break;
     }
     case AST_BINARY: {
@@ -179,7 +190,9 @@ static AstNode *uexpr(U *u, AstNode *n, UCtl ctl) {
             case BI_LEN: o = NULL; break;
             case BI_BARRIER: record(u, n, NULL, ctl); break;
             default:
-                if (builtin_info[n->builtin].cls == BK_ATOMIC || builtin_info[n->builtin].cls == BK_CAS) o = n;
+                if (builtin_info[n->builtin].cls == BK_ATOMIC ||
+                    builtin_info[n->builtin].cls == BK_CAS)
+                    o = n;
                 break;
             }
         } else if (n->sym && n->sym->kind == SYM_FUNC) {
@@ -202,7 +215,9 @@ static AstNode *uexpr(U *u, AstNode *n, UCtl ctl) {
 
 static int ustmt(U *u, AstNode *n, UCtl ctl);
 
-static int uloop(U *u, AstNode *init, AstNode *cond, AstNode *step, AstNode *body, bool cond_first, UCtl ctl) {
+static int uloop(U *u, AstNode *init, AstNode *cond, AstNode *step, AstNode *body, bool cond_first,
+                 UCtl ctl)
+{
     if (init) ustmt(u, init, ctl);
     UCtl inner = ctl;
     int r = 0;
@@ -221,7 +236,8 @@ static int uloop(U *u, AstNode *init, AstNode *cond, AstNode *step, AstNode *bod
     return r & ~DIV_LOOP;
 }
 
-static int ustmt(U *u, AstNode *n, UCtl ctl) {
+static int ustmt(U *u, AstNode *n, UCtl ctl)
+{
     if (!n) return 0;
     switch (n->kind) {
     case AST_BLOCK: {
@@ -258,7 +274,8 @@ static int ustmt(U *u, AstNode *n, UCtl ctl) {
         return DIV_LOOP;
     case AST_RETURN: {
         AstNode *o = uexpr(u, n->a, ctl);
-        if (u->cur && !u->cur->ret_origin && (o || ctl.origin)) u->cur->ret_origin = first(o, ctl.origin);
+        if (u->cur && !u->cur->ret_origin && (o || ctl.origin))
+            u->cur->ret_origin = first(o, ctl.origin);
         if (!ctl.origin) return 0;
         u->func_div = ctl;
         u->func_div.at = n;
@@ -269,7 +286,8 @@ static int ustmt(U *u, AstNode *n, UCtl ctl) {
     }
 }
 
-static void analyse(U *u, UFunc *f, bool final) {
+static void analyse(U *u, UFunc *f, bool final)
+{
     u->cur = f;
     u->vars.len = 0;
     for (int i = 0; i < f->decl->nlist; i++)
@@ -289,16 +307,20 @@ static void analyse(U *u, UFunc *f, bool final) {
     u->cur = NULL;
 }
 
-static bool direct_barrier(const AstNode *n) {
+static bool direct_barrier(const AstNode *n)
+{
     if (!n) return false;
     if (n->kind == AST_CALL && n->builtin == BI_BARRIER) return true;
-    if (direct_barrier(n->a) || direct_barrier(n->b) || direct_barrier(n->c) || direct_barrier(n->d)) return true;
+    if (direct_barrier(n->a) || direct_barrier(n->b) || direct_barrier(n->c) ||
+        direct_barrier(n->d))
+        return true;
     for (int i = 0; i < n->nlist; i++)
         if (direct_barrier(n->list[i])) return true;
     return false;
 }
 
-static void postorder(U *u, int v, bool *seen, int *order, int *no) {
+static void postorder(U *u, int v, bool *seen, int *order, int *no)
+{
     seen[v] = true;
     Sema *s = u->s;
     for (int e = 0; e < s->calls.len; e++) {
@@ -309,7 +331,8 @@ static void postorder(U *u, int v, bool *seen, int *order, int *no) {
     order[(*no)++] = v;
 }
 
-const char *sema_expr_str(Sema *s, const AstNode *n) {
+const char *sema_expr_str(Sema *s, const AstNode *n)
+{
     StrBuf sb = {0};
     sema_render_expr(&sb, n);
     const char *r = arena_strdup(s->a, sb.data ? sb.data : "");
@@ -317,28 +340,40 @@ const char *sema_expr_str(Sema *s, const AstNode *n) {
     return r;
 }
 
-static void report(U *u, const Violation *v) {
+static void report(U *u, const Violation *v)
+{
     Sema *s = u->s;
     const char *src = sema_expr_str(s, v->ctl.origin);
     if (v->callee)
-        diag_error(s->d, v->node->loc,
-                   "call to '%s', which reaches barrier(), must be reached by every work-item of the group, "
-                   "but this one is under control flow that depends on '%s'",
-                   v->callee->name, src);
+        diag_error(
+            s->d, v->node->loc,
+            "call to '%s', which reaches barrier(), must be reached by every work-item of the group, "
+            "but this one is under control flow that depends on '%s'",
+            v->callee->name, src);
     else
-        diag_error(s->d, v->node->loc,
-                   "barrier() must be reached by every work-item of the group, but this one is under control flow "
-                   "that depends on '%s'",
-                   src);
+        diag_error(
+            s->d, v->node->loc,
+            "barrier() must be reached by every work-item of the group, but this one is under control flow "
+            "that depends on '%s'",
+            src);
     switch (v->ctl.why) {
     case WHY_COND: diag_note(s->d, v->ctl.at->loc, "this condition depends on '%s'", src); break;
-    case WHY_RETURN: diag_note(s->d, v->ctl.at->loc, "some work-items return here, depending on '%s'", src); break;
-    case WHY_BREAK: diag_note(s->d, v->ctl.at->loc, "some work-items leave the loop here, depending on '%s'", src); break;
-    default: diag_note(s->d, v->ctl.at->loc, "some work-items skip to the next iteration here, depending on '%s'", src); break;
+    case WHY_RETURN:
+        diag_note(s->d, v->ctl.at->loc, "some work-items return here, depending on '%s'", src);
+        break;
+    case WHY_BREAK:
+        diag_note(s->d, v->ctl.at->loc, "some work-items leave the loop here, depending on '%s'",
+                  src);
+        break;
+    default:
+        diag_note(s->d, v->ctl.at->loc,
+                  "some work-items skip to the next iteration here, depending on '%s'", src);
+        break;
     }
 }
 
-void sema_uniformity(Sema *s) {
+void sema_uniformity(Sema *s)
+{
     U u = {0};
     u.s = s;
     TranslationUnit *tu = s->tu;
@@ -374,7 +409,8 @@ void sema_uniformity(Sema *s) {
 
 /* ------------------------------------------------------------ rendering ---- */
 
-static void render(StrBuf *sb, const AstNode *n, int depth) {
+static void render(StrBuf *sb, const AstNode *n, int depth)
+{
     if (!n) return;
     if (depth > 6) {
         sb_puts(sb, "...");
@@ -421,7 +457,8 @@ static void render(StrBuf *sb, const AstNode *n, int depth) {
     }
 }
 
-void sema_render_expr(StrBuf *sb, const AstNode *n) {
+void sema_render_expr(StrBuf *sb, const AstNode *n)
+{
     render(sb, n, 0);
     if (!sb->data) sb_puts(sb, "");
 }

@@ -17,7 +17,6 @@ typedef enum TokenKind {
     TK_COUNT
 } TokenKind;
 
-
 /* The spelling of a kind ("==", "kernel", "+"), or a description ("identifier"). */
 const char *tok_spelling(int kind);
 

@@ -13,7 +13,8 @@ struct dck_batch_s {
 
 static dck_status no_batches(dck_context ctx)
 {
-    return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' has no batches of launches (the CUDA backend has: CUDA graphs)",
+    return rt_error(DCK_ERROR_UNSUPPORTED,
+                    "backend '%s' has no batches of launches (the CUDA backend has: CUDA graphs)",
                     ctx->backend->name);
 }
 
@@ -26,7 +27,8 @@ dck_status dck_queue_begin_batch(dck_queue q)
 
 dck_status dck_queue_end_batch(dck_queue q, dck_batch *out)
 {
-    if (!q || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_end_batch: NULL argument");
+    if (!q || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_end_batch: NULL argument");
     *out = NULL;
     if (!q->ctx->backend->batch_end) return no_batches(q->ctx);
     dck_batch b = rt_calloc(q->ctx, sizeof *b);
@@ -43,9 +45,11 @@ dck_status dck_queue_end_batch(dck_queue q, dck_batch *out)
 
 dck_status dck_batch_launch(dck_queue q, dck_batch batch)
 {
-    if (!q || !batch) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_batch_launch: NULL argument");
+    if (!q || !batch)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_batch_launch: NULL argument");
     if (batch->ctx != q->ctx)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_batch_launch: the batch belongs to another context");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_batch_launch: the batch belongs to another context");
     uint64_t t0 = rt_now_ns();
     dck_status st = q->ctx->backend->batch_run(q, batch->backend_batch);
     if (!st) rt_trace(q->ctx, "launch", "batch", t0, rt_now_ns(), 0, NULL);
@@ -66,7 +70,9 @@ dck_status dck_context_get_memory_info(dck_context ctx, uint64_t *free_bytes, ui
     if (!ctx || !free_bytes || !total_bytes)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_memory_info: NULL argument");
     if (!ctx->backend->mem_info)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot report its free device memory "
-                        "(dck_context_get_pool_stats has the runtime's own use)", ctx->backend->name);
+        return rt_error(DCK_ERROR_UNSUPPORTED,
+                        "backend '%s' cannot report its free device memory "
+                        "(dck_context_get_pool_stats has the runtime's own use)",
+                        ctx->backend->name);
     return ctx->backend->mem_info(ctx, free_bytes, total_bytes);
 }

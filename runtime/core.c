@@ -20,7 +20,8 @@ static _Thread_local char tls_error[16384];
 
 const char *dck_last_error(void) { return tls_error; }
 
-dck_status rt_error(dck_status st, const char *fmt, ...) {
+dck_status rt_error(dck_status st, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(tls_error, sizeof tls_error, fmt, ap);
@@ -28,7 +29,8 @@ dck_status rt_error(dck_status st, const char *fmt, ...) {
     return st;
 }
 
-void rt_error_prefix(const char *fmt, ...) {
+void rt_error_prefix(const char *fmt, ...)
+{
     char prefix[512];
     va_list ap;
     va_start(ap, fmt);
@@ -45,7 +47,8 @@ void rt_error_prefix(const char *fmt, ...) {
     tls_error[plen + old] = 0;
 }
 
-void rt_error_suffix(const char *fmt, ...) {
+void rt_error_suffix(const char *fmt, ...)
+{
     size_t len = strlen(tls_error);
     va_list ap;
     va_start(ap, fmt);
@@ -53,16 +56,19 @@ void rt_error_suffix(const char *fmt, ...) {
     va_end(ap);
 }
 
-const char *dck_status_string(dck_status s) {
+const char *dck_status_string(dck_status s)
+{
     switch (s) {
-#define S(x) case x: return #x;
-    S(DCK_SUCCESS) S(DCK_ERROR_INVALID_ARGUMENT) S(DCK_ERROR_OUT_OF_MEMORY)
-    S(DCK_ERROR_BACKEND_UNAVAILABLE) S(DCK_ERROR_DEVICE_NOT_FOUND) S(DCK_ERROR_BUFFER_TOO_LARGE)
-    S(DCK_ERROR_OUT_OF_RANGE) S(DCK_ERROR_COMPILE) S(DCK_ERROR_JIT) S(DCK_ERROR_INVALID_MODULE)
-    S(DCK_ERROR_NOT_FOUND) S(DCK_ERROR_ARGUMENT_COUNT) S(DCK_ERROR_ARGUMENT_TYPE)
-    S(DCK_ERROR_INVALID_RANGE) S(DCK_ERROR_OUT_OF_BOUNDS) S(DCK_ERROR_ALIASING)
-    S(DCK_ERROR_INVALID_PROGRAM) S(DCK_ERROR_IO) S(DCK_ERROR_UNSUPPORTED)
-    S(DCK_ERROR_BUFFER_MAPPED)
+#define S(x) \
+    case x: return #x;
+        S(DCK_SUCCESS)
+        S(DCK_ERROR_INVALID_ARGUMENT) S(DCK_ERROR_OUT_OF_MEMORY) S(DCK_ERROR_BACKEND_UNAVAILABLE)
+            S(DCK_ERROR_DEVICE_NOT_FOUND) S(DCK_ERROR_BUFFER_TOO_LARGE) S(DCK_ERROR_OUT_OF_RANGE)
+                S(DCK_ERROR_COMPILE) S(DCK_ERROR_JIT) S(DCK_ERROR_INVALID_MODULE)
+                    S(DCK_ERROR_NOT_FOUND) S(DCK_ERROR_ARGUMENT_COUNT) S(DCK_ERROR_ARGUMENT_TYPE)
+                        S(DCK_ERROR_INVALID_RANGE) S(DCK_ERROR_OUT_OF_BOUNDS) S(DCK_ERROR_ALIASING)
+                            S(DCK_ERROR_INVALID_PROGRAM) S(DCK_ERROR_IO) S(DCK_ERROR_UNSUPPORTED)
+                                S(DCK_ERROR_BUFFER_MAPPED)
 #undef S
     }
     return "DCK_ERROR_UNKNOWN";
@@ -70,7 +76,8 @@ const char *dck_status_string(dck_status s) {
 
 /* ---- allocation ---- */
 
-static void *default_alloc(void *user, size_t size, size_t align) {
+static void *default_alloc(void *user, size_t size, size_t align)
+{
     (void)user;
     void *p = NULL;
     if (align < sizeof(void *)) align = sizeof(void *);
@@ -78,35 +85,41 @@ static void *default_alloc(void *user, size_t size, size_t align) {
     return p;
 }
 
-static void default_free(void *user, void *p) {
+static void default_free(void *user, void *p)
+{
     (void)user;
     free(p);
 }
 
-void *rt_alloc_aligned(dck_context ctx, size_t size, size_t align) {
+void *rt_alloc_aligned(dck_context ctx, size_t size, size_t align)
+{
     return ctx->alloc.alloc(ctx->alloc.user_data, size ? size : 1, align);
 }
 
 void *rt_alloc(dck_context ctx, size_t size) { return rt_alloc_aligned(ctx, size, 16); }
 
-void *rt_calloc(dck_context ctx, size_t size) {
+void *rt_calloc(dck_context ctx, size_t size)
+{
     void *p = rt_alloc(ctx, size);
     if (p) memset(p, 0, size);
     return p;
 }
 
-void rt_free(dck_context ctx, void *p) {
+void rt_free(dck_context ctx, void *p)
+{
     if (p) ctx->alloc.free(ctx->alloc.user_data, p);
 }
 
-char *rt_strdup(dck_context ctx, const char *s) {
+char *rt_strdup(dck_context ctx, const char *s)
+{
     size_t n = strlen(s) + 1;
     char *d = rt_alloc(ctx, n);
     if (d) memcpy(d, s, n);
     return d;
 }
 
-uint64_t rt_now_ns(void) {
+uint64_t rt_now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -114,14 +127,16 @@ uint64_t rt_now_ns(void) {
 
 /* ---- types ---- */
 
-const char *rt_type_name(dck_type t) {
+const char *rt_type_name(dck_type t)
+{
     static const char *const names[] = {"bool", "char", "uchar", "short", "ushort", "int",
-                                        "uint", "long", "ulong", "half", "float", "double"};
+                                        "uint", "long", "ulong", "half",  "float",  "double"};
     if ((unsigned)t < sizeof names / sizeof names[0]) return names[t];
     return t == DCK_TYPE_STRUCT ? "struct" : "untyped value";
 }
 
-uint32_t rt_type_size(dck_type t) {
+uint32_t rt_type_size(dck_type t)
+{
     static const uint8_t sizes[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 4, 8};
     if ((unsigned)t < sizeof sizes) return sizes[t];
     return 0;
@@ -149,41 +164,52 @@ static const RtBackend *const backends[] = {
 };
 static const char *const backend_names[] = {"auto", "cpu", "cuda", "opencl", "vulkan", "metal"};
 
-dck_status dck_backend_from_name(const char *name, dck_backend *out) {
-    if (!name || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_backend_from_name: NULL argument");
+dck_status dck_backend_from_name(const char *name, dck_backend *out)
+{
+    if (!name || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_backend_from_name: NULL argument");
     for (int i = 0; i < 6; i++)
         if (strcmp(name, backend_names[i]) == 0) {
             *out = (dck_backend)i;
             return DCK_SUCCESS;
         }
     return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                    "unknown backend '%s' (expected auto, cpu, cuda, opencl, vulkan or metal)", name);
+                    "unknown backend '%s' (expected auto, cpu, cuda, opencl, vulkan or metal)",
+                    name);
 }
 
-static const RtBackend *find_backend(dck_backend id) {
+static const RtBackend *find_backend(dck_backend id)
+{
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
         if (backends[i]->id == id) return backends[i];
     return NULL;
 }
 
-static dck_status backend_unavailable(dck_backend id) {
+static dck_status backend_unavailable(dck_backend id)
+{
     const char *n = (unsigned)id < 6 ? backend_names[id] : "?";
 #ifndef __APPLE__
     if (id == DCK_BACKEND_METAL)
-        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend 'metal' is not available in this build: "
+        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE,
+                        "backend 'metal' is not available in this build: "
                         "Metal is available only on Apple platforms");
 #endif
     char list[96] = "";
     size_t len = 0;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", backends[i]->name);
-    return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend '%s' is not available in this build "
-                    "(built in: %s)", n, list);
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                backends[i]->name);
+    return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE,
+                    "backend '%s' is not available in this build "
+                    "(built in: %s)",
+                    n, list);
 }
 
-dck_status dck_backend_available(dck_backend id) {
+dck_status dck_backend_available(dck_backend id)
+{
     if ((unsigned)id > DCK_BACKEND_METAL)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_backend_available: unknown backend %d", (int)id);
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_backend_available: unknown backend %d",
+                        (int)id);
     if (id == DCK_BACKEND_AUTO) return DCK_SUCCESS; /* the CPU is always there */
     const RtBackend *b = find_backend(id);
     if (!b) return backend_unavailable(id);
@@ -193,15 +219,20 @@ dck_status dck_backend_available(dck_backend id) {
         rt_error_prefix("backend '%s' is unavailable", b->name);
         return DCK_ERROR_BACKEND_UNAVAILABLE;
     }
-    if (!n) return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "backend '%s' is unavailable: its driver reports no "
-                            "device", b->name);
+    if (!n)
+        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE,
+                        "backend '%s' is unavailable: its driver reports no "
+                        "device",
+                        b->name);
     return DCK_SUCCESS;
 }
 
-dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_device_info *infos) {
+dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_device_info *infos)
+{
     if (!count) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enumerate_devices: count is NULL");
     if ((unsigned)backend > DCK_BACKEND_METAL)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enumerate_devices: unknown backend %d", (int)backend);
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enumerate_devices: unknown backend %d",
+                        (int)backend);
     uint32_t cap = infos ? *count : 0, n = 0;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         const RtBackend *b = backends[i];
@@ -222,7 +253,8 @@ dck_status dck_enumerate_devices(dck_backend backend, uint32_t *count, dck_devic
 
 /* DCK_BACKEND_AUTO: the first non-CPU device of the GPU backends in preference order, else
  * the CPU backend; device_index > 0 asks for that index on the first backend that has it. */
-static const RtBackend *pick_auto(uint32_t index, uint32_t *dev_out, char *why, size_t whylen) {
+static const RtBackend *pick_auto(uint32_t index, uint32_t *dev_out, char *why, size_t whylen)
+{
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         const RtBackend *b = backends[i];
         if (b->id == DCK_BACKEND_CPU) break;
@@ -234,7 +266,8 @@ static const RtBackend *pick_auto(uint32_t index, uint32_t *dev_out, char *why, 
         for (uint32_t d = 0; d < n; d++) {
             if (index ? d != index : infos[d].device_type != DCK_DEVICE_GPU) continue;
             *dev_out = d;
-            snprintf(why, whylen, "picked %s:%u (%s), the first GPU in the order cuda, opencl, vulkan, cpu",
+            snprintf(why, whylen,
+                     "picked %s:%u (%s), the first GPU in the order cuda, opencl, vulkan, cpu",
                      b->name, d, infos[d].name);
             return b;
         }
@@ -247,7 +280,8 @@ static const RtBackend *pick_auto(uint32_t index, uint32_t *dev_out, char *why, 
 
 /* ---- contexts ---- */
 
-dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
+dck_status dck_context_create(const dck_context_desc *desc, dck_context *out)
+{
     static const dck_context_desc defaults = {0};
     if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: out is NULL");
     *out = NULL;
@@ -258,7 +292,8 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
         if (st) return st;
     }
     if ((unsigned)id > DCK_BACKEND_METAL)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: unknown backend %d", (int)id);
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: unknown backend %d",
+                        (int)id);
     const RtBackend *b = NULL;
     uint32_t dev_index = desc->device_index;
     char why[160] = "";
@@ -274,14 +309,16 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
             return DCK_ERROR_BACKEND_UNAVAILABLE;
         }
         if (dev_index >= n)
-            return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend '%s' has %u device%s; index %u does not exist",
-                            b->name, n, n == 1 ? "" : "s", dev_index);
+            return rt_error(DCK_ERROR_DEVICE_NOT_FOUND,
+                            "backend '%s' has %u device%s; index %u does not exist", b->name, n,
+                            n == 1 ? "" : "s", dev_index);
     }
     if (desc->allocator && (!desc->allocator->alloc || !desc->allocator->free))
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: allocator without alloc or free");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_context_create: allocator without alloc or free");
 
-    dck_allocator al = desc->allocator ? *desc->allocator
-                                       : (dck_allocator){default_alloc, default_free, NULL};
+    dck_allocator al =
+        desc->allocator ? *desc->allocator : (dck_allocator){default_alloc, default_free, NULL};
     dck_context ctx = al.alloc(al.user_data, sizeof *ctx, 64);
     if (!ctx) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a context");
     memset(ctx, 0, sizeof *ctx);
@@ -313,23 +350,31 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out) {
     return DCK_SUCCESS;
 }
 
-static void json_string(FILE *f, const char *s) {
+static void json_string(FILE *f, const char *s)
+{
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }
 
-static dck_status write_trace(dck_context ctx) {
+static dck_status write_trace(dck_context ctx)
+{
     FILE *f = fopen(ctx->trace_path, "w");
-    if (!f) return rt_error(DCK_ERROR_IO, "cannot write trace file '%s': %s", ctx->trace_path, strerror(errno));
+    if (!f)
+        return rt_error(DCK_ERROR_IO, "cannot write trace file '%s': %s", ctx->trace_path,
+                        strerror(errno));
     long pid = (long)getpid();
     fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-    fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%ld,\"tid\":0,\"args\":{\"name\":", pid);
+    fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%ld,\"tid\":0,\"args\":{\"name\":",
+            pid);
     char pname[160];
     snprintf(pname, sizeof pname, "dck %s: %s", ctx->backend->name, ctx->device.info.name);
     json_string(f, pname);
@@ -338,20 +383,26 @@ static dck_status write_trace(dck_context ctx) {
         const RtTraceEvent *e = &ctx->trace[i];
         fprintf(f, ",\n{\"name\":");
         json_string(f, e->name);
-        fprintf(f, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%ld,\"tid\":%u,\"args\":{",
-                e->cat, (double)(e->start_ns - ctx->t0_ns) / 1000.0,
-                (double)(e->end_ns - e->start_ns) / 1000.0, pid, e->tid);
-        if (strcmp(e->cat, "transfer") == 0) fprintf(f, "\"bytes\":%llu", (unsigned long long)e->bytes);
-        else fprintf(f, "\"global\":[%u,%u,%u]", e->global[0], e->global[1], e->global[2]);
+        fprintf(
+            f,
+            ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%ld,\"tid\":%u,\"args\":{",
+            e->cat, (double)(e->start_ns - ctx->t0_ns) / 1000.0,
+            (double)(e->end_ns - e->start_ns) / 1000.0, pid, e->tid);
+        if (strcmp(e->cat, "transfer") == 0)
+            fprintf(f, "\"bytes\":%llu", (unsigned long long)e->bytes);
+        else
+            fprintf(f, "\"global\":[%u,%u,%u]", e->global[0], e->global[1], e->global[2]);
         fprintf(f, "}}");
     }
     fprintf(f, "\n]}\n");
-    if (fclose(f) != 0) return rt_error(DCK_ERROR_IO, "cannot write trace file '%s'", ctx->trace_path);
+    if (fclose(f) != 0)
+        return rt_error(DCK_ERROR_IO, "cannot write trace file '%s'", ctx->trace_path);
     return DCK_SUCCESS;
 }
 
 void rt_trace(dck_context ctx, const char *cat, const char *name, uint64_t start, uint64_t end,
-              uint64_t bytes, const uint32_t *global) {
+              uint64_t bytes, const uint32_t *global)
+{
     if (!ctx->trace_path) return;
     pthread_mutex_lock(&ctx->mu);
     if (ctx->ntrace == ctx->trace_cap) {
@@ -378,7 +429,8 @@ void rt_trace(dck_context ctx, const char *cat, const char *name, uint64_t start
     pthread_mutex_unlock(&ctx->mu);
 }
 
-dck_status dck_context_destroy(dck_context ctx) {
+dck_status dck_context_destroy(dck_context ctx)
+{
     if (!ctx) return DCK_SUCCESS;
     while (ctx->events) dck_event_destroy(ctx->events);
     while (ctx->queues) dck_queue_destroy(ctx->queues);
@@ -398,76 +450,99 @@ dck_status dck_context_destroy(dck_context ctx) {
     return st;
 }
 
-dck_status dck_context_get_device(dck_context ctx, dck_device *out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_device: NULL argument");
+dck_status dck_context_get_device(dck_context ctx, dck_device *out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_device: NULL argument");
     *out = &ctx->device;
     return DCK_SUCCESS;
 }
 
-dck_status dck_context_get_auto_reason(dck_context ctx, const char **out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_auto_reason: NULL argument");
+dck_status dck_context_get_auto_reason(dck_context ctx, const char **out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_auto_reason: NULL argument");
     *out = ctx->auto_reason;
     return DCK_SUCCESS;
 }
 
-dck_status dck_device_get_info(dck_device dev, dck_device_info *out) {
-    if (!dev || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_device_get_info: NULL argument");
+dck_status dck_device_get_info(dck_device dev, dck_device_info *out)
+{
+    if (!dev || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_device_get_info: NULL argument");
     *out = dev->info;
     return DCK_SUCCESS;
 }
 
-dck_status dck_context_get_pool_stats(dck_context ctx, dck_pool_stats *out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_pool_stats: NULL argument");
+dck_status dck_context_get_pool_stats(dck_context ctx, dck_pool_stats *out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_get_pool_stats: NULL argument");
     rt_pool_stats(ctx->pool, out);
     return DCK_SUCCESS;
 }
 
-dck_status dck_context_trim_pool(dck_context ctx) {
+dck_status dck_context_trim_pool(dck_context ctx)
+{
     if (!ctx) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_trim_pool: ctx is NULL");
     rt_pool_trim(ctx->pool);
     return DCK_SUCCESS;
 }
 
 /* ---- object lists ---- */
-#define LIST_LINK(head, o) do { \
-        (o)->prev = NULL; \
-        (o)->next = (head); \
+#define LIST_LINK(head, o)            \
+    do {                              \
+        (o)->prev = NULL;             \
+        (o)->next = (head);           \
         if (head) (head)->prev = (o); \
-        (head) = (o); \
+        (head) = (o);                 \
     } while (0)
-#define LIST_UNLINK(head, o) do { if ((o)->prev) (o)->prev->next = (o)->next; else (head) = (o)->next; \
-    if ((o)->next) (o)->next->prev = (o)->prev; } while (0)
+#define LIST_UNLINK(head, o)                        \
+    do {                                            \
+        if ((o)->prev)                              \
+            (o)->prev->next = (o)->next;            \
+        else                                        \
+            (head) = (o)->next;                     \
+        if ((o)->next) (o)->next->prev = (o)->prev; \
+    } while (0)
 
 /* ---- buffers ---- */
 
-dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *out) {
+dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *out)
+{
     *out = NULL;
     uint32_t vec = d->vec ? d->vec : 1;
-    if (vec > 4) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "buffer: vec must be 1..4 (got %u)", vec);
+    if (vec > 4)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "buffer: vec must be 1..4 (got %u)", vec);
     uint32_t es = d->elem_size;
     if (!es) {
         uint32_t ts = rt_type_size(d->type);
-        if (!ts) return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                                 "buffer: elem_size is 0 and type %d has no known size", (int)d->type);
+        if (!ts)
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "buffer: elem_size is 0 and type %d has no known size", (int)d->type);
         es = ts * (vec == 3 ? 4 : vec);
     }
     uint64_t size = d->size, count;
     if (size) {
-        if (size % es) return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                                       "buffer size %llu is not a multiple of the element size %u",
-                                       (unsigned long long)size, es);
+        if (size % es)
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "buffer size %llu is not a multiple of the element size %u",
+                            (unsigned long long)size, es);
         count = size / es;
     } else {
         count = d->count;
         if (count > UINT64_MAX / es)
-            return rt_error(DCK_ERROR_BUFFER_TOO_LARGE, "buffer of %llu elements of %u bytes is too large",
+            return rt_error(DCK_ERROR_BUFFER_TOO_LARGE,
+                            "buffer of %llu elements of %u bytes is too large",
                             (unsigned long long)count, es);
         size = count * es;
     }
     if (count > DCK_MAX_BUFFER_ELEMENTS)
-        return rt_error(DCK_ERROR_BUFFER_TOO_LARGE, "buffer%s%s%s of %llu elements exceeds the limit of "
-                        "4294967295 (2^32-1) elements per buffer", d->name ? " '" : "",
-                        d->name ? d->name : "", d->name ? "'" : "", (unsigned long long)count);
+        return rt_error(DCK_ERROR_BUFFER_TOO_LARGE,
+                        "buffer%s%s%s of %llu elements exceeds the limit of "
+                        "4294967295 (2^32-1) elements per buffer",
+                        d->name ? " '" : "", d->name ? d->name : "", d->name ? "'" : "",
+                        (unsigned long long)count);
     dck_buffer b = rt_calloc(ctx, sizeof *b);
     if (!b) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a buffer");
     b->ctx = ctx;
@@ -476,7 +551,8 @@ dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *
     b->elem_size = es;
     b->vec = vec;
     b->type = d->type;
-    if (d->elem_size && d->type != DCK_TYPE_STRUCT && rt_type_size(d->type) * (vec == 3 ? 4 : vec) != es)
+    if (d->elem_size && d->type != DCK_TYPE_STRUCT &&
+        rt_type_size(d->type) * (vec == 3 ? 4 : vec) != es)
         b->type = DCK_TYPE_UNKNOWN; /* elem_size given without a matching type */
     if (d->name && !(b->name = rt_strdup(ctx, d->name))) {
         rt_free(ctx, b);
@@ -501,15 +577,20 @@ dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *
     return DCK_SUCCESS;
 }
 
-dck_status dck_buffer_create(dck_context ctx, const dck_buffer_desc *desc, dck_buffer *out) {
-    if (!ctx || !desc || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create: NULL argument");
+dck_status dck_buffer_create(dck_context ctx, const dck_buffer_desc *desc, dck_buffer *out)
+{
+    if (!ctx || !desc || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create: NULL argument");
     return rt_buffer_new(ctx, desc, out);
 }
 
 dck_status dck_buffer_create_bytes(dck_context ctx, uint64_t size_bytes, uint32_t elem_size,
-                                   dck_buffer *out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_bytes: NULL argument");
-    if (!elem_size) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_bytes: elem_size is 0");
+                                   dck_buffer *out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_bytes: NULL argument");
+    if (!elem_size)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_bytes: elem_size is 0");
     dck_buffer_desc d = {0};
     d.size = size_bytes;
     d.elem_size = elem_size;
@@ -518,15 +599,18 @@ dck_status dck_buffer_create_bytes(dck_context ctx, uint64_t size_bytes, uint32_
     return rt_buffer_new(ctx, &d, out);
 }
 
-dck_status dck_buffer_create_elems(dck_context ctx, dck_type type, uint64_t count, dck_buffer *out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_elems: NULL argument");
+dck_status dck_buffer_create_elems(dck_context ctx, dck_type type, uint64_t count, dck_buffer *out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_elems: NULL argument");
     dck_buffer_desc d = {0};
     d.count = count;
     d.type = type;
     return rt_buffer_new(ctx, &d, out);
 }
 
-dck_status dck_buffer_destroy(dck_buffer b) {
+dck_status dck_buffer_destroy(dck_buffer b)
+{
     if (!b) return DCK_SUCCESS;
     dck_context ctx = b->ctx;
     pthread_mutex_lock(&ctx->mu);
@@ -538,8 +622,10 @@ dck_status dck_buffer_destroy(dck_buffer b) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_buffer_get_info(dck_buffer b, dck_buffer_info *out) {
-    if (!b || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_get_info: NULL argument");
+dck_status dck_buffer_get_info(dck_buffer b, dck_buffer_info *out)
+{
+    if (!b || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_get_info: NULL argument");
     memset(out, 0, sizeof *out);
     out->size = b->size;
     out->count = b->count;
@@ -550,25 +636,32 @@ dck_status dck_buffer_get_info(dck_buffer b, dck_buffer_info *out) {
     return DCK_SUCCESS;
 }
 
-static dck_status check_span(dck_buffer b, uint64_t off, uint64_t size, const char *what) {
+static dck_status check_span(dck_buffer b, uint64_t off, uint64_t size, const char *what)
+{
     if (off > b->size || size > b->size - off)
-        return rt_error(DCK_ERROR_OUT_OF_RANGE, "%s of %llu bytes at offset %llu is outside buffer%s%s%s "
-                        "of %llu bytes", what, (unsigned long long)size, (unsigned long long)off,
+        return rt_error(DCK_ERROR_OUT_OF_RANGE,
+                        "%s of %llu bytes at offset %llu is outside buffer%s%s%s "
+                        "of %llu bytes",
+                        what, (unsigned long long)size, (unsigned long long)off,
                         b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "",
                         (unsigned long long)b->size);
     if (b->mapped)
-        return rt_error(DCK_ERROR_BUFFER_MAPPED, "%s: buffer%s%s%s is mapped", what, b->name ? " '" : "",
-                        b->name ? b->name : "", b->name ? "'" : "");
+        return rt_error(DCK_ERROR_BUFFER_MAPPED, "%s: buffer%s%s%s is mapped", what,
+                        b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
     return DCK_SUCCESS;
 }
 
-const char *rt_buffer_label(dck_buffer b, char *out, size_t n) {
-    if (b->name) snprintf(out, n, " '%s'", b->name);
-    else if (n) out[0] = 0;
+const char *rt_buffer_label(dck_buffer b, char *out, size_t n)
+{
+    if (b->name)
+        snprintf(out, n, " '%s'", b->name);
+    else if (n)
+        out[0] = 0;
     return out;
 }
 
-dck_status rt_finish_all(dck_context ctx) {
+dck_status rt_finish_all(dck_context ctx)
+{
     if (!ctx->backend->queue_finish) return DCK_SUCCESS;
     dck_status first = DCK_SUCCESS;
     pthread_mutex_lock(&ctx->mu);
@@ -582,12 +675,14 @@ dck_status rt_finish_all(dck_context ctx) {
 }
 
 static dck_status transfer(dck_buffer b, uint64_t off, uint64_t size, const void *src, void *dst,
-                           dck_event *ev_out) {
+                           dck_event *ev_out)
+{
     const char *what = src ? "write" : "read";
     dck_status st = check_span(b, off, size, what);
     if (st) return st;
     uint64_t t0 = rt_now_ns();
-    st = src ? b->ctx->backend->buffer_write(b, off, size, src) : b->ctx->backend->buffer_read(b, off, size, dst);
+    st = src ? b->ctx->backend->buffer_write(b, off, size, src)
+             : b->ctx->backend->buffer_read(b, off, size, dst);
     uint64_t t1 = rt_now_ns();
     if (st) return st;
     char name[64];
@@ -596,43 +691,55 @@ static dck_status transfer(dck_buffer b, uint64_t off, uint64_t size, const void
     return ev_out ? rt_event_new(b->ctx, t0, t1, ev_out) : DCK_SUCCESS;
 }
 
-dck_status dck_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src) {
-    if (!b || (!src && size)) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_write: NULL argument");
+dck_status dck_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src)
+{
+    if (!b || (!src && size))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_write: NULL argument");
     return transfer(b, off, size, src ? src : "", NULL, NULL);
 }
 
-dck_status dck_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst) {
-    if (!b || (!dst && size)) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_read: NULL argument");
+dck_status dck_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst)
+{
+    if (!b || (!dst && size))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_read: NULL argument");
     char dummy;
     return transfer(b, off, size, NULL, dst ? dst : &dummy, NULL);
 }
 
-dck_status dck_enqueue_write(dck_queue q, dck_buffer b, uint64_t off, uint64_t size, const void *src,
-                             dck_event *ev) {
-    if (!q || !b || (!src && size)) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_write: NULL argument");
+dck_status dck_enqueue_write(dck_queue q, dck_buffer b, uint64_t off, uint64_t size,
+                             const void *src, dck_event *ev)
+{
+    if (!q || !b || (!src && size))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_write: NULL argument");
     if (ev) *ev = NULL;
     return transfer(b, off, size, src ? src : "", NULL, ev);
 }
 
 dck_status dck_enqueue_read(dck_queue q, dck_buffer b, uint64_t off, uint64_t size, void *dst,
-                            dck_event *ev) {
-    if (!q || !b || (!dst && size)) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_read: NULL argument");
+                            dck_event *ev)
+{
+    if (!q || !b || (!dst && size))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_read: NULL argument");
     if (ev) *ev = NULL;
     char dummy;
     return transfer(b, off, size, NULL, dst ? dst : &dummy, ev);
 }
 
-dck_status dck_buffer_map(dck_buffer b, uint32_t flags, void **out) {
+dck_status dck_buffer_map(dck_buffer b, uint32_t flags, void **out)
+{
     if (!b || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_map: NULL argument");
     if (!flags || (flags & ~(DCK_MAP_READ | DCK_MAP_WRITE)))
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_map: flags must be DCK_MAP_READ and/or DCK_MAP_WRITE");
-    if (b->mapped) return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is already mapped",
-                                   b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_map: flags must be DCK_MAP_READ and/or DCK_MAP_WRITE");
+    if (b->mapped)
+        return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is already mapped",
+                        b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
     if (b->ctx->backend->buffer_map) {
         dck_status st = b->ctx->backend->buffer_map(b, flags, out);
         if (st) return st;
     } else if (!b->data) {
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot map buffers", b->ctx->backend->name);
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot map buffers",
+                        b->ctx->backend->name);
     } else {
         *out = b->data;
     }
@@ -640,17 +747,20 @@ dck_status dck_buffer_map(dck_buffer b, uint32_t flags, void **out) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_buffer_unmap(dck_buffer b) {
+dck_status dck_buffer_unmap(dck_buffer b)
+{
     if (!b) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_unmap: NULL buffer");
-    if (!b->mapped) return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is not mapped",
-                                    b->name ? " '" : "", b->name ? b->name : "", b->name ? "'" : "");
+    if (!b->mapped)
+        return rt_error(DCK_ERROR_BUFFER_MAPPED, "buffer%s%s%s is not mapped", b->name ? " '" : "",
+                        b->name ? b->name : "", b->name ? "'" : "");
     b->mapped = false;
     return b->ctx->backend->buffer_unmap ? b->ctx->backend->buffer_unmap(b) : DCK_SUCCESS;
 }
 
 /* ---- modules (list management; loading is in module.c and jit.c) ---- */
 
-static dck_status module_new(dck_context ctx, dck_module *out) {
+static dck_status module_new(dck_context ctx, dck_module *out)
+{
     dck_module m = rt_calloc(ctx, sizeof *m);
     if (!m) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a module");
     m->ctx = ctx;
@@ -661,7 +771,8 @@ static dck_status module_new(dck_context ctx, dck_module *out) {
 
 static void module_free(dck_module m);
 
-static dck_status module_publish(dck_module m, dck_status st, dck_module *out) {
+static dck_status module_publish(dck_module m, dck_status st, dck_module *out)
+{
     if (st) {
         module_free(m);
         return st;
@@ -673,8 +784,11 @@ static dck_status module_publish(dck_module m, dck_status st, dck_module *out) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi, dck_module *out) {
-    if (!ctx || !abi || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_abi: NULL argument");
+dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi,
+                                      dck_module *out)
+{
+    if (!ctx || !abi || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_abi: NULL argument");
     *out = NULL;
     dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
@@ -683,7 +797,8 @@ dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_modu
 }
 
 dck_status dck_module_create_from_source(dck_context ctx, const char *path, const char *source,
-                                         const dck_module_options *o, dck_module *out) {
+                                         const dck_module_options *o, dck_module *out)
+{
     if (!ctx || !path || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_source: NULL argument");
     *out = NULL;
@@ -693,16 +808,17 @@ dck_status dck_module_create_from_source(dck_context ctx, const char *path, cons
     if (ctx->backend->module_from_source && !(o && o->target && strcmp(o->target, "c") != 0)) {
         st = ctx->backend->module_from_source(ctx, path, source, o, m);
         if (!st && !m->target[0]) snprintf(m->target, sizeof m->target, "c");
-    }
-    else if (ctx->backend->module_load)
+    } else if (ctx->backend->module_load)
         st = rt_module_from_source_pkg(ctx, path, source, o, m);
     else
-        st = rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load target '%s'", ctx->backend->name,
-                      o && o->target ? o->target : "?");
+        st = rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load target '%s'",
+                      ctx->backend->name, o && o->target ? o->target : "?");
     return module_publish(m, st, out);
 }
 
-dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, const char *target, dck_module *out) {
+dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, const char *target,
+                                           dck_module *out)
+{
     *out = NULL;
     dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
@@ -711,9 +827,11 @@ dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, cons
 }
 
 dck_status dck_module_create_from_package(dck_context ctx, const void *data, size_t size,
-                                          const dck_module_options *o, dck_module *out) {
+                                          const dck_module_options *o, dck_module *out)
+{
     if (!ctx || !data || !out)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_package: NULL argument");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_module_create_from_package: NULL argument");
     *out = NULL;
     RtPackage *pkg = NULL;
     dck_status st = rt_package_parse(ctx, data, size, &pkg);
@@ -723,7 +841,8 @@ dck_status dck_module_create_from_package(dck_context ctx, const void *data, siz
     return st;
 }
 
-static void module_free(dck_module m) {
+static void module_free(dck_module m)
+{
     dck_context ctx = m->ctx;
     if (m->backend_data && ctx->backend->module_unload) ctx->backend->module_unload(m);
     if (m->pkg) rt_package_free(ctx, m->pkg);
@@ -733,7 +852,8 @@ static void module_free(dck_module m) {
     rt_free(ctx, m);
 }
 
-dck_status dck_module_destroy(dck_module m) {
+dck_status dck_module_destroy(dck_module m)
+{
     if (!m) return DCK_SUCCESS;
     dck_context ctx = m->ctx;
     pthread_mutex_lock(&ctx->mu);
@@ -745,9 +865,12 @@ dck_status dck_module_destroy(dck_module m) {
 
 /* ---- queues and events ---- */
 
-dck_status dck_queue_create(dck_context ctx, const dck_queue_desc *desc, dck_queue *out) {
-    if (!ctx || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: NULL argument");
-    if (desc && desc->flags) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: flags must be 0");
+dck_status dck_queue_create(dck_context ctx, const dck_queue_desc *desc, dck_queue *out)
+{
+    if (!ctx || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: NULL argument");
+    if (desc && desc->flags)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: flags must be 0");
     dck_queue q = rt_calloc(ctx, sizeof *q);
     if (!q) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a queue");
     q->ctx = ctx;
@@ -765,7 +888,8 @@ dck_status dck_queue_create(dck_context ctx, const dck_queue_desc *desc, dck_que
     return DCK_SUCCESS;
 }
 
-dck_status dck_queue_destroy(dck_queue q) {
+dck_status dck_queue_destroy(dck_queue q)
+{
     if (!q) return DCK_SUCCESS;
     dck_context ctx = q->ctx;
     pthread_mutex_lock(&ctx->mu);
@@ -776,7 +900,8 @@ dck_status dck_queue_destroy(dck_queue q) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_queue_finish(dck_queue q) {
+dck_status dck_queue_finish(dck_queue q)
+{
     if (!q) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_finish: NULL queue");
     /* the CPU backend completes work at submission; errors were returned there */
     if (q->ctx->backend->queue_finish) {
@@ -788,7 +913,8 @@ dck_status dck_queue_finish(dck_queue q) {
     return st;
 }
 
-dck_status rt_event_new(dck_context ctx, uint64_t t0, uint64_t t1, dck_event *out) {
+dck_status rt_event_new(dck_context ctx, uint64_t t0, uint64_t t1, dck_event *out)
+{
     dck_event e = rt_calloc(ctx, sizeof *e);
     if (!e) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating an event");
     e->ctx = ctx;
@@ -801,7 +927,8 @@ dck_status rt_event_new(dck_context ctx, uint64_t t0, uint64_t t1, dck_event *ou
     return DCK_SUCCESS;
 }
 
-dck_status dck_event_wait(dck_event ev) {
+dck_status dck_event_wait(dck_event ev)
+{
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_wait: NULL event");
     if (ev->backend_ev && ev->ctx->backend->event_wait && !ev->status)
         ev->status = ev->ctx->backend->event_wait(ev->ctx, ev->backend_ev);
@@ -809,7 +936,8 @@ dck_status dck_event_wait(dck_event ev) {
 }
 
 /* Device-measured times of a backend event, once (cached in the event). */
-static dck_status event_device_times(dck_event ev) {
+static dck_status event_device_times(dck_event ev)
+{
     dck_context ctx = ev->ctx;
     if (!ev->backend_ev || !ctx->backend->event_times) return DCK_SUCCESS;
     uint64_t s = 0, e = 0;
@@ -822,8 +950,10 @@ static dck_status event_device_times(dck_event ev) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_event_wait_all(uint32_t count, const dck_event *events) {
-    if (count && !events) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_wait_all: events is NULL");
+dck_status dck_event_wait_all(uint32_t count, const dck_event *events)
+{
+    if (count && !events)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_wait_all: events is NULL");
     for (uint32_t i = 0; i < count; i++) {
         dck_status st = dck_event_wait(events[i]);
         if (st) return st;
@@ -831,7 +961,8 @@ dck_status dck_event_wait_all(uint32_t count, const dck_event *events) {
     return DCK_SUCCESS;
 }
 
-dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns) {
+dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns)
+{
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_get_times: NULL event");
     dck_status st = event_device_times(ev);
     if (st) return st;
@@ -840,21 +971,25 @@ dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_n
     return DCK_SUCCESS;
 }
 
-dck_status dck_event_elapsed_ns(dck_event ev, uint64_t *ns) {
-    if (!ev || !ns) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_elapsed_ns: NULL argument");
+dck_status dck_event_elapsed_ns(dck_event ev, uint64_t *ns)
+{
+    if (!ev || !ns)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_elapsed_ns: NULL argument");
     dck_status st = event_device_times(ev);
     if (st) return st;
     *ns = ev->end_ns - ev->start_ns;
     return DCK_SUCCESS;
 }
 
-dck_status dck_event_destroy(dck_event ev) {
+dck_status dck_event_destroy(dck_event ev)
+{
     if (!ev) return DCK_SUCCESS;
     dck_context ctx = ev->ctx;
     pthread_mutex_lock(&ctx->mu);
     LIST_UNLINK(ctx->events, ev);
     pthread_mutex_unlock(&ctx->mu);
-    if (ev->backend_ev && ctx->backend->event_release) ctx->backend->event_release(ctx, ev->backend_ev);
+    if (ev->backend_ev && ctx->backend->event_release)
+        ctx->backend->event_release(ctx, ev->backend_ev);
     rt_free(ctx, ev);
     return DCK_SUCCESS;
 }

@@ -23,24 +23,24 @@ typedef struct CpuJob {
     const dck_cpu_launch *launch;
     uint64_t ngroups;
     uint64_t chunk;
-    uint64_t band;               /* > 1: groups in bands of this many rows (2-D tiles) */
-    size_t block_bytes;          /* bytes of `shared` zeroed per group (0: nothing to zero) */
-    _Atomic uint64_t next;       /* next group index to hand out */
+    uint64_t band;         /* > 1: groups in bands of this many rows (2-D tiles) */
+    size_t block_bytes;    /* bytes of `shared` zeroed per group (0: nothing to zero) */
+    _Atomic uint64_t next; /* next group index to hand out */
 } CpuJob;
 
 typedef struct CpuState {
-    uint32_t nthreads;           /* including the calling thread */
-    pthread_t *threads;          /* nthreads - 1 workers */
-    void **scratch;              /* per thread (index 0: the calling thread) */
+    uint32_t nthreads;  /* including the calling thread */
+    pthread_t *threads; /* nthreads - 1 workers */
+    void **scratch;     /* per thread (index 0: the calling thread) */
     size_t *scratch_size;
-    pthread_mutex_t launch_mu;   /* one launch at a time on this context */
+    pthread_mutex_t launch_mu; /* one launch at a time on this context */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
-    uint64_t generation;         /* bumped per job */
-    uint32_t pending;            /* workers still inside the current job */
+    uint64_t generation; /* bumped per job */
+    uint32_t pending;    /* workers still inside the current job */
     bool shutdown;
     CpuJob *job;
-    uint32_t isa_ok;             /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
+    uint32_t isa_ok; /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
 } CpuState;
 
 typedef struct CpuWorker {
@@ -50,7 +50,8 @@ typedef struct CpuWorker {
 
 /* ---- device ---- */
 
-static void cpu_name(char *out, size_t n) {
+static void cpu_name(char *out, size_t n)
+{
     snprintf(out, n, "CPU");
 #if defined(__x86_64__) || defined(__i386__)
     unsigned r[12];
@@ -85,7 +86,8 @@ static void cpu_name(char *out, size_t n) {
     fclose(f);
 }
 
-void rt_cpu_device_info(dck_device_info *info) {
+void rt_cpu_device_info(dck_device_info *info)
+{
     memset(info, 0, sizeof *info);
     cpu_name(info->name, sizeof info->name);
     info->backend = DCK_BACKEND_CPU;
@@ -118,7 +120,8 @@ void rt_cpu_device_info(dck_device_info *info) {
 #endif
 }
 
-static dck_status cpu_enumerate(uint32_t *count, dck_device_info *infos) {
+static dck_status cpu_enumerate(uint32_t *count, dck_device_info *infos)
+{
     if (!infos) {
         *count = 1;
         return DCK_SUCCESS;
@@ -134,7 +137,8 @@ static dck_status cpu_enumerate(uint32_t *count, dck_device_info *infos) {
 
 /* The ISAs this CPU and OS run, as bits of dck_abi_cpu_isa: cpuid, and for AVX/AVX-512 the
  * XCR0 register (the OS must save YMM, resp. opmask and ZMM state). */
-static uint32_t cpu_isa_support(void) {
+static uint32_t cpu_isa_support(void)
+{
     uint32_t m = 1u << DCK_ABI_ISA_SCALAR;
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
     unsigned a, b, c, d;
@@ -148,8 +152,8 @@ static uint32_t cpu_isa_support(void) {
     (void)xhi;
     __cpuid_count(7, 0, a, b, c, d);
     if ((xlo & 0x6) == 0x6 && fma && (b & bit_AVX2)) m |= 1u << DCK_ABI_ISA_AVX2;
-    if ((xlo & 0xe6) == 0xe6 && fma && (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) &&
-        (b & bit_AVX512VL))
+    if ((xlo & 0xe6) == 0xe6 && fma && (b & bit_AVX512F) && (b & bit_AVX512BW) &&
+        (b & bit_AVX512DQ) && (b & bit_AVX512VL))
         m |= 1u << DCK_ABI_ISA_AVX512;
 #elif defined(__aarch64__)
     m |= 1u << DCK_ABI_ISA_NEON;
@@ -161,7 +165,8 @@ static const char *const isa_names[] = {"scalar", "sse4", "avx2", "avx512", "neo
 
 /* DCK_CPU_ISA (a --cpu-isa list) restricts the variants run to those named; "native" or
  * unset: all this CPU supports. Returns false for a malformed list. */
-static bool env_isa_mask(uint32_t *mask) {
+static bool env_isa_mask(uint32_t *mask)
+{
     const char *e = getenv("DCK_CPU_ISA");
     *mask = ~0u;
     if (!e || !*e) return true;
@@ -184,7 +189,8 @@ static bool env_isa_mask(uint32_t *mask) {
 }
 
 /* the widest variant of k this context may run, or NULL (then cpu_group) */
-static const dck_abi_cpu_variant *pick_variant(const CpuState *s, const dck_abi_kernel *k) {
+static const dck_abi_cpu_variant *pick_variant(const CpuState *s, const dck_abi_kernel *k)
+{
     static const int rank[] = {0, 1, 2, 3, 1};
     const dck_abi_cpu_variant *best = NULL;
     for (uint32_t i = 0; i < k->ncpu_variants && k->cpu_variants; i++) {
@@ -197,7 +203,8 @@ static const dck_abi_cpu_variant *pick_variant(const CpuState *s, const dck_abi_
 
 /* ---- thread pool ---- */
 
-static void run_groups(CpuJob *j, void *scratch) {
+static void run_groups(CpuJob *j, void *scratch)
+{
     const dck_cpu_launch *l = j->launch;
     uint64_t n0 = l->num_groups[0], n01 = n0 * l->num_groups[1];
     for (;;) {
@@ -208,7 +215,8 @@ static void run_groups(CpuJob *j, void *scratch) {
             if (j->block_bytes) memset(scratch, 0, j->block_bytes);
             uint64_t gx = g % n0, gy = g % n01 / n0, gz = g / n01;
             if (j->band > 1) { /* only set for 2-D launches */
-                uint64_t r = g % n01, band = r / (j->band * n0), rows = l->num_groups[1] - band * j->band;
+                uint64_t r = g % n01, band = r / (j->band * n0),
+                         rows = l->num_groups[1] - band * j->band;
                 if (rows > j->band) rows = j->band;
                 uint64_t q = r - band * j->band * n0;
                 gx = q / rows, gy = band * j->band + q % rows;
@@ -218,7 +226,8 @@ static void run_groups(CpuJob *j, void *scratch) {
     }
 }
 
-static void *worker_main(void *arg) {
+static void *worker_main(void *arg)
+{
     CpuWorker *w = arg;
     CpuState *s = w->s;
     uint64_t seen = 0;
@@ -237,7 +246,8 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static uint32_t default_threads(dck_context ctx) {
+static uint32_t default_threads(dck_context ctx)
+{
     if (ctx->num_threads) return ctx->num_threads;
     const char *e = getenv("DCK_NUM_THREADS");
     if (e && *e) {
@@ -251,15 +261,18 @@ static uint32_t default_threads(dck_context ctx) {
 
 static void cpu_fini(dck_context ctx);
 
-static dck_status cpu_init(dck_context ctx, uint32_t device_index) {
+static dck_status cpu_init(dck_context ctx, uint32_t device_index)
+{
     if (device_index != 0)
-        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'cpu' has 1 device; index %u does not exist",
-                        device_index);
+        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND,
+                        "backend 'cpu' has 1 device; index %u does not exist", device_index);
     rt_cpu_device_info(&ctx->device.info);
     uint32_t env_isas;
     if (!env_isa_mask(&env_isas))
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "DCK_CPU_ISA='%s': expected a comma list of scalar, sse4, "
-                        "avx2, avx512, neon, native", getenv("DCK_CPU_ISA"));
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "DCK_CPU_ISA='%s': expected a comma list of scalar, sse4, "
+                        "avx2, avx512, neon, native",
+                        getenv("DCK_CPU_ISA"));
     CpuState *s = rt_calloc(ctx, sizeof *s);
     if (!s) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating the CPU thread pool");
     ctx->backend_data = s;
@@ -291,7 +304,8 @@ static dck_status cpu_init(dck_context ctx, uint32_t device_index) {
     return DCK_SUCCESS;
 }
 
-static void cpu_fini(dck_context ctx) {
+static void cpu_fini(dck_context ctx)
+{
     CpuState *s = ctx->backend_data;
     if (!s) return;
     pthread_mutex_lock(&s->mu);
@@ -314,38 +328,45 @@ static void cpu_fini(dck_context ctx) {
 
 /* ---- buffers ---- */
 
-static dck_status cpu_buffer_alloc(dck_context ctx, dck_buffer b) {
+static dck_status cpu_buffer_alloc(dck_context ctx, dck_buffer b)
+{
     b->data = rt_pool_get(ctx->pool, b->size);
     if (!b->data)
-        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory allocating a buffer of %llu bytes on '%s'",
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY,
+                        "out of memory allocating a buffer of %llu bytes on '%s'",
                         (unsigned long long)b->size, ctx->device.info.name);
     return DCK_SUCCESS;
 }
 
-static void cpu_buffer_free(dck_context ctx, dck_buffer b) {
+static void cpu_buffer_free(dck_context ctx, dck_buffer b)
+{
     rt_pool_put(ctx->pool, b->data);
     b->data = NULL;
 }
 
-static dck_status cpu_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src) {
+static dck_status cpu_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src)
+{
     if (size) memcpy((char *)b->data + off, src, size);
     return DCK_SUCCESS;
 }
 
-static dck_status cpu_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst) {
+static dck_status cpu_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst)
+{
     if (size) memcpy(dst, (const char *)b->data + off, size);
     return DCK_SUCCESS;
 }
 
 /* ---- launch ---- */
 
-static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, void **ev_out) {
+static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, void **ev_out)
+{
     dck_context ctx = q->ctx;
     (void)ev_out; /* synchronous: the core's host timestamps are the launch's */
     CpuState *s = ctx->backend_data;
     const dck_abi_kernel *k = rl->k;
     if (!k->cpu_group)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no CPU code in this module", rl->kernel_name);
+        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no CPU code in this module",
+                        rl->kernel_name);
     dck_cpu_launch l;
     memset(&l, 0, sizeof l);
     uint64_t ngroups = 1, items = 1;
@@ -374,8 +395,10 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
         void *p = rt_alloc_aligned(ctx, block, RT_ALIGN);
         if (!p) {
             pthread_mutex_unlock(&s->launch_mu);
-            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory for %zu bytes of work-group memory "
-                            "of kernel '%s'", block, rl->kernel_name);
+            return rt_error(DCK_ERROR_OUT_OF_MEMORY,
+                            "out of memory for %zu bytes of work-group memory "
+                            "of kernel '%s'",
+                            block, rl->kernel_name);
         }
         rt_free(ctx, s->scratch[i]);
         s->scratch[i] = p;
@@ -423,14 +446,17 @@ static dck_status cpu_module_from_source(dck_context ctx, const char *path, cons
 /* A package's "c" blob: the CPU code compiled into the program for this package
  * (dck_register_cpu_code), else the C text JIT-compiled like a module from source. The
  * module is re-bound to the compiled tables (the same reflection, plus cpu_group). */
-static dck_status cpu_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob, dck_module m) {
+static dck_status cpu_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
+                                  dck_module m)
+{
     const dck_abi_module *aot = pkg ? rt_package_aot_cpu(pkg->checksum) : NULL;
     rt_free(ctx, m->kernels);
     m->kernels = NULL;
     m->nkernels = 0;
     if (aot) return rt_module_bind(m, aot);
     if (strcmp(blob->target, "c") != 0)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cpu' cannot load target '%s'", blob->target);
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cpu' cannot load target '%s'",
+                        blob->target);
     const char *src = pkg && pkg->abi.source_name ? pkg->abi.source_name : "<package>";
     return rt_jit_load(ctx, src, (const char *)blob->data, (size_t)blob->size, m);
 }
@@ -453,13 +479,15 @@ const RtBackend rt_backend_cpu = {
 
 /* .dck -> C (the compiler library) -> shared object (jit.c) */
 static dck_status cpu_module_from_source(dck_context ctx, const char *path, const char *source,
-                                         const dck_module_options *o, dck_module m) {
+                                         const dck_module_options *o, dck_module m)
+{
     DckcOptions opts;
     dckc_options_init(&opts);
     const char **defs = NULL, **incs = NULL;
     if (o) {
         if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
-            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "dck_module_options: NULL defines or include_dirs");
         if (o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs)))
             return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
         if (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs))) {
@@ -489,7 +517,8 @@ static dck_status cpu_module_from_source(dck_context ctx, const char *path, cons
         const char *diag = res.diagnostics ? res.diagnostics : "";
         size_t n = strlen(diag);
         while (n && diag[n - 1] == '\n') n--;
-        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : DCK_ERROR_COMPILE, "%s '%s' for device '%s':\n%.*s",
+        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : DCK_ERROR_COMPILE,
+                      "%s '%s' for device '%s':\n%.*s",
                       cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile",
                       path, ctx->device.info.name, (int)n, diag);
     } else {

@@ -93,8 +93,8 @@ typedef struct CuApi {
     CUresult (*cuModuleUnload)(CUmodule);
     CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
     CUresult (*cuFuncGetAttribute)(int *, int, CUfunction);
-    CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                               CUstream, void **, void **);
+    CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                               unsigned, unsigned, CUstream, void **, void **);
     CUresult (*cuStreamCreate)(CUstream *, unsigned);
     CUresult (*cuStreamSynchronize)(CUstream);
     CUresult (*cuStreamDestroy)(CUstream);
@@ -134,7 +134,8 @@ static void cu_load(void)
     void *h = dlopen(env && *env ? env : "libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        snprintf(cu_load_error, sizeof cu_load_error, "CUDA not available: cannot load libcuda.so.1 (%s)",
+        snprintf(cu_load_error, sizeof cu_load_error,
+                 "CUDA not available: cannot load libcuda.so.1 (%s)",
                  e ? e : "no NVIDIA driver installed");
         return;
     }
@@ -143,32 +144,54 @@ static void cu_load(void)
         void **slot;
     } syms[] = {
 #define S(field, name) {name, (void **)&cu.field}
-        S(cuInit, "cuInit"), S(cuDriverGetVersion, "cuDriverGetVersion"), S(cuGetErrorName, "cuGetErrorName"),
-        S(cuGetErrorString, "cuGetErrorString"), S(cuDeviceGetCount, "cuDeviceGetCount"),
-        S(cuDeviceGet, "cuDeviceGet"), S(cuDeviceGetName, "cuDeviceGetName"),
-        S(cuDeviceTotalMem, "cuDeviceTotalMem_v2"), S(cuDeviceGetAttribute, "cuDeviceGetAttribute"),
+        S(cuInit, "cuInit"),
+        S(cuDriverGetVersion, "cuDriverGetVersion"),
+        S(cuGetErrorName, "cuGetErrorName"),
+        S(cuGetErrorString, "cuGetErrorString"),
+        S(cuDeviceGetCount, "cuDeviceGetCount"),
+        S(cuDeviceGet, "cuDeviceGet"),
+        S(cuDeviceGetName, "cuDeviceGetName"),
+        S(cuDeviceTotalMem, "cuDeviceTotalMem_v2"),
+        S(cuDeviceGetAttribute, "cuDeviceGetAttribute"),
         S(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain"),
-        S(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2"), S(cuCtxSetCurrent, "cuCtxSetCurrent"),
-        S(cuCtxSynchronize, "cuCtxSynchronize"), S(cuMemAlloc, "cuMemAlloc_v2"), S(cuMemFree, "cuMemFree_v2"),
-        S(cuMemcpyHtoD, "cuMemcpyHtoD_v2"), S(cuMemcpyDtoH, "cuMemcpyDtoH_v2"),
-        S(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"), S(cuMemsetD32Async, "cuMemsetD32Async"),
-        S(cuMemGetInfo, "cuMemGetInfo_v2"), S(cuModuleLoadDataEx, "cuModuleLoadDataEx"),
-        S(cuModuleUnload, "cuModuleUnload"), S(cuModuleGetFunction, "cuModuleGetFunction"),
-        S(cuFuncGetAttribute, "cuFuncGetAttribute"), S(cuLaunchKernel, "cuLaunchKernel"),
-        S(cuStreamCreate, "cuStreamCreate"), S(cuStreamSynchronize, "cuStreamSynchronize"),
-        S(cuStreamDestroy, "cuStreamDestroy_v2"), S(cuEventCreate, "cuEventCreate"),
-        S(cuEventRecord, "cuEventRecord"), S(cuEventSynchronize, "cuEventSynchronize"),
-        S(cuEventElapsedTime, "cuEventElapsedTime"), S(cuEventDestroy, "cuEventDestroy_v2"),
-        S(cuStreamBeginCapture, "cuStreamBeginCapture_v2"), S(cuStreamEndCapture, "cuStreamEndCapture"),
-        S(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags"), S(cuGraphLaunch, "cuGraphLaunch"),
-        S(cuGraphExecDestroy, "cuGraphExecDestroy"), S(cuGraphDestroy, "cuGraphDestroy"),
+        S(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2"),
+        S(cuCtxSetCurrent, "cuCtxSetCurrent"),
+        S(cuCtxSynchronize, "cuCtxSynchronize"),
+        S(cuMemAlloc, "cuMemAlloc_v2"),
+        S(cuMemFree, "cuMemFree_v2"),
+        S(cuMemcpyHtoD, "cuMemcpyHtoD_v2"),
+        S(cuMemcpyDtoH, "cuMemcpyDtoH_v2"),
+        S(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"),
+        S(cuMemsetD32Async, "cuMemsetD32Async"),
+        S(cuMemGetInfo, "cuMemGetInfo_v2"),
+        S(cuModuleLoadDataEx, "cuModuleLoadDataEx"),
+        S(cuModuleUnload, "cuModuleUnload"),
+        S(cuModuleGetFunction, "cuModuleGetFunction"),
+        S(cuFuncGetAttribute, "cuFuncGetAttribute"),
+        S(cuLaunchKernel, "cuLaunchKernel"),
+        S(cuStreamCreate, "cuStreamCreate"),
+        S(cuStreamSynchronize, "cuStreamSynchronize"),
+        S(cuStreamDestroy, "cuStreamDestroy_v2"),
+        S(cuEventCreate, "cuEventCreate"),
+        S(cuEventRecord, "cuEventRecord"),
+        S(cuEventSynchronize, "cuEventSynchronize"),
+        S(cuEventElapsedTime, "cuEventElapsedTime"),
+        S(cuEventDestroy, "cuEventDestroy_v2"),
+        S(cuStreamBeginCapture, "cuStreamBeginCapture_v2"),
+        S(cuStreamEndCapture, "cuStreamEndCapture"),
+        S(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags"),
+        S(cuGraphLaunch, "cuGraphLaunch"),
+        S(cuGraphExecDestroy, "cuGraphExecDestroy"),
+        S(cuGraphDestroy, "cuGraphDestroy"),
 #undef S
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
         void *p = dlsym(h, syms[i].name);
         if (!p) {
-            snprintf(cu_load_error, sizeof cu_load_error,
-                     "CUDA not available: libcuda.so.1 lacks %s (driver too old for CUDA 12 graphs?)", syms[i].name);
+            snprintf(
+                cu_load_error, sizeof cu_load_error,
+                "CUDA not available: libcuda.so.1 lacks %s (driver too old for CUDA 12 graphs?)",
+                syms[i].name);
             memset(&cu, 0, sizeof cu);
             dlclose(h);
             return;
@@ -177,10 +200,12 @@ static void cu_load(void)
     }
     CUresult r = cu.cuInit(0);
     if (r != CUDA_SUCCESS) {
-        const char *why = r == CUDA_ERROR_STUB_LIBRARY ? "libcuda.so.1 is the toolkit's stub library, not a driver"
-                        : r == CUDA_ERROR_NO_DEVICE ? "no CUDA device"
-                                                    : "cuInit failed";
-        snprintf(cu_load_error, sizeof cu_load_error, "CUDA not available: %s (cuInit: %s, %d)", why, cu_name(r), r);
+        const char *why = r == CUDA_ERROR_STUB_LIBRARY
+                              ? "libcuda.so.1 is the toolkit's stub library, not a driver"
+                          : r == CUDA_ERROR_NO_DEVICE ? "no CUDA device"
+                                                      : "cuInit failed";
+        snprintf(cu_load_error, sizeof cu_load_error, "CUDA not available: %s (cuInit: %s, %d)",
+                 why, cu_name(r), r);
         memset(&cu, 0, sizeof cu);
         return;
     }
@@ -202,8 +227,8 @@ static dck_status cu_fail(CUresult r, const char *call, const char *what)
 {
     const char *s = NULL;
     if (cu.cuGetErrorString) cu.cuGetErrorString(r, &s);
-    return rt_error(cu_status_of(r), "%s failed on %s: %s (%d)%s%s", call, what, cu_name(r), r, s ? ": " : "",
-                    s ? s : "");
+    return rt_error(cu_status_of(r), "%s failed on %s: %s (%d)%s%s", call, what, cu_name(r), r,
+                    s ? ": " : "", s ? s : "");
 }
 
 /* ---- devices ---- */
@@ -234,12 +259,14 @@ static void fill_info(CUdevice d, uint32_t index, dck_device_info *info)
     info->subgroup_size = (uint32_t)attr(d, CU_DEVICE_ATTRIBUTE_WARP_SIZE);
     int major = attr(d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
     int minor = attr(d, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-    info->features = DCK_FEATURE_FP64 | DCK_FEATURE_INT64_ATOMICS | DCK_FEATURE_FLOAT_ATOMICS | DCK_FEATURE_SUBGROUPS;
+    info->features = DCK_FEATURE_FP64 | DCK_FEATURE_INT64_ATOMICS | DCK_FEATURE_FLOAT_ATOMICS |
+                     DCK_FEATURE_SUBGROUPS;
     if (major * 10 + minor >= 53) info->features |= DCK_FEATURE_FP16;
     info->device_type = DCK_DEVICE_GPU;
     int ver = 0;
     cu.cuDriverGetVersion(&ver);
-    snprintf(info->driver, sizeof info->driver, "CUDA %d.%d, sm_%d%d", ver / 1000, ver % 1000 / 10, major, minor);
+    snprintf(info->driver, sizeof info->driver, "CUDA %d.%d, sm_%d%d", ver / 1000, ver % 1000 / 10,
+             major, minor);
 }
 
 static dck_status cu_enumerate(uint32_t *count, dck_device_info *infos)
@@ -266,9 +293,9 @@ static dck_status cu_enumerate(uint32_t *count, dck_device_info *infos)
 typedef struct CuCtx {
     CUdevice dev;
     CUcontext ctx;
-    uint32_t sm;               /* compute capability as 10 * major + minor */
-    CUdeviceptr oob;           /* checked mode: uint[8] */
-    pthread_mutex_t mu;        /* guards oob */
+    uint32_t sm;        /* compute capability as 10 * major + minor */
+    CUdeviceptr oob;    /* checked mode: uint[8] */
+    pthread_mutex_t mu; /* guards oob */
 } CuCtx;
 
 /* The context this thread last made current: skips cuCtxSetCurrent on the launch path (the
@@ -312,7 +339,8 @@ static dck_status cu_init(dck_context ctx, uint32_t index)
     int n = 0;
     cu.cuDeviceGetCount(&n);
     if (index >= (uint32_t)n)
-        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'cuda' has %d device%s; index %u does not exist", n,
+        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND,
+                        "backend 'cuda' has %d device%s; index %u does not exist", n,
                         n == 1 ? "" : "s", index);
     CuCtx *c = rt_calloc(ctx, sizeof *c);
     if (!c) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a CUDA context");
@@ -354,7 +382,7 @@ static dck_status rt_cuda_mem_info(dck_context ctx, uint64_t *free_bytes, uint64
 
 typedef struct CuBuf {
     CUdeviceptr ptr;
-    void *map;                 /* host copy while mapped */
+    void *map; /* host copy while mapped */
     uint32_t map_flags;
 } CuBuf;
 
@@ -371,11 +399,12 @@ static dck_status cu_buffer_alloc(dck_context ctx, dck_buffer b)
         char l[80];
         size_t f = 0, t = 0;
         cu.cuMemGetInfo(&f, &t);
-        return rt_error(r == CUDA_ERROR_OUT_OF_MEMORY ? DCK_ERROR_OUT_OF_MEMORY : cu_status_of(r),
-                        "cannot allocate buffer%s of %llu bytes on '%s' (%llu of %llu MiB free): cuMemAlloc failed "
-                        "with %s (%d)", rt_buffer_label(b, l, sizeof l), (unsigned long long)b->size,
-                        ctx->device.info.name, (unsigned long long)(f >> 20), (unsigned long long)(t >> 20),
-                        cu_name(r), r);
+        return rt_error(
+            r == CUDA_ERROR_OUT_OF_MEMORY ? DCK_ERROR_OUT_OF_MEMORY : cu_status_of(r),
+            "cannot allocate buffer%s of %llu bytes on '%s' (%llu of %llu MiB free): cuMemAlloc failed "
+            "with %s (%d)",
+            rt_buffer_label(b, l, sizeof l), (unsigned long long)b->size, ctx->device.info.name,
+            (unsigned long long)(f >> 20), (unsigned long long)(t >> 20), cu_name(r), r);
     }
     b->backend_data = cb;
     return DCK_SUCCESS;
@@ -403,12 +432,14 @@ static dck_status cu_transfer(dck_buffer b, uint64_t off, uint64_t size, const v
     dck_status st = rt_finish_all(ctx);
     if (!st) st = cu_current(ctx);
     if (st) return st;
-    CUresult r = src ? cu.cuMemcpyHtoD(cb->ptr + off, src, (size_t)size) : cu.cuMemcpyDtoH(dst, cb->ptr + off, (size_t)size);
+    CUresult r = src ? cu.cuMemcpyHtoD(cb->ptr + off, src, (size_t)size)
+                     : cu.cuMemcpyDtoH(dst, cb->ptr + off, (size_t)size);
     if (r != CUDA_SUCCESS) {
         char l[80];
-        return rt_error(cu_status_of(r), "%s of buffer%s on '%s': %s failed with %s (%d)", src ? "write" : "read",
-                        rt_buffer_label(b, l, sizeof l), ctx->device.info.name, src ? "cuMemcpyHtoD" : "cuMemcpyDtoH",
-                        cu_name(r), r);
+        return rt_error(cu_status_of(r), "%s of buffer%s on '%s': %s failed with %s (%d)",
+                        src ? "write" : "read", rt_buffer_label(b, l, sizeof l),
+                        ctx->device.info.name, src ? "cuMemcpyHtoD" : "cuMemcpyDtoH", cu_name(r),
+                        r);
     }
     return DCK_SUCCESS;
 }
@@ -428,7 +459,8 @@ static dck_status cu_buffer_map(dck_buffer b, uint32_t flags, void **out)
     CuBuf *cb = b->backend_data;
     void *p = rt_alloc_aligned(b->ctx, b->size ? (size_t)b->size : 1, RT_ALIGN);
     if (!p)
-        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory mapping a buffer of %llu bytes", (unsigned long long)b->size);
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory mapping a buffer of %llu bytes",
+                        (unsigned long long)b->size);
     dck_status st = cu_transfer(b, 0, b->size, NULL, p); /* a write mapping may be partly written */
     if (st) {
         rt_free(b->ctx, p);
@@ -455,8 +487,8 @@ static dck_status cu_buffer_unmap(dck_buffer b)
 typedef struct CuModule {
     CUmodule mod;
     uint32_t nkernels;
-    CUfunction *fns;           /* per abi kernel */
-    uint32_t *max_threads;     /* per abi kernel: cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) */
+    CUfunction *fns;       /* per abi kernel */
+    uint32_t *max_threads; /* per abi kernel: cuFuncGetAttribute(MAX_THREADS_PER_BLOCK) */
 } CuModule;
 
 static void cu_module_unload(dck_module m)
@@ -489,7 +521,8 @@ static const char *device_sm_name(uint32_t sm)
     return "75";
 }
 
-static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob, dck_module m)
+static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
+                                 dck_module m)
 {
     dck_status st = cu_current(ctx);
     if (st) return st;
@@ -498,18 +531,20 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     (void)pkg;
     uint32_t bsm = blob_sm(blob->target);
     if (bsm > c->sm)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "the %s code of '%s' needs sm_%u; device '%s' is sm_%u", blob->target,
-                        src, bsm, ctx->device.info.name, c->sm);
+        return rt_error(DCK_ERROR_UNSUPPORTED,
+                        "the %s code of '%s' needs sm_%u; device '%s' is sm_%u", blob->target, src,
+                        bsm, ctx->device.info.name, c->sm);
     /* the PTX text, NUL-terminated */
     StrBuf ptx = {0}, err = {0};
     if (strcmp(blob->target, "cuda") == 0) {
         StrBuf cuda_src = {0};
         sb_putn(&cuda_src, blob->data, (size_t)blob->size);
-        bool ok = cg_nvrtc_compile(cuda_src.data ? cuda_src.data : "", src, device_sm_name(c->sm), &ptx, &err);
+        bool ok = cg_nvrtc_compile(cuda_src.data ? cuda_src.data : "", src, device_sm_name(c->sm),
+                                   &ptx, &err);
         sb_free(&cuda_src);
         if (!ok) {
-            st = rt_error(DCK_ERROR_JIT, "cannot build the CUDA C of '%s' for '%s': %s", src, ctx->device.info.name,
-                          err.data ? err.data : "");
+            st = rt_error(DCK_ERROR_JIT, "cannot build the CUDA C of '%s' for '%s': %s", src,
+                          ctx->device.info.name, err.data ? err.data : "");
             sb_free(&ptx);
             sb_free(&err);
             return st;
@@ -517,7 +552,8 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     } else if (bsm) {
         sb_putn(&ptx, blob->data, (size_t)blob->size);
     } else {
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cuda' cannot load a '%s' blob", blob->target);
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cuda' cannot load a '%s' blob",
+                        blob->target);
     }
     sb_putc(&ptx, 0);
     sb_free(&err);
@@ -542,15 +578,19 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     static char info_log[8192], error_log[8192]; /* guarded by the context's mutex below */
     pthread_mutex_lock(&c->mu);
     info_log[0] = error_log[0] = 0;
-    int opts[4] = {CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES, CU_JIT_ERROR_LOG_BUFFER,
-                   CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-    void *vals[4] = {info_log, (void *)(uintptr_t)sizeof info_log, error_log, (void *)(uintptr_t)sizeof error_log};
+    int opts[4] = {CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES,
+                   CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *vals[4] = {info_log, (void *)(uintptr_t)sizeof info_log, error_log,
+                     (void *)(uintptr_t)sizeof error_log};
     CUresult r = cu.cuModuleLoadDataEx(&cm->mod, ptx.data, 4, opts, vals);
     if (r != CUDA_SUCCESS) {
         cm->mod = NULL;
-        st = rt_error(DCK_ERROR_JIT, "cannot load the %s code of '%s' on '%s' (sm_%u): cuModuleLoadDataEx failed with "
-                      "%s (%d)%s%s", blob->target, src, ctx->device.info.name, c->sm, cu_name(r), r,
-                      error_log[0] ? "; JIT log:\n" : "", error_log);
+        st = rt_error(
+            DCK_ERROR_JIT,
+            "cannot load the %s code of '%s' on '%s' (sm_%u): cuModuleLoadDataEx failed with "
+            "%s (%d)%s%s",
+            blob->target, src, ctx->device.info.name, c->sm, cu_name(r), r,
+            error_log[0] ? "; JIT log:\n" : "", error_log);
     }
     pthread_mutex_unlock(&c->mu);
     sb_free(&ptx);
@@ -562,7 +602,8 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
         const char *name = m->abi->kernels[i].name;
         r = cu.cuModuleGetFunction(&cm->fns[i], cm->mod, name);
         if (r != CUDA_SUCCESS) {
-            st = rt_error(DCK_ERROR_INVALID_MODULE, "the %s code of '%s' has no kernel '%s' (cuModuleGetFunction: %s)",
+            st = rt_error(DCK_ERROR_INVALID_MODULE,
+                          "the %s code of '%s' has no kernel '%s' (cuModuleGetFunction: %s)",
                           blob->target, src, name, cu_name(r));
             cu_module_unload(m);
             return st;
@@ -581,15 +622,18 @@ static dck_status cu_module_from_source(dck_context ctx, const char *path, const
 {
     CuCtx *c = ctx->backend_data;
     dck_module_options opts;
-    if (o) opts = *o;
+    if (o)
+        opts = *o;
     else {
         memset(&opts, 0, sizeof opts);
         opts.opt_level = -1;
     }
     char target[32];
     const char *via = getenv("DCK_CUDA_PTX_VIA");
-    if (via && strcmp(via, "nvrtc") == 0) snprintf(target, sizeof target, "cuda");
-    else snprintf(target, sizeof target, "ptx-sm%s", device_sm_name(c->sm));
+    if (via && strcmp(via, "nvrtc") == 0)
+        snprintf(target, sizeof target, "cuda");
+    else
+        snprintf(target, sizeof target, "ptx-sm%s", device_sm_name(c->sm));
     opts.target = target;
     return rt_module_from_source_pkg(ctx, path, source, &opts, m);
 }
@@ -598,7 +642,7 @@ static dck_status cu_module_from_source(dck_context ctx, const char *path, const
 
 typedef struct CuQueue {
     CUstream stream;
-    bool capturing;            /* rt_cuda_batch_begin .. end */
+    bool capturing; /* rt_cuda_batch_begin .. end */
 } CuQueue;
 
 static dck_status cu_queue_create(dck_queue q)
@@ -624,8 +668,8 @@ static dck_status cu_queue_finish(dck_queue q)
     if (cq->capturing) return DCK_SUCCESS; /* nothing runs while a batch is being recorded */
     CUresult r = cu.cuStreamSynchronize(cq->stream);
     if (r != CUDA_SUCCESS)
-        return rt_error(cu_status_of(r), "work on '%s' failed: %s (%d) (cuStreamSynchronize)", q->ctx->device.info.name,
-                        cu_name(r), r);
+        return rt_error(cu_status_of(r), "work on '%s' failed: %s (%d) (cuStreamSynchronize)",
+                        q->ctx->device.info.name, cu_name(r), r);
     return DCK_SUCCESS;
 }
 
@@ -647,7 +691,7 @@ static void cu_queue_destroy(dck_queue q)
 
 typedef struct CuEvent {
     CUevent start, end;
-    uint64_t host_t0;          /* CLOCK_MONOTONIC at submission */
+    uint64_t host_t0; /* CLOCK_MONOTONIC at submission */
 } CuEvent;
 
 static void event_free(CuEvent *e)
@@ -663,18 +707,22 @@ static dck_status cu_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     CuQueue *cq = q->backend_data;
     CuModule *cm = l->module->backend_data;
     if (!cm || l->kernel_index >= cm->nkernels)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no CUDA code in this module", l->kernel_name);
+        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no CUDA code in this module",
+                        l->kernel_name);
     dck_status st = cu_current(ctx);
     if (st) return st;
     uint64_t items = (uint64_t)l->groups[0] * l->groups[1] * l->groups[2];
     if (!items && !oob) return DCK_SUCCESS; /* an empty launch does nothing */
     uint32_t wg = l->local[0] * l->local[1] * l->local[2];
     if (cm->max_threads[l->kernel_index] && wg > cm->max_threads[l->kernel_index])
-        return rt_error(DCK_ERROR_INVALID_RANGE, "kernel '%s': work-group of %u work-items exceeds the %u that device "
-                        "'%s' allows for this kernel (its register use)", l->kernel_name, wg,
-                        cm->max_threads[l->kernel_index], ctx->device.info.name);
+        return rt_error(DCK_ERROR_INVALID_RANGE,
+                        "kernel '%s': work-group of %u work-items exceeds the %u that device "
+                        "'%s' allows for this kernel (its register use)",
+                        l->kernel_name, wg, cm->max_threads[l->kernel_index],
+                        ctx->device.info.name);
     if (oob && cq->capturing)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "kernel '%s': checked-mode launches cannot be recorded into a batch",
+        return rt_error(DCK_ERROR_UNSUPPORTED,
+                        "kernel '%s': checked-mode launches cannot be recorded into a batch",
                         l->kernel_name);
     const dck_abi_kernel *ak = l->k;
     /* kernel parameters: pointers to each argument in the GPU ABI's order */
@@ -683,7 +731,9 @@ static dck_status cu_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     CUdeviceptr ptrs[64];
     uint32_t lens[64], gsz[3];
     uint32_t np = 0;
-    if (ak->nparams > 64) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "kernel '%s' has more than 64 parameters", l->kernel_name);
+    if (ak->nparams > 64)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "kernel '%s' has more than 64 parameters",
+                        l->kernel_name);
     for (uint32_t i = 0; i < ak->nparams; i++) {
         if (ak->params[i].kind == DCK_ABI_PARAM_BUFFER) {
             CuBuf *cb = l->bufs[i]->backend_data;
@@ -712,7 +762,8 @@ static dck_status cu_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     }
     CuEvent *ce = NULL;
     if (ev_out && !cq->capturing && (ce = rt_calloc(ctx, sizeof *ce))) {
-        if (cu.cuEventCreate(&ce->start, 0) != CUDA_SUCCESS || cu.cuEventCreate(&ce->end, 0) != CUDA_SUCCESS ||
+        if (cu.cuEventCreate(&ce->start, 0) != CUDA_SUCCESS ||
+            cu.cuEventCreate(&ce->end, 0) != CUDA_SUCCESS ||
             cu.cuEventRecord(ce->start, cq->stream) != CUDA_SUCCESS) {
             event_free(ce);
             rt_free(ctx, ce);
@@ -722,13 +773,15 @@ static dck_status cu_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     uint64_t t0 = ce ? rt_now_ns() : 0;
     CUresult r = CUDA_SUCCESS;
     if (items)
-        r = cu.cuLaunchKernel(cm->fns[l->kernel_index], l->groups[0], l->groups[1], l->groups[2], l->local[0],
-                              l->local[1], l->local[2], 0, cq->stream, params, NULL);
+        r = cu.cuLaunchKernel(cm->fns[l->kernel_index], l->groups[0], l->groups[1], l->groups[2],
+                              l->local[0], l->local[1], l->local[2], 0, cq->stream, params, NULL);
     if (r != CUDA_SUCCESS)
-        st = rt_error(r == CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES ? DCK_ERROR_INVALID_RANGE : cu_status_of(r),
-                      "launch of kernel '%s' over (%u, %u, %u) in groups of (%u, %u, %u) on '%s': cuLaunchKernel "
-                      "failed with %s (%d)", l->kernel_name, l->global[0], l->global[1], l->global[2], l->local[0],
-                      l->local[1], l->local[2], ctx->device.info.name, cu_name(r), r);
+        st = rt_error(
+            r == CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES ? DCK_ERROR_INVALID_RANGE : cu_status_of(r),
+            "launch of kernel '%s' over (%u, %u, %u) in groups of (%u, %u, %u) on '%s': cuLaunchKernel "
+            "failed with %s (%d)",
+            l->kernel_name, l->global[0], l->global[1], l->global[2], l->local[0], l->local[1],
+            l->local[2], ctx->device.info.name, cu_name(r), r);
     if (ce && !st && cu.cuEventRecord(ce->end, cq->stream) != CUDA_SUCCESS) {
         event_free(ce);
         rt_free(ctx, ce);
@@ -740,8 +793,8 @@ static dck_status cu_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
             r = cu.cuMemcpyDtoHAsync(rec, c->oob, sizeof rec, cq->stream);
             if (r == CUDA_SUCCESS) r = cu.cuStreamSynchronize(cq->stream);
             if (r != CUDA_SUCCESS) {
-                st = rt_error(cu_status_of(r), "kernel '%s' failed on '%s': %s (%d)", l->kernel_name,
-                              ctx->device.info.name, cu_name(r), r);
+                st = rt_error(cu_status_of(r), "kernel '%s' failed on '%s': %s (%d)",
+                              l->kernel_name, ctx->device.info.name, cu_name(r), r);
             } else {
                 oob->hit = (int32_t)rec[0];
                 oob->param = rec[1];
@@ -772,7 +825,8 @@ static dck_status cu_event_wait(dck_context ctx, void *p)
     if (st) return st;
     CUresult r = cu.cuEventSynchronize(ce->end);
     if (r != CUDA_SUCCESS)
-        return rt_error(cu_status_of(r), "a launch on '%s' failed: %s (%d)", ctx->device.info.name, cu_name(r), r);
+        return rt_error(cu_status_of(r), "a launch on '%s' failed: %s (%d)", ctx->device.info.name,
+                        cu_name(r), r);
     return DCK_SUCCESS;
 }
 
@@ -809,9 +863,11 @@ static dck_status rt_cuda_batch_begin(dck_queue q)
     CuQueue *cq = q->backend_data;
     dck_status st = cu_current(q->ctx);
     if (st) return st;
-    if (cq->capturing) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "the queue is already recording a batch");
+    if (cq->capturing)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "the queue is already recording a batch");
     CUresult r = cu.cuStreamSynchronize(cq->stream);
-    if (r == CUDA_SUCCESS) r = cu.cuStreamBeginCapture(cq->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+    if (r == CUDA_SUCCESS)
+        r = cu.cuStreamBeginCapture(cq->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
     if (r != CUDA_SUCCESS) return cu_fail(r, "cuStreamBeginCapture", q->ctx->device.info.name);
     cq->capturing = true;
     return DCK_SUCCESS;
@@ -823,7 +879,8 @@ static dck_status rt_cuda_batch_end(dck_queue q, void **out)
     CuQueue *cq = q->backend_data;
     dck_status st = cu_current(q->ctx);
     if (st) return st;
-    if (!cq->capturing) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "the queue is not recording a batch");
+    if (!cq->capturing)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "the queue is not recording a batch");
     cq->capturing = false;
     CuBatch *b = rt_calloc(q->ctx, sizeof *b);
     CUgraph g = NULL;

@@ -13,13 +13,23 @@
 
 #include <stdint.h>
 
-#define DCK_ABI_MAGIC 0x4B434430u /* "0DCK" */
+#define DCK_ABI_MAGIC   0x4B434430u /* "0DCK" */
 #define DCK_ABI_VERSION 2u
 
 /* scalar type codes (same order as compiler/types.def) */
 enum dck_abi_scalar {
-    DCK_ABI_BOOL, DCK_ABI_I8, DCK_ABI_U8, DCK_ABI_I16, DCK_ABI_U16, DCK_ABI_I32, DCK_ABI_U32,
-    DCK_ABI_I64, DCK_ABI_U64, DCK_ABI_F16, DCK_ABI_F32, DCK_ABI_F64,
+    DCK_ABI_BOOL,
+    DCK_ABI_I8,
+    DCK_ABI_U8,
+    DCK_ABI_I16,
+    DCK_ABI_U16,
+    DCK_ABI_I32,
+    DCK_ABI_U32,
+    DCK_ABI_I64,
+    DCK_ABI_U64,
+    DCK_ABI_F16,
+    DCK_ABI_F32,
+    DCK_ABI_F64,
     DCK_ABI_STRUCT = 100 /* a struct: see type_name, size, align */
 };
 
@@ -30,11 +40,11 @@ enum dck_abi_param_kind {
 
 typedef struct dck_abi_param {
     const char *name;
-    uint32_t kind;      /* dck_abi_param_kind */
-    uint32_t is_const;  /* buffers: const T[] (read-only) */
-    uint32_t scalar;    /* dck_abi_scalar of the value or element (DCK_ABI_STRUCT for structs) */
-    uint32_t vec;       /* 1 for scalars, 2..4 for vectors */
-    uint32_t size;      /* bytes of the value / of one buffer element (float3: 16) */
+    uint32_t kind;     /* dck_abi_param_kind */
+    uint32_t is_const; /* buffers: const T[] (read-only) */
+    uint32_t scalar;   /* dck_abi_scalar of the value or element (DCK_ABI_STRUCT for structs) */
+    uint32_t vec;      /* 1 for scalars, 2..4 for vectors */
+    uint32_t size;     /* bytes of the value / of one buffer element (float3: 16) */
     uint32_t align;
     const char *type_name; /* as spelled in .dck: "float", "float4", "Particle" */
 } dck_abi_param;
@@ -42,25 +52,25 @@ typedef struct dck_abi_param {
 /* ---- CPU entry points ---- */
 typedef struct dck_cpu_buf {
     void *data;
-    uint64_t len;       /* element count */
+    uint64_t len; /* element count */
 } dck_cpu_buf;
 
 /* checked mode: the first out-of-bounds access of a launch */
 typedef struct dck_cpu_oob {
-    volatile int32_t hit;   /* set to 1 by the first violation (atomic compare-exchange 0 -> 1) */
-    uint32_t param;         /* buffer parameter index */
-    uint32_t line;          /* .dck source line of the access */
+    volatile int32_t hit; /* set to 1 by the first violation (atomic compare-exchange 0 -> 1) */
+    uint32_t param;       /* buffer parameter index */
+    uint32_t line;        /* .dck source line of the access */
     uint32_t is_write;
-    uint64_t index;         /* the offending element index (as unsigned 64-bit) */
-    uint64_t len;           /* the buffer's length */
+    uint64_t index; /* the offending element index (as unsigned 64-bit) */
+    uint64_t len;   /* the buffer's length */
 } dck_cpu_oob;
 
 typedef struct dck_cpu_launch {
-    uint32_t global_size[3];   /* work-items per dimension (exact; trailing groups may be partial) */
-    uint32_t local_size[3];    /* the (uniform) work-group size */
-    uint32_t num_groups[3];    /* ceil(global / local) */
-    void *const *args;         /* per parameter: pointer to the value, or to a dck_cpu_buf */
-    dck_cpu_oob *oob;          /* non-NULL in checked mode */
+    uint32_t global_size[3]; /* work-items per dimension (exact; trailing groups may be partial) */
+    uint32_t local_size[3];  /* the (uniform) work-group size */
+    uint32_t num_groups[3];  /* ceil(global / local) */
+    void *const *args;       /* per parameter: pointer to the value, or to a dck_cpu_buf */
+    dck_cpu_oob *oob;        /* non-NULL in checked mode */
 } dck_cpu_launch;
 
 /* Runs work-group (gx, gy, gz): every work-item of the group whose global id is inside
@@ -71,10 +81,10 @@ typedef void (*dck_cpu_group_fn)(const dck_cpu_launch *l, uint32_t gx, uint32_t 
                                  void *shared);
 
 enum dck_abi_kernel_flags {
-    DCK_ABI_KERNEL_BARRIER = 1,   /* uses barrier() */
-    DCK_ABI_KERNEL_ATOMICS = 2,   /* uses atomics */
-    DCK_ABI_KERNEL_SUBGROUP = 4,  /* uses subgroup operations */
-    DCK_ABI_KERNEL_CHECKED = 8,   /* compiled with bounds checks */
+    DCK_ABI_KERNEL_BARRIER = 1,  /* uses barrier() */
+    DCK_ABI_KERNEL_ATOMICS = 2,  /* uses atomics */
+    DCK_ABI_KERNEL_SUBGROUP = 4, /* uses subgroup operations */
+    DCK_ABI_KERNEL_CHECKED = 8,  /* compiled with bounds checks */
 };
 
 /* SIMD variants of a kernel's group function (dckc --cpu-isa): the runtime runs the widest
@@ -83,14 +93,17 @@ enum dck_abi_kernel_flags {
  * gang (not per work-item): align64(shared_bytes) + private_bytes * ceil(local_x / gang) *
  * local_y * local_z bytes of `shared`. */
 enum dck_abi_cpu_isa {
-    DCK_ABI_ISA_SCALAR = 0, DCK_ABI_ISA_SSE4 = 1, DCK_ABI_ISA_AVX2 = 2, DCK_ABI_ISA_AVX512 = 3,
+    DCK_ABI_ISA_SCALAR = 0,
+    DCK_ABI_ISA_SSE4 = 1,
+    DCK_ABI_ISA_AVX2 = 2,
+    DCK_ABI_ISA_AVX512 = 3,
     DCK_ABI_ISA_NEON = 4,
 };
 
 typedef struct dck_abi_cpu_variant {
-    uint32_t isa;               /* dck_abi_cpu_isa */
-    uint32_t gang;              /* lanes: work-items per gang */
-    uint32_t private_bytes;     /* per gang (barrier kernels) */
+    uint32_t isa;           /* dck_abi_cpu_isa */
+    uint32_t gang;          /* lanes: work-items per gang */
+    uint32_t private_bytes; /* per gang (barrier kernels) */
     dck_cpu_group_fn fn;
 } dck_abi_cpu_variant;
 
@@ -118,35 +131,69 @@ typedef struct dck_abi_kernel {
  * The code is a flat array of uint32 words; each instruction is an opcode word followed by
  * its operands as listed. 64-bit constants live in `consts`. */
 enum dck_pop {
-    DCK_POP_END = 0,      /* stop */
-    DCK_POP_CONST,        /* dst, k            reg[dst] = consts[k] */
-    DCK_POP_PARAM,        /* dst, p            reg[dst] = by-value scalar parameter p (ints widened, floats to double) */
-    DCK_POP_LEN,          /* dst, slot         reg[dst] = element count of buffer slot */
-    DCK_POP_BIN,          /* op, dst, a, b     reg[dst] = reg[a] op reg[b] (op: dck_pop_bin) */
-    DCK_POP_UN,           /* op, dst, a        reg[dst] = op reg[a]        (op: dck_pop_un) */
-    DCK_POP_ALLOC,        /* slot, elem_size, count_reg   temporary buffer from the pool */
-    DCK_POP_LAUNCH,       /* kernel, ndims, g0, g1, g2, has_local, l0, l1, l2, nargs, then per
+    DCK_POP_END = 0, /* stop */
+    DCK_POP_CONST,   /* dst, k            reg[dst] = consts[k] */
+    DCK_POP_PARAM, /* dst, p            reg[dst] = by-value scalar parameter p (ints widened, floats to double) */
+    DCK_POP_LEN,    /* dst, slot         reg[dst] = element count of buffer slot */
+    DCK_POP_BIN,    /* op, dst, a, b     reg[dst] = reg[a] op reg[b] (op: dck_pop_bin) */
+    DCK_POP_UN,     /* op, dst, a        reg[dst] = op reg[a]        (op: dck_pop_un) */
+    DCK_POP_ALLOC,  /* slot, elem_size, count_reg   temporary buffer from the pool */
+    DCK_POP_LAUNCH, /* kernel, ndims, g0, g1, g2, has_local, l0, l1, l2, nargs, then per
                              argument: kind (dck_pop_arg), x, scalar (dck_abi_scalar, for REG) */
-    DCK_POP_FREE,         /* slot              temporary is dead */
-    DCK_POP_JMP,          /* target            target = word offset in code */
-    DCK_POP_JZ,           /* reg, target       if reg[reg] == 0 */
+    DCK_POP_FREE,   /* slot              temporary is dead */
+    DCK_POP_JMP,    /* target            target = word offset in code */
+    DCK_POP_JZ,     /* reg, target       if reg[reg] == 0 */
 };
 
 enum dck_pop_bin {
-    DCK_POPB_IADD, DCK_POPB_ISUB, DCK_POPB_IMUL, DCK_POPB_SDIV, DCK_POPB_UDIV, DCK_POPB_SREM,
-    DCK_POPB_UREM, DCK_POPB_SHL, DCK_POPB_SSHR, DCK_POPB_USHR, DCK_POPB_AND, DCK_POPB_OR,
-    DCK_POPB_XOR, DCK_POPB_SMIN, DCK_POPB_UMIN, DCK_POPB_SMAX, DCK_POPB_UMAX,
-    DCK_POPB_IEQ, DCK_POPB_INE, DCK_POPB_SLT, DCK_POPB_ULT, DCK_POPB_SLE, DCK_POPB_ULE,
-    DCK_POPB_FADD, DCK_POPB_FSUB, DCK_POPB_FMUL, DCK_POPB_FDIV, DCK_POPB_FMIN, DCK_POPB_FMAX,
-    DCK_POPB_FEQ, DCK_POPB_FNE, DCK_POPB_FLT, DCK_POPB_FLE,
+    DCK_POPB_IADD,
+    DCK_POPB_ISUB,
+    DCK_POPB_IMUL,
+    DCK_POPB_SDIV,
+    DCK_POPB_UDIV,
+    DCK_POPB_SREM,
+    DCK_POPB_UREM,
+    DCK_POPB_SHL,
+    DCK_POPB_SSHR,
+    DCK_POPB_USHR,
+    DCK_POPB_AND,
+    DCK_POPB_OR,
+    DCK_POPB_XOR,
+    DCK_POPB_SMIN,
+    DCK_POPB_UMIN,
+    DCK_POPB_SMAX,
+    DCK_POPB_UMAX,
+    DCK_POPB_IEQ,
+    DCK_POPB_INE,
+    DCK_POPB_SLT,
+    DCK_POPB_ULT,
+    DCK_POPB_SLE,
+    DCK_POPB_ULE,
+    DCK_POPB_FADD,
+    DCK_POPB_FSUB,
+    DCK_POPB_FMUL,
+    DCK_POPB_FDIV,
+    DCK_POPB_FMIN,
+    DCK_POPB_FMAX,
+    DCK_POPB_FEQ,
+    DCK_POPB_FNE,
+    DCK_POPB_FLT,
+    DCK_POPB_FLE,
 };
 
 enum dck_pop_un {
-    DCK_POPU_INEG, DCK_POPU_NOT, DCK_POPU_LNOT, DCK_POPU_FNEG,
-    DCK_POPU_S2F, DCK_POPU_U2F, DCK_POPU_F2S, DCK_POPU_F2U,
-    DCK_POPU_TRUNC32S, DCK_POPU_TRUNC32U, /* wrap to 32-bit signed / unsigned */
-    DCK_POPU_F2F32,                        /* round a double to float precision */
-    DCK_POPU_MOV,                          /* copy the register's 64 bits unchanged */
+    DCK_POPU_INEG,
+    DCK_POPU_NOT,
+    DCK_POPU_LNOT,
+    DCK_POPU_FNEG,
+    DCK_POPU_S2F,
+    DCK_POPU_U2F,
+    DCK_POPU_F2S,
+    DCK_POPU_F2U,
+    DCK_POPU_TRUNC32S,
+    DCK_POPU_TRUNC32U, /* wrap to 32-bit signed / unsigned */
+    DCK_POPU_F2F32,    /* round a double to float precision */
+    DCK_POPU_MOV,      /* copy the register's 64 bits unchanged */
 };
 
 enum dck_pop_arg {
@@ -169,8 +216,8 @@ typedef struct dck_abi_pipeline {
 } dck_abi_pipeline;
 
 typedef struct dck_abi_module {
-    uint32_t magic;            /* DCK_ABI_MAGIC */
-    uint32_t version;          /* DCK_ABI_VERSION */
+    uint32_t magic;   /* DCK_ABI_MAGIC */
+    uint32_t version; /* DCK_ABI_VERSION */
     const char *source_name;
     uint32_t nkernels;
     const dck_abi_kernel *kernels;

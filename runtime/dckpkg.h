@@ -47,10 +47,13 @@
 
 #include <stdint.h>
 
-#define DCK_PKG_MAGIC "\x7f" "DCKPKG" "\x1a"
+#define DCK_PKG_MAGIC \
+    "\x7f"            \
+    "DCKPKG"          \
+    "\x1a"
 #define DCK_PKG_MAGIC_SIZE 8
-#define DCK_PKG_VERSION 1u
-#define DCK_PKG_NO_STRING 0xffffffffu
+#define DCK_PKG_VERSION    1u
+#define DCK_PKG_NO_STRING  0xffffffffu
 #define DCK_PKG_TARGET_MAX 32 /* a blob target name, NUL included */
 
 enum dck_pkg_section {
@@ -71,8 +74,8 @@ enum {
     DCK_PKG_OFF_CHECKSUM = 24,
     DCK_PKG_OFF_ABI_VERSION = 32,
     DCK_PKG_OFF_FLAGS = 36,
-    DCK_PKG_OFF_COUNTS = 40,      /* nkernels, npipelines, nparams, ncode, nconsts, nblobs */
-    DCK_PKG_OFF_STRINGS = 64,     /* compiler_version, options, source_name, module_name */
+    DCK_PKG_OFF_COUNTS = 40,  /* nkernels, npipelines, nparams, ncode, nconsts, nblobs */
+    DCK_PKG_OFF_STRINGS = 64, /* compiler_version, options, source_name, module_name */
     DCK_PKG_OFF_SECTIONS = 80,
     DCK_PKG_HEADER_SIZE = 80 + 16 * DCK_PKG_NSECTIONS,
     DCK_PKG_KERNEL_WORDS = 10,
@@ -83,23 +86,26 @@ enum {
 };
 
 enum dck_pkg_flags {
-    DCK_PKG_FLAG_CHECKED = 1, /* compiled with --checked (every kernel has DCK_ABI_KERNEL_CHECKED) */
+    DCK_PKG_FLAG_CHECKED =
+        1, /* compiled with --checked (every kernel has DCK_ABI_KERNEL_CHECKED) */
 };
 
 enum dck_pkg_blob_flags {
-    DCK_PKG_BLOB_TEXT = 1,    /* source text (C, OpenCL C, CUDA C, MSL, PTX): a NUL follows the data */
+    DCK_PKG_BLOB_TEXT = 1, /* source text (C, OpenCL C, CUDA C, MSL, PTX): a NUL follows the data */
 };
 
 /* FNV-1a 64 over n bytes, continuing from h (start with DCK_PKG_FNV_INIT). */
 #define DCK_PKG_FNV_INIT 0xcbf29ce484222325ull
-static inline uint64_t dck_pkg_fnv1a(uint64_t h, const void *data, uint64_t n) {
+static inline uint64_t dck_pkg_fnv1a(uint64_t h, const void *data, uint64_t n)
+{
     const unsigned char *p = (const unsigned char *)data;
     for (uint64_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
     return h;
 }
 
 /* The checksum of a whole package image: FNV-1a 64 with the checksum field as zero. */
-static inline uint64_t dck_pkg_checksum(const void *data, uint64_t size) {
+static inline uint64_t dck_pkg_checksum(const void *data, uint64_t size)
+{
     static const unsigned char zero[8] = {0};
     const unsigned char *p = (const unsigned char *)data;
     if (size < DCK_PKG_OFF_CHECKSUM + 8) return dck_pkg_fnv1a(DCK_PKG_FNV_INIT, p, size);

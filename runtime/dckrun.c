@@ -47,7 +47,8 @@ static const char *usage_text =
     "  -v                    say which device, backend and cache entry are used\n"
     "  -h, --help            this text\n";
 
-static int usage_error(const char *fmt, ...) {
+static int usage_error(const char *fmt, ...)
+{
     va_list ap;
     fprintf(stderr, "dckrun: ");
     va_start(ap, fmt);
@@ -57,7 +58,8 @@ static int usage_error(const char *fmt, ...) {
     return 2;
 }
 
-static int runtime_error(dck_status st, const char *what) {
+static int runtime_error(dck_status st, const char *what)
+{
     fprintf(stderr, "dckrun: %s: %s [%s]\n", what, dck_last_error(), dck_status_string(st));
     return 1;
 }
@@ -81,7 +83,8 @@ typedef struct Options {
     int opt_level; /* -O0..-O3; -1: the compiler's default */
 } Options;
 
-static bool parse_u32(const char *s, uint32_t *out) {
+static bool parse_u32(const char *s, uint32_t *out)
+{
     if (!*s || *s == '-') return false;
     char *end;
     errno = 0;
@@ -91,7 +94,8 @@ static bool parse_u32(const char *s, uint32_t *out) {
     return true;
 }
 
-static bool parse_dims(const char *s, uint32_t *dims, uint32_t out[3]) {
+static bool parse_dims(const char *s, uint32_t *dims, uint32_t out[3])
+{
     char buf[128];
     snprintf(buf, sizeof buf, "%s", s);
     *dims = 0;
@@ -102,13 +106,15 @@ static bool parse_dims(const char *s, uint32_t *dims, uint32_t out[3]) {
     return *dims > 0;
 }
 
-static int push(const char **list, int *n, const char *v, const char *what) {
+static int push(const char **list, int *n, const char *v, const char *what)
+{
     if (*n == MAX_LIST) return usage_error("too many %s", what);
     list[(*n)++] = v;
     return 0;
 }
 
-static int parse_options(int argc, char **argv, Options *o) {
+static int parse_options(int argc, char **argv, Options *o)
+{
     memset(o, 0, sizeof *o);
     o->backend = "auto";
     o->repeats = 10;
@@ -122,7 +128,8 @@ static int parse_options(int argc, char **argv, Options *o) {
         } else if (strncmp(a, "--backend=", 10) == 0) {
             dck_backend b;
             o->backend = a + 10;
-            if (dck_backend_from_name(o->backend, &b) != DCK_SUCCESS) return usage_error("%s", dck_last_error());
+            if (dck_backend_from_name(o->backend, &b) != DCK_SUCCESS)
+                return usage_error("%s", dck_last_error());
         } else if (strncmp(a, "--target=", 9) == 0) {
             if (!a[9]) return usage_error("bad '%s' (expected --target=NAME)", a);
             o->target = a + 9;
@@ -131,11 +138,14 @@ static int parse_options(int argc, char **argv, Options *o) {
         } else if (strcmp(a, "--list-devices") == 0) {
             o->list_devices = true;
         } else if (strncmp(a, "--global=", 9) == 0) {
-            if (!parse_dims(a + 9, &o->gdims, o->global)) return usage_error("bad size in '%s' (expected X[,Y[,Z]])", a);
+            if (!parse_dims(a + 9, &o->gdims, o->global))
+                return usage_error("bad size in '%s' (expected X[,Y[,Z]])", a);
         } else if (strncmp(a, "--local=", 8) == 0) {
-            if (!parse_dims(a + 8, &o->ldims, o->local)) return usage_error("bad size in '%s' (expected X[,Y[,Z]])", a);
+            if (!parse_dims(a + 8, &o->ldims, o->local))
+                return usage_error("bad size in '%s' (expected X[,Y[,Z]])", a);
         } else if (strncmp(a, "--out=", 6) == 0) {
-            if (!strchr(a + 6, '=') || a[6] == '=') return usage_error("bad '%s' (expected --out=NAME=FILE)", a);
+            if (!strchr(a + 6, '=') || a[6] == '=')
+                return usage_error("bad '%s' (expected --out=NAME=FILE)", a);
             if ((rc = push(o->outs, &o->nouts, a + 6, "--out options"))) return rc;
         } else if (strncmp(a, "--print=", 8) == 0) {
             if (!a[8]) return usage_error("bad '%s' (expected --print=NAME)", a);
@@ -144,7 +154,8 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->bench = true;
         } else if (strncmp(a, "--bench=", 8) == 0) {
             o->bench = true;
-            if (!parse_u32(a + 8, &o->repeats) || !o->repeats) return usage_error("bad repeat count in '%s'", a);
+            if (!parse_u32(a + 8, &o->repeats) || !o->repeats)
+                return usage_error("bad repeat count in '%s'", a);
         } else if (strcmp(a, "--checked") == 0) {
             o->checked = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -166,7 +177,8 @@ static int parse_options(int argc, char **argv, Options *o) {
             o->name = a;
             npos++;
         } else {
-            if (!strchr(a, '=') || a[0] == '=') return usage_error("bad argument '%s' (expected NAME=VALUE)", a);
+            if (!strchr(a, '=') || a[0] == '=')
+                return usage_error("bad argument '%s' (expected NAME=VALUE)", a);
             if ((rc = push(o->args, &o->nargs, a, "arguments"))) return rc;
         }
     }
@@ -179,21 +191,33 @@ static int parse_options(int argc, char **argv, Options *o) {
 
 /* ---- devices ---- */
 
-static void print_features(uint64_t f) {
-    static const struct { uint64_t bit; const char *name; } names[] = {
-        {DCK_FEATURE_FP64, "fp64"}, {DCK_FEATURE_FP16, "fp16"}, {DCK_FEATURE_INT64_ATOMICS, "int64-atomics"},
-        {DCK_FEATURE_FLOAT_ATOMICS, "float-atomics"}, {DCK_FEATURE_SUBGROUPS, "subgroups"},
-        {DCK_FEATURE_UNIFIED_MEMORY, "unified-memory"}, {DCK_FEATURE_CPU_SSE4, "sse4"},
-        {DCK_FEATURE_CPU_AVX2, "avx2"}, {DCK_FEATURE_CPU_AVX512, "avx512"}, {DCK_FEATURE_CPU_NEON, "neon"},
-        {DCK_FEATURE_CPU_FMA, "fma"}, {DCK_FEATURE_CPU_F16C, "f16c"},
+static void print_features(uint64_t f)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } names[] = {
+        {DCK_FEATURE_FP64, "fp64"},
+        {DCK_FEATURE_FP16, "fp16"},
+        {DCK_FEATURE_INT64_ATOMICS, "int64-atomics"},
+        {DCK_FEATURE_FLOAT_ATOMICS, "float-atomics"},
+        {DCK_FEATURE_SUBGROUPS, "subgroups"},
+        {DCK_FEATURE_UNIFIED_MEMORY, "unified-memory"},
+        {DCK_FEATURE_CPU_SSE4, "sse4"},
+        {DCK_FEATURE_CPU_AVX2, "avx2"},
+        {DCK_FEATURE_CPU_AVX512, "avx512"},
+        {DCK_FEATURE_CPU_NEON, "neon"},
+        {DCK_FEATURE_CPU_FMA, "fma"},
+        {DCK_FEATURE_CPU_F16C, "f16c"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (f & names[i].bit) printf(" %s", names[i].name);
 }
 
-static int list_devices(void) {
-    static const dck_backend all[] = {DCK_BACKEND_CUDA, DCK_BACKEND_OPENCL, DCK_BACKEND_VULKAN, DCK_BACKEND_METAL,
-                                      DCK_BACKEND_CPU};
+static int list_devices(void)
+{
+    static const dck_backend all[] = {DCK_BACKEND_CUDA, DCK_BACKEND_OPENCL, DCK_BACKEND_VULKAN,
+                                      DCK_BACKEND_METAL, DCK_BACKEND_CPU};
     static const char *const names[] = {"cuda", "opencl", "vulkan", "metal", "cpu"};
     static const char *const types[] = {"CPU", "GPU", "other"};
     for (int b = 0; b < 5; b++) {
@@ -204,16 +228,19 @@ static int list_devices(void) {
             printf("%s: unavailable: %s\n", names[b], dck_last_error());
             continue;
         }
-        if ((st = dck_enumerate_devices(all[b], &n, infos))) return runtime_error(st, "listing devices");
+        if ((st = dck_enumerate_devices(all[b], &n, infos)))
+            return runtime_error(st, "listing devices");
         for (uint32_t i = 0; i < n; i++) {
             const dck_device_info *d = &infos[i];
             printf("%s:%u  %s (%s%s%s)\n", d->backend_name, d->index, d->name,
-                   (unsigned)d->device_type < 3 ? types[d->device_type] : "?", d->driver[0] ? ", " : "", d->driver);
-            printf("    compute units %u, memory %.1f GiB, max work-group %u (%u, %u, %u), subgroup %u, "
-                   "shared %" PRIu64 " KiB\n    features:", d->compute_units,
-                   (double)d->global_memory_bytes / (1024.0 * 1024.0 * 1024.0), d->max_work_group_size,
-                   d->max_work_group_dims[0], d->max_work_group_dims[1], d->max_work_group_dims[2],
-                   d->subgroup_size, d->max_shared_bytes / 1024);
+                   (unsigned)d->device_type < 3 ? types[d->device_type] : "?",
+                   d->driver[0] ? ", " : "", d->driver);
+            printf(
+                "    compute units %u, memory %.1f GiB, max work-group %u (%u, %u, %u), subgroup %u, "
+                "shared %" PRIu64 " KiB\n    features:",
+                d->compute_units, (double)d->global_memory_bytes / (1024.0 * 1024.0 * 1024.0),
+                d->max_work_group_size, d->max_work_group_dims[0], d->max_work_group_dims[1],
+                d->max_work_group_dims[2], d->subgroup_size, d->max_shared_bytes / 1024);
             print_features(d->features);
             printf("\n");
         }
@@ -223,33 +250,48 @@ static int list_devices(void) {
 
 /* ---- values ---- */
 
-static uint32_t scalar_size(dck_type t) {
+static uint32_t scalar_size(dck_type t)
+{
     static const uint8_t s[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 2, 4, 8};
     return (unsigned)t < sizeof s ? s[t] : 0;
 }
-static bool is_float(dck_type t) { return t == DCK_TYPE_F16 || t == DCK_TYPE_F32 || t == DCK_TYPE_F64; }
-static bool is_signed(dck_type t) {
+static bool is_float(dck_type t)
+{
+    return t == DCK_TYPE_F16 || t == DCK_TYPE_F32 || t == DCK_TYPE_F64;
+}
+static bool is_signed(dck_type t)
+{
     return t == DCK_TYPE_I8 || t == DCK_TYPE_I16 || t == DCK_TYPE_I32 || t == DCK_TYPE_I64;
 }
 
 /* Parses one scalar component of type t into out (scalar_size(t) bytes). */
-static bool parse_scalar(const char *s, dck_type t, void *out) {
+static bool parse_scalar(const char *s, dck_type t, void *out)
+{
     char *end;
     errno = 0;
     if (t == DCK_TYPE_BOOL) {
         uint8_t b;
-        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0) b = 1;
-        else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0) b = 0;
-        else return false;
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+            b = 1;
+        else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+            b = 0;
+        else
+            return false;
         memcpy(out, &b, 1);
         return true;
     }
     if (is_float(t)) {
         double d = strtod(s, &end);
         if (!*s || *end || errno == EINVAL) return false;
-        if (t == DCK_TYPE_F64) memcpy(out, &d, 8);
-        else if (t == DCK_TYPE_F32) { float f = (float)d; memcpy(out, &f, 4); }
-        else { uint16_t h = rt_f32_to_f16((float)d); memcpy(out, &h, 2); }
+        if (t == DCK_TYPE_F64)
+            memcpy(out, &d, 8);
+        else if (t == DCK_TYPE_F32) {
+            float f = (float)d;
+            memcpy(out, &f, 4);
+        } else {
+            uint16_t h = rt_f32_to_f16((float)d);
+            memcpy(out, &h, 2);
+        }
         return true;
     }
     unsigned bits = scalar_size(t) * 8;
@@ -270,10 +312,22 @@ static bool parse_scalar(const char *s, dck_type t, void *out) {
     return true;
 }
 
-static double scalar_as_double(const void *p, dck_type t, bool *is_int, int64_t *ival, uint64_t *uval) {
+static double scalar_as_double(const void *p, dck_type t, bool *is_int, int64_t *ival,
+                               uint64_t *uval)
+{
     *is_int = !is_float(t);
-    union { int8_t i8; uint8_t u8; int16_t i16; uint16_t u16; int32_t i32; uint32_t u32; int64_t i64; uint64_t u64;
-            float f; double d; } v;
+    union {
+        int8_t i8;
+        uint8_t u8;
+        int16_t i16;
+        uint16_t u16;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        float f;
+        double d;
+    } v;
     memcpy(&v, p, scalar_size(t));
     *ival = 0;
     *uval = 0;
@@ -294,18 +348,24 @@ static double scalar_as_double(const void *p, dck_type t, bool *is_int, int64_t 
     }
 }
 
-static void print_scalar(const void *p, dck_type t) {
+static void print_scalar(const void *p, dck_type t)
+{
     bool is_int;
     int64_t iv;
     uint64_t uv;
     double d = scalar_as_double(p, t, &is_int, &iv, &uv);
-    if (t == DCK_TYPE_BOOL) printf("%s", uv ? "true" : "false");
-    else if (!is_int) printf("%.7g", d);
-    else if (is_signed(t)) printf("%" PRId64, iv);
-    else printf("%" PRIu64, uv);
+    if (t == DCK_TYPE_BOOL)
+        printf("%s", uv ? "true" : "false");
+    else if (!is_int)
+        printf("%.7g", d);
+    else if (is_signed(t))
+        printf("%" PRId64, iv);
+    else
+        printf("%" PRIu64, uv);
 }
 
-static void print_element(const unsigned char *p, const dck_param_info *pi) {
+static void print_element(const unsigned char *p, const dck_param_info *pi)
+{
     if (pi->type == DCK_TYPE_STRUCT) {
         printf("{");
         for (uint32_t i = 0; i < pi->size; i++) printf("%s%02x", i ? " " : "", p[i]);
@@ -321,14 +381,16 @@ static void print_element(const unsigned char *p, const dck_param_info *pi) {
 }
 
 /* splitmix64: deterministic across platforms */
-static uint64_t next_rand(uint64_t *s) {
+static uint64_t next_rand(uint64_t *s)
+{
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
 
-static void rand_component(uint64_t *state, dck_type t, unsigned char *out) {
+static void rand_component(uint64_t *state, dck_type t, unsigned char *out)
+{
     uint64_t r = next_rand(state);
     if (t == DCK_TYPE_F64) {
         double d = (double)(r >> 11) * 0x1p-53;
@@ -349,13 +411,14 @@ static void rand_component(uint64_t *state, dck_type t, unsigned char *out) {
 
 typedef struct Param {
     dck_param_info info;
-    const char *spec;        /* the VALUE part of NAME=VALUE */
+    const char *spec; /* the VALUE part of NAME=VALUE */
     dck_buffer buf;
     uint64_t count;
     unsigned char value[128];
 } Param;
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
@@ -365,7 +428,11 @@ static char *read_file(const char *path, size_t *len) {
         n += r;
         if (n == cap) {
             char *d2 = realloc(data, cap * 2 + 1);
-            if (!d2) { free(data); data = NULL; break; }
+            if (!d2) {
+                free(data);
+                data = NULL;
+                break;
+            }
             data = d2;
             cap *= 2;
         }
@@ -381,7 +448,8 @@ static char *read_file(const char *path, size_t *len) {
     return data;
 }
 
-static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param *p) {
+static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param *p)
+{
     const char *spec = p->spec, *name = p->info.name;
     dck_buffer_desc d = {0};
     d.elem_size = p->info.size;
@@ -395,13 +463,15 @@ static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param
     if (spec[0] == '@') {
         file_data = read_file(spec + 1, &file_len);
         if (!file_data) {
-            fprintf(stderr, "dckrun: cannot read '%s' for argument '%s': %s\n", spec + 1, name, strerror(errno));
+            fprintf(stderr, "dckrun: cannot read '%s' for argument '%s': %s\n", spec + 1, name,
+                    strerror(errno));
             return 1;
         }
         if (file_len % p->info.size) {
             free(file_data);
-            return usage_error("'%s' has %zu bytes, not a multiple of the %u-byte elements of '%s' (%s[])", spec + 1,
-                               file_len, p->info.size, name, p->info.type_name);
+            return usage_error(
+                "'%s' has %zu bytes, not a multiple of the %u-byte elements of '%s' (%s[])",
+                spec + 1, file_len, p->info.size, name, p->info.type_name);
         }
         d.count = file_len / p->info.size;
         d.initial_data = file_data;
@@ -419,13 +489,16 @@ static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param
             if (end == s || *end) return usage_error("bad seed in '%s=%s'", name, spec);
         }
         if (random && p->info.type == DCK_TYPE_STRUCT)
-            return usage_error("rand: cannot fill buffer '%s' of struct '%s' (use zeros:N or @FILE)", name,
-                               p->info.type_name);
+            return usage_error(
+                "rand: cannot fill buffer '%s' of struct '%s' (use zeros:N or @FILE)", name,
+                p->info.type_name);
         d.count = n;
     } else {
-        return usage_error("argument '%s' of '%s' is a buffer (%s%s[]): give @FILE.bin, zeros:N or rand:N[:SEED], "
-                           "not '%s'", name, kname, p->info.access == DCK_ACCESS_READ ? "const " : "",
-                           p->info.type_name, spec);
+        return usage_error(
+            "argument '%s' of '%s' is a buffer (%s%s[]): give @FILE.bin, zeros:N or rand:N[:SEED], "
+            "not '%s'",
+            name, kname, p->info.access == DCK_ACCESS_READ ? "const " : "", p->info.type_name,
+            spec);
     }
     dck_status st = dck_buffer_create(ctx, &d, &p->buf);
     free(file_data);
@@ -433,29 +506,35 @@ static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param
     p->count = d.count;
     if (random && d.count) {
         unsigned char *data;
-        if ((st = dck_buffer_map(p->buf, DCK_MAP_WRITE, (void **)&data))) return runtime_error(st, name);
+        if ((st = dck_buffer_map(p->buf, DCK_MAP_WRITE, (void **)&data)))
+            return runtime_error(st, name);
         uint32_t cs = scalar_size(p->info.type);
         for (uint64_t i = 0; i < d.count; i++)
-            for (uint32_t c = 0; c < p->info.vec; c++) rand_component(&seed, p->info.type, data + i * p->info.size + c * cs);
+            for (uint32_t c = 0; c < p->info.vec; c++)
+                rand_component(&seed, p->info.type, data + i * p->info.size + c * cs);
         if ((st = dck_buffer_unmap(p->buf))) return runtime_error(st, name);
     } else if (!file_data && d.count && spec[0] != '@') {
         /* zeros: pool memory is recycled, so clear it explicitly */
         unsigned char *data;
-        if ((st = dck_buffer_map(p->buf, DCK_MAP_WRITE, (void **)&data))) return runtime_error(st, name);
+        if ((st = dck_buffer_map(p->buf, DCK_MAP_WRITE, (void **)&data)))
+            return runtime_error(st, name);
         memset(data, 0, d.count * p->info.size);
         if ((st = dck_buffer_unmap(p->buf))) return runtime_error(st, name);
     }
     return 0;
 }
 
-static int make_value(const char *kname, Param *p) {
+static int make_value(const char *kname, Param *p)
+{
     const dck_param_info *pi = &p->info;
     const char *spec = p->spec;
     if (spec[0] == '@' || strncmp(spec, "zeros:", 6) == 0 || strncmp(spec, "rand:", 5) == 0)
-        return usage_error("argument '%s' of '%s' is a %s value, not a buffer", pi->name, kname, pi->type_name);
-    if (pi->type == DCK_TYPE_STRUCT)
-        return usage_error("cannot pass struct parameter '%s' from the command line (its type is '%s')", pi->name,
+        return usage_error("argument '%s' of '%s' is a %s value, not a buffer", pi->name, kname,
                            pi->type_name);
+    if (pi->type == DCK_TYPE_STRUCT)
+        return usage_error(
+            "cannot pass struct parameter '%s' from the command line (its type is '%s')", pi->name,
+            pi->type_name);
     if (pi->size > sizeof p->value) return usage_error("parameter '%s' is too large", pi->name);
     char buf[512];
     snprintf(buf, sizeof buf, "%s", spec);
@@ -464,30 +543,35 @@ static int make_value(const char *kname, Param *p) {
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ') tok++;
         if (n == pi->vec || !parse_scalar(tok, pi->type, p->value + n * cs))
-            return usage_error("bad value '%s' for '%s' (%s%s)", spec, pi->name, pi->type_name,
-                               pi->vec > 1 ? ": give one value or one per component, separated by commas" : "");
+            return usage_error(
+                "bad value '%s' for '%s' (%s%s)", spec, pi->name, pi->type_name,
+                pi->vec > 1 ? ": give one value or one per component, separated by commas" : "");
         n++;
     }
     if (n == 1)
         for (uint32_t c = 1; c < pi->vec; c++) memcpy(p->value + c * cs, p->value, cs);
     else if (n != pi->vec)
-        return usage_error("'%s' (%s) needs %u components, got %u", pi->name, pi->type_name, pi->vec, n);
+        return usage_error("'%s' (%s) needs %u components, got %u", pi->name, pi->type_name,
+                           pi->vec, n);
     return 0;
 }
 
-static void param_list(dck_kernel k, uint32_t nparams, char *out, size_t n) {
+static void param_list(dck_kernel k, uint32_t nparams, char *out, size_t n)
+{
     size_t len = 0;
     out[0] = 0;
     for (uint32_t i = 0; i < nparams && len < n; i++) {
         dck_param_info pi;
         if (dck_kernel_get_param(k, i, &pi)) break;
-        len += (size_t)snprintf(out + len, n - len, "%s%s%s%s %s", i ? ", " : "",
-                                pi.kind == DCK_PARAM_BUFFER && pi.access == DCK_ACCESS_READ ? "const " : "",
-                                pi.type_name, pi.kind == DCK_PARAM_BUFFER ? "[]" : "", pi.name);
+        len += (size_t)snprintf(
+            out + len, n - len, "%s%s%s%s %s", i ? ", " : "",
+            pi.kind == DCK_PARAM_BUFFER && pi.access == DCK_ACCESS_READ ? "const " : "",
+            pi.type_name, pi.kind == DCK_PARAM_BUFFER ? "[]" : "", pi.name);
     }
 }
 
-static int print_param(const Param *p) {
+static int print_param(const Param *p)
+{
     const dck_param_info *pi = &p->info;
     if (pi->kind == DCK_PARAM_VALUE) {
         printf("%s = ", pi->name);
@@ -513,12 +597,14 @@ static int print_param(const Param *p) {
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
+static int cmp_u64(const void *a, const void *b)
+{
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static int run(const Options *o) {
+static int run(const Options *o)
+{
     dck_context_desc cd = {0};
     cd.backend_name = o->backend;
     cd.device_index = o->device;
@@ -537,8 +623,8 @@ static int run(const Options *o) {
             dck_context_get_auto_reason(ctx, &why);
             fprintf(stderr, "dckrun: backend auto: %s\n", why && *why ? why : di.backend_name);
         }
-        fprintf(stderr, "dckrun: device %s:%u: %s (%u compute units)%s\n", di.backend_name, di.index, di.name,
-                di.compute_units, o->checked ? ", checked mode" : "");
+        fprintf(stderr, "dckrun: device %s:%u: %s (%u compute units)%s\n", di.backend_name,
+                di.index, di.name, di.compute_units, o->checked ? ", checked mode" : "");
     }
     dck_module_options mo = {0};
     mo.defines = o->defines;
@@ -555,7 +641,8 @@ static int run(const Options *o) {
     Param *params = NULL;
     dck_arg *args = NULL;
     size_t flen = strlen(o->file);
-    bool is_pkg = flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (TOOLS.md) */
+    bool is_pkg =
+        flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (TOOLS.md) */
     if ((st = is_pkg ? dck_module_create_from_file(ctx, o->file, &mo, &mod)
                      : dck_module_create_from_source(ctx, o->file, NULL, &mo, &mod))) {
         if (st == DCK_ERROR_COMPILE) {
@@ -569,13 +656,17 @@ static int run(const Options *o) {
     if (o->verbose) {
         dck_module_info mi;
         dck_module_get_info(mod, &mi);
-        if (!is_pkg && mi.target) fprintf(stderr, "dckrun: %s: compiled for target '%s'\n", o->file, mi.target);
+        if (!is_pkg && mi.target)
+            fprintf(stderr, "dckrun: %s: compiled for target '%s'\n", o->file, mi.target);
         if (mi.cache_hit >= 0)
-            fprintf(stderr, "dckrun: %s: kernel cache %s: %s\n", o->file, mi.cache_hit ? "hit" : "miss (compiled)",
-                    mi.cache_path);
+            fprintf(stderr, "dckrun: %s: kernel cache %s: %s\n", o->file,
+                    mi.cache_hit ? "hit" : "miss (compiled)", mi.cache_path);
         if (is_pkg && mi.target)
-            fprintf(stderr, "dckrun: %s: target '%s' loaded from the package%s\n", o->file, mi.target,
-                    mi.cache_hit < 0 && strcmp(mi.target, "c") == 0 ? " (CPU code compiled into the program)" : "");
+            fprintf(stderr, "dckrun: %s: target '%s' loaded from the package%s\n", o->file,
+                    mi.target,
+                    mi.cache_hit < 0 && strcmp(mi.target, "c") == 0
+                        ? " (CPU code compiled into the program)"
+                        : "");
     }
     if ((st = dck_module_get_kernel(mod, o->name, &k))) {
         rc = runtime_error(st, o->file);
@@ -599,10 +690,12 @@ static int run(const Options *o) {
         size_t nlen = (size_t)(eq - o->args[a]);
         uint32_t i;
         for (i = 0; i < ki.nparams; i++)
-            if (strlen(params[i].info.name) == nlen && strncmp(params[i].info.name, o->args[a], nlen) == 0) break;
+            if (strlen(params[i].info.name) == nlen &&
+                strncmp(params[i].info.name, o->args[a], nlen) == 0)
+                break;
         if (i == ki.nparams) {
-            rc = usage_error("%s '%s' has no parameter '%.*s'; its parameters are: %s", kind, o->name, (int)nlen,
-                             o->args[a], ki.nparams ? sig : "(none)");
+            rc = usage_error("%s '%s' has no parameter '%.*s'; its parameters are: %s", kind,
+                             o->name, (int)nlen, o->args[a], ki.nparams ? sig : "(none)");
             goto out;
         }
         if (params[i].spec) {
@@ -613,8 +706,8 @@ static int run(const Options *o) {
     }
     for (uint32_t i = 0; i < ki.nparams; i++)
         if (!params[i].spec) {
-            rc = usage_error("missing argument '%s' of %s '%s'; its parameters are: %s", params[i].info.name, kind,
-                             o->name, sig);
+            rc = usage_error("missing argument '%s' of %s '%s'; its parameters are: %s",
+                             params[i].info.name, kind, o->name, sig);
             goto out;
         }
     int64_t last_buf = -1;
@@ -636,10 +729,11 @@ static int run(const Options *o) {
         size_t nlen = i < o->nouts ? (size_t)(strchr(n, '=') - n) : strlen(n);
         uint32_t j;
         for (j = 0; j < ki.nparams; j++)
-            if (strlen(params[j].info.name) == nlen && strncmp(params[j].info.name, n, nlen) == 0) break;
+            if (strlen(params[j].info.name) == nlen && strncmp(params[j].info.name, n, nlen) == 0)
+                break;
         if (j == ki.nparams) {
-            rc = usage_error("%s names '%.*s', which is not a parameter of '%s' (%s)", i < o->nouts ? "--out" : "--print",
-                             (int)nlen, n, o->name, sig);
+            rc = usage_error("%s names '%.*s', which is not a parameter of '%s' (%s)",
+                             i < o->nouts ? "--out" : "--print", (int)nlen, n, o->name, sig);
             goto out;
         }
         if (i < o->nouts && params[j].info.kind != DCK_PARAM_BUFFER) {
@@ -655,31 +749,36 @@ static int run(const Options *o) {
             memcpy(range.global, o->global, sizeof range.global);
         } else if (last_buf >= 0) {
             if (params[last_buf].count > UINT32_MAX) {
-                rc = usage_error("buffer '%s' is too long to size the launch; give --global", params[last_buf].info.name);
+                rc = usage_error("buffer '%s' is too long to size the launch; give --global",
+                                 params[last_buf].info.name);
                 goto out;
             }
             range.dims = o->ldims ? o->ldims : 1;
             range.global[0] = (uint32_t)params[last_buf].count;
             range.global[1] = range.global[2] = 1;
         } else {
-            rc = usage_error("kernel '%s' has no buffer parameter to size the launch; give --global", o->name);
+            rc = usage_error(
+                "kernel '%s' has no buffer parameter to size the launch; give --global", o->name);
             goto out;
         }
         if (o->ldims) {
             if (o->ldims != range.dims) {
-                rc = usage_error("--local has %u dimensions but the launch has %u", o->ldims, range.dims);
+                rc = usage_error("--local has %u dimensions but the launch has %u", o->ldims,
+                                 range.dims);
                 goto out;
             }
             memcpy(range.local, o->local, sizeof range.local);
         }
     } else if (o->gdims || o->ldims) {
-        rc = usage_error("--global and --local apply to kernels; '%s' is a pipeline (it sizes its own launches)",
-                         o->name);
+        rc = usage_error(
+            "--global and --local apply to kernels; '%s' is a pipeline (it sizes its own launches)",
+            o->name);
         goto out;
     }
     if (o->verbose && ki.kind == DCK_KERNEL)
-        fprintf(stderr, "dckrun: launching kernel '%s' over (%u, %u, %u)\n", o->name, range.global[0],
-                range.dims > 1 ? range.global[1] : 1, range.dims > 2 ? range.global[2] : 1);
+        fprintf(stderr, "dckrun: launching kernel '%s' over (%u, %u, %u)\n", o->name,
+                range.global[0], range.dims > 1 ? range.global[1] : 1,
+                range.dims > 2 ? range.global[2] : 1);
     dck_event ev;
     if ((st = dck_launch(q, k, ki.kind == DCK_KERNEL ? &range : NULL, ki.nparams, args, &ev)) ||
         (st = dck_queue_finish(q))) {
@@ -689,12 +788,14 @@ static int run(const Options *o) {
     dck_event_destroy(ev);
     for (int i = 0; i < o->nprints; i++)
         for (uint32_t j = 0; j < ki.nparams; j++)
-            if (strcmp(params[j].info.name, o->prints[i]) == 0 && (rc = print_param(&params[j]))) goto out;
+            if (strcmp(params[j].info.name, o->prints[i]) == 0 && (rc = print_param(&params[j])))
+                goto out;
     for (int i = 0; i < o->nouts; i++) {
         const char *eq = strchr(o->outs[i], '=');
         for (uint32_t j = 0; j < ki.nparams; j++) {
             Param *p = &params[j];
-            if (strlen(p->info.name) != (size_t)(eq - o->outs[i]) || strncmp(p->info.name, o->outs[i], (size_t)(eq - o->outs[i])))
+            if (strlen(p->info.name) != (size_t)(eq - o->outs[i]) ||
+                strncmp(p->info.name, o->outs[i], (size_t)(eq - o->outs[i])))
                 continue;
             unsigned char *data;
             if ((st = dck_buffer_map(p->buf, DCK_MAP_READ, (void **)&data))) {
@@ -720,7 +821,8 @@ static int run(const Options *o) {
             goto out;
         }
         for (uint32_t r = 0; r < o->repeats; r++) {
-            if ((st = dck_launch(q, k, ki.kind == DCK_KERNEL ? &range : NULL, ki.nparams, args, &ev)) ||
+            if ((st = dck_launch(q, k, ki.kind == DCK_KERNEL ? &range : NULL, ki.nparams, args,
+                                 &ev)) ||
                 (st = dck_event_wait(ev))) {
                 free(t);
                 rc = runtime_error(st, "launch failed");
@@ -730,12 +832,16 @@ static int run(const Options *o) {
             dck_event_destroy(ev);
         }
         qsort(t, o->repeats, sizeof *t, cmp_u64);
-        double med = o->repeats % 2 ? (double)t[o->repeats / 2]
-                                    : ((double)t[o->repeats / 2 - 1] + (double)t[o->repeats / 2]) / 2.0;
-        printf("bench: %s '%s' on %s: %u runs after warm-up: median %.3f ms, min %.3f ms, max %.3f ms", kind, o->name,
-               di.name, o->repeats, med / 1e6, (double)t[0] / 1e6, (double)t[o->repeats - 1] / 1e6);
+        double med = o->repeats % 2
+                         ? (double)t[o->repeats / 2]
+                         : ((double)t[o->repeats / 2 - 1] + (double)t[o->repeats / 2]) / 2.0;
+        printf(
+            "bench: %s '%s' on %s: %u runs after warm-up: median %.3f ms, min %.3f ms, max %.3f ms",
+            kind, o->name, di.name, o->repeats, med / 1e6, (double)t[0] / 1e6,
+            (double)t[o->repeats - 1] / 1e6);
         if (bytes && med > 0)
-            printf(", %.2f GB/s (%.3f MB of buffer arguments per launch)", (double)bytes / med, (double)bytes / 1e6);
+            printf(", %.2f GB/s (%.3f MB of buffer arguments per launch)", (double)bytes / med,
+                   (double)bytes / 1e6);
         printf("\n");
         free(t);
     }
@@ -747,7 +853,8 @@ out:
     return rc;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;

@@ -25,14 +25,15 @@
 #ifndef DCK_DEFAULT_CC
 #define DCK_DEFAULT_CC "cc"
 #endif
-#define BASE_FLAGS "-std=c11 -O3 -fPIC -shared -w"
-#define STR_(x) #x
+#define BASE_FLAGS    "-std=c11 -O3 -fPIC -shared -w"
+#define STR_(x)       #x
 #define DCK_TO_STR(x) STR_(x)
 
 extern char **environ;
 
 /* ---- hashing: two independent 64-bit FNV-1a style streams ---- */
-static void hash_bytes(uint64_t h[2], const void *data, size_t n) {
+static void hash_bytes(uint64_t h[2], const void *data, size_t n)
+{
     const unsigned char *p = data;
     for (size_t i = 0; i < n; i++) {
         h[0] = (h[0] ^ p[i]) * 0x100000001b3ull;
@@ -52,7 +53,8 @@ typedef struct Output {
 
 /* Runs argv (argv[0] looked up in PATH) with stdout+stderr captured into out (truncated);
  * returns the exit status, or -1 if it could not be started (errno-like message in out). */
-static int run_capture(char *const *argv, Output *out) {
+static int run_capture(char *const *argv, Output *out)
+{
     out->len = 0;
     out->buf[0] = 0;
     int fds[2];
@@ -73,7 +75,8 @@ static int run_capture(char *const *argv, Output *out) {
     close(fds[1]);
     if (err) {
         close(fds[0]);
-        out->len = (size_t)snprintf(out->buf, sizeof out->buf, "cannot run '%s': %s", argv[0], strerror(err));
+        out->len = (size_t)snprintf(out->buf, sizeof out->buf, "cannot run '%s': %s", argv[0],
+                                    strerror(err));
         return -1;
     }
     char tmp[4096];
@@ -92,11 +95,13 @@ static int run_capture(char *const *argv, Output *out) {
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status)
+                             : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 /* Splits "a b  c" in place into argv (at most max-1 words, NULL-terminated). */
-static int split_words(char *s, char **argv, int max) {
+static int split_words(char *s, char **argv, int max)
+{
     int n = 0;
     for (char *p = s; *p && n < max - 1;) {
         while (*p == ' ' || *p == '\t') *p++ = 0;
@@ -111,7 +116,8 @@ static int split_words(char *s, char **argv, int max) {
 #define MAX_ARGV 64
 
 /* Determines the compiler command, flags and identity hash once per context. */
-static dck_status jit_identity(dck_context ctx) {
+static dck_status jit_identity(dck_context ctx)
+{
     pthread_mutex_lock(&ctx->jit_mu);
     if (ctx->jit_ready) {
         pthread_mutex_unlock(&ctx->jit_mu);
@@ -137,8 +143,10 @@ static dck_status jit_identity(dck_context ctx) {
     argv[n + 1] = NULL;
     int rc = run_capture(argv, out);
     if (rc != 0) {
-        st = rt_error(DCK_ERROR_JIT, "the C compiler '%s' needed to run kernels on the CPU does not work "
-                      "(set DCK_CC to a working one): %s", cc, rc < 0 ? out->buf : "--version failed");
+        st = rt_error(DCK_ERROR_JIT,
+                      "the C compiler '%s' needed to run kernels on the CPU does not work "
+                      "(set DCK_CC to a working one): %s",
+                      cc, rc < 0 ? out->buf : "--version failed");
         goto done;
     }
     uint64_t h[2] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
@@ -178,7 +186,8 @@ done:
 }
 
 /* mkdir -p */
-static bool make_dirs(char *path) {
+static bool make_dirs(char *path)
+{
     for (char *p = path + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
@@ -189,15 +198,21 @@ static bool make_dirs(char *path) {
     return mkdir(path, 0755) == 0 || errno == EEXIST;
 }
 
-static dck_status cache_dir(char *out, size_t n) {
+static dck_status cache_dir(char *out, size_t n)
+{
     const char *d = getenv("DCK_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (d && *d) snprintf(out, n, "%s", d);
-    else if (x && *x) snprintf(out, n, "%s/dck", x);
-    else if (home && *home) snprintf(out, n, "%s/.cache/dck", home);
-    else snprintf(out, n, "/tmp/dck-cache-%ld", (long)getuid());
+    if (d && *d)
+        snprintf(out, n, "%s", d);
+    else if (x && *x)
+        snprintf(out, n, "%s/dck", x);
+    else if (home && *home)
+        snprintf(out, n, "%s/.cache/dck", home);
+    else
+        snprintf(out, n, "/tmp/dck-cache-%ld", (long)getuid());
     if (!make_dirs(out))
-        return rt_error(DCK_ERROR_IO, "cannot create the kernel cache directory '%s': %s (set DCK_CACHE_DIR)", out,
-                        strerror(errno));
+        return rt_error(DCK_ERROR_IO,
+                        "cannot create the kernel cache directory '%s': %s (set DCK_CACHE_DIR)",
+                        out, strerror(errno));
     return DCK_SUCCESS;
 }
 
@@ -206,15 +221,19 @@ static dck_status cache_dir(char *out, size_t n) {
  * back to libm lane by lane. Loaded once per process and kept. */
 static void load_sleef_once(void) { (void)dlopen("libsleef.so.3", RTLD_NOW | RTLD_GLOBAL); }
 
-static dck_status load_so(dck_context ctx, const char *path, const char *so, dck_module m) {
+static dck_status load_so(dck_context ctx, const char *path, const char *so, dck_module m)
+{
     static pthread_once_t sleef_once = PTHREAD_ONCE_INIT;
     pthread_once(&sleef_once, load_sleef_once);
     void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) return rt_error(DCK_ERROR_JIT, "cannot load the compiled kernels of '%s' (%s): %s", path, so, dlerror());
+    if (!dl)
+        return rt_error(DCK_ERROR_JIT, "cannot load the compiled kernels of '%s' (%s): %s", path,
+                        so, dlerror());
     const dck_abi_module *abi = dlsym(dl, "dck_module");
     if (!abi) {
         dlclose(dl);
-        return rt_error(DCK_ERROR_JIT, "'%s' (compiled from '%s') has no dck_module symbol", so, path);
+        return rt_error(DCK_ERROR_JIT, "'%s' (compiled from '%s') has no dck_module symbol", so,
+                        path);
     }
     dck_status st = rt_module_bind(m, abi);
     if (st) {
@@ -227,7 +246,9 @@ static dck_status load_so(dck_context ctx, const char *path, const char *so, dck
 
 void rt_jit_unload(void *dl) { dlclose(dl); }
 
-dck_status rt_jit_load(dck_context ctx, const char *path, const char *c_src, size_t len, dck_module m) {
+dck_status rt_jit_load(dck_context ctx, const char *path, const char *c_src, size_t len,
+                       dck_module m)
+{
     dck_status st = jit_identity(ctx);
     if (st) return st;
     uint64_t h[2] = {ctx->jit_id_hash[0], ctx->jit_id_hash[1]};
@@ -235,9 +256,11 @@ dck_status rt_jit_load(dck_context ctx, const char *path, const char *c_src, siz
     char dir[3800];
     if ((st = cache_dir(dir, sizeof dir))) return st;
     char so[4096], tmp_so[4096], tmp_c[4096];
-    snprintf(so, sizeof so, "%s/%016llx%016llx.so", dir, (unsigned long long)h[0], (unsigned long long)h[1]);
+    snprintf(so, sizeof so, "%s/%016llx%016llx.so", dir, (unsigned long long)h[0],
+             (unsigned long long)h[1]);
     m->cache_path = rt_strdup(ctx, so);
-    if (!m->cache_path) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", path);
+    if (!m->cache_path)
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", path);
     if (access(so, R_OK) == 0) {
         m->cache_hit = 1;
         st = load_so(ctx, path, so, m);
@@ -251,7 +274,9 @@ dck_status rt_jit_load(dck_context ctx, const char *path, const char *c_src, siz
     snprintf(tmp_c, sizeof tmp_c, "%s/tmp-%ld-%llx.c", dir, (long)getpid(), uniq);
     snprintf(tmp_so, sizeof tmp_so, "%s/tmp-%ld-%llx.so", dir, (long)getpid(), uniq);
     FILE *f = fopen(tmp_c, "wb");
-    if (!f) return rt_error(DCK_ERROR_IO, "cannot write '%s' in the kernel cache: %s", tmp_c, strerror(errno));
+    if (!f)
+        return rt_error(DCK_ERROR_IO, "cannot write '%s' in the kernel cache: %s", tmp_c,
+                        strerror(errno));
     bool wrote = fwrite(c_src, 1, len, f) == len;
     if (fclose(f) != 0 || !wrote) {
         unlink(tmp_c);
@@ -277,11 +302,14 @@ dck_status rt_jit_load(dck_context ctx, const char *path, const char *c_src, siz
     unlink(tmp_c);
     if (rc != 0) {
         unlink(tmp_so);
-        st = rt_error(DCK_ERROR_JIT, "the C compiler '%s' failed (%s %d) on the code generated from '%s' for "
-                      "device '%s':\n%s", ctx->jit_cc, rc < 0 ? "could not start," : "exit status", rc, path,
+        st = rt_error(DCK_ERROR_JIT,
+                      "the C compiler '%s' failed (%s %d) on the code generated from '%s' for "
+                      "device '%s':\n%s",
+                      ctx->jit_cc, rc < 0 ? "could not start," : "exit status", rc, path,
                       ctx->device.info.name, out->buf);
     } else if (rename(tmp_so, so) != 0) {
-        st = rt_error(DCK_ERROR_IO, "cannot move '%s' to '%s' in the kernel cache: %s", tmp_so, so, strerror(errno));
+        st = rt_error(DCK_ERROR_IO, "cannot move '%s' to '%s' in the kernel cache: %s", tmp_so, so,
+                      strerror(errno));
         unlink(tmp_so);
     }
     rt_free(ctx, words);

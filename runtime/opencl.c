@@ -37,41 +37,51 @@ extern char **environ;
 
 /* ---- the dlopen'ed API ---- */
 
-#define CL_FUNCS(X) \
-    X(clGetPlatformIDs, cl_int, (cl_uint, cl_platform_id *, cl_uint *)) \
-    X(clGetPlatformInfo, cl_int, (cl_platform_id, cl_platform_info, size_t, void *, size_t *)) \
-    X(clGetDeviceIDs, cl_int, (cl_platform_id, cl_device_type, cl_uint, cl_device_id *, cl_uint *)) \
-    X(clGetDeviceInfo, cl_int, (cl_device_id, cl_device_info, size_t, void *, size_t *)) \
-    X(clCreateContext, cl_context, (const cl_context_properties *, cl_uint, const cl_device_id *, \
-        void (CL_CALLBACK *)(const char *, const void *, size_t, void *), void *, cl_int *)) \
-    X(clReleaseContext, cl_int, (cl_context)) \
-    X(clCreateCommandQueue, cl_command_queue, (cl_context, cl_device_id, cl_command_queue_properties, cl_int *)) \
-    X(clReleaseCommandQueue, cl_int, (cl_command_queue)) \
-    X(clFinish, cl_int, (cl_command_queue)) \
-    X(clFlush, cl_int, (cl_command_queue)) \
-    X(clCreateBuffer, cl_mem, (cl_context, cl_mem_flags, size_t, void *, cl_int *)) \
-    X(clReleaseMemObject, cl_int, (cl_mem)) \
-    X(clEnqueueWriteBuffer, cl_int, (cl_command_queue, cl_mem, cl_bool, size_t, size_t, const void *, cl_uint, \
-        const cl_event *, cl_event *)) \
-    X(clEnqueueReadBuffer, cl_int, (cl_command_queue, cl_mem, cl_bool, size_t, size_t, void *, cl_uint, \
-        const cl_event *, cl_event *)) \
-    X(clCreateProgramWithSource, cl_program, (cl_context, cl_uint, const char **, const size_t *, cl_int *)) \
-    X(clCreateProgramWithBinary, cl_program, (cl_context, cl_uint, const cl_device_id *, const size_t *, \
-        const unsigned char **, cl_int *, cl_int *)) \
-    X(clBuildProgram, cl_int, (cl_program, cl_uint, const cl_device_id *, const char *, \
-        void (CL_CALLBACK *)(cl_program, void *), void *)) \
-    X(clGetProgramBuildInfo, cl_int, (cl_program, cl_device_id, cl_program_build_info, size_t, void *, size_t *)) \
-    X(clReleaseProgram, cl_int, (cl_program)) \
-    X(clCreateKernel, cl_kernel, (cl_program, const char *, cl_int *)) \
-    X(clReleaseKernel, cl_int, (cl_kernel)) \
-    X(clSetKernelArg, cl_int, (cl_kernel, cl_uint, size_t, const void *)) \
-    X(clGetKernelWorkGroupInfo, cl_int, (cl_kernel, cl_device_id, cl_kernel_work_group_info, size_t, void *, \
-        size_t *)) \
-    X(clEnqueueNDRangeKernel, cl_int, (cl_command_queue, cl_kernel, cl_uint, const size_t *, const size_t *, \
-        const size_t *, cl_uint, const cl_event *, cl_event *)) \
-    X(clWaitForEvents, cl_int, (cl_uint, const cl_event *)) \
-    X(clGetEventInfo, cl_int, (cl_event, cl_event_info, size_t, void *, size_t *)) \
-    X(clGetEventProfilingInfo, cl_int, (cl_event, cl_profiling_info, size_t, void *, size_t *)) \
+#define CL_FUNCS(X)                                                                                \
+    X(clGetPlatformIDs, cl_int, (cl_uint, cl_platform_id *, cl_uint *))                            \
+    X(clGetPlatformInfo, cl_int, (cl_platform_id, cl_platform_info, size_t, void *, size_t *))     \
+    X(clGetDeviceIDs, cl_int,                                                                      \
+      (cl_platform_id, cl_device_type, cl_uint, cl_device_id *, cl_uint *))                        \
+    X(clGetDeviceInfo, cl_int, (cl_device_id, cl_device_info, size_t, void *, size_t *))           \
+    X(clCreateContext, cl_context,                                                                 \
+      (const cl_context_properties *, cl_uint, const cl_device_id *,                               \
+       void(CL_CALLBACK *)(const char *, const void *, size_t, void *), void *, cl_int *))         \
+    X(clReleaseContext, cl_int, (cl_context))                                                      \
+    X(clCreateCommandQueue, cl_command_queue,                                                      \
+      (cl_context, cl_device_id, cl_command_queue_properties, cl_int *))                           \
+    X(clReleaseCommandQueue, cl_int, (cl_command_queue))                                           \
+    X(clFinish, cl_int, (cl_command_queue))                                                        \
+    X(clFlush, cl_int, (cl_command_queue))                                                         \
+    X(clCreateBuffer, cl_mem, (cl_context, cl_mem_flags, size_t, void *, cl_int *))                \
+    X(clReleaseMemObject, cl_int, (cl_mem))                                                        \
+    X(clEnqueueWriteBuffer, cl_int,                                                                \
+      (cl_command_queue, cl_mem, cl_bool, size_t, size_t, const void *, cl_uint, const cl_event *, \
+       cl_event *))                                                                                \
+    X(clEnqueueReadBuffer, cl_int,                                                                 \
+      (cl_command_queue, cl_mem, cl_bool, size_t, size_t, void *, cl_uint, const cl_event *,       \
+       cl_event *))                                                                                \
+    X(clCreateProgramWithSource, cl_program,                                                       \
+      (cl_context, cl_uint, const char **, const size_t *, cl_int *))                              \
+    X(clCreateProgramWithBinary, cl_program,                                                       \
+      (cl_context, cl_uint, const cl_device_id *, const size_t *, const unsigned char **,          \
+       cl_int *, cl_int *))                                                                        \
+    X(clBuildProgram, cl_int,                                                                      \
+      (cl_program, cl_uint, const cl_device_id *, const char *,                                    \
+       void(CL_CALLBACK *)(cl_program, void *), void *))                                           \
+    X(clGetProgramBuildInfo, cl_int,                                                               \
+      (cl_program, cl_device_id, cl_program_build_info, size_t, void *, size_t *))                 \
+    X(clReleaseProgram, cl_int, (cl_program))                                                      \
+    X(clCreateKernel, cl_kernel, (cl_program, const char *, cl_int *))                             \
+    X(clReleaseKernel, cl_int, (cl_kernel))                                                        \
+    X(clSetKernelArg, cl_int, (cl_kernel, cl_uint, size_t, const void *))                          \
+    X(clGetKernelWorkGroupInfo, cl_int,                                                            \
+      (cl_kernel, cl_device_id, cl_kernel_work_group_info, size_t, void *, size_t *))              \
+    X(clEnqueueNDRangeKernel, cl_int,                                                              \
+      (cl_command_queue, cl_kernel, cl_uint, const size_t *, const size_t *, const size_t *,       \
+       cl_uint, const cl_event *, cl_event *))                                                     \
+    X(clWaitForEvents, cl_int, (cl_uint, const cl_event *))                                        \
+    X(clGetEventInfo, cl_int, (cl_event, cl_event_info, size_t, void *, size_t *))                 \
+    X(clGetEventProfilingInfo, cl_int, (cl_event, cl_profiling_info, size_t, void *, size_t *))    \
     X(clReleaseEvent, cl_int, (cl_event))
 
 typedef struct ClApi {
@@ -89,17 +99,20 @@ static char cl_load_error[512];
  * from several threads at once enumerate under this lock. */
 static pthread_mutex_t cl_enum_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void cl_load(void) {
+static void cl_load(void)
+{
     const char *names[] = {"libOpenCL.so.1", "libOpenCL.so"};
     void *lib = NULL;
     for (size_t i = 0; i < 2 && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         const char *e = dlerror();
-        snprintf(cl_load_error, sizeof cl_load_error, "cannot load libOpenCL.so.1 (%s); install an OpenCL ICD "
-                 "loader and a driver (e.g. ocl-icd-libopencl1 and pocl-opencl-icd)", e ? e : "not found");
+        snprintf(cl_load_error, sizeof cl_load_error,
+                 "cannot load libOpenCL.so.1 (%s); install an OpenCL ICD "
+                 "loader and a driver (e.g. ocl-icd-libopencl1 and pocl-opencl-icd)",
+                 e ? e : "not found");
         return;
     }
-#define X(name, ret, args) \
+#define X(name, ret, args)                                              \
     if (!cl_load_error[0] && !(*(void **)&cl.name = dlsym(lib, #name))) \
         snprintf(cl_load_error, sizeof cl_load_error, "libOpenCL.so.1 has no symbol %s", #name);
     CL_FUNCS(X)
@@ -115,39 +128,51 @@ static void cl_load(void) {
         }
 }
 
-static dck_status cl_ready(void) {
+static dck_status cl_ready(void)
+{
     pthread_once(&cl_once, cl_load);
     if (cl_load_error[0]) return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "%s", cl_load_error);
     return DCK_SUCCESS;
 }
 
-static const char *cl_err(cl_int e) {
+static const char *cl_err(cl_int e)
+{
     switch (e) {
-#define E(x) case x: return #x;
-    E(CL_SUCCESS) E(CL_DEVICE_NOT_FOUND) E(CL_DEVICE_NOT_AVAILABLE) E(CL_COMPILER_NOT_AVAILABLE)
-    E(CL_MEM_OBJECT_ALLOCATION_FAILURE) E(CL_OUT_OF_RESOURCES) E(CL_OUT_OF_HOST_MEMORY)
-    E(CL_PROFILING_INFO_NOT_AVAILABLE) E(CL_BUILD_PROGRAM_FAILURE) E(CL_MAP_FAILURE)
-    E(CL_INVALID_VALUE) E(CL_INVALID_DEVICE_TYPE) E(CL_INVALID_PLATFORM) E(CL_INVALID_DEVICE)
-    E(CL_INVALID_CONTEXT) E(CL_INVALID_COMMAND_QUEUE) E(CL_INVALID_MEM_OBJECT) E(CL_INVALID_BINARY)
-    E(CL_INVALID_BUILD_OPTIONS) E(CL_INVALID_PROGRAM) E(CL_INVALID_PROGRAM_EXECUTABLE)
-    E(CL_INVALID_KERNEL_NAME) E(CL_INVALID_KERNEL_DEFINITION) E(CL_INVALID_KERNEL) E(CL_INVALID_ARG_INDEX)
-    E(CL_INVALID_ARG_VALUE) E(CL_INVALID_ARG_SIZE) E(CL_INVALID_KERNEL_ARGS) E(CL_INVALID_WORK_DIMENSION)
-    E(CL_INVALID_WORK_GROUP_SIZE) E(CL_INVALID_WORK_ITEM_SIZE) E(CL_INVALID_GLOBAL_OFFSET)
-    E(CL_INVALID_EVENT) E(CL_INVALID_OPERATION) E(CL_INVALID_BUFFER_SIZE) E(CL_INVALID_GLOBAL_WORK_SIZE)
-    E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST) E(CL_MISALIGNED_SUB_BUFFER_OFFSET)
+#define E(x) \
+    case x: return #x;
+        E(CL_SUCCESS)
+        E(CL_DEVICE_NOT_FOUND) E(CL_DEVICE_NOT_AVAILABLE) E(CL_COMPILER_NOT_AVAILABLE) E(
+            CL_MEM_OBJECT_ALLOCATION_FAILURE) E(CL_OUT_OF_RESOURCES) E(CL_OUT_OF_HOST_MEMORY)
+            E(CL_PROFILING_INFO_NOT_AVAILABLE) E(CL_BUILD_PROGRAM_FAILURE) E(CL_MAP_FAILURE) E(
+                CL_INVALID_VALUE) E(CL_INVALID_DEVICE_TYPE) E(CL_INVALID_PLATFORM)
+                E(CL_INVALID_DEVICE) E(CL_INVALID_CONTEXT) E(CL_INVALID_COMMAND_QUEUE) E(
+                    CL_INVALID_MEM_OBJECT) E(CL_INVALID_BINARY) E(CL_INVALID_BUILD_OPTIONS)
+                    E(CL_INVALID_PROGRAM) E(CL_INVALID_PROGRAM_EXECUTABLE) E(CL_INVALID_KERNEL_NAME)
+                        E(CL_INVALID_KERNEL_DEFINITION) E(CL_INVALID_KERNEL) E(CL_INVALID_ARG_INDEX)
+                            E(CL_INVALID_ARG_VALUE) E(CL_INVALID_ARG_SIZE) E(CL_INVALID_KERNEL_ARGS)
+                                E(CL_INVALID_WORK_DIMENSION) E(CL_INVALID_WORK_GROUP_SIZE)
+                                    E(CL_INVALID_WORK_ITEM_SIZE) E(CL_INVALID_GLOBAL_OFFSET)
+                                        E(CL_INVALID_EVENT) E(CL_INVALID_OPERATION)
+                                            E(CL_INVALID_BUFFER_SIZE) E(CL_INVALID_GLOBAL_WORK_SIZE)
+                                                E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+                                                    E(CL_MISALIGNED_SUB_BUFFER_OFFSET)
 #undef E
     }
     return "unknown OpenCL error";
 }
 
 /* "clX failed: CL_NAME (-n)" as a dck error. */
-static dck_status cl_fail(dck_status st, cl_int e, const char *call, const char *what) {
+static dck_status cl_fail(dck_status st, cl_int e, const char *call, const char *what)
+{
     return rt_error(st, "%s: %s failed with %s (%d)", what, call, cl_err(e), (int)e);
 }
 
-static dck_status cl_status_of(cl_int e) {
-    return e == CL_OUT_OF_HOST_MEMORY || e == CL_MEM_OBJECT_ALLOCATION_FAILURE || e == CL_OUT_OF_RESOURCES
-               ? DCK_ERROR_OUT_OF_MEMORY : DCK_ERROR_UNSUPPORTED;
+static dck_status cl_status_of(cl_int e)
+{
+    return e == CL_OUT_OF_HOST_MEMORY || e == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
+                   e == CL_OUT_OF_RESOURCES
+               ? DCK_ERROR_OUT_OF_MEMORY
+               : DCK_ERROR_UNSUPPORTED;
 }
 
 /* ---- devices ---- */
@@ -158,14 +183,17 @@ typedef struct ClDev {
 } ClDev;
 
 /* Every device of every platform, in platform order (at most cap); caller holds cl_enum_mu. */
-static dck_status cl_devices_locked(ClDev *out, uint32_t cap, uint32_t *n) {
+static dck_status cl_devices_locked(ClDev *out, uint32_t cap, uint32_t *n)
+{
     cl_platform_id plats[16];
     cl_uint np = 0;
     cl_int e = cl.clGetPlatformIDs(16, plats, &np);
     if (e == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: no ICD */ || (e == CL_SUCCESS && np == 0))
-        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE, "the OpenCL loader found no platform (no ICD is "
+        return rt_error(DCK_ERROR_BACKEND_UNAVAILABLE,
+                        "the OpenCL loader found no platform (no ICD is "
                         "installed in /etc/OpenCL/vendors)");
-    if (e != CL_SUCCESS) return cl_fail(DCK_ERROR_BACKEND_UNAVAILABLE, e, "clGetPlatformIDs", "OpenCL");
+    if (e != CL_SUCCESS)
+        return cl_fail(DCK_ERROR_BACKEND_UNAVAILABLE, e, "clGetPlatformIDs", "OpenCL");
     if (np > 16) np = 16;
     for (cl_uint p = 0; p < np; p++) {
         cl_device_id devs[32];
@@ -183,7 +211,8 @@ static dck_status cl_devices_locked(ClDev *out, uint32_t cap, uint32_t *n) {
     return DCK_SUCCESS;
 }
 
-static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n) {
+static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n)
+{
     *n = 0;
     dck_status st = cl_ready();
     if (st) return st;
@@ -193,14 +222,16 @@ static dck_status cl_devices(ClDev *out, uint32_t cap, uint32_t *n) {
     return st;
 }
 
-static bool has_ext(const char *exts, const char *name) {
+static bool has_ext(const char *exts, const char *name)
+{
     size_t len = strlen(name);
     for (const char *p = exts; (p = strstr(p, name)) != NULL; p += len)
         if ((p == exts || p[-1] == ' ') && (p[len] == ' ' || p[len] == 0)) return true;
     return false;
 }
 
-static void fill_info(const ClDev *d, uint32_t index, dck_device_info *info) {
+static void fill_info(const ClDev *d, uint32_t index, dck_device_info *info)
+{
     memset(info, 0, sizeof *info);
     info->backend = DCK_BACKEND_OPENCL;
     snprintf(info->backend_name, sizeof info->backend_name, "opencl");
@@ -227,18 +258,22 @@ static void fill_info(const ClDev *d, uint32_t index, dck_device_info *info) {
     info->compute_units = cus;
     /* the DCK ABI caps work-groups at 1024 items */
     info->max_work_group_size = (uint32_t)(wg > 1024 ? 1024 : wg);
-    for (int i = 0; i < 3; i++) info->max_work_group_dims[i] = (uint32_t)(dims[i] > 1024 ? 1024 : dims[i]);
+    for (int i = 0; i < 3; i++)
+        info->max_work_group_dims[i] = (uint32_t)(dims[i] > 1024 ? 1024 : dims[i]);
     info->subgroup_size = 1;
-    info->device_type = (type & CL_DEVICE_TYPE_GPU) ? DCK_DEVICE_GPU
-                        : (type & CL_DEVICE_TYPE_CPU) ? DCK_DEVICE_CPU : DCK_DEVICE_OTHER;
+    info->device_type = (type & CL_DEVICE_TYPE_GPU)   ? DCK_DEVICE_GPU
+                        : (type & CL_DEVICE_TYPE_CPU) ? DCK_DEVICE_CPU
+                                                      : DCK_DEVICE_OTHER;
     size_t elen = 0;
     if (cl.clGetDeviceInfo(d->device, CL_DEVICE_EXTENSIONS, 0, NULL, &elen) == CL_SUCCESS && elen) {
         char *exts = malloc(elen + 1);
-        if (exts && cl.clGetDeviceInfo(d->device, CL_DEVICE_EXTENSIONS, elen, exts, NULL) == CL_SUCCESS) {
+        if (exts &&
+            cl.clGetDeviceInfo(d->device, CL_DEVICE_EXTENSIONS, elen, exts, NULL) == CL_SUCCESS) {
             exts[elen] = 0;
             if (has_ext(exts, "cl_khr_fp64")) info->features |= DCK_FEATURE_FP64;
             if (has_ext(exts, "cl_khr_fp16")) info->features |= DCK_FEATURE_FP16;
-            if (has_ext(exts, "cl_khr_int64_base_atomics")) info->features |= DCK_FEATURE_INT64_ATOMICS;
+            if (has_ext(exts, "cl_khr_int64_base_atomics"))
+                info->features |= DCK_FEATURE_INT64_ATOMICS;
             if (has_ext(exts, "cl_khr_subgroups") || has_ext(exts, "cl_intel_subgroups"))
                 info->features |= DCK_FEATURE_SUBGROUPS;
         }
@@ -247,7 +282,8 @@ static void fill_info(const ClDev *d, uint32_t index, dck_device_info *info) {
     if (unified) info->features |= DCK_FEATURE_UNIFIED_MEMORY;
 }
 
-static dck_status cl_enumerate(uint32_t *count, dck_device_info *infos) {
+static dck_status cl_enumerate(uint32_t *count, dck_device_info *infos)
+{
     ClDev devs[64];
     uint32_t n = 0;
     dck_status st = cl_devices(devs, 64, &n);
@@ -268,12 +304,13 @@ static dck_status cl_enumerate(uint32_t *count, dck_device_info *infos) {
 typedef struct ClCtx {
     cl_context context;
     cl_device_id device;
-    cl_command_queue aux;        /* blocking transfers and checked-mode records */
-    cl_mem oob;                  /* checked mode: uint[8] */
-    pthread_mutex_t mu;          /* guards oob and kernel arguments */
+    cl_command_queue aux; /* blocking transfers and checked-mode records */
+    cl_mem oob;           /* checked mode: uint[8] */
+    pthread_mutex_t mu;   /* guards oob and kernel arguments */
 } ClCtx;
 
-static void cl_fini(dck_context ctx) {
+static void cl_fini(dck_context ctx)
+{
     ClCtx *c = ctx->backend_data;
     if (!c) return;
     if (c->oob) cl.clReleaseMemObject(c->oob);
@@ -284,13 +321,15 @@ static void cl_fini(dck_context ctx) {
     ctx->backend_data = NULL;
 }
 
-static dck_status cl_init(dck_context ctx, uint32_t index) {
+static dck_status cl_init(dck_context ctx, uint32_t index)
+{
     ClDev devs[64];
     uint32_t n = 0;
     dck_status st = cl_devices(devs, 64, &n);
     if (st) return st;
     if (index >= n || index >= 64)
-        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND, "backend 'opencl' has %u device%s; index %u does not exist", n,
+        return rt_error(DCK_ERROR_DEVICE_NOT_FOUND,
+                        "backend 'opencl' has %u device%s; index %u does not exist", n,
                         n == 1 ? "" : "s", index);
     fill_info(&devs[index], index, &ctx->device.info);
     ClCtx *c = rt_calloc(ctx, sizeof *c);
@@ -298,7 +337,8 @@ static dck_status cl_init(dck_context ctx, uint32_t index) {
     pthread_mutex_init(&c->mu, NULL);
     ctx->backend_data = c;
     c->device = devs[index].device;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)devs[index].platform, 0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                     (cl_context_properties)devs[index].platform, 0};
     cl_int e;
     c->context = cl.clCreateContext(props, 1, &c->device, NULL, NULL, &e);
     if (!c->context) {
@@ -317,69 +357,82 @@ static dck_status cl_init(dck_context ctx, uint32_t index) {
 
 typedef struct ClBuf {
     cl_mem mem;
-    void *map;                   /* host copy while mapped */
+    void *map; /* host copy while mapped */
     uint32_t map_flags;
 } ClBuf;
 
-static dck_status cl_buffer_alloc(dck_context ctx, dck_buffer b) {
+static dck_status cl_buffer_alloc(dck_context ctx, dck_buffer b)
+{
     ClCtx *c = ctx->backend_data;
     ClBuf *cb = rt_calloc(ctx, sizeof *cb);
     if (!cb) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a buffer");
     cl_int e;
     /* OpenCL has no empty buffers: a 0-byte buffer gets 16 bytes nobody reads (length 0) */
-    cb->mem = cl.clCreateBuffer(c->context, CL_MEM_READ_WRITE, b->size ? (size_t)b->size : 16, NULL, &e);
+    cb->mem =
+        cl.clCreateBuffer(c->context, CL_MEM_READ_WRITE, b->size ? (size_t)b->size : 16, NULL, &e);
     if (!cb->mem) {
         rt_free(ctx, cb);
         char l[80];
-        return rt_error(e == CL_INVALID_BUFFER_SIZE ? DCK_ERROR_BUFFER_TOO_LARGE : DCK_ERROR_OUT_OF_MEMORY,
-                        "cannot allocate buffer%s of %llu bytes on '%s': clCreateBuffer failed with %s (%d)",
-                        rt_buffer_label(b, l, sizeof l), (unsigned long long)b->size, ctx->device.info.name,
-                        cl_err(e), (int)e);
+        return rt_error(
+            e == CL_INVALID_BUFFER_SIZE ? DCK_ERROR_BUFFER_TOO_LARGE : DCK_ERROR_OUT_OF_MEMORY,
+            "cannot allocate buffer%s of %llu bytes on '%s': clCreateBuffer failed with %s (%d)",
+            rt_buffer_label(b, l, sizeof l), (unsigned long long)b->size, ctx->device.info.name,
+            cl_err(e), (int)e);
     }
     b->backend_data = cb;
     return DCK_SUCCESS;
 }
 
-static void cl_buffer_free(dck_context ctx, dck_buffer b) {
+static void cl_buffer_free(dck_context ctx, dck_buffer b)
+{
     ClBuf *cb = b->backend_data;
     if (!cb) return;
-    cl.clReleaseMemObject(cb->mem); /* deferred by OpenCL until queued commands that use it finish */
+    cl.clReleaseMemObject(
+        cb->mem); /* deferred by OpenCL until queued commands that use it finish */
     rt_free(ctx, cb->map);
     rt_free(ctx, cb);
     b->backend_data = NULL;
 }
 
-static dck_status cl_transfer(dck_buffer b, uint64_t off, uint64_t size, const void *src, void *dst) {
+static dck_status cl_transfer(dck_buffer b, uint64_t off, uint64_t size, const void *src, void *dst)
+{
     dck_context ctx = b->ctx;
     ClCtx *c = ctx->backend_data;
     ClBuf *cb = b->backend_data;
     if (!size) return DCK_SUCCESS;
     dck_status st = rt_finish_all(ctx);
     if (st) return st;
-    cl_int e = src ? cl.clEnqueueWriteBuffer(c->aux, cb->mem, CL_TRUE, (size_t)off, (size_t)size, src, 0, NULL, NULL)
-                   : cl.clEnqueueReadBuffer(c->aux, cb->mem, CL_TRUE, (size_t)off, (size_t)size, dst, 0, NULL, NULL);
+    cl_int e = src ? cl.clEnqueueWriteBuffer(c->aux, cb->mem, CL_TRUE, (size_t)off, (size_t)size,
+                                             src, 0, NULL, NULL)
+                   : cl.clEnqueueReadBuffer(c->aux, cb->mem, CL_TRUE, (size_t)off, (size_t)size,
+                                            dst, 0, NULL, NULL);
     if (e != CL_SUCCESS) {
         char l[80];
-        return rt_error(cl_status_of(e), "%s of buffer%s on '%s': %s failed with %s (%d)", src ? "write" : "read",
-                        rt_buffer_label(b, l, sizeof l), ctx->device.info.name,
-                        src ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", cl_err(e), (int)e);
+        return rt_error(cl_status_of(e), "%s of buffer%s on '%s': %s failed with %s (%d)",
+                        src ? "write" : "read", rt_buffer_label(b, l, sizeof l),
+                        ctx->device.info.name, src ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer",
+                        cl_err(e), (int)e);
     }
     return DCK_SUCCESS;
 }
 
-static dck_status cl_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src) {
+static dck_status cl_buffer_write(dck_buffer b, uint64_t off, uint64_t size, const void *src)
+{
     return cl_transfer(b, off, size, src, NULL);
 }
 
-static dck_status cl_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst) {
+static dck_status cl_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst)
+{
     return cl_transfer(b, off, size, NULL, dst);
 }
 
-static dck_status cl_buffer_map(dck_buffer b, uint32_t flags, void **out) {
+static dck_status cl_buffer_map(dck_buffer b, uint32_t flags, void **out)
+{
     ClBuf *cb = b->backend_data;
     void *p = rt_alloc_aligned(b->ctx, b->size ? (size_t)b->size : 1, RT_ALIGN);
-    if (!p) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory mapping a buffer of %llu bytes",
-                            (unsigned long long)b->size);
+    if (!p)
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory mapping a buffer of %llu bytes",
+                        (unsigned long long)b->size);
     /* a write-only mapping still reads: the caller may write only part of the buffer */
     dck_status st = cl_transfer(b, 0, b->size, NULL, p);
     if (st) {
@@ -392,7 +445,8 @@ static dck_status cl_buffer_map(dck_buffer b, uint32_t flags, void **out) {
     return DCK_SUCCESS;
 }
 
-static dck_status cl_buffer_unmap(dck_buffer b) {
+static dck_status cl_buffer_unmap(dck_buffer b)
+{
     ClBuf *cb = b->backend_data;
     dck_status st = DCK_SUCCESS;
     if (cb->map_flags & DCK_MAP_WRITE) st = cl_transfer(b, 0, b->size, cb->map, NULL);
@@ -406,10 +460,11 @@ static dck_status cl_buffer_unmap(dck_buffer b) {
 typedef struct ClModule {
     cl_program program;
     uint32_t nkernels;
-    cl_kernel *kernels;          /* per abi kernel */
+    cl_kernel *kernels; /* per abi kernel */
 } ClModule;
 
-static void cl_module_unload(dck_module m) {
+static void cl_module_unload(dck_module m)
+{
     ClModule *cm = m->backend_data;
     if (!cm) return;
     for (uint32_t i = 0; i < cm->nkernels; i++)
@@ -421,7 +476,8 @@ static void cl_module_unload(dck_module m) {
 }
 
 /* Runs argv with stdout+stderr captured into out; returns the exit status or -1. */
-static int run_tool(char *const *argv, char *out, size_t outlen) {
+static int run_tool(char *const *argv, char *out, size_t outlen)
+{
     int fds[2];
     out[0] = 0;
     if (pipe(fds) != 0) {
@@ -464,28 +520,33 @@ static int run_tool(char *const *argv, char *out, size_t outlen) {
 }
 
 /* OpenCL-env SPIR-V -> spir64 bitcode through `llvm-spirv -r` (files in a private temp dir). */
-static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlob *blob, unsigned char **bc,
-                                   size_t *bclen) {
+static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlob *blob,
+                                   unsigned char **bc, size_t *bclen)
+{
     const char *tool = getenv("DCK_LLVM_SPIRV");
     if (!tool || !*tool) tool = "llvm-spirv-15";
     const char *tmp = getenv("TMPDIR");
     char dir[512], in[600], out[600];
     snprintf(dir, sizeof dir, "%s/dck-spirv-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) return rt_error(DCK_ERROR_IO, "cannot create a temporary directory: %s", strerror(errno));
+    if (!mkdtemp(dir))
+        return rt_error(DCK_ERROR_IO, "cannot create a temporary directory: %s", strerror(errno));
     snprintf(in, sizeof in, "%s/k.spv", dir);
     snprintf(out, sizeof out, "%s/k.bc", dir);
     dck_status st = DCK_SUCCESS;
     FILE *f = fopen(in, "wb");
-    if (!f || fwrite(blob->data, 1, (size_t)blob->size, f) != blob->size) st = rt_error(DCK_ERROR_IO, "cannot write %s", in);
+    if (!f || fwrite(blob->data, 1, (size_t)blob->size, f) != blob->size)
+        st = rt_error(DCK_ERROR_IO, "cannot write %s", in);
     if (f && fclose(f) != 0 && !st) st = rt_error(DCK_ERROR_IO, "cannot write %s", in);
     if (!st) {
         char log[4096];
         char *argv[] = {(char *)tool, "-r", in, "-o", out, NULL};
         int rc = run_tool(argv, log, sizeof log);
         if (rc != 0)
-            st = rt_error(rc < 0 ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_JIT, "cannot turn the OpenCL SPIR-V of '%s' into "
-                          "SPIR bitcode for '%s' with %s -r (status %d; set $DCK_LLVM_SPIRV to the tool):\n%s",
-                          src, ctx->device.info.name, tool, rc, log);
+            st = rt_error(
+                rc < 0 ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_JIT,
+                "cannot turn the OpenCL SPIR-V of '%s' into "
+                "SPIR bitcode for '%s' with %s -r (status %d; set $DCK_LLVM_SPIRV to the tool):\n%s",
+                src, ctx->device.info.name, tool, rc, log);
     }
     if (!st) {
         FILE *b = fopen(out, "rb");
@@ -507,7 +568,9 @@ static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlo
     return st;
 }
 
-static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob, dck_module m) {
+static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
+                                 dck_module m)
+{
     (void)pkg;
     ClCtx *c = ctx->backend_data;
     const char *src = m->abi->source_name ? m->abi->source_name : "<module>";
@@ -523,34 +586,42 @@ static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const Rt
         if (st) return st;
         const unsigned char *bins[1] = {bc};
         cl_int bst = CL_SUCCESS;
-        cm->program = cl.clCreateProgramWithBinary(c->context, 1, &c->device, &bclen, bins, &bst, &e);
+        cm->program =
+            cl.clCreateProgramWithBinary(c->context, 1, &c->device, &bclen, bins, &bst, &e);
         rt_free(ctx, bc);
         if (!cm->program || bst != CL_SUCCESS)
-            return rt_error(DCK_ERROR_JIT, "OpenCL device '%s' rejects the SPIR bitcode of '%s': "
-                            "clCreateProgramWithBinary failed with %s (%d)", ctx->device.info.name, src,
-                            cl_err(e != CL_SUCCESS ? e : bst), (int)(e != CL_SUCCESS ? e : bst));
+            return rt_error(DCK_ERROR_JIT,
+                            "OpenCL device '%s' rejects the SPIR bitcode of '%s': "
+                            "clCreateProgramWithBinary failed with %s (%d)",
+                            ctx->device.info.name, src, cl_err(e != CL_SUCCESS ? e : bst),
+                            (int)(e != CL_SUCCESS ? e : bst));
     } else if (strcmp(blob->target, "opencl") == 0) {
         const char *text = (const char *)blob->data;
         size_t len = (size_t)blob->size;
         cm->program = cl.clCreateProgramWithSource(c->context, 1, &text, &len, &e);
         if (!cm->program) return cl_fail(DCK_ERROR_JIT, e, "clCreateProgramWithSource", src);
     } else {
-        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'opencl' cannot load target '%s'", blob->target);
+        return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'opencl' cannot load target '%s'",
+                        blob->target);
     }
-    e = cl.clBuildProgram(cm->program, 1, &c->device, spirv ? "-x spir -spir-std=1.2" : "-cl-std=CL1.2", NULL, NULL);
+    e = cl.clBuildProgram(cm->program, 1, &c->device,
+                          spirv ? "-x spir -spir-std=1.2" : "-cl-std=CL1.2", NULL, NULL);
     if (e != CL_SUCCESS) {
         size_t loglen = 0;
         char *log = NULL;
-        if (cl.clGetProgramBuildInfo(cm->program, c->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &loglen) == CL_SUCCESS &&
+        if (cl.clGetProgramBuildInfo(cm->program, c->device, CL_PROGRAM_BUILD_LOG, 0, NULL,
+                                     &loglen) == CL_SUCCESS &&
             (log = rt_alloc(ctx, loglen + 1)) &&
-            cl.clGetProgramBuildInfo(cm->program, c->device, CL_PROGRAM_BUILD_LOG, loglen, log, NULL) == CL_SUCCESS)
+            cl.clGetProgramBuildInfo(cm->program, c->device, CL_PROGRAM_BUILD_LOG, loglen, log,
+                                     NULL) == CL_SUCCESS)
             log[loglen] = 0;
         else if (log)
             log[0] = 0;
-        dck_status st = rt_error(DCK_ERROR_JIT, "the %s generated for '%s' does not build on OpenCL device '%s' "
+        dck_status st = rt_error(DCK_ERROR_JIT,
+                                 "the %s generated for '%s' does not build on OpenCL device '%s' "
                                  "(clBuildProgram: %s); this is a dckc bug. Build log:\n%s",
-                                 spirv ? "SPIR-V (as SPIR bitcode)" : "OpenCL C", src, ctx->device.info.name,
-                                 cl_err(e), log ? log : "(no log)");
+                                 spirv ? "SPIR-V (as SPIR bitcode)" : "OpenCL C", src,
+                                 ctx->device.info.name, cl_err(e), log ? log : "(no log)");
         rt_free(ctx, log);
         return st;
     }
@@ -561,30 +632,36 @@ static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const Rt
         const char *name = m->abi->kernels[i].name;
         cm->kernels[i] = cl.clCreateKernel(cm->program, name, &e);
         if (!cm->kernels[i])
-            return rt_error(DCK_ERROR_INVALID_MODULE, "the %s of '%s' has no kernel '%s' (clCreateKernel: %s)",
-                            blob->target, src, name, cl_err(e));
+            return rt_error(DCK_ERROR_INVALID_MODULE,
+                            "the %s of '%s' has no kernel '%s' (clCreateKernel: %s)", blob->target,
+                            src, name, cl_err(e));
     }
     return DCK_SUCCESS;
 }
 
 /* ---- queues, launches, events ---- */
 
-static dck_status cl_queue_create(dck_queue q) {
+static dck_status cl_queue_create(dck_queue q)
+{
     ClCtx *c = q->ctx->backend_data;
     cl_int e;
-    cl_command_queue cq = cl.clCreateCommandQueue(c->context, c->device, CL_QUEUE_PROFILING_ENABLE, &e);
+    cl_command_queue cq =
+        cl.clCreateCommandQueue(c->context, c->device, CL_QUEUE_PROFILING_ENABLE, &e);
     if (!cq) return cl_fail(cl_status_of(e), e, "clCreateCommandQueue", q->ctx->device.info.name);
     q->backend_data = cq;
     return DCK_SUCCESS;
 }
 
-static dck_status cl_queue_finish(dck_queue q) {
+static dck_status cl_queue_finish(dck_queue q)
+{
     cl_int e = cl.clFinish((cl_command_queue)q->backend_data);
-    if (e != CL_SUCCESS) return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clFinish", q->ctx->device.info.name);
+    if (e != CL_SUCCESS)
+        return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clFinish", q->ctx->device.info.name);
     return DCK_SUCCESS;
 }
 
-static void cl_queue_destroy(dck_queue q) {
+static void cl_queue_destroy(dck_queue q)
+{
     if (!q->backend_data) return;
     cl.clFinish((cl_command_queue)q->backend_data);
     cl.clReleaseCommandQueue((cl_command_queue)q->backend_data);
@@ -593,25 +670,29 @@ static void cl_queue_destroy(dck_queue q) {
 
 typedef struct ClEvent {
     cl_event ev;
-    uint64_t host_t0;            /* CLOCK_MONOTONIC at submission */
+    uint64_t host_t0; /* CLOCK_MONOTONIC at submission */
 } ClEvent;
 
-static dck_status set_arg(cl_kernel k, cl_uint *ai, size_t size, const void *v, const RtLaunch *l) {
+static dck_status set_arg(cl_kernel k, cl_uint *ai, size_t size, const void *v, const RtLaunch *l)
+{
     cl_int e = cl.clSetKernelArg(k, *ai, size, v);
     if (e != CL_SUCCESS)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s': clSetKernelArg(%u, %zu bytes) failed with %s (%d): "
-                        "the OpenCL kernel's signature does not follow the DCK GPU ABI", l->kernel_name, *ai, size,
-                        cl_err(e), (int)e);
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "kernel '%s': clSetKernelArg(%u, %zu bytes) failed with %s (%d): "
+                        "the OpenCL kernel's signature does not follow the DCK GPU ABI",
+                        l->kernel_name, *ai, size, cl_err(e), (int)e);
     (*ai)++;
     return DCK_SUCCESS;
 }
 
-static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, void **ev_out) {
+static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, void **ev_out)
+{
     dck_context ctx = q->ctx;
     ClCtx *c = ctx->backend_data;
     ClModule *cm = l->module->backend_data;
     if (!cm || l->kernel_index >= cm->nkernels)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no OpenCL code in this module", l->kernel_name);
+        return rt_error(DCK_ERROR_INVALID_MODULE, "kernel '%s' has no OpenCL code in this module",
+                        l->kernel_name);
     cl_kernel k = cm->kernels[l->kernel_index];
     const dck_abi_kernel *ak = l->k;
     size_t gws[3], lws[3];
@@ -623,15 +704,20 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     }
     if (!items && !oob) return DCK_SUCCESS; /* an empty launch does nothing */
     if (ak->shared_bytes > ctx->device.info.max_shared_bytes)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "kernel '%s' needs %u bytes of shared memory; OpenCL device '%s' has "
-                        "%llu per work-group", l->kernel_name, ak->shared_bytes, ctx->device.info.name,
+        return rt_error(DCK_ERROR_UNSUPPORTED,
+                        "kernel '%s' needs %u bytes of shared memory; OpenCL device '%s' has "
+                        "%llu per work-group",
+                        l->kernel_name, ak->shared_bytes, ctx->device.info.name,
                         (unsigned long long)ctx->device.info.max_shared_bytes);
     size_t kwg = 0;
-    if (cl.clGetKernelWorkGroupInfo(k, c->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) == CL_SUCCESS &&
+    if (cl.clGetKernelWorkGroupInfo(k, c->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg,
+                                    NULL) == CL_SUCCESS &&
         kwg && (uint64_t)l->local[0] * l->local[1] * l->local[2] > kwg)
-        return rt_error(DCK_ERROR_INVALID_RANGE, "kernel '%s': work-group of %u work-items exceeds the %zu that "
-                        "device '%s' allows for this kernel", l->kernel_name, l->local[0] * l->local[1] * l->local[2],
-                        kwg, ctx->device.info.name);
+        return rt_error(DCK_ERROR_INVALID_RANGE,
+                        "kernel '%s': work-group of %u work-items exceeds the %zu that "
+                        "device '%s' allows for this kernel",
+                        l->kernel_name, l->local[0] * l->local[1] * l->local[2], kwg,
+                        ctx->device.info.name);
     pthread_mutex_lock(&c->mu); /* kernel arguments are shared state of the cl_kernel */
     dck_status st = DCK_SUCCESS;
     cl_uint ai = 0;
@@ -652,33 +738,38 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     }
     if (!st && oob) {
         cl_int e = CL_SUCCESS;
-        if (!c->oob) c->oob = cl.clCreateBuffer(c->context, CL_MEM_READ_WRITE, 8 * sizeof(cl_uint), NULL, &e);
+        if (!c->oob)
+            c->oob =
+                cl.clCreateBuffer(c->context, CL_MEM_READ_WRITE, 8 * sizeof(cl_uint), NULL, &e);
         /* static: a non-blocking write reads its source when it runs, after this block */
         static const cl_uint zero[8] = {0};
-        if (!c->oob) st = cl_fail(cl_status_of(e), e, "clCreateBuffer", "checked-mode record");
-        else if ((e = cl.clEnqueueWriteBuffer((cl_command_queue)q->backend_data, c->oob, CL_FALSE, 0, sizeof zero,
-                                              zero, 0, NULL, NULL)) != CL_SUCCESS)
+        if (!c->oob)
+            st = cl_fail(cl_status_of(e), e, "clCreateBuffer", "checked-mode record");
+        else if ((e = cl.clEnqueueWriteBuffer((cl_command_queue)q->backend_data, c->oob, CL_FALSE,
+                                              0, sizeof zero, zero, 0, NULL, NULL)) != CL_SUCCESS)
             st = cl_fail(cl_status_of(e), e, "clEnqueueWriteBuffer", "checked-mode record");
         if (!st) st = set_arg(k, &ai, sizeof(cl_mem), &c->oob, l);
     }
     cl_event ev = NULL;
     uint64_t t0 = rt_now_ns();
     if (!st && items) {
-        cl_int e = cl.clEnqueueNDRangeKernel((cl_command_queue)q->backend_data, k, l->dims, NULL, gws, lws, 0, NULL,
-                                             ev_out ? &ev : NULL);
+        cl_int e = cl.clEnqueueNDRangeKernel((cl_command_queue)q->backend_data, k, l->dims, NULL,
+                                             gws, lws, 0, NULL, ev_out ? &ev : NULL);
         if (e != CL_SUCCESS)
-            st = rt_error(e == CL_OUT_OF_RESOURCES || e == CL_INVALID_WORK_GROUP_SIZE ? DCK_ERROR_INVALID_RANGE
-                          : cl_status_of(e), "launch of kernel '%s' over (%u, %u, %u) in groups of (%u, %u, %u) on "
-                          "'%s': clEnqueueNDRangeKernel failed with %s (%d)", l->kernel_name, l->global[0],
-                          l->global[1], l->global[2], l->local[0], l->local[1], l->local[2], ctx->device.info.name,
-                          cl_err(e), (int)e);
+            st = rt_error(e == CL_OUT_OF_RESOURCES || e == CL_INVALID_WORK_GROUP_SIZE
+                              ? DCK_ERROR_INVALID_RANGE
+                              : cl_status_of(e),
+                          "launch of kernel '%s' over (%u, %u, %u) in groups of (%u, %u, %u) on "
+                          "'%s': clEnqueueNDRangeKernel failed with %s (%d)",
+                          l->kernel_name, l->global[0], l->global[1], l->global[2], l->local[0],
+                          l->local[1], l->local[2], ctx->device.info.name, cl_err(e), (int)e);
         else
             cl.clFlush((cl_command_queue)q->backend_data);
     }
     if (!st && oob) {
         cl_uint rec[8];
-        cl_int e = cl.clEnqueueReadBuffer((cl_command_queue)q->backend_data, c->oob, CL_TRUE, 0, sizeof rec, rec, 0,
-                                          NULL, NULL);
+        cl_int e = cl.clEnqueueReadBuffer((cl_command_queue)q->backend_data, c->oob, CL_TRUE, 0,
+                                          sizeof rec, rec, 0, NULL, NULL);
         if (e != CL_SUCCESS) {
             st = cl_fail(cl_status_of(e), e, "clEnqueueReadBuffer", "checked-mode record");
         } else {
@@ -704,32 +795,40 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     return st;
 }
 
-static dck_status cl_event_wait(dck_context ctx, void *p) {
+static dck_status cl_event_wait(dck_context ctx, void *p)
+{
     ClEvent *ce = p;
     cl_int e = cl.clWaitForEvents(1, &ce->ev);
     cl_int status = CL_COMPLETE;
     cl.clGetEventInfo(ce->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
     if (e != CL_SUCCESS || status < 0)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "a launch on '%s' failed: %s (%d)", ctx->device.info.name,
-                        cl_err(status < 0 ? status : e), (int)(status < 0 ? status : e));
+        return rt_error(DCK_ERROR_UNSUPPORTED, "a launch on '%s' failed: %s (%d)",
+                        ctx->device.info.name, cl_err(status < 0 ? status : e),
+                        (int)(status < 0 ? status : e));
     return DCK_SUCCESS;
 }
 
-static dck_status cl_event_times(dck_context ctx, void *p, uint64_t *start, uint64_t *end) {
+static dck_status cl_event_times(dck_context ctx, void *p, uint64_t *start, uint64_t *end)
+{
     ClEvent *ce = p;
     dck_status st = cl_event_wait(ctx, p);
     if (st) return st;
     cl_ulong tq = 0, ts = 0, te = 0;
-    cl_int e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL);
-    if (e == CL_SUCCESS) e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
-    if (e == CL_SUCCESS) e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_END, sizeof te, &te, NULL);
-    if (e != CL_SUCCESS) return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clGetEventProfilingInfo", ctx->device.info.name);
+    cl_int e =
+        cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL);
+    if (e == CL_SUCCESS)
+        e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
+    if (e == CL_SUCCESS)
+        e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_END, sizeof te, &te, NULL);
+    if (e != CL_SUCCESS)
+        return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clGetEventProfilingInfo", ctx->device.info.name);
     *start = ce->host_t0 + (ts > tq ? ts - tq : 0);
     *end = *start + (te > ts ? te - ts : 0);
     return DCK_SUCCESS;
 }
 
-static void cl_event_release(dck_context ctx, void *p) {
+static void cl_event_release(dck_context ctx, void *p)
+{
     ClEvent *ce = p;
     cl.clReleaseEvent(ce->ev);
     rt_free(ctx, ce);

@@ -19,7 +19,8 @@
 
 /* ---- little-endian reads (bounds are checked by the callers) ---- */
 
-static uint32_t rd32(const uint8_t *p) {
+static uint32_t rd32(const uint8_t *p)
+{
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
@@ -30,18 +31,19 @@ typedef struct Sec {
 } Sec;
 
 typedef struct Parse {
-    const uint8_t *b;  /* the package copy */
+    const uint8_t *b; /* the package copy */
     uint64_t size;
     Sec sec[DCK_PKG_NSECTIONS];
 } Parse;
 
 /* A malformed package: the message says what is wrong and where. */
 #define BAD(...) rt_error(DCK_ERROR_INVALID_MODULE, "invalid package: " __VA_ARGS__)
-#define ULL(x) ((unsigned long long)(x))
+#define ULL(x)   ((unsigned long long)(x))
 
 /* A string reference: NULL for DCK_PKG_NO_STRING when allowed, else a pointer to a
  * NUL-terminated string inside the string section (the section ends with a NUL). */
-static bool get_str(const Parse *ps, uint32_t ref, bool nullable, const char **out) {
+static bool get_str(const Parse *ps, uint32_t ref, bool nullable, const char **out)
+{
     if (ref == DCK_PKG_NO_STRING) {
         *out = NULL;
         return nullable;
@@ -53,54 +55,73 @@ static bool get_str(const Parse *ps, uint32_t ref, bool nullable, const char **o
 }
 
 /* Word i of record r of a u32 record section. */
-static uint32_t rec32(const Parse *ps, int sec, uint32_t words, uint32_t r, uint32_t i) {
+static uint32_t rec32(const Parse *ps, int sec, uint32_t words, uint32_t r, uint32_t i)
+{
     return rd32(ps->b + ps->sec[sec].off + ((uint64_t)r * words + i) * 4);
 }
 
-static const char *const section_names[DCK_PKG_NSECTIONS] = {"strings", "kernels", "pipelines", "params",
-                                                             "code", "consts", "blobs"};
+static const char *const section_names[DCK_PKG_NSECTIONS] = {
+    "strings", "kernels", "pipelines", "params", "code", "consts", "blobs"};
 
-static bool range_ok(uint64_t first, uint64_t n, uint64_t total) { return first <= total && n <= total - first; }
-
-static bool param_ok(const dck_abi_param *p) {
-    bool scalar_ok = p->scalar <= DCK_ABI_F64 || p->scalar == DCK_ABI_STRUCT;
-    return p->name && p->type_name && p->kind <= DCK_ABI_PARAM_BUFFER && p->is_const <= 1 && scalar_ok &&
-           p->vec >= 1 && p->vec <= 4 && p->size > 0 && p->align > 0 && p->align <= p->size;
+static bool range_ok(uint64_t first, uint64_t n, uint64_t total)
+{
+    return first <= total && n <= total - first;
 }
 
-static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
+static bool param_ok(const dck_abi_param *p)
+{
+    bool scalar_ok = p->scalar <= DCK_ABI_F64 || p->scalar == DCK_ABI_STRUCT;
+    return p->name && p->type_name && p->kind <= DCK_ABI_PARAM_BUFFER && p->is_const <= 1 &&
+           scalar_ok && p->vec >= 1 && p->vec <= 4 && p->size > 0 && p->align > 0 &&
+           p->align <= p->size;
+}
+
+static dck_status parse_image(dck_context ctx, RtPackage *pkg)
+{
     Parse ps = {pkg->bytes, pkg->nbytes, {{0, 0}}};
     const uint8_t *b = ps.b;
     uint64_t size = ps.size;
     if (size < DCK_PKG_MAGIC_SIZE || memcmp(b, DCK_PKG_MAGIC, DCK_PKG_MAGIC_SIZE) != 0)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "not a DCK package (no .dckpkg magic at the start%s)",
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "not a DCK package (no .dckpkg magic at the start%s)",
                         size < DCK_PKG_MAGIC_SIZE ? "; the data is shorter than the magic" : "");
     if (size < DCK_PKG_OFF_HEADER_SIZE + 4)
-        return BAD("truncated: %llu bytes, the header alone has %d", ULL(size), DCK_PKG_HEADER_SIZE);
+        return BAD("truncated: %llu bytes, the header alone has %d", ULL(size),
+                   DCK_PKG_HEADER_SIZE);
     uint32_t version = rd32(b + DCK_PKG_OFF_VERSION);
     if (version > DCK_PKG_VERSION)
-        return rt_error(DCK_ERROR_UNSUPPORTED, "package format version %u is newer than this runtime reads "
-                        "(version %u): update libdckrt, or rebuild the package with a matching dckc",
-                        version, DCK_PKG_VERSION);
+        return rt_error(
+            DCK_ERROR_UNSUPPORTED,
+            "package format version %u is newer than this runtime reads "
+            "(version %u): update libdckrt, or rebuild the package with a matching dckc",
+            version, DCK_PKG_VERSION);
     if (version == 0) return BAD("format version 0");
     if (size < DCK_PKG_HEADER_SIZE)
-        return BAD("truncated: %llu bytes, the header alone has %d", ULL(size), DCK_PKG_HEADER_SIZE);
+        return BAD("truncated: %llu bytes, the header alone has %d", ULL(size),
+                   DCK_PKG_HEADER_SIZE);
     if (rd32(b + DCK_PKG_OFF_HEADER_SIZE) != DCK_PKG_HEADER_SIZE)
-        return BAD("header size %u (expected %d)", rd32(b + DCK_PKG_OFF_HEADER_SIZE), DCK_PKG_HEADER_SIZE);
+        return BAD("header size %u (expected %d)", rd32(b + DCK_PKG_OFF_HEADER_SIZE),
+                   DCK_PKG_HEADER_SIZE);
     uint64_t file_size = rd64(b + DCK_PKG_OFF_FILE_SIZE);
     if (file_size > size)
-        return BAD("truncated: the header says %llu bytes, only %llu are there", ULL(file_size), ULL(size));
+        return BAD("truncated: the header says %llu bytes, only %llu are there", ULL(file_size),
+                   ULL(size));
     if (file_size < size)
-        return BAD("%llu bytes of package followed by %llu unexpected bytes", ULL(file_size), ULL(size - file_size));
+        return BAD("%llu bytes of package followed by %llu unexpected bytes", ULL(file_size),
+                   ULL(size - file_size));
     uint64_t sum = rd64(b + DCK_PKG_OFF_CHECKSUM), actual = dck_pkg_checksum(b, size);
     if (sum != actual)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "corrupted package: checksum 0x%016llx does not match the "
-                        "contents (0x%016llx)", (unsigned long long)sum, (unsigned long long)actual);
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "corrupted package: checksum 0x%016llx does not match the "
+                        "contents (0x%016llx)",
+                        (unsigned long long)sum, (unsigned long long)actual);
     uint32_t abi_version = rd32(b + DCK_PKG_OFF_ABI_VERSION);
     if (abi_version != DCK_ABI_VERSION)
-        return rt_error(abi_version > DCK_ABI_VERSION ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_INVALID_MODULE,
+        return rt_error(abi_version > DCK_ABI_VERSION ? DCK_ERROR_UNSUPPORTED
+                                                      : DCK_ERROR_INVALID_MODULE,
                         "package built for kernel ABI version %u; this runtime supports version %u "
-                        "(rebuild it with a matching dckc)", abi_version, DCK_ABI_VERSION);
+                        "(rebuild it with a matching dckc)",
+                        abi_version, DCK_ABI_VERSION);
     pkg->format_version = version;
     pkg->flags = rd32(b + DCK_PKG_OFF_FLAGS);
     if (pkg->flags & ~(uint32_t)DCK_PKG_FLAG_CHECKED) return BAD("unknown flags 0x%x", pkg->flags);
@@ -108,10 +129,15 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
 
     uint32_t cnt[6];
     for (int k = 0; k < 6; k++) cnt[k] = rd32(b + DCK_PKG_OFF_COUNTS + 4 * k);
-    uint32_t nkernels = cnt[0], npipes = cnt[1], nparams = cnt[2], ncode = cnt[3], nconsts = cnt[4], nblobs = cnt[5];
+    uint32_t nkernels = cnt[0], npipes = cnt[1], nparams = cnt[2], ncode = cnt[3], nconsts = cnt[4],
+             nblobs = cnt[5];
     const uint64_t want[DCK_PKG_NSECTIONS] = {
-        0, (uint64_t)nkernels * DCK_PKG_KERNEL_WORDS * 4, (uint64_t)npipes * DCK_PKG_PIPELINE_WORDS * 4,
-        (uint64_t)nparams * DCK_PKG_PARAM_WORDS * 4, (uint64_t)ncode * 4, (uint64_t)nconsts * 8,
+        0,
+        (uint64_t)nkernels * DCK_PKG_KERNEL_WORDS * 4,
+        (uint64_t)npipes * DCK_PKG_PIPELINE_WORDS * 4,
+        (uint64_t)nparams * DCK_PKG_PARAM_WORDS * 4,
+        (uint64_t)ncode * 4,
+        (uint64_t)nconsts * 8,
         (uint64_t)nblobs * DCK_PKG_BLOB_BYTES,
     };
     for (int s = 0; s < DCK_PKG_NSECTIONS; s++) {
@@ -119,10 +145,11 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
         sec->off = rd64(b + DCK_PKG_OFF_SECTIONS + 16 * s);
         sec->size = rd64(b + DCK_PKG_OFF_SECTIONS + 16 * s + 8);
         if (sec->off < DCK_PKG_HEADER_SIZE || sec->off % 8 || !range_ok(sec->off, sec->size, size))
-            return BAD("section '%s' at %llu (%llu bytes) lies outside the package", section_names[s], ULL(sec->off),
-                       ULL(sec->size));
+            return BAD("section '%s' at %llu (%llu bytes) lies outside the package",
+                       section_names[s], ULL(sec->off), ULL(sec->size));
         if (s != DCK_PKG_SEC_STRINGS && sec->size != want[s])
-            return BAD("section '%s' has %llu bytes; its count needs %llu", section_names[s], ULL(sec->size), ULL(want[s]));
+            return BAD("section '%s' has %llu bytes; its count needs %llu", section_names[s],
+                       ULL(sec->size), ULL(want[s]));
     }
     const Sec *st = &ps.sec[DCK_PKG_SEC_STRINGS];
     if (st->size == 0 || b[st->off] != 0 || b[st->off + st->size - 1] != 0)
@@ -143,13 +170,15 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
     pkg->code = rt_calloc(ctx, (ncode ? ncode : 1) * sizeof *pkg->code);
     pkg->consts = rt_calloc(ctx, (nconsts ? nconsts : 1) * sizeof *pkg->consts);
     pkg->blobs = rt_calloc(ctx, (nblobs ? nblobs : 1) * sizeof *pkg->blobs);
-    if (!pkg->kernels || !pkg->pipelines || !pkg->params || !pkg->code || !pkg->consts || !pkg->blobs)
+    if (!pkg->kernels || !pkg->pipelines || !pkg->params || !pkg->code || !pkg->consts ||
+        !pkg->blobs)
         return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading a package");
 
     for (uint32_t i = 0; i < nparams; i++) {
         dck_abi_param *p = &pkg->params[i];
         uint32_t w[DCK_PKG_PARAM_WORDS];
-        for (uint32_t k = 0; k < DCK_PKG_PARAM_WORDS; k++) w[k] = rec32(&ps, DCK_PKG_SEC_PARAMS, DCK_PKG_PARAM_WORDS, i, k);
+        for (uint32_t k = 0; k < DCK_PKG_PARAM_WORDS; k++)
+            w[k] = rec32(&ps, DCK_PKG_SEC_PARAMS, DCK_PKG_PARAM_WORDS, i, k);
         if (!get_str(&ps, w[0], false, &p->name) || !get_str(&ps, w[7], false, &p->type_name))
             return BAD("parameter %u has a bad name or type string", i);
         p->kind = w[1];
@@ -163,10 +192,12 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
     for (uint32_t i = 0; i < nkernels; i++) {
         dck_abi_kernel *k = &pkg->kernels[i];
         uint32_t w[DCK_PKG_KERNEL_WORDS];
-        for (uint32_t j = 0; j < DCK_PKG_KERNEL_WORDS; j++) w[j] = rec32(&ps, DCK_PKG_SEC_KERNELS, DCK_PKG_KERNEL_WORDS, i, j);
+        for (uint32_t j = 0; j < DCK_PKG_KERNEL_WORDS; j++)
+            w[j] = rec32(&ps, DCK_PKG_SEC_KERNELS, DCK_PKG_KERNEL_WORDS, i, j);
         if (!get_str(&ps, w[0], false, &k->name)) return BAD("kernel %u has a bad name string", i);
         if (!range_ok(w[1], w[2], nparams))
-            return BAD("kernel '%s': parameters %u+%u are outside the parameter table", k->name, w[1], w[2]);
+            return BAD("kernel '%s': parameters %u+%u are outside the parameter table", k->name,
+                       w[1], w[2]);
         k->nparams = w[2];
         k->params = w[2] ? &pkg->params[w[1]] : NULL;
         k->wg[0] = w[3];
@@ -175,8 +206,8 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
         k->shared_bytes = w[6];
         k->flags = w[7];
         k->line = w[8];
-        if (k->flags & ~(uint32_t)(DCK_ABI_KERNEL_BARRIER | DCK_ABI_KERNEL_ATOMICS | DCK_ABI_KERNEL_SUBGROUP |
-                                   DCK_ABI_KERNEL_CHECKED))
+        if (k->flags & ~(uint32_t)(DCK_ABI_KERNEL_BARRIER | DCK_ABI_KERNEL_ATOMICS |
+                                   DCK_ABI_KERNEL_SUBGROUP | DCK_ABI_KERNEL_CHECKED))
             return BAD("kernel '%s': unknown flags 0x%x", k->name, k->flags);
         if (w[9] != 0) return BAD("kernel '%s': reserved word is %u", k->name, w[9]);
     }
@@ -185,13 +216,17 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
         uint32_t w[DCK_PKG_PIPELINE_WORDS];
         for (uint32_t j = 0; j < DCK_PKG_PIPELINE_WORDS; j++)
             w[j] = rec32(&ps, DCK_PKG_SEC_PIPELINES, DCK_PKG_PIPELINE_WORDS, i, j);
-        if (!get_str(&ps, w[0], false, &p->name)) return BAD("pipeline %u has a bad name string", i);
+        if (!get_str(&ps, w[0], false, &p->name))
+            return BAD("pipeline %u has a bad name string", i);
         if (!range_ok(w[1], w[2], nparams))
-            return BAD("pipeline '%s': parameters %u+%u are outside the parameter table", p->name, w[1], w[2]);
+            return BAD("pipeline '%s': parameters %u+%u are outside the parameter table", p->name,
+                       w[1], w[2]);
         if (!range_ok(w[5], w[6], ncode) || w[6] == 0)
-            return BAD("pipeline '%s': code words %u+%u are outside the code section", p->name, w[5], w[6]);
+            return BAD("pipeline '%s': code words %u+%u are outside the code section", p->name,
+                       w[5], w[6]);
         if (!range_ok(w[7], w[8], nconsts))
-            return BAD("pipeline '%s': constants %u+%u are outside the constants section", p->name, w[7], w[8]);
+            return BAD("pipeline '%s': constants %u+%u are outside the constants section", p->name,
+                       w[7], w[8]);
         p->nparams = w[2];
         p->params = w[2] ? &pkg->params[w[1]] : NULL;
         p->ntemps = w[3];
@@ -202,8 +237,10 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
         p->consts = w[8] ? &pkg->consts[w[7]] : NULL;
         p->line = w[9];
     }
-    for (uint32_t i = 0; i < ncode; i++) pkg->code[i] = rd32(b + ps.sec[DCK_PKG_SEC_CODE].off + 4 * (uint64_t)i);
-    for (uint32_t i = 0; i < nconsts; i++) pkg->consts[i] = rd64(b + ps.sec[DCK_PKG_SEC_CONSTS].off + 8 * (uint64_t)i);
+    for (uint32_t i = 0; i < ncode; i++)
+        pkg->code[i] = rd32(b + ps.sec[DCK_PKG_SEC_CODE].off + 4 * (uint64_t)i);
+    for (uint32_t i = 0; i < nconsts; i++)
+        pkg->consts[i] = rd64(b + ps.sec[DCK_PKG_SEC_CONSTS].off + 8 * (uint64_t)i);
 
     const Sec *bs = &ps.sec[DCK_PKG_SEC_BLOBS];
     for (uint32_t i = 0; i < nblobs; i++) {
@@ -214,12 +251,14 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
         uint64_t off = rd64(r + 8), len = rd64(r + 16);
         if (!get_str(&ps, rd32(r), false, &name) || !name[0] || strlen(name) >= sizeof blob->target)
             return BAD("blob %u has a bad target name", i);
-        if (flags & ~(uint32_t)DCK_PKG_BLOB_TEXT) return BAD("blob '%s': unknown flags 0x%x", name, flags);
+        if (flags & ~(uint32_t)DCK_PKG_BLOB_TEXT)
+            return BAD("blob '%s': unknown flags 0x%x", name, flags);
         bool text = flags & DCK_PKG_BLOB_TEXT;
         if (off < DCK_PKG_HEADER_SIZE || off % DCK_PKG_BLOB_ALIGN || !range_ok(off, len, size) ||
             (text && len == size - off))
-            return BAD("blob '%s' at %llu (%llu bytes) lies outside the package or is not 16-byte aligned", name,
-                       ULL(off), ULL(len));
+            return BAD(
+                "blob '%s' at %llu (%llu bytes) lies outside the package or is not 16-byte aligned",
+                name, ULL(off), ULL(len));
         if (text && b[off + len] != 0) return BAD("text blob '%s' is not NUL-terminated", name);
         if (i > 0 && strcmp(pkg->blobs[i - 1].target, name) >= 0)
             return BAD("blob '%s' is out of order or repeated", name);
@@ -237,14 +276,17 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg) {
     return DCK_SUCCESS;
 }
 
-dck_status rt_package_parse(dck_context ctx, const void *data, size_t size, RtPackage **out) {
+dck_status rt_package_parse(dck_context ctx, const void *data, size_t size, RtPackage **out)
+{
     if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_parse: NULL out");
     *out = NULL;
-    if (!ctx || (!data && size)) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_parse: NULL argument");
+    if (!ctx || (!data && size))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_parse: NULL argument");
     RtPackage *pkg = rt_calloc(ctx, sizeof *pkg);
     if (!pkg || !(pkg->bytes = rt_alloc(ctx, size ? size : 1))) {
         rt_free(ctx, pkg);
-        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading a package of %zu bytes", size);
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading a package of %zu bytes",
+                        size);
     }
     if (size) memcpy(pkg->bytes, data, size);
     pkg->nbytes = size;
@@ -257,14 +299,16 @@ dck_status rt_package_parse(dck_context ctx, const void *data, size_t size, RtPa
     return DCK_SUCCESS;
 }
 
-const RtBlob *rt_package_blob(const RtPackage *p, const char *target) {
+const RtBlob *rt_package_blob(const RtPackage *p, const char *target)
+{
     if (!p || !target) return NULL;
     for (uint32_t i = 0; i < p->nblobs; i++)
         if (strcmp(p->blobs[i].target, target) == 0) return &p->blobs[i];
     return NULL;
 }
 
-void rt_package_free(dck_context ctx, RtPackage *p) {
+void rt_package_free(dck_context ctx, RtPackage *p)
+{
     if (!p) return;
     rt_free(ctx, p->kernels);
     rt_free(ctx, p->pipelines);
@@ -281,13 +325,15 @@ void rt_package_free(dck_context ctx, RtPackage *p) {
 /* Fills opts (after dckc_options_init) from the module options and the context's checked
  * flag. *defs and *incs are allocated here (NULL when empty); the caller frees them with
  * rt_free after dckc_compile. */
-dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o, struct DckcOptions *opts,
-                           const char ***defs_out, const char ***incs_out) {
+dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o,
+                           struct DckcOptions *opts, const char ***defs_out, const char ***incs_out)
+{
     const char **defs = NULL, **incs = NULL;
     *defs_out = *incs_out = NULL;
     if (o) {
         if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
-            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_options: NULL defines or include_dirs");
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "dck_module_options: NULL defines or include_dirs");
         if ((o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs))) ||
             (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs)))) {
             rt_free(ctx, defs);
@@ -309,11 +355,13 @@ dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_o
 }
 
 dck_status rt_package_compile_for(dck_context ctx, const char *path, const char *source,
-                                  const dck_module_options *o, const char *targets, const char *env, const char *sm,
-                                  RtPackage **out) {
+                                  const dck_module_options *o, const char *targets, const char *env,
+                                  const char *sm, RtPackage **out)
+{
     if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL out");
     *out = NULL;
-    if (!ctx || !path || !targets) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL argument");
+    if (!ctx || !path || !targets)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "rt_package_compile: NULL argument");
     DckcOptions opts;
     dckc_options_init(&opts);
     const char **defs = NULL, **incs = NULL;
@@ -338,11 +386,13 @@ dck_status rt_package_compile_for(dck_context ctx, const char *path, const char 
         const char *diag = res.diagnostics ? res.diagnostics : "";
         size_t n = strlen(diag);
         while (n && diag[n - 1] == '\n') n--;
-        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT : cs == DCKC_USAGE ? DCK_ERROR_UNSUPPORTED : DCK_ERROR_COMPILE,
+        st = rt_error(cs == DCKC_INTERNAL ? DCK_ERROR_JIT
+                      : cs == DCKC_USAGE  ? DCK_ERROR_UNSUPPORTED
+                                          : DCK_ERROR_COMPILE,
                       "%s '%s' for device '%s' (targets %s%s%s%s%s):\n%.*s",
-                      cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile", path,
-                      ctx->device.info.name, targets, env ? ", environment " : "", env ? env : "", sm ? ", sm " : "",
-                      sm ? sm : "", (int)n, diag);
+                      cs == DCKC_INTERNAL ? "internal compiler error compiling" : "cannot compile",
+                      path, ctx->device.info.name, targets, env ? ", environment " : "",
+                      env ? env : "", sm ? ", sm " : "", sm ? sm : "", (int)n, diag);
     } else {
         st = rt_package_parse(ctx, res.output, res.output_len, out);
         if (st) rt_error_prefix("package compiled from '%s'", path);
@@ -352,7 +402,8 @@ dck_status rt_package_compile_for(dck_context ctx, const char *path, const char 
 }
 
 dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
-                              const dck_module_options *o, const char *targets, RtPackage **out) {
+                              const dck_module_options *o, const char *targets, RtPackage **out)
+{
     return rt_package_compile_for(ctx, path, source, o, targets, NULL, NULL, out);
 }
 
@@ -363,7 +414,8 @@ typedef struct Cands {
     uint32_t n, max;
 } Cands;
 
-static void add(Cands *c, const RtBlob *b) {
+static void add(Cands *c, const RtBlob *b)
+{
     if (!b || c->n >= c->max) return;
     for (uint32_t i = 0; i < c->n; i++)
         if (c->out[i] == b) return;
@@ -371,7 +423,8 @@ static void add(Cands *c, const RtBlob *b) {
 }
 
 /* sm number of a "ptx-smNN" blob, 0 if the name is not of that form */
-static uint32_t ptx_sm(const RtBlob *b) {
+static uint32_t ptx_sm(const RtBlob *b)
+{
     if (strncmp(b->target, "ptx-sm", 6) != 0) return 0;
     uint32_t v = 0;
     const char *s = b->target + 6;
@@ -383,7 +436,8 @@ static uint32_t ptx_sm(const RtBlob *b) {
     return v;
 }
 
-static void pick_cuda(const RtPackage *p, uint32_t arch, Cands *c) {
+static void pick_cuda(const RtPackage *p, uint32_t arch, Cands *c)
+{
     /* the device's own sm first, then lower ones highest first (driver JIT), then CUDA C */
     for (;;) {
         const RtBlob *best = NULL;
@@ -401,9 +455,13 @@ static void pick_cuda(const RtPackage *p, uint32_t arch, Cands *c) {
     add(c, rt_package_blob(p, "cuda"));
 }
 
-static void pick_vulkan(const RtPackage *p, Cands *c) { add(c, rt_package_blob(p, "spirv-vulkan")); }
+static void pick_vulkan(const RtPackage *p, Cands *c)
+{
+    add(c, rt_package_blob(p, "spirv-vulkan"));
+}
 
-static void pick_opencl(const RtPackage *p, bool spirv_ok, Cands *c) {
+static void pick_opencl(const RtPackage *p, bool spirv_ok, Cands *c)
+{
     if (spirv_ok) add(c, rt_package_blob(p, "spirv-opencl"));
     add(c, rt_package_blob(p, "opencl"));
 }
@@ -412,8 +470,9 @@ static void pick_metal(const RtPackage *p, Cands *c) { add(c, rt_package_blob(p,
 
 static void pick_cpu(const RtPackage *p, Cands *c) { add(c, rt_package_blob(p, "c")); }
 
-uint32_t rt_package_candidates(const RtPackage *p, dck_backend backend, uint32_t arch, bool spirv_ok,
-                               const RtBlob **out, uint32_t max) {
+uint32_t rt_package_candidates(const RtPackage *p, dck_backend backend, uint32_t arch,
+                               bool spirv_ok, const RtBlob **out, uint32_t max)
+{
     Cands c = {out, 0, out ? max : 0};
     if (!p) return 0;
     switch (backend) {
@@ -437,25 +496,31 @@ static struct {
 } aot[AOT_MAX];
 static uint32_t naot;
 
-dck_status dck_register_cpu_code(uint64_t package_checksum, const struct dck_abi_module *abi) {
+dck_status dck_register_cpu_code(uint64_t package_checksum, const struct dck_abi_module *abi)
+{
     if (!abi) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_register_cpu_code: NULL module");
     if (abi->magic != DCK_ABI_MAGIC || abi->version != DCK_ABI_VERSION)
-        return rt_error(DCK_ERROR_INVALID_MODULE, "dck_register_cpu_code: the module was generated for another "
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "dck_register_cpu_code: the module was generated for another "
                         "ABI version (%u; this runtime has %u): rebuild it with this dckc",
                         abi->version, DCK_ABI_VERSION);
     dck_status st = DCK_SUCCESS;
     pthread_mutex_lock(&aot_mu);
     uint32_t i = 0;
     while (i < naot && aot[i].checksum != package_checksum) i++;
-    if (i < naot) aot[i].abi = abi; /* the same package registered again (a constructor and a loader) */
+    if (i < naot)
+        aot[i].abi = abi; /* the same package registered again (a constructor and a loader) */
     else if (naot == AOT_MAX)
-        st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "dck_register_cpu_code: more than %d modules registered", AOT_MAX);
-    else aot[naot].checksum = package_checksum, aot[naot++].abi = abi;
+        st = rt_error(DCK_ERROR_OUT_OF_MEMORY,
+                      "dck_register_cpu_code: more than %d modules registered", AOT_MAX);
+    else
+        aot[naot].checksum = package_checksum, aot[naot++].abi = abi;
     pthread_mutex_unlock(&aot_mu);
     return st;
 }
 
-const dck_abi_module *rt_package_aot_cpu(uint64_t checksum) {
+const dck_abi_module *rt_package_aot_cpu(uint64_t checksum)
+{
     const dck_abi_module *abi = NULL;
     pthread_mutex_lock(&aot_mu);
     for (uint32_t i = 0; i < naot && !abi; i++)
@@ -466,10 +531,12 @@ const dck_abi_module *rt_package_aot_cpu(uint64_t checksum) {
 
 /* ---- loading a package file ---- */
 
-dck_status dck_module_create_from_file(dck_context ctx, const char *path, const dck_module_options *options,
-                                       dck_module *out) {
+dck_status dck_module_create_from_file(dck_context ctx, const char *path,
+                                       const dck_module_options *options, dck_module *out)
+{
     if (out) *out = NULL;
-    if (!ctx || !path || !out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_file: NULL argument");
+    if (!ctx || !path || !out)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_file: NULL argument");
     FILE *f = fopen(path, "rb");
     if (!f) return rt_error(DCK_ERROR_IO, "cannot open package '%s': %s", path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
@@ -487,8 +554,10 @@ dck_status dck_module_create_from_file(dck_context ctx, const char *path, const 
             cap *= 2;
         }
     }
-    if (!buf) st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading package '%s'", path);
-    else if (ferror(f)) st = rt_error(DCK_ERROR_IO, "cannot read package '%s': %s", path, strerror(errno));
+    if (!buf)
+        st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading package '%s'", path);
+    else if (ferror(f))
+        st = rt_error(DCK_ERROR_IO, "cannot read package '%s': %s", path, strerror(errno));
     fclose(f);
     if (!st) st = dck_module_create_from_package(ctx, buf, len, options, out);
     rt_free(ctx, buf);

@@ -31,25 +31,26 @@
 #include <stdint.h>
 
 typedef struct RtBlob {
-    char target[32];        /* "c", "opencl", "cuda", "msl", "spirv-vulkan", "spirv-opencl", "ptx-sm80", ... */
-    const uint8_t *data;    /* inside the package's copy; text blobs are followed by a NUL */
-    uint64_t size;          /* bytes, without that NUL */
+    char target
+        [32]; /* "c", "opencl", "cuda", "msl", "spirv-vulkan", "spirv-opencl", "ptx-sm80", ... */
+    const uint8_t *data; /* inside the package's copy; text blobs are followed by a NUL */
+    uint64_t size;       /* bytes, without that NUL */
 } RtBlob;
 
 typedef struct RtPackage {
-    dck_abi_module abi;        /* reflection; every cpu_group is NULL, private_bytes 0 */
+    dck_abi_module abi; /* reflection; every cpu_group is NULL, private_bytes 0 */
     uint32_t nblobs;
-    RtBlob *blobs;             /* in file order (sorted by target name) */
+    RtBlob *blobs; /* in file order (sorted by target name) */
     /* the rest is read-only for users of the package */
-    uint32_t format_version;   /* DCK_PKG_VERSION */
-    uint32_t flags;            /* DCK_PKG_FLAG_* */
-    uint64_t checksum;         /* identifies the package (AOT CPU code is registered under it) */
+    uint32_t format_version;      /* DCK_PKG_VERSION */
+    uint32_t flags;               /* DCK_PKG_FLAG_* */
+    uint64_t checksum;            /* identifies the package (AOT CPU code is registered under it) */
     const char *compiler_version; /* dckc that wrote it */
-    const char *options;       /* canonical compile options */
-    const char *module_name;   /* C identifier of the module (header/embed outputs) */
-    uint8_t *bytes;            /* the owned copy of the file */
+    const char *options;          /* canonical compile options */
+    const char *module_name;      /* C identifier of the module (header/embed outputs) */
+    uint8_t *bytes;               /* the owned copy of the file */
     size_t nbytes;
-    dck_abi_kernel *kernels;   /* arrays abi points to */
+    dck_abi_kernel *kernels; /* arrays abi points to */
     dck_abi_pipeline *pipelines;
     dck_abi_param *params;
     uint32_t *code;
@@ -69,15 +70,15 @@ void rt_package_free(dck_context ctx, RtPackage *p);
 struct DckcOptions; /* compiler/dckc.h */
 /* dck_module_options (and the context's checked flag) as compiler options; *defs and *incs
  * are allocated (NULL when empty) and freed by the caller with rt_free after the compile. */
-dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o, struct DckcOptions *opts,
-                           const char ***defs, const char ***incs);
+dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o,
+                           struct DckcOptions *opts, const char ***defs, const char ***incs);
 dck_status rt_package_compile(dck_context ctx, const char *path, const char *source,
                               const dck_module_options *o, const char *targets, RtPackage **out);
 /* the same, with one SPIR-V environment (env: "vulkan"/"opencl") and / or one PTX sm ("90")
  * instead of the compiler's defaults (NULL: the defaults) */
 dck_status rt_package_compile_for(dck_context ctx, const char *path, const char *source,
-                                  const dck_module_options *o, const char *targets, const char *env, const char *sm,
-                                  RtPackage **out);
+                                  const dck_module_options *o, const char *targets, const char *env,
+                                  const char *sm, RtPackage **out);
 
 /* The blobs a device of `backend` can take, best first (see the top of this file); `arch`
  * is the CUDA compute capability as major*10+minor (0: unknown, ignored elsewhere) and

@@ -21,44 +21,50 @@ typedef struct Interp {
     const dck_abi_pipeline *p;
     void *const *vals;
     uint64_t *regs;
-    dck_buffer *slots;      /* nparams + ntemps */
+    dck_buffer *slots; /* nparams + ntemps */
     uint32_t nslots;
-    uint32_t pc;            /* offset of the instruction being executed */
+    uint32_t pc; /* offset of the instruction being executed */
 } Interp;
 
-static dck_status bad(Interp *in, const char *fmt, const char *detail, uint32_t v) {
+static dck_status bad(Interp *in, const char *fmt, const char *detail, uint32_t v)
+{
     char what[256];
     snprintf(what, sizeof what, fmt, detail, v);
     return rt_error(DCK_ERROR_INVALID_PROGRAM, "malformed program of pipeline '%s' at word %u: %s",
                     in->p->name, in->pc, what);
 }
 
-static double as_f(uint64_t r) {
+static double as_f(uint64_t r)
+{
     double d;
     memcpy(&d, &r, 8);
     return d;
 }
 
-static uint64_t from_f(double d) {
+static uint64_t from_f(double d)
+{
     uint64_t r;
     memcpy(&r, &d, 8);
     return r;
 }
 
-static int64_t f2s(double d) {
+static int64_t f2s(double d)
+{
     if (d != d) return 0;
     if (d <= -9223372036854775808.0) return INT64_MIN;
     if (d >= 9223372036854775808.0) return INT64_MAX;
     return (int64_t)d;
 }
 
-static uint64_t f2u(double d) {
+static uint64_t f2u(double d)
+{
     if (!(d > 0)) return 0;
     if (d >= 18446744073709551616.0) return UINT64_MAX;
     return (uint64_t)d;
 }
 
-static bool binop(uint32_t op, uint64_t a, uint64_t b, uint64_t *out, const char **err) {
+static bool binop(uint32_t op, uint64_t a, uint64_t b, uint64_t *out, const char **err)
+{
     int64_t sa = (int64_t)a, sb = (int64_t)b;
     double fa = as_f(a), fb = as_f(b);
     switch (op) {
@@ -67,13 +73,21 @@ static bool binop(uint32_t op, uint64_t a, uint64_t b, uint64_t *out, const char
     case DCK_POPB_IMUL: *out = a * b; break;
     case DCK_POPB_SDIV:
     case DCK_POPB_SREM:
-        if (!sb) { *err = "integer division by zero"; return false; }
-        if (sa == INT64_MIN && sb == -1) *out = op == DCK_POPB_SDIV ? (uint64_t)INT64_MIN : 0;
-        else *out = (uint64_t)(op == DCK_POPB_SDIV ? sa / sb : sa % sb);
+        if (!sb) {
+            *err = "integer division by zero";
+            return false;
+        }
+        if (sa == INT64_MIN && sb == -1)
+            *out = op == DCK_POPB_SDIV ? (uint64_t)INT64_MIN : 0;
+        else
+            *out = (uint64_t)(op == DCK_POPB_SDIV ? sa / sb : sa % sb);
         break;
     case DCK_POPB_UDIV:
     case DCK_POPB_UREM:
-        if (!b) { *err = "integer division by zero"; return false; }
+        if (!b) {
+            *err = "integer division by zero";
+            return false;
+        }
         *out = op == DCK_POPB_UDIV ? a / b : a % b;
         break;
     case DCK_POPB_SHL: *out = a << (b & 63); break;
@@ -107,7 +121,8 @@ static bool binop(uint32_t op, uint64_t a, uint64_t b, uint64_t *out, const char
     return true;
 }
 
-static bool unop(uint32_t op, uint64_t a, uint64_t *out) {
+static bool unop(uint32_t op, uint64_t a, uint64_t *out)
+{
     switch (op) {
     case DCK_POPU_INEG: *out = (uint64_t)0 - a; break;
     case DCK_POPU_NOT: *out = ~a; break;
@@ -127,30 +142,76 @@ static bool unop(uint32_t op, uint64_t a, uint64_t *out) {
 }
 
 /* A by-value scalar parameter widened to a register. */
-static bool param_to_reg(const dck_abi_param *prm, const void *v, uint64_t *out) {
+static bool param_to_reg(const dck_abi_param *prm, const void *v, uint64_t *out)
+{
     if (prm->kind != DCK_ABI_PARAM_VALUE || prm->vec != 1) return false;
-    union { int8_t i8; uint8_t u8; int16_t i16; uint16_t u16; int32_t i32; uint32_t u32; int64_t i64;
-            uint64_t u64; float f; double d; } x;
+    union {
+        int8_t i8;
+        uint8_t u8;
+        int16_t i16;
+        uint16_t u16;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        float f;
+        double d;
+    } x;
     memset(&x, 0, sizeof x);
     switch (prm->scalar) {
-    case DCK_ABI_BOOL: memcpy(&x, v, 1); *out = x.u8 != 0; break;
-    case DCK_ABI_I8: memcpy(&x, v, 1); *out = (uint64_t)(int64_t)x.i8; break;
-    case DCK_ABI_U8: memcpy(&x, v, 1); *out = x.u8; break;
-    case DCK_ABI_I16: memcpy(&x, v, 2); *out = (uint64_t)(int64_t)x.i16; break;
-    case DCK_ABI_U16: memcpy(&x, v, 2); *out = x.u16; break;
-    case DCK_ABI_I32: memcpy(&x, v, 4); *out = (uint64_t)(int64_t)x.i32; break;
-    case DCK_ABI_U32: memcpy(&x, v, 4); *out = x.u32; break;
-    case DCK_ABI_I64: case DCK_ABI_U64: memcpy(&x, v, 8); *out = x.u64; break;
-    case DCK_ABI_F16: memcpy(&x, v, 2); *out = from_f((double)rt_f16_to_f32(x.u16)); break;
-    case DCK_ABI_F32: memcpy(&x, v, 4); *out = from_f((double)x.f); break;
-    case DCK_ABI_F64: memcpy(&x, v, 8); *out = x.u64; break;
+    case DCK_ABI_BOOL:
+        memcpy(&x, v, 1);
+        *out = x.u8 != 0;
+        break;
+    case DCK_ABI_I8:
+        memcpy(&x, v, 1);
+        *out = (uint64_t)(int64_t)x.i8;
+        break;
+    case DCK_ABI_U8:
+        memcpy(&x, v, 1);
+        *out = x.u8;
+        break;
+    case DCK_ABI_I16:
+        memcpy(&x, v, 2);
+        *out = (uint64_t)(int64_t)x.i16;
+        break;
+    case DCK_ABI_U16:
+        memcpy(&x, v, 2);
+        *out = x.u16;
+        break;
+    case DCK_ABI_I32:
+        memcpy(&x, v, 4);
+        *out = (uint64_t)(int64_t)x.i32;
+        break;
+    case DCK_ABI_U32:
+        memcpy(&x, v, 4);
+        *out = x.u32;
+        break;
+    case DCK_ABI_I64:
+    case DCK_ABI_U64:
+        memcpy(&x, v, 8);
+        *out = x.u64;
+        break;
+    case DCK_ABI_F16:
+        memcpy(&x, v, 2);
+        *out = from_f((double)rt_f16_to_f32(x.u16));
+        break;
+    case DCK_ABI_F32:
+        memcpy(&x, v, 4);
+        *out = from_f((double)x.f);
+        break;
+    case DCK_ABI_F64:
+        memcpy(&x, v, 8);
+        *out = x.u64;
+        break;
     default: return false;
     }
     return true;
 }
 
 /* A register converted to scalar `t` as a typed launch argument. */
-static bool reg_to_arg(uint64_t r, uint32_t t, dck_arg *a) {
+static bool reg_to_arg(uint64_t r, uint32_t t, dck_arg *a)
+{
     memset(a, 0, sizeof *a);
     a->kind = DCK_ARG_VALUE;
     a->type = (dck_type)t;
@@ -159,11 +220,23 @@ static bool reg_to_arg(uint64_t r, uint32_t t, dck_arg *a) {
     double d = as_f(r);
     switch (t) {
     case DCK_ABI_BOOL: a->v.bytes[0] = r != 0; break;
-    case DCK_ABI_I8: case DCK_ABI_U8: a->v.bytes[0] = (uint8_t)r; break;
-    case DCK_ABI_I16: case DCK_ABI_U16: { uint16_t v = (uint16_t)r; memcpy(a->v.bytes, &v, 2); break; }
-    case DCK_ABI_I32: case DCK_ABI_U32: a->v.u32 = (uint32_t)r; break;
-    case DCK_ABI_I64: case DCK_ABI_U64: a->v.u64 = r; break;
-    case DCK_ABI_F16: { uint16_t h = rt_f32_to_f16((float)d); memcpy(a->v.bytes, &h, 2); break; }
+    case DCK_ABI_I8:
+    case DCK_ABI_U8: a->v.bytes[0] = (uint8_t)r; break;
+    case DCK_ABI_I16:
+    case DCK_ABI_U16: {
+        uint16_t v = (uint16_t)r;
+        memcpy(a->v.bytes, &v, 2);
+        break;
+    }
+    case DCK_ABI_I32:
+    case DCK_ABI_U32: a->v.u32 = (uint32_t)r; break;
+    case DCK_ABI_I64:
+    case DCK_ABI_U64: a->v.u64 = r; break;
+    case DCK_ABI_F16: {
+        uint16_t h = rt_f32_to_f16((float)d);
+        memcpy(a->v.bytes, &h, 2);
+        break;
+    }
     case DCK_ABI_F32: a->v.f32 = (float)d; break;
     case DCK_ABI_F64: a->v.f64 = d; break;
     default: return false;
@@ -171,11 +244,20 @@ static bool reg_to_arg(uint64_t r, uint32_t t, dck_arg *a) {
     return true;
 }
 
-#define NEED(n) do { if ((uint64_t)pc + (n) > ncode) { \
-        return bad(in, "%sinstruction truncated by the end of the code (%u words)", "", ncode); } } while (0)
-#define REG(r) do { if ((r) >= p->nregs) return bad(in, "%sregister %u out of range", "", (r)); } while (0)
+#define NEED(n)                                                                             \
+    do {                                                                                    \
+        if ((uint64_t)pc + (n) > ncode) {                                                   \
+            return bad(in, "%sinstruction truncated by the end of the code (%u words)", "", \
+                       ncode);                                                              \
+        }                                                                                   \
+    } while (0)
+#define REG(r)                                                                      \
+    do {                                                                            \
+        if ((r) >= p->nregs) return bad(in, "%sregister %u out of range", "", (r)); \
+    } while (0)
 
-static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc) {
+static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc)
+{
     const dck_abi_pipeline *p = in->p;
     const uint32_t *c = p->code, ncode = p->ncode;
     dck_module m = in->pk->module;
@@ -192,33 +274,40 @@ static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc) {
         uint32_t g = c[pc + 3 + d], l = c[pc + 7 + d];
         REG(g);
         if (in->regs[g] > UINT32_MAX)
-            return rt_error(DCK_ERROR_INVALID_RANGE, "pipeline '%s' (line %u): launch of kernel '%s' over %lld "
-                            "work-items in dimension %u (at most 4294967295)", p->name, p->line,
-                            m->kernels[kidx].name, (long long)in->regs[g], d);
+            return rt_error(DCK_ERROR_INVALID_RANGE,
+                            "pipeline '%s' (line %u): launch of kernel '%s' over %lld "
+                            "work-items in dimension %u (at most 4294967295)",
+                            p->name, p->line, m->kernels[kidx].name, (long long)in->regs[g], d);
         range.global[d] = (uint32_t)in->regs[g];
         if (has_local) {
             REG(l);
             if (in->regs[l] == 0 || in->regs[l] > UINT32_MAX)
-                return rt_error(DCK_ERROR_INVALID_RANGE, "pipeline '%s' (line %u): launch of kernel '%s' with "
-                                "local size %lld in dimension %u", p->name, p->line, m->kernels[kidx].name,
-                                (long long)in->regs[l], d);
+                return rt_error(DCK_ERROR_INVALID_RANGE,
+                                "pipeline '%s' (line %u): launch of kernel '%s' with "
+                                "local size %lld in dimension %u",
+                                p->name, p->line, m->kernels[kidx].name, (long long)in->regs[l], d);
             range.local[d] = (uint32_t)in->regs[l];
         }
     }
     dck_context ctx = in->q->ctx;
     dck_arg *args = rt_calloc(ctx, (nargs ? nargs : 1) * sizeof *args);
-    if (!args) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory running pipeline '%s'", p->name);
+    if (!args)
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory running pipeline '%s'", p->name);
     dck_status st = DCK_SUCCESS;
     for (uint32_t i = 0; i < nargs && !st; i++) {
         uint32_t kind = c[pc + 11 + 3 * i], x = c[pc + 12 + 3 * i], t = c[pc + 13 + 3 * i];
         in->pc = pc;
         if (kind == DCK_POPA_BUF) {
-            if (x >= in->nslots) st = bad(in, "%sbuffer slot %u out of range", "", x);
-            else if (!in->slots[x]) st = bad(in, "%sbuffer slot %u used before ALLOC or after FREE", "", x);
-            else args[i] = dck_arg_buffer(in->slots[x]);
+            if (x >= in->nslots)
+                st = bad(in, "%sbuffer slot %u out of range", "", x);
+            else if (!in->slots[x])
+                st = bad(in, "%sbuffer slot %u used before ALLOC or after FREE", "", x);
+            else
+                args[i] = dck_arg_buffer(in->slots[x]);
         } else if (kind == DCK_POPA_PARAM) {
             if (x >= p->nparams || p->params[x].kind != DCK_ABI_PARAM_VALUE) {
-                st = bad(in, "%sLAUNCH argument names %u, which is not a by-value parameter", "", x);
+                st =
+                    bad(in, "%sLAUNCH argument names %u, which is not a by-value parameter", "", x);
             } else {
                 const dck_abi_param *prm = &p->params[x];
                 args[i].kind = DCK_ARG_VALUE;
@@ -233,8 +322,10 @@ static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc) {
                 }
             }
         } else if (kind == DCK_POPA_REG) {
-            if (x >= p->nregs) st = bad(in, "%sregister %u out of range", "", x);
-            else if (!reg_to_arg(in->regs[x], t, &args[i])) st = bad(in, "%sscalar type code %u", "", t);
+            if (x >= p->nregs)
+                st = bad(in, "%sregister %u out of range", "", x);
+            else if (!reg_to_arg(in->regs[x], t, &args[i]))
+                st = bad(in, "%sscalar type code %u", "", t);
         } else {
             st = bad(in, "%sunknown LAUNCH argument kind %u", "", kind);
         }
@@ -248,7 +339,8 @@ static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc) {
     return st;
 }
 
-static dck_status run(Interp *in) {
+static dck_status run(Interp *in)
+{
     const dck_abi_pipeline *p = in->p;
     const uint32_t *c = p->code, ncode = p->ncode;
     uint32_t pc = 0;
@@ -256,8 +348,7 @@ static dck_status run(Interp *in) {
         in->pc = pc;
         NEED(1);
         switch (c[pc]) {
-        case DCK_POP_END:
-            return DCK_SUCCESS;
+        case DCK_POP_END: return DCK_SUCCESS;
         case DCK_POP_CONST: {
             NEED(3);
             uint32_t dst = c[pc + 1], k = c[pc + 2];
@@ -289,11 +380,14 @@ static dck_status run(Interp *in) {
         case DCK_POP_BIN: {
             NEED(5);
             uint32_t op = c[pc + 1], dst = c[pc + 2], a = c[pc + 3], b = c[pc + 4];
-            REG(dst); REG(a); REG(b);
+            REG(dst);
+            REG(a);
+            REG(b);
             const char *err = NULL;
             if (!binop(op, in->regs[a], in->regs[b], &in->regs[dst], &err)) {
                 if (op <= DCK_POPB_FLE)
-                    return rt_error(DCK_ERROR_INVALID_RANGE, "pipeline '%s' (line %u): %s", p->name, p->line, err);
+                    return rt_error(DCK_ERROR_INVALID_RANGE, "pipeline '%s' (line %u): %s", p->name,
+                                    p->line, err);
                 return bad(in, "%sunknown binary operator %u", "", op);
             }
             pc += 5;
@@ -302,8 +396,10 @@ static dck_status run(Interp *in) {
         case DCK_POP_UN: {
             NEED(4);
             uint32_t op = c[pc + 1], dst = c[pc + 2], a = c[pc + 3];
-            REG(dst); REG(a);
-            if (!unop(op, in->regs[a], &in->regs[dst])) return bad(in, "%sunknown unary operator %u", "", op);
+            REG(dst);
+            REG(a);
+            if (!unop(op, in->regs[a], &in->regs[dst]))
+                return bad(in, "%sunknown unary operator %u", "", op);
             pc += 4;
             break;
         }
@@ -313,12 +409,15 @@ static dck_status run(Interp *in) {
             REG(r);
             if (slot < p->nparams || slot >= in->nslots)
                 return bad(in, "%sALLOC of slot %u, which is not a temporary", "", slot);
-            if (in->slots[slot]) return bad(in, "%sALLOC of slot %u, which is already allocated", "", slot);
+            if (in->slots[slot])
+                return bad(in, "%sALLOC of slot %u, which is already allocated", "", slot);
             if (!es) return bad(in, "%sALLOC with element size %u", "", es);
             int64_t n = (int64_t)in->regs[r];
             if (n < 0)
-                return rt_error(DCK_ERROR_INVALID_RANGE, "pipeline '%s' (line %u): temporary %u of negative length "
-                                "%lld", p->name, p->line, slot - p->nparams, (long long)n);
+                return rt_error(DCK_ERROR_INVALID_RANGE,
+                                "pipeline '%s' (line %u): temporary %u of negative length "
+                                "%lld",
+                                p->name, p->line, slot - p->nparams, (long long)n);
             char name[96];
             snprintf(name, sizeof name, "%s.t%u", p->name, slot - p->nparams);
             dck_buffer_desc d = {0};
@@ -364,13 +463,13 @@ static dck_status run(Interp *in) {
             pc = in->regs[r] == 0 ? t : pc + 3;
             break;
         }
-        default:
-            return bad(in, "%sunknown opcode %u", "", c[pc]);
+        default: return bad(in, "%sunknown opcode %u", "", c[pc]);
         }
     }
 }
 
-dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs) {
+dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs)
+{
     dck_context ctx = q->ctx;
     const dck_abi_pipeline *p = pk->p;
     Interp in;

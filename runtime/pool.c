@@ -14,8 +14,8 @@
 #define NCLASSES 232
 
 typedef struct PoolBlock {
-    struct PoolBlock *next;   /* free list link */
-    uint64_t size;            /* class size of the data part */
+    struct PoolBlock *next; /* free list link */
+    uint64_t size;          /* class size of the data part */
     uint32_t cls;
 } PoolBlock;
 
@@ -28,7 +28,8 @@ struct RtPool {
 
 _Static_assert(sizeof(PoolBlock) <= RT_ALIGN, "pool header must fit in the alignment padding");
 
-static uint64_t class_of(uint64_t s, uint32_t *idx) {
+static uint64_t class_of(uint64_t s, uint32_t *idx)
+{
     if (s <= 256) {
         uint64_t r = s ? (s + 63) & ~63ull : 64;
         *idx = (uint32_t)(r / 64 - 1);
@@ -36,12 +37,13 @@ static uint64_t class_of(uint64_t s, uint32_t *idx) {
     }
     unsigned lg = 63u - (unsigned)__builtin_clzll(s - 1); /* 2^lg <= s-1 < 2^(lg+1), lg >= 8 */
     uint64_t step = 1ull << (lg - 2);
-    uint64_t r = (s + step - 1) & ~(step - 1);            /* r / step in 5..8 */
+    uint64_t r = (s + step - 1) & ~(step - 1); /* r / step in 5..8 */
     *idx = 4 + (lg - 8) * 4 + (uint32_t)(r / step - 5);
     return r;
 }
 
-dck_status rt_pool_create(dck_context ctx, RtPool **out) {
+dck_status rt_pool_create(dck_context ctx, RtPool **out)
+{
     RtPool *p = rt_calloc(ctx, sizeof *p);
     if (!p) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating the memory pool");
     p->ctx = ctx;
@@ -50,7 +52,8 @@ dck_status rt_pool_create(dck_context ctx, RtPool **out) {
     return DCK_SUCCESS;
 }
 
-static void release_cached(RtPool *p) {
+static void release_cached(RtPool *p)
+{
     for (int i = 0; i < NCLASSES; i++)
         while (p->free_lists[i]) {
             PoolBlock *b = p->free_lists[i];
@@ -60,14 +63,16 @@ static void release_cached(RtPool *p) {
     p->st.bytes_cached = 0;
 }
 
-void rt_pool_destroy(RtPool *p) {
+void rt_pool_destroy(RtPool *p)
+{
     if (!p) return;
     release_cached(p);
     pthread_mutex_destroy(&p->mu);
     rt_free(p->ctx, p);
 }
 
-void *rt_pool_get(RtPool *p, uint64_t size) {
+void *rt_pool_get(RtPool *p, uint64_t size)
+{
     uint32_t cls;
     if (size > UINT64_MAX / 2) return NULL;
     uint64_t cs = class_of(size, &cls);
@@ -94,7 +99,8 @@ void *rt_pool_get(RtPool *p, uint64_t size) {
     return (char *)b + RT_ALIGN;
 }
 
-void rt_pool_put(RtPool *p, void *ptr) {
+void rt_pool_put(RtPool *p, void *ptr)
+{
     if (!ptr) return;
     PoolBlock *b = (PoolBlock *)((char *)ptr - RT_ALIGN);
     pthread_mutex_lock(&p->mu);
@@ -110,13 +116,15 @@ void rt_pool_put(RtPool *p, void *ptr) {
     if (b) rt_free(p->ctx, b);
 }
 
-void rt_pool_stats(RtPool *p, dck_pool_stats *out) {
+void rt_pool_stats(RtPool *p, dck_pool_stats *out)
+{
     pthread_mutex_lock(&p->mu);
     *out = p->st;
     pthread_mutex_unlock(&p->mu);
 }
 
-void rt_pool_trim(RtPool *p) {
+void rt_pool_trim(RtPool *p)
+{
     pthread_mutex_lock(&p->mu);
     release_cached(p);
     pthread_mutex_unlock(&p->mu);

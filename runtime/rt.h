@@ -99,10 +99,10 @@ void rt_error_suffix(const char *fmt, ...)
 /* ---- trace records (Chrome trace events, written at context destroy) ---- */
 typedef struct RtTraceEvent {
     char name[64];
-    const char *cat;     /* "launch", "pipeline", "transfer" (static strings) */
+    const char *cat; /* "launch", "pipeline", "transfer" (static strings) */
     uint64_t start_ns, end_ns;
-    uint64_t bytes;      /* transfers */
-    uint32_t global[3];  /* launches */
+    uint64_t bytes;     /* transfers */
+    uint32_t global[3]; /* launches */
     uint32_t tid;
 } RtTraceEvent;
 
@@ -114,16 +114,16 @@ struct dck_device_s {
 struct dck_context_s {
     dck_allocator alloc;
     const RtBackend *backend;
-    void *backend_data;           /* backend-private state (CPU: the thread pool) */
-    char auto_reason[160];        /* DCK_BACKEND_AUTO: why this backend was picked */
+    void *backend_data;    /* backend-private state (CPU: the thread pool) */
+    char auto_reason[160]; /* DCK_BACKEND_AUTO: why this backend was picked */
     struct dck_device_s device;
-    uint32_t flags;               /* DCK_CONTEXT_* */
+    uint32_t flags; /* DCK_CONTEXT_* */
     uint32_t num_threads;
     RtPool *pool;
-    uint64_t t0_ns;               /* creation time (trace origin) */
+    uint64_t t0_ns; /* creation time (trace origin) */
 
-    pthread_mutex_t mu;           /* guards the object lists and the trace */
-    dck_buffer buffers;           /* live objects, doubly linked, for destroy-all */
+    pthread_mutex_t mu; /* guards the object lists and the trace */
+    dck_buffer buffers; /* live objects, doubly linked, for destroy-all */
     dck_module modules;
     dck_queue queues;
     dck_event events;
@@ -134,18 +134,18 @@ struct dck_context_s {
 
     /* JIT: compiler identity, computed once (see jit.c) */
     pthread_mutex_t jit_mu;
-    char *jit_cc;                 /* the C compiler command ($DCK_CC or the default) */
-    char *jit_flags;              /* flags used (with -march=native when supported) */
-    uint64_t jit_id_hash[2];      /* hash of command, flags and `cc --version` */
+    char *jit_cc;            /* the C compiler command ($DCK_CC or the default) */
+    char *jit_flags;         /* flags used (with -march=native when supported) */
+    uint64_t jit_id_hash[2]; /* hash of command, flags and `cc --version` */
     bool jit_ready;
 };
 
 struct dck_buffer_s {
     dck_context ctx;
     dck_buffer prev, next;
-    void *data;                   /* host memory (CPU backend), 64-byte aligned, from the pool;
+    void *data;         /* host memory (CPU backend), 64-byte aligned, from the pool;
                                      NULL for device memory */
-    void *backend_data;           /* device memory (cl_mem, VkBuffer, ...) */
+    void *backend_data; /* device memory (cl_mem, VkBuffer, ...) */
     uint64_t size, count;
     uint32_t elem_size, vec;
     dck_type type;
@@ -156,9 +156,9 @@ struct dck_buffer_s {
 struct dck_kernel_s {
     dck_module module;
     dck_kernel_kind kind;
-    uint32_t index;                    /* in the module's kernels or pipelines */
-    const dck_abi_kernel *k;           /* kind == DCK_KERNEL */
-    const dck_abi_pipeline *p;         /* kind == DCK_PIPELINE */
+    uint32_t index;            /* in the module's kernels or pipelines */
+    const dck_abi_kernel *k;   /* kind == DCK_KERNEL */
+    const dck_abi_pipeline *p; /* kind == DCK_PIPELINE */
     const char *name;
     uint32_t nparams;
     const dck_abi_param *params;
@@ -168,21 +168,21 @@ struct dck_module_s {
     dck_context ctx;
     dck_module prev, next;
     const dck_abi_module *abi;
-    void *dl;                          /* dlopen handle (JIT) or NULL */
-    RtPackage *pkg;                    /* the package the module came from (owns abi) or NULL */
-    void *backend_data;                /* module_load's programs / pipelines */
-    char target[32];                   /* the blob target loaded ("c" for the JIT) */
+    void *dl;           /* dlopen handle (JIT) or NULL */
+    RtPackage *pkg;     /* the package the module came from (owns abi) or NULL */
+    void *backend_data; /* module_load's programs / pipelines */
+    char target[32];    /* the blob target loaded ("c" for the JIT) */
     char *cache_path;
-    int cache_hit;                     /* -1 not JIT */
-    uint32_t nkernels;                 /* kernels followed by pipelines */
+    int cache_hit;     /* -1 not JIT */
+    uint32_t nkernels; /* kernels followed by pipelines */
     struct dck_kernel_s *kernels;
 };
 
 struct dck_queue_s {
     dck_context ctx;
     dck_queue prev, next;
-    dck_status first_error;            /* the first asynchronous error (none on the CPU) */
-    void *backend_data;                /* queue_create: the device queue / stream */
+    dck_status first_error; /* the first asynchronous error (none on the CPU) */
+    void *backend_data;     /* queue_create: the device queue / stream */
 };
 
 struct dck_event_s {
@@ -190,19 +190,19 @@ struct dck_event_s {
     dck_event prev, next;
     uint64_t start_ns, end_ns;
     dck_status status;
-    void *backend_ev;                  /* a backend event (event_times / event_wait) or NULL */
+    void *backend_ev; /* a backend event (event_times / event_wait) or NULL */
 };
 
 /* A launch resolved against the signature: per parameter a pointer the backend passes on. */
 typedef struct RtLaunch {
     const dck_abi_kernel *k;
     dck_module module;
-    uint32_t kernel_index;       /* index of k in module->abi->kernels */
+    uint32_t kernel_index; /* index of k in module->abi->kernels */
     const char *kernel_name;
     uint32_t dims;
     uint32_t global[3], local[3], groups[3];
-    void **args;                 /* nparams entries: value pointers or dck_cpu_buf pointers */
-    dck_buffer *bufs;            /* nparams entries: the buffer of each buffer param, else NULL */
+    void **args;      /* nparams entries: value pointers or dck_cpu_buf pointers */
+    dck_buffer *bufs; /* nparams entries: the buffer of each buffer param, else NULL */
     bool checked;
 } RtLaunch;
 
@@ -210,7 +210,7 @@ typedef struct RtLaunch {
 struct RtBackend {
     const char *name;
     dck_backend id;
-    const char *targets;         /* package blob targets, best first, comma-separated */
+    const char *targets; /* package blob targets, best first, comma-separated */
     dck_status (*enumerate)(uint32_t *count, dck_device_info *infos);
     dck_status (*init)(dck_context ctx, uint32_t device_index);
     void (*fini)(dck_context ctx);
@@ -218,21 +218,21 @@ struct RtBackend {
     void (*buffer_free)(dck_context ctx, dck_buffer buf);
     dck_status (*buffer_write)(dck_buffer buf, uint64_t off, uint64_t size, const void *src);
     dck_status (*buffer_read)(dck_buffer buf, uint64_t off, uint64_t size, void *dst);
-    dck_status (*buffer_map)(dck_buffer buf, uint32_t flags, void **ptr);   /* optional */
-    dck_status (*buffer_unmap)(dck_buffer buf);                              /* optional */
+    dck_status (*buffer_map)(dck_buffer buf, uint32_t flags, void **ptr); /* optional */
+    dck_status (*buffer_unmap)(dck_buffer buf);                           /* optional */
     /* Module from .dck source (optional: the CPU's JIT; others go through a package) */
     dck_status (*module_from_source)(dck_context ctx, const char *path, const char *source,
                                      const dck_module_options *o, dck_module m);
     dck_status (*module_load)(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
-                              dck_module m);                                  /* optional */
-    void (*module_unload)(dck_module m);                                      /* optional */
-    dck_status (*queue_create)(dck_queue q);                                  /* optional */
-    dck_status (*queue_finish)(dck_queue q);                                  /* optional */
-    void (*queue_destroy)(dck_queue q);                                       /* optional */
+                              dck_module m); /* optional */
+    void (*module_unload)(dck_module m);     /* optional */
+    dck_status (*queue_create)(dck_queue q); /* optional */
+    dck_status (*queue_finish)(dck_queue q); /* optional */
+    void (*queue_destroy)(dck_queue q);      /* optional */
     dck_status (*launch)(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, void **ev_out);
-    dck_status (*event_wait)(dck_context ctx, void *ev);                      /* optional */
+    dck_status (*event_wait)(dck_context ctx, void *ev); /* optional */
     dck_status (*event_times)(dck_context ctx, void *ev, uint64_t *start_ns, uint64_t *end_ns);
-    void (*event_release)(dck_context ctx, void *ev);                         /* optional */
+    void (*event_release)(dck_context ctx, void *ev); /* optional */
     /* optional: batches (dck_queue_begin_batch, runtime/batch.c): begin recording q's launches,
      * end into a backend batch, replay it on q, release it; and the device's free/total memory */
     dck_status (*batch_begin)(dck_queue q);
@@ -243,13 +243,13 @@ struct RtBackend {
 };
 
 extern const RtBackend rt_backend_cpu;
-extern const RtBackend rt_backend_opencl;   /* opencl.c */
-extern const RtBackend rt_backend_vulkan;   /* vulkan.c */
-extern const RtBackend rt_backend_cuda;     /* cuda.c (built when present: DCK_HAVE_CUDA_BACKEND) */
-extern const RtBackend rt_backend_metal;    /* metal.m (Apple only: DCK_HAVE_METAL_BACKEND) */
+extern const RtBackend rt_backend_opencl; /* opencl.c */
+extern const RtBackend rt_backend_vulkan; /* vulkan.c */
+extern const RtBackend rt_backend_cuda;   /* cuda.c (built when present: DCK_HAVE_CUDA_BACKEND) */
+extern const RtBackend rt_backend_metal;  /* metal.m (Apple only: DCK_HAVE_METAL_BACKEND) */
 
 /* ---- core.c ---- */
-void *rt_alloc(dck_context ctx, size_t size);            /* 16-byte aligned; NULL on failure */
+void *rt_alloc(dck_context ctx, size_t size); /* 16-byte aligned; NULL on failure */
 void *rt_alloc_aligned(dck_context ctx, size_t size, size_t align);
 void *rt_calloc(dck_context ctx, size_t size);
 void rt_free(dck_context ctx, void *p);
@@ -264,13 +264,13 @@ dck_status rt_event_new(dck_context ctx, uint64_t start_ns, uint64_t end_ns, dck
 dck_status rt_finish_all(dck_context ctx);
 /* Name of a buffer for messages: " 'x'" or "" */
 const char *rt_buffer_label(dck_buffer b, char *out, size_t n);
-const char *rt_type_name(dck_type t);   /* "float", "uint", ... ("struct" for structs) */
-uint32_t rt_type_size(dck_type t);      /* 0 for structs/unknown */
+const char *rt_type_name(dck_type t); /* "float", "uint", ... ("struct" for structs) */
+uint32_t rt_type_size(dck_type t);    /* 0 for structs/unknown */
 
 /* ---- pool.c ---- */
 dck_status rt_pool_create(dck_context ctx, RtPool **out);
 void rt_pool_destroy(RtPool *p);
-void *rt_pool_get(RtPool *p, uint64_t size);      /* 64-byte aligned; NULL if out of memory */
+void *rt_pool_get(RtPool *p, uint64_t size); /* 64-byte aligned; NULL if out of memory */
 void rt_pool_put(RtPool *p, void *ptr);
 void rt_pool_stats(RtPool *p, dck_pool_stats *out);
 void rt_pool_trim(RtPool *p);
@@ -285,15 +285,17 @@ dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const ch
                                      const dck_module_options *o, dck_module m);
 /* A new module of ctx from a parsed package (owned by the module on success; on failure
  * the caller still owns pkg). target: as dck_module_options.target (NULL: the best). */
-dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, const char *target, dck_module *out);
+dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, const char *target,
+                                           dck_module *out);
 /* Loads a parsed package into m for ctx's backend (takes ownership of pkg on success). */
-dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *prefer, dck_module m);
+dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *prefer,
+                                  dck_module m);
 /* The target list to try for this backend: `prefer` if given, else $DCK_OPENCL_PROGRAM for
  * OpenCL ("spirv" -> "spirv-opencl"), else backend->targets. */
 const char *rt_module_targets(dck_context ctx, const char *prefer, char *buf, size_t n);
 /* Checks args against the kernel's signature and range and runs it on q. */
-dck_status rt_launch_kernel(dck_queue q, dck_kernel kernel, const dck_range *range,
-                            uint32_t nargs, const dck_arg *args);
+dck_status rt_launch_kernel(dck_queue q, dck_kernel kernel, const dck_range *range, uint32_t nargs,
+                            const dck_arg *args);
 
 /* ---- pipeline.c ---- */
 /* Runs pipeline `pk` with its checked arguments: vals[i] points to by-value parameter i,

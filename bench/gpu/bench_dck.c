@@ -25,13 +25,13 @@
 
 #include "dck.h"
 
-#define CHECK(call)                                                                               \
-    do {                                                                                          \
-        dck_status st_ = (call);                                                                  \
-        if (st_ != DCK_SUCCESS) {                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, dck_last_error());      \
-            exit(1);                                                                              \
-        }                                                                                         \
+#define CHECK(call)                                                                          \
+    do {                                                                                     \
+        dck_status st_ = (call);                                                             \
+        if (st_ != DCK_SUCCESS) {                                                            \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, dck_last_error()); \
+            exit(1);                                                                         \
+        }                                                                                    \
     } while (0)
 
 static dck_context ctx;
@@ -115,8 +115,8 @@ typedef int (*FnGetFn)(void **, void *, const char *);
 typedef int (*FnAlloc)(unsigned long long *, size_t);
 typedef int (*FnStream)(void **, unsigned);
 typedef int (*FnSync)(void *);
-typedef int (*FnLaunch)(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void *,
-                        void **, void **);
+typedef int (*FnLaunch)(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                        unsigned, void *, void **, void **);
 static struct {
     FnLaunch launch;
     FnSync sync;
@@ -207,8 +207,9 @@ int main(int argc, char **argv)
     CHECK(dck_device_get_info(dev, &info));
     uint64_t freeb = 0, totalb = 0;
     CHECK(dck_context_get_memory_info(ctx, &freeb, &totalb));
-    printf("device: %s (%s), %u SMs, %.1f GiB, %.1f GiB free (cuMemGetInfo)\n", info.name, info.driver,
-           info.compute_units, (double)info.global_memory_bytes / (1 << 30), (double)freeb / (1 << 30));
+    printf("device: %s (%s), %u SMs, %.1f GiB, %.1f GiB free (cuMemGetInfo)\n", info.name,
+           info.driver, info.compute_units, (double)info.global_memory_bytes / (1 << 30),
+           (double)freeb / (1 << 30));
     CHECK(dck_queue_create(ctx, NULL, &q));
     double t0 = now_s();
     CHECK(dck_module_create_from_source(ctx, argv[1], NULL, NULL, &mod));
@@ -216,7 +217,8 @@ int main(int argc, char **argv)
 
     const uint32_t N = 1u << 26; /* 64M floats */
     float *hx = rand_floats(N, 1), *hy = rand_floats(N, 2);
-    dck_buffer x = buffer(DCK_TYPE_F32, N, hx), y = buffer(DCK_TYPE_F32, N, hy), z = buffer(DCK_TYPE_F32, N, NULL);
+    dck_buffer x = buffer(DCK_TYPE_F32, N, hx), y = buffer(DCK_TYPE_F32, N, hy),
+               z = buffer(DCK_TYPE_F32, N, NULL);
 
     /* saxpy: y = a x + y (reads x and y, writes y) */
     {
@@ -296,7 +298,8 @@ int main(int argc, char **argv)
         dck_arg args[] = {dck_arg_buffer(x), dck_arg_buffer(z), dck_arg_u32(n)};
         dck_range r = {2, {n, n / 4, 1}, {32, 8, 1}};
         double ms = time_kernel("transpose", &r, 3, args);
-        printf("RESULT %s transpose_8192 %.4f %.1f GB/s\n", label, ms, 2.0 * 4 * n * (double)n / (ms * 1e-3) / 1e9);
+        printf("RESULT %s transpose_8192 %.4f %.1f GB/s\n", label, ms,
+               2.0 * 4 * n * (double)n / (ms * 1e-3) / 1e9);
         float v;
         CHECK(dck_buffer_read(z, 4ull * (5ull * n + 4000), 4, &v));
         expect("transpose", v, hx[4000ull * n + 5], 0);
@@ -307,13 +310,15 @@ int main(int argc, char **argv)
         dck_arg args[] = {dck_arg_buffer(x), dck_arg_buffer(y), dck_arg_buffer(z), dck_arg_u32(n)};
         dck_range r = {2, {n, n, 1}, {16, 16, 1}};
         double ms = time_kernel("sgemm", &r, 4, args);
-        printf("RESULT %s sgemm_4096 %.4f %.2f TFLOP/s\n", label, ms, 2.0 * n * (double)n * n / (ms * 1e-3) / 1e12);
+        printf("RESULT %s sgemm_4096 %.4f %.2f TFLOP/s\n", label, ms,
+               2.0 * n * (double)n * n / (ms * 1e-3) / 1e12);
         float *hb = malloc((size_t)n * n * 4);
         CHECK(dck_buffer_read(y, 0, (uint64_t)n * n * 4, hb));
         for (int s = 0; s < 4; s++) {
             uint32_t i = (uint32_t)(s * 1237 % n), j = (uint32_t)(s * 2711 % n);
             double want = 0;
-            for (uint32_t k = 0; k < n; k++) want += (double)hx[(uint64_t)i * n + k] * hb[(uint64_t)k * n + j];
+            for (uint32_t k = 0; k < n; k++)
+                want += (double)hx[(uint64_t)i * n + k] * hb[(uint64_t)k * n + j];
             float v;
             CHECK(dck_buffer_read(z, 4ull * ((uint64_t)i * n + j), 4, &v));
             expect("sgemm", v, want, 1e-4);
@@ -327,9 +332,11 @@ int main(int argc, char **argv)
         dck_arg args[] = {dck_arg_u32(w), dck_arg_u32(h), dck_arg_u32(it), dck_arg_buffer(out)};
         dck_range r = {2, {w, h, 1}, {16, 16, 1}};
         double ms = time_kernel("mandelbrot", &r, 4, args);
-        printf("RESULT %s mandelbrot_4096 %.4f %.1f Mpixel/s\n", label, ms, (double)w * h / (ms * 1e-3) / 1e6);
+        printf("RESULT %s mandelbrot_4096 %.4f %.1f Mpixel/s\n", label, ms,
+               (double)w * h / (ms * 1e-3) / 1e6);
         uint32_t v;
-        CHECK(dck_buffer_read(out, 4ull * (2048ull * w + 1365), 4, &v)); /* (-1, 0): inside the set */
+        CHECK(
+            dck_buffer_read(out, 4ull * (2048ull * w + 1365), 4, &v)); /* (-1, 0): inside the set */
         expect("mandelbrot", v, it, 0);
         CHECK(dck_buffer_destroy(out));
     }
@@ -358,7 +365,8 @@ int main(int argc, char **argv)
         double us = dk[2];
         printf("RESULT %s launch_dck_launch %.4f %.3f us/launch\n", label, us * 1e-3, us);
         if (have_raw)
-            printf("RESULT %s launch_raw_same_process %.4f %.3f us/launch\n", label, rw[2] * 1e-3, rw[2]);
+            printf("RESULT %s launch_raw_same_process %.4f %.3f us/launch\n", label, rw[2] * 1e-3,
+                   rw[2]);
         double t;
         /* the same launches recorded once into a batch (a CUDA graph) and replayed */
         const int B = 100;
@@ -377,8 +385,8 @@ int main(int argc, char **argv)
         CHECK(dck_buffer_destroy(dummy));
     }
     CHECK(dck_context_get_memory_info(ctx, &freeb, &totalb));
-    printf("memory: %.1f GiB free of %.1f GiB after the runs (cuMemGetInfo)\n", (double)freeb / (1 << 30),
-           (double)totalb / (1 << 30));
+    printf("memory: %.1f GiB free of %.1f GiB after the runs (cuMemGetInfo)\n",
+           (double)freeb / (1 << 30), (double)totalb / (1 << 30));
     CHECK(dck_context_destroy(ctx));
     free(hx);
     free(hy);

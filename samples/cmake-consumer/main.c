@@ -11,21 +11,22 @@
 #include "particles.h" /* particles_Particle, particles_advance, dck_load_particles */
 #include "scale.h"     /* scale_scale, scale_scale_twice, dck_load_scale */
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        dck_status st_ = (call);                                                           \
-        if (st_ != DCK_SUCCESS) {                                                          \
-            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_),        \
-                    dck_last_error());                                                     \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        dck_status st_ = (call);                                                    \
+        if (st_ != DCK_SUCCESS) {                                                   \
+            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_), \
+                    dck_last_error());                                              \
+            return 1;                                                               \
+        }                                                                           \
     } while (0)
 
 enum { N = 1000 };
 
 static int close_to(float a, float b) { return fabsf(a - b) <= 1e-5f * (1.0f + fabsf(b)); }
 
-int main(void) {
+int main(void)
+{
     dck_context_desc cd;
     memset(&cd, 0, sizeof cd);
     cd.backend = DCK_BACKEND_CPU; /* the package holds CPU code only (TARGETS c) */
@@ -88,7 +89,8 @@ int main(void) {
     CHECK(dck_buffer_read(by, 0, sizeof y, y));
     for (int i = 0; i < N; i++) bad += !close_to(y[i], 9.0f * x[i]);
 
-    printf("consumer: %d particles and a %d-element pipeline: %s\n", N, N, bad ? "WRONG" : "correct");
+    printf("consumer: %d particles and a %d-element pipeline: %s\n", N, N,
+           bad ? "WRONG" : "correct");
     CHECK(dck_context_destroy(ctx)); /* releases the modules, buffers and queue */
     return bad != 0;
 }

@@ -12,17 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        dck_status st_ = (call);                                                           \
-        if (st_ != DCK_SUCCESS) {                                                          \
-            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_),        \
-                    dck_last_error());                                                     \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        dck_status st_ = (call);                                                    \
+        if (st_ != DCK_SUCCESS) {                                                   \
+            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_), \
+                    dck_last_error());                                              \
+            return 1;                                                               \
+        }                                                                           \
     } while (0)
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *path = argc > 1 ? argv[1] : "samples/saxpy.dck";
     enum { N = 100000 };
     static float x[N], y[N];
@@ -62,8 +63,10 @@ int main(int argc, char **argv) {
     CHECK(dck_buffer_read(by, 0, sizeof y, y));
 
     int bad = 0;
-    for (int i = 0; i < N; i++) bad += fabsf(y[i] - (2.0f * (float)i + 1.0f)) > 1e-3f * (float)(i + 1);
-    printf("saxpy over %d elements: %s (%.1f us)\n", N, bad ? "WRONG" : "correct", (double)ns / 1e3);
+    for (int i = 0; i < N; i++)
+        bad += fabsf(y[i] - (2.0f * (float)i + 1.0f)) > 1e-3f * (float)(i + 1);
+    printf("saxpy over %d elements: %s (%.1f us)\n", N, bad ? "WRONG" : "correct",
+           (double)ns / 1e3);
 
     dck_event_destroy(ev);
     dck_queue_destroy(q);

@@ -8,19 +8,20 @@
 #include "blur.h"
 #include "count.h"
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        dck_status st_ = (call);                                                           \
-        if (st_ != DCK_SUCCESS) {                                                          \
-            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_),        \
-                    dck_last_error());                                                     \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        dck_status st_ = (call);                                                    \
+        if (st_ != DCK_SUCCESS) {                                                   \
+            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_), \
+                    dck_last_error());                                              \
+            return 1;                                                               \
+        }                                                                           \
     } while (0)
 
 enum { N = 4096 };
 
-int main(void) {
+int main(void)
+{
     dck_context_desc cd;
     memset(&cd, 0, sizeof cd);
     cd.backend = DCK_BACKEND_CPU; /* built with --target=c */
@@ -59,7 +60,8 @@ int main(void) {
         int l = i > 0 ? i - 1 : 0, rr = i + 1 < N ? i + 1 : N - 1;
         bad += fabsf(y[i] - (0.25f * x[l] + 0.5f * x[i] + 0.25f * x[rr])) > 1e-5f;
     }
-    printf("make consumer: blur of %d and count %u/%u: %s\n", N, got, below, bad ? "WRONG" : "correct");
+    printf("make consumer: blur of %d and count %u/%u: %s\n", N, got, below,
+           bad ? "WRONG" : "correct");
     CHECK(dck_context_destroy(ctx));
     return bad != 0;
 }

@@ -12,14 +12,14 @@
 #include "exec_saxpy.h"
 #include "exec_structs.h"
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        dck_status st_ = (call);                                                           \
-        if (st_ != DCK_SUCCESS) {                                                          \
-            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_),        \
-                    dck_last_error());                                                     \
-            return 1;                                                                      \
-        }                                                                                  \
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        dck_status st_ = (call);                                                    \
+        if (st_ != DCK_SUCCESS) {                                                   \
+            fprintf(stderr, "%s failed: %s\n  %s\n", #call, dck_status_string(st_), \
+                    dck_last_error());                                              \
+            return 1;                                                               \
+        }                                                                           \
     } while (0)
 
 enum { N = 777 };
@@ -28,7 +28,8 @@ static int near(float a, float b) { return fabsf(a - b) <= 1e-5f * (1.0f + fabsf
 
 static float maxf(float a, float b) { return a > b ? a : b; }
 
-int main(void) {
+int main(void)
+{
     dck_context_desc cd;
     memset(&cd, 0, sizeof cd);
     cd.backend = DCK_BACKEND_CPU;
@@ -95,12 +96,14 @@ int main(void) {
     for (int i = 0; i < P; i++) {
         const dck_float4 *a = &seed[2 * i], *b = &seed[2 * i + 1];
         float k = 0.5f / maxf(a->w, 0.25f), dt = 0.125f;
-        float vx = b->x + (g.x - b->x * k) * dt, vy = b->y + (g.y - b->y * k) * dt, vz = b->z + (g.z - b->z * k) * dt;
+        float vx = b->x + (g.x - b->x * k) * dt, vy = b->y + (g.y - b->y * k) * dt,
+              vz = b->z + (g.z - b->z * k) * dt;
         bad += !near(p[i].vel.x, vx) || !near(p[i].vel.y, vy) || !near(p[i].vel.z, vz);
         bad += !near(p[i].pos.x, a->x + vx * dt) || !near(p[i].pos.y, a->y + vy * dt);
         bad += !near(p[i].mass, a->w) || !near(p[i].age, b->w + dt);
     }
-    printf("header_exec: saxpy, pipe3, integrate through the generated API: %s\n", bad ? "WRONG" : "correct");
+    printf("header_exec: saxpy, pipe3, integrate through the generated API: %s\n",
+           bad ? "WRONG" : "correct");
     CHECK(dck_context_destroy(ctx));
     return bad != 0;
 }

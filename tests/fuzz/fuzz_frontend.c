@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Compiles src once; aborts on an internal error. Returns the status. */
 static DckcStatus compile_once(const char *src, const DckcOptions *o, const char *target,
-                               DckcEmit emit) {
+                               DckcEmit emit)
+{
     DckcResult res;
     DckcStatus st = dckc_compile("fuzz.dck", src, o, target, emit, &res);
     if (st == DCKC_INTERNAL || st == DCKC_USAGE) {
@@ -29,8 +30,8 @@ static DckcStatus compile_once(const char *src, const DckcOptions *o, const char
         abort();
     }
     if (st == DCKC_OK && res.output == NULL) {
-        fprintf(stderr, "fuzz_frontend: success without output (target %s, emit %d)\n",
-                target, (int)emit);
+        fprintf(stderr, "fuzz_frontend: success without output (target %s, emit %d)\n", target,
+                (int)emit);
         abort();
     }
     if (res.diagnostics == NULL) {
@@ -41,14 +42,13 @@ static DckcStatus compile_once(const char *src, const DckcOptions *o, const char
     return st;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size > FUZZ_MAX_INPUT)
-        return 0;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > FUZZ_MAX_INPUT) return 0;
     /* The compiler takes a NUL-terminated source: copy, so that the engine's buffer is
      * never read past its end (the source ends at the first NUL byte, if any). */
     char *src = malloc(size + 1);
-    if (src == NULL)
-        return 0;
+    if (src == NULL) return 0;
     memcpy(src, data, size);
     src[size] = '\0';
 

@@ -20,7 +20,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static dck_context fuzz_ctx(void) {
+static dck_context fuzz_ctx(void)
+{
     static dck_context ctx;
     if (!ctx) {
         dck_context_desc d = {0};
@@ -36,11 +37,13 @@ static dck_context fuzz_ctx(void) {
 
 static volatile size_t sink; /* keeps the reads of the walk */
 
-static void touch_str(const char *s) {
+static void touch_str(const char *s)
+{
     if (s) sink += strlen(s);
 }
 
-static void walk_params(const dck_abi_param *ps, uint32_t n) {
+static void walk_params(const dck_abi_param *ps, uint32_t n)
+{
     for (uint32_t i = 0; i < n; i++) {
         touch_str(ps[i].name);
         touch_str(ps[i].type_name);
@@ -48,7 +51,8 @@ static void walk_params(const dck_abi_param *ps, uint32_t n) {
     }
 }
 
-static void walk(const RtPackage *p) {
+static void walk(const RtPackage *p)
+{
     touch_str(p->abi.source_name);
     touch_str(p->compiler_version);
     touch_str(p->options);
@@ -57,7 +61,8 @@ static void walk(const RtPackage *p) {
         const dck_abi_kernel *k = &p->abi.kernels[i];
         touch_str(k->name);
         walk_params(k->params, k->nparams);
-        if (k->cpu_group || k->cpu_variants) abort(); /* a package never carries function pointers */
+        if (k->cpu_group || k->cpu_variants)
+            abort(); /* a package never carries function pointers */
     }
     for (uint32_t i = 0; i < p->abi.npipelines; i++) {
         const dck_abi_pipeline *q = &p->abi.pipelines[i];
@@ -81,7 +86,8 @@ static void walk(const RtPackage *p) {
     }
 }
 
-static void parse_once(const uint8_t *data, size_t size) {
+static void parse_once(const uint8_t *data, size_t size)
+{
     dck_context ctx = fuzz_ctx();
     RtPackage *p = NULL;
     dck_status st = rt_package_parse(ctx, data, size, &p);
@@ -91,25 +97,30 @@ static void parse_once(const uint8_t *data, size_t size) {
         rt_package_free(ctx, p);
     } else if (p) {
         abort(); /* a failed parse hands nothing back */
-    } else if (st != DCK_ERROR_INVALID_MODULE && st != DCK_ERROR_UNSUPPORTED && st != DCK_ERROR_OUT_OF_MEMORY) {
-        fprintf(stderr, "fuzz_package: unexpected status %s: %s\n", dck_status_string(st), dck_last_error());
+    } else if (st != DCK_ERROR_INVALID_MODULE && st != DCK_ERROR_UNSUPPORTED &&
+               st != DCK_ERROR_OUT_OF_MEMORY) {
+        fprintf(stderr, "fuzz_package: unexpected status %s: %s\n", dck_status_string(st),
+                dck_last_error());
         abort();
     } else if (!dck_last_error()[0]) {
         abort(); /* every rejection says why */
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (size > (1u << 20)) return 0;
     parse_once(data, size);
     if (size >= DCK_PKG_OFF_CHECKSUM + 8) {
         uint8_t *fixed = malloc(size);
         if (!fixed) return 0;
         memcpy(fixed, data, size);
-        for (int i = 0; i < 8; i++) fixed[DCK_PKG_OFF_FILE_SIZE + i] = (uint8_t)((uint64_t)size >> (8 * i));
+        for (int i = 0; i < 8; i++)
+            fixed[DCK_PKG_OFF_FILE_SIZE + i] = (uint8_t)((uint64_t)size >> (8 * i));
         /* the corpus outlives ABI version bumps: keep reaching the checks behind that one */
         if (size >= DCK_PKG_OFF_ABI_VERSION + 4)
-            for (int i = 0; i < 4; i++) fixed[DCK_PKG_OFF_ABI_VERSION + i] = (uint8_t)(DCK_ABI_VERSION >> (8 * i));
+            for (int i = 0; i < 4; i++)
+                fixed[DCK_PKG_OFF_ABI_VERSION + i] = (uint8_t)(DCK_ABI_VERSION >> (8 * i));
         uint64_t sum = dck_pkg_checksum(fixed, size);
         for (int i = 0; i < 8; i++) fixed[DCK_PKG_OFF_CHECKSUM + i] = (uint8_t)(sum >> (8 * i));
         parse_once(fixed, size);

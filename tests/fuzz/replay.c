@@ -17,7 +17,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int run_file(const char *path) {
+static int run_file(const char *path)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "fuzz_replay: %s: %s\n", path, strerror(errno));
@@ -52,11 +53,13 @@ static int run_file(const char *path) {
     return 0;
 }
 
-static int cmp_names(const void *a, const void *b) {
+static int cmp_names(const void *a, const void *b)
+{
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int run_dir(const char *dir, int *count) {
+static int run_dir(const char *dir, int *count)
+{
     DIR *d = opendir(dir);
     if (d == NULL) {
         fprintf(stderr, "fuzz_replay: %s: %s\n", dir, strerror(errno));
@@ -67,8 +70,7 @@ static int run_dir(const char *dir, int *count) {
     struct dirent *e;
     int failed = 0;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         if (nnames == cap) {
             size_t nc = cap ? cap * 2 : 64;
             char **nn = realloc(names, nc * sizeof *nn);
@@ -89,8 +91,7 @@ static int run_dir(const char *dir, int *count) {
         nnames++;
     }
     closedir(d);
-    if (nnames > 1)
-        qsort(names, nnames, sizeof *names, cmp_names);
+    if (nnames > 1) qsort(names, nnames, sizeof *names, cmp_names);
     for (size_t i = 0; i < nnames; i++) {
         struct stat st;
         if (!failed && stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
@@ -100,12 +101,12 @@ static int run_dir(const char *dir, int *count) {
         free(names[i]);
     }
     free(names);
-    if (failed)
-        fprintf(stderr, "fuzz_replay: %s: could not run every file\n", dir);
+    if (failed) fprintf(stderr, "fuzz_replay: %s: could not run every file\n", dir);
     return failed;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 2) {
         fprintf(stderr, "usage: fuzz_replay FILE-OR-DIR...\n");
         return 2;

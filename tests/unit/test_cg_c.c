@@ -125,7 +125,8 @@ static IrInst *store(Bld *b, IrMemRef mr, IrInst *idx, IrInst *v)
     return put(b, i);
 }
 
-static IrInst *atomic(Bld *b, BuiltinId bi, Type *t, IrMemRef mr, IrInst *idx, IrInst *v, IrInst *v2)
+static IrInst *atomic(Bld *b, BuiltinId bi, Type *t, IrMemRef mr, IrInst *idx, IrInst *v,
+                      IrInst *v2)
 {
     IrInst *ops[3] = {idx, v, v2};
     IrInst *i = ir_inst_new(b->f, IR_ATOMIC, t, ops, v2 ? 3 : 2);
@@ -150,10 +151,7 @@ static void cbr(Bld *b, IrInst *c, IrBlock *t, IrBlock *f)
 
 static void ret(Bld *b) { put(b, ir_inst_new(b->f, IR_RET, ty_void, NULL, 0)); }
 
-static IrInst *phi2(Bld *b, Type *t)
-{
-    return put(b, ir_inst_new(b->f, IR_PHI, t, NULL, 2));
-}
+static IrInst *phi2(Bld *b, Type *t) { return put(b, ir_inst_new(b->f, IR_PHI, t, NULL, 2)); }
 
 static IrParam P(const char *name, Type *t) { return (IrParam){name, t, {0, 1, 1}}; }
 
@@ -201,8 +199,8 @@ static const char *compile_with(const char *compiler, const char *src, const cha
     snprintf(cpath, sizeof cpath, "/tmp/dck_test_cg_c_%d_%s_%s.c", (int)getpid(), tag, compiler);
     snprintf(so, sizeof so, "/tmp/dck_test_cg_c_%d_%s_%s.so", (int)getpid(), tag, compiler);
     write_file(cpath, src);
-    snprintf(cmd, sizeof cmd, "%s -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared %s -o %s 2>&1", compiler,
-             cpath, so);
+    snprintf(cmd, sizeof cmd, "%s -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared %s -o %s 2>&1",
+             compiler, cpath, so);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     char buf[4096];
@@ -245,7 +243,8 @@ static const dck_abi_kernel *kernel(const Mod *r, const char *name)
     return NULL;
 }
 
-static void launch(const dck_abi_kernel *k, uint32_t global, uint32_t local, void **args, dck_cpu_oob *oob)
+static void launch(const dck_abi_kernel *k, uint32_t global, uint32_t local, void **args,
+                   dck_cpu_oob *oob)
 {
     dck_cpu_launch L = {0};
     L.global_size[0] = global;
@@ -316,7 +315,8 @@ Test(cg_c, saxpy)
     dck_cpu_buf bx = {x, N}, by = {y, N};
     void *args[3] = {&a, &bx, &by};
     launch(k, N, 64, args, NULL);
-    for (int i = 0; i < N; i++) cr_assert_float_eq(y[i], 2.0f * i + 1.0f, 1e-6, "y[%d] = %f", i, y[i]);
+    for (int i = 0; i < N; i++)
+        cr_assert_float_eq(y[i], 2.0f * i + 1.0f, 1e-6, "y[%d] = %f", i, y[i]);
     /* the plain loops: no per-work-item state, no resume switch */
     cr_assert(strstr(r.src, "switch (resume)") == NULL);
     cr_assert(strstr(r.src, "/* test.dck:3 */") != NULL);
@@ -329,9 +329,11 @@ Test(cg_c, saxpy)
 Test(cg_c, loop_phis)
 {
     Bld b = new_module();
-    IrParam ps[2] = {P("out", ty_buffer(T(SC_UINT), false)), P("out2", ty_buffer(T(SC_UINT), false))};
+    IrParam ps[2] = {P("out", ty_buffer(T(SC_UINT), false)),
+                     P("out2", ty_buffer(T(SC_UINT), false))};
     new_kernel(&b, "fib", ps, 2);
-    IrBlock *entry = b.b, *head = ir_block_new(b.f), *body = ir_block_new(b.f), *exit = ir_block_new(b.f);
+    IrBlock *entry = b.b, *head = ir_block_new(b.f), *body = ir_block_new(b.f),
+            *exit = ir_block_new(b.f);
     IrInst *i = wi(&b, BI_GLOBAL_ID, 0);
     IrInst *zero = cu(&b, 0), *one = cu(&b, 1), *two = cu(&b, 2);
     br(&b, head);
@@ -353,7 +355,8 @@ Test(cg_c, loop_phis)
     ir_set_ops(b.f, sb, sbops, 2);
     b.b = exit;
     store(&b, mref(MEM_BUFFER, 0, 1), i, pa);
-    store(&b, mref(MEM_BUFFER, 1, 1), i, op(&b, IR_ADD, T(SC_UINT), op(&b, IR_MUL, T(SC_UINT), sa, cu(&b, 10)), sb));
+    store(&b, mref(MEM_BUFFER, 1, 1), i,
+          op(&b, IR_ADD, T(SC_UINT), op(&b, IR_MUL, T(SC_UINT), sa, cu(&b, 10)), sb));
     ret(&b);
     (void)entry;
     Mod r = build(b.m, false, "phis");
@@ -381,7 +384,8 @@ Test(cg_c, loop_phis)
 Test(cg_c, reduction_barriers)
 {
     Bld b = new_module();
-    IrParam ps[2] = {P("in", ty_buffer(T(SC_FLOAT), true)), P("out", ty_buffer(T(SC_FLOAT), false))};
+    IrParam ps[2] = {P("in", ty_buffer(T(SC_FLOAT), true)),
+                     P("out", ty_buffer(T(SC_FLOAT), false))};
     new_kernel(&b, "reduce", ps, 2);
     b.f->has_wg = true;
     b.f->wg[0] = 64;
@@ -407,7 +411,8 @@ Test(cg_c, reduction_barriers)
     b.b = add;
     b.line = 6;
     IrInst *j = op(&b, IR_ADD, T(SC_UINT), lid, s);
-    IrInst *v = op(&b, IR_ADD, T(SC_FLOAT), load(&b, T(SC_FLOAT), tm, lid, NULL), load(&b, T(SC_FLOAT), tm, j, NULL));
+    IrInst *v = op(&b, IR_ADD, T(SC_FLOAT), load(&b, T(SC_FLOAT), tm, lid, NULL),
+                   load(&b, T(SC_FLOAT), tm, j, NULL));
     store(&b, tm, lid, v);
     br(&b, latch);
     b.b = latch;
@@ -425,7 +430,9 @@ Test(cg_c, reduction_barriers)
     b.b = wr;
     IrInst *tz = load(&b, T(SC_FLOAT), tm, cu(&b, 0), NULL);
     /* + twice - twice: keeps `twice` alive across all barriers */
-    IrInst *adj = op(&b, IR_CONVERT, T(SC_FLOAT), op(&b, IR_SUB, T(SC_UINT), twice, op(&b, IR_MUL, T(SC_UINT), lid, cu(&b, 2))), NULL);
+    IrInst *adj =
+        op(&b, IR_CONVERT, T(SC_FLOAT),
+           op(&b, IR_SUB, T(SC_UINT), twice, op(&b, IR_MUL, T(SC_UINT), lid, cu(&b, 2))), NULL);
     store(&b, mref(MEM_BUFFER, 1, 1), wi(&b, BI_GROUP_ID, 0), op(&b, IR_ADD, T(SC_FLOAT), tz, adj));
     br(&b, exit);
     b.b = exit;
@@ -446,7 +453,8 @@ Test(cg_c, reduction_barriers)
     dck_cpu_buf bi = {in, N}, bo = {out, G};
     void *args[2] = {&bi, &bo};
     launch(k, N, 64, args, NULL);
-    for (int g = 0; g < G; g++) cr_assert_float_eq(out[g], (float)want[g], 1e-3, "group %d: %f vs %f", g, out[g], want[g]);
+    for (int g = 0; g < G; g++)
+        cr_assert_float_eq(out[g], (float)want[g], 1e-3, "group %d: %f vs %f", g, out[g], want[g]);
     unload(&r);
     arena_free(b.m->arena);
 }
@@ -455,8 +463,9 @@ Test(cg_c, reduction_barriers)
 Test(cg_c, atomic_histogram)
 {
     Bld b = new_module();
-    IrParam ps[4] = {P("data", ty_buffer(T(SC_UINT), true)), P("bins", ty_buffer(T(SC_UINT), false)),
-                     P("fsum", ty_buffer(T(SC_FLOAT), false)), P("mx", ty_buffer(T(SC_INT), false))};
+    IrParam ps[4] = {
+        P("data", ty_buffer(T(SC_UINT), true)), P("bins", ty_buffer(T(SC_UINT), false)),
+        P("fsum", ty_buffer(T(SC_FLOAT), false)), P("mx", ty_buffer(T(SC_INT), false))};
     new_kernel(&b, "hist", ps, 4);
     IrBlock *body = ir_block_new(b.f), *exit = ir_block_new(b.f);
     IrInst *i = wi(&b, BI_GLOBAL_ID, 0);
@@ -470,8 +479,8 @@ Test(cg_c, atomic_histogram)
     atomic(&b, BI_ATOMIC_MAX, T(SC_INT), mref(MEM_BUFFER, 3, 1), cu(&b, 0), di, NULL);
     atomic(&b, BI_ATOMIC_MIN, T(SC_INT), mref(MEM_BUFFER, 3, 1), cu(&b, 1), di, NULL);
     /* cas(mx[2], 0, 7) once: returns the old value, only the first succeeds */
-    IrInst *old = atomic(&b, BI_ATOMIC_CAS, T(SC_INT), mref(MEM_BUFFER, 3, 1), cu(&b, 2), ci(&b, T(SC_INT), 0),
-                         ci(&b, T(SC_INT), 7));
+    IrInst *old = atomic(&b, BI_ATOMIC_CAS, T(SC_INT), mref(MEM_BUFFER, 3, 1), cu(&b, 2),
+                         ci(&b, T(SC_INT), 0), ci(&b, T(SC_INT), 7));
     atomic(&b, BI_ATOMIC_ADD, T(SC_INT), mref(MEM_BUFFER, 3, 1), cu(&b, 3), old, NULL);
     br(&b, exit);
     b.b = exit;
@@ -512,8 +521,8 @@ Test(cg_c, vectors_structs)
     Type *pt = ty_struct("Pt", fl, 2);
     vec_push(b.m->arena, &b.m->structs, pt);
     cr_assert_eq(pt->size, 32);
-    IrParam ps[4] = {P("ps", ty_buffer(pt, true)), P("out", ty_buffer(f4, false)), P("outp", ty_buffer(pt, false)),
-                     P("off", f3)};
+    IrParam ps[4] = {P("ps", ty_buffer(pt, true)), P("out", ty_buffer(f4, false)),
+                     P("outp", ty_buffer(pt, false)), P("off", f3)};
     new_kernel(&b, "vecs", ps, 4);
     IrInst *i = wi(&b, BI_GLOBAL_ID, 0);
     IrInst *p = load(&b, pt, mref(MEM_BUFFER, 0, 1), i, NULL);
@@ -528,7 +537,8 @@ Test(cg_c, vectors_structs)
     IrInst *cr = builtin(&b, BI_CROSS, f3, q, zaxis, NULL);
     IrInst *crx = op(&b, IR_EXTRACT, T(SC_FLOAT), cr, NULL);
     crx->idx = 0;
-    IrInst *v4ops[4] = {op(&b, IR_MUL, T(SC_FLOAT), qx, mass), builtin(&b, BI_DOT, T(SC_FLOAT), q, q, NULL),
+    IrInst *v4ops[4] = {op(&b, IR_MUL, T(SC_FLOAT), qx, mass),
+                        builtin(&b, BI_DOT, T(SC_FLOAT), q, q, NULL),
                         builtin(&b, BI_LENGTH, T(SC_FLOAT), q, NULL, NULL), crx};
     IrInst *v4 = put(&b, ir_inst_new(b.f, IR_VECTOR, f4, v4ops, 4));
     store(&b, mref(MEM_BUFFER, 1, 1), i, v4);
@@ -556,8 +566,14 @@ Test(cg_c, vectors_structs)
     cr_assert_str_eq(k->params[0].type_name, "Pt");
     cr_assert_eq(k->params[3].vec, 3);
     cr_assert_eq(k->params[3].size, 16);
-    typedef struct { float x, y, z, w; } V4;
-    typedef struct { V4 pos; float mass; float pad[3]; } CPt;
+    typedef struct {
+        float x, y, z, w;
+    } V4;
+    typedef struct {
+        V4 pos;
+        float mass;
+        float pad[3];
+    } CPt;
     enum { N = 10 };
     CPt in[N], outp[N];
     V4 out[N];
@@ -622,7 +638,8 @@ Test(cg_c, checked_oob)
     cr_assert_eq(oob.len, N);
     cr_assert_float_eq(y[0], -5.0f, 0);
     for (int n = 1; n < N; n++) cr_assert_float_eq(y[n], 1.0f, 0);
-    for (int n = N; n < N + 4; n++) cr_assert_float_eq(y[n], -5.0f, 0, "wrote out of bounds at %d", n);
+    for (int n = N; n < N + 4; n++)
+        cr_assert_float_eq(y[n], -5.0f, 0, "wrote out of bounds at %d", n);
     unload(&r);
     arena_free(m->arena);
 
@@ -640,37 +657,42 @@ Test(cg_c, integer_semantics)
 {
     Bld b = new_module();
     Type *I = T(SC_INT), *U = T(SC_UINT), *UC = T(SC_UCHAR), *L = T(SC_LONG);
-    IrParam ps[3] = {P("ia", ty_buffer(I, true)), P("ib", ty_buffer(I, true)), P("out", ty_buffer(T(SC_LONG), false))};
+    IrParam ps[3] = {P("ia", ty_buffer(I, true)), P("ib", ty_buffer(I, true)),
+                     P("out", ty_buffer(T(SC_LONG), false))};
     new_kernel(&b, "ints", ps, 3);
     IrInst *a = load(&b, I, mref(MEM_BUFFER, 0, 1), cu(&b, 0), NULL);
     IrInst *bb = load(&b, I, mref(MEM_BUFFER, 1, 1), cu(&b, 0), NULL);
-    IrInst *a1 = load(&b, I, mref(MEM_BUFFER, 0, 1), cu(&b, 1), NULL);   /* INT_MIN */
-    IrInst *bm1 = load(&b, I, mref(MEM_BUFFER, 1, 1), cu(&b, 1), NULL);  /* -1 */
+    IrInst *a1 = load(&b, I, mref(MEM_BUFFER, 0, 1), cu(&b, 1), NULL);  /* INT_MIN */
+    IrInst *bm1 = load(&b, I, mref(MEM_BUFFER, 1, 1), cu(&b, 1), NULL); /* -1 */
     int slot = 0;
 #define OUT(v) store(&b, mref(MEM_BUFFER, 2, 1), cu(&b, slot++), op(&b, IR_CONVERT, L, (v), NULL))
-    OUT(op(&b, IR_DIV, I, a, bb));                        /* 0: 7 / 0 -> 0 */
-    OUT(op(&b, IR_REM, I, a, bb));                        /* 1: 7 % 0 -> 0 */
-    OUT(op(&b, IR_DIV, I, a1, bm1));                      /* 2: INT_MIN / -1 -> INT_MIN */
-    OUT(op(&b, IR_REM, I, a1, bm1));                      /* 3: 0 */
-    OUT(op(&b, IR_SHL, I, a, ci(&b, I, 33)));             /* 4: 7 << 1 = 14 */
-    OUT(op(&b, IR_SHR, I, bm1, ci(&b, I, 35)));           /* 5: -1 >> 3 = -1 */
+    OUT(op(&b, IR_DIV, I, a, bb));              /* 0: 7 / 0 -> 0 */
+    OUT(op(&b, IR_REM, I, a, bb));              /* 1: 7 % 0 -> 0 */
+    OUT(op(&b, IR_DIV, I, a1, bm1));            /* 2: INT_MIN / -1 -> INT_MIN */
+    OUT(op(&b, IR_REM, I, a1, bm1));            /* 3: 0 */
+    OUT(op(&b, IR_SHL, I, a, ci(&b, I, 33)));   /* 4: 7 << 1 = 14 */
+    OUT(op(&b, IR_SHR, I, bm1, ci(&b, I, 35))); /* 5: -1 >> 3 = -1 */
     IrInst *ua = op(&b, IR_CONVERT, U, a, NULL);
     OUT(builtin(&b, BI_CLZ, U, op(&b, IR_SUB, U, ua, ua), NULL, NULL)); /* 6: clz(0) = 32 */
     OUT(builtin(&b, BI_CTZ, U, op(&b, IR_SUB, U, ua, ua), NULL, NULL)); /* 7: ctz(0) = 32 */
-    OUT(builtin(&b, BI_CLZ, U, ua, NULL, NULL));          /* 8: clz(7) = 29 */
-    OUT(builtin(&b, BI_POPCOUNT, I, bm1, NULL, NULL));    /* 9: 32 */
+    OUT(builtin(&b, BI_CLZ, U, ua, NULL, NULL));                        /* 8: clz(7) = 29 */
+    OUT(builtin(&b, BI_POPCOUNT, I, bm1, NULL, NULL));                  /* 9: 32 */
     IrInst *c8 = op(&b, IR_CONVERT, UC, a, NULL);
-    OUT(builtin(&b, BI_CLZ, UC, c8, NULL, NULL));         /* 10: clz((uchar)7) = 5 */
+    OUT(builtin(&b, BI_CLZ, UC, c8, NULL, NULL));             /* 10: clz((uchar)7) = 5 */
     OUT(builtin(&b, BI_ROTATE, UC, c8, ci(&b, UC, 7), NULL)); /* 11: rotl(7, 7) = 0x83 = 131 */
     OUT(builtin(&b, BI_MUL_HI, I, a1, ci(&b, I, 4), NULL));   /* 12: (INT_MIN * 4) >> 32 = -2 */
-    OUT(builtin(&b, BI_ABS, I, a1, NULL, NULL));          /* 13: abs(INT_MIN) = INT_MIN */
-    OUT(op(&b, IR_CONVERT, I, cf(&b, 1e20), NULL));       /* 14: saturates: INT_MAX */
-    OUT(op(&b, IR_CONVERT, U, cf(&b, -5.0), NULL));       /* 15: 0 */
-    OUT(op(&b, IR_CONVERT, I, op(&b, IR_DIV, T(SC_FLOAT), cf(&b, 0), op(&b, IR_CONVERT, T(SC_FLOAT), bb, NULL)), NULL)); /* 16: NaN -> 0 */
-    OUT(op(&b, IR_ADD, I, ci(&b, I, INT32_MAX), a));      /* 17: wraps: INT_MIN + 6 */
+    OUT(builtin(&b, BI_ABS, I, a1, NULL, NULL));              /* 13: abs(INT_MIN) = INT_MIN */
+    OUT(op(&b, IR_CONVERT, I, cf(&b, 1e20), NULL));           /* 14: saturates: INT_MAX */
+    OUT(op(&b, IR_CONVERT, U, cf(&b, -5.0), NULL));           /* 15: 0 */
+    OUT(op(&b, IR_CONVERT, I,
+           op(&b, IR_DIV, T(SC_FLOAT), cf(&b, 0), op(&b, IR_CONVERT, T(SC_FLOAT), bb, NULL)),
+           NULL));                                   /* 16: NaN -> 0 */
+    OUT(op(&b, IR_ADD, I, ci(&b, I, INT32_MAX), a)); /* 17: wraps: INT_MIN + 6 */
     OUT(builtin(&b, BI_MAX, I, a, ci(&b, I, (uint32_t)INT32_MIN), NULL)); /* 18: 7 */
-    OUT(op3(&b, IR_SELECT, U, op(&b, IR_GE, T(SC_BOOL), ua, cu(&b, 0)), cu(&b, 1), cu(&b, 2))); /* 19: 1 */
-    OUT(builtin(&b, BI_MUL_HI, L, op(&b, IR_CONVERT, L, bm1, NULL), ci(&b, L, 5), NULL)); /* 20: -1 */
+    OUT(op3(&b, IR_SELECT, U, op(&b, IR_GE, T(SC_BOOL), ua, cu(&b, 0)), cu(&b, 1),
+            cu(&b, 2))); /* 19: 1 */
+    OUT(builtin(&b, BI_MUL_HI, L, op(&b, IR_CONVERT, L, bm1, NULL), ci(&b, L, 5),
+                NULL)); /* 20: -1 */
 #undef OUT
     ret(&b);
     Mod r = build(b.m, false, "ints");
@@ -679,10 +701,12 @@ Test(cg_c, integer_semantics)
     dck_cpu_buf b0 = {ia, 2}, b1 = {ib, 2}, b2 = {out, 32};
     void *args[3] = {&b0, &b1, &b2};
     launch(kernel(&r, "ints"), 1, 1, args, NULL);
-    int64_t want[] = {0, 0, INT32_MIN, 0, 14, -1, 32, 32, 29, 32, 5, 131, -2, INT32_MIN, INT32_MAX, 0, 0,
-                      (int64_t)INT32_MIN + 6, 7, 1, -1};
+    int64_t want[] = {0,  0, INT32_MIN, 0,  14,        -1,        32, 32, 29,
+                      32, 5, 131,       -2, INT32_MIN, INT32_MAX, 0,  0,  (int64_t)INT32_MIN + 6,
+                      7,  1, -1};
     for (int k = 0; k < (int)(sizeof want / sizeof want[0]); k++)
-        cr_assert_eq(out[k], want[k], "slot %d: %lld, want %lld", k, (long long)out[k], (long long)want[k]);
+        cr_assert_eq(out[k], want[k], "slot %d: %lld, want %lld", k, (long long)out[k],
+                     (long long)want[k]);
     unload(&r);
     arena_free(b.m->arena);
 }
@@ -692,8 +716,10 @@ Test(cg_c, integer_semantics)
 Test(cg_c, all_builtins_compile)
 {
     Bld b = new_module();
-    Type *f4 = ty_vec(T(SC_FLOAT), 4), *D = T(SC_DOUBLE), *i2 = ty_vec(T(SC_INT), 2), *UL = T(SC_ULONG);
-    IrParam ps[4] = {P("v", f4), P("d", D), P("o4", ty_buffer(f4, false)), P("od", ty_buffer(D, false))};
+    Type *f4 = ty_vec(T(SC_FLOAT), 4), *D = T(SC_DOUBLE), *i2 = ty_vec(T(SC_INT), 2),
+         *UL = T(SC_ULONG);
+    IrParam ps[4] = {P("v", f4), P("d", D), P("o4", ty_buffer(f4, false)),
+                     P("od", ty_buffer(D, false))};
     new_kernel(&b, "allb", ps, 4);
     IrInst *v = param(&b, 0), *d = param(&b, 1);
     IrInst *acc4 = v, *accd = d;
@@ -706,7 +732,8 @@ Test(cg_c, all_builtins_compile)
             IrInst *any = builtin(&b, BI_ANY, T(SC_BOOL), t, NULL, NULL);
             IrInst *all = builtin(&b, BI_ALL, T(SC_BOOL), t, NULL, NULL);
             IrInst *x = op3(&b, IR_SELECT, D, op(&b, IR_OR, T(SC_BOOL), any, all), d, accd);
-            accd = op3(&b, IR_SELECT, D, builtin(&b, (BuiltinId)bi, T(SC_BOOL), x, NULL, NULL), d, x);
+            accd =
+                op3(&b, IR_SELECT, D, builtin(&b, (BuiltinId)bi, T(SC_BOOL), x, NULL, NULL), d, x);
             continue;
         }
         if (bi == BI_SELECT) {
@@ -715,7 +742,8 @@ Test(cg_c, all_builtins_compile)
             continue;
         }
         bool scalar_res = k == BK_DOT || k == BK_LENGTH;
-        IrInst *r4 = builtin(&b, (BuiltinId)bi, scalar_res ? T(SC_FLOAT) : f4, acc4, n > 1 ? v : NULL, n > 2 ? v : NULL);
+        IrInst *r4 = builtin(&b, (BuiltinId)bi, scalar_res ? T(SC_FLOAT) : f4, acc4,
+                             n > 1 ? v : NULL, n > 2 ? v : NULL);
         if (scalar_res) r4 = op(&b, IR_SPLAT, f4, r4, NULL);
         acc4 = op(&b, IR_ADD, f4, acc4, r4);
         IrInst *rd = builtin(&b, (BuiltinId)bi, D, accd, n > 1 ? d : NULL, n > 2 ? d : NULL);
@@ -726,8 +754,10 @@ Test(cg_c, all_builtins_compile)
     IrInst *c3 = builtin(&b, BI_CROSS, ty_vec(T(SC_FLOAT), 3), f3, f3, NULL);
     IrInst *c4 = builtin(&b, BI_CROSS, f4, acc4, v, NULL);
     acc4 = op(&b, IR_ADD, f4, c4, op(&b, IR_SHUFFLE, f4, c3, NULL));
-    acc4->ops[1]->mask[0] = 0, acc4->ops[1]->mask[1] = 1, acc4->ops[1]->mask[2] = 2, acc4->ops[1]->mask[3] = 2;
-    IrInst *iv = op(&b, IR_CONVERT, i2, op(&b, IR_SHUFFLE, ty_vec(T(SC_FLOAT), 2), acc4, NULL), NULL);
+    acc4->ops[1]->mask[0] = 0, acc4->ops[1]->mask[1] = 1, acc4->ops[1]->mask[2] = 2,
+    acc4->ops[1]->mask[3] = 2;
+    IrInst *iv =
+        op(&b, IR_CONVERT, i2, op(&b, IR_SHUFFLE, ty_vec(T(SC_FLOAT), 2), acc4, NULL), NULL);
     iv->ops[0]->mask[0] = 0, iv->ops[0]->mask[1] = 1;
     IrInst *ul = op(&b, IR_CONVERT, UL, d, NULL);
     for (int bi = BI_ABS; bi <= BI_ROTATE; bi++) {
@@ -738,8 +768,12 @@ Test(cg_c, all_builtins_compile)
         ul = builtin(&b, (BuiltinId)bi, UL, ul, n > 1 ? ul : NULL, n > 2 ? ul : NULL);
     }
     IrInst *sg = builtin(&b, BI_SUBGROUP_ADD, D, accd, NULL, NULL);
-    sg = op(&b, IR_ADD, D, sg, builtin(&b, BI_SUBGROUP_SHUFFLE, D, accd, builtin(&b, BI_SUBGROUP_LOCAL_ID, T(SC_UINT), NULL, NULL, NULL), NULL));
-    sg = op(&b, IR_ADD, D, sg, op(&b, IR_CONVERT, D, builtin(&b, BI_SUBGROUP_SIZE, T(SC_UINT), NULL, NULL, NULL), NULL));
+    sg = op(&b, IR_ADD, D, sg,
+            builtin(&b, BI_SUBGROUP_SHUFFLE, D, accd,
+                    builtin(&b, BI_SUBGROUP_LOCAL_ID, T(SC_UINT), NULL, NULL, NULL), NULL));
+    sg = op(
+        &b, IR_ADD, D, sg,
+        op(&b, IR_CONVERT, D, builtin(&b, BI_SUBGROUP_SIZE, T(SC_UINT), NULL, NULL, NULL), NULL));
     sg = op(&b, IR_ADD, D, sg, op(&b, IR_CONVERT, D, ul, NULL));
     IrInst *ix = op(&b, IR_EXTRACT, T(SC_INT), iv, NULL);
     ix->idx = 1;
@@ -761,7 +795,8 @@ Test(cg_c, half_gcc)
     new_kernel(&b, "hk", ps, 2);
     IrInst *i = wi(&b, BI_GLOBAL_ID, 0);
     IrInst *x = load(&b, h4, mref(MEM_BUFFER, 0, 1), i, NULL);
-    IrInst *s = op(&b, IR_MUL, h4, x, op(&b, IR_SPLAT, h4, put(&b, ir_const_float(b.f, H, 2.0)), NULL));
+    IrInst *s =
+        op(&b, IR_MUL, h4, x, op(&b, IR_SPLAT, h4, put(&b, ir_const_float(b.f, H, 2.0)), NULL));
     IrInst *d = builtin(&b, BI_DOT, H, s, x, NULL);
     d = op(&b, IR_ADD, H, d, builtin(&b, BI_SQRT, H, d, NULL, NULL));
     store(&b, mref(MEM_BUFFER, 1, 1), i, d);
@@ -810,15 +845,51 @@ Test(cg_c, pipeline_encoding)
     CgWords code = {0};
     CgConsts consts = {0};
     cg_encode_pipeline(b.m, p, &code, &consts, a);
-    uint32_t want[] = {DCK_POP_LEN, 0, 2, DCK_POP_CONST, 1, 0, /* label 0 = 6 */
-                       DCK_POP_JZ, 1, 35, DCK_POP_LAUNCH, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3,
-                       DCK_POPA_PARAM, 0, DCK_ABI_F32, DCK_POPA_BUF, 1, 0, DCK_POPA_BUF, 2, 0,
-                       DCK_POP_CONST, 2, 1, DCK_POP_BIN, DCK_POPB_ISUB, 1, 1, 2, DCK_POP_JMP, 6, /* label 1 = 39 */
+    uint32_t want[] = {DCK_POP_LEN,
+                       0,
+                       2,
+                       DCK_POP_CONST,
+                       1,
+                       0, /* label 0 = 6 */
+                       DCK_POP_JZ,
+                       1,
+                       35,
+                       DCK_POP_LAUNCH,
+                       0,
+                       1,
+                       0,
+                       0,
+                       0,
+                       0,
+                       0,
+                       0,
+                       0,
+                       3,
+                       DCK_POPA_PARAM,
+                       0,
+                       DCK_ABI_F32,
+                       DCK_POPA_BUF,
+                       1,
+                       0,
+                       DCK_POPA_BUF,
+                       2,
+                       0,
+                       DCK_POP_CONST,
+                       2,
+                       1,
+                       DCK_POP_BIN,
+                       DCK_POPB_ISUB,
+                       1,
+                       1,
+                       2,
+                       DCK_POP_JMP,
+                       6, /* label 1 = 39 */
                        DCK_POP_END};
     /* recompute the label offsets from the layout above */
     want[8] = 39;
     cr_assert_eq(code.len, (int)(sizeof want / sizeof want[0]), "ncode %d", code.len);
-    for (int k = 0; k < code.len; k++) cr_assert_eq(code.data[k], want[k], "word %d: %u vs %u", k, code.data[k], want[k]);
+    for (int k = 0; k < code.len; k++)
+        cr_assert_eq(code.data[k], want[k], "word %d: %u vs %u", k, code.data[k], want[k]);
     cr_assert_eq(consts.len, 2);
     cr_assert_eq(consts.data[0], 3);
     cr_assert_eq(consts.data[1], 1);
@@ -843,7 +914,8 @@ Test(cg_c, helpers_common)
     new_kernel(&b, "k1", ps, 1);
     vec_push(b.m->arena, &b.f->shared, ((IrSlot){"a", ty_array(T(SC_UCHAR), 3), {0}}));
     vec_push(b.m->arena, &b.f->shared, ((IrSlot){"b", ty_array(ty_vec(T(SC_FLOAT), 4), 2), {0}}));
-    vec_push(b.m->arena, &b.f->shared, ((IrSlot){"c", ty_array(ty_array(T(SC_DOUBLE), 3), 2), {0}}));
+    vec_push(b.m->arena, &b.f->shared,
+             ((IrSlot){"c", ty_array(ty_array(T(SC_DOUBLE), 3), 2), {0}}));
     ret(&b);
     cr_assert_eq(cg_kernel_index(b.m, b.m->funcs.data[0]), 0);
     cr_assert_eq(cg_kernel_index(b.m, helper), -1);

@@ -21,17 +21,24 @@
 
 #include "dck.h"
 
-enum ElemKind { EK_F32, EK_U32, EK_I32, EK_I64, EK_U64, EK_F32V }; /* F32V: float vectors / structs of floats */
+enum ElemKind {
+    EK_F32,
+    EK_U32,
+    EK_I32,
+    EK_I64,
+    EK_U64,
+    EK_F32V
+}; /* F32V: float vectors / structs of floats */
 
 typedef struct TBuf {
     const char *name;
     enum ElemKind kind;
-    uint32_t esize;   /* bytes per element */
+    uint32_t esize; /* bytes per element */
     uint32_t count;
-    void *in;         /* initial contents */
-    void *expect;     /* NULL: not checked */
+    void *in;                  /* initial contents */
+    void *expect;              /* NULL: not checked */
     const unsigned char *mask; /* per byte: 1 = compare (struct padding is 0) */
-    double tol;       /* floats: relative tolerance */
+    double tol;                /* floats: relative tolerance */
     dck_type type;
     uint32_t vec;
     /* optional: checks the bytes the mask leaves out (results the device decides, such as
@@ -41,10 +48,10 @@ typedef struct TBuf {
 
 typedef struct TArg {
     const char *name;
-    int buf;          /* >= 0: index into bufs */
-    const char *cli;  /* value for dckrun */
-    dck_arg arg;      /* value for the API */
-    void *owned[2];   /* memory behind cli / arg to free (the add_* helpers) */
+    int buf;         /* >= 0: index into bufs */
+    const char *cli; /* value for dckrun */
+    dck_arg arg;     /* value for the API */
+    void *owned[2];  /* memory behind cli / arg to free (the add_* helpers) */
 } TArg;
 
 typedef struct Case {
@@ -77,7 +84,8 @@ static const char *source_dir = DCK_SOURCE_DIR, *binary_dir = DCK_BINARY_DIR;
 /* Reads the environment into the globals above. Called by main and again by every test body:
  * Criterion runs each test in a fresh worker process that does not go through main, so
  * settings made there would not reach the tests (they would silently run on the CPU). */
-static void test_env(void) {
+static void test_env(void)
+{
     const char *b = getenv("DCK_TEST_BACKEND"), *t = getenv("DCK_TEST_TARGET");
     if (b && *b) test_backend = b;
     if (t && *t) test_target = t;
@@ -87,7 +95,8 @@ static void test_env(void) {
 }
 
 /* The subgroup size of the test device (dck_device_info.subgroup_size; 1 on the CPU). */
-static uint32_t device_subgroup_size(void) {
+static uint32_t device_subgroup_size(void)
+{
     test_env();
     dck_context ctx;
     dck_context_desc cd = {0};
@@ -102,14 +111,16 @@ static uint32_t device_subgroup_size(void) {
 }
 
 static uint32_t rng_state;
-static uint32_t rnd(void) {
+static uint32_t rnd(void)
+{
     rng_state = rng_state * 1664525u + 1013904223u;
     return rng_state >> 8;
 }
 static float rndf(void) { return (float)(rnd() & 0xffffff) / 16777216.0f; }
 
 static TBuf *add_buf(Case *c, const char *name, enum ElemKind k, uint32_t esize, uint32_t count,
-                     dck_type type, uint32_t vec) {
+                     dck_type type, uint32_t vec)
+{
     TBuf *b = &c->bufs[c->nbufs++];
     memset(b, 0, sizeof *b);
     b->name = name;
@@ -126,13 +137,15 @@ static TBuf *add_buf(Case *c, const char *name, enum ElemKind k, uint32_t esize,
     return b;
 }
 
-static void *expect_of(TBuf *b) {
+static void *expect_of(TBuf *b)
+{
     b->expect = calloc(b->count ? b->count : 1, b->esize);
     memcpy(b->expect, b->in, (size_t)b->count * b->esize);
     return b->expect;
 }
 
-static void add_u32(Case *c, const char *name, uint32_t v) {
+static void add_u32(Case *c, const char *name, uint32_t v)
+{
     TArg *a = &c->args[c->nargs++];
     a->name = name;
     a->buf = -1;
@@ -143,7 +156,8 @@ static void add_u32(Case *c, const char *name, uint32_t v) {
     a->arg = dck_arg_u32(v);
 }
 
-static void add_f32(Case *c, const char *name, float v) {
+static void add_f32(Case *c, const char *name, float v)
+{
     TArg *a = &c->args[c->nargs++];
     a->name = name;
     a->buf = -1;
@@ -154,7 +168,8 @@ static void add_f32(Case *c, const char *name, float v) {
     a->arg = dck_arg_f32(v);
 }
 
-static void add_f32v(Case *c, const char *name, const float *v, int n, const char *tname) {
+static void add_f32v(Case *c, const char *name, const float *v, int n, const char *tname)
+{
     TArg *a = &c->args[c->nargs++];
     a->name = name;
     a->buf = -1;
@@ -171,7 +186,8 @@ static void add_f32v(Case *c, const char *name, const float *v, int n, const cha
     a->arg = dck_arg_value(copy, n == 3 ? 16 : (uint32_t)(4 * n), tname);
 }
 
-static bool close_enough(const TBuf *b, const void *got, char *why, size_t whylen) {
+static bool close_enough(const TBuf *b, const void *got, char *why, size_t whylen)
+{
     const unsigned char *g = got, *e = b->expect;
     for (uint32_t i = 0; i < b->count; i++) {
         for (uint32_t off = 0; off < b->esize;) {
@@ -188,7 +204,8 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
                 memcpy(&y, e + at, 4);
                 double tol = b->tol * fmax(1.0, fabs(y));
                 if (!(fabs((double)x - (double)y) <= tol) && !(isnan(x) && isnan(y))) {
-                    snprintf(why, whylen, "%s[%u] (+%u bytes): got %.9g, expected %.9g", b->name, i, off, x, y);
+                    snprintf(why, whylen, "%s[%u] (+%u bytes): got %.9g, expected %.9g", b->name, i,
+                             off, x, y);
                     return false;
                 }
                 off += 4;
@@ -200,7 +217,8 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
                 memcpy(&x, g + at, 4);
                 memcpy(&y, e + at, 4);
                 if (x != y) {
-                    snprintf(why, whylen, "%s[%u]: got %u (%d), expected %u (%d)", b->name, i, x, (int)x, y, (int)y);
+                    snprintf(why, whylen, "%s[%u]: got %u (%d), expected %u (%d)", b->name, i, x,
+                             (int)x, y, (int)y);
                     return false;
                 }
                 off += 4;
@@ -212,7 +230,8 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
                 memcpy(&x, g + at, 8);
                 memcpy(&y, e + at, 8);
                 if (x != y) {
-                    snprintf(why, whylen, "%s[%u]: got %lld, expected %lld", b->name, i, (long long)x, (long long)y);
+                    snprintf(why, whylen, "%s[%u]: got %lld, expected %lld", b->name, i,
+                             (long long)x, (long long)y);
                     return false;
                 }
                 off += 8;
@@ -227,7 +246,8 @@ static bool close_enough(const TBuf *b, const void *got, char *why, size_t whyle
 /* ---- through the C API ---- */
 /* checked: a checked-mode context (bounds checks compiled in, overlap checks): the
  * results must be the same and no violation may be reported for these correct kernels. */
-static void run_api(Case *c, bool checked) {
+static void run_api(Case *c, bool checked)
+{
     test_env();
     dck_context ctx;
     dck_context_desc cd = {0};
@@ -240,7 +260,8 @@ static void run_api(Case *c, bool checked) {
     dck_module_options mo = {0};
     mo.opt_level = -1;
     mo.target = test_target;
-    dck_status st = dck_module_create_from_source(ctx, c->source ? c->file : path, c->source, &mo, &mod);
+    dck_status st =
+        dck_module_create_from_source(ctx, c->source ? c->file : path, c->source, &mo, &mod);
     cr_assert_eq(st, DCK_SUCCESS, "compile %s: %s", c->file, dck_last_error());
     dck_kernel k;
     cr_assert_eq(dck_module_get_kernel(mod, c->kernel, &k), DCK_SUCCESS, "%s", dck_last_error());
@@ -254,7 +275,8 @@ static void run_api(Case *c, bool checked) {
         d.vec = b->vec;
         d.initial_data = b->in;
         d.name = b->name;
-        cr_assert_eq(dck_buffer_create(ctx, &d, &bufs[i]), DCK_SUCCESS, "buffer %s: %s", b->name, dck_last_error());
+        cr_assert_eq(dck_buffer_create(ctx, &d, &bufs[i]), DCK_SUCCESS, "buffer %s: %s", b->name,
+                     dck_last_error());
     }
     dck_arg args[10];
     for (int i = 0; i < c->nargs; i++)
@@ -284,17 +306,19 @@ static void run_api(Case *c, bool checked) {
 }
 
 /* ---- through dckrun ---- */
-static void run_dckrun(Case *c) {
+static void run_dckrun(Case *c)
+{
     test_env();
     char dir[] = "/tmp/dck-exec-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[8192];
-    int n = snprintf(cmd, sizeof cmd, "%s/runtime/dckrun --backend=%s%s%s %s/tests/exec/%s %s", binary_dir,
-                     test_backend, test_target ? " --target=" : "", test_target ? test_target : "", source_dir,
-                     c->file, c->kernel);
+    int n = snprintf(cmd, sizeof cmd, "%s/runtime/dckrun --backend=%s%s%s %s/tests/exec/%s %s",
+                     binary_dir, test_backend, test_target ? " --target=" : "",
+                     test_target ? test_target : "", source_dir, c->file, c->kernel);
     if (!c->pipeline) {
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --global=%u", c->global[0]);
-        for (int d = 1; d < c->dims; d++) n += snprintf(cmd + n, sizeof cmd - (size_t)n, ",%u", c->global[d]);
+        for (int d = 1; d < c->dims; d++)
+            n += snprintf(cmd + n, sizeof cmd - (size_t)n, ",%u", c->global[d]);
     }
     for (int i = 0; i < c->nargs; i++) {
         TArg *a = &c->args[i];
@@ -310,7 +334,9 @@ static void run_dckrun(Case *c) {
         fwrite(b->in, b->esize, b->count, f);
         fclose(f);
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s=@%s", a->name, file);
-        if (b->expect) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --out=%s=%s/%s.out", b->name, dir, b->name);
+        if (b->expect)
+            n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --out=%s=%s/%s.out", b->name, dir,
+                          b->name);
     }
     snprintf(cmd + n, sizeof cmd - (size_t)n, " >%s/log 2>&1", dir);
     int rc = system(cmd);
@@ -334,7 +360,8 @@ static void run_dckrun(Case *c) {
         void *got = calloc(b->count ? b->count : 1, b->esize);
         size_t rd = fread(got, b->esize, b->count, f);
         fclose(f);
-        cr_assert_eq(rd, b->count, "dckrun output %s has %zu elements, expected %u", b->name, rd, b->count);
+        cr_assert_eq(rd, b->count, "dckrun output %s has %zu elements, expected %u", b->name, rd,
+                     b->count);
         char why[256];
         bool ok = close_enough(b, got, why, sizeof why);
         free(got);
@@ -345,7 +372,8 @@ static void run_dckrun(Case *c) {
 }
 
 /* Frees what add_buf, expect_of, the masks and the argument helpers allocated. */
-static void free_case(Case *c) {
+static void free_case(Case *c)
+{
     for (int i = 0; i < c->nbufs; i++) {
         free(c->bufs[i].in);
         free(c->bufs[i].expect);
@@ -358,7 +386,8 @@ static void free_case(Case *c) {
     }
 }
 
-static void run_case(Case *c) {
+static void run_case(Case *c)
+{
     run_api(c, false);
     run_api(c, true);
     if (!c->source) run_dckrun(c);
@@ -367,7 +396,8 @@ static void run_case(Case *c) {
 
 /* ---- the cases ---- */
 
-Test(exec, saxpy) {
+Test(exec, saxpy)
+{
     Case c = {.file = "saxpy.dck", .kernel = "saxpy", .dims = 1, .global = {1000}};
     rng_state = 1;
     add_f32(&c, "a", 2.5f);
@@ -380,7 +410,8 @@ Test(exec, saxpy) {
     run_case(&c);
 }
 
-Test(exec, vadd) {
+Test(exec, vadd)
+{
     Case c = {.file = "vadd.dck", .kernel = "vadd", .dims = 1, .global = {1001}};
     rng_state = 2;
     TBuf *a = add_buf(&c, "a", EK_F32, 4, 1001, DCK_TYPE_F32, 1);
@@ -393,7 +424,8 @@ Test(exec, vadd) {
     run_case(&c);
 }
 
-Test(exec, reduce) {
+Test(exec, reduce)
+{
     Case c = {.file = "reduce.dck", .kernel = "reduce", .dims = 1, .global = {4096}};
     rng_state = 3;
     TBuf *us = add_buf(&c, "usum", EK_U32, 4, 1, DCK_TYPE_U32, 1);
@@ -407,7 +439,8 @@ Test(exec, reduce) {
     run_case(&c);
 }
 
-Test(exec, histogram) {
+Test(exec, histogram)
+{
     Case c = {.file = "histogram.dck", .kernel = "histogram", .dims = 1, .global = {5000}};
     rng_state = 4;
     TBuf *h = add_buf(&c, "hist", EK_U32, 4, 10, DCK_TYPE_U32, 1);
@@ -424,7 +457,8 @@ Test(exec, histogram) {
     run_case(&c);
 }
 
-Test(exec, matmul_tiled) {
+Test(exec, matmul_tiled)
+{
     enum { N = 36 };
     Case c = {.file = "matmul_tiled.dck", .kernel = "matmul", .dims = 2, .global = {40, 40}};
     rng_state = 5;
@@ -450,7 +484,8 @@ typedef struct Particle {
     float mass, age, pad[2];
 } Particle;
 
-Test(exec, structs) {
+Test(exec, structs)
+{
     enum { N = 100 };
     Case c = {.file = "structs.dck", .kernel = "integrate", .dims = 1, .global = {N}};
     rng_state = 6;
@@ -487,7 +522,8 @@ Test(exec, structs) {
     run_case(&c);
 }
 
-Test(exec, swizzle) {
+Test(exec, swizzle)
+{
     enum { N = 64 };
     Case c = {.file = "swizzle.dck", .kernel = "swizzle", .dims = 1, .global = {N}};
     rng_state = 7;
@@ -507,7 +543,8 @@ Test(exec, swizzle) {
     run_case(&c);
 }
 
-Test(exec, scan) {
+Test(exec, scan)
+{
     enum { N = 1024 };
     Case c = {.file = "scan.dck", .kernel = "block_scan", .dims = 1, .global = {N}};
     rng_state = 8;
@@ -520,7 +557,8 @@ Test(exec, scan) {
     run_case(&c);
 }
 
-static uint32_t escape_time(float cx, float cy, uint32_t max_iter) {
+static uint32_t escape_time(float cx, float cy, uint32_t max_iter)
+{
     float zx = 0, zy = 0;
     uint32_t n = 0;
     while (n < max_iter) {
@@ -535,7 +573,8 @@ static uint32_t escape_time(float cx, float cy, uint32_t max_iter) {
     return n;
 }
 
-Test(exec, mandelbrot) {
+Test(exec, mandelbrot)
+{
     enum { W = 37, H = 23 };
     Case c = {.file = "mandelbrot.dck", .kernel = "mandelbrot", .dims = 2, .global = {W, H}};
     add_u32(&c, "w", W);
@@ -552,7 +591,8 @@ Test(exec, mandelbrot) {
     run_case(&c);
 }
 
-Test(exec, groups2d) {
+Test(exec, groups2d)
+{
     enum { W = 148, H = 46 };
     Case c = {.file = "groups2d.dck", .kernel = "groups2d", .dims = 2, .global = {W, H}};
     TBuf *o = add_buf(&c, "out", EK_U32, 4, W * H, DCK_TYPE_U32, 1);
@@ -562,7 +602,8 @@ Test(exec, groups2d) {
     run_case(&c);
 }
 
-Test(exec, stencil) {
+Test(exec, stencil)
+{
     enum { N = 777 };
     Case c = {.file = "stencil.dck", .kernel = "stencil5", .dims = 1, .global = {N}};
     rng_state = 9;
@@ -583,7 +624,8 @@ Test(exec, stencil) {
     run_case(&c);
 }
 
-Test(exec, int64) {
+Test(exec, int64)
+{
     enum { N = 250 };
     Case c = {.file = "int64.dck", .kernel = "int64_ops", .dims = 1, .global = {N}};
     rng_state = 10;
@@ -627,7 +669,8 @@ Test(exec, int64) {
 static uint32_t clz32(uint32_t v) { return v ? (uint32_t)__builtin_clz(v) : 32; }
 static uint32_t ctz32(uint32_t v) { return v ? (uint32_t)__builtin_ctz(v) : 32; }
 
-Test(exec, math) {
+Test(exec, math)
+{
     enum { N = 256 };
     Case c = {.file = "math.dck", .kernel = "math_builtins", .dims = 1, .global = {N}};
     rng_state = 11;
@@ -642,32 +685,70 @@ Test(exec, math) {
     uint32_t *ei = expect_of(ri);
     for (int i = 0; i < N; i++) {
         float v = xi[i], s = 10.0f * v - 5.0f, m = 2.0f * v - 1.0f;
-        float res[40] = {
-            sqrtf(v), 1.0f / sqrtf(v + 0.5f), expf(v), exp2f(s), logf(v + 0.5f), log2f(v + 0.5f),
-            powf(v + 0.5f, 1.7f), sinf(s), cosf(s), tanf(v), asinf(m), acosf(m), atanf(s),
-            atan2f(m, v + 0.25f), sinhf(m), coshf(m), tanhf(s), floorf(s), ceilf(s), roundf(s),
-            truncf(s), s - floorf(s), fmodf(s, 3.0f), fmaf(v, 3.0f, -1.0f), fabsf(m),
-            (float)((m > 0) - (m < 0)), fminf(v, 0.5f), fmaxf(v, 0.5f),
-            fminf(fmaxf(s, -1.0f), 2.0f), 1.0f + 2.0f * v, v < 0.5f ? 0.0f : 1.0f,
-            v > 0.5f ? 1.0f : -1.0f, isnan(logf(m)) ? 1.0f : 0.0f, isinf(expf(200.0f * v)) ? 1.0f : 0.0f,
-            v * 1 + (1 - v) * 2 + 2 * v * 3 + 0.5f * 4, sqrtf(v * v + 4 * v * v + 9),
-            sqrtf(v * v + 1), (v + 0.1f) / sqrtf((v + 0.1f) * (v + 0.1f) + 5), 2 * 2 - v * 1, 0};
+        float res[40] = {sqrtf(v),
+                         1.0f / sqrtf(v + 0.5f),
+                         expf(v),
+                         exp2f(s),
+                         logf(v + 0.5f),
+                         log2f(v + 0.5f),
+                         powf(v + 0.5f, 1.7f),
+                         sinf(s),
+                         cosf(s),
+                         tanf(v),
+                         asinf(m),
+                         acosf(m),
+                         atanf(s),
+                         atan2f(m, v + 0.25f),
+                         sinhf(m),
+                         coshf(m),
+                         tanhf(s),
+                         floorf(s),
+                         ceilf(s),
+                         roundf(s),
+                         truncf(s),
+                         s - floorf(s),
+                         fmodf(s, 3.0f),
+                         fmaf(v, 3.0f, -1.0f),
+                         fabsf(m),
+                         (float)((m > 0) - (m < 0)),
+                         fminf(v, 0.5f),
+                         fmaxf(v, 0.5f),
+                         fminf(fmaxf(s, -1.0f), 2.0f),
+                         1.0f + 2.0f * v,
+                         v < 0.5f ? 0.0f : 1.0f,
+                         v > 0.5f ? 1.0f : -1.0f,
+                         isnan(logf(m)) ? 1.0f : 0.0f,
+                         isinf(expf(200.0f * v)) ? 1.0f : 0.0f,
+                         v * 1 + (1 - v) * 2 + 2 * v * 3 + 0.5f * 4,
+                         sqrtf(v * v + 4 * v * v + 9),
+                         sqrtf(v * v + 1),
+                         (v + 0.1f) / sqrtf((v + 0.1f) * (v + 0.1f) + 5),
+                         2 * 2 - v * 1,
+                         0};
         float q[4] = {v, 0.5f * v, v + 0.25f, 1.0f - v}, qr[4] = {q[3], q[2], q[1], q[0]}, sum = 0;
         for (int k = 0; k < 4; k++) {
             float cl = fminf(fmaxf(q[k], 0.2f), 0.8f);
-            sum += sqrtf(q[k]) + sinf(q[k]) * cl + (q[k] + (qr[k] - q[k]) * 0.25f) + floorf(q[k] * 4.0f);
+            sum += sqrtf(q[k]) + sinf(q[k]) * cl + (q[k] + (qr[k] - q[k]) * 0.25f) +
+                   floorf(q[k] * 4.0f);
         }
         res[39] = sum;
         for (int k = 0; k < 40; k++) e[k * N + i] = res[k];
         uint32_t u = (uint32_t)(v * 4000000000.0f);
         int32_t si = (int32_t)(s * 1000.0f);
-        uint32_t ires[10] = {(uint32_t)__builtin_popcount(u), clz32(u), ctz32(u | 0x80000000u),
-                             (uint32_t)(((uint64_t)u * 0x9E3779B9u) >> 32), (u << 7) | (u >> 25),
-                             (uint32_t)(si < 0 ? -si : si), u < 123456789u ? u : 123456789u,
+        uint32_t ires[10] = {(uint32_t)__builtin_popcount(u),
+                             clz32(u),
+                             ctz32(u | 0x80000000u),
+                             (uint32_t)(((uint64_t)u * 0x9E3779B9u) >> 32),
+                             (u << 7) | (u >> 25),
+                             (uint32_t)(si < 0 ? -si : si),
+                             u < 123456789u ? u : 123456789u,
                              u > 123456789u ? u : 123456789u,
-                             (uint32_t)(si < -100 ? -100 : si > 2500 ? 2500 : si),
-                             (q[0] > 0.9f || q[1] > 0.9f || q[2] > 0.9f || q[3] > 0.9f) ? 1u
-                             : (q[0] > 0.1f && q[1] > 0.1f && q[2] > 0.1f && q[3] > 0.1f) ? 2u : 0u};
+                             (uint32_t)(si < -100   ? -100
+                                        : si > 2500 ? 2500
+                                                    : si),
+                             (q[0] > 0.9f || q[1] > 0.9f || q[2] > 0.9f || q[3] > 0.9f)   ? 1u
+                             : (q[0] > 0.1f && q[1] > 0.1f && q[2] > 0.1f && q[3] > 0.1f) ? 2u
+                                                                                          : 0u};
         for (int k = 0; k < 10; k++) ei[k * N + i] = ires[k];
     }
     r->tol = 2e-5;
@@ -685,44 +766,44 @@ Test(exec, math) {
 enum { ULP_N = 2048, ULP_FUNCS = 17 };
 static const struct UlpFunc {
     const char *name;
-    double bound;         /* ulp */
-    float lo, hi;         /* input sweep of x (y: second operand, see ulp_inputs) */
+    double bound; /* ulp */
+    float lo, hi; /* input sweep of x (y: second operand, see ulp_inputs) */
 } ulp_funcs[ULP_FUNCS] = {
-    {"sin", 4, -31.4159f, 31.4159f},  {"cos", 4, -31.4159f, 31.4159f}, {"tan", 4, -1.5f, 1.5f},
-    {"asin", 4, -1.0f, 1.0f},         {"acos", 4, -1.0f, 1.0f},        {"atan", 5, -10.0f, 10.0f},
-    {"atan2", 6, -1.0f, 1.0f},        {"sinh", 4, -5.0f, 5.0f},        {"cosh", 4, -5.0f, 5.0f},
-    {"tanh", 5, -5.0f, 5.0f},         {"exp", 3, -20.0f, 20.0f},       {"exp2", 3, -20.0f, 20.0f},
-    {"log", 3, 0.001f, 1000.0f},      {"log2", 3, 0.001f, 1000.0f},    {"pow", 16, 0.01f, 10.0f},
-    {"sqrt", 3, 0.0f, 10000.0f},      {"rsqrt", 2, 0.001f, 10000.0f},
+    {"sin", 4, -31.4159f, 31.4159f}, {"cos", 4, -31.4159f, 31.4159f}, {"tan", 4, -1.5f, 1.5f},
+    {"asin", 4, -1.0f, 1.0f},        {"acos", 4, -1.0f, 1.0f},        {"atan", 5, -10.0f, 10.0f},
+    {"atan2", 6, -1.0f, 1.0f},       {"sinh", 4, -5.0f, 5.0f},        {"cosh", 4, -5.0f, 5.0f},
+    {"tanh", 5, -5.0f, 5.0f},        {"exp", 3, -20.0f, 20.0f},       {"exp2", 3, -20.0f, 20.0f},
+    {"log", 3, 0.001f, 1000.0f},     {"log2", 3, 0.001f, 1000.0f},    {"pow", 16, 0.01f, 10.0f},
+    {"sqrt", 3, 0.0f, 10000.0f},     {"rsqrt", 2, 0.001f, 10000.0f},
 };
-static const char ulp_source[] =
-    "kernel void ulp(float[] r, const float[] a, const float[] b) {\n"
-    "    uint i = global_id(0);\n"
-    "    if (i >= len(r)) return;\n"
-    "    uint k = i / (len(r) / 17u);\n"
-    "    float x = a[i], y = b[i], v = 0.0;\n"
-    "    if (k == 0u) v = sin(x);\n"
-    "    else if (k == 1u) v = cos(x);\n"
-    "    else if (k == 2u) v = tan(x);\n"
-    "    else if (k == 3u) v = asin(x);\n"
-    "    else if (k == 4u) v = acos(x);\n"
-    "    else if (k == 5u) v = atan(x);\n"
-    "    else if (k == 6u) v = atan2(x, y);\n"
-    "    else if (k == 7u) v = sinh(x);\n"
-    "    else if (k == 8u) v = cosh(x);\n"
-    "    else if (k == 9u) v = tanh(x);\n"
-    "    else if (k == 10u) v = exp(x);\n"
-    "    else if (k == 11u) v = exp2(x);\n"
-    "    else if (k == 12u) v = log(x);\n"
-    "    else if (k == 13u) v = log2(x);\n"
-    "    else if (k == 14u) v = pow(x, y);\n"
-    "    else if (k == 15u) v = sqrt(x);\n"
-    "    else v = rsqrt(x);\n"
-    "    r[i] = v;\n"
-    "}\n";
+static const char ulp_source[] = "kernel void ulp(float[] r, const float[] a, const float[] b) {\n"
+                                 "    uint i = global_id(0);\n"
+                                 "    if (i >= len(r)) return;\n"
+                                 "    uint k = i / (len(r) / 17u);\n"
+                                 "    float x = a[i], y = b[i], v = 0.0;\n"
+                                 "    if (k == 0u) v = sin(x);\n"
+                                 "    else if (k == 1u) v = cos(x);\n"
+                                 "    else if (k == 2u) v = tan(x);\n"
+                                 "    else if (k == 3u) v = asin(x);\n"
+                                 "    else if (k == 4u) v = acos(x);\n"
+                                 "    else if (k == 5u) v = atan(x);\n"
+                                 "    else if (k == 6u) v = atan2(x, y);\n"
+                                 "    else if (k == 7u) v = sinh(x);\n"
+                                 "    else if (k == 8u) v = cosh(x);\n"
+                                 "    else if (k == 9u) v = tanh(x);\n"
+                                 "    else if (k == 10u) v = exp(x);\n"
+                                 "    else if (k == 11u) v = exp2(x);\n"
+                                 "    else if (k == 12u) v = log(x);\n"
+                                 "    else if (k == 13u) v = log2(x);\n"
+                                 "    else if (k == 14u) v = pow(x, y);\n"
+                                 "    else if (k == 15u) v = sqrt(x);\n"
+                                 "    else v = rsqrt(x);\n"
+                                 "    r[i] = v;\n"
+                                 "}\n";
 static const float *ulp_a, *ulp_b;
 
-static double ulp_ref(int k, double x, double y) {
+static double ulp_ref(int k, double x, double y)
+{
     switch (k) {
     case 0: return sin(x);
     case 1: return cos(x);
@@ -745,13 +826,15 @@ static double ulp_ref(int k, double x, double y) {
 }
 
 /* The size of one ulp of the float nearest to v (normal floats; the sweeps stay normal). */
-static double ulp_of(double v) {
+static double ulp_of(double v)
+{
     int e;
     frexp(fabs(v) > 0x1p-126 ? v : 0x1p-126, &e);
     return ldexp(1.0, e - 24);
 }
 
-static bool ulp_check(const TBuf *b, const void *got, char *why, size_t whylen) {
+static bool ulp_check(const TBuf *b, const void *got, char *why, size_t whylen)
+{
     (void)b;
     const float *r = got;
     size_t n = 0;
@@ -770,20 +853,27 @@ static bool ulp_check(const TBuf *b, const void *got, char *why, size_t whylen) 
             if (ok) n += (size_t)snprintf(why + n, whylen - n, "beyond the promised ulp bound:");
             ok = false;
             char args[64];
-            if (k == 6 || k == 14) snprintf(args, sizeof args, "%.9g, %.9g", ulp_a[at], ulp_b[at]);
-            else snprintf(args, sizeof args, "%.9g", ulp_a[at]);
+            if (k == 6 || k == 14)
+                snprintf(args, sizeof args, "%.9g, %.9g", ulp_a[at], ulp_b[at]);
+            else
+                snprintf(args, sizeof args, "%.9g", ulp_a[at]);
             if (n < whylen)
-                n += (size_t)snprintf(why + n, whylen - n, " %s %.4g ulp (bound %g) at %s(%s) = %.9g, expected %.9g;",
-                                      ulp_funcs[k].name, worst, ulp_funcs[k].bound, ulp_funcs[k].name, args, r[at],
-                                      ulp_ref(k, ulp_a[at], ulp_b[at]));
+                n += (size_t)snprintf(
+                    why + n, whylen - n, " %s %.4g ulp (bound %g) at %s(%s) = %.9g, expected %.9g;",
+                    ulp_funcs[k].name, worst, ulp_funcs[k].bound, ulp_funcs[k].name, args, r[at],
+                    ulp_ref(k, ulp_a[at], ulp_b[at]));
             if (n >= whylen) n = whylen - 1;
         }
     }
     return ok;
 }
 
-Test(exec, math_ulp) {
-    Case c = {.file = "math_ulp.dck", .kernel = "ulp", .dims = 1, .global = {ULP_N * ULP_FUNCS},
+Test(exec, math_ulp)
+{
+    Case c = {.file = "math_ulp.dck",
+              .kernel = "ulp",
+              .dims = 1,
+              .global = {ULP_N * ULP_FUNCS},
               .source = ulp_source};
     rng_state = 14;
     TBuf *r = add_buf(&c, "r", EK_F32, 4, ULP_N * ULP_FUNCS, DCK_TYPE_F32, 1);
@@ -799,8 +889,11 @@ Test(exec, math_ulp) {
             /* a quarter of the points near 0 (or near 1 for log), where relative accuracy is hard */
             if (i % 4 == 3) t = 0.5 + ((double)(int)(rnd() % 2001) - 1000) * 1e-7;
             ai[j] = logscale ? (float)(lo * pow(hi / lo, t)) : (float)(lo + (hi - lo) * t);
-            if (k >= 12 && k <= 13 && i % 4 == 3) ai[j] = (float)(1.0 + ((double)(int)(rnd() % 2001) - 1000) * 1e-6);
-            bi[j] = k == 6 ? (float)(2.0 * rndf() - 1.0) : k == 14 ? (float)(6.0 * rndf() - 3.0) : 1.0f;
+            if (k >= 12 && k <= 13 && i % 4 == 3)
+                ai[j] = (float)(1.0 + ((double)(int)(rnd() % 2001) - 1000) * 1e-6);
+            bi[j] = k == 6    ? (float)(2.0 * rndf() - 1.0)
+                    : k == 14 ? (float)(6.0 * rndf() - 3.0)
+                              : 1.0f;
             if (k == 15 && i == 0) ai[j] = 0.0f;
         }
     ulp_a = ai;
@@ -824,9 +917,14 @@ static const char wg_mixed_source[] =
     "    if (global_id(0) < len(o)) o[global_id(0)] = 7u;\n"
     "}\n";
 
-Test(exec, workgroup_mixed_module) {
+Test(exec, workgroup_mixed_module)
+{
     enum { W = 8, H = 4 };
-    Case c = {.file = "wg_mixed.dck", .kernel = "fixed", .dims = 2, .global = {W, H}, .source = wg_mixed_source};
+    Case c = {.file = "wg_mixed.dck",
+              .kernel = "fixed",
+              .dims = 2,
+              .global = {W, H},
+              .source = wg_mixed_source};
     TBuf *o = add_buf(&c, "o", EK_U32, 4, W * H, DCK_TYPE_U32, 1);
     uint32_t *e = expect_of(o);
     for (uint32_t y = 0; y < H; y++)
@@ -835,7 +933,8 @@ Test(exec, workgroup_mixed_module) {
     run_case(&c);
 }
 
-Test(exec, pipeline3) {
+Test(exec, pipeline3)
+{
     enum { N = 1000 };
     Case c = {.file = "pipeline3.dck", .kernel = "pipe3", .pipeline = true};
     rng_state = 12;
@@ -853,7 +952,8 @@ Test(exec, pipeline3) {
     run_case(&c);
 }
 
-Test(exec, stdlib_use) {
+Test(exec, stdlib_use)
+{
     enum { N = 500 };
     Case c = {.file = "stdlib_use.dck", .kernel = "polar", .dims = 1, .global = {N}};
     rng_state = 13;
@@ -883,14 +983,16 @@ typedef struct ThreadJob {
     char err[256];
 } ThreadJob;
 
-static void *compile_and_run(void *arg) {
+static void *compile_and_run(void *arg)
+{
     ThreadJob *job = arg;
     char src[512];
     snprintf(src, sizeof src,
              "kernel void shifted(const float[] x, float[] y) {\n"
              "    uint i = global_id(0);\n"
              "    if (i < len(y)) y[i] = x[i] * 2.0 + %d.0;\n"
-             "}\n", job->id);
+             "}\n",
+             job->id);
     dck_context ctx = NULL;
     dck_module mod = NULL;
     dck_kernel k;
@@ -904,15 +1006,18 @@ static void *compile_and_run(void *arg) {
     dck_module_options mo = {0};
     mo.opt_level = -1;
     mo.target = test_target;
-    if (dck_context_create(&cd, &ctx) || dck_module_create_from_source(ctx, "threads.dck", src, &mo, &mod) ||
+    if (dck_context_create(&cd, &ctx) ||
+        dck_module_create_from_source(ctx, "threads.dck", src, &mo, &mod) ||
         dck_module_get_kernel(mod, "shifted", &k) || dck_queue_create(ctx, NULL, &q) ||
-        dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &bx) || dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &by) ||
+        dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &bx) ||
+        dck_buffer_create_elems(ctx, DCK_TYPE_F32, 100, &by) ||
         dck_buffer_write(bx, 0, sizeof x, x)) {
         snprintf(job->err, sizeof job->err, "%s", dck_last_error());
     } else {
         dck_arg args[2] = {dck_arg_buffer(bx), dck_arg_buffer(by)};
         dck_range r = {1, {100, 1, 1}, {0, 0, 0}};
-        if (dck_launch(q, k, &r, 2, args, NULL) || dck_queue_finish(q) || dck_buffer_read(by, 0, sizeof y, y)) {
+        if (dck_launch(q, k, &r, 2, args, NULL) || dck_queue_finish(q) ||
+            dck_buffer_read(by, 0, sizeof y, y)) {
             snprintf(job->err, sizeof job->err, "%s", dck_last_error());
         } else {
             job->ok = true;
@@ -932,7 +1037,8 @@ static void *compile_and_run(void *arg) {
     return NULL;
 }
 
-Test(exec, modules_from_several_threads) {
+Test(exec, modules_from_several_threads)
+{
     test_env();
     enum { N = 4 };
     pthread_t th[N];
@@ -952,7 +1058,8 @@ typedef struct SV {
     int32_t n, pad[3];
 } SV;
 
-Test(exec, control) {
+Test(exec, control)
+{
     enum { N = 64 };
     Case c = {.file = "control.dck", .kernel = "k", .dims = 1, .global = {N}};
     TBuf *s = add_buf(&c, "s", EK_I32, sizeof(SV), N, DCK_TYPE_STRUCT, 1);
@@ -976,7 +1083,8 @@ Test(exec, control) {
     run_case(&c); /* floats in s are exact small integers: compared bit for bit as ints */
 }
 
-Test(exec, pipeline_loop) {
+Test(exec, pipeline_loop)
+{
     enum { N = 6 };
     Case c = {.file = "control.dck", .kernel = "loop", .pipeline = true};
     TArg *a = &c.args[c.nargs++];
@@ -998,7 +1106,8 @@ Test(exec, pipeline_loop) {
  * partition the group: the sum of 1/A over the 8 items (the number of subgroups) is an
  * integer. S = 1 leaves exactly 2. */
 static uint32_t features_sg;
-static bool features_subgroups(const TBuf *b, const void *got, char *why, size_t whylen) {
+static bool features_subgroups(const TBuf *b, const void *got, char *why, size_t whylen)
+{
     (void)b;
     const float *f = got;
     uint32_t s = features_sg, cap = s < 8 ? s : 8;
@@ -1006,21 +1115,27 @@ static bool features_subgroups(const TBuf *b, const void *got, char *why, size_t
     for (int g = 0; g < 8; g++) {
         float v = f[g * 16 + 6], a = v - (float)s;
         if (!(a >= 1.0f && a <= (float)cap && a == floorf(a))) {
-            snprintf(why, whylen, "f[%d]: got %.9g = subgroup_add(1.0) + subgroup_size(): with subgroup size %u "
-                     "the first term must be a whole number of active invocations in [1, %u]", g * 16 + 6, v, s, cap);
+            snprintf(why, whylen,
+                     "f[%d]: got %.9g = subgroup_add(1.0) + subgroup_size(): with subgroup size %u "
+                     "the first term must be a whole number of active invocations in [1, %u]",
+                     g * 16 + 6, v, s, cap);
             return false;
         }
         groups += 1.0 / a;
     }
     if (fabs(groups - floor(groups + 0.5)) > 1e-6) {
-        snprintf(why, whylen, "f[16 g + 6]: the active-invocation counts of subgroup_add(1.0) (subgroup size %u) "
-                 "do not partition the 8 work-items into subgroups (sum of 1/count = %.6g)", s, groups);
+        snprintf(
+            why, whylen,
+            "f[16 g + 6]: the active-invocation counts of subgroup_add(1.0) (subgroup size %u) "
+            "do not partition the 8 work-items into subgroups (sum of 1/count = %.6g)",
+            s, groups);
         return false;
     }
     return true;
 }
 
-Test(exec, features) {
+Test(exec, features)
+{
     features_sg = device_subgroup_size();
     Case c = {.file = "features.dck", .kernel = "many", .dims = 2, .global = {4, 2}};
     const float pos[3] = {1.0f, 2.0f, 3.0f};
@@ -1049,10 +1164,16 @@ Test(exec, features) {
             anyv |= gt[k];
             allv &= gt[k];
         }
-        int32_t nv[12] = {(1 - y) * 4 + (3 - x), y * 4 + 100, -126, -5536, sum, 15, anyv, allv, -1, 6, 0, 1};
+        int32_t nv[12] = {
+            (1 - y) * 4 + (3 - x), y * 4 + 100, -126, -5536, sum, 15, anyv, allv, -1, 6, 0, 1};
         memcpy(ne + o, nv, sizeof nv);
-        float fv[7] = {3.0f, (float)((double)g * 0.1), (float)(gt[0] + gt[1] + gt[2] + gt[3]),
-                       g % 2 == 0 ? 13.0f : 10.0f, (float)((g % 4) * (g % 4)), wi[g % 2] * 0.5f, 2.0f};
+        float fv[7] = {3.0f,
+                       (float)((double)g * 0.1),
+                       (float)(gt[0] + gt[1] + gt[2] + gt[3]),
+                       g % 2 == 0 ? 13.0f : 10.0f,
+                       (float)((g % 4) * (g % 4)),
+                       wi[g % 2] * 0.5f,
+                       2.0f};
         memcpy(fe + o, fv, sizeof fv);
         le[g] = (int64_t)g * 10000000000ll;
     }
@@ -1065,7 +1186,8 @@ Test(exec, features) {
 }
 
 /* Whether the backend and target are present: 0 yes, 77 no (says why), 1 or 2 an error. */
-static int probe_backend(void) {
+static int probe_backend(void)
+{
     dck_backend id;
     if (dck_backend_from_name(test_backend, &id) != DCK_SUCCESS) {
         fprintf(stderr, "DCK_TEST_BACKEND: %s\n", dck_last_error());
@@ -1087,8 +1209,8 @@ static int probe_backend(void) {
     mo.opt_level = -1;
     mo.target = test_target;
     dck_module m;
-    dck_status st = dck_module_create_from_source(ctx, "probe.dck", "kernel void probe(float[] y) { y[0] = 1.0; }\n",
-                                                  &mo, &m);
+    dck_status st = dck_module_create_from_source(
+        ctx, "probe.dck", "kernel void probe(float[] y) { y[0] = 1.0; }\n", &mo, &m);
     if (st == DCK_ERROR_UNSUPPORTED) {
         printf("SKIPPED: backend '%s'%s%s: %s\n", test_backend, test_target ? ", target " : "",
                test_target ? test_target : "", dck_last_error());
@@ -1100,9 +1222,11 @@ static int probe_backend(void) {
 }
 
 /* GCC 12 -O3 SLP miscompile of a SIMD lane loop (see regress_simd_div.dck) */
-Test(exec, regress_simd_div) {
+Test(exec, regress_simd_div)
+{
     enum { N = 1000 };
-    Case c = {.file = "regress_simd_div.dck", .kernel = "regress_simd_div", .dims = 1, .global = {N}};
+    Case c = {
+        .file = "regress_simd_div.dck", .kernel = "regress_simd_div", .dims = 1, .global = {N}};
     rng_state = 21;
     TBuf *a = add_buf(&c, "a", EK_I32, 4, N, DCK_TYPE_I32, 1);
     TBuf *b = add_buf(&c, "b", EK_F32, 4, N, DCK_TYPE_F32, 1);
@@ -1123,7 +1247,8 @@ Test(exec, regress_simd_div) {
 }
 
 /* branches that pass_ifconv turns into selects (see ifconv.dck) */
-Test(exec, ifconv) {
+Test(exec, ifconv)
+{
     enum { N = 1000, W = 997 };
     Case c = {.file = "ifconv.dck", .kernel = "ifconv", .dims = 1, .global = {N}};
     rng_state = 33;
@@ -1158,7 +1283,8 @@ Test(exec, ifconv) {
  * runs in a child process: Criterion forks a worker per test, and a GPU driver initialized
  * before a fork is not usable in the child (CUDA documents it; a driver's own threads do not
  * exist there), so this process never touches a device. */
-int main(int argc, char *argv[]) {
+int main(int argc, char *argv[])
+{
     test_env();
     fflush(stdout);
     pid_t pid = fork();

@@ -20,7 +20,8 @@ typedef struct Out {
     char *ir, *report;
 } Out;
 
-static Out compile(const char *src, int opt, bool checked) {
+static Out compile(const char *src, int opt, bool checked)
+{
     DckcOptions o;
     dckc_options_init(&o);
     o.opt_level = opt;
@@ -35,27 +36,33 @@ static Out compile(const char *src, int opt, bool checked) {
     return out;
 }
 
-static void out_free(Out *o) {
+static void out_free(Out *o)
+{
     free(o->ir);
     free(o->report);
 }
 
-#define EW "kernel void sq(const float[] x, float[] y) { uint i = global_id(0); if (i < len(y)) y[i] = x[i] * x[i]; }\n" \
-           "kernel void nb(const float[] x, float[] y) { uint i = global_id(0); if (i + 1 < len(y)) y[i] = x[i + 1]; }\n"
+#define EW                                                                                                        \
+    "kernel void sq(const float[] x, float[] y) { uint i = global_id(0); if (i < len(y)) y[i] = x[i] * x[i]; }\n" \
+    "kernel void nb(const float[] x, float[] y) { uint i = global_id(0); if (i + 1 < len(y)) y[i] = x[i + 1]; }\n"
 
-Test(fusion, elementwise_chain_fuses_and_temp_vanishes) {
+Test(fusion, elementwise_chain_fuses_and_temp_vanishes)
+{
     Out o = compile(EW "pipeline p(const float[] x, float[] y) {\n"
                        "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  sq<<<len(x)>>>(t, y);\n}\n",
                     2, false);
     cr_assert(strstr(o.ir, "kernel @p_fused0("), "%s", o.ir);
     cr_assert(strstr(o.ir, "launch @p_fused0<<<"), "%s", o.ir);
     cr_assert_null(strstr(o.ir, "alloc @t"), "t should vanish:\n%s", o.ir);
-    cr_assert(strstr(o.report, "fused sq (line 5) + sq (line 6) into kernel p_fused0; temporaries removed: t"), "%s",
-              o.report);
+    cr_assert(
+        strstr(o.report,
+               "fused sq (line 5) + sq (line 6) into kernel p_fused0; temporaries removed: t"),
+        "%s", o.report);
     out_free(&o);
 }
 
-Test(fusion, neighbour_read_does_not_fuse) {
+Test(fusion, neighbour_read_does_not_fuse)
+{
     Out o = compile(EW "pipeline p(const float[] x, float[] y) {\n"
                        "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  nb<<<len(x)>>>(t, y);\n}\n",
                     2, false);
@@ -64,7 +71,8 @@ Test(fusion, neighbour_read_does_not_fuse) {
     out_free(&o);
 }
 
-Test(fusion, shapes_must_match) {
+Test(fusion, shapes_must_match)
+{
     Out o = compile(EW "pipeline p(const float[] x, float[] y, float[] z) {\n"
                        "  sq<<<len(x)>>>(x, y);\n  sq<<<len(y)>>>(y, z);\n}\n",
                     2, false);
@@ -73,17 +81,21 @@ Test(fusion, shapes_must_match) {
     out_free(&o);
 }
 
-Test(fusion, same_expression_in_different_registers_is_the_same_shape) {
-    Out o = compile(EW "pipeline p(const float[] x, float[] y, uint n) {\n"
-                       "  float t[n * 2];\n  sq<<<n * 2 + 0>>>(x, t);\n  sq<<<n * 2 + 0>>>(t, y);\n}\n",
-                    2, false);
+Test(fusion, same_expression_in_different_registers_is_the_same_shape)
+{
+    Out o =
+        compile(EW "pipeline p(const float[] x, float[] y, uint n) {\n"
+                   "  float t[n * 2];\n  sq<<<n * 2 + 0>>>(x, t);\n  sq<<<n * 2 + 0>>>(t, y);\n}\n",
+                2, false);
     cr_assert(strstr(o.ir, "kernel @p_fused0("), "%s\n%s", o.report, o.ir);
     out_free(&o);
 }
 
-Test(fusion, off_at_O0_and_in_checked_mode) {
-    const char *src = EW "pipeline p(const float[] x, float[] y) {\n"
-                         "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  sq<<<len(x)>>>(t, y);\n}\n";
+Test(fusion, off_at_O0_and_in_checked_mode)
+{
+    const char *src =
+        EW "pipeline p(const float[] x, float[] y) {\n"
+           "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  sq<<<len(x)>>>(t, y);\n}\n";
     Out a = compile(src, 0, false), b = compile(src, 2, true);
     cr_assert_null(strstr(a.ir, "_fused"));
     cr_assert_null(strstr(b.ir, "_fused"));
@@ -93,7 +105,8 @@ Test(fusion, off_at_O0_and_in_checked_mode) {
     out_free(&b);
 }
 
-Test(fusion, fused_kernel_name_does_not_collide) {
+Test(fusion, fused_kernel_name_does_not_collide)
+{
     Out o = compile(EW "kernel void p_fused0(float[] y) { }\n"
                        "pipeline p(const float[] x, float[] y) {\n"
                        "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  sq<<<len(x)>>>(t, y);\n}\n",
@@ -102,7 +115,8 @@ Test(fusion, fused_kernel_name_does_not_collide) {
     out_free(&o);
 }
 
-Test(fusion, fused_kernel_name_does_not_collide_with_a_pipeline) {
+Test(fusion, fused_kernel_name_does_not_collide_with_a_pipeline)
+{
     Out o = compile(EW "pipeline p(const float[] x, float[] y) {\n"
                        "  float t[len(x)];\n  sq<<<len(x)>>>(x, t);\n  sq<<<len(x)>>>(t, y);\n}\n"
                        "pipeline p_fused0(const float[] x, float[] y) { sq<<<len(x)>>>(x, y); }\n",
@@ -111,7 +125,8 @@ Test(fusion, fused_kernel_name_does_not_collide_with_a_pipeline) {
     out_free(&o);
 }
 
-Test(fusion, deterministic) {
+Test(fusion, deterministic)
+{
     char *src = NULL;
     size_t n = 0;
     FILE *f = fopen(DCK_SOURCE_DIR "/tests/fusion/reasons.dck", "rb");
@@ -134,19 +149,21 @@ Test(fusion, deterministic) {
 
 typedef struct Run {
     const char *file, *pipeline;
-    uint32_t n;              /* elements of every buffer */
-    const char *scalars;     /* "name=value,..." for by-value parameters */
-    bool fuses;              /* at -O2 the module has a fused kernel */
-    int allocs_o2;           /* temporaries the pipeline allocates at -O2 (-1: not checked) */
+    uint32_t n;          /* elements of every buffer */
+    const char *scalars; /* "name=value,..." for by-value parameters */
+    bool fuses;          /* at -O2 the module has a fused kernel */
+    int allocs_o2;       /* temporaries the pipeline allocates at -O2 (-1: not checked) */
 } Run;
 
 static uint32_t rng;
-static uint32_t rnd(void) {
+static uint32_t rnd(void)
+{
     rng = rng * 1664525u + 1013904223u;
     return rng >> 8;
 }
 
-static double scalar_of(const char *list, const char *name) {
+static double scalar_of(const char *list, const char *name)
+{
     size_t ln = strlen(name);
     for (const char *p = list; p && *p;) {
         if (strncmp(p, name, ln) == 0 && p[ln] == '=') return atof(p + ln + 1);
@@ -159,7 +176,8 @@ static double scalar_of(const char *list, const char *name) {
 
 /* Runs the pipeline at opt level `opt`; returns the contents of every buffer (malloc'd,
  * one block per parameter, NULL for scalars) and whether the module has a fused kernel. */
-static void **run_at(const Run *r, int opt, bool *has_fused, uint64_t *allocs) {
+static void **run_at(const Run *r, int opt, bool *has_fused, uint64_t *allocs)
+{
     dck_context ctx;
     dck_context_desc cd = {0};
     cd.backend = DCK_BACKEND_CPU;
@@ -169,8 +187,8 @@ static void **run_at(const Run *r, int opt, bool *has_fused, uint64_t *allocs) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", DCK_SOURCE_DIR, r->file);
     dck_module mod;
-    cr_assert_eq(dck_module_create_from_source(ctx, path, NULL, &mo, &mod), DCK_SUCCESS, "%s: %s", r->file,
-                 dck_last_error());
+    cr_assert_eq(dck_module_create_from_source(ctx, path, NULL, &mo, &mod), DCK_SUCCESS, "%s: %s",
+                 r->file, dck_last_error());
     dck_module_info mi = {0};
     cr_assert_eq(dck_module_get_info(mod, &mi), DCK_SUCCESS);
     *has_fused = false;
@@ -228,8 +246,8 @@ static void **run_at(const Run *r, int opt, bool *has_fused, uint64_t *allocs) {
     cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
     dck_pool_stats before, after;
     cr_assert_eq(dck_context_get_pool_stats(ctx, &before), DCK_SUCCESS);
-    cr_assert_eq(dck_launch(q, k, NULL, ki.nparams, args, NULL), DCK_SUCCESS, "%s at -O%d: %s", r->pipeline, opt,
-                 dck_last_error());
+    cr_assert_eq(dck_launch(q, k, NULL, ki.nparams, args, NULL), DCK_SUCCESS, "%s at -O%d: %s",
+                 r->pipeline, opt, dck_last_error());
     cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_context_get_pool_stats(ctx, &after), DCK_SUCCESS);
     *allocs = after.allocations - before.allocations;
@@ -246,7 +264,8 @@ static void **run_at(const Run *r, int opt, bool *has_fused, uint64_t *allocs) {
     return out;
 }
 
-static void same_at_O0_and_O2(const Run *r) {
+static void same_at_O0_and_O2(const Run *r)
+{
     bool f0, f2;
     uint64_t n0, n2;
     void **a = run_at(r, 0, &f0, &n0), **b = run_at(r, 2, &f2, &n2);
@@ -254,7 +273,8 @@ static void same_at_O0_and_O2(const Run *r) {
     if (r->fuses) cr_assert(f2, "%s: nothing fused at -O2", r->pipeline);
     /* removed temporaries are not allocated at all */
     if (r->allocs_o2 >= 0)
-        cr_assert_eq(n2, (uint64_t)r->allocs_o2, "%s: %llu allocations at -O2 (-O0: %llu), expected %d", r->pipeline,
+        cr_assert_eq(n2, (uint64_t)r->allocs_o2,
+                     "%s: %llu allocations at -O2 (-O0: %llu), expected %d", r->pipeline,
                      (unsigned long long)n2, (unsigned long long)n0, r->allocs_o2);
     cr_assert(n2 <= n0, "%s: more allocations fused (%llu) than unfused (%llu)", r->pipeline,
               (unsigned long long)n2, (unsigned long long)n0);
@@ -264,8 +284,8 @@ static void same_at_O0_and_O2(const Run *r) {
             uint32_t x, y;
             memcpy(&x, (char *)a[p] + 4 * i, 4);
             memcpy(&y, (char *)b[p] + 4 * i, 4);
-            cr_assert_eq(x, y, "%s (%s): parameter %d element %u differs: -O0 %08x, -O2 %08x", r->pipeline, r->file,
-                         p, i, x, y);
+            cr_assert_eq(x, y, "%s (%s): parameter %d element %u differs: -O0 %08x, -O2 %08x",
+                         r->pipeline, r->file, p, i, x, y);
         }
         free(a[p]);
         free(b[p]);
@@ -297,6 +317,7 @@ static const Run runs[] = {
     {R, "single", 999, "", false, 0},
 };
 
-Test(fusion_exec, fused_and_unfused_agree, .timeout = 300) {
+Test(fusion_exec, fused_and_unfused_agree, .timeout = 300)
+{
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) same_at_O0_and_O2(&runs[k]);
 }

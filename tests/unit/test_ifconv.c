@@ -30,7 +30,8 @@ Test(ifconv, diamond_vector_phi_with_empty_arm)
     IrFunc *f = kernel2(m, i4);
     /* b0: cbr c, b1, b2   b1: x = splat n * splat n; br b3   b2: br b3 (empty)
      * b3: phi int4 [x, b1], [v0, b2]; store; ret */
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *v0 = emit(b0, IR_SPLAT, i4, &n, 1);
@@ -130,7 +131,15 @@ Test(ifconv, or_and_become_bool_ops)
     bool_case(false);
 }
 
-typedef enum Arm { ARM_LOAD, ARM_BARRIER, ARM_CROSS_LANE, ARM_SQRT, ARM_BIG, ARM_STRUCT, ARM_THIRD_PRED } Arm;
+typedef enum Arm {
+    ARM_LOAD,
+    ARM_BARRIER,
+    ARM_CROSS_LANE,
+    ARM_SQRT,
+    ARM_BIG,
+    ARM_STRUCT,
+    ARM_THIRD_PRED
+} Arm;
 
 /* A: cbr c, T, J  T: <arm>; br J  J: phi [v, T], [n, A]; store; ret */
 static void refused(Arm arm)
@@ -180,9 +189,7 @@ static void refused(Arm arm)
         for (int k = 0; k < 5; k++) v = emit2(t, IR_MUL, vt, v, n);
         break;
     case ARM_STRUCT:
-    case ARM_THIRD_PRED:
-        v = emit2(t, IR_ADD, vt, n, n);
-        break;
+    case ARM_THIRD_PRED: v = emit2(t, IR_ADD, vt, n, n); break;
     }
     if (arm == ARM_STRUCT) { /* a struct-typed merge */
         IrInst *u = ir_inst_new(f, IR_UNDEF, st_t, NULL, 0);
@@ -193,7 +200,8 @@ static void refused(Arm arm)
         base = u;
     }
     br(t, j);
-    IrInst *phi = emit(j, IR_PHI, arm == ARM_STRUCT ? st_t : vt, NULL, arm == ARM_THIRD_PRED ? 3 : 2);
+    IrInst *phi =
+        emit(j, IR_PHI, arm == ARM_STRUCT ? st_t : vt, NULL, arm == ARM_THIRD_PRED ? 3 : 2);
     IrInst *res = phi;
     if (arm == ARM_STRUCT) {
         res = emit(j, IR_EXTRACT, T(SC_INT), &phi, 1);
@@ -234,7 +242,8 @@ Test(ifconv, leaves_loops_alone)
     Arena *a = arena_new();
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel2(m, T(SC_INT));
-    IrBlock *b0 = ir_block_new(f), *h = ir_block_new(f), *body = ir_block_new(f), *exit = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *h = ir_block_new(f), *body = ir_block_new(f),
+            *exit = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *one = cint(b0, T(SC_INT), 1);

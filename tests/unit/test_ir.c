@@ -23,7 +23,8 @@ static bool verifies(IrModule *m, char **msg)
 static IrFunc *build_saxpy(IrModule *m, bool reversed_ids)
 {
     Type *f32 = T(SC_FLOAT);
-    IrParam ps[3] = {{"a", f32, {0}}, {"x", ty_buffer(f32, true), {0}}, {"y", ty_buffer(f32, false), {0}}};
+    IrParam ps[3] = {
+        {"a", f32, {0}}, {"x", ty_buffer(f32, true), {0}}, {"y", ty_buffer(f32, false), {0}}};
     IrFunc *f = ir_func_new(m, "saxpy", true, ty_void, ps, 3);
     f->has_wg = true;
     f->wg[0] = 256;
@@ -76,7 +77,8 @@ static IrFunc *build_loop(IrModule *m, IrInst **phi_out)
     Type *i32 = T(SC_INT);
     IrParam ps[1] = {{"n", i32, {0}}};
     IrFunc *f = ir_func_new(m, "sum", false, i32, ps, 1);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = emit(b0, IR_PARAM, i32, NULL, 0);
     IrInst *zero = cint(b0, i32, 0), *one = cint(b0, i32, 1);
     br(b0, b1);

@@ -12,7 +12,8 @@ typedef struct Lx {
     Lexer *lx;
 } Lx;
 
-static Lx *lx_open(const char *src) {
+static Lx *lx_open(const char *src)
+{
     Lx *l = calloc(1, sizeof *l);
     l->a = arena_new();
     diag_init(&l->d, l->a);
@@ -22,23 +23,37 @@ static Lx *lx_open(const char *src) {
     return l;
 }
 
-static Token next(Lx *l) {
+static Token next(Lx *l)
+{
     Token t;
     lex_next(l->lx, &t);
     return t;
 }
 
-static void lx_close(Lx *l) {
+static void lx_close(Lx *l)
+{
     lex_close(l->lx);
     arena_free(l->a);
     free(l);
 }
 
-Test(lexer, integer_literals) {
+Test(lexer, integer_literals)
+{
     Lx *l = lx_open("42 0x1F 0b101 7u 8l 9ul 10UL 11lu 0 0XfFu");
-    struct { uint64_t v; int suf; } want[] = {
-        {42, 0}, {31, 0}, {5, 0}, {7, LIT_U}, {8, LIT_L}, {9, LIT_U | LIT_L},
-        {10, LIT_U | LIT_L}, {11, LIT_U | LIT_L}, {0, 0}, {255, LIT_U},
+    struct {
+        uint64_t v;
+        int suf;
+    } want[] = {
+        {42, 0},
+        {31, 0},
+        {5, 0},
+        {7, LIT_U},
+        {8, LIT_L},
+        {9, LIT_U | LIT_L},
+        {10, LIT_U | LIT_L},
+        {11, LIT_U | LIT_L},
+        {0, 0},
+        {255, LIT_U},
     };
     for (int i = 0; i < ARRAY_LEN(want); i++) {
         Token t = next(l);
@@ -51,11 +66,15 @@ Test(lexer, integer_literals) {
     lx_close(l);
 }
 
-Test(lexer, float_literals) {
+Test(lexer, float_literals)
+{
     Lx *l = lx_open("1.0 1. .5 1e-3 2.5f 3.0h 4.0d 1.5E+2F 7e2");
-    struct { double v; int suf; } want[] = {
-        {1.0, 0}, {1.0, 0}, {0.5, 0}, {1e-3, 0}, {2.5, LIT_F}, {3.0, LIT_H}, {4.0, LIT_D},
-        {150.0, LIT_F}, {700.0, 0},
+    struct {
+        double v;
+        int suf;
+    } want[] = {
+        {1.0, 0},     {1.0, 0},     {0.5, 0},       {1e-3, 0},  {2.5, LIT_F},
+        {3.0, LIT_H}, {4.0, LIT_D}, {150.0, LIT_F}, {700.0, 0},
     };
     for (int i = 0; i < ARRAY_LEN(want); i++) {
         Token t = next(l);
@@ -67,33 +86,81 @@ Test(lexer, float_literals) {
     lx_close(l);
 }
 
-Test(lexer, operators) {
+Test(lexer, operators)
+{
     Lx *l = lx_open("<<< >>> [[ ]] <<= >>= ++ -- << >> <= >= == != && || += -= *= /= %= &= |= ^= "
                     "( ) [ ] { } ; , . ? : + - * / % & | ^ ! ~ < > = #");
-    int want[] = {TK_LAUNCH_OPEN, TK_LAUNCH_CLOSE, TK_ATTR_OPEN, ']', ']', TK_SHL_ASSIGN,
-                  TK_SHR_ASSIGN, TK_INC, TK_DEC, TK_SHL, TK_SHR, TK_LE, TK_GE, TK_EQ, TK_NE,
-                  TK_ANDAND, TK_OROR, TK_ADD_ASSIGN, TK_SUB_ASSIGN, TK_MUL_ASSIGN,
-                  TK_DIV_ASSIGN, TK_MOD_ASSIGN, TK_AND_ASSIGN, TK_OR_ASSIGN, TK_XOR_ASSIGN,
-                  '(', ')', '[', ']', '{', '}', ';', ',', '.', '?', ':', '+', '-', '*', '/',
-                  '%', '&', '|', '^', '!', '~', '<', '>', '=', '#', TK_EOF};
+    int want[] = {TK_LAUNCH_OPEN,
+                  TK_LAUNCH_CLOSE,
+                  TK_ATTR_OPEN,
+                  ']',
+                  ']',
+                  TK_SHL_ASSIGN,
+                  TK_SHR_ASSIGN,
+                  TK_INC,
+                  TK_DEC,
+                  TK_SHL,
+                  TK_SHR,
+                  TK_LE,
+                  TK_GE,
+                  TK_EQ,
+                  TK_NE,
+                  TK_ANDAND,
+                  TK_OROR,
+                  TK_ADD_ASSIGN,
+                  TK_SUB_ASSIGN,
+                  TK_MUL_ASSIGN,
+                  TK_DIV_ASSIGN,
+                  TK_MOD_ASSIGN,
+                  TK_AND_ASSIGN,
+                  TK_OR_ASSIGN,
+                  TK_XOR_ASSIGN,
+                  '(',
+                  ')',
+                  '[',
+                  ']',
+                  '{',
+                  '}',
+                  ';',
+                  ',',
+                  '.',
+                  '?',
+                  ':',
+                  '+',
+                  '-',
+                  '*',
+                  '/',
+                  '%',
+                  '&',
+                  '|',
+                  '^',
+                  '!',
+                  '~',
+                  '<',
+                  '>',
+                  '=',
+                  '#',
+                  TK_EOF};
     for (int i = 0; i < ARRAY_LEN(want); i++) cr_assert_eq(next(l).kind, want[i], "token %d", i);
     lx_close(l);
 }
 
-Test(lexer, nested_index_is_not_an_attribute_close) {
+Test(lexer, nested_index_is_not_an_attribute_close)
+{
     Lx *l = lx_open("y[ix[i]]");
     int want[] = {TK_IDENT, '[', TK_IDENT, '[', TK_IDENT, ']', ']', TK_EOF};
     for (int i = 0; i < ARRAY_LEN(want); i++) cr_assert_eq(next(l).kind, want[i], "token %d", i);
     lx_close(l);
 }
 
-Test(lexer, keywords_and_types) {
+Test(lexer, keywords_and_types)
+{
     Lx *l = lx_open("kernel pipeline struct const shared if else for while do break continue "
                     "return void true false float4 uint3 half2 bool i32 f64 u8 float5 f32x4 foo");
-    int want[] = {TK_KERNEL, TK_PIPELINE, TK_STRUCT, TK_CONST, TK_SHARED, TK_IF, TK_ELSE,
-                  TK_FOR, TK_WHILE, TK_DO, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_VOID, TK_TRUE,
-                  TK_FALSE, TK_TYPE, TK_TYPE, TK_TYPE, TK_TYPE, TK_TYPE, TK_TYPE, TK_TYPE,
-                  TK_IDENT, TK_IDENT, TK_IDENT};
+    int want[] = {TK_KERNEL, TK_PIPELINE, TK_STRUCT, TK_CONST, TK_SHARED,   TK_IF,     TK_ELSE,
+                  TK_FOR,    TK_WHILE,    TK_DO,     TK_BREAK, TK_CONTINUE, TK_RETURN, TK_VOID,
+                  TK_TRUE,   TK_FALSE,    TK_TYPE,   TK_TYPE,  TK_TYPE,     TK_TYPE,   TK_TYPE,
+                  TK_TYPE,   TK_TYPE,     TK_IDENT,  TK_IDENT, TK_IDENT};
     Token t[ARRAY_LEN(want)];
     for (int i = 0; i < ARRAY_LEN(want); i++) {
         t[i] = next(l);
@@ -110,7 +177,8 @@ Test(lexer, keywords_and_types) {
     lx_close(l);
 }
 
-Test(lexer, locations) {
+Test(lexer, locations)
+{
     Lx *l = lx_open("a\n  b\t c /* x\n y */ d // e\n\tf");
     int want[][2] = {{1, 1}, {2, 3}, {2, 6}, {3, 7}, {4, 2}};
     for (int i = 0; i < ARRAY_LEN(want); i++) {
@@ -121,7 +189,8 @@ Test(lexer, locations) {
     lx_close(l);
 }
 
-Test(lexer, beginning_of_line_flag) {
+Test(lexer, beginning_of_line_flag)
+{
     /* a newline inside a comment starts a new line too (outside directives) */
     Lx *l = lx_open("a b\n# c /* \n */ #d");
     bool want[] = {true, false, true, false, true, false};
@@ -129,7 +198,8 @@ Test(lexer, beginning_of_line_flag) {
     lx_close(l);
 }
 
-Test(lexer, errors_do_not_stop_lexing) {
+Test(lexer, errors_do_not_stop_lexing)
+{
     Lx *l = lx_open("a @ b 12abc 0x c");
     cr_assert_eq(next(l).kind, TK_IDENT);
     Token b = next(l);
@@ -145,7 +215,8 @@ Test(lexer, errors_do_not_stop_lexing) {
     lx_close(l);
 }
 
-Test(lexer, unterminated_comment) {
+Test(lexer, unterminated_comment)
+{
     Lx *l = lx_open("a /* never\nclosed");
     cr_assert_eq(next(l).kind, TK_IDENT);
     cr_assert_eq(next(l).kind, TK_EOF);
@@ -156,7 +227,8 @@ Test(lexer, unterminated_comment) {
     lx_close(l);
 }
 
-Test(lexer, integer_overflow) {
+Test(lexer, integer_overflow)
+{
     Lx *l = lx_open("18446744073709551615 18446744073709551616");
     Token t = next(l);
     cr_assert_eq(t.ival, UINT64_MAX);

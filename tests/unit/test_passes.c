@@ -61,16 +61,22 @@ Test(passes, constfold_int_semantics)
     IrFunc *f = kernel_out(m, T(SC_UCHAR), &b);
     IrInst *idx = cint(b, T(SC_UINT), 0);
     /* 200 + 100 wraps to 44 in uchar */
-    IrInst *s1 = store_buf(b, 0, idx, emit2(b, IR_ADD, T(SC_UCHAR), cint(b, T(SC_UCHAR), 200), cint(b, T(SC_UCHAR), 100)));
+    IrInst *s1 = store_buf(
+        b, 0, idx,
+        emit2(b, IR_ADD, T(SC_UCHAR), cint(b, T(SC_UCHAR), 200), cint(b, T(SC_UCHAR), 100)));
     /* 1 << 9 == 1 << 1 (count modulo 8) */
-    IrInst *s2 = store_buf(b, 0, idx, emit2(b, IR_SHL, T(SC_UCHAR), cint(b, T(SC_UCHAR), 1), cint(b, T(SC_UCHAR), 9)));
+    IrInst *s2 = store_buf(
+        b, 0, idx, emit2(b, IR_SHL, T(SC_UCHAR), cint(b, T(SC_UCHAR), 1), cint(b, T(SC_UCHAR), 9)));
     /* division by zero stays */
-    IrInst *s3 = store_buf(b, 0, idx, emit2(b, IR_DIV, T(SC_UCHAR), cint(b, T(SC_UCHAR), 7), cint(b, T(SC_UCHAR), 0)));
+    IrInst *s3 = store_buf(
+        b, 0, idx, emit2(b, IR_DIV, T(SC_UCHAR), cint(b, T(SC_UCHAR), 7), cint(b, T(SC_UCHAR), 0)));
     /* (char)-8 >> 1 == -4 (arithmetic), converted to uchar 252 */
-    IrInst *sh = emit2(b, IR_SHR, T(SC_CHAR), cint(b, T(SC_CHAR), (uint64_t)-8), cint(b, T(SC_CHAR), 1));
+    IrInst *sh =
+        emit2(b, IR_SHR, T(SC_CHAR), cint(b, T(SC_CHAR), (uint64_t)-8), cint(b, T(SC_CHAR), 1));
     IrInst *s4 = store_buf(b, 0, idx, emit(b, IR_CONVERT, T(SC_UCHAR), &sh, 1));
     /* -7 / 2 == -3 (truncating), then < 0 as signed: select picks 9 */
-    IrInst *dv = emit2(b, IR_DIV, T(SC_INT), cint(b, T(SC_INT), (uint64_t)-7), cint(b, T(SC_INT), 2));
+    IrInst *dv =
+        emit2(b, IR_DIV, T(SC_INT), cint(b, T(SC_INT), (uint64_t)-7), cint(b, T(SC_INT), 2));
     IrInst *neg = emit2(b, IR_LT, T(SC_BOOL), dv, cint(b, T(SC_INT), 0));
     IrInst *sel_ops[3] = {neg, cint(b, T(SC_UCHAR), 9), cint(b, T(SC_UCHAR), 1)};
     IrInst *s5 = store_buf(b, 0, idx, emit(b, IR_SELECT, T(SC_UCHAR), sel_ops, 3));
@@ -163,7 +169,7 @@ Test(passes, dce_removes_dead)
     b = ir_block_new(f);
     IrInst *n = param_at(b, 1);
     IrInst *idx = cint(b, T(SC_UINT), 0);
-    emit2(b, IR_MUL, T(SC_INT), n, n); /* dead */
+    emit2(b, IR_MUL, T(SC_INT), n, n);                 /* dead */
     IrInst *ld = emit(b, IR_LOAD, T(SC_INT), &idx, 1); /* dead load */
     ld->mem = (IrMemRef){.kind = MEM_BUFFER, .id = 0, .nidx = 1};
     IrInst *live = emit2(b, IR_ADD, T(SC_INT), n, n);
@@ -215,7 +221,8 @@ Test(passes, cse_merges)
     IrModule *m = ir_module_new(a);
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *g1 = emit(b0, IR_WORKITEM, T(SC_UINT), NULL, 0);
     g1->builtin = BI_GLOBAL_ID;
@@ -286,7 +293,8 @@ Test(passes, cse_merges_loads)
 {
     Arena *a = arena_new();
     IrModule *m = ir_module_new(a);
-    IrParam ps[3] = {{"x", ty_buffer(T(SC_INT), true), {0}}, {"y", ty_buffer(T(SC_INT), false), {0}},
+    IrParam ps[3] = {{"x", ty_buffer(T(SC_INT), true), {0}},
+                     {"y", ty_buffer(T(SC_INT), false), {0}},
                      {"z", ty_buffer(T(SC_INT), false), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 3);
     IrBlock *b = ir_block_new(f), *b2 = ir_block_new(f);
@@ -376,7 +384,8 @@ Test(passes, inline_removes_calls)
     for (int bi = 0; bi < k->blocks.len; bi++)
         for (IrInst *i = k->blocks.data[bi]->first; i; i = i->next) {
             if (i->op == IR_LOAD && i->mem.kind == MEM_BUFFER) loads_x += i->mem.id == 0;
-            if ((i->op == IR_LOAD || i->op == IR_STORE) && i->mem.kind == MEM_LOCAL) local1 += i->mem.id == 1;
+            if ((i->op == IR_LOAD || i->op == IR_STORE) && i->mem.kind == MEM_LOCAL)
+                local1 += i->mem.id == 1;
         }
     cr_assert_eq(loads_x, 1);
     cr_assert_eq(local1, 2);
@@ -454,7 +463,8 @@ Test(passes, mem2reg_diamond_makes_phi)
     vec_push(a, &f->locals, x);
     IrSlot arr = {"arr", ty_array(i32, 4), {0}};
     vec_push(a, &f->locals, arr);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *s0 = emit(b0, IR_STORE, ty_void, &n, 1);
     s0->mem = (IrMemRef){.kind = MEM_LOCAL, .id = 0};
@@ -542,7 +552,8 @@ Test(passes, simplifycfg_merges_chains)
     IrModule *m = ir_module_new(a);
     IrBlock *b0;
     IrFunc *f = kernel_out(m, T(SC_INT), &b0);
-    IrBlock *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f), *dead = ir_block_new(f);
+    IrBlock *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f),
+            *dead = ir_block_new(f);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     br(b0, b1);
     IrInst *k = cint(b1, T(SC_INT), 5);
@@ -571,7 +582,8 @@ Test(passes, simplifycfg_forwarders_and_trivial_phis)
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
     /* b0: cbr c, b1, b2; b1: br b3 (empty); b2: store; br b3; b3: phi [n, b1], [n, b2] */
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *i0 = cint(b0, T(SC_UINT), 0);
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 3));
@@ -716,7 +728,8 @@ static void cse_scope_case(uint64_t base)
     IrModule *m = ir_module_new(a);
     IrParam ps[2] = {{"out", ty_buffer(T(SC_INT), false), {0}}, {"n", T(SC_INT), {0}}};
     IrFunc *f = ir_func_new(m, "k", true, ty_void, ps, 2);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *n = param_at(b0, 1);
     IrInst *zero = cint(b0, T(SC_UINT), 0);
     cbr(b0, emit2(b0, IR_LT, T(SC_BOOL), n, cint(b0, T(SC_INT), 0)), b1, b2);
@@ -734,7 +747,8 @@ static void cse_scope_case(uint64_t base)
     RUN(pass_cse, m); /* verify_ok() inside: every use is dominated by its definition */
     for (int arm = 0; arm < 2; arm++)
         for (IrInst *i = arms[arm]->first; i; i = i->next)
-            if (i->op == IR_STORE) cr_assert_eq(i->ops[1]->block, arms[arm], "an add was replaced by its sibling's");
+            if (i->op == IR_STORE)
+                cr_assert_eq(i->ops[1]->block, arms[arm], "an add was replaced by its sibling's");
     arena_free(a);
 }
 

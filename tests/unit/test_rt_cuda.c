@@ -27,7 +27,8 @@ Test(cuda, unavailable_is_a_clear_status)
     if (dck_backend_available(DCK_BACKEND_CUDA) == DCK_SUCCESS)
         cr_skip_test("SKIPPED: a CUDA device is present (this case checks its absence)");
     const char *msg = dck_last_error();
-    cr_assert(strstr(msg, "CUDA not available") || strstr(msg, "not available in this build"), "message: %s", msg);
+    cr_assert(strstr(msg, "CUDA not available") || strstr(msg, "not available in this build"),
+              "message: %s", msg);
     dck_context_desc cd = {0};
     cd.backend = DCK_BACKEND_CUDA;
     dck_context ctx = NULL;
@@ -85,8 +86,8 @@ static void setup_fix(Fix *f, uint32_t flags)
     cr_assert_eq(dck_context_create(&cd, &f->ctx), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_queue_create(f->ctx, NULL, &f->q), DCK_SUCCESS);
     dck_module m;
-    cr_assert_eq(dck_module_create_from_source(f->ctx, "saxpy.dck", saxpy_src, NULL, &m), DCK_SUCCESS, "%s",
-                 dck_last_error());
+    cr_assert_eq(dck_module_create_from_source(f->ctx, "saxpy.dck", saxpy_src, NULL, &m),
+                 DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_module_get_kernel(m, "saxpy", &f->k), DCK_SUCCESS);
     float hx[N], hy[N];
     for (int i = 0; i < N; i++) hx[i] = (float)i, hy[i] = 1.0f;
@@ -116,7 +117,8 @@ Test(cuda, kernel_events_and_memory_info)
     cr_assert(ns < 1000000000ull);
     float y[N];
     cr_assert_eq(dck_buffer_read(f.y, 0, sizeof y, y), DCK_SUCCESS);
-    for (int i = 0; i < N; i++) cr_assert_float_eq(y[i], 2.0f * (float)i + 1.0f, 1e-6f, "y[%d] = %g", i, y[i]);
+    for (int i = 0; i < N; i++)
+        cr_assert_float_eq(y[i], 2.0f * (float)i + 1.0f, 1e-6f, "y[%d] = %g", i, y[i]);
     dck_context_destroy(f.ctx);
 }
 
@@ -128,7 +130,8 @@ Test(cuda, batch_recorded_once_replayed_twice)
     dck_arg args[] = {dck_arg_f32(1.0f), dck_arg_buffer(f.x), dck_arg_buffer(f.y)};
     dck_range r = {1, {N, 1, 1}, {128, 1, 1}};
     cr_assert_eq(dck_queue_begin_batch(f.q), DCK_SUCCESS, "%s", dck_last_error());
-    for (int i = 0; i < 3; i++) cr_assert_eq(dck_launch(f.q, f.k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(dck_launch(f.q, f.k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
     dck_batch b;
     cr_assert_eq(dck_queue_end_batch(f.q, &b), DCK_SUCCESS, "%s", dck_last_error());
     float y[N];
@@ -138,7 +141,8 @@ Test(cuda, batch_recorded_once_replayed_twice)
     cr_assert_eq(dck_batch_launch(f.q, b), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_queue_finish(f.q), DCK_SUCCESS);
     cr_assert_eq(dck_buffer_read(f.y, 0, sizeof y, y), DCK_SUCCESS);
-    for (int i = 0; i < N; i++) cr_assert_float_eq(y[i], 6.0f * (float)i + 1.0f, 1e-4f, "y[%d] = %g", i, y[i]);
+    for (int i = 0; i < N; i++)
+        cr_assert_float_eq(y[i], 6.0f * (float)i + 1.0f, 1e-4f, "y[%d] = %g", i, y[i]);
     cr_assert_eq(dck_batch_destroy(b), DCK_SUCCESS);
     dck_context_destroy(f.ctx);
 }

@@ -17,15 +17,14 @@
 
 unsigned rt_vulkan_validation_messages(void);
 
-static const char *dck_src =
-    "kernel void saxpy(float a, const float[] x, float[] y) {\n"
-    "    uint i = global_id(0);\n"
-    "    if (i < len(y)) y[i] = a * x[i] + y[i];\n"
-    "}\n"
-    "kernel void shift(const float[] x, float[] y) {\n"
-    "    uint i = global_id(0);\n"
-    "    y[i + 1] = x[i];\n"
-    "}\n";
+static const char *dck_src = "kernel void saxpy(float a, const float[] x, float[] y) {\n"
+                             "    uint i = global_id(0);\n"
+                             "    if (i < len(y)) y[i] = a * x[i] + y[i];\n"
+                             "}\n"
+                             "kernel void shift(const float[] x, float[] y) {\n"
+                             "    uint i = global_id(0);\n"
+                             "    y[i + 1] = x[i];\n"
+                             "}\n";
 
 static const char *cl_src =
     "__kernel void saxpy(float a, __global const float *x, uint x_len, __global float *y, uint y_len,\n"
@@ -79,11 +78,13 @@ static const char *glsl_shift =
 static bool available(dck_backend b) { return dck_backend_available(b) == DCK_SUCCESS; }
 
 /* A module of ctx whose reflection comes from dck_src and whose code is `blob`. */
-static dck_module load_with_blob(dck_context ctx, const char *target, const void *data, size_t size) {
+static dck_module load_with_blob(dck_context ctx, const char *target, const void *data, size_t size)
+{
     RtPackage *pkg = NULL;
     dck_module_options o = {0};
     o.opt_level = -1;
-    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, &o, "c", &pkg), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, &o, "c", &pkg), DCK_SUCCESS, "%s",
+                 dck_last_error());
     rt_free(ctx, pkg->blobs);
     pkg->blobs = rt_calloc(ctx, sizeof *pkg->blobs);
     cr_assert_not_null(pkg->blobs);
@@ -99,17 +100,21 @@ static dck_module load_with_blob(dck_context ctx, const char *target, const void
 }
 
 /* saxpy over 1000 elements (partial last group), checked against C; event times. */
-static void check_saxpy(dck_context ctx, dck_module m) {
+static void check_saxpy(dck_context ctx, dck_module m)
+{
     enum { N = 1000 };
     float x[N], y[N], out[N];
     for (int i = 0; i < N; i++) x[i] = (float)i * 0.5f, y[i] = 1.0f - (float)i;
     dck_buffer bx, by;
-    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &bx), DCK_SUCCESS, "%s", dck_last_error());
-    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &by), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &bx), DCK_SUCCESS, "%s",
+                 dck_last_error());
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &by), DCK_SUCCESS, "%s",
+                 dck_last_error());
     cr_assert_eq(dck_buffer_write(bx, 0, sizeof x, x), DCK_SUCCESS, "%s", dck_last_error());
     /* write y through a map */
     float *p = NULL;
-    cr_assert_eq(dck_buffer_map(by, DCK_MAP_WRITE, (void **)&p), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_map(by, DCK_MAP_WRITE, (void **)&p), DCK_SUCCESS, "%s",
+                 dck_last_error());
     memcpy(p, y, sizeof y);
     cr_assert_eq(dck_buffer_unmap(by), DCK_SUCCESS, "%s", dck_last_error());
     dck_kernel k;
@@ -124,7 +129,8 @@ static void check_saxpy(dck_context ctx, dck_module m) {
     uint64_t t0 = 0, t1 = 0, ns = 0;
     cr_assert_eq(dck_event_get_times(ev, &t0, &t1), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_event_elapsed_ns(ev, &ns), DCK_SUCCESS);
-    cr_expect(t1 >= t0 && t0 > 0, "times %llu %llu", (unsigned long long)t0, (unsigned long long)t1);
+    cr_expect(t1 >= t0 && t0 > 0, "times %llu %llu", (unsigned long long)t0,
+              (unsigned long long)t1);
     dck_event_destroy(ev);
     /* twice more without events, then read: in order, y = 2x + 2x + 2x + y */
     cr_assert_eq(dck_launch(q, k, &r, 3, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
@@ -133,7 +139,8 @@ static void check_saxpy(dck_context ctx, dck_module m) {
     cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_buffer_read(by, 0, sizeof out, out), DCK_SUCCESS, "%s", dck_last_error());
     for (int i = 0; i < N; i++) cr_assert_eq(out[i], 6.0f * x[i] + y[i], "y[%d] = %g", i, out[i]);
-    cr_assert_eq(dck_buffer_map(by, DCK_MAP_READ, (void **)&p), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_buffer_map(by, DCK_MAP_READ, (void **)&p), DCK_SUCCESS, "%s",
+                 dck_last_error());
     cr_expect_eq(p[999], 6.0f * x[999] + y[999]);
     cr_assert_eq(dck_buffer_unmap(by), DCK_SUCCESS);
     dck_queue_destroy(q);
@@ -142,7 +149,8 @@ static void check_saxpy(dck_context ctx, dck_module m) {
 }
 
 /* In a checked context the device's out-of-bounds record becomes the CPU's message. */
-static void check_oob(dck_context ctx, dck_module m) {
+static void check_oob(dck_context ctx, dck_module m)
+{
     dck_kernel k;
     cr_assert_eq(dck_module_get_kernel(m, "shift", &k), DCK_SUCCESS);
     dck_buffer bx, by;
@@ -158,19 +166,25 @@ static void check_oob(dck_context ctx, dck_module m) {
     cr_assert_eq(dck_queue_create(ctx, NULL, &q), DCK_SUCCESS);
     dck_arg args[2] = {dck_arg_buffer(bx), dck_arg_buffer(by)};
     dck_range r = {1, {4, 1, 1}, {0, 0, 0}};
-    cr_assert_eq(dck_launch(q, k, &r, 2, args, NULL), DCK_ERROR_OUT_OF_BOUNDS, "%s", dck_last_error());
-    cr_expect(strstr(dck_last_error(), "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at "
-                                       "line 7 of hand.dck"), "%s", dck_last_error());
+    cr_assert_eq(dck_launch(q, k, &r, 2, args, NULL), DCK_ERROR_OUT_OF_BOUNDS, "%s",
+                 dck_last_error());
+    cr_expect(strstr(dck_last_error(),
+                     "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at "
+                     "line 7 of hand.dck"),
+              "%s", dck_last_error());
     float out[4];
     cr_assert_eq(dck_buffer_read(by, 4, 12, out), DCK_SUCCESS, "%s", dck_last_error());
-    cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 3, "y[1..3] = %g %g %g", out[0], out[1], out[2]);
+    cr_expect(out[0] == 1 && out[1] == 2 && out[2] == 3, "y[1..3] = %g %g %g", out[0], out[1],
+              out[2]);
     dck_queue_destroy(q);
     dck_buffer_destroy(bx);
     dck_buffer_destroy(by);
 }
 
-Test(opencl, hand_written_kernels) {
-    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available: %s", dck_last_error());
+Test(opencl, hand_written_kernels)
+{
+    if (!available(DCK_BACKEND_OPENCL))
+        cr_skip_test("OpenCL is not available: %s", dck_last_error());
     dck_context_desc cd = {0};
     cd.backend = DCK_BACKEND_OPENCL;
     dck_context ctx;
@@ -188,7 +202,8 @@ Test(opencl, hand_written_kernels) {
     cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
 }
 
-Test(opencl, build_log_in_the_error) {
+Test(opencl, build_log_in_the_error)
+{
     if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
     dck_context_desc cd = {0};
     cd.backend = DCK_BACKEND_OPENCL;
@@ -196,7 +211,8 @@ Test(opencl, build_log_in_the_error) {
     cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
     static const char bad[] = "__kernel void saxpy(float a) { undeclared_thing = a; }\n";
     RtPackage *pkg = NULL;
-    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, NULL, "c", &pkg), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(rt_package_compile(ctx, "hand.dck", dck_src, NULL, "c", &pkg), DCK_SUCCESS, "%s",
+                 dck_last_error());
     rt_free(ctx, pkg->blobs);
     pkg->blobs = rt_calloc(ctx, sizeof *pkg->blobs);
     pkg->nblobs = 1;
@@ -212,7 +228,8 @@ Test(opencl, build_log_in_the_error) {
 }
 
 /* OpenCL C -> OpenCL-env SPIR-V (clang-15 to spir64 bitcode, llvm-spirv-15); NULL without the tools. */
-static unsigned char *cl_spirv_of(const char *src, size_t *len) {
+static unsigned char *cl_spirv_of(const char *src, size_t *len)
+{
     char dir[] = "/tmp/dck-rtgpu-XXXXXX";
     if (!mkdtemp(dir)) return NULL;
     char cmd[2048], path[600];
@@ -221,8 +238,10 @@ static unsigned char *cl_spirv_of(const char *src, size_t *len) {
     if (!f) return NULL;
     fputs(src, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "cd %s && clang-15 -cl-std=CL1.2 -target spir64 -emit-llvm -c -O1 k.cl -o k.bc "
-             ">/dev/null 2>&1 && llvm-spirv-15 k.bc -o k.spv", dir);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && clang-15 -cl-std=CL1.2 -target spir64 -emit-llvm -c -O1 k.cl -o k.bc "
+             ">/dev/null 2>&1 && llvm-spirv-15 k.bc -o k.spv",
+             dir);
     unsigned char *data = NULL;
     if (system(cmd) == 0) {
         snprintf(path, sizeof path, "%s/k.spv", dir);
@@ -239,7 +258,8 @@ static unsigned char *cl_spirv_of(const char *src, size_t *len) {
 }
 
 /* The "spirv-opencl" blob: llvm-spirv -r back to SPIR bitcode, built by the OpenCL driver. */
-Test(opencl, spirv_through_llvm_spirv) {
+Test(opencl, spirv_through_llvm_spirv)
+{
     if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
     size_t n = 0;
     unsigned char *spv = cl_spirv_of(cl_src, &n);
@@ -262,7 +282,8 @@ Test(opencl, spirv_through_llvm_spirv) {
 }
 
 /* GLSL -> SPIR-V with the entry point renamed to the kernel's name; NULL if the tools are missing. */
-static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len) {
+static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len)
+{
     char dir[] = "/tmp/dck-rtgpu-XXXXXX";
     if (!mkdtemp(dir)) return NULL;
     char cmd[2048], path[600];
@@ -271,10 +292,12 @@ static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len)
     if (!f) return NULL;
     fputs(glsl, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "cd %s && glslc -fshader-stage=compute --target-env=vulkan1.2 -S -o k.spvasm k.comp && "
-             "sed -i 's/OpEntryPoint GLCompute %%main \"main\"/OpEntryPoint GLCompute %%main \"%s\"/' k.spvasm && "
-             "spirv-as --target-env vulkan1.2 k.spvasm -o k.spv", dir, entry);
+    snprintf(
+        cmd, sizeof cmd,
+        "cd %s && glslc -fshader-stage=compute --target-env=vulkan1.2 -S -o k.spvasm k.comp && "
+        "sed -i 's/OpEntryPoint GLCompute %%main \"main\"/OpEntryPoint GLCompute %%main \"%s\"/' k.spvasm && "
+        "spirv-as --target-env vulkan1.2 k.spvasm -o k.spv",
+        dir, entry);
     unsigned char *data = NULL;
     if (system(cmd) == 0) {
         snprintf(path, sizeof path, "%s/k.spv", dir);
@@ -290,10 +313,13 @@ static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len)
     return data;
 }
 
-Test(vulkan, hand_written_kernels) {
-    if (!available(DCK_BACKEND_VULKAN)) cr_skip_test("Vulkan is not available: %s", dck_last_error());
+Test(vulkan, hand_written_kernels)
+{
+    if (!available(DCK_BACKEND_VULKAN))
+        cr_skip_test("Vulkan is not available: %s", dck_last_error());
     size_t n1 = 0, n2 = 0;
-    unsigned char *s1 = spirv_of(glsl_saxpy, "saxpy", &n1), *s2 = spirv_of(glsl_shift, "shift", &n2);
+    unsigned char *s1 = spirv_of(glsl_saxpy, "saxpy", &n1),
+                  *s2 = spirv_of(glsl_shift, "shift", &n2);
     if (!s1 || !s2) cr_skip_test("glslc or spirv-as is missing");
     /* both kernels in one module: concatenating is not possible, so one module per kernel */
     unsigned before = rt_vulkan_validation_messages();
@@ -359,15 +385,19 @@ Test(vulkan, hand_written_kernels) {
     check_oob(ctx, load_with_blob(ctx, "spirv-vulkan", s2, n2));
     cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
     unsetenv("DCK_VULKAN_STAGING");
-    cr_expect_eq(rt_vulkan_validation_messages(), before, "the Vulkan validation layer reported problems (stderr)");
+    cr_expect_eq(rt_vulkan_validation_messages(), before,
+                 "the Vulkan validation layer reported problems (stderr)");
     free(s1);
     free(s2);
 }
 
 /* One package holding OpenCL C and SPIR-V: each backend picks its own target from it. */
-Test(package, each_backend_picks_its_target) {
-    static const struct { dck_backend b; const char *target; } all[] = {
-        {DCK_BACKEND_OPENCL, "opencl"}, {DCK_BACKEND_VULKAN, "spirv-vulkan"}};
+Test(package, each_backend_picks_its_target)
+{
+    static const struct {
+        dck_backend b;
+        const char *target;
+    } all[] = {{DCK_BACKEND_OPENCL, "opencl"}, {DCK_BACKEND_VULKAN, "spirv-vulkan"}};
     int ran = 0;
     for (size_t i = 0; i < 2; i++) {
         if (!available(all[i].b)) continue;
@@ -383,7 +413,8 @@ Test(package, each_backend_picks_its_target) {
         }
         cr_assert_eq(st, DCK_SUCCESS, "%s", dck_last_error());
         dck_module m;
-        cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s", dck_last_error());
+        cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s",
+                     dck_last_error());
         dck_module_info mi;
         cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
         cr_expect_str_eq(mi.target, all[i].target);
@@ -395,7 +426,8 @@ Test(package, each_backend_picks_its_target) {
 }
 
 /* dckrun --list-devices: every backend present lists its devices, every other says why. */
-Test(dckrun, list_devices) {
+Test(dckrun, list_devices)
+{
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/runtime/dckrun --list-devices 2>&1", DCK_BINARY_DIR);
     FILE *p = popen(cmd, "r");
@@ -404,22 +436,31 @@ Test(dckrun, list_devices) {
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = 0;
     cr_assert_eq(pclose(p), 0, "%s", out);
-    static const struct { dck_backend b; const char *listed, *missing; } all[] = {
+    static const struct {
+        dck_backend b;
+        const char *listed, *missing;
+    } all[] = {
         {DCK_BACKEND_CPU, "cpu:0  ", "cpu: unavailable"},
         {DCK_BACKEND_OPENCL, "opencl:0  ", "opencl: unavailable: "},
         {DCK_BACKEND_VULKAN, "vulkan:0  ", "vulkan: unavailable: "},
         {DCK_BACKEND_CUDA, "cuda:0  ", "cuda: unavailable: "},
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        cr_expect(strstr(out, available(all[i].b) ? all[i].listed : all[i].missing), "%s: %s", all[i].listed, out);
+        cr_expect(strstr(out, available(all[i].b) ? all[i].listed : all[i].missing), "%s: %s",
+                  all[i].listed, out);
 #ifndef __APPLE__
-    cr_expect(strstr(out, "metal: unavailable: backend 'metal' is not available in this build: Metal is available "
-                          "only on Apple platforms"), "%s", out);
+    cr_expect(
+        strstr(
+            out,
+            "metal: unavailable: backend 'metal' is not available in this build: Metal is available "
+            "only on Apple platforms"),
+        "%s", out);
 #endif
 }
 
 /* auto never picks an OpenCL or Vulkan device that is the CPU itself, and says why. */
-Test(context, auto_prefers_gpus) {
+Test(context, auto_prefers_gpus)
+{
     dck_context ctx;
     cr_assert_eq(dck_context_create(NULL, &ctx), DCK_SUCCESS, "%s", dck_last_error());
     dck_device dev;
@@ -429,11 +470,13 @@ Test(context, auto_prefers_gpus) {
     const char *why = NULL;
     cr_assert_eq(dck_context_get_auto_reason(ctx, &why), DCK_SUCCESS);
     cr_expect(why && strstr(why, "picked"), "%s", why ? why : "(null)");
-    if (di.backend != DCK_BACKEND_CPU) cr_expect_eq(di.device_type, DCK_DEVICE_GPU, "auto picked %s", di.name);
+    if (di.backend != DCK_BACKEND_CPU)
+        cr_expect_eq(di.device_type, DCK_DEVICE_GPU, "auto picked %s", di.name);
     dck_context_destroy(ctx);
 }
 
-int main(int argc, char *argv[]) {
+int main(int argc, char *argv[])
+{
     if (!available(DCK_BACKEND_OPENCL) && !available(DCK_BACKEND_VULKAN)) {
         printf("SKIPPED: neither OpenCL nor Vulkan is available here\n");
         return 77;

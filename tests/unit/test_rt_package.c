@@ -15,31 +15,31 @@
 #include "package.h"
 #include "rt.h"
 
-static const char *src =
-    "struct P { float3 pos; uint id; };\n"
-    "kernel void saxpy(float a, const float[] x, float[] y) {\n"
-    "    uint i = global_id(0);\n"
-    "    if (i < len(y)) y[i] = a * x[i] + y[i];\n"
-    "}\n"
-    "[[workgroup(64, 1, 1)]]\n"
-    "kernel void tag(P[] p) {\n"
-    "    shared uint s[64];\n"
-    "    uint i = global_id(0);\n"
-    "    s[local_id(0)] = i;\n"
-    "    barrier();\n"
-    "    if (i < len(p)) p[i].id = s[local_id(0)];\n"
-    "}\n"
-    "kernel void scale(float a, const float[] x, float[] y) {\n"
-    "    uint i = global_id(0);\n"
-    "    if (i < len(y)) y[i] = a * x[i];\n"
-    "}\n"
-    "pipeline twice(float a, const float[] x, float[] y) {\n"
-    "    float t[len(x)];\n"
-    "    scale<<<len(x)>>>(a, x, t);\n"
-    "    scale<<<len(x)>>>(a, t, y);\n"
-    "}\n";
+static const char *src = "struct P { float3 pos; uint id; };\n"
+                         "kernel void saxpy(float a, const float[] x, float[] y) {\n"
+                         "    uint i = global_id(0);\n"
+                         "    if (i < len(y)) y[i] = a * x[i] + y[i];\n"
+                         "}\n"
+                         "[[workgroup(64, 1, 1)]]\n"
+                         "kernel void tag(P[] p) {\n"
+                         "    shared uint s[64];\n"
+                         "    uint i = global_id(0);\n"
+                         "    s[local_id(0)] = i;\n"
+                         "    barrier();\n"
+                         "    if (i < len(p)) p[i].id = s[local_id(0)];\n"
+                         "}\n"
+                         "kernel void scale(float a, const float[] x, float[] y) {\n"
+                         "    uint i = global_id(0);\n"
+                         "    if (i < len(y)) y[i] = a * x[i];\n"
+                         "}\n"
+                         "pipeline twice(float a, const float[] x, float[] y) {\n"
+                         "    float t[len(x)];\n"
+                         "    scale<<<len(x)>>>(a, x, t);\n"
+                         "    scale<<<len(x)>>>(a, t, y);\n"
+                         "}\n";
 
-static char *compile_pkg(const char *targets, bool checked, size_t *len) {
+static char *compile_pkg(const char *targets, bool checked, size_t *len)
+{
     DckcOptions o;
     dckc_options_init(&o);
     o.checked = checked;
@@ -53,7 +53,8 @@ static char *compile_pkg(const char *targets, bool checked, size_t *len) {
     return out;
 }
 
-static dck_context cpu_ctx(void) {
+static dck_context cpu_ctx(void)
+{
     dck_context_desc d = {0};
     d.backend = DCK_BACKEND_CPU;
     d.num_threads = 2;
@@ -62,7 +63,8 @@ static dck_context cpu_ctx(void) {
     return ctx;
 }
 
-Test(package, round_trip_reflection) {
+Test(package, round_trip_reflection)
+{
     size_t n;
     char *pkg = compile_pkg("c", false, &n);
     dck_context ctx = cpu_ctx();
@@ -73,7 +75,8 @@ Test(package, round_trip_reflection) {
     cr_assert_str_eq(p->module_name, "pkg");
     cr_assert_str_eq(p->abi.source_name, "pkg.dck");
     cr_assert(strstr(p->options, "-O2") && strstr(p->options, "--target=c"), "%s", p->options);
-    cr_assert_geq(p->abi.nkernels, 3, "%u kernels", p->abi.nkernels); /* + any the fusion pass made */
+    cr_assert_geq(p->abi.nkernels, 3, "%u kernels",
+                  p->abi.nkernels); /* + any the fusion pass made */
     cr_assert_eq(p->abi.npipelines, 1);
     const dck_abi_kernel *k = &p->abi.kernels[0];
     cr_assert_str_eq(k->name, "saxpy");
@@ -112,9 +115,11 @@ Test(package, round_trip_reflection) {
     free(pkg);
 }
 
-Test(package, deterministic_and_checked_flag) {
+Test(package, deterministic_and_checked_flag)
+{
     size_t n1, n2, n3;
-    char *a = compile_pkg("c", false, &n1), *b = compile_pkg("c", false, &n2), *c = compile_pkg("c", true, &n3);
+    char *a = compile_pkg("c", false, &n1), *b = compile_pkg("c", false, &n2),
+         *c = compile_pkg("c", true, &n3);
     cr_assert_eq(n1, n2);
     cr_assert_eq(memcmp(a, b, n1), 0, "same input and options, different bytes");
     dck_context ctx = cpu_ctx();
@@ -130,13 +135,15 @@ Test(package, deterministic_and_checked_flag) {
     free(c);
 }
 
-Test(package, every_truncation_and_corruption_rejected) {
+Test(package, every_truncation_and_corruption_rejected)
+{
     size_t n;
     char *pkg = compile_pkg("c", false, &n);
     dck_context ctx = cpu_ctx();
     RtPackage *p;
     for (size_t len = 0; len < n; len += len < 512 ? 1 : 97) {
-        cr_assert_neq(rt_package_parse(ctx, pkg, len, &p), DCK_SUCCESS, "a %zu-byte prefix was accepted", len);
+        cr_assert_neq(rt_package_parse(ctx, pkg, len, &p), DCK_SUCCESS,
+                      "a %zu-byte prefix was accepted", len);
         cr_assert_null(p);
         cr_assert_neq(dck_last_error()[0], 0);
     }
@@ -145,8 +152,8 @@ Test(package, every_truncation_and_corruption_rejected) {
         memcpy(bad, pkg, n);
         bad[i] ^= 0x20;
         dck_status st = rt_package_parse(ctx, bad, n, &p);
-        cr_assert(st == DCK_ERROR_INVALID_MODULE || st == DCK_ERROR_UNSUPPORTED, "byte %zu flipped: %s", i,
-                  dck_status_string(st));
+        cr_assert(st == DCK_ERROR_INVALID_MODULE || st == DCK_ERROR_UNSUPPORTED,
+                  "byte %zu flipped: %s", i, dck_status_string(st));
     }
     memcpy(bad, pkg, n);
     bad[n - 2] ^= 1;
@@ -166,14 +173,16 @@ Test(package, every_truncation_and_corruption_rejected) {
     free(pkg);
 }
 
-static RtBlob blob(const char *name) {
+static RtBlob blob(const char *name)
+{
     RtBlob b;
     memset(&b, 0, sizeof b);
     snprintf(b.target, sizeof b.target, "%s", name);
     return b;
 }
 
-static void order(const RtPackage *p, dck_backend be, uint32_t arch, bool spirv, const char *want) {
+static void order(const RtPackage *p, dck_backend be, uint32_t arch, bool spirv, const char *want)
+{
     const RtBlob *c[16];
     uint32_t n = rt_package_candidates(p, be, arch, spirv, c, 16);
     char got[256] = "";
@@ -184,8 +193,10 @@ static void order(const RtPackage *p, dck_backend be, uint32_t arch, bool spirv,
     cr_assert_str_eq(got, want, "backend %d arch %u", (int)be, arch);
 }
 
-Test(package, fallback_order) {
-    RtBlob bs[] = {blob("c"), blob("cuda"), blob("msl"), blob("opencl"), blob("ptx-sm75"), blob("ptx-sm80"),
+Test(package, fallback_order)
+{
+    RtBlob bs[] = {blob("c"),        blob("cuda"),         blob("msl"),
+                   blob("opencl"),   blob("ptx-sm75"),     blob("ptx-sm80"),
                    blob("ptx-sm90"), blob("spirv-opencl"), blob("spirv-vulkan")};
     RtPackage p;
     memset(&p, 0, sizeof p);
@@ -208,7 +219,8 @@ Test(package, fallback_order) {
     cr_assert_str_eq(one[0]->target, "ptx-sm90");
 }
 
-static void run_saxpy_and_pipeline(dck_context ctx, dck_module m) {
+static void run_saxpy_and_pipeline(dck_context ctx, dck_module m)
+{
     dck_kernel k, pl;
     cr_assert_eq(dck_module_get_kernel(m, "saxpy", &k), DCK_SUCCESS, "%s", dck_last_error());
     cr_assert_eq(dck_module_get_kernel(m, "twice", &pl), DCK_SUCCESS, "%s", dck_last_error());
@@ -234,7 +246,8 @@ static void run_saxpy_and_pipeline(dck_context ctx, dck_module m) {
     for (int i = 0; i < N; i++) cr_assert_float_eq(y[i], 4.0f * (float)i, 1e-3);
 }
 
-Test(package, load_from_memory_and_file_on_cpu) {
+Test(package, load_from_memory_and_file_on_cpu)
+{
     char cache[] = "/tmp/dck-pkg-test-XXXXXX";
     cr_assert_not_null(mkdtemp(cache));
     setenv("DCK_CACHE_DIR", cache, 1);
@@ -242,7 +255,8 @@ Test(package, load_from_memory_and_file_on_cpu) {
     char *pkg = compile_pkg("c", false, &n);
     dck_context ctx = cpu_ctx();
     dck_module m;
-    cr_assert_eq(dck_module_create_from_package(ctx, pkg, n, NULL, &m), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_module_create_from_package(ctx, pkg, n, NULL, &m), DCK_SUCCESS, "%s",
+                 dck_last_error());
     dck_module_info mi;
     cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
     cr_assert_str_eq(mi.target, "c");
@@ -256,9 +270,11 @@ Test(package, load_from_memory_and_file_on_cpu) {
     fwrite(pkg, 1, n, f);
     fclose(f);
     dck_module m2;
-    cr_assert_eq(dck_module_create_from_file(ctx, path, NULL, &m2), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_module_create_from_file(ctx, path, NULL, &m2), DCK_SUCCESS, "%s",
+                 dck_last_error());
     run_saxpy_and_pipeline(ctx, m2);
-    cr_assert_eq(dck_module_create_from_file(ctx, "/nonexistent/k.dckpkg", NULL, &m2), DCK_ERROR_IO);
+    cr_assert_eq(dck_module_create_from_file(ctx, "/nonexistent/k.dckpkg", NULL, &m2),
+                 DCK_ERROR_IO);
     cr_assert(strstr(dck_last_error(), "/nonexistent/k.dckpkg"), "%s", dck_last_error());
     unlink(path);
     dck_context_destroy(ctx);
@@ -266,13 +282,15 @@ Test(package, load_from_memory_and_file_on_cpu) {
 }
 
 /* the AOT path: CPU code registered for the package's checksum is bound instead of JIT */
-Test(package, registered_cpu_code_preferred) {
+Test(package, registered_cpu_code_preferred)
+{
     size_t n;
     char *pkg = compile_pkg("c", false, &n);
     dck_context ctx = cpu_ctx();
     /* a module loaded from the C source gives a compiled dck_abi_module to register */
     dck_module jit;
-    cr_assert_eq(dck_module_create_from_source(ctx, "pkg.dck", src, NULL, &jit), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_module_create_from_source(ctx, "pkg.dck", src, NULL, &jit), DCK_SUCCESS, "%s",
+                 dck_last_error());
     uint64_t sum;
     memcpy(&sum, pkg + DCK_PKG_OFF_CHECKSUM, 8);
     cr_assert_null(rt_package_aot_cpu(sum));
@@ -283,7 +301,8 @@ Test(package, registered_cpu_code_preferred) {
     wrong.version = DCK_ABI_VERSION + 1;
     cr_assert_eq(dck_register_cpu_code(sum + 1, &wrong), DCK_ERROR_INVALID_MODULE);
     dck_module m;
-    cr_assert_eq(dck_module_create_from_package(ctx, pkg, n, NULL, &m), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_module_create_from_package(ctx, pkg, n, NULL, &m), DCK_SUCCESS, "%s",
+                 dck_last_error());
     dck_module_info mi;
     dck_module_get_info(m, &mi);
     cr_assert_eq(mi.cache_hit, -1, "registered code must be used, not the JIT");
@@ -294,27 +313,37 @@ Test(package, registered_cpu_code_preferred) {
 }
 
 /* the compiler side: bad target lists and sources, the manifest and header outputs */
-Test(package, compiler_outputs) {
+Test(package, compiler_outputs)
+{
     DckcOptions o;
     dckc_options_init(&o);
     DckcResult r;
     cr_assert_eq(dckc_compile("pkg.dck", src, &o, "c,nosuch", DCKC_EMIT_PACKAGE, &r), DCKC_USAGE);
     cr_assert(strstr(r.diagnostics, "nosuch"), "%s", r.diagnostics);
     dckc_result_free(&r);
-    cr_assert_eq(dckc_compile("pkg.dck", "kernel void k( {", &o, "c", DCKC_EMIT_PACKAGE, &r), DCKC_ERRORS);
+    cr_assert_eq(dckc_compile("pkg.dck", "kernel void k( {", &o, "c", DCKC_EMIT_PACKAGE, &r),
+                 DCKC_ERRORS);
     dckc_result_free(&r);
     cr_assert_eq(dckc_compile("pkg.dck", src, &o, "c", DCKC_EMIT_MANIFEST, &r), DCKC_OK);
-    cr_assert(strstr(r.output, "\"name\": \"tag\"") && strstr(r.output, "\"workgroup\": [64, 1, 1]"), "%s", r.output);
+    cr_assert(strstr(r.output, "\"name\": \"tag\"") &&
+                  strstr(r.output, "\"workgroup\": [64, 1, 1]"),
+              "%s", r.output);
     dckc_result_free(&r);
     cr_assert_eq(dckc_compile("pkg.dck", src, &o, "c", DCKC_EMIT_HEADER, &r), DCKC_OK);
-    cr_assert(strstr(r.output, "static inline dck_status pkg_saxpy(dck_module dck_mod, dck_queue dck_q, dck_range dck_r, "
-                               "float a, dck_buffer x, dck_buffer y)"), "%s", r.output);
-    cr_assert(strstr(r.output, "DCK_STATIC_ASSERT(offsetof(pkg_P, id) == 16, pkg_P_id_offset);"), "%s", r.output);
+    cr_assert(
+        strstr(
+            r.output,
+            "static inline dck_status pkg_saxpy(dck_module dck_mod, dck_queue dck_q, dck_range dck_r, "
+            "float a, dck_buffer x, dck_buffer y)"),
+        "%s", r.output);
+    cr_assert(strstr(r.output, "DCK_STATIC_ASSERT(offsetof(pkg_P, id) == 16, pkg_P_id_offset);"),
+              "%s", r.output);
     dckc_result_free(&r);
 }
 
 /* the runtime's in-process route: .dck -> package (rt_package_compile) */
-Test(package, compile_in_process) {
+Test(package, compile_in_process)
+{
     dck_context ctx = cpu_ctx();
     RtPackage *p;
     const char *defs[] = {"N=3"};
@@ -323,14 +352,17 @@ Test(package, compile_in_process) {
     o.ndefines = 1;
     o.opt_level = 1;
     o.flags = DCK_MODULE_CHECKED;
-    cr_assert_eq(rt_package_compile(ctx, "pkg.dck", src, &o, "c", &p), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(rt_package_compile(ctx, "pkg.dck", src, &o, "c", &p), DCK_SUCCESS, "%s",
+                 dck_last_error());
     cr_assert_not_null(rt_package_blob(p, "c"));
     cr_assert(p->flags & DCK_PKG_FLAG_CHECKED);
     cr_assert(strstr(p->options, "-O1") && strstr(p->options, "-DN=3"), "%s", p->options);
     rt_package_free(ctx, p);
-    cr_assert_eq(rt_package_compile(ctx, "bad.dck", "kernel void k( {", NULL, "c", &p), DCK_ERROR_COMPILE);
+    cr_assert_eq(rt_package_compile(ctx, "bad.dck", "kernel void k( {", NULL, "c", &p),
+                 DCK_ERROR_COMPILE);
     cr_assert_null(p);
     cr_assert(strstr(dck_last_error(), "bad.dck"), "%s", dck_last_error());
-    cr_assert_eq(rt_package_compile(ctx, "pkg.dck", src, NULL, "c,nosuch", &p), DCK_ERROR_UNSUPPORTED);
+    cr_assert_eq(rt_package_compile(ctx, "pkg.dck", src, NULL, "c,nosuch", &p),
+                 DCK_ERROR_UNSUPPORTED);
     dck_context_destroy(ctx);
 }

@@ -16,16 +16,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 #define OK(call) cr_assert_eq((call), DCK_SUCCESS, "%s failed: %s", #call, dck_last_error())
 
 /* ---- hand-written module ---- */
 
-static void report_oob(dck_cpu_oob *o, uint32_t param, uint32_t line, uint32_t is_write, uint64_t index,
-                       uint64_t len) {
+static void report_oob(dck_cpu_oob *o, uint32_t param, uint32_t line, uint32_t is_write,
+                       uint64_t index, uint64_t len)
+{
     int32_t zero = 0;
-    if (__atomic_compare_exchange_n((int32_t *)&o->hit, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    if (__atomic_compare_exchange_n((int32_t *)&o->hit, &zero, 1, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
         o->param = param;
         o->line = line;
         o->is_write = is_write;
@@ -35,45 +40,59 @@ static void report_oob(dck_cpu_oob *o, uint32_t param, uint32_t line, uint32_t i
 }
 
 /* kernel void saxpy(float a, const float[] x, float[] y) { uint i = global_id(0); if (i < len(y)) y[i] = a * x[i] + y[i]; } */
-static void saxpy_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void saxpy_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz,
+                        void *shared)
+{
     float a = *(const float *)l->args[0];
     const dck_cpu_buf *x = l->args[1], *y = l->args[2];
     for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
         uint32_t i = gx * l->local_size[0] + lx;
         if (i >= l->global_size[0]) break;
-        if (i < y->len) ((float *)y->data)[i] = a * ((const float *)x->data)[i] + ((float *)y->data)[i];
+        if (i < y->len)
+            ((float *)y->data)[i] = a * ((const float *)x->data)[i] + ((float *)y->data)[i];
     }
 }
 
 /* checked build of: kernel void shift(const float[] x, float[] y) { uint i = global_id(0); y[i + 1] = x[i]; }  (line 7) */
-static void shift_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void shift_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz,
+                        void *shared)
+{
     const dck_cpu_buf *x = l->args[0], *y = l->args[1];
     for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
         uint64_t i = (uint64_t)gx * l->local_size[0] + lx;
         if (i >= l->global_size[0]) break;
         float v = 0;
-        if (i < x->len) v = ((const float *)x->data)[i];
-        else if (l->oob) report_oob(l->oob, 0, 7, 0, i, x->len);
-        if (i + 1 < y->len) ((float *)y->data)[i + 1] = v;
-        else if (l->oob) report_oob(l->oob, 1, 7, 1, i + 1, y->len);
+        if (i < x->len)
+            v = ((const float *)x->data)[i];
+        else if (l->oob)
+            report_oob(l->oob, 0, 7, 0, i, x->len);
+        if (i + 1 < y->len)
+            ((float *)y->data)[i + 1] = v;
+        else if (l->oob)
+            report_oob(l->oob, 1, 7, 1, i + 1, y->len);
     }
 }
 
 /* kernel void reverse(const float[] x, float[] y) { shared float tile[64]; tile[l] = x[g]; barrier(); y[g] = tile[n-1-l]; }
  * (local size at most 64; private_bytes 0) */
-static void reverse_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void reverse_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz,
+                          void *shared)
+{
     const dck_cpu_buf *x = l->args[0], *y = l->args[1];
     float *tile = shared;
     uint32_t n = l->local_size[0];
     for (uint32_t lx = 0; lx < n; lx++) {
-        if (tile[lx] != 0.0f) tile[lx] = -1e30f; /* shared memory must arrive zeroed */
-        else tile[lx] = ((const float *)x->data)[gx * n + lx];
+        if (tile[lx] != 0.0f)
+            tile[lx] = -1e30f; /* shared memory must arrive zeroed */
+        else
+            tile[lx] = ((const float *)x->data)[gx * n + lx];
     }
     for (uint32_t lx = 0; lx < n; lx++) ((float *)y->data)[gx * n + lx] = tile[n - 1 - lx];
 }
 
 /* [[workgroup(32)]] kernel void fill(float v, float[] y) */
-static void fill_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void fill_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared)
+{
     float v = *(const float *)l->args[0];
     const dck_cpu_buf *y = l->args[1];
     for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
@@ -83,7 +102,8 @@ static void fill_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32
 }
 
 /* kernel void add1(float[] y) */
-static void add1_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void add1_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared)
+{
     const dck_cpu_buf *y = l->args[0];
     for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
         uint32_t i = gx * l->local_size[0] + lx;
@@ -92,23 +112,29 @@ static void add1_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32
 }
 
 /* kernel void scale(float s, const float[] x, float[] y) */
-static void scale_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void scale_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz,
+                        void *shared)
+{
     float s = *(const float *)l->args[0];
     const dck_cpu_buf *x = l->args[1], *y = l->args[2];
     for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
         uint32_t i = gx * l->local_size[0] + lx;
-        if (i < l->global_size[0] && i < y->len) ((float *)y->data)[i] = s * ((const float *)x->data)[i];
+        if (i < l->global_size[0] && i < y->len)
+            ((float *)y->data)[i] = s * ((const float *)x->data)[i];
     }
 }
 
 /* kernel void count2d(uint[] hits) : atomically counts work-items per (x, y) cell of a 2-D range */
-static void count2d_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz, void *shared) {
+static void count2d_group(const dck_cpu_launch *l, uint32_t gx, uint32_t gy, uint32_t gz,
+                          void *shared)
+{
     const dck_cpu_buf *h = l->args[0];
     for (uint32_t ly = 0; ly < l->local_size[1]; ly++)
         for (uint32_t lx = 0; lx < l->local_size[0]; lx++) {
             uint32_t x = gx * l->local_size[0] + lx, y = gy * l->local_size[1] + ly;
             if (x < l->global_size[0] && y < l->global_size[1])
-                __atomic_fetch_add(&((uint32_t *)h->data)[y * l->global_size[0] + x], 1u, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&((uint32_t *)h->data)[y * l->global_size[0] + x], 1u,
+                                   __ATOMIC_RELAXED);
         }
 }
 
@@ -127,7 +153,8 @@ static const dck_abi_param fill_params[] = {
     {"y", DCK_ABI_PARAM_BUFFER, 0, F32, 1, 4, 4, "float"},
 };
 static const dck_abi_param y_params[] = {{"y", DCK_ABI_PARAM_BUFFER, 0, F32, 1, 4, 4, "float"}};
-static const dck_abi_param hits_params[] = {{"hits", DCK_ABI_PARAM_BUFFER, 0, DCK_ABI_U32, 1, 4, 4, "uint"}};
+static const dck_abi_param hits_params[] = {
+    {"hits", DCK_ABI_PARAM_BUFFER, 0, DCK_ABI_U32, 1, 4, 4, "uint"}};
 static const dck_abi_param scale_params[] = {
     {"s", DCK_ABI_PARAM_VALUE, 0, F32, 1, 4, 4, "float"},
     {"x", DCK_ABI_PARAM_BUFFER, 1, F32, 1, 4, 4, "float"},
@@ -138,11 +165,31 @@ enum { K_SAXPY, K_SHIFT, K_REVERSE, K_FILL, K_ADD1, K_SCALE, K_COUNT2D };
 static const dck_abi_kernel kernels[] = {
     {"saxpy", 3, saxpy_params, {0, 0, 0}, 0, 0, 0, 3, saxpy_group, 0, NULL},
     {"shift", 2, xy_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_CHECKED, 5, shift_group, 0, NULL},
-    {"reverse", 2, xy_params, {0, 0, 0}, 64 * 4, 0, DCK_ABI_KERNEL_BARRIER, 10, reverse_group, 0, NULL},
+    {"reverse",
+     2,
+     xy_params,
+     {0, 0, 0},
+     64 * 4,
+     0,
+     DCK_ABI_KERNEL_BARRIER,
+     10,
+     reverse_group,
+     0,
+     NULL},
     {"fill", 2, fill_params, {32, 1, 1}, 0, 0, 0, 20, fill_group, 0, NULL},
     {"add1", 1, y_params, {0, 0, 0}, 0, 0, 0, 25, add1_group, 0, NULL},
     {"scale", 3, scale_params, {0, 0, 0}, 0, 0, 0, 30, scale_group, 0, NULL},
-    {"count2d", 1, hits_params, {0, 0, 0}, 0, 0, DCK_ABI_KERNEL_ATOMICS, 35, count2d_group, 0, NULL},
+    {"count2d",
+     1,
+     hits_params,
+     {0, 0, 0},
+     0,
+     0,
+     DCK_ABI_KERNEL_ATOMICS,
+     35,
+     count2d_group,
+     0,
+     NULL},
 };
 
 /* pipeline scale_loop(float s, const float[] x, float[] y, int n) {
@@ -160,21 +207,70 @@ static const uint64_t scale_loop_consts[] = {1, 0x3ff0000000000000ull /* 1.0 */}
 /* registers: r0 len(x), r1 s (double), r2 loop counter, r3 const 1, r4 one (double) */
 #define T 4 /* slot of the temporary */
 static const uint32_t scale_loop_code[] = {
-    /*  0 */ DCK_POP_LEN, 0, 1,
-    /*  3 */ DCK_POP_ALLOC, T, 4, 0,
-    /*  7 */ DCK_POP_PARAM, 1, 0,
-    /* 10 */ DCK_POP_LAUNCH, K_SCALE, 1, 0, 0, 0, 0, 0, 0, 0, 3,
-             DCK_POPA_REG, 1, DCK_ABI_F32, DCK_POPA_BUF, 1, 0, DCK_POPA_BUF, T, 0,
-    /* 30 */ DCK_POP_PARAM, 2, 3,
-    /* 33 */ DCK_POP_CONST, 3, 0,
-    /* 36 */ DCK_POP_JZ, 2, 57,
-    /* 39 */ DCK_POP_LAUNCH, K_ADD1, 1, 0, 0, 0, 0, 0, 0, 0, 1, DCK_POPA_BUF, T, 0,
-    /* 53 */ DCK_POP_BIN, DCK_POPB_ISUB, 2, 2, 3,
+    /*  0 */ DCK_POP_LEN,
+    0,
+    1,
+    /*  3 */ DCK_POP_ALLOC,
+    T,
+    4,
+    0,
+    /*  7 */ DCK_POP_PARAM,
+    1,
+    0,
+    /* 10 */ DCK_POP_LAUNCH,
+    K_SCALE,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    3,
+    DCK_POPA_REG,
+    1,
+    DCK_ABI_F32,
+    DCK_POPA_BUF,
+    1,
+    0,
+    DCK_POPA_BUF,
+    T,
+    0,
+    /* 30 */ DCK_POP_PARAM,
+    2,
+    3,
+    /* 33 */ DCK_POP_CONST,
+    3,
+    0,
+    /* 36 */ DCK_POP_JZ,
+    2,
+    57,
+    /* 39 */ DCK_POP_LAUNCH,
+    K_ADD1,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    DCK_POPA_BUF,
+    T,
+    0,
+    /* 53 */ DCK_POP_BIN,
+    DCK_POPB_ISUB,
+    2,
+    2,
+    3,
 };
 /* the JZ target above must be the word after the loop's JMP: build the code at run time */
 static uint32_t pl_code[128];
 static uint32_t pl_ncode;
-static void build_pipeline_code(void) {
+static void build_pipeline_code(void)
+{
     size_t n = sizeof scale_loop_code / sizeof scale_loop_code[0];
     memcpy(pl_code, scale_loop_code, sizeof scale_loop_code);
     pl_code[n++] = DCK_POP_JMP;
@@ -182,10 +278,31 @@ static void build_pipeline_code(void) {
     uint32_t end_loop = (uint32_t)n;
     pl_code[38] = end_loop; /* JZ target */
     const uint32_t tail[] = {
-        DCK_POP_CONST, 4, 1,
-        DCK_POP_LAUNCH, K_SAXPY, 1, 0, 0, 0, 0, 0, 0, 0, 3,
-        DCK_POPA_REG, 4, DCK_ABI_F32, DCK_POPA_BUF, T, 0, DCK_POPA_BUF, 2, 0,
-        DCK_POP_FREE, T,
+        DCK_POP_CONST,
+        4,
+        1,
+        DCK_POP_LAUNCH,
+        K_SAXPY,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        3,
+        DCK_POPA_REG,
+        4,
+        DCK_ABI_F32,
+        DCK_POPA_BUF,
+        T,
+        0,
+        DCK_POPA_BUF,
+        2,
+        0,
+        DCK_POP_FREE,
+        T,
         DCK_POP_END,
     };
     memcpy(pl_code + n, tail, sizeof tail);
@@ -195,12 +312,14 @@ static void build_pipeline_code(void) {
 static dck_abi_pipeline pipelines[1];
 static dck_abi_module module;
 
-static void init_module(void) {
+static void init_module(void)
+{
     build_pipeline_code();
-    pipelines[0] = (dck_abi_pipeline){"scale_loop", 4, scale_loop_params, 1, 5, pl_ncode, pl_code, 2,
-                                      scale_loop_consts, 40};
-    module = (dck_abi_module){DCK_ABI_MAGIC, DCK_ABI_VERSION, "k.dck", sizeof kernels / sizeof kernels[0],
-                              kernels, 1, pipelines};
+    pipelines[0] = (dck_abi_pipeline){"scale_loop", 4, scale_loop_params, 1, 5, pl_ncode,
+                                      pl_code,      2, scale_loop_consts, 40};
+    module = (dck_abi_module){
+        DCK_ABI_MAGIC, DCK_ABI_VERSION, "k.dck", sizeof kernels / sizeof kernels[0], kernels, 1,
+        pipelines};
 }
 
 /* ---- fixture ---- */
@@ -208,7 +327,8 @@ static dck_context ctx;
 static dck_queue q;
 static dck_module mod;
 
-static void open_ctx(uint32_t flags) {
+static void open_ctx(uint32_t flags)
+{
     init_module();
     dck_context_desc d = {0};
     d.backend = DCK_BACKEND_CPU;
@@ -220,15 +340,20 @@ static void open_ctx(uint32_t flags) {
 }
 static void setup(void) { open_ctx(0); }
 static void setup_checked(void) { open_ctx(DCK_CONTEXT_CHECKED); }
-static void teardown(void) { cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS, "%s", dck_last_error()); }
+static void teardown(void)
+{
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS, "%s", dck_last_error());
+}
 
-static dck_kernel kernel(const char *name) {
+static dck_kernel kernel(const char *name)
+{
     dck_kernel k;
     OK(dck_module_get_kernel(mod, name, &k));
     return k;
 }
 
-static dck_buffer fbuf(uint32_t n, float start, float step) {
+static dck_buffer fbuf(uint32_t n, float start, float step)
+{
     dck_buffer b;
     OK(dck_buffer_create_elems(ctx, DCK_TYPE_F32, n, &b));
     float *p;
@@ -238,14 +363,16 @@ static dck_buffer fbuf(uint32_t n, float start, float step) {
     return b;
 }
 
-static dck_range range1(uint32_t g, uint32_t l) {
+static dck_range range1(uint32_t g, uint32_t l)
+{
     dck_range r = {1, {g, 1, 1}, {l, 0, 0}};
     return r;
 }
 
 /* ---- contexts and devices ---- */
 
-Test(context, default_and_devices) {
+Test(context, default_and_devices)
+{
     dck_context c;
     OK(dck_context_create(NULL, &c));
     dck_device dev;
@@ -276,7 +403,8 @@ Test(context, default_and_devices) {
     cr_expect_eq(n, 0);
 }
 
-Test(context, missing_backend_and_device) {
+Test(context, missing_backend_and_device)
+{
     dck_context c = (dck_context)1;
     dck_context_desc d = {0};
     d.backend_name = "cuda";
@@ -293,7 +421,8 @@ Test(context, missing_backend_and_device) {
 }
 
 static atomic_long live_allocs;
-static void *count_alloc(void *u, size_t size, size_t align) {
+static void *count_alloc(void *u, size_t size, size_t align)
+{
     void *p = NULL;
     if (align < sizeof(void *)) align = sizeof(void *);
     if (posix_memalign(&p, align, size)) return NULL;
@@ -301,12 +430,14 @@ static void *count_alloc(void *u, size_t size, size_t align) {
     ++*(long *)u;
     return p;
 }
-static void count_free(void *u, void *p) {
+static void count_free(void *u, void *p)
+{
     atomic_fetch_sub(&live_allocs, 1);
     free(p);
 }
 
-Test(context, user_allocator_sees_everything) {
+Test(context, user_allocator_sees_everything)
+{
     long calls = 0;
     dck_allocator al = {count_alloc, count_free, &calls};
     dck_context_desc d = {0};
@@ -324,12 +455,14 @@ Test(context, user_allocator_sees_everything) {
     cr_expect_gt(calls, 5);
     cr_expect_gt(atomic_load(&live_allocs), 0);
     OK(dck_context_destroy(ctx));
-    cr_expect_eq(atomic_load(&live_allocs), 0, "%ld allocations leaked", (long)atomic_load(&live_allocs));
+    cr_expect_eq(atomic_load(&live_allocs), 0, "%ld allocations leaked",
+                 (long)atomic_load(&live_allocs));
 }
 
 /* ---- buffers and the pool ---- */
 
-Test(buffer, write_read_map, .init = setup, .fini = teardown) {
+Test(buffer, write_read_map, .init = setup, .fini = teardown)
+{
     dck_buffer b;
     OK(dck_buffer_create_bytes(ctx, 64, 4, &b));
     dck_buffer_info bi;
@@ -366,9 +499,11 @@ Test(buffer, write_read_map, .init = setup, .fini = teardown) {
     OK(dck_buffer_destroy(NULL));
 }
 
-Test(buffer, element_limit, .init = setup, .fini = teardown) {
+Test(buffer, element_limit, .init = setup, .fini = teardown)
+{
     dck_buffer b = NULL;
-    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_U8, 4294967296ull, &b), DCK_ERROR_BUFFER_TOO_LARGE);
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_U8, 4294967296ull, &b),
+                 DCK_ERROR_BUFFER_TOO_LARGE);
     cr_expect_null(b);
     cr_expect(strstr(dck_last_error(), "4294967296 elements exceeds the limit of 4294967295"), "%s",
               dck_last_error());
@@ -378,7 +513,8 @@ Test(buffer, element_limit, .init = setup, .fini = teardown) {
     cr_expect_eq(dck_buffer_create(ctx, &d, &b), DCK_ERROR_BUFFER_TOO_LARGE);
 }
 
-Test(buffer, pool_statistics, .init = setup, .fini = teardown) {
+Test(buffer, pool_statistics, .init = setup, .fini = teardown)
+{
     dck_pool_stats s0, s;
     OK(dck_context_get_pool_stats(ctx, &s0));
     dck_buffer a, b;
@@ -406,7 +542,8 @@ Test(buffer, pool_statistics, .init = setup, .fini = teardown) {
 
 /* ---- reflection ---- */
 
-Test(module, reflection, .init = setup, .fini = teardown) {
+Test(module, reflection, .init = setup, .fini = teardown)
+{
     dck_module_info mi;
     OK(dck_module_get_info(mod, &mi));
     cr_expect_eq(mi.nkernels, 8);
@@ -429,11 +566,13 @@ Test(module, reflection, .init = setup, .fini = teardown) {
     cr_expect_eq(dck_kernel_get_param(kernel("saxpy"), 3, &pi), DCK_ERROR_NOT_FOUND);
     dck_kernel k;
     cr_expect_eq(dck_module_get_kernel(mod, "nope", &k), DCK_ERROR_NOT_FOUND);
-    cr_expect(starts_with(dck_last_error(), "no kernel or pipeline named 'nope' in module 'k.dck' (it has: saxpy, "),
+    cr_expect(starts_with(dck_last_error(),
+                          "no kernel or pipeline named 'nope' in module 'k.dck' (it has: saxpy, "),
               "%s", dck_last_error());
 }
 
-Test(module, bad_magic_and_version, .init = setup, .fini = teardown) {
+Test(module, bad_magic_and_version, .init = setup, .fini = teardown)
+{
     dck_abi_module bad = module;
     bad.magic = 0x1234;
     dck_module m;
@@ -446,7 +585,8 @@ Test(module, bad_magic_and_version, .init = setup, .fini = teardown) {
 
 /* ---- launches ---- */
 
-Test(launch, saxpy_partial_last_group, .init = setup, .fini = teardown) {
+Test(launch, saxpy_partial_last_group, .init = setup, .fini = teardown)
+{
     const uint32_t n = 1000; /* 15 full groups of 64 and one of 40 */
     dck_buffer x = fbuf(n, 0, 1), y = fbuf(n, 1, 0);
     dck_arg args[] = {dck_arg_f32(2), dck_arg_buffer(x), dck_arg_buffer(y)};
@@ -459,7 +599,8 @@ Test(launch, saxpy_partial_last_group, .init = setup, .fini = teardown) {
     cr_expect_leq(t0, t1);
     float out[1000];
     OK(dck_buffer_read(y, 0, sizeof out, out));
-    for (uint32_t i = 0; i < n; i++) cr_assert_float_eq(out[i], 2.0f * (float)i + 1.0f, 1e-6, "y[%u]", i);
+    for (uint32_t i = 0; i < n; i++)
+        cr_assert_float_eq(out[i], 2.0f * (float)i + 1.0f, 1e-6, "y[%u]", i);
     /* explicit local size with a partial group */
     r = range1(n, 48);
     OK(dck_launch(q, kernel("saxpy"), &r, 3, args, NULL));
@@ -467,7 +608,8 @@ Test(launch, saxpy_partial_last_group, .init = setup, .fini = teardown) {
     cr_expect_float_eq(out[999], 4.0f * 999 + 1.0f, 1e-3);
 }
 
-Test(launch, two_dimensional_range, .init = setup, .fini = teardown) {
+Test(launch, two_dimensional_range, .init = setup, .fini = teardown)
+{
     dck_buffer h;
     OK(dck_buffer_create_elems(ctx, DCK_TYPE_U32, 37 * 23, &h));
     uint32_t zero[37 * 23] = {0};
@@ -480,7 +622,8 @@ Test(launch, two_dimensional_range, .init = setup, .fini = teardown) {
     for (int i = 0; i < 37 * 23; i++) cr_assert_eq(out[i], 1, "cell %d", i);
 }
 
-Test(launch, argument_errors, .init = setup, .fini = teardown) {
+Test(launch, argument_errors, .init = setup, .fini = teardown)
+{
     dck_buffer x = fbuf(16, 0, 1), y = fbuf(16, 0, 1), d;
     OK(dck_buffer_create_elems(ctx, DCK_TYPE_F64, 16, &d));
     dck_kernel k = kernel("saxpy");
@@ -488,31 +631,38 @@ Test(launch, argument_errors, .init = setup, .fini = teardown) {
 
     dck_arg two[] = {dck_arg_f32(2), dck_arg_buffer(x)};
     cr_assert_eq(dck_launch(q, k, &r, 2, two, NULL), DCK_ERROR_ARGUMENT_COUNT);
-    cr_expect(starts_with(dck_last_error(),
-                          "kernel 'saxpy' expects 3 arguments (float a, const float[] x, float[] y), got 2"),
-              "%s", dck_last_error());
+    cr_expect(
+        starts_with(
+            dck_last_error(),
+            "kernel 'saxpy' expects 3 arguments (float a, const float[] x, float[] y), got 2"),
+        "%s", dck_last_error());
 
     dck_arg wrong_type[] = {dck_arg_f32(2), dck_arg_f32(1), dck_arg_buffer(y)};
     cr_assert_eq(dck_launch(q, k, &r, 3, wrong_type, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(),
-                          "argument 2 ('x') of kernel 'saxpy' expects a buffer of 'const float[]', got a float"),
-              "%s", dck_last_error());
+    cr_expect(
+        starts_with(
+            dck_last_error(),
+            "argument 2 ('x') of kernel 'saxpy' expects a buffer of 'const float[]', got a float"),
+        "%s", dck_last_error());
     cr_expect(strstr(dck_last_error(), "(device '"), "names the device: %s", dck_last_error());
 
     dck_arg wrong_scalar[] = {dck_arg_f64(2), dck_arg_buffer(x), dck_arg_buffer(y)};
     cr_assert_eq(dck_launch(q, k, &r, 3, wrong_scalar, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a double"),
+    cr_expect(starts_with(dck_last_error(),
+                          "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a double"),
               "%s", dck_last_error());
 
     dck_arg buf_for_value[] = {dck_arg_buffer(x), dck_arg_buffer(x), dck_arg_buffer(y)};
     cr_assert_eq(dck_launch(q, k, &r, 3, buf_for_value, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a buffer"),
+    cr_expect(starts_with(dck_last_error(),
+                          "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a buffer"),
               "%s", dck_last_error());
 
     dck_arg elem_size[] = {dck_arg_f32(2), dck_arg_buffer(d), dck_arg_buffer(y)};
     cr_assert_eq(dck_launch(q, k, &r, 3, elem_size, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 2 ('x') of kernel 'saxpy' expects a buffer of 'const float[]', "
-                                            "got a buffer of double (8-byte elements; the parameter's are 4 bytes)"),
+    cr_expect(starts_with(dck_last_error(),
+                          "argument 2 ('x') of kernel 'saxpy' expects a buffer of 'const float[]', "
+                          "got a buffer of double (8-byte elements; the parameter's are 4 bytes)"),
               "%s", dck_last_error());
 
     dck_arg null_buf[] = {dck_arg_f32(2), dck_arg_buffer(NULL), dck_arg_buffer(y)};
@@ -521,7 +671,8 @@ Test(launch, argument_errors, .init = setup, .fini = teardown) {
     float v4[4] = {1, 2, 3, 4};
     dck_arg vec[] = {dck_arg_value(v4, sizeof v4, "float4"), dck_arg_buffer(x), dck_arg_buffer(y)};
     cr_expect_eq(dck_launch(q, k, &r, 3, vec, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a 'float4'"),
+    cr_expect(starts_with(dck_last_error(),
+                          "argument 1 ('a') of kernel 'saxpy' expects a 'float', got a 'float4'"),
               "%s", dck_last_error());
     float one = 1;
     dck_arg by_name[] = {dck_arg_value(&one, 4, "f32"), dck_arg_buffer(x), dck_arg_buffer(y)};
@@ -538,25 +689,30 @@ Test(launch, argument_errors, .init = setup, .fini = teardown) {
     cr_expect_eq(dck_launch(q, k, &r, 3, ok_args, NULL), DCK_ERROR_INVALID_RANGE);
 }
 
-Test(launch, integer_conversions, .init = setup, .fini = teardown) {
+Test(launch, integer_conversions, .init = setup, .fini = teardown)
+{
     dck_buffer x = fbuf(8, 1, 0), y = fbuf(8, 0, 0);
     /* int n of scale_loop takes an int; a uint32 that fits is accepted, one that does not is refused */
     dck_arg args[] = {dck_arg_f32(2), dck_arg_buffer(x), dck_arg_buffer(y), dck_arg_u32(1)};
     OK(dck_launch(q, kernel("scale_loop"), NULL, 4, args, NULL));
     args[3] = dck_arg_u32(3000000000u);
     cr_expect_eq(dck_launch(q, kernel("scale_loop"), NULL, 4, args, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 4 ('n') of pipeline 'scale_loop' expects an 'int', got a uint "
-                                            "whose value does not fit in 'int'"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "argument 4 ('n') of pipeline 'scale_loop' expects an 'int', got a uint "
+                          "whose value does not fit in 'int'"),
+              "%s", dck_last_error());
 }
 
-Test(launch, barrier_kernel, .init = setup, .fini = teardown) {
+Test(launch, barrier_kernel, .init = setup, .fini = teardown)
+{
     dck_buffer x = fbuf(256, 0, 1), y = fbuf(256, 0, 0);
     dck_arg args[] = {dck_arg_buffer(x), dck_arg_buffer(y)};
     dck_range r = range1(256, 64);
     OK(dck_launch(q, kernel("reverse"), &r, 2, args, NULL));
     float out[256];
     OK(dck_buffer_read(y, 0, sizeof out, out));
-    for (int i = 0; i < 256; i++) cr_assert_float_eq(out[i], (float)(i / 64 * 64 + 63 - i % 64), 0, "y[%d]", i);
+    for (int i = 0; i < 256; i++)
+        cr_assert_float_eq(out[i], (float)(i / 64 * 64 + 63 - i % 64), 0, "y[%d]", i);
     /* the runtime's choice divides the global size: 48 items -> a local size of 48 */
     r = range1(48, 0);
     OK(dck_launch(q, kernel("reverse"), &r, 2, args, NULL));
@@ -564,18 +720,22 @@ Test(launch, barrier_kernel, .init = setup, .fini = teardown) {
     cr_expect_float_eq(out[0], 47.0f, 0);
     r = range1(100, 64);
     cr_assert_eq(dck_launch(q, kernel("reverse"), &r, 2, args, NULL), DCK_ERROR_INVALID_RANGE);
-    cr_expect(starts_with(dck_last_error(), "kernel 'reverse' uses barrier(), so its global size must be a multiple "
-                                            "of its local size: 100 is not a multiple of 64 in dimension 0"),
+    cr_expect(starts_with(dck_last_error(),
+                          "kernel 'reverse' uses barrier(), so its global size must be a multiple "
+                          "of its local size: 100 is not a multiple of 64 in dimension 0"),
               "%s", dck_last_error());
 }
 
-Test(launch, fixed_workgroup, .init = setup, .fini = teardown) {
+Test(launch, fixed_workgroup, .init = setup, .fini = teardown)
+{
     dck_buffer y = fbuf(100, 0, 0);
     dck_arg args[] = {dck_arg_f32(5), dck_arg_buffer(y)};
     dck_range r = range1(100, 16);
     cr_assert_eq(dck_launch(q, kernel("fill"), &r, 2, args, NULL), DCK_ERROR_INVALID_RANGE);
-    cr_expect(starts_with(dck_last_error(), "kernel 'fill' has [[workgroup(32, 1, 1)]] and cannot be launched with "
-                                            "local size (16, 1, 1)"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "kernel 'fill' has [[workgroup(32, 1, 1)]] and cannot be launched with "
+                          "local size (16, 1, 1)"),
+              "%s", dck_last_error());
     r = range1(100, 32);
     OK(dck_launch(q, kernel("fill"), &r, 2, args, NULL));
     r = range1(100, 0);
@@ -585,28 +745,36 @@ Test(launch, fixed_workgroup, .init = setup, .fini = teardown) {
     cr_expect_float_eq(out[99], 5.0f, 0);
 }
 
-Test(checked, out_of_bounds_write_reported, .init = setup_checked, .fini = teardown) {
+Test(checked, out_of_bounds_write_reported, .init = setup_checked, .fini = teardown)
+{
     dck_buffer x = fbuf(1000, 1, 0), y = fbuf(1000, 0, 0);
     dck_arg args[] = {dck_arg_buffer(x), dck_arg_buffer(y)};
     dck_range r = range1(1000, 0);
     cr_assert_eq(dck_launch(q, kernel("shift"), &r, 2, args, NULL), DCK_ERROR_OUT_OF_BOUNDS);
-    cr_expect(starts_with(dck_last_error(), "out-of-bounds write to buffer 'y' (index 1000, length 1000) in kernel "
-                                            "'shift' at line 7 of k.dck"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "out-of-bounds write to buffer 'y' (index 1000, length 1000) in kernel "
+                          "'shift' at line 7 of k.dck"),
+              "%s", dck_last_error());
     float last;
     OK(dck_buffer_read(y, 999 * 4, 4, &last));
     cr_expect_float_eq(last, 1.0f, 0, "in-bounds writes happened");
 }
 
-Test(checked, overlapping_arguments_reported, .init = setup_checked, .fini = teardown) {
+Test(checked, overlapping_arguments_reported, .init = setup_checked, .fini = teardown)
+{
     dck_buffer y = fbuf(64, 1, 0);
     dck_arg args[] = {dck_arg_f32(2), dck_arg_buffer(y), dck_arg_buffer(y)};
     dck_range r = range1(64, 0);
     cr_assert_eq(dck_launch(q, kernel("saxpy"), &r, 3, args, NULL), DCK_ERROR_ALIASING);
-    cr_expect(starts_with(dck_last_error(), "arguments 2 ('x') and 3 ('y') of kernel 'saxpy' overlap (the same buffer "
-                                            "is passed twice, and y written)"), "%s", dck_last_error());
+    cr_expect(
+        starts_with(dck_last_error(),
+                    "arguments 2 ('x') and 3 ('y') of kernel 'saxpy' overlap (the same buffer "
+                    "is passed twice, and y written)"),
+        "%s", dck_last_error());
 }
 
-Test(checked, overlap_allowed_unchecked, .init = setup, .fini = teardown) {
+Test(checked, overlap_allowed_unchecked, .init = setup, .fini = teardown)
+{
     dck_buffer y = fbuf(64, 1, 0);
     dck_arg args[] = {dck_arg_f32(2), dck_arg_buffer(y), dck_arg_buffer(y)};
     dck_range r = range1(64, 0);
@@ -615,7 +783,8 @@ Test(checked, overlap_allowed_unchecked, .init = setup, .fini = teardown) {
 
 /* ---- pipelines ---- */
 
-Test(pipeline, temporary_and_loop, .init = setup, .fini = teardown) {
+Test(pipeline, temporary_and_loop, .init = setup, .fini = teardown)
+{
     const uint32_t n = 300;
     dck_buffer x = fbuf(n, 0, 1), y = fbuf(n, 10, 0);
     dck_arg args[] = {dck_arg_f32(3), dck_arg_buffer(x), dck_arg_buffer(y), dck_arg_i32(4)};
@@ -624,7 +793,8 @@ Test(pipeline, temporary_and_loop, .init = setup, .fini = teardown) {
     OK(dck_launch(q, kernel("scale_loop"), NULL, 4, args, NULL));
     float out[300];
     OK(dck_buffer_read(y, 0, sizeof out, out));
-    for (uint32_t i = 0; i < n; i++) cr_assert_float_eq(out[i], 10.0f + 3.0f * (float)i + 4.0f, 1e-4, "y[%u]", i);
+    for (uint32_t i = 0; i < n; i++)
+        cr_assert_float_eq(out[i], 10.0f + 3.0f * (float)i + 4.0f, 1e-4, "y[%u]", i);
     OK(dck_context_get_pool_stats(ctx, &s));
     cr_expect_eq(s.allocations, s0.allocations + 1, "one temporary");
     cr_expect_eq(s.bytes_in_use, s0.bytes_in_use, "the temporary went back to the pool");
@@ -639,18 +809,22 @@ Test(pipeline, temporary_and_loop, .init = setup, .fini = teardown) {
     cr_expect_float_eq(out[0], 10.0f + (3.0f + 4.0f) * 2 + 3.0f, 1e-4); /* y[1] after three runs */
 }
 
-Test(pipeline, errors_inside_name_the_pipeline, .init = setup, .fini = teardown) {
+Test(pipeline, errors_inside_name_the_pipeline, .init = setup, .fini = teardown)
+{
     dck_buffer x = fbuf(8, 0, 1), y = fbuf(4, 0, 0);
     dck_arg args[] = {dck_arg_f32(3), dck_arg_buffer(x), dck_arg_buffer(y), dck_arg_i32(1)};
     /* y shorter than x: saxpy over len(x) in the pipeline is fine (it guards), so the run succeeds */
     OK(dck_launch(q, kernel("scale_loop"), NULL, 4, args, NULL));
     dck_arg bad[] = {dck_arg_f32(3), dck_arg_buffer(x), dck_arg_f32(1), dck_arg_i32(1)};
     cr_expect_eq(dck_launch(q, kernel("scale_loop"), NULL, 4, bad, NULL), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "argument 3 ('y') of pipeline 'scale_loop' expects a buffer of 'float[]'"),
-              "%s", dck_last_error());
+    cr_expect(
+        starts_with(dck_last_error(),
+                    "argument 3 ('y') of pipeline 'scale_loop' expects a buffer of 'float[]'"),
+        "%s", dck_last_error());
 }
 
-static dck_status run_program(const uint32_t *code, uint32_t ncode) {
+static dck_status run_program(const uint32_t *code, uint32_t ncode)
+{
     dck_abi_pipeline p = pipelines[0];
     p.code = code;
     p.ncode = ncode;
@@ -669,15 +843,18 @@ static dck_status run_program(const uint32_t *code, uint32_t ncode) {
     return st;
 }
 
-Test(pipeline, malformed_programs_rejected, .init = setup, .fini = teardown) {
+Test(pipeline, malformed_programs_rejected, .init = setup, .fini = teardown)
+{
     /* truncated LAUNCH: the words run out in the middle of its arguments */
     uint32_t *trunc = malloc(20 * sizeof *trunc);
     memcpy(trunc, pl_code, 20 * sizeof *trunc);
     cr_expect_eq(run_program(trunc, 20), DCK_ERROR_INVALID_PROGRAM);
-    cr_expect(starts_with(dck_last_error(), "malformed program of pipeline 'scale_loop' at word 10: instruction "
-                                            "truncated"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "malformed program of pipeline 'scale_loop' at word 10: instruction "
+                          "truncated"),
+              "%s", dck_last_error());
     free(trunc);
-    const uint32_t no_end[] = {DCK_POP_LEN, 0, 1};               /* runs off the end */
+    const uint32_t no_end[] = {DCK_POP_LEN, 0, 1}; /* runs off the end */
     cr_expect_eq(run_program(no_end, 3), DCK_ERROR_INVALID_PROGRAM);
     const uint32_t bad_reg[] = {DCK_POP_LEN, 99, 1, DCK_POP_END};
     cr_expect_eq(run_program(bad_reg, 4), DCK_ERROR_INVALID_PROGRAM);
@@ -686,7 +863,7 @@ Test(pipeline, malformed_programs_rejected, .init = setup, .fini = teardown) {
     cr_expect_eq(run_program(bad_jump, 2), DCK_ERROR_INVALID_PROGRAM);
     const uint32_t bad_op[] = {77};
     cr_expect_eq(run_program(bad_op, 1), DCK_ERROR_INVALID_PROGRAM);
-    const uint32_t bad_slot[] = {DCK_POP_LEN, 0, 4, DCK_POP_END};  /* temporary not allocated */
+    const uint32_t bad_slot[] = {DCK_POP_LEN, 0, 4, DCK_POP_END}; /* temporary not allocated */
     cr_expect_eq(run_program(bad_slot, 4), DCK_ERROR_INVALID_PROGRAM);
     const uint32_t free_param[] = {DCK_POP_FREE, 1, DCK_POP_END};
     cr_expect_eq(run_program(free_param, 3), DCK_ERROR_INVALID_PROGRAM);
@@ -695,11 +872,14 @@ Test(pipeline, malformed_programs_rejected, .init = setup, .fini = teardown) {
     const uint32_t bad_const[] = {DCK_POP_CONST, 0, 9, DCK_POP_END};
     cr_expect_eq(run_program(bad_const, 4), DCK_ERROR_INVALID_PROGRAM);
     /* a launch whose arguments do not match the kernel: checked like a user's */
-    const uint32_t bad_args[] = {DCK_POP_LEN, 0, 1, DCK_POP_LAUNCH, K_ADD1, 1, 0, 0, 0, 0, 0, 0, 0, 1,
-                                 DCK_POPA_PARAM, 0, 0, DCK_POP_END};
+    const uint32_t bad_args[] = {
+        DCK_POP_LEN, 0, 1, DCK_POP_LAUNCH, K_ADD1, 1, 0,          0, 0, 0, 0,
+        0,           0, 1, DCK_POPA_PARAM, 0,      0, DCK_POP_END};
     cr_expect_eq(run_program(bad_args, 18), DCK_ERROR_ARGUMENT_TYPE);
-    cr_expect(starts_with(dck_last_error(), "in pipeline 'scale_loop' (line 40): argument 1 ('y') of kernel 'add1' "
-                                            "expects a buffer of 'float[]', got a float"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "in pipeline 'scale_loop' (line 40): argument 1 ('y') of kernel 'add1' "
+                          "expects a buffer of 'float[]', got a float"),
+              "%s", dck_last_error());
     /* every temporary was released */
     dck_pool_stats s;
     OK(dck_context_get_pool_stats(ctx, &s));
@@ -707,7 +887,8 @@ Test(pipeline, malformed_programs_rejected, .init = setup, .fini = teardown) {
 
 /* ---- traces ---- */
 
-Test(trace, chrome_trace_written) {
+Test(trace, chrome_trace_written)
+{
     init_module();
     char path[] = "/tmp/dck_trace_XXXXXX";
     int fd = mkstemp(path);
@@ -760,7 +941,8 @@ static const char *pipe_src =
     "    y[i + 1] = x[i] * SCALE;\n"
     "}\n";
 
-static void source_setup(uint32_t flags) {
+static void source_setup(uint32_t flags)
+{
     use_test_cache();
     dck_context_desc d = {0};
     d.flags = flags;
@@ -776,7 +958,8 @@ static void source_setup(uint32_t flags) {
 static void src_setup(void) { source_setup(0); }
 static void src_setup_checked(void) { source_setup(DCK_CONTEXT_CHECKED); }
 
-Test(source, pipeline_runs_and_cache_hits, .init = src_setup, .fini = teardown) {
+Test(source, pipeline_runs_and_cache_hits, .init = src_setup, .fini = teardown)
+{
     float in[6] = {1, -2, 3, -4, 5, -6}, out[6];
     dck_buffer x, y;
     OK(dck_buffer_create_elems(ctx, DCK_TYPE_F32, 6, &x));
@@ -785,7 +968,8 @@ Test(source, pipeline_runs_and_cache_hits, .init = src_setup, .fini = teardown) 
     dck_arg args[] = {dck_arg_f32(-2), dck_arg_buffer(x), dck_arg_buffer(y)};
     OK(dck_launch(q, kernel("scale_relu"), NULL, 3, args, NULL));
     OK(dck_buffer_read(y, 0, sizeof out, out));
-    for (int i = 0; i < 6; i++) cr_expect_float_eq(out[i], in[i] < 0 ? -2 * in[i] : 0.0f, 0, "y[%d]", i);
+    for (int i = 0; i < 6; i++)
+        cr_expect_float_eq(out[i], in[i] < 0 ? -2 * in[i] : 0.0f, 0, "y[%d]", i);
     /* the same source again: served from the disk cache */
     dck_module m2;
     const char *defs[] = {"SCALE=2"};
@@ -801,27 +985,33 @@ Test(source, pipeline_runs_and_cache_hits, .init = src_setup, .fini = teardown) 
     OK(dck_module_destroy(m2));
 }
 
-Test(source, compile_errors_come_back, .init = src_setup, .fini = teardown) {
+Test(source, compile_errors_come_back, .init = src_setup, .fini = teardown)
+{
     dck_module m = (dck_module)1;
-    cr_assert_eq(dck_module_create_from_source(ctx, "bad.dck", "kernel void f(float a) { a = 1 +; }\n", NULL, &m),
+    cr_assert_eq(dck_module_create_from_source(ctx, "bad.dck",
+                                               "kernel void f(float a) { a = 1 +; }\n", NULL, &m),
                  DCK_ERROR_COMPILE);
     cr_expect_null(m);
     cr_expect(strstr(dck_last_error(), "bad.dck:1:"), "%s", dck_last_error());
     cr_expect(strstr(dck_last_error(), "error:"), "%s", dck_last_error());
 }
 
-Test(source, checked_out_of_bounds_names_the_line, .init = src_setup_checked, .fini = teardown) {
+Test(source, checked_out_of_bounds_names_the_line, .init = src_setup_checked, .fini = teardown)
+{
     dck_buffer x = fbuf(6, 1, 0), y = fbuf(6, 0, 0);
     dck_arg args[] = {dck_arg_buffer(x), dck_arg_buffer(y)};
     dck_range r = range1(6, 0);
     cr_assert_eq(dck_launch(q, kernel("shift"), &r, 2, args, NULL), DCK_ERROR_OUT_OF_BOUNDS);
-    cr_expect(starts_with(dck_last_error(), "out-of-bounds write to buffer 'y' (index 6, length 6) in kernel 'shift' "
-                                            "at line 10 of pipe.dck"), "%s", dck_last_error());
+    cr_expect(starts_with(dck_last_error(),
+                          "out-of-bounds write to buffer 'y' (index 6, length 6) in kernel 'shift' "
+                          "at line 10 of pipe.dck"),
+              "%s", dck_last_error());
 }
 
 /* ---- dckrun ---- */
 
-static int run_dckrun(const char *args, char *out, size_t n) {
+static int run_dckrun(const char *args, char *out, size_t n)
+{
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "'%s/runtime/dckrun' %s 2>&1", DCK_BINARY_DIR, args);
     FILE *p = popen(cmd, "r");
@@ -832,14 +1022,16 @@ static int run_dckrun(const char *args, char *out, size_t n) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void write_text(const char *path, const char *text) {
+static void write_text(const char *path, const char *text)
+{
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
     fputs(text, f);
     fclose(f);
 }
 
-Test(dckrun, end_to_end) {
+Test(dckrun, end_to_end)
+{
     use_test_cache();
     char dir[] = "/tmp/dckrun_test_XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -853,7 +1045,8 @@ Test(dckrun, end_to_end) {
     fwrite(xs, 4, 6, f);
     fclose(f);
 
-    snprintf(args, sizeof args, "%s scale_relu y=zeros:6 s=-2 x=@%s --print=y --out=y=%s -DSCALE=1", dck, xbin, ybin);
+    snprintf(args, sizeof args, "%s scale_relu y=zeros:6 s=-2 x=@%s --print=y --out=y=%s -DSCALE=1",
+             dck, xbin, ybin);
     cr_expect_eq(run_dckrun(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "y: float[6] = [0, 4, 0, 8, 0, 12]"), "%s", out);
     float ys[6] = {0};
@@ -864,7 +1057,8 @@ Test(dckrun, end_to_end) {
     cr_expect_float_eq(ys[5], 12.0f, 0);
 
     /* kernel: --global defaults to the last buffer's length; rand is deterministic */
-    snprintf(args, sizeof args, "-v %s scale s=1 x=rand:20:5 y=zeros:20 --print=y -D SCALE=1 --bench=3", dck);
+    snprintf(args, sizeof args,
+             "-v %s scale s=1 x=rand:20:5 y=zeros:20 --print=y -D SCALE=1 --bench=3", dck);
     cr_expect_eq(run_dckrun(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "y: float[20] = ["), "%s", out);
     cr_expect(strstr(out, ", ..., "), "%s", out);
@@ -880,15 +1074,22 @@ Test(dckrun, end_to_end) {
     /* errors: usage (2) and runtime (1) */
     snprintf(args, sizeof args, "%s scale s=1 x=zeros:4 -DSCALE=1", dck);
     cr_expect_eq(run_dckrun(args, out, sizeof out), 2);
-    cr_expect(strstr(out, "missing argument 'y' of kernel 'scale'; its parameters are: float s, const float[] x, "
-                          "float[] y"), "%s", out);
+    cr_expect(
+        strstr(
+            out,
+            "missing argument 'y' of kernel 'scale'; its parameters are: float s, const float[] x, "
+            "float[] y"),
+        "%s", out);
     snprintf(args, sizeof args, "%s scale s=1 x=zeros:4 y=zeros:4 q=3 -DSCALE=1", dck);
     cr_expect_eq(run_dckrun(args, out, sizeof out), 2);
     cr_expect(strstr(out, "has no parameter 'q'"), "%s", out);
     snprintf(args, sizeof args, "%s shift x=zeros:4 y=zeros:4 -DSCALE=1 --checked", dck);
     cr_expect_eq(run_dckrun(args, out, sizeof out), 1);
-    cr_expect(strstr(out, "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at line 10"),
-              "%s", out);
+    cr_expect(
+        strstr(
+            out,
+            "out-of-bounds write to buffer 'y' (index 4, length 4) in kernel 'shift' at line 10"),
+        "%s", out);
     cr_expect_eq(run_dckrun("--backend=cuda x.dck k", out, sizeof out), 1);
     cr_expect(strstr(out, "backend 'cuda' is "), "%s", out);
     cr_expect_eq(run_dckrun("x.dckpkg k", out, sizeof out), 1);

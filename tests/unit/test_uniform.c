@@ -93,7 +93,8 @@ Test(uniform, straight_line)
     cr_assert_eq(u->kind[var2->id], CGU_VARYING);
     cr_assert_eq(u->kind[uni->id], CGU_UNIFORM);
     cr_assert_eq(u->kind[lv->id], CGU_VARYING, "a load at a linear index differs per lane");
-    cr_assert_eq(u->kind[lu->id], CGU_UNIFORM, "a load at a uniform index is the same for all lanes");
+    cr_assert_eq(u->kind[lu->id], CGU_UNIFORM,
+                 "a load at a uniform index is the same for all lanes");
     cr_assert_eq(u->kind[sum->id], CGU_UNIFORM);
     cr_assert(!u->any_varying_branch);
     cr_assert_eq(u->norder, 1);
@@ -109,7 +110,8 @@ static void diamond(bool varying_cond)
     Arena *a = arena_new();
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel(m);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f), *b3 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b2 = ir_block_new(f),
+            *b3 = ir_block_new(f);
     IrInst *g0 = workitem(b0, BI_GLOBAL_ID, 0);
     IrInst *p = param(b0, 0, T(SC_UINT));
     IrInst *c = emit2(b0, IR_LT, T(SC_BOOL), varying_cond ? g0 : p, cint(b0, T(SC_UINT), 5));
@@ -154,8 +156,8 @@ Test(uniform, divergent_loop_exit)
     Arena *a = arena_new();
     IrModule *m = ir_module_new(a);
     IrFunc *f = kernel(m);
-    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b3 = ir_block_new(f), *b2 = ir_block_new(f),
-            *b4 = ir_block_new(f);
+    IrBlock *b0 = ir_block_new(f), *b1 = ir_block_new(f), *b3 = ir_block_new(f),
+            *b2 = ir_block_new(f), *b4 = ir_block_new(f);
     IrInst *g0 = workitem(b0, BI_GLOBAL_ID, 0);
     IrInst *p = param(b0, 0, T(SC_UINT));
     IrInst *zero = cint(b0, T(SC_UINT), 0);
@@ -187,7 +189,8 @@ Test(uniform, divergent_loop_exit)
     cr_assert_eq(u->varying_br[b1->id], 0);
     cr_assert_eq(u->varying_br[b2->id], 1);
     cr_assert_eq(u->join[b3->id], 1, "the loop exit merges lanes leaving at different iterations");
-    cr_assert_eq(u->join[b1->id], 0, "the header is not a join: the lanes of a loop run in lockstep");
+    cr_assert_eq(u->join[b1->id], 0,
+                 "the header is not a join: the lanes of a loop run in lockstep");
     cr_assert_eq(u->nloops, 1);
     cr_assert_eq(u->loops[0].header, b1);
     cr_assert_eq(u->loop_of[b2->id], 0);

@@ -14,7 +14,8 @@
 #include <string.h>
 
 typedef struct _nvrtcProgram *nvrtcProgram;
-typedef int (*PFN_Create)(nvrtcProgram *, const char *, const char *, int, const char *const *, const char *const *);
+typedef int (*PFN_Create)(nvrtcProgram *, const char *, const char *, int, const char *const *,
+                          const char *const *);
 typedef int (*PFN_Compile)(nvrtcProgram, int, const char *const *);
 typedef int (*PFN_LogSize)(nvrtcProgram, size_t *);
 typedef int (*PFN_Log)(nvrtcProgram, char *);
@@ -44,9 +45,12 @@ int main(int argc, char **argv)
     const char *label = NULL, *arch = "compute_80";
     int i = 1;
     for (; i < argc; i++) {
-        if (strncmp(argv[i], "--arch=", 7) == 0) arch = argv[i] + 7;
-        else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) label = argv[++i];
-        else break;
+        if (strncmp(argv[i], "--arch=", 7) == 0)
+            arch = argv[i] + 7;
+        else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
+            label = argv[++i];
+        else
+            break;
     }
     if (i >= argc) {
         fprintf(stderr, "usage: nvrtc_check [--arch=compute_80] [--label NAME] FILE.cu...\n");
@@ -55,7 +59,8 @@ int main(int argc, char **argv)
     static const char *const libs[] = {"libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12",
                                        "/usr/local/cuda/lib64/libnvrtc.so"};
     void *lib = NULL;
-    for (size_t k = 0; k < sizeof libs / sizeof libs[0] && !lib; k++) lib = dlopen(libs[k], RTLD_NOW | RTLD_LOCAL);
+    for (size_t k = 0; k < sizeof libs / sizeof libs[0] && !lib; k++)
+        lib = dlopen(libs[k], RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         printf("SKIPPED: no NVRTC (libnvrtc.so)\n");
         return 77;
@@ -88,7 +93,8 @@ int main(int argc, char **argv)
             size_t n = 0;
             char *log = NULL;
             if (prog && logsize(prog, &n) == 0 && (log = calloc(1, n + 1))) getlog(prog, log);
-            printf("FAIL %s%s%s: %s\n%s\n", label ? label : "", label ? ": " : "", argv[i], errstr(r), log ? log : "");
+            printf("FAIL %s%s%s: %s\n%s\n", label ? label : "", label ? ": " : "", argv[i],
+                   errstr(r), log ? log : "");
             free(log);
             if (!failed) failed = 1;
         }

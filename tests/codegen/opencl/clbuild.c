@@ -25,20 +25,24 @@ typedef struct _cl_device_id *cl_device_id;
 typedef struct _cl_context *cl_context;
 typedef struct _cl_program *cl_program;
 
-#define CL_SUCCESS 0
-#define CL_DEVICE_TYPE_CPU (1 << 1)
-#define CL_DEVICE_TYPE_ALL 0xFFFFFFFF
-#define CL_DEVICE_NAME 0x102B
+#define CL_SUCCESS           0
+#define CL_DEVICE_TYPE_CPU   (1 << 1)
+#define CL_DEVICE_TYPE_ALL   0xFFFFFFFF
+#define CL_DEVICE_NAME       0x102B
 #define CL_PROGRAM_BUILD_LOG 0x1183
 
 typedef cl_int (*PFN_GetPlatformIDs)(cl_uint, cl_platform_id *, cl_uint *);
-typedef cl_int (*PFN_GetDeviceIDs)(cl_platform_id, cl_device_type, cl_uint, cl_device_id *, cl_uint *);
+typedef cl_int (*PFN_GetDeviceIDs)(cl_platform_id, cl_device_type, cl_uint, cl_device_id *,
+                                   cl_uint *);
 typedef cl_int (*PFN_GetDeviceInfo)(cl_device_id, cl_uint, size_t, void *, size_t *);
-typedef cl_context (*PFN_CreateContext)(const cl_context_properties *, cl_uint, const cl_device_id *, void *, void *,
-                                        cl_int *);
-typedef cl_program (*PFN_CreateProgramWithSource)(cl_context, cl_uint, const char **, const size_t *, cl_int *);
-typedef cl_int (*PFN_BuildProgram)(cl_program, cl_uint, const cl_device_id *, const char *, void *, void *);
-typedef cl_int (*PFN_GetProgramBuildInfo)(cl_program, cl_device_id, cl_uint, size_t, void *, size_t *);
+typedef cl_context (*PFN_CreateContext)(const cl_context_properties *, cl_uint,
+                                        const cl_device_id *, void *, void *, cl_int *);
+typedef cl_program (*PFN_CreateProgramWithSource)(cl_context, cl_uint, const char **,
+                                                  const size_t *, cl_int *);
+typedef cl_int (*PFN_BuildProgram)(cl_program, cl_uint, const cl_device_id *, const char *, void *,
+                                   void *);
+typedef cl_int (*PFN_GetProgramBuildInfo)(cl_program, cl_device_id, cl_uint, size_t, void *,
+                                          size_t *);
 typedef cl_int (*PFN_ReleaseProgram)(cl_program);
 typedef cl_int (*PFN_ReleaseContext)(cl_context);
 
@@ -79,11 +83,11 @@ int main(int argc, char **argv)
         printf("SKIPPED: no OpenCL ICD loader (libOpenCL.so.1)\n");
         return 77;
     }
-#define SYM(T, name)                                              \
-    T name = (T)dlsym(lib, "cl" #name);                            \
-    if (!name) {                                                   \
-        printf("SKIPPED: libOpenCL.so.1 lacks cl%s\n", #name);     \
-        return 77;                                                 \
+#define SYM(T, name)                                           \
+    T name = (T)dlsym(lib, "cl" #name);                        \
+    if (!name) {                                               \
+        printf("SKIPPED: libOpenCL.so.1 lacks cl%s\n", #name); \
+        return 77;                                             \
     }
     SYM(PFN_GetPlatformIDs, GetPlatformIDs)
     SYM(PFN_GetDeviceIDs, GetDeviceIDs)
@@ -105,7 +109,8 @@ int main(int argc, char **argv)
     for (int pass = 0; pass < 2 && !dev; pass++)
         for (cl_uint p = 0; p < np && !dev; p++) {
             cl_uint nd = 0;
-            if (GetDeviceIDs(plats[p], pass == 0 ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_ALL, 1, &dev, &nd) != CL_SUCCESS ||
+            if (GetDeviceIDs(plats[p], pass == 0 ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_ALL, 1, &dev,
+                             &nd) != CL_SUCCESS ||
                 nd == 0)
                 dev = NULL;
         }
@@ -131,7 +136,8 @@ int main(int argc, char **argv)
         const char *s = src;
         cl_program prog = CreateProgramWithSource(ctx, 1, &s, &n, &err);
         if (!prog) {
-            printf("FAIL %s%s%s: clCreateProgramWithSource: %d\n", label ? label : "", label ? ": " : "", argv[i], (int)err);
+            printf("FAIL %s%s%s: clCreateProgramWithSource: %d\n", label ? label : "",
+                   label ? ": " : "", argv[i], (int)err);
             failed = 1;
             free(src);
             continue;
@@ -142,8 +148,8 @@ int main(int argc, char **argv)
             GetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &ln);
             char *log = calloc(1, ln + 1);
             if (log) GetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, ln, log, NULL);
-            printf("FAIL %s%s%s: clBuildProgram: %d\n%s\n", label ? label : "", label ? ": " : "", argv[i], (int)err,
-                   log ? log : "");
+            printf("FAIL %s%s%s: clBuildProgram: %d\n%s\n", label ? label : "", label ? ": " : "",
+                   argv[i], (int)err, log ? log : "");
             free(log);
             if (!failed) failed = 1;
         }

@@ -4,17 +4,17 @@
 #define MSL_SHIM_IDS_H
 
 typedef struct MslIds {
-    unsigned gid[3];   /* thread_position_in_grid */
-    unsigned lid[3];   /* thread_position_in_threadgroup */
-    unsigned tgid[3];  /* threadgroup_position_in_grid */
-    unsigned tptg[3];  /* threads_per_threadgroup */
-    unsigned tgpg[3];  /* threadgroups_per_grid */
+    unsigned gid[3];    /* thread_position_in_grid */
+    unsigned lid[3];    /* thread_position_in_threadgroup */
+    unsigned tgid[3];   /* threadgroup_position_in_grid */
+    unsigned tptg[3];   /* threads_per_threadgroup */
+    unsigned tgpg[3];   /* threadgroups_per_grid */
     unsigned tpgrid[3]; /* threads_per_grid (groups * local: the launch is rounded up) */
-    unsigned lindex;   /* thread_index_in_threadgroup */
-    unsigned lane;     /* thread_index_in_simdgroup */
-    unsigned sgindex;  /* simdgroup_index_in_threadgroup */
-    unsigned width;    /* threads_per_simdgroup */
-    unsigned nsg;      /* simdgroups_per_threadgroup */
+    unsigned lindex;    /* thread_index_in_threadgroup */
+    unsigned lane;      /* thread_index_in_simdgroup */
+    unsigned sgindex;   /* simdgroup_index_in_threadgroup */
+    unsigned width;     /* threads_per_simdgroup */
+    unsigned nsg;       /* simdgroups_per_threadgroup */
 } MslIds;
 
 #ifdef __cplusplus
