@@ -37,32 +37,26 @@
 
 /* ---- the dlopen'ed API ---- */
 
-#define VK_INSTANCE_FUNCS(X)                                                                    \
-    X(vkDestroyInstance)                                                                        \
-    X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties)                              \
-        X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures)                        \
-            X(vkGetPhysicalDeviceFeatures2) X(vkGetPhysicalDeviceQueueFamilyProperties)         \
-                X(vkGetPhysicalDeviceMemoryProperties) X(vkCreateDevice) X(vkGetDeviceProcAddr) \
-                    X(vkCreateDebugUtilsMessengerEXT) X(vkDestroyDebugUtilsMessengerEXT)
+// clang-format off
+#define VK_INSTANCE_FUNCS(X) \
+    X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties) \
+    X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures) X(vkGetPhysicalDeviceFeatures2) \
+    X(vkGetPhysicalDeviceQueueFamilyProperties) X(vkGetPhysicalDeviceMemoryProperties) X(vkCreateDevice) \
+    X(vkGetDeviceProcAddr) X(vkCreateDebugUtilsMessengerEXT) X(vkDestroyDebugUtilsMessengerEXT)
 
-#define VK_DEVICE_FUNCS(X)                                                                         \
-    X(vkDestroyDevice)                                                                             \
-    X(vkGetDeviceQueue) X(vkQueueSubmit) X(vkQueueWaitIdle) X(vkDeviceWaitIdle) X(vkCreateBuffer)  \
-        X(vkDestroyBuffer) X(vkGetBufferMemoryRequirements) X(vkAllocateMemory) X(vkFreeMemory) X( \
-            vkBindBufferMemory) X(vkMapMemory) X(vkUnmapMemory) X(vkCreateShaderModule)            \
-            X(vkDestroyShaderModule) X(vkCreateDescriptorSetLayout) X(                             \
-                vkDestroyDescriptorSetLayout) X(vkCreatePipelineLayout) X(vkDestroyPipelineLayout) \
-                X(vkCreateComputePipelines) X(vkDestroyPipeline) X(vkCreateDescriptorPool) X(      \
-                    vkDestroyDescriptorPool) X(vkAllocateDescriptorSets) X(vkUpdateDescriptorSets) \
-                    X(vkCreateCommandPool) X(vkDestroyCommandPool) X(vkAllocateCommandBuffers)     \
-                        X(vkFreeCommandBuffers) X(vkBeginCommandBuffer) X(vkEndCommandBuffer)      \
-                            X(vkCmdBindPipeline) X(vkCmdBindDescriptorSets) X(vkCmdPushConstants)  \
-                                X(vkCmdDispatch) X(vkCmdDispatchBase) X(vkCmdPipelineBarrier)      \
-                                    X(vkCmdCopyBuffer) X(vkCmdWriteTimestamp)                      \
-                                        X(vkCmdResetQueryPool) X(vkCreateFence) X(vkDestroyFence)  \
-                                            X(vkWaitForFences) X(vkGetFenceStatus)                 \
-                                                X(vkCreateQueryPool) X(vkDestroyQueryPool)         \
-                                                    X(vkGetQueryPoolResults)
+#define VK_DEVICE_FUNCS(X) \
+    X(vkDestroyDevice) X(vkGetDeviceQueue) X(vkQueueSubmit) X(vkQueueWaitIdle) X(vkDeviceWaitIdle) \
+    X(vkCreateBuffer) X(vkDestroyBuffer) X(vkGetBufferMemoryRequirements) X(vkAllocateMemory) X(vkFreeMemory) \
+    X(vkBindBufferMemory) X(vkMapMemory) X(vkUnmapMemory) X(vkCreateShaderModule) X(vkDestroyShaderModule) \
+    X(vkCreateDescriptorSetLayout) X(vkDestroyDescriptorSetLayout) X(vkCreatePipelineLayout) \
+    X(vkDestroyPipelineLayout) X(vkCreateComputePipelines) X(vkDestroyPipeline) X(vkCreateDescriptorPool) \
+    X(vkDestroyDescriptorPool) X(vkAllocateDescriptorSets) X(vkUpdateDescriptorSets) X(vkCreateCommandPool) \
+    X(vkDestroyCommandPool) X(vkAllocateCommandBuffers) X(vkFreeCommandBuffers) X(vkBeginCommandBuffer) \
+    X(vkEndCommandBuffer) X(vkCmdBindPipeline) X(vkCmdBindDescriptorSets) X(vkCmdPushConstants) \
+    X(vkCmdDispatch) X(vkCmdDispatchBase) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer) X(vkCmdWriteTimestamp) X(vkCmdResetQueryPool) \
+    X(vkCreateFence) X(vkDestroyFence) X(vkWaitForFences) X(vkGetFenceStatus) X(vkCreateQueryPool) \
+    X(vkDestroyQueryPool) X(vkGetQueryPoolResults)
+// clang-format on
 
 typedef struct VkFns {
     PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr;
@@ -114,19 +108,17 @@ static void vk_load(void)
 static const char *vk_err(VkResult r)
 {
     switch (r) {
-#define E(x) \
-    case x: return #x;
-        E(VK_SUCCESS)
-        E(VK_NOT_READY) E(VK_TIMEOUT) E(VK_INCOMPLETE) E(VK_ERROR_OUT_OF_HOST_MEMORY)
-            E(VK_ERROR_OUT_OF_DEVICE_MEMORY) E(VK_ERROR_INITIALIZATION_FAILED)
-                E(VK_ERROR_DEVICE_LOST) E(VK_ERROR_MEMORY_MAP_FAILED) E(VK_ERROR_LAYER_NOT_PRESENT)
-                    E(VK_ERROR_EXTENSION_NOT_PRESENT) E(VK_ERROR_FEATURE_NOT_PRESENT)
-                        E(VK_ERROR_INCOMPATIBLE_DRIVER) E(VK_ERROR_TOO_MANY_OBJECTS)
-                            E(VK_ERROR_FORMAT_NOT_SUPPORTED) E(VK_ERROR_FRAGMENTED_POOL)
-                                E(VK_ERROR_OUT_OF_POOL_MEMORY) E(VK_ERROR_INVALID_SHADER_NV)
-                                    E(VK_ERROR_UNKNOWN)
+// clang-format off
+#define E(x) case x: return #x;
+    E(VK_SUCCESS) E(VK_NOT_READY) E(VK_TIMEOUT) E(VK_INCOMPLETE) E(VK_ERROR_OUT_OF_HOST_MEMORY)
+    E(VK_ERROR_OUT_OF_DEVICE_MEMORY) E(VK_ERROR_INITIALIZATION_FAILED) E(VK_ERROR_DEVICE_LOST)
+    E(VK_ERROR_MEMORY_MAP_FAILED) E(VK_ERROR_LAYER_NOT_PRESENT) E(VK_ERROR_EXTENSION_NOT_PRESENT)
+    E(VK_ERROR_FEATURE_NOT_PRESENT) E(VK_ERROR_INCOMPATIBLE_DRIVER) E(VK_ERROR_TOO_MANY_OBJECTS)
+    E(VK_ERROR_FORMAT_NOT_SUPPORTED) E(VK_ERROR_FRAGMENTED_POOL) E(VK_ERROR_OUT_OF_POOL_MEMORY)
+    E(VK_ERROR_INVALID_SHADER_NV) E(VK_ERROR_UNKNOWN)
 #undef E
-                                        default : return "VkResult error";
+            // clang-format on
+            default : return "VkResult error";
     }
 }
 

@@ -10,9 +10,10 @@
 typedef float v8 __attribute__((vector_size(32)));
 #define D1(n) v8 Sleef_##n##f8_u10avx2(v8);
 #define D2(n) v8 Sleef_##n##f8_u10avx2(v8, v8);
-D1(exp)
-D1(exp2) D1(log) D1(log2) D1(sin) D1(cos) D1(tan) D1(asin) D1(acos) D1(atan) D1(sinh) D1(cosh)
-    D1(tanh) D2(pow) D2(atan2)
+// clang-format off
+D1(exp) D1(exp2) D1(log) D1(log2) D1(sin) D1(cos) D1(tan) D1(asin) D1(acos) D1(atan)
+D1(sinh) D1(cosh) D1(tanh) D2(pow) D2(atan2)
+    // clang-format on
 
     /* error of a in units of the float ulp at the exact value ref */
     static double ulp_error(float a, double ref)
