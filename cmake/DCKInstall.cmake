@@ -59,7 +59,7 @@ install(FILES
   ${CMAKE_CURRENT_LIST_DIR}/DCKKernels.cmake
   DESTINATION ${DCK_CMAKE_INSTALL_DIR})
 # the ABI header, for programs that link code of `dckc --target=c` themselves
-install(FILES ${PROJECT_SOURCE_DIR}/runtime/dck_abi.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/abi/dck_abi.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # pkg-config: prefix relative to the .pc file (LIBDIR/pkgconfig), so the tree can move
 set(_dck_pc_up "..")

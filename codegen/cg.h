@@ -8,7 +8,8 @@
 #ifndef DCK_CG_H
 #define DCK_CG_H
 
-#include "../compiler/ir.h"
+#include "abi/abi.h"
+#include "compiler/ir.h"
 
 typedef struct CgOptions {
     int opt_level;       /* 0..3 */
@@ -61,10 +62,13 @@ uint32_t cg_shared_bytes(const IrFunc *f); /* total shared memory of a kernel, l
 uint32_t cg_shared_offset(const IrFunc *f,
                           int i); /* byte offset of shared array i in that layout */
 uint32_t cg_kernel_flags(const IrFunc *f, bool checked);
+/* The kernel's GPU scalar block (abi/abi.h): by-value parameter offsets into value_off and
+ * buffer-length offsets into len_off (arrays of f->nparams, from a), either may be NULL. */
+AbiBlock cg_scalar_block(Arena *a, const IrFunc *f, uint32_t **value_off, uint32_t **len_off);
 
 /* ---- packages and the outputs built on them (cg_package.c, cg_header.c) ---- */
 typedef struct CgBlob {
-    const char *target; /* "c", "opencl", "spirv-vulkan", "ptx-sm80", ... (runtime/dckpkg.h) */
+    const char *target; /* "c", "opencl", "spirv-vulkan", "ptx-sm80", ... (abi/dckpkg.h) */
     bool text;          /* source text (a NUL follows it in the package) */
     const char *data;
     size_t size;

@@ -245,3 +245,20 @@ void cg_encode_pipeline(const IrModule *m, const IrPipeline *p, CgWords *code, C
 }
 
 #undef PUSH
+
+AbiBlock cg_scalar_block(Arena *a, const IrFunc *f, uint32_t **value_off, uint32_t **len_off)
+{
+    size_t n = f->nparams ? (size_t)f->nparams : 1;
+    dck_abi_param *ps = arena_alloc(a, sizeof *ps * n);
+    for (int p = 0; p < f->nparams; p++) {
+        const Type *t = f->params[p].type;
+        ps[p].kind = t->kind == TY_BUFFER ? DCK_ABI_PARAM_BUFFER : DCK_ABI_PARAM_VALUE;
+        ps[p].size = t->size;
+        ps[p].align = t->align;
+    }
+    uint32_t *vo = value_off ? arena_alloc(a, sizeof *vo * n) : NULL;
+    uint32_t *lo = len_off ? arena_alloc(a, sizeof *lo * n) : NULL;
+    if (value_off) *value_off = vo;
+    if (len_off) *len_off = lo;
+    return abi_scalar_block(ps, (uint32_t)f->nparams, vo, lo);
+}

@@ -1,4 +1,4 @@
-/* cg_package.c: the .dckpkg writer (dckc --emit=package); the layout is runtime/dckpkg.h.
+/* cg_package.c: the .dckpkg writer (dckc --emit=package); the layout is abi/dckpkg.h.
  *
  * The reflection comes from the IR through the helpers every backend shares (cg_param_info,
  * cg_shared_bytes, cg_kernel_flags, cg_encode_pipeline), so the package describes exactly
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/dckpkg.h"
+#include "abi/dckpkg.h"
 
 typedef VEC(uint32_t) U32s;
 typedef VEC(uint64_t) U64s;

@@ -54,7 +54,7 @@ static const struct {
     int flags;
 } op_info[IR_OP_COUNT] = {
 #define OP(ID, nm, fl) [IR_##ID] = {nm, fl},
-#include "../compiler/ops.def"
+#include "compiler/ops.def"
 #undef OP
 };
 

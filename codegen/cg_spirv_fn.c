@@ -311,8 +311,6 @@ static uint32_t compose(Fn *F, const Type *t, uint32_t off)
 
 /* ---------------------------------------------------------------- interface */
 
-static uint32_t align_up(uint32_t x, uint32_t a) { return a > 1 ? (x + a - 1) / a * a : x; }
-
 static bool has_small(const Type *t, int bits)
 {
     switch (t->kind) {
@@ -390,25 +388,11 @@ static void vk_interface(Fn *F)
         spv_name(c, F->oob, "dck_oob");
         binding++;
     }
-    /* the scalar block: C layout */
-    uint32_t off = 0;
-    for (int p = 0; p < f->nparams; p++) {
-        const Type *t = f->params[p].type;
-        if (t->kind == TY_BUFFER) continue;
-        off = align_up(off, t->align);
-        F->scal_off[p] = off;
-        off += t->size;
-    }
-    for (int p = 0; p < f->nparams; p++) {
-        if (f->params[p].type->kind != TY_BUFFER) continue;
-        off = align_up(off, 4);
-        F->len_off[p] = off;
-        off += 4;
-    }
-    off = align_up(off, 4);
-    F->gs_off = off;
-    off += 12;
-    F->scal_ubo = off > 128;
+    /* the scalar block: C layout (abi/abi.h) */
+    AbiBlock blk_layout = cg_scalar_block(F->a, f, &F->scal_off, &F->len_off);
+    uint32_t off = blk_layout.end;
+    F->gs_off = blk_layout.gsize_off;
+    F->scal_ubo = abi_block_in_uniform(&blk_layout);
     F->nwords = F->scal_ubo ? (off + 15) / 16 * 4 : (off + 3) / 4;
     F->words = arena_alloc(F->a, sizeof(uint32_t) * F->nwords);
     uint32_t blk = spv_id(c);
@@ -2052,8 +2036,6 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     F->len = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
     F->pval = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
     F->pparam = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
-    F->scal_off = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
-    F->len_off = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);
     F->local = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->locals.len + 1));
     F->shared = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->shared.len + 1));
     F->alias = arena_alloc(fa, sizeof(uint32_t) * (size_t)np);

@@ -24,7 +24,7 @@
 #ifndef DCK_CG_UNIFORM_H
 #define DCK_CG_UNIFORM_H
 
-#include "../compiler/ir.h"
+#include "compiler/ir.h"
 
 typedef enum CgUni { CGU_UNIFORM = 0, CGU_LINEAR = 1, CGU_VARYING = 2 } CgUni;
 

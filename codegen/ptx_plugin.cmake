@@ -41,8 +41,8 @@ if(DCK_HAVE_PTX_PLUGIN)
 
   add_library(dckc_ptx MODULE
     ${CMAKE_CURRENT_SOURCE_DIR}/cg_ptx.c
-    ${PROJECT_SOURCE_DIR}/compiler/util.c
-    ${PROJECT_SOURCE_DIR}/compiler/builtins.c)
+    ${PROJECT_SOURCE_DIR}/base/util.c
+    ${PROJECT_SOURCE_DIR}/base/builtins.c)
   set_target_properties(dckc_ptx PROPERTIES
     PREFIX "lib" OUTPUT_NAME dckc_ptx
     C_VISIBILITY_PRESET hidden

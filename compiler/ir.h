@@ -23,9 +23,9 @@
 #ifndef DCK_IR_H
 #define DCK_IR_H
 
-#include "builtins.h"
-#include "type.h"
-#include "../runtime/dck_abi.h"
+#include "base/builtins.h"
+#include "base/type.h"
+#include "abi/dck_abi.h"
 
 typedef enum IrOp {
 #define OP(ID, name, flags) IR_##ID,

@@ -2,7 +2,7 @@
 #ifndef DCK_LOWER_H
 #define DCK_LOWER_H
 
-#include "../lang/ast.h"
+#include "lang/ast.h"
 #include "ir.h"
 
 /* Builds the module: every defined function and kernel, every pipeline. Never fails on

@@ -2,7 +2,7 @@
  *
  * Walks the dominator tree in preorder with a scoped hash table of OPF_PURE instructions
  * (never PHI or the cross-lane subgroup builtins) and of loads from `const` buffers (nothing
- * writes those during a launch, and buffers do not alias: LANGUAGE.md): an instruction equal
+ * writes those during a launch, and buffers do not alias: docs/language.md): an instruction equal
  * to one available in a dominating position (same op, type, attributes and operands; operands
  * in either order for commutative ops) is replaced by it. Other loads (writable buffers,
  * shared and private memory) are merged within a block only, as long as no store, atomic,

@@ -1,4 +1,4 @@
-/* pass_fuse.c: pipeline fusion (LANGUAGE.md 7).
+/* pass_fuse.c: pipeline fusion (docs/fusion.md).
  *
  * Merges consecutive launches of a pipeline into one new kernel (a real IrFunc, so every
  * backend runs it) where that cannot change the result, and removes the temporaries that

@@ -19,7 +19,7 @@ bool pass_cse(IrModule *m, Arena *scratch); /* dominator-scoped value numbering 
 bool pass_simplifycfg(IrModule *m,
                       Arena *scratch); /* unreachable blocks, chains, forwarders, trivial phis */
 bool pass_ifconv(IrModule *m, Arena *scratch); /* small triangles/diamonds -> selects */
-bool pass_fuse(IrModule *m, Arena *scratch);   /* pipeline fusion (pass_fuse.c; LANGUAGE.md 7) */
+bool pass_fuse(IrModule *m, Arena *scratch);   /* pipeline fusion (pass_fuse.c; docs/fusion.md) */
 /* Reports every pipeline of m as not fused, for `why` (fusion did not run), when
  * m->fusion_report is set. */
 void fuse_report_off(IrModule *m, const char *why);

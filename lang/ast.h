@@ -10,8 +10,8 @@
 #ifndef DCK_AST_H
 #define DCK_AST_H
 
-#include "../compiler/builtins.h"
-#include "../compiler/type.h"
+#include "base/builtins.h"
+#include "base/type.h"
 #include "diag.h"
 
 typedef struct AstNode AstNode;

@@ -14,7 +14,7 @@
 #ifndef DCK_DIAG_H
 #define DCK_DIAG_H
 
-#include "../compiler/util.h"
+#include "base/util.h"
 
 typedef enum DiagSeverity { DIAG_NOTE, DIAG_WARNING, DIAG_ERROR } DiagSeverity;
 

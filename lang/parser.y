@@ -1,4 +1,4 @@
-/* parser.y: the DCK grammar (LANGUAGE.md), a pure bison parser building the AST (ast.h).
+/* parser.y: the DCK grammar (docs/language.md), a pure bison parser building the AST (ast.h).
  *
  * Tokens come from the preprocessor (pp_next) through dcklex below. Conventions:
  *  - Loc of a node: the operator for operators, the name for declarations and calls,

@@ -1,4 +1,4 @@
-/* pp.c: the DCK preprocessor (LANGUAGE.md §2), working on the lexer's tokens.
+/* pp.c: the DCK preprocessor (docs/language.md), working on the lexer's tokens.
  *
  * A stack of open files, one flex scanner each; the command-line -D/-U options are a
  * pseudo-file "<command line>" of #define/#undef lines read before the main file. A
@@ -6,7 +6,7 @@
  * Object-like macros are expanded eagerly into a queue (a macro is not expanded inside
  * its own expansion), and every token of an expansion carries the Loc of the outermost
  * macro use. #if groups are skipped token by token with the lexer's diagnostics muted.
- * Command-line macros win over a #define of the same name in a file (LANGUAGE.md §1).
+ * Command-line macros win over a #define of the same name in a file (docs/language.md).
  * Include cycles stop at MAX_INCLUDE_DEPTH; after that, no further file is included.
  */
 #include "pp.h"

@@ -2,7 +2,7 @@
  * declarations and statements, functions, kernels and pipelines, the call graph.
  * Expressions are in sema_expr.c, builtins in sema_builtin.c, uniformity in sema_uniform.c.
  *
- * Decisions where LANGUAGE.md is silent (the language reference repeats them):
+ * Decisions the language contract leaves open (docs/language.md records them):
  *  - Names: C order, declare before use. Block scopes; an inner block may shadow an outer
  *    name silently; redeclaring a name in the same scope is an error. Parameters and the
  *    top-level block of a body share one scope. A function may be declared by prototypes

@@ -7,7 +7,7 @@
  * scheduling), 2-D launches of barrier kernels in bands of group rows (run_groups).
  */
 #include "rt.h"
-#include "compiler/dckc.h"
+#include "driver/dckc.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

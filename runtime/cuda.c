@@ -30,7 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../codegen/cg_ptx.h"
+#include "abi/abi.h"
+#include "driver/dckc.h"
 
 /* ---- the driver API, declared here ---- */
 typedef int CUresult;
@@ -505,13 +506,6 @@ static void cu_module_unload(dck_module m)
     m->backend_data = NULL;
 }
 
-/* The sm a target name designates ("ptx-sm80" -> 80), 0 if none. */
-static uint32_t blob_sm(const char *t)
-{
-    if (strncmp(t, "ptx-sm", 6) != 0) return 0;
-    return (uint32_t)strtoul(t + 6, NULL, 10);
-}
-
 /* The highest sm dckc knows that is <= the device's (PTX for it runs there natively). */
 static const char *device_sm_name(uint32_t sm)
 {
@@ -529,34 +523,31 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     CuCtx *c = ctx->backend_data;
     const char *src = m->abi && m->abi->source_name ? m->abi->source_name : "module";
     (void)pkg;
-    uint32_t bsm = blob_sm(blob->target);
+    uint32_t bsm = abi_blob_sm(blob->target);
     if (bsm > c->sm)
         return rt_error(DCK_ERROR_UNSUPPORTED,
                         "the %s code of '%s' needs sm_%u; device '%s' is sm_%u", blob->target, src,
                         bsm, ctx->device.info.name, c->sm);
     /* the PTX text, NUL-terminated */
-    StrBuf ptx = {0}, err = {0};
+    char *ptx = NULL;
     if (strcmp(blob->target, "cuda") == 0) {
-        StrBuf cuda_src = {0};
-        sb_putn(&cuda_src, blob->data, (size_t)blob->size);
-        bool ok = cg_nvrtc_compile(cuda_src.data ? cuda_src.data : "", src, device_sm_name(c->sm),
-                                   &ptx, &err);
-        sb_free(&cuda_src);
-        if (!ok) {
+        char *log = NULL;
+        if (!dckc_nvrtc_compile((const char *)blob->data, (size_t)blob->size, src,
+                                device_sm_name(c->sm), &ptx, &log)) {
             st = rt_error(DCK_ERROR_JIT, "cannot build the CUDA C of '%s' for '%s': %s", src,
-                          ctx->device.info.name, err.data ? err.data : "");
-            sb_free(&ptx);
-            sb_free(&err);
+                          ctx->device.info.name, log ? log : "out of memory");
+            free(log);
             return st;
         }
     } else if (bsm) {
-        sb_putn(&ptx, blob->data, (size_t)blob->size);
+        ptx = malloc((size_t)blob->size + 1);
+        if (!ptx) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", src);
+        memcpy(ptx, blob->data, (size_t)blob->size);
+        ptx[blob->size] = 0;
     } else {
         return rt_error(DCK_ERROR_UNSUPPORTED, "backend 'cuda' cannot load a '%s' blob",
                         blob->target);
     }
-    sb_putc(&ptx, 0);
-    sb_free(&err);
 
     CuModule *cm = rt_calloc(ctx, sizeof *cm);
     uint32_t nk = m->abi ? m->abi->nkernels : 0;
@@ -570,7 +561,7 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
             rt_free(ctx, cm->max_threads);
         }
         rt_free(ctx, cm);
-        sb_free(&ptx);
+        free(ptx);
         return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", src);
     }
     cm->nkernels = nk;
@@ -582,7 +573,7 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
                    CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
     void *vals[4] = {info_log, (void *)(uintptr_t)sizeof info_log, error_log,
                      (void *)(uintptr_t)sizeof error_log};
-    CUresult r = cu.cuModuleLoadDataEx(&cm->mod, ptx.data, 4, opts, vals);
+    CUresult r = cu.cuModuleLoadDataEx(&cm->mod, ptx, 4, opts, vals);
     if (r != CUDA_SUCCESS) {
         cm->mod = NULL;
         st = rt_error(
@@ -593,7 +584,7 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
             error_log[0] ? "; JIT log:\n" : "", error_log);
     }
     pthread_mutex_unlock(&c->mu);
-    sb_free(&ptx);
+    free(ptx);
     if (st) {
         cu_module_unload(m);
         return st;

@@ -1,4 +1,4 @@
-/* dckrun: run a kernel or pipeline of a .dck file from the command line (TOOLS.md).
+/* dckrun: run a kernel or pipeline of a .dck file from the command line (docs/dckrun.md).
  *
  * Uses only the public API (dck.h). Arguments are matched to parameters by name; buffers
  * are made from files, zeros or a deterministic PRNG; results are printed or written raw.
@@ -642,7 +642,7 @@ static int run(const Options *o)
     dck_arg *args = NULL;
     size_t flen = strlen(o->file);
     bool is_pkg =
-        flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (TOOLS.md) */
+        flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (docs/dckrun.md) */
     if ((st = is_pkg ? dck_module_create_from_file(ctx, o->file, &mo, &mod)
                      : dck_module_create_from_source(ctx, o->file, NULL, &mo, &mod))) {
         if (st == DCK_ERROR_COMPILE) {

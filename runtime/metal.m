@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "rt.h"
+#include "abi/abi.h"
 
 typedef id<MTLDevice> (*MtlCreateDeviceFn)(void);
 typedef NSArray *(*MtlCopyAllDevicesFn)(void);
@@ -263,34 +264,6 @@ typedef struct MtlMod {
     uint32_t nkernels;
     MtlKernel *kernels;
 } MtlMod;
-
-static uint32_t align_up(uint32_t v, uint32_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
-
-/* Offsets of the scalar block (C rules): values in order, buffer lengths, global x,y,z. */
-static uint32_t block_layout(const dck_abi_kernel *k, uint32_t *offs, uint32_t *len_offs,
-                             uint32_t *gsz_off)
-{
-    uint32_t off = 0, maxal = 4;
-    for (uint32_t i = 0; i < k->nparams; i++) {
-        const dck_abi_param *p = &k->params[i];
-        if (p->kind != DCK_ABI_PARAM_VALUE) continue;
-        uint32_t al = p->align ? p->align : 1;
-        if (al > maxal) maxal = al;
-        off = align_up(off, al);
-        if (offs) offs[i] = off;
-        off += p->size;
-    }
-    for (uint32_t i = 0; i < k->nparams; i++) {
-        if (k->params[i].kind != DCK_ABI_PARAM_BUFFER) continue;
-        off = align_up(off, 4);
-        if (len_offs) len_offs[i] = off;
-        off += 4;
-    }
-    off = align_up(off, 4);
-    if (gsz_off) *gsz_off = off;
-    off += 12;
-    return align_up(off, maxal);
-}
 
 static void mtl_module_unload(dck_module m)
 {
@@ -542,8 +515,9 @@ static dck_status mtl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, v
     if (ak->nparams > 64)
         return rt_error(DCK_ERROR_UNSUPPORTED, "kernel '%s' has more than 64 parameters",
                         l->kernel_name);
-    uint32_t offs[64], lens[64], goff;
-    uint32_t bsize = block_layout(ak, offs, lens, &goff);
+    uint32_t offs[64], lens[64];
+    AbiBlock layout = abi_scalar_block(ak->params, ak->nparams, offs, lens);
+    uint32_t bsize = layout.size, goff = layout.gsize_off;
     unsigned char *block = rt_calloc(ctx, bsize);
     if (!block)
         return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory launching '%s'", l->kernel_name);

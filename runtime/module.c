@@ -7,7 +7,8 @@
  * an error naming the argument, never a crash.
  */
 #include "rt.h"
-#include "compiler/dckc.h"
+#include "abi/abi.h"
+#include "driver/dckc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -839,18 +840,6 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
     return DCK_SUCCESS;
 }
 
-/* The dckc target (and SPIR-V env) that produces a blob target. */
-static const char *dckc_target_of(const char *blob, const char **env)
-{
-    *env = NULL;
-    if (strncmp(blob, "spirv-", 6) == 0) {
-        *env = blob + 6;
-        return "spirv";
-    }
-    if (strncmp(blob, "ptx-", 4) == 0) return "ptx";
-    return blob;
-}
-
 /* A package holding the first target of the list, compiled from source. */
 dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const char *source,
                                      const dck_module_options *o, dck_module m)
@@ -861,11 +850,13 @@ dck_status rt_module_from_source_pkg(dck_context ctx, const char *path, const ch
     if (st) return st;
     char first[32];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(targets, ","), targets);
-    const char *env = NULL;
-    const char *dtarget = dckc_target_of(first, &env);
-    RtPackage *pkg = NULL; /* "ptx-sm90": PTX for that sm */
-    st = rt_package_compile_for(ctx, path, source, o, dtarget, env,
-                                strncmp(first, "ptx-sm", 6) == 0 ? first + 6 : NULL, &pkg);
+    char dtarget[16];
+    const char *variant; /* the SPIR-V env of "spirv-vulkan", the sm of "ptx-sm90" */
+    abi_blob_parse(first, dtarget, sizeof dtarget, &variant);
+    bool spirv = strcmp(dtarget, "spirv") == 0, ptx = strcmp(dtarget, "ptx") == 0;
+    RtPackage *pkg = NULL;
+    st = rt_package_compile_for(ctx, path, source, o, dtarget, spirv ? variant : NULL,
+                                ptx ? variant : NULL, &pkg);
     if (st) return st;
     st = rt_module_from_package(ctx, pkg, first, m);
     if (st) rt_package_free(ctx, pkg);

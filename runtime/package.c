@@ -8,8 +8,9 @@
  */
 #include "rt.h"
 #include "package.h"
+#include "abi/abi.h"
 
-#include "compiler/dckc.h"
+#include "driver/dckc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -422,19 +423,7 @@ static void add(Cands *c, const RtBlob *b)
     c->out[c->n++] = b;
 }
 
-/* sm number of a "ptx-smNN" blob, 0 if the name is not of that form */
-static uint32_t ptx_sm(const RtBlob *b)
-{
-    if (strncmp(b->target, "ptx-sm", 6) != 0) return 0;
-    uint32_t v = 0;
-    const char *s = b->target + 6;
-    if (!*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000) return 0;
-        v = v * 10 + (uint32_t)(*s - '0');
-    }
-    return v;
-}
+static uint32_t ptx_sm(const RtBlob *b) { return abi_blob_sm(b->target); }
 
 static void pick_cuda(const RtPackage *p, uint32_t arch, Cands *c)
 {

@@ -23,8 +23,8 @@
 #define DCK_PACKAGE_H
 
 #include "dck.h"
-#include "dck_abi.h"
-#include "dckpkg.h"
+#include "abi/dck_abi.h"
+#include "abi/dckpkg.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,7 +67,7 @@ void rt_package_free(dck_context ctx, RtPackage *p);
 /* Compiles a .dck (path, or source named path) with the module options into a package
  * holding `targets` (comma list of dckc targets: "c", "opencl", "spirv", "ptx", "msl", or
  * "all"). Compile errors come back as DCK_ERROR_COMPILE with the diagnostics. */
-struct DckcOptions; /* compiler/dckc.h */
+struct DckcOptions; /* driver/dckc.h */
 /* dck_module_options (and the context's checked flag) as compiler options; *defs and *incs
  * are allocated (NULL when empty) and freed by the caller with rt_free after the compile. */
 dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_options *o,

@@ -62,7 +62,7 @@
 #define DCK_RT_H
 
 #include "dck.h"
-#include "dck_abi.h"
+#include "abi/dck_abi.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -28,6 +28,7 @@
 #include <vulkan/vulkan.h>
 
 #include "rt.h"
+#include "abi/abi.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -982,32 +983,6 @@ typedef struct VkMod {
 
 static uint32_t align_up(uint32_t v, uint32_t a) { return a > 1 ? (v + a - 1) / a * a : v; }
 
-/* Offsets of the scalar block (C rules): values in order, buffer lengths, global x,y,z. */
-static uint32_t block_layout(const dck_abi_kernel *k, uint32_t *offs, uint32_t *len_offs,
-                             uint32_t *gsz_off)
-{
-    uint32_t off = 0, maxal = 4;
-    for (uint32_t i = 0; i < k->nparams; i++) {
-        const dck_abi_param *p = &k->params[i];
-        if (p->kind != DCK_ABI_PARAM_VALUE) continue;
-        uint32_t al = p->align ? p->align : 1;
-        if (al > maxal) maxal = al;
-        off = align_up(off, al);
-        if (offs) offs[i] = off;
-        off += p->size;
-    }
-    for (uint32_t i = 0; i < k->nparams; i++) {
-        if (k->params[i].kind != DCK_ABI_PARAM_BUFFER) continue;
-        off = align_up(off, 4);
-        if (len_offs) len_offs[i] = off;
-        off += 4;
-    }
-    off = align_up(off, 4);
-    if (gsz_off) *gsz_off = off;
-    off += 12;
-    return align_up(off, maxal);
-}
-
 static void vk_module_unload(dck_module m)
 {
     VkMod *vm = m->backend_data;
@@ -1077,8 +1052,9 @@ static dck_status vk_module_load(dck_context ctx, const RtPackage *pkg, const Rt
         k->checked = checked_ctx || (ak->flags & DCK_ABI_KERNEL_CHECKED);
         for (uint32_t j = 0; j < ak->nparams; j++)
             k->nbuf += ak->params[j].kind == DCK_ABI_PARAM_BUFFER;
-        k->block_size = block_layout(ak, NULL, NULL, NULL);
-        k->uniform = k->block_size > 128;
+        AbiBlock layout = abi_scalar_block(ak->params, ak->nparams, NULL, NULL);
+        k->block_size = layout.size;
+        k->uniform = abi_block_in_uniform(&layout);
         if (k->uniform && k->block_size > c->limits.maxUniformBufferRange)
             return rt_error(DCK_ERROR_UNSUPPORTED,
                             "kernel '%s' of '%s' has %u bytes of scalar parameters; device "
@@ -1231,11 +1207,12 @@ static dck_status vk_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     uint64_t ngroups = (uint64_t)l->groups[0] * l->groups[1] * l->groups[2];
     if (ngroups == 0 && !oob) return DCK_SUCCESS;
     /* the scalar block */
-    uint32_t offs[64], lens[64], goff;
+    uint32_t offs[64], lens[64];
     if (ak->nparams > 64)
         return rt_error(DCK_ERROR_UNSUPPORTED, "kernel '%s' has more than 64 parameters",
                         l->kernel_name);
-    uint32_t bsize = block_layout(ak, offs, lens, &goff);
+    AbiBlock layout = abi_scalar_block(ak->params, ak->nparams, offs, lens);
+    uint32_t bsize = layout.size, goff = layout.gsize_off;
     /* the SPIR-V declares a uniform block as an array of uvec4: the buffer bound must cover
      * whole 16-byte words (the tail is zero) */
     if (k->uniform) bsize = align_up(bsize, 16);

@@ -95,6 +95,10 @@ if(VALGRIND AND TARGET dckrun AND NOT DCK_SANITIZE)
   endif()
 endif()
 
+# The folders import one way (base, abi < lang < compiler < codegen < driver < runtime; the
+# runtime reaches the compiler only through driver/dckc.h): every #include "..." checked.
+add_test(NAME layering COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/check-layers.py)
+
 # The installed tree on its own (stdlib found under the prefix, dckrun runs).
 if(TARGET dckc AND TARGET dckrun)
   add_test(NAME install_tree COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/run.sh ${PROJECT_BINARY_DIR}

@@ -155,7 +155,7 @@ typedef struct dck_allocator {
     void *user_data;
 } dck_allocator;
 
-#define DCK_CONTEXT_CHECKED 1u /* checked mode: bounds checks, overlap checks (LANGUAGE.md §5) */
+#define DCK_CONTEXT_CHECKED 1u /* checked mode: bounds checks, overlap checks (docs/language.md) */
 
 typedef struct dck_context_desc {
     const void *next;

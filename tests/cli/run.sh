@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dckc command-line behaviour (TOOLS.md): exit codes, determinism, depfiles, JSON
+# dckc command-line behaviour (docs/dckc.md): exit codes, determinism, depfiles, JSON
 # diagnostics, no half-written outputs, and every generated C file accepted by
 # `cc -std=c11 -Wall -Wextra -Werror` (gcc, and clang when installed).
 # Usage: tests/cli/run.sh path/to/dckc   (from anywhere)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/dckc.h"
+#include "driver/dckc.h"
 
 #define FUZZ_MAX_INPUT (64 * 1024)
 

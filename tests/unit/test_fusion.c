@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compiler/dckc.h"
+#include "driver/dckc.h"
 #include "dck.h"
 
 /* ---- compiler ---- */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compiler/dckc.h"
+#include "driver/dckc.h"
 #include "package.h"
 #include "rt.h"
 

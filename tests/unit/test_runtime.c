@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "dck.h"
-#include "runtime/dck_abi.h"
+#include "abi/dck_abi.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

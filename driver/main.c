@@ -1,4 +1,4 @@
-/* main.c: the dckc command line (TOOLS.md). Parses options, runs dckc_compile once per
+/* main.c: the dckc command line (docs/dckc.md). Parses options, runs dckc_compile once per
  * input and per output, and writes each output atomically (temporary file + rename), so
  * a failed compilation never leaves a half-written file behind.
  * Exit status: 0 success, 1 errors in the program, 2 usage errors, 3 internal errors.
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../codegen/cg.h"
-#include "../codegen/cg_ptx.h"
+#include "codegen/cg.h"
+#include "codegen/cg_ptx.h"
 #include "dckc.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const all_targets[] = {"c", "ptx", "opencl", "spirv", "msl"};
 

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../codegen/cg.h"
-#include "../codegen/cg_ptx.h"
-#include "../lang/frontend.h"
-#include "lower.h"
-#include "passes.h"
+#include "codegen/cg.h"
+#include "codegen/cg_ptx.h"
+#include "lang/frontend.h"
+#include "compiler/lower.h"
+#include "compiler/passes.h"
 
 #ifndef DCK_STDLIB_BUILD_DIR
 #define DCK_STDLIB_BUILD_DIR ""
@@ -208,15 +208,15 @@ static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, cons
                             .checked = o->checked,
                             .cpu_isa = o->cpu_isa,
                             .ptx_via = o->ptx_via};
-            const char *name = tgt->name;
             if (ptx) {
                 co.sm = (const char **)&vars[v];
                 co.nsm = 1;
-                name = arena_printf(a, "ptx-sm%s", vars[v]);
             } else if (spirv) {
                 co.spirv_env = vars[v];
-                name = arena_printf(a, "spirv-%s", vars[v]);
             }
+            char nbuf[64];
+            const char *name =
+                arena_strdup(a, abi_blob_name(nbuf, sizeof nbuf, tgt->name, vars ? vars[v] : NULL));
             StrBuf out = {0}, err = {0};
             if (!tgt->emit(m, &co, &out, &err))
                 ICE("%s backend: %s", name, err.data ? err.data : "");
@@ -453,4 +453,22 @@ void dckc_result_free(DckcResult *res)
     for (int k = 0; k < res->ndeps; k++) free(res->deps[k]);
     free(res->deps);
     memset(res, 0, sizeof *res);
+}
+
+bool dckc_nvrtc_compile(const char *cuda_src, size_t len, const char *name, const char *sm,
+                        char **ptx, char **log)
+{
+    StrBuf src = {0}, out = {0}, err = {0};
+    sb_putn(&src, cuda_src, len);
+    sb_putc(&src, 0);
+    bool ok = cg_nvrtc_compile(src.data, name, sm, &out, &err);
+    sb_free(&src);
+    sb_putc(ok ? &out : &err, 0);
+    *ptx = ok ? out.data : NULL;
+    *log = ok ? NULL : err.data;
+    if (ok)
+        sb_free(&err);
+    else
+        sb_free(&out);
+    return ok;
 }

@@ -26,7 +26,7 @@ typedef enum DckcEmit {
     DCKC_EMIT_AST,
     DCKC_EMIT_IR,       /* after passes */
     DCKC_EMIT_IR_RAW,   /* straight from lowering */
-    DCKC_EMIT_PACKAGE,  /* .dckpkg holding every target of the target list (runtime/dckpkg.h) */
+    DCKC_EMIT_PACKAGE,  /* .dckpkg holding every target of the target list (abi/dckpkg.h) */
     DCKC_EMIT_HEADER,   /* typed C launch API (one function per kernel and pipeline) */
     DCKC_EMIT_EMBED,    /* C source holding the package (+ the CPU code when "c" is a target) */
     DCKC_EMIT_MANIFEST, /* JSON reflection */
@@ -74,5 +74,12 @@ void dckc_options_init(DckcOptions *o);
 DckcStatus dckc_compile(const char *path, const char *source, const DckcOptions *o,
                         const char *target, DckcEmit emit, DckcResult *res);
 void dckc_result_free(DckcResult *res);
+
+/* CUDA C -> PTX for compute_<sm> ("80", "90") through NVRTC (dlopened; --fmad=false), as
+ * --ptx-via=nvrtc does; used by the runtime's CUDA backend for a package's "cuda" blob.
+ * Returns true with *ptx (malloc'ed, NUL-terminated); false with *log (malloc'ed, NVRTC's log
+ * or why NVRTC is unavailable). The caller frees both with free(). Thread-safe. */
+bool dckc_nvrtc_compile(const char *cuda_src, size_t len, const char *name, const char *sm,
+                        char **ptx, char **log);
 
 #endif

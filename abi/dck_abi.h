@@ -16,7 +16,7 @@
 #define DCK_ABI_MAGIC   0x4B434430u /* "0DCK" */
 #define DCK_ABI_VERSION 2u
 
-/* scalar type codes (same order as compiler/types.def) */
+/* scalar type codes (same order as base/types.def) */
 enum dck_abi_scalar {
     DCK_ABI_BOOL,
     DCK_ABI_I8,
