@@ -45,6 +45,6 @@ export OMP_NUM_THREADS=2 HL_NUM_THREADS=2 POCL_MAX_PTHREAD_COUNT=2 XDG_RUNTIME_D
 
 if [ -z "$ONLY" ] && [ -z "${SKIP_COMPILE_SPEED:-}" ]; then
   echo "== compile speed"
-  "$PY" bench/compile_speed.py "$BUILD_DIR/compiler/dckc" "$OUT/compile.json"
+  "$PY" bench/compile_speed.py "$BUILD_DIR/driver/dckc" "$OUT/compile.json"
 fi
 "$PY" bench/report.py "$OUT"

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
-DCKC="$BUILD_DIR/compiler/dckc"
+DCKC="$BUILD_DIR/driver/dckc"
 DCKRUN="$BUILD_DIR/runtime/dckrun"
 
 for tool in "$DCKC" "$DCKRUN"; do

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 cmake --build "$BUILD_DIR" --target dckc
-DCKC=$PWD/$BUILD_DIR/compiler/dckc
+DCKC=$PWD/$BUILD_DIR/driver/dckc
 tests/lang/run.sh "$DCKC" --update
 tests/ir/run.sh "$DCKC" --update
 tests/fusion/run.sh --update "$DCKC"

@@ -8,7 +8,7 @@ build=$1
 dest=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$dest"
-cp "$build/runtime/dckrun" "$build/compiler/dckc" "$dest/"
+cp "$build/runtime/dckrun" "$build/driver/dckc" "$dest/"
 cp -L "$build/runtime/libdckrt.so" "$dest/libdckrt.so"
 ln -sf libdckrt.so "$dest/libdckrt.so.0"
 cp "$build/lib/libdckc_ptx.so" "$dest/"

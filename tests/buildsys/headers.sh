@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 for tool in cc c++ python3; do
   command -v $tool >/dev/null || { echo "SKIPPED: $tool not found"; exit 77; }
 done
-dckc=$build/compiler/dckc
+dckc=$build/driver/dckc
 libdir=$(dirname "$(find "$build/runtime" -maxdepth 1 -name 'libdckrt.so' | head -1)")
 [ -n "$libdir" ] || { echo "FAIL: libdckrt.so not in $build/runtime"; exit 1; }
 tmp=$(mktemp -d)
