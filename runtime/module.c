@@ -806,7 +806,7 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
             p = e + 1;
         }
     } else {
-        n = rt_package_candidates(pkg, ctx->backend->id, 0, false, cands, 16);
+        n = rt_package_candidates(pkg, ctx->backend->id, 0, ctx->spirv_ok, cands, 16);
     }
     const char *src = pkg->abi.source_name;
     if (!n) {
@@ -819,7 +819,10 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
                         "package%s%s%s has no code for backend '%s' (it runs: %s; the "
                         "package has: %s)",
                         src ? " '" : "", src ? src : "", src ? "'" : "", ctx->backend->name,
-                        targets, pkg->nblobs ? have : "nothing");
+                        !explicit && ctx->backend->id == DCK_BACKEND_OPENCL && !ctx->spirv_ok
+                            ? "opencl; spirv-opencl needs a device with cl_khr_spir and llvm-spirv"
+                            : targets,
+                        pkg->nblobs ? have : "nothing");
     }
     if (!ctx->backend->module_load)
         return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load packages",

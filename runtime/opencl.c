@@ -6,10 +6,11 @@
  * device and an auxiliary in-order queue for blocking transfers; per dck_queue: one in-order
  * queue with profiling enabled (launches return before the work is done).
  *
- * Programs come from the package's "opencl" blob (OpenCL C 1.2, built with clBuildProgram) or
- * its "spirv-opencl" blob: OpenCL-env SPIR-V turned back into spir64 LLVM bitcode by
- * `llvm-spirv-15 -r` ($DCK_LLVM_SPIRV) and built with clCreateProgramWithBinary, because
- * PoCL has no cl_khr_il_program. A build failure carries the device compiler's log.
+ * Programs come from the package's "spirv-opencl" blob, tried first where the device takes it
+ * (ctx->spirv_ok: the device has cl_khr_spir and llvm-spirv is on $PATH): OpenCL-env SPIR-V
+ * turned back into spir64 LLVM bitcode by `llvm-spirv-15 -r` ($DCK_LLVM_SPIRV) and built with
+ * clCreateProgramWithBinary, because PoCL has no cl_khr_il_program; or from its "opencl" blob
+ * (OpenCL C 1.2, built with clBuildProgram). A build failure carries the device compiler's log.
  *
  * Kernel arguments follow the GPU kernel ABI: per .dck parameter the value itself, or a buffer
  * as (cl_mem, uint count); then the exact global size x, y, z as three uint; in checked mode
@@ -297,6 +298,8 @@ static dck_status cl_enumerate(uint32_t *count, dck_device_info *infos)
 
 /* ---- contexts ---- */
 
+static bool takes_spirv(cl_device_id dev);
+
 typedef struct ClCtx {
     cl_context context;
     cl_device_id device;
@@ -346,6 +349,7 @@ static dck_status cl_init(dck_context ctx, uint32_t index)
         cl_fini(ctx);
         return cl_fail(cl_status_of(e), e, "clCreateCommandQueue", ctx->device.info.name);
     }
+    ctx->spirv_ok = takes_spirv(c->device);
     return DCK_SUCCESS;
 }
 
@@ -515,12 +519,54 @@ static int run_tool(char *const *argv, char *out, size_t outlen)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* The llvm-spirv that turns OpenCL-env SPIR-V back into SPIR bitcode. */
+static const char *spirv_tool(void)
+{
+    const char *tool = getenv("DCK_LLVM_SPIRV");
+    return tool && *tool ? tool : "llvm-spirv-15";
+}
+
+/* Whether `tool` names an executable (a path, or a name found on $PATH). */
+static bool tool_found(const char *tool)
+{
+    if (strchr(tool, '/')) return access(tool, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char full[1024];
+        if (len &&
+            (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)len, p, tool) < sizeof full &&
+            access(full, X_OK) == 0)
+            return true;
+        p += len;
+        if (*p == ':') p++;
+    }
+    return false;
+}
+
+/* Whether the device builds the package's "spirv-opencl" blob: it takes SPIR 1.2 bitcode
+ * (cl_khr_spir) and llvm-spirv is there to turn the SPIR-V into it. */
+static bool takes_spirv(cl_device_id dev)
+{
+    size_t elen = 0;
+    bool spir = false;
+    if (cl.clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &elen) == CL_SUCCESS && elen) {
+        char *exts = malloc(elen + 1);
+        if (exts && cl.clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, elen, exts, NULL) == CL_SUCCESS) {
+            exts[elen] = 0;
+            spir = has_ext(exts, "cl_khr_spir");
+        }
+        free(exts);
+    }
+    return spir && tool_found(spirv_tool());
+}
+
 /* OpenCL-env SPIR-V -> spir64 bitcode through `llvm-spirv -r` (files in a private temp dir). */
 static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlob *blob,
                                    unsigned char **bc, size_t *bclen)
 {
-    const char *tool = getenv("DCK_LLVM_SPIRV");
-    if (!tool || !*tool) tool = "llvm-spirv-15";
+    const char *tool = spirv_tool();
     const char *tmp = getenv("TMPDIR");
     char dir[512], in[600], out[600];
     snprintf(dir, sizeof dir, "%s/dck-spirv-XXXXXX", tmp && *tmp ? tmp : "/tmp");

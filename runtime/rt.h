@@ -118,6 +118,7 @@ struct dck_context_s {
     char auto_reason[160]; /* DCK_BACKEND_AUTO: why this backend was picked */
     struct dck_device_s device;
     uint32_t flags; /* DCK_CONTEXT_* */
+    bool spirv_ok;  /* OpenCL: the device builds "spirv-opencl" blobs (set by init) */
     uint32_t num_threads;
     RtPool *pool;
     uint64_t t0_ns; /* creation time (trace origin) */

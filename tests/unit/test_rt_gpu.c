@@ -281,6 +281,62 @@ Test(opencl, spirv_through_llvm_spirv)
     free(spv);
 }
 
+/* A package of dck_src compiled by dckc for `targets` (SPIR-V in the OpenCL environment). */
+static RtPackage *opencl_package(dck_context ctx, const char *targets)
+{
+    RtPackage *pkg = NULL;
+    cr_assert_eq(
+        rt_package_compile_for(ctx, "pkg.dck", dck_src, NULL, targets, "opencl", NULL, &pkg),
+        DCK_SUCCESS, "%s", dck_last_error());
+    return pkg;
+}
+
+/* A package holding both OpenCL blobs runs the SPIR-V one where the device takes SPIR (PoCL:
+ * cl_khr_spir, through llvm-spirv -r); one holding only SPIR-V runs too; without llvm-spirv
+ * the OpenCL C blob is taken, and a SPIR-V-only package is refused saying why. */
+Test(opencl, package_prefers_spirv_opencl)
+{
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
+    if (system("command -v llvm-spirv-15 >/dev/null 2>&1") != 0)
+        cr_skip_test("llvm-spirv-15 is missing");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_OPENCL;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_module_info mi;
+    for (int only_spirv = 0; only_spirv < 2; only_spirv++) {
+        RtPackage *pkg = opencl_package(ctx, only_spirv ? "spirv" : "opencl,spirv");
+        cr_assert_not_null(rt_package_blob(pkg, "spirv-opencl"));
+        cr_assert_eq(rt_package_blob(pkg, "opencl") == NULL, only_spirv);
+        dck_module m;
+        cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s",
+                     dck_last_error());
+        cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+        cr_expect_str_eq(mi.target, "spirv-opencl", "package with%s the opencl blob",
+                         only_spirv ? "out" : "");
+        check_saxpy(ctx, m);
+    }
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+
+    setenv("DCK_LLVM_SPIRV", "/nonexistent/llvm-spirv", 1);
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    RtPackage *pkg = opencl_package(ctx, "opencl,spirv");
+    dck_module m;
+    cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s",
+                 dck_last_error());
+    cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+    cr_expect_str_eq(mi.target, "opencl");
+    check_saxpy(ctx, m);
+    pkg = opencl_package(ctx, "spirv");
+    cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_ERROR_NOT_FOUND);
+    cr_expect(
+        strstr(dck_last_error(), "spirv-opencl needs a device with cl_khr_spir and llvm-spirv"),
+        "%s", dck_last_error());
+    rt_package_free(ctx, pkg);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    unsetenv("DCK_LLVM_SPIRV");
+}
+
 /* GLSL -> SPIR-V with the entry point renamed to the kernel's name; NULL if the tools are missing. */
 static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len)
 {
