@@ -56,6 +56,18 @@ void rt_error_suffix(const char *fmt, ...)
     va_end(ap);
 }
 
+void rt_warn(const char *fmt, ...)
+{
+    const char *quiet = getenv("DCK_QUIET");
+    if (quiet && strcmp(quiet, "1") == 0) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "dck: warning: %s\n", msg);
+}
+
 const char *dck_status_string(dck_status s)
 {
     switch (s) {

@@ -96,6 +96,14 @@ void rt_error_suffix(const char *fmt, ...)
 #endif
     ;
 
+/* Prints "dck: warning: ..." on stderr, unless $DCK_QUIET is 1 (for conditions that are no
+ * error but silently change results, such as a device's known defect). */
+void rt_warn(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* ---- trace records (Chrome trace events, written at context destroy) ---- */
 typedef struct RtTraceEvent {
     char name[64];

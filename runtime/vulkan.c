@@ -540,6 +540,22 @@ static void vk_fini(dck_context ctx)
     pthread_mutex_unlock(&vk_life_mu);
 }
 
+/* Mesa's software Vulkan driver (lavapipe, device "llvmpipe ..."): its shader compiler ends a
+ * work-item's loops after 65535 iterations in total (all its loops counted together), so a
+ * kernel with longer loops silently gives wrong results. Measured on Mesa 22.3.6: a loop of
+ * n >= 65536 iterations runs 65535; nested loops of 4 x 40000 run 65533 inner iterations. */
+static bool is_llvmpipe(VkInst *vi, VkPhysicalDevice pd, const char *name)
+{
+    VkPhysicalDeviceDriverProperties drv;
+    memset(&drv, 0, sizeof drv);
+    drv.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;
+    VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &drv, {0}};
+    vi->f.vkGetPhysicalDeviceProperties2(pd, &p2);
+    return drv.driverID == VK_DRIVER_ID_MESA_LLVMPIPE || strstr(name, "llvmpipe") != NULL;
+}
+
+static atomic_bool llvmpipe_warned; /* the warning is given once per process */
+
 static dck_status vk_init_locked(dck_context ctx, uint32_t index)
 {
     VkCtx *c = rt_calloc(ctx, sizeof *c);
@@ -564,6 +580,12 @@ static dck_status vk_init_locked(dck_context ctx, uint32_t index)
     }
     c->pd = pds[index];
     fill_info(&c->vi, c->pd, index, &ctx->device.info);
+    if (is_llvmpipe(&c->vi, c->pd, ctx->device.info.name) &&
+        !atomic_exchange(&llvmpipe_warned, true))
+        rt_warn("Vulkan device '%s' is Mesa's software driver (lavapipe), which stops the loops of "
+                "a work-item after 65535 iterations in total without an error: kernels with "
+                "longer loops give wrong results there (the cpu backend runs them correctly)",
+                ctx->device.info.name);
     VkPhysicalDeviceProperties props;
     c->f->vkGetPhysicalDeviceProperties(c->pd, &props);
     c->limits = props.limits;

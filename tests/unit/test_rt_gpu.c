@@ -447,6 +447,44 @@ Test(vulkan, hand_written_kernels)
     free(s2);
 }
 
+/* Selecting lavapipe (its loops stop after 65535 iterations) warns on stderr, once per
+ * process; DCK_QUIET=1 silences it. */
+Test(vulkan, lavapipe_loop_limit_warning)
+{
+    if (!available(DCK_BACKEND_VULKAN)) cr_skip_test("Vulkan is not available");
+    dck_device_info di;
+    uint32_t n = 1;
+    cr_assert_eq(dck_enumerate_devices(DCK_BACKEND_VULKAN, &n, &di), DCK_SUCCESS);
+    if (!strstr(di.name, "llvmpipe")) cr_skip_test("vulkan:0 is %s, not lavapipe", di.name);
+    char path[] = "/tmp/dck-warn-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    unsetenv("DCK_QUIET");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_VULKAN;
+    for (int i = 0; i < 2; i++) {
+        dck_context ctx;
+        cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+        dck_context_destroy(ctx);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    static char out[8192];
+    ssize_t len = pread(fd, out, sizeof out - 1, 0);
+    close(fd);
+    unlink(path);
+    out[len > 0 ? len : 0] = 0;
+    const char *w = "dck: warning: Vulkan device 'llvmpipe";
+    const char *first = strstr(out, w);
+    cr_expect(first, "no warning on stderr: '%s'", out);
+    cr_expect(first && strstr(first, "after 65535 iterations"), "%s", out);
+    cr_expect(!first || !strstr(first + 1, w), "warned more than once: %s", out);
+}
+
 /* One package holding OpenCL C and SPIR-V: each backend picks its own target from it. */
 Test(package, each_backend_picks_its_target)
 {
