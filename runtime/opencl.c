@@ -305,7 +305,9 @@ typedef struct ClCtx {
     cl_device_id device;
     cl_command_queue aux; /* blocking transfers and checked-mode records */
     cl_mem oob;           /* checked mode: uint[8] */
-    pthread_mutex_t mu;   /* guards oob and kernel arguments */
+    pthread_mutex_t mu;   /* guards oob, kernel arguments and the clock offset */
+    int64_t offset;       /* CLOCK_MONOTONIC ns - device profiling ns (see cl_event_wait) */
+    bool have_offset;
 } ClCtx;
 
 static void cl_fini(dck_context ctx)
@@ -837,6 +839,8 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     return st;
 }
 
+/* Waits; then the launch's queued timestamp bounds the device clock's offset to the host's
+ * (the command was queued after host_t0): the largest bound seen is the context's offset. */
 static dck_status cl_event_wait(dck_context ctx, void *p)
 {
     ClEvent *ce = p;
@@ -847,24 +851,37 @@ static dck_status cl_event_wait(dck_context ctx, void *p)
         return rt_error(DCK_ERROR_UNSUPPORTED, "a launch on '%s' failed: %s (%d)",
                         ctx->device.info.name, cl_err(status < 0 ? status : e),
                         (int)(status < 0 ? status : e));
+    cl_ulong tq = 0;
+    if (cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL) ==
+        CL_SUCCESS) {
+        ClCtx *c = ctx->backend_data;
+        int64_t off = (int64_t)(ce->host_t0 - (uint64_t)tq);
+        pthread_mutex_lock(&c->mu);
+        if (!c->have_offset || off > c->offset) c->offset = off;
+        c->have_offset = true;
+        pthread_mutex_unlock(&c->mu);
+    }
     return DCK_SUCCESS;
 }
 
+/* The profiling start and end on the host clock, through the context's one offset (so the
+ * launches of a queue map in device order, without overlap). */
 static dck_status cl_event_times(dck_context ctx, void *p, uint64_t *start, uint64_t *end)
 {
     ClEvent *ce = p;
+    ClCtx *c = ctx->backend_data;
     dck_status st = cl_event_wait(ctx, p);
     if (st) return st;
-    cl_ulong tq = 0, ts = 0, te = 0;
-    cl_int e =
-        cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL);
-    if (e == CL_SUCCESS)
-        e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
+    cl_ulong ts = 0, te = 0;
+    cl_int e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
     if (e == CL_SUCCESS)
         e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_END, sizeof te, &te, NULL);
     if (e != CL_SUCCESS)
         return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clGetEventProfilingInfo", ctx->device.info.name);
-    *start = ce->host_t0 + (ts > tq ? ts - tq : 0);
+    pthread_mutex_lock(&c->mu);
+    int64_t off = c->offset;
+    pthread_mutex_unlock(&c->mu);
+    *start = (uint64_t)((int64_t)ts + off);
     *end = *start + (te > ts ? te - ts : 0);
     return DCK_SUCCESS;
 }
