@@ -823,7 +823,7 @@ dck_status rt_finish_all(dck_context ctx)
         if (st && !first) first = st;
     }
     pthread_mutex_unlock(&ctx->mu);
-    if (ctx->ntpend) rt_trace_resolve(ctx, NULL); /* their work is done: no wait */
+    if (ctx->trace_path) rt_trace_resolve(ctx, NULL); /* their work is done: no wait */
     return first;
 }
 

@@ -52,9 +52,10 @@
  *   launch on the device.
  * Events (optional): event_wait(ctx, ev) blocks and returns the operation's status;
  *   event_times(ctx, ev, &start, &end) waits and returns the device-measured start and end
- *   mapped onto the host CLOCK_MONOTONIC scale (start = host time at submission + the
- *   device's queued-to-start delay, end = start + device duration; the launches of one queue
- *   must map in their device order, without overlap); event_release(ctx, ev).
+ *   mapped onto the host CLOCK_MONOTONIC scale. The launches of one queue should map in their
+ *   device order, without overlap, which one clock offset per context gives (OpenCL, Vulkan:
+ *   the largest lower bound "host time at submission - device queued/start time" seen so
+ *   far); CUDA still maps each launch from its own submission time. event_release(ctx, ev).
  *   Without a backend event the core uses host timestamps taken around the call. The core
  *   asks for an event when the user does, and when tracing: a traced launch must not wait
  *   (the core reads its times once its queue is finished). A pipeline's dck_event holds the
