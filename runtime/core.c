@@ -476,29 +476,6 @@ void rt_devev_unref(dck_context ctx, RtDevEvent *d)
     rt_free(ctx, d);
 }
 
-/* The backend's times of one device event, read once. */
-static dck_status devev_times(dck_context ctx, RtDevEvent *d, uint64_t *start, uint64_t *end)
-{
-    pthread_mutex_lock(&ctx->mu);
-    bool timed = d->timed;
-    pthread_mutex_unlock(&ctx->mu);
-    if (!timed) {
-        uint64_t s = 0, e = 0;
-        dck_status st = ctx->backend->event_times(ctx, d->bev, &s, &e);
-        if (st) return st;
-        pthread_mutex_lock(&ctx->mu);
-        d->start_ns = s;
-        d->end_ns = e;
-        d->timed = true;
-        pthread_mutex_unlock(&ctx->mu);
-    }
-    pthread_mutex_lock(&ctx->mu);
-    *start = d->start_ns;
-    *end = d->end_ns;
-    pthread_mutex_unlock(&ctx->mu);
-    return DCK_SUCCESS;
-}
-
 dck_status rt_devev_span(dck_context ctx, RtDevEvent *first, RtDevEvent *last, uint64_t *start,
                          uint64_t *end)
 {
@@ -510,10 +487,10 @@ dck_status rt_devev_span(dck_context ctx, RtDevEvent *first, RtDevEvent *last, u
         st = ctx->backend->event_wait(ctx, last->bev);
         if (!st && first != last) st = ctx->backend->event_wait(ctx, first->bev);
     }
-    if (!st) st = devev_times(ctx, first, &s0, &e0);
-    if (!st && first != last) st = devev_times(ctx, last, &s1, &e1);
+    if (!st) st = ctx->backend->event_times(ctx, first->bev, &s0, &e0);
+    if (!st && first != last) st = ctx->backend->event_times(ctx, last->bev, &s1, &e1);
     if (st) return st;
-    if (first == last) s1 = s0, e1 = e0;
+    if (first == last) e1 = e0;
     *start = s0;
     *end = e1 > s0 ? e1 : s0;
     return DCK_SUCCESS;
@@ -568,6 +545,11 @@ void rt_trace_resolve(dck_context ctx, dck_queue q)
         }
     if (mine) ctx->ntpend = keep;
     pthread_mutex_unlock(&ctx->mu);
+    /* every event completes before any is mapped: the records share one clock mapping */
+    for (size_t i = 0; i < k && ctx->backend->event_wait; i++) {
+        ctx->backend->event_wait(ctx, mine[i].last->bev);
+        if (mine[i].first != mine[i].last) ctx->backend->event_wait(ctx, mine[i].first->bev);
+    }
     for (size_t i = 0; i < k; i++) {
         RtTracePending *p = &mine[i];
         uint64_t s = 0, e = 0;

@@ -126,8 +126,6 @@ typedef struct RtTraceEvent {
 typedef struct RtDevEvent {
     void *bev;
     uint32_t refs;
-    bool timed; /* start_ns/end_ns hold the backend's event_times (under ctx->mu) */
-    uint64_t start_ns, end_ns;
 } RtDevEvent;
 
 /* A launch or pipeline traced on an asynchronous backend: its device times are read (and the
