@@ -56,6 +56,18 @@ void rt_error_suffix(const char *fmt, ...)
     va_end(ap);
 }
 
+void rt_warn(const char *fmt, ...)
+{
+    const char *quiet = getenv("DCK_QUIET");
+    if (quiet && strcmp(quiet, "1") == 0) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "dck: warning: %s\n", msg);
+}
+
 const char *dck_status_string(dck_status s)
 {
     switch (s) {
@@ -429,17 +441,139 @@ void rt_trace(dck_context ctx, const char *cat, const char *name, uint64_t start
     pthread_mutex_unlock(&ctx->mu);
 }
 
+/* ---- device events and deferred trace records ---- */
+
+RtDevEvent *rt_devev_wrap(dck_context ctx, void *bev)
+{
+    if (!bev) return NULL;
+    RtDevEvent *d = rt_calloc(ctx, sizeof *d);
+    if (!d) {
+        if (ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
+        return NULL;
+    }
+    d->bev = bev;
+    d->refs = 1;
+    return d;
+}
+
+RtDevEvent *rt_devev_ref(dck_context ctx, RtDevEvent *d)
+{
+    if (!d) return NULL;
+    pthread_mutex_lock(&ctx->mu);
+    d->refs++;
+    pthread_mutex_unlock(&ctx->mu);
+    return d;
+}
+
+void rt_devev_unref(dck_context ctx, RtDevEvent *d)
+{
+    if (!d) return;
+    pthread_mutex_lock(&ctx->mu);
+    bool last = --d->refs == 0;
+    pthread_mutex_unlock(&ctx->mu);
+    if (!last) return;
+    if (ctx->backend->event_release) ctx->backend->event_release(ctx, d->bev);
+    rt_free(ctx, d);
+}
+
+dck_status rt_devev_span(dck_context ctx, RtDevEvent *first, RtDevEvent *last, uint64_t *start,
+                         uint64_t *end)
+{
+    uint64_t s0 = 0, e0 = 0, s1 = 0, e1 = 0;
+    dck_status st = DCK_SUCCESS;
+    /* both complete first: a backend may refine its device-to-host clock mapping as events
+       complete, and both ends must be mapped alike */
+    if (ctx->backend->event_wait) {
+        st = ctx->backend->event_wait(ctx, last->bev);
+        if (!st && first != last) st = ctx->backend->event_wait(ctx, first->bev);
+    }
+    if (!st) st = ctx->backend->event_times(ctx, first->bev, &s0, &e0);
+    if (!st && first != last) st = ctx->backend->event_times(ctx, last->bev, &s1, &e1);
+    if (st) return st;
+    if (first == last) e1 = e0;
+    *start = s0;
+    *end = e1 > s0 ? e1 : s0;
+    return DCK_SUCCESS;
+}
+
+void rt_trace_device(dck_context ctx, dck_queue q, const char *cat, const char *name,
+                     const uint32_t *global, RtDevEvent *first, RtDevEvent *last)
+{
+    if (!ctx->trace_path || !first || !last) return;
+    pthread_mutex_lock(&ctx->mu);
+    if (ctx->ntpend == ctx->tpend_cap) {
+        size_t cap = ctx->tpend_cap ? ctx->tpend_cap * 2 : 64;
+        RtTracePending *t = rt_alloc(ctx, cap * sizeof *t);
+        if (!t) { /* drop the record rather than fail the operation */
+            pthread_mutex_unlock(&ctx->mu);
+            return;
+        }
+        if (ctx->ntpend) memcpy(t, ctx->tpend, ctx->ntpend * sizeof *t);
+        rt_free(ctx, ctx->tpend);
+        ctx->tpend = t;
+        ctx->tpend_cap = cap;
+    }
+    RtTracePending *p = &ctx->tpend[ctx->ntpend++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->e.name, sizeof p->e.name, "%s", name);
+    p->e.cat = cat;
+    if (global) memcpy(p->e.global, global, sizeof p->e.global);
+    p->q = q;
+    p->first = first;
+    p->last = last;
+    first->refs++;
+    last->refs++;
+    size_t n = ctx->ntpend;
+    pthread_mutex_unlock(&ctx->mu);
+    /* a program that never finishes its queues: bound the records kept (this waits) */
+    if (n >= 4096) rt_trace_resolve(ctx, NULL);
+}
+
+void rt_trace_resolve(dck_context ctx, dck_queue q)
+{
+    pthread_mutex_lock(&ctx->mu);
+    size_t n = 0;
+    for (size_t i = 0; i < ctx->ntpend; i++) n += !q || ctx->tpend[i].q == q;
+    RtTracePending *mine = n ? rt_alloc(ctx, n * sizeof *mine) : NULL;
+    size_t k = 0, keep = 0;
+    if (mine)
+        for (size_t i = 0; i < ctx->ntpend; i++) {
+            if (!q || ctx->tpend[i].q == q)
+                mine[k++] = ctx->tpend[i];
+            else
+                ctx->tpend[keep++] = ctx->tpend[i];
+        }
+    if (mine) ctx->ntpend = keep;
+    pthread_mutex_unlock(&ctx->mu);
+    /* every event completes before any is mapped: the records share one clock mapping */
+    for (size_t i = 0; i < k && ctx->backend->event_wait; i++) {
+        ctx->backend->event_wait(ctx, mine[i].last->bev);
+        if (mine[i].first != mine[i].last) ctx->backend->event_wait(ctx, mine[i].first->bev);
+    }
+    for (size_t i = 0; i < k; i++) {
+        RtTracePending *p = &mine[i];
+        uint64_t s = 0, e = 0;
+        if (rt_devev_span(ctx, p->first, p->last, &s, &e) == DCK_SUCCESS)
+            rt_trace(ctx, p->e.cat, p->e.name, s, e, 0, p->e.global);
+        rt_devev_unref(ctx, p->first);
+        rt_devev_unref(ctx, p->last);
+    }
+    rt_free(ctx, mine);
+}
+
 dck_status dck_context_destroy(dck_context ctx)
 {
     if (!ctx) return DCK_SUCCESS;
     while (ctx->events) dck_event_destroy(ctx->events);
     while (ctx->queues) dck_queue_destroy(ctx->queues);
+    rt_trace_resolve(ctx, NULL);
     while (ctx->modules) dck_module_destroy(ctx->modules);
     while (ctx->buffers) dck_buffer_destroy(ctx->buffers);
     dck_status st = ctx->trace_path ? write_trace(ctx) : DCK_SUCCESS;
     ctx->backend->fini(ctx);
     rt_pool_destroy(ctx->pool);
     rt_free(ctx, ctx->trace);
+    rt_free(ctx, ctx->tpend);
     rt_free(ctx, ctx->trace_path);
     rt_free(ctx, ctx->jit_cc);
     rt_free(ctx, ctx->jit_flags);
@@ -671,6 +805,7 @@ dck_status rt_finish_all(dck_context ctx)
         if (st && !first) first = st;
     }
     pthread_mutex_unlock(&ctx->mu);
+    if (ctx->trace_path) rt_trace_resolve(ctx, NULL); /* their work is done: no wait */
     return first;
 }
 
@@ -895,6 +1030,10 @@ dck_status dck_queue_destroy(dck_queue q)
     pthread_mutex_lock(&ctx->mu);
     LIST_UNLINK(ctx->queues, q);
     pthread_mutex_unlock(&ctx->mu);
+    if (ctx->trace_path && ctx->backend->queue_finish) { /* the trace's device times */
+        ctx->backend->queue_finish(q);
+        rt_trace_resolve(ctx, q);
+    }
     if (ctx->backend->queue_destroy) ctx->backend->queue_destroy(q);
     rt_free(ctx, q);
     return DCK_SUCCESS;
@@ -907,6 +1046,7 @@ dck_status dck_queue_finish(dck_queue q)
     if (q->ctx->backend->queue_finish) {
         dck_status fs = q->ctx->backend->queue_finish(q);
         if (fs && !q->first_error) q->first_error = fs;
+        if (q->ctx->trace_path) rt_trace_resolve(q->ctx, q);
     }
     dck_status st = q->first_error;
     q->first_error = DCK_SUCCESS;
@@ -930,23 +1070,25 @@ dck_status rt_event_new(dck_context ctx, uint64_t t0, uint64_t t1, dck_event *ou
 dck_status dck_event_wait(dck_event ev)
 {
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_wait: NULL event");
-    if (ev->backend_ev && ev->ctx->backend->event_wait && !ev->status)
-        ev->status = ev->ctx->backend->event_wait(ev->ctx, ev->backend_ev);
+    /* the queue is in order: the last launch completes after the others */
+    if (ev->last && ev->ctx->backend->event_wait && !ev->status)
+        ev->status = ev->ctx->backend->event_wait(ev->ctx, ev->last->bev);
     return ev->status;
 }
 
-/* Device-measured times of a backend event, once (cached in the event). */
+/* Device-measured times of the event's work, once (cached in the event). */
 static dck_status event_device_times(dck_event ev)
 {
     dck_context ctx = ev->ctx;
-    if (!ev->backend_ev || !ctx->backend->event_times) return DCK_SUCCESS;
+    if (!ev->last || !ctx->backend->event_times) return DCK_SUCCESS;
     uint64_t s = 0, e = 0;
-    dck_status st = ctx->backend->event_times(ctx, ev->backend_ev, &s, &e);
+    dck_status st = rt_devev_span(ctx, ev->first, ev->last, &s, &e);
     if (st) return st;
     ev->start_ns = s;
     ev->end_ns = e;
-    if (ctx->backend->event_release) ctx->backend->event_release(ctx, ev->backend_ev);
-    ev->backend_ev = NULL;
+    rt_devev_unref(ctx, ev->first);
+    rt_devev_unref(ctx, ev->last);
+    ev->first = ev->last = NULL;
     return DCK_SUCCESS;
 }
 
@@ -988,8 +1130,8 @@ dck_status dck_event_destroy(dck_event ev)
     pthread_mutex_lock(&ctx->mu);
     LIST_UNLINK(ctx->events, ev);
     pthread_mutex_unlock(&ctx->mu);
-    if (ev->backend_ev && ctx->backend->event_release)
-        ctx->backend->event_release(ctx, ev->backend_ev);
+    rt_devev_unref(ctx, ev->first);
+    rt_devev_unref(ctx, ev->last);
     rt_free(ctx, ev);
     return DCK_SUCCESS;
 }

@@ -636,7 +636,7 @@ static dck_status oob_error(dck_kernel kh, const dck_cpu_oob *o)
 }
 
 static dck_status launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
-                                const dck_arg *args, void **ev_out)
+                                const dck_arg *args, RtDevEvent **ev_out)
 {
     dck_context ctx = q->ctx;
     ArgState s = {0};
@@ -658,30 +658,35 @@ static dck_status launch_kernel(dck_queue q, dck_kernel kh, const dck_range *ran
     if (!st) {
         dck_cpu_oob oob;
         memset(&oob, 0, sizeof oob);
-        uint64_t t0 = ctx->trace_path ? rt_now_ns() : 0; /* clock reads only when tracing: */
-        /* asynchronous backends: when tracing, every launch is timed on the device (and so
-           waited for), else the trace would show only the time to enqueue it */
-        void *tev = NULL, **evp = ev_out                                         ? ev_out
-                                  : ctx->trace_path && ctx->backend->event_times ? &tev
-                                                                                 : NULL;
-        st = ctx->backend->launch(q, &l, l.checked ? &oob : NULL, evp); /* launch overhead */
-        if (ctx->trace_path) {
-            uint64_t t1 = rt_now_ns();
-            if (!st && evp && *evp && ctx->backend->event_times(ctx, *evp, &t0, &t1) != DCK_SUCCESS)
-                t1 = t0;
-            rt_trace(ctx, "launch", kh->name, t0, t1, 0, l.global);
+        uint64_t t0 = ctx->trace_path ? rt_now_ns() : 0; /* clock reads only when tracing */
+        /* asynchronous backends time a traced launch on the device: the record is completed
+           when its queue is finished, so tracing does not wait for the work */
+        bool timed = ev_out || (ctx->trace_path && ctx->backend->event_times);
+        void *bev = NULL;
+        st = ctx->backend->launch(q, &l, l.checked ? &oob : NULL, timed ? &bev : NULL);
+        RtDevEvent *dev = st ? NULL : rt_devev_wrap(ctx, bev);
+        if (st && bev && ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
+        if (ctx->trace_path && !st) {
+            if (dev && ctx->backend->event_times)
+                rt_trace_device(ctx, q, "launch", kh->name, l.global, dev, dev);
+            else
+                rt_trace(ctx, "launch", kh->name, t0, rt_now_ns(), 0, l.global);
         }
-        if (tev && ctx->backend->event_release) ctx->backend->event_release(ctx, tev);
         if (!st && oob.hit) st = oob_error(kh, &oob);
+        if (ev_out && !st)
+            *ev_out = dev;
+        else
+            rt_devev_unref(ctx, dev);
     }
     arg_state_free(ctx, &s, &stack);
     return st;
 }
 
 dck_status rt_launch_kernel(dck_queue q, dck_kernel kh, const dck_range *range, uint32_t nargs,
-                            const dck_arg *args)
+                            const dck_arg *args, RtDevEvent **ev_out)
 {
-    return launch_kernel(q, kh, range, nargs, args, NULL);
+    if (ev_out) *ev_out = NULL;
+    return launch_kernel(q, kh, range, nargs, args, ev_out);
 }
 
 dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_t nargs,
@@ -698,9 +703,10 @@ dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_
      * backend's own call; in some VMs clock_gettime is a system call) */
     uint64_t t0 = out_event || ctx->trace_path ? rt_now_ns() : 0;
     dck_status st;
-    void *bev = NULL;
+    RtDevEvent *span[2] = {NULL, NULL}; /* the device events of the first and last launch */
     if (k->kind == DCK_KERNEL) {
-        st = launch_kernel(q, k, range, nargs, args, out_event ? &bev : NULL);
+        st = rt_launch_kernel(q, k, range, nargs, args, out_event ? &span[1] : NULL);
+        span[0] = rt_devev_ref(ctx, span[1]);
     } else {
         ArgState s = {0};
         ArgStack stack;
@@ -709,25 +715,31 @@ dck_status dck_launch(dck_queue q, dck_kernel k, const dck_range *range, uint32_
         st = check_args(k, nargs, args, &s);
         if (!st && (ctx->flags & DCK_CONTEXT_CHECKED)) st = check_overlap(k, &s);
         if (!st) {
-            st = rt_pipeline_run(q, k, s.vals, s.bufs);
-            rt_trace(ctx, "pipeline", k->name, t0, rt_now_ns(), 0, NULL);
+            bool timed = out_event || (ctx->trace_path && ctx->backend->event_times);
+            st = rt_pipeline_run(q, k, s.vals, s.bufs, timed ? span : NULL);
+            if (!st && span[1])
+                rt_trace_device(ctx, q, "pipeline", k->name, NULL, span[0], span[1]);
+            else if (!st)
+                rt_trace(ctx, "pipeline", k->name, t0, rt_now_ns(), 0, NULL);
         }
         arg_state_free(ctx, &s, &stack);
     }
     uint64_t t1 = out_event ? rt_now_ns() : 0;
+    if (!st && out_event) st = rt_event_new(ctx, t0, t1, out_event);
     if (st) {
-        if (bev && ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
+        rt_devev_unref(ctx, span[0]);
+        rt_devev_unref(ctx, span[1]);
         const char *dev = ctx->device.info.name;
         if (!strstr(dck_last_error(), dev)) rt_error_suffix(" (device '%s')", dev);
         return st;
     }
-    if (!out_event) return DCK_SUCCESS;
-    st = rt_event_new(ctx, t0, t1, out_event);
-    if (st) {
-        if (bev && ctx->backend->event_release) ctx->backend->event_release(ctx, bev);
-        return st;
+    if (out_event) {
+        (*out_event)->first = span[0];
+        (*out_event)->last = span[1];
+    } else {
+        rt_devev_unref(ctx, span[0]);
+        rt_devev_unref(ctx, span[1]);
     }
-    (*out_event)->backend_ev = bev;
     return DCK_SUCCESS;
 }
 
@@ -807,7 +819,7 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
             p = e + 1;
         }
     } else {
-        n = rt_package_candidates(pkg, ctx->backend->id, 0, false, cands, 16);
+        n = rt_package_candidates(pkg, ctx->backend->id, 0, ctx->spirv_ok, cands, 16);
     }
     const char *src = pkg->abi.source_name;
     if (!n) {
@@ -820,7 +832,10 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
                         "package%s%s%s has no code for backend '%s' (it runs: %s; the "
                         "package has: %s)",
                         src ? " '" : "", src ? src : "", src ? "'" : "", ctx->backend->name,
-                        targets, pkg->nblobs ? have : "nothing");
+                        !explicit && ctx->backend->id == DCK_BACKEND_OPENCL && !ctx->spirv_ok
+                            ? "opencl; spirv-opencl needs a device with cl_khr_spir and llvm-spirv"
+                            : targets,
+                        pkg->nblobs ? have : "nothing");
     }
     if (!ctx->backend->module_load)
         return rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load packages",

@@ -6,10 +6,11 @@
  * device and an auxiliary in-order queue for blocking transfers; per dck_queue: one in-order
  * queue with profiling enabled (launches return before the work is done).
  *
- * Programs come from the package's "opencl" blob (OpenCL C 1.2, built with clBuildProgram) or
- * its "spirv-opencl" blob: OpenCL-env SPIR-V turned back into spir64 LLVM bitcode by
- * `llvm-spirv-15 -r` ($DCK_LLVM_SPIRV) and built with clCreateProgramWithBinary, because
- * PoCL has no cl_khr_il_program. A build failure carries the device compiler's log.
+ * Programs come from the package's "spirv-opencl" blob, tried first where the device takes it
+ * (ctx->spirv_ok: the device has cl_khr_spir and llvm-spirv is on $PATH): OpenCL-env SPIR-V
+ * turned back into spir64 LLVM bitcode by `llvm-spirv-15 -r` ($DCK_LLVM_SPIRV) and built with
+ * clCreateProgramWithBinary, because PoCL has no cl_khr_il_program; or from its "opencl" blob
+ * (OpenCL C 1.2, built with clBuildProgram). A build failure carries the device compiler's log.
  *
  * Kernel arguments follow the GPU kernel ABI: per .dck parameter the value itself, or a buffer
  * as (cl_mem, uint count); then the exact global size x, y, z as three uint; in checked mode
@@ -297,12 +298,16 @@ static dck_status cl_enumerate(uint32_t *count, dck_device_info *infos)
 
 /* ---- contexts ---- */
 
+static bool takes_spirv(cl_device_id dev);
+
 typedef struct ClCtx {
     cl_context context;
     cl_device_id device;
     cl_command_queue aux; /* blocking transfers and checked-mode records */
     cl_mem oob;           /* checked mode: uint[8] */
-    pthread_mutex_t mu;   /* guards oob and kernel arguments */
+    pthread_mutex_t mu;   /* guards oob, kernel arguments and the clock offset */
+    int64_t offset;       /* CLOCK_MONOTONIC ns - device profiling ns (see cl_event_wait) */
+    bool have_offset;
 } ClCtx;
 
 static void cl_fini(dck_context ctx)
@@ -346,6 +351,7 @@ static dck_status cl_init(dck_context ctx, uint32_t index)
         cl_fini(ctx);
         return cl_fail(cl_status_of(e), e, "clCreateCommandQueue", ctx->device.info.name);
     }
+    ctx->spirv_ok = takes_spirv(c->device);
     return DCK_SUCCESS;
 }
 
@@ -515,12 +521,54 @@ static int run_tool(char *const *argv, char *out, size_t outlen)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* The llvm-spirv that turns OpenCL-env SPIR-V back into SPIR bitcode. */
+static const char *spirv_tool(void)
+{
+    const char *tool = getenv("DCK_LLVM_SPIRV");
+    return tool && *tool ? tool : "llvm-spirv-15";
+}
+
+/* Whether `tool` names an executable (a path, or a name found on $PATH). */
+static bool tool_found(const char *tool)
+{
+    if (strchr(tool, '/')) return access(tool, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char full[1024];
+        if (len &&
+            (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)len, p, tool) < sizeof full &&
+            access(full, X_OK) == 0)
+            return true;
+        p += len;
+        if (*p == ':') p++;
+    }
+    return false;
+}
+
+/* Whether the device builds the package's "spirv-opencl" blob: it takes SPIR 1.2 bitcode
+ * (cl_khr_spir) and llvm-spirv is there to turn the SPIR-V into it. */
+static bool takes_spirv(cl_device_id dev)
+{
+    size_t elen = 0;
+    bool spir = false;
+    if (cl.clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &elen) == CL_SUCCESS && elen) {
+        char *exts = malloc(elen + 1);
+        if (exts && cl.clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, elen, exts, NULL) == CL_SUCCESS) {
+            exts[elen] = 0;
+            spir = has_ext(exts, "cl_khr_spir");
+        }
+        free(exts);
+    }
+    return spir && tool_found(spirv_tool());
+}
+
 /* OpenCL-env SPIR-V -> spir64 bitcode through `llvm-spirv -r` (files in a private temp dir). */
 static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlob *blob,
                                    unsigned char **bc, size_t *bclen)
 {
-    const char *tool = getenv("DCK_LLVM_SPIRV");
-    if (!tool || !*tool) tool = "llvm-spirv-15";
+    const char *tool = spirv_tool();
     const char *tmp = getenv("TMPDIR");
     char dir[512], in[600], out[600];
     snprintf(dir, sizeof dir, "%s/dck-spirv-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -791,6 +839,8 @@ static dck_status cl_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
     return st;
 }
 
+/* Waits; then the launch's queued timestamp bounds the device clock's offset to the host's
+ * (the command was queued after host_t0): the largest bound seen is the context's offset. */
 static dck_status cl_event_wait(dck_context ctx, void *p)
 {
     ClEvent *ce = p;
@@ -801,24 +851,37 @@ static dck_status cl_event_wait(dck_context ctx, void *p)
         return rt_error(DCK_ERROR_UNSUPPORTED, "a launch on '%s' failed: %s (%d)",
                         ctx->device.info.name, cl_err(status < 0 ? status : e),
                         (int)(status < 0 ? status : e));
+    cl_ulong tq = 0;
+    if (cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL) ==
+        CL_SUCCESS) {
+        ClCtx *c = ctx->backend_data;
+        int64_t off = (int64_t)(ce->host_t0 - (uint64_t)tq);
+        pthread_mutex_lock(&c->mu);
+        if (!c->have_offset || off > c->offset) c->offset = off;
+        c->have_offset = true;
+        pthread_mutex_unlock(&c->mu);
+    }
     return DCK_SUCCESS;
 }
 
+/* The profiling start and end on the host clock, through the context's one offset (so the
+ * launches of a queue map in device order, without overlap). */
 static dck_status cl_event_times(dck_context ctx, void *p, uint64_t *start, uint64_t *end)
 {
     ClEvent *ce = p;
+    ClCtx *c = ctx->backend_data;
     dck_status st = cl_event_wait(ctx, p);
     if (st) return st;
-    cl_ulong tq = 0, ts = 0, te = 0;
-    cl_int e =
-        cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_QUEUED, sizeof tq, &tq, NULL);
-    if (e == CL_SUCCESS)
-        e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
+    cl_ulong ts = 0, te = 0;
+    cl_int e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_START, sizeof ts, &ts, NULL);
     if (e == CL_SUCCESS)
         e = cl.clGetEventProfilingInfo(ce->ev, CL_PROFILING_COMMAND_END, sizeof te, &te, NULL);
     if (e != CL_SUCCESS)
         return cl_fail(DCK_ERROR_UNSUPPORTED, e, "clGetEventProfilingInfo", ctx->device.info.name);
-    *start = ce->host_t0 + (ts > tq ? ts - tq : 0);
+    pthread_mutex_lock(&c->mu);
+    int64_t off = c->offset;
+    pthread_mutex_unlock(&c->mu);
+    *start = (uint64_t)((int64_t)ts + off);
     *end = *start + (te > ts ? te - ts : 0);
     return DCK_SUCCESS;
 }

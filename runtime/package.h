@@ -12,7 +12,8 @@
  *           JIT-compiles older PTX for the device), then "cuda" (CUDA C through NVRTC);
  *           with the device's sm unknown (0): every ptx-smNN highest first, then "cuda"
  *   Vulkan  spirv-vulkan
- *   OpenCL  spirv-opencl (only where the device takes SPIR-V, cl_khr_il_program), then opencl
+ *   OpenCL  spirv-opencl (only where the device takes it: cl_khr_spir and llvm-spirv present,
+ *           ctx->spirv_ok), then opencl
  *   Metal   msl
  *   CPU     c (code compiled into the program and registered with dck_register_cpu_code is
  *           taken first, without a C compiler; otherwise the C blob is JIT-compiled)
@@ -82,7 +83,7 @@ dck_status rt_package_compile_for(dck_context ctx, const char *path, const char 
 
 /* The blobs a device of `backend` can take, best first (see the top of this file); `arch`
  * is the CUDA compute capability as major*10+minor (0: unknown, ignored elsewhere) and
- * `spirv_ok` whether an OpenCL device takes SPIR-V. Returns the number written to out
+ * `spirv_ok` whether an OpenCL device takes the spirv-opencl blob. Returns the number written to out
  * (at most max). */
 uint32_t rt_package_candidates(const RtPackage *p, dck_backend backend, uint32_t arch,
                                bool spirv_ok, const RtBlob **out, uint32_t max);

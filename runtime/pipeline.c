@@ -1,7 +1,8 @@
 /* pipeline.c: the interpreter of dck_abi_pipeline register programs (dck_abi.h).
  *
  * Backend-independent: temporaries are ordinary buffers from the context's pool and every
- * LAUNCH goes through rt_launch_kernel, so its arguments are checked like a user's. The
+ * LAUNCH goes through rt_launch_kernel, so its arguments are checked like a user's; the device
+ * events of the first and last launch, when asked for, time the whole run (rt.h). The
  * program is untrusted input: every word read is checked against ncode, every register,
  * constant, slot, parameter and kernel index against its table, so a malformed program is a
  * DCK_ERROR_INVALID_PROGRAM naming the pipeline and the word offset, never an out-of-bounds
@@ -23,7 +24,8 @@ typedef struct Interp {
     uint64_t *regs;
     dck_buffer *slots; /* nparams + ntemps */
     uint32_t nslots;
-    uint32_t pc; /* offset of the instruction being executed */
+    uint32_t pc;       /* offset of the instruction being executed */
+    RtDevEvent **span; /* NULL, or the device events of the first and last launch */
 } Interp;
 
 static dck_status bad(Interp *in, const char *fmt, const char *detail, uint32_t v)
@@ -331,8 +333,15 @@ static dck_status do_launch(Interp *in, uint32_t pc, uint32_t *next_pc)
         }
     }
     if (!st) {
-        st = rt_launch_kernel(in->q, &m->kernels[kidx], &range, nargs, args);
+        RtDevEvent *ev = NULL;
+        st = rt_launch_kernel(in->q, &m->kernels[kidx], &range, nargs, args, in->span ? &ev : NULL);
         if (st) rt_error_prefix("in pipeline '%s' (line %u)", p->name, p->line);
+        if (ev && !in->span[0]) {
+            in->span[0] = ev;
+        } else if (ev) {
+            rt_devev_unref(ctx, in->span[1]);
+            in->span[1] = ev;
+        }
     }
     rt_free(ctx, args);
     *next_pc = pc + 11 + 3 * nargs;
@@ -468,7 +477,8 @@ static dck_status run(Interp *in)
     }
 }
 
-dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs)
+dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs,
+                           RtDevEvent **span)
 {
     dck_context ctx = q->ctx;
     const dck_abi_pipeline *p = pk->p;
@@ -478,6 +488,8 @@ dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const 
     in.pk = pk;
     in.p = p;
     in.vals = vals;
+    in.span = span;
+    if (span) span[0] = span[1] = NULL;
     in.nslots = p->nparams + p->ntemps;
     in.regs = rt_calloc(ctx, (p->nregs ? p->nregs : 1) * sizeof *in.regs);
     in.slots = rt_calloc(ctx, (in.nslots ? in.nslots : 1) * sizeof *in.slots);
@@ -492,5 +504,6 @@ dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const 
         for (uint32_t i = p->nparams; i < in.nslots; i++) dck_buffer_destroy(in.slots[i]);
     rt_free(ctx, in.slots);
     rt_free(ctx, in.regs);
+    if (span && span[0] && !span[1]) span[1] = rt_devev_ref(ctx, span[0]); /* one launch */
     return st;
 }

@@ -52,9 +52,15 @@
  *   launch on the device.
  * Events (optional): event_wait(ctx, ev) blocks and returns the operation's status;
  *   event_times(ctx, ev, &start, &end) waits and returns the device-measured start and end
- *   mapped onto the host CLOCK_MONOTONIC scale (start = host time at submission + the
- *   device's queued-to-start delay, end = start + device duration); event_release(ctx, ev).
- *   Without a backend event the core uses host timestamps taken around the call.
+ *   mapped onto the host CLOCK_MONOTONIC scale. The launches of one queue should map in their
+ *   device order, without overlap, which one clock offset per context gives (OpenCL, Vulkan:
+ *   the largest lower bound "host time at submission - device queued/start time" seen so
+ *   far); CUDA still maps each launch from its own submission time. event_release(ctx, ev).
+ *   Without a backend event the core uses host timestamps taken around the call. The core
+ *   asks for an event when the user does, and when tracing: a traced launch must not wait
+ *   (the core reads its times once its queue is finished). A pipeline's dck_event holds the
+ *   events of its first and last launch: it completes with the last, and spans first start
+ *   .. last end.
  * Errors: every failure returns a dck_status through rt_error(...) naming what failed (API
  *   call and its error code name, kernel, buffer, device); never crash on bad input.
  */
@@ -96,6 +102,14 @@ void rt_error_suffix(const char *fmt, ...)
 #endif
     ;
 
+/* Prints "dck: warning: ..." on stderr, unless $DCK_QUIET is 1 (for conditions that are no
+ * error but silently change results, such as a device's known defect). */
+void rt_warn(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* ---- trace records (Chrome trace events, written at context destroy) ---- */
 typedef struct RtTraceEvent {
     char name[64];
@@ -105,6 +119,22 @@ typedef struct RtTraceEvent {
     uint32_t global[3]; /* launches */
     uint32_t tid;
 } RtTraceEvent;
+
+/* A backend event (see the contract: event_wait, event_times, event_release) shared by its
+ * holders in the core: a dck_event, a pipeline run (its first and last launch), a pending trace
+ * record. Each holder has a reference (refs, under ctx->mu); the last one releases it. */
+typedef struct RtDevEvent {
+    void *bev;
+    uint32_t refs;
+} RtDevEvent;
+
+/* A launch or pipeline traced on an asynchronous backend: its device times are read (and the
+ * record added to the trace) once its queue is finished, so tracing never waits for work. */
+typedef struct RtTracePending {
+    RtTraceEvent e;
+    dck_queue q;
+    RtDevEvent *first, *last; /* the span: first launch's start .. last launch's end */
+} RtTracePending;
 
 struct dck_device_s {
     dck_context ctx;
@@ -118,6 +148,7 @@ struct dck_context_s {
     char auto_reason[160]; /* DCK_BACKEND_AUTO: why this backend was picked */
     struct dck_device_s device;
     uint32_t flags; /* DCK_CONTEXT_* */
+    bool spirv_ok;  /* OpenCL: the device builds "spirv-opencl" blobs (set by init) */
     uint32_t num_threads;
     RtPool *pool;
     uint64_t t0_ns; /* creation time (trace origin) */
@@ -131,6 +162,8 @@ struct dck_context_s {
     char *trace_path;
     RtTraceEvent *trace;
     size_t ntrace, trace_cap;
+    RtTracePending *tpend; /* traced device work whose times are not read yet */
+    size_t ntpend, tpend_cap;
 
     /* JIT: compiler identity, computed once (see jit.c) */
     pthread_mutex_t jit_mu;
@@ -188,9 +221,11 @@ struct dck_queue_s {
 struct dck_event_s {
     dck_context ctx;
     dck_event prev, next;
-    uint64_t start_ns, end_ns;
+    uint64_t start_ns, end_ns; /* host times, until replaced by the device's */
     dck_status status;
-    void *backend_ev; /* a backend event (event_times / event_wait) or NULL */
+    /* the device events of the work (NULL: none, the host times stand): a launch's (first ==
+     * last) or a pipeline's first and last launch; released once their times are read */
+    RtDevEvent *first, *last;
 };
 
 /* A launch resolved against the signature: per parameter a pointer the backend passes on. */
@@ -257,6 +292,19 @@ char *rt_strdup(dck_context ctx, const char *s);
 uint64_t rt_now_ns(void);
 void rt_trace(dck_context ctx, const char *cat, const char *name, uint64_t start, uint64_t end,
               uint64_t bytes, const uint32_t *global);
+/* Traces device work spanning first..last (new references are taken) once q is finished. */
+void rt_trace_device(dck_context ctx, dck_queue q, const char *cat, const char *name,
+                     const uint32_t *global, RtDevEvent *first, RtDevEvent *last);
+/* Adds the pending device records of q (NULL: of every queue) to the trace; waits for their
+ * work if it is not done. */
+void rt_trace_resolve(dck_context ctx, dck_queue q);
+/* Device events: wrap a backend event (NULL when bev is NULL or out of memory: bev is then
+ * released), take and drop references, read the times of a span (waits). */
+RtDevEvent *rt_devev_wrap(dck_context ctx, void *bev);
+RtDevEvent *rt_devev_ref(dck_context ctx, RtDevEvent *d);
+void rt_devev_unref(dck_context ctx, RtDevEvent *d);
+dck_status rt_devev_span(dck_context ctx, RtDevEvent *first, RtDevEvent *last, uint64_t *start,
+                         uint64_t *end);
 /* Buffer creation shared by the public calls and pipeline temporaries. */
 dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *out);
 dck_status rt_event_new(dck_context ctx, uint64_t start_ns, uint64_t end_ns, dck_event *out);
@@ -293,14 +341,18 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
 /* The target list to try for this backend: `prefer` if given, else $DCK_OPENCL_PROGRAM for
  * OpenCL ("spirv" -> "spirv-opencl"), else backend->targets. */
 const char *rt_module_targets(dck_context ctx, const char *prefer, char *buf, size_t n);
-/* Checks args against the kernel's signature and range and runs it on q. */
+/* Checks args against the kernel's signature and range and runs it on q; *ev_out (may be
+ * NULL) receives the launch's device event (a reference), or NULL where there is none. */
 dck_status rt_launch_kernel(dck_queue q, dck_kernel kernel, const dck_range *range, uint32_t nargs,
-                            const dck_arg *args);
+                            const dck_arg *args, RtDevEvent **ev_out);
 
 /* ---- pipeline.c ---- */
 /* Runs pipeline `pk` with its checked arguments: vals[i] points to by-value parameter i,
- * bufs[i] is buffer parameter i (NULL for by-value ones). */
-dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs);
+ * bufs[i] is buffer parameter i (NULL for by-value ones). With span non-NULL, span[0] and
+ * span[1] receive the device events (references) of its first and last launch that has one,
+ * or NULL. */
+dck_status rt_pipeline_run(dck_queue q, dck_kernel pk, void *const *vals, const dck_buffer *bufs,
+                           RtDevEvent **span);
 uint16_t rt_f32_to_f16(float f);
 float rt_f16_to_f32(uint16_t h);
 

@@ -430,6 +430,8 @@ typedef struct VkCtx {
     bool timestamps;
     double ts_period; /* ns per tick */
     uint64_t ts_mask;
+    int64_t ts_offset; /* CLOCK_MONOTONIC ns - device ns (under mu; see sub_complete) */
+    bool have_offset;
     VkPhysicalDeviceMemoryProperties mem;
     VkPhysicalDeviceLimits limits;
     pthread_mutex_t mu; /* the VkQueue, submissions, pipelines, the oob record */
@@ -541,6 +543,22 @@ static void vk_fini(dck_context ctx)
     pthread_mutex_unlock(&vk_life_mu);
 }
 
+/* Mesa's software Vulkan driver (lavapipe, device "llvmpipe ..."): its shader compiler ends a
+ * work-item's loops after 65535 iterations in total (all its loops counted together), so a
+ * kernel with longer loops silently gives wrong results. Measured on Mesa 22.3.6: a loop of
+ * n >= 65536 iterations runs 65535; nested loops of 4 x 40000 run 65533 inner iterations. */
+static bool is_llvmpipe(VkInst *vi, VkPhysicalDevice pd, const char *name)
+{
+    VkPhysicalDeviceDriverProperties drv;
+    memset(&drv, 0, sizeof drv);
+    drv.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;
+    VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &drv, {0}};
+    vi->f.vkGetPhysicalDeviceProperties2(pd, &p2);
+    return drv.driverID == VK_DRIVER_ID_MESA_LLVMPIPE || strstr(name, "llvmpipe") != NULL;
+}
+
+static atomic_bool llvmpipe_warned; /* the warning is given once per process */
+
 static dck_status vk_init_locked(dck_context ctx, uint32_t index)
 {
     VkCtx *c = rt_calloc(ctx, sizeof *c);
@@ -565,6 +583,12 @@ static dck_status vk_init_locked(dck_context ctx, uint32_t index)
     }
     c->pd = pds[index];
     fill_info(&c->vi, c->pd, index, &ctx->device.info);
+    if (is_llvmpipe(&c->vi, c->pd, ctx->device.info.name) &&
+        !atomic_exchange(&llvmpipe_warned, true))
+        rt_warn("Vulkan device '%s' is Mesa's software driver (lavapipe), which stops the loops of "
+                "a work-item after 65535 iterations in total without an error: kernels with "
+                "longer loops give wrong results there (the cpu backend runs them correctly)",
+                ctx->device.info.name);
     VkPhysicalDeviceProperties props;
     c->f->vkGetPhysicalDeviceProperties(c->pd, &props);
     c->limits = props.limits;
@@ -634,8 +658,8 @@ struct VkSub {
     VkBuffer staging; /* transfers through staging memory */
     VkDeviceMemory staging_mem;
     uint64_t host_t0;
-    uint64_t dev_ns; /* device duration (timestamps), filled at completion */
-    bool done, has_ts;
+    uint64_t ts0_ns, ts1_ns; /* device timestamps around the work (ns), read at completion */
+    bool done, has_ts, submitted;
     int refs; /* the queue's list + an event */
 };
 
@@ -648,12 +672,23 @@ static void sub_complete(VkCtx *c, VkSub *s)
 {
     if (s->done) return;
     VkFns *f = c->f;
+    if (s->qpool && s->has_ts && !s->submitted) s->has_ts = false;
     if (s->qpool && s->has_ts) {
         uint64_t ts[2] = {0, 0};
         if (f->vkGetQueryPoolResults(c->dev, s->qpool, 0, 2, sizeof ts, ts, sizeof ts[0],
                                      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) ==
-            VK_SUCCESS)
-            s->dev_ns = (uint64_t)((double)((ts[1] - ts[0]) & c->ts_mask) * c->ts_period);
+            VK_SUCCESS) {
+            s->ts0_ns = (uint64_t)((double)(ts[0] & c->ts_mask) * c->ts_period);
+            s->ts1_ns =
+                s->ts0_ns + (uint64_t)((double)((ts[1] - ts[0]) & c->ts_mask) * c->ts_period);
+            /* the device clock's offset to CLOCK_MONOTONIC: the work cannot start before its
+               submission, so host_t0 - ts0 is a lower bound; the largest one seen is kept */
+            int64_t off = (int64_t)(s->host_t0 - s->ts0_ns);
+            if (!c->have_offset || off > c->ts_offset) c->ts_offset = off;
+            c->have_offset = true;
+        } else {
+            s->has_ts = false;
+        }
     }
     if (s->qpool) f->vkDestroyQueryPool(c->dev, s->qpool, NULL);
     if (s->dpool) f->vkDestroyDescriptorPool(c->dev, s->dpool, NULL);
@@ -805,6 +840,7 @@ static dck_status sub_submit(dck_context ctx, VkCtx *c, VkSub *s)
         rt_free(ctx, s);
         return vk_fail(r, "vkQueueSubmit", ctx->device.info.name);
     }
+    s->submitted = true;
     return DCK_SUCCESS;
 }
 
@@ -1308,8 +1344,8 @@ static dck_status vk_launch(dck_queue q, const RtLaunch *l, dck_cpu_oob *oob, vo
                                        0, NULL);
         if (!k->uniform)
             f->vkCmdPushConstants(s->cb, k->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, bsize, block);
-        if (s->has_ts)
-            f->vkCmdWriteTimestamp(s->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->qpool, 0);
+        if (s->has_ts) /* once earlier work is done with the compute stage: this one starts */
+            f->vkCmdWriteTimestamp(s->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, s->qpool, 0);
         if (ngroups != 0) dispatch_split(c, s->cb, l->groups);
         if (s->has_ts)
             f->vkCmdWriteTimestamp(s->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->qpool, 1);
@@ -1365,14 +1401,22 @@ static dck_status vk_event_wait(dck_context ctx, void *p)
     return st;
 }
 
+/* The device timestamps on the host clock, through one offset for every submission of the
+ * context (so the launches of a queue map in device order, without overlap). */
 static dck_status vk_event_times(dck_context ctx, void *p, uint64_t *start, uint64_t *end)
 {
+    VkCtx *c = ctx->backend_data;
     VkSub *s = p;
-    dck_status st = vk_event_wait(ctx, p);
-    if (st) return st;
-    *start = s->host_t0;
-    *end = s->host_t0 + s->dev_ns;
-    return DCK_SUCCESS;
+    pthread_mutex_lock(&c->mu);
+    dck_status st = sub_wait(ctx, c, s);
+    if (!st && s->has_ts) {
+        *start = (uint64_t)((int64_t)s->ts0_ns + c->ts_offset);
+        *end = (uint64_t)((int64_t)s->ts1_ns + c->ts_offset);
+    } else if (!st) {
+        *start = *end = s->host_t0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return st;
 }
 
 static void vk_event_release(dck_context ctx, void *p)

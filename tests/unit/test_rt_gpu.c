@@ -4,13 +4,16 @@
  * kernel ABI (OpenCL C; GLSL compiled by glslc, entry point renamed, assembled by
  * spirv-as). Covers buffers, maps, launches with partial groups, events with device times,
  * checked-mode records, build logs in errors, the Vulkan buffer limit, and the Vulkan
- * validation layer (a message fails the test). A backend missing here is skipped; if both
+ * validation layer (a message fails the test); also which blob a package loads on OpenCL,
+ * pipeline events and traces timed on the device without blocking launches (device_timelines,
+ * from .dck source), and the lavapipe loop-limit warning. A backend missing here is skipped; if both
  * are missing the binary exits 77 (ctest: skipped).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -281,6 +284,62 @@ Test(opencl, spirv_through_llvm_spirv)
     free(spv);
 }
 
+/* A package of dck_src compiled by dckc for `targets` (SPIR-V in the OpenCL environment). */
+static RtPackage *opencl_package(dck_context ctx, const char *targets)
+{
+    RtPackage *pkg = NULL;
+    cr_assert_eq(
+        rt_package_compile_for(ctx, "pkg.dck", dck_src, NULL, targets, "opencl", NULL, &pkg),
+        DCK_SUCCESS, "%s", dck_last_error());
+    return pkg;
+}
+
+/* A package holding both OpenCL blobs runs the SPIR-V one where the device takes SPIR (PoCL:
+ * cl_khr_spir, through llvm-spirv -r); one holding only SPIR-V runs too; without llvm-spirv
+ * the OpenCL C blob is taken, and a SPIR-V-only package is refused saying why. */
+Test(opencl, package_prefers_spirv_opencl)
+{
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
+    if (system("command -v llvm-spirv-15 >/dev/null 2>&1") != 0)
+        cr_skip_test("llvm-spirv-15 is missing");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_OPENCL;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_module_info mi;
+    for (int only_spirv = 0; only_spirv < 2; only_spirv++) {
+        RtPackage *pkg = opencl_package(ctx, only_spirv ? "spirv" : "opencl,spirv");
+        cr_assert_not_null(rt_package_blob(pkg, "spirv-opencl"));
+        cr_assert_eq(rt_package_blob(pkg, "opencl") == NULL, only_spirv);
+        dck_module m;
+        cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s",
+                     dck_last_error());
+        cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+        cr_expect_str_eq(mi.target, "spirv-opencl", "package with%s the opencl blob",
+                         only_spirv ? "out" : "");
+        check_saxpy(ctx, m);
+    }
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+
+    setenv("DCK_LLVM_SPIRV", "/nonexistent/llvm-spirv", 1);
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    RtPackage *pkg = opencl_package(ctx, "opencl,spirv");
+    dck_module m;
+    cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_SUCCESS, "%s",
+                 dck_last_error());
+    cr_assert_eq(dck_module_get_info(m, &mi), DCK_SUCCESS);
+    cr_expect_str_eq(mi.target, "opencl");
+    check_saxpy(ctx, m);
+    pkg = opencl_package(ctx, "spirv");
+    cr_assert_eq(rt_module_create_from_rtpackage(ctx, pkg, NULL, &m), DCK_ERROR_NOT_FOUND);
+    cr_expect(
+        strstr(dck_last_error(), "spirv-opencl needs a device with cl_khr_spir and llvm-spirv"),
+        "%s", dck_last_error());
+    rt_package_free(ctx, pkg);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS);
+    unsetenv("DCK_LLVM_SPIRV");
+}
+
 /* GLSL -> SPIR-V with the entry point renamed to the kernel's name; NULL if the tools are missing. */
 static unsigned char *spirv_of(const char *glsl, const char *entry, size_t *len)
 {
@@ -389,6 +448,233 @@ Test(vulkan, hand_written_kernels)
                  "the Vulkan validation layer reported problems (stderr)");
     free(s1);
     free(s2);
+}
+
+/* Selecting lavapipe (its loops stop after 65535 iterations) warns on stderr, once per
+ * process; DCK_QUIET=1 silences it. */
+Test(vulkan, lavapipe_loop_limit_warning)
+{
+    if (!available(DCK_BACKEND_VULKAN)) cr_skip_test("Vulkan is not available");
+    dck_device_info di;
+    uint32_t n = 1;
+    cr_assert_eq(dck_enumerate_devices(DCK_BACKEND_VULKAN, &n, &di), DCK_SUCCESS);
+    if (!strstr(di.name, "llvmpipe")) cr_skip_test("vulkan:0 is %s, not lavapipe", di.name);
+    char path[] = "/tmp/dck-warn-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    unsetenv("DCK_QUIET");
+    dck_context_desc cd = {0};
+    cd.backend = DCK_BACKEND_VULKAN;
+    for (int i = 0; i < 2; i++) {
+        dck_context ctx;
+        cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+        dck_context_destroy(ctx);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    static char out[8192];
+    ssize_t len = pread(fd, out, sizeof out - 1, 0);
+    close(fd);
+    unlink(path);
+    out[len > 0 ? len : 0] = 0;
+    const char *w = "dck: warning: Vulkan device 'llvmpipe";
+    const char *first = strstr(out, w);
+    cr_expect(first, "no warning on stderr: '%s'", out);
+    cr_expect(first && strstr(first, "after 65535 iterations"), "%s", out);
+    cr_expect(!first || !strstr(first + 1, w), "warned more than once: %s", out);
+}
+
+/* ---- device timelines: asynchronous launches, pipeline events, traces ---- */
+
+/* A kernel that takes a while per work-item (fewer than 65535 loop iterations: lavapipe's
+ * limit), and a pipeline of two launches of it (at -O0: not fused into one kernel). */
+static const char *spin_src = "kernel void spin(uint n, float[] y) {\n"
+                              "    uint i = global_id(0);\n"
+                              "    if (i >= len(y)) return;\n"
+                              "    float v = y[i];\n"
+                              "    for (uint k = 0u; k < n; k++) v = v * 0.999 + 0.001;\n"
+                              "    y[i] = v;\n"
+                              "}\n"
+                              "pipeline twice(uint n, float[] y) {\n"
+                              "    spin<<<len(y)>>>(n, y);\n"
+                              "    spin<<<len(y)>>>(n, y);\n"
+                              "}\n";
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct TraceRec {
+    char name[32], cat[16];
+    double ts, dur; /* microseconds */
+} TraceRec;
+
+/* The "X" records of a Chrome trace written by the runtime (one per line). */
+static int read_trace(const char *path, TraceRec *out, int cap)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < cap) {
+        TraceRec r;
+        if (sscanf(
+                line,
+                "{\"name\":\"%31[^\"]\",\"cat\":\"%15[^\"]\",\"ph\":\"X\",\"ts\":%lf,\"dur\":%lf",
+                r.name, r.cat, &r.ts, &r.dur) == 4)
+            out[n++] = r;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Work-items of spin: 50 to 200 ms per launch on PoCL and lavapipe here (2 cores). */
+static uint32_t spin_items(dck_backend b) { return b == DCK_BACKEND_VULKAN ? 4096 : 1024; }
+
+/* A context of backend b (traced into `trace` unless NULL) with spin_src loaded. */
+static dck_context spin_context(dck_backend b, const char *trace, dck_kernel *spin,
+                                dck_kernel *twice, dck_queue *q, dck_arg args[2])
+{
+    const uint32_t N = spin_items(b);
+    dck_context_desc cd = {0};
+    cd.backend = b;
+    cd.trace_path = trace;
+    dck_context ctx;
+    cr_assert_eq(dck_context_create(&cd, &ctx), DCK_SUCCESS, "%s", dck_last_error());
+    dck_module_options o = {0};
+    o.opt_level = 0;
+    dck_module m;
+    cr_assert_eq(dck_module_create_from_source(ctx, "spin.dck", spin_src, &o, &m), DCK_SUCCESS,
+                 "%s", dck_last_error());
+    cr_assert_eq(dck_module_get_kernel(m, "spin", spin), DCK_SUCCESS);
+    cr_assert_eq(dck_module_get_kernel(m, "twice", twice), DCK_SUCCESS);
+    dck_buffer y;
+    cr_assert_eq(dck_buffer_create_elems(ctx, DCK_TYPE_F32, N, &y), DCK_SUCCESS);
+    static float init[4096];
+    cr_assert_eq(dck_buffer_write(y, 0, N * sizeof *init, init), DCK_SUCCESS);
+    cr_assert_eq(dck_queue_create(ctx, NULL, q), DCK_SUCCESS);
+    args[0] = dck_arg_u32(60000);
+    args[1] = dck_arg_buffer(y);
+    /* warm-up: drivers build the kernel for its work-group size on the first launch */
+    dck_range r = {1, {N, 1, 1}, {0, 0, 0}};
+    cr_assert_eq(dck_launch(*q, *spin, &r, 2, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_queue_finish(*q), DCK_SUCCESS, "%s", dck_last_error());
+    return ctx;
+}
+
+/* A pipeline's event completes with its last launch and spans its launches on the device
+ * (first start .. last end); with a trace on, a launch returns before its kernel is done,
+ * and the trace holds the device times, the pipeline spanning its launches. */
+static void check_timelines(dck_backend b)
+{
+    const char *bn = b == DCK_BACKEND_OPENCL ? "opencl" : "vulkan";
+    dck_kernel spin, twice;
+    dck_queue q;
+    dck_arg args[2];
+    dck_range r = {1, {spin_items(b), 1, 1}, {0, 0, 0}};
+    dck_context ctx = spin_context(b, NULL, &spin, &twice, &q, args);
+
+    /* one launch, timed on the device */
+    dck_event ev;
+    cr_assert_eq(dck_launch(q, spin, &r, 2, args, &ev), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_event_wait(ev), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t one = 0;
+    cr_assert_eq(dck_event_elapsed_ns(ev, &one), DCK_SUCCESS, "%s", dck_last_error());
+    dck_event_destroy(ev);
+    cr_log_info("%s: one launch of spin takes %.3f ms on the device", bn, (double)one / 1e6);
+    cr_assert_gt(one, 5000000, "spin took %llu ns: too short to tell", (unsigned long long)one);
+
+    /* the pipeline's event */
+    uint64_t t0 = now_ns();
+    cr_assert_eq(dck_launch(q, twice, NULL, 2, args, &ev), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_event_wait(ev), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t tw = now_ns();
+    cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t tf = now_ns();
+    cr_expect_lt(tf - tw, (tw - t0) / 2,
+                 "dck_event_wait of the pipeline returned after %.3f ms; the queue finish after "
+                 "it took %.3f ms",
+                 (double)(tw - t0) / 1e6, (double)(tf - tw) / 1e6);
+    uint64_t ps = 0, pe = 0, pns = 0;
+    cr_assert_eq(dck_event_get_times(ev, &ps, &pe), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_event_elapsed_ns(ev, &pns), DCK_SUCCESS);
+    dck_event_destroy(ev);
+    cr_log_info("%s: the pipeline of two launches takes %.3f ms on the device", bn,
+                (double)pns / 1e6);
+    cr_expect(ps >= t0 && pe <= tw && pe >= ps, "pipeline [%llu, %llu] outside [%llu, %llu]",
+              (unsigned long long)ps, (unsigned long long)pe, (unsigned long long)t0,
+              (unsigned long long)tw);
+    cr_expect_geq(pns, one / 2, "the pipeline of two launches took %.3f ms, one launch %.3f ms",
+                  (double)pns / 1e6, (double)one / 1e6);
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS, "%s", dck_last_error());
+
+    /* traced: the launch returns at once, the trace has the device's times */
+    char path[] = "/tmp/dck_trace_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    ctx = spin_context(b, path, &spin, &twice, &q, args);
+    t0 = now_ns();
+    cr_assert_eq(dck_launch(q, spin, &r, 2, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t t1 = now_ns();
+    cr_assert_eq(dck_queue_finish(q), DCK_SUCCESS, "%s", dck_last_error());
+    uint64_t t2 = now_ns();
+    cr_log_info("%s, traced: dck_launch returned after %.3f ms, the queue finish after it took "
+                "%.3f ms",
+                bn, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6);
+    cr_expect_lt(t1 - t0, (t2 - t0) / 2,
+                 "with a trace, dck_launch took %.3f ms and the queue finish after it %.3f ms",
+                 (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6);
+    cr_assert_eq(dck_launch(q, twice, NULL, 2, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
+    cr_assert_eq(dck_context_destroy(ctx), DCK_SUCCESS, "%s", dck_last_error());
+    TraceRec recs[64];
+    int n = read_trace(path, recs, 64);
+    unlink(path);
+    const TraceRec *pipe = NULL;
+    int nspin = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(recs[i].name, "twice")) pipe = &recs[i];
+        if (!strcmp(recs[i].name, "spin")) {
+            nspin++;
+            cr_expect_geq(recs[i].dur * 1e3, (double)one / 8, "launch of %.3f us in the trace",
+                          recs[i].dur);
+        }
+    }
+    cr_expect_eq(nspin, 4, "%d launches of spin in the trace", nspin);
+    cr_assert_not_null(pipe, "no pipeline in the trace");
+    cr_expect_str_eq(pipe->cat, "pipeline");
+    double inside = 0;
+    int ninside = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(recs[i].name, "spin") && recs[i].ts >= pipe->ts - 0.001 &&
+            recs[i].ts + recs[i].dur <= pipe->ts + pipe->dur + 0.001)
+            inside += recs[i].dur, ninside++;
+    cr_expect_eq(ninside, 2, "%d launches inside the pipeline's span [%.3f, +%.3f] us", ninside,
+                 pipe->ts, pipe->dur);
+    cr_expect_geq(pipe->dur + 0.002, inside, "pipeline %.3f us, its launches %.3f us", pipe->dur,
+                  inside);
+}
+
+Test(opencl, device_timelines)
+{
+    if (!available(DCK_BACKEND_OPENCL)) cr_skip_test("OpenCL is not available");
+    check_timelines(DCK_BACKEND_OPENCL);
+}
+
+Test(vulkan, device_timelines)
+{
+    if (!available(DCK_BACKEND_VULKAN)) cr_skip_test("Vulkan is not available");
+    unsigned before = rt_vulkan_validation_messages();
+    check_timelines(DCK_BACKEND_VULKAN);
+    cr_expect_eq(rt_vulkan_validation_messages(), before,
+                 "the Vulkan validation layer reported problems (stderr)");
 }
 
 /* One package holding OpenCL C and SPIR-V: each backend picks its own target from it. */
