@@ -6,7 +6,8 @@
  * --spirv-env=vulkan (default): SPIR-V 1.3, Shader, Logical GLSL450, GLCompute entry points,
  * validated as SPV_ENV_VULKAN_1_1. --spirv-env=opencl: SPIR-V 1.0, Kernel + Addresses,
  * Physical64 OpenCL, validated as SPV_ENV_OPENCL_1_2 (modules computing in half, which
- * needs cl_khr_fp16, against the SPIR-V 1.0 core rules); subgroups of one work-item there.
+ * needs cl_khr_fp16, or using 64-bit atomics, which need cl_khr_int64_base_atomics, against
+ * the SPIR-V 1.0 core rules); subgroups of one work-item there.
  * Every module goes through SPIRV-Tools' validator before it is returned; a module it
  * rejects is an internal error naming the kernel and the validator's message.
  */
@@ -449,9 +450,11 @@ static void words_cat(SpvWords *dst, const SpvWords *src, Arena *a)
     for (int i = 0; i < src->len; i++) vec_push(a, dst, src->data[i]);
 }
 
-/* Builds the module of every kernel (only < 0) or of kernel number `only` into words. */
+/* Builds the module of every kernel (only < 0) or of kernel number `only` into words;
+ * *core_only tells whether it declares a capability that an OpenCL device offers only
+ * through an extension the validator's OpenCL profiles do not know (see validation_env). */
 static void build_module(const IrModule *m, bool vk, bool checked, int only, SpvWords *out,
-                         Arena *a, bool *uses_half)
+                         Arena *a, bool *core_only)
 {
     SpvCtx c = {0};
     c.m = m;
@@ -480,9 +483,10 @@ static void build_module(const IrModule *m, bool vk, bool checked, int only, Spv
         k++;
     }
     ice_context(NULL);
-    *uses_half = false;
+    *core_only = false;
     for (int i = 0; i < c.cap_list.len; i++)
-        *uses_half |= c.cap_list.data[i] == SpvCapabilityFloat16;
+        *core_only |= c.cap_list.data[i] == SpvCapabilityFloat16 ||
+                      c.cap_list.data[i] == SpvCapabilityInt64Atomics;
 
     SpvWords w = {0};
     vec_push(a, &w, (uint32_t)SpvMagicNumber);
@@ -510,19 +514,21 @@ static void build_module(const IrModule *m, bool vk, bool checked, int only, Spv
     *out = w;
 }
 
-/* OpenCL: half arithmetic needs cl_khr_fp16, which the OpenCL profiles of the validator do
- * not know; such modules are validated against the SPIR-V 1.0 core rules instead. */
-static spv_target_env validation_env(const IrModule *m, bool vk, bool uses_half)
+/* OpenCL: half arithmetic needs cl_khr_fp16 and 64-bit atomics cl_khr_int64_base_atomics /
+ * cl_khr_int64_extended_atomics, which the OpenCL profiles of the validator do not know
+ * (they reject the Float16 and Int64Atomics capabilities); such modules are validated
+ * against the SPIR-V 1.0 core rules instead. */
+static spv_target_env validation_env(const IrModule *m, bool vk, bool core_only)
 {
     if (vk) return SPV_ENV_VULKAN_1_1;
     (void)m;
-    return uses_half ? SPV_ENV_UNIVERSAL_1_0 : SPV_ENV_OPENCL_1_2;
+    return core_only ? SPV_ENV_UNIVERSAL_1_0 : SPV_ENV_OPENCL_1_2;
 }
 
 /* NULL if valid, else the validator's message (in a). */
-static const char *validate(const IrModule *m, bool vk, bool uses_half, const SpvWords *w, Arena *a)
+static const char *validate(const IrModule *m, bool vk, bool core_only, const SpvWords *w, Arena *a)
 {
-    spv_context ctx = spvContextCreate(validation_env(m, vk, uses_half));
+    spv_context ctx = spvContextCreate(validation_env(m, vk, core_only));
     if (!ctx) return "SPIRV-Tools: cannot create a validation context";
     spv_const_binary_t bin = {w->data, (size_t)w->len};
     spv_diagnostic diag = NULL;
@@ -564,9 +570,9 @@ static bool spirv_emit(const IrModule *m, const CgOptions *o, StrBuf *out, StrBu
     bool ok = true;
     if (setjmp(scope.jb) == 0) {
         SpvWords w = {0};
-        bool half = false;
-        build_module(m, vk, checked, -1, &w, a, &half);
-        const char *msg = validate(m, vk, half, &w, a);
+        bool core_only = false;
+        build_module(m, vk, checked, -1, &w, a, &core_only);
+        const char *msg = validate(m, vk, core_only, &w, a);
         if (msg) {
             /* find the kernel: validate the kernels one by one */
             const char *who = NULL, *kmsg = msg;
@@ -575,8 +581,8 @@ static bool spirv_emit(const IrModule *m, const CgOptions *o, StrBuf *out, StrBu
                 const IrFunc *f = m->funcs.data[i];
                 if (!f->is_kernel) continue;
                 SpvWords one = {0};
-                build_module(m, vk, checked, k, &one, a, &half);
-                const char *e = validate(m, vk, half, &one, a);
+                build_module(m, vk, checked, k, &one, a, &core_only);
+                const char *e = validate(m, vk, core_only, &one, a);
                 if (e) {
                     who = f->name;
                     kmsg = e;

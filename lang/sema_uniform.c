@@ -15,6 +15,10 @@
  * uniform control. Functions are analysed callers first; a parameter is varying when
  * some call passes a varying argument for it (per parameter, over all call sites).
  * Pipelines are uniform by definition. Sets AstNode.is_uniform on every expression.
+ * A violation's notes follow the chain back to the source: the condition or jump that
+ * made control varying, then, for the variable of that condition made varying first, the
+ * assignment that did it (and, when it was assigned under varying control, that control
+ * in turn), at most MAX_NOTES notes.
  */
 #include <string.h>
 
@@ -22,17 +26,27 @@
 
 enum { DIV_LOOP = 1, DIV_FUNC = 2 };
 enum { WHY_COND, WHY_RETURN, WHY_BREAK, WHY_CONTINUE };
+enum { MAX_NOTES = 8 }; /* per violation: the chain is cut there */
 
 typedef struct UCtl {
     AstNode *origin; /* the varying source control depends on; NULL = uniform */
     AstNode *at;     /* the condition or the jump that made control varying */
+    AstNode *cond;   /* the varying condition itself (the one the jump at `at` is under) */
     int why;
 } UCtl;
 
 typedef struct UVar {
     Symbol *sym;
     AstNode *origin;
+    AstNode *at; /* the declaration, assignment or ++/-- that made it varying; NULL: a parameter */
+    AstNode *value; /* the expression whose value made it varying, or NULL when ctl did */
+    UCtl ctl;       /* the varying control it was assigned under (value == NULL) */
 } UVar;
+
+typedef struct UNote {
+    Loc loc;
+    const char *msg;
+} UNote;
 
 typedef struct UFunc {
     AstNode *decl;
@@ -46,6 +60,9 @@ typedef struct Violation {
     AstNode *node;  /* the barrier() or the call */
     Symbol *callee; /* the function reaching barrier(), or NULL */
     UCtl ctl;
+    VEC(UNote) notes;        /* why the control is varying, in order */
+    Symbol *told[MAX_NOTES]; /* the variables the notes explain */
+    int ntold;
 } Violation;
 
 typedef struct U {
@@ -67,18 +84,28 @@ static UFunc *ufunc(U *u, Symbol *sym)
     return NULL;
 }
 
-static AstNode *var_origin(U *u, Symbol *sym)
+static UVar *uvar(U *u, Symbol *sym)
 {
     for (int i = 0; i < u->vars.len; i++)
-        if (u->vars.data[i].sym == sym) return u->vars.data[i].origin;
+        if (u->vars.data[i].sym == sym) return &u->vars.data[i];
     return NULL;
 }
 
-static void mark_var(U *u, Symbol *sym, AstNode *origin)
+static AstNode *var_origin(U *u, Symbol *sym)
 {
+    UVar *v = uvar(u, sym);
+    return v ? v->origin : NULL;
+}
+
+/* sym becomes varying at `at`: by `value` when that is varying, else by the control ctl */
+static void mark_var(U *u, Symbol *sym, AstNode *at, AstNode *value, AstNode *value_origin,
+                     UCtl ctl)
+{
+    AstNode *origin = value_origin ? value_origin : ctl.origin;
     if (!sym || !origin || var_origin(u, sym)) return;
     if (sym->kind != SYM_VAR && sym->kind != SYM_PARAM) return;
-    UVar v = {sym, origin};
+    UVar v = {sym, origin, at, value_origin ? value : NULL, {0}};
+    if (!value_origin) v.ctl = ctl;
     vec_push(u->s->a, &u->vars, v);
     u->changed = true;
 }
@@ -94,8 +121,88 @@ static Symbol *root_sym(AstNode *n)
 static UCtl under(UCtl ctl, AstNode *origin, AstNode *at)
 {
     if (ctl.origin || !origin) return ctl;
-    UCtl c = {origin, at, WHY_COND};
+    UCtl c = {origin, at, at, WHY_COND};
     return c;
+}
+
+static void add_note(U *u, Violation *v, Loc loc, const char *msg)
+{
+    UNote n = {loc, msg};
+    vec_push(u->s->a, &v->notes, n);
+}
+
+static void explain_ctl(U *u, Violation *v, UCtl ctl);
+
+/* Of the variables of expression e that depend on origin and are not explained yet, the one
+ * made varying first (NULL if none). Variables are marked in the order the analysis finds
+ * them varying, after what made them so: the first is a cause, never an effect, of the
+ * others (the counter of a loop whose bound is varying is an effect), and following the
+ * first ones back cannot cycle. */
+static UVar *varying_var(U *u, Violation *v, AstNode *e, AstNode *origin, UVar *best)
+{
+    if (!e) return best;
+    if (e->kind == AST_IDENT && e->sym) {
+        UVar *x = uvar(u, e->sym);
+        if (!x || x->origin != origin || (best && best <= x)) return best; /* earlier in vars */
+        for (int i = 0; i < v->ntold; i++)
+            if (v->told[i] == x->sym) return best;
+        return x;
+    }
+    AstNode *kids[4] = {e->a, e->b, e->c, e->d};
+    for (int i = 0; i < 4; i++) best = varying_var(u, v, kids[i], origin, best);
+    for (int i = 0; i < e->nlist; i++) best = varying_var(u, v, e->list[i], origin, best);
+    return best;
+}
+
+/* the note on where the first varying variable of e that carries origin became varying,
+ * then why, back to the source */
+static void explain_vars(U *u, Violation *v, AstNode *e, AstNode *origin)
+{
+    UVar *x = varying_var(u, v, e, origin, NULL);
+    if (!x || v->notes.len >= MAX_NOTES || v->ntold >= MAX_NOTES) return;
+    v->told[v->ntold++] = x->sym;
+    const char *src = sema_expr_str(u->s, origin);
+    if (!x->at) {
+        if (x->sym->decl)
+            add_note(u, v, x->sym->decl->loc,
+                     arena_printf(u->s->a,
+                                  "parameter '%s' depends on '%s': some call passes such a value",
+                                  x->sym->name, src));
+    } else if (x->value) {
+        add_note(u, v, x->at->loc,
+                 arena_printf(u->s->a, "'%s' is assigned a value that depends on '%s' here",
+                              x->sym->name, src));
+        explain_vars(u, v, x->value, origin);
+    } else {
+        add_note(u, v, x->at->loc,
+                 arena_printf(u->s->a,
+                              "'%s' is assigned here under control flow that depends on '%s'",
+                              x->sym->name, src));
+        explain_ctl(u, v, x->ctl);
+    }
+}
+
+/* the note on the condition or jump that made ctl varying, then its variables */
+static void explain_ctl(U *u, Violation *v, UCtl ctl)
+{
+    if (v->notes.len >= MAX_NOTES) return;
+    const char *src = sema_expr_str(u->s, ctl.origin);
+    const char *msg;
+    switch (ctl.why) {
+    case WHY_COND: msg = arena_printf(u->s->a, "this condition depends on '%s'", src); break;
+    case WHY_RETURN:
+        msg = arena_printf(u->s->a, "some work-items return here, depending on '%s'", src);
+        break;
+    case WHY_BREAK:
+        msg = arena_printf(u->s->a, "some work-items leave the loop here, depending on '%s'", src);
+        break;
+    default:
+        msg = arena_printf(
+            u->s->a, "some work-items skip to the next iteration here, depending on '%s'", src);
+        break;
+    }
+    add_note(u, v, ctl.at->loc, msg);
+    explain_vars(u, v, ctl.cond, ctl.origin);
 }
 
 static void record(U *u, AstNode *node, Symbol *callee, UCtl ctl)
@@ -103,7 +210,8 @@ static void record(U *u, AstNode *node, Symbol *callee, UCtl ctl)
     if (!u->final || !ctl.origin) return;
     for (int i = 0; i < u->viol.len; i++)
         if (u->viol.data[i].node == node) return;
-    Violation v = {node, callee, ctl};
+    Violation v = {.node = node, .callee = callee, .ctl = ctl};
+    explain_ctl(u, &v, ctl); /* now, while this function's variables are known */
     vec_push(u->s->a, &u->viol, v);
 }
 
@@ -153,14 +261,14 @@ static AstNode *uexpr(U *u, AstNode *n, UCtl ctl)
         AstNode *oa = uexpr(u, n->a, ctl);
         Symbol *rs = root_sym(n->a);
         AstNode *val = n->op == '=' ? ob : first(ob, oa);
-        if (rs) mark_var(u, rs, first(val, ctl.origin));
+        if (rs) mark_var(u, rs, n->a, n->op == '=' ? n->b : n, val, ctl);
         o = first(val, rs ? var_origin(u, rs) : NULL);
         break;
     }
     case AST_INCDEC: {
         AstNode *oa = uexpr(u, n->a, ctl);
         Symbol *rs = root_sym(n->a);
-        if (rs) mark_var(u, rs, ctl.origin);
+        if (rs) mark_var(u, rs, n->a, NULL, NULL, ctl);
         o = first(oa, rs ? var_origin(u, rs) : NULL);
         break;
     }
@@ -254,7 +362,7 @@ static int ustmt(U *u, AstNode *n, UCtl ctl)
         AstNode *o = NULL;
         if (n->a) o = uexpr(u, n->a, ctl);
         for (int i = 0; i < n->nlist; i++) o = first(o, uexpr(u, n->list[i], ctl));
-        if (n->sym && (n->a || n->nlist)) mark_var(u, n->sym, first(o, ctl.origin));
+        if (n->sym && (n->a || n->nlist)) mark_var(u, n->sym, n, n, o, ctl);
         return 0;
     }
     case AST_EXPR: uexpr(u, n->a, ctl); return 0;
@@ -291,7 +399,10 @@ static void analyse(U *u, UFunc *f, bool final)
     u->cur = f;
     u->vars.len = 0;
     for (int i = 0; i < f->decl->nlist; i++)
-        if (f->param_origin[i]) mark_var(u, f->decl->list[i]->sym, f->param_origin[i]);
+        if (f->param_origin[i]) {
+            UCtl none = {0};
+            mark_var(u, f->decl->list[i]->sym, NULL, NULL, f->param_origin[i], none);
+        }
     UCtl none = {0};
     u->final = false;
     int guard = 0;
@@ -356,20 +467,8 @@ static void report(U *u, const Violation *v)
             "barrier() must be reached by every work-item of the group, but this one is under control flow "
             "that depends on '%s'",
             src);
-    switch (v->ctl.why) {
-    case WHY_COND: diag_note(s->d, v->ctl.at->loc, "this condition depends on '%s'", src); break;
-    case WHY_RETURN:
-        diag_note(s->d, v->ctl.at->loc, "some work-items return here, depending on '%s'", src);
-        break;
-    case WHY_BREAK:
-        diag_note(s->d, v->ctl.at->loc, "some work-items leave the loop here, depending on '%s'",
-                  src);
-        break;
-    default:
-        diag_note(s->d, v->ctl.at->loc,
-                  "some work-items skip to the next iteration here, depending on '%s'", src);
-        break;
-    }
+    for (int i = 0; i < v->notes.len; i++)
+        diag_note(s->d, v->notes.data[i].loc, "%s", v->notes.data[i].msg);
 }
 
 void sema_uniformity(Sema *s)

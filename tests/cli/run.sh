@@ -91,5 +91,22 @@ mkdir -p "$tmp/out"
 "$dckc" --target=all --emit=source,ir tests/exec/saxpy.dck tests/exec/vadd.dck -o "$tmp/out" 2>/dev/null
 check "several outputs into a directory" "[ -s '$tmp/out/saxpy.c' ] && [ -s '$tmp/out/vadd.ir' ]"
 
+# 9. 64-bit atomics in OpenCL-env SPIR-V (issue 12: the validator's OpenCL 1.2 profile
+#    rejected Int64Atomics, an internal error, exit 3, also for --emit=package): now a valid
+#    module, and the package carries its spirv-opencl blob
+printf 'kernel void k(ulong[] big, long[] s){ atomic_add(big[0],(ulong)4000000000); atomic_max(s[0],(long)global_id(0)); }\n' >"$tmp/a64.dck"
+"$dckc" --target=spirv --spirv-env=opencl "$tmp/a64.dck" -o "$tmp/a64.spv" 2>"$tmp/a64.err"; rc=$?
+check "64-bit atomics: OpenCL SPIR-V exits 0 (got $rc: $(head -c 300 "$tmp/a64.err"))" "[ $rc -eq 0 ] && [ -s '$tmp/a64.spv' ]"
+if command -v spirv-val >/dev/null; then
+  check "64-bit atomics: spirv-val accepts the OpenCL SPIR-V" "spirv-val --target-env spv1.0 '$tmp/a64.spv'"
+fi
+if command -v llvm-spirv-15 >/dev/null; then
+  check "64-bit atomics: llvm-spirv-15 -r reads the OpenCL SPIR-V" "llvm-spirv-15 -r '$tmp/a64.spv' -o '$tmp/a64.bc'"
+fi
+"$dckc" --emit=package --target=all --spirv-env=vulkan,opencl "$tmp/a64.dck" -o "$tmp/a64.dckpkg" 2>"$tmp/a64p.err"; rc=$?
+check "64-bit atomics: package of every target exits 0 (got $rc: $(head -c 300 "$tmp/a64p.err"))" "[ $rc -eq 0 ] && [ -s '$tmp/a64.dckpkg' ]"
+"$dckc" --emit=manifest --target=all --spirv-env=vulkan,opencl "$tmp/a64.dck" -o "$tmp/a64.json" 2>/dev/null
+check "64-bit atomics: the package has a spirv-opencl blob" "grep -q '\"name\": \"spirv-opencl\"' '$tmp/a64.json'"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -4,13 +4,17 @@ MSL signature (attributes are ignored by the C++ compiler, so the driver must kn
 parameter is which).
 
     gen_driver.py KERNEL.metal NAME OUT_DIR [--args-size N]
+    gen_driver.py --half-literals IN.metal OUT.metal
 
 writes OUT_DIR/kernel.metal (the MSL with the kernel's `threadgroup` declarations made
-`static`: the work-items of a group are fibers of one thread and must share them; nothing
-else changes) and OUT_DIR/thunk.cpp, which defines msl_shim_item(): it calls the kernel for
+`static`: the work-items of a group are fibers of one thread and must share them, and half
+literals spelled as the shim can take them, 2.0h as 2.0_h (half_literals); nothing else
+changes) and OUT_DIR/thunk.cpp, which defines msl_shim_item(): it calls the kernel for
 one work-item with [[buffer(k)]] bound to blocks[k] and the position attributes taken from
 MslIds (include/msl_shim/ids.h). With --args-size, it asserts that the argument struct (the
-`constant T&` parameter) has the size of the ABI's scalar block."""
+`constant T&` parameter) has the size of the ABI's scalar block.
+--half-literals writes a copy of IN.metal with only its half literals respelled (what the
+shim's compilers need of any .metal file; see half_literals)."""
 import argparse
 import os
 import re
@@ -133,7 +137,38 @@ def static_threadgroup(body):
     return "\n".join(out), n
 
 
+# the tokens that may hold something looking like a number: comments, string and character
+# literals, identifiers (x2h), then preprocessing numbers (C++ [lex.ppnumber])
+TOKENS = re.compile(r"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[A-Za-z_]\w*"""
+                    r"""|\.?[0-9](?:[eEpP][+-]|['.\w])*""", re.S)
+_DIGITS = r"[0-9](?:'?[0-9])*"
+_HEX = r"[0-9a-fA-F](?:'?[0-9a-fA-F])*"
+HALF_LITERAL = re.compile(r"^(?:(?:{d}\.(?:{d})?|\.{d})(?:[eE][+-]?{d})?|{d}[eE][+-]?{d}"
+                          r"|0[xX](?:(?:{x})?\.{x}|{x}\.?)[pP][+-]?{d})[hH]$".format(d=_DIGITS, x=_HEX))
+
+
+def half_literals(text):
+    """Metal's half literals (2.0h, .5H, 1e-3h, 0x1.8p1h) -> 2.0_h ... (the shim defines the
+    operators ""_h and ""_H): C++ rejects suffixes without '_'. Comments, strings, character
+    literals and identifiers are left alone, and so is anything else, e.g. `2h`, which is not
+    a floating literal: the compiler rejects it as Metal's does."""
+    def one(m):
+        tok = m.group(0)
+        return tok[:-1] + "_" + tok[-1] if HALF_LITERAL.match(tok) else tok
+    return TOKENS.sub(one, text)
+
+
+def write_shim_source(metal_path, out_path):
+    """out_path: the .metal file as the shim's compilers take it (half_literals), whose
+    diagnostics name the original file and lines"""
+    with open(metal_path) as f:
+        text = half_literals(f.read())
+    with open(out_path, "w") as f:
+        f.write('#line 1 "%s"\n%s' % (metal_path, text))
+
+
 def generate(metal_text, name, args_size=None):
+    metal_text = half_literals(metal_text)
     sig, body_open, body_close = find_kernel(metal_text, name)
     params = parse_params(sig)
     body, _ = static_threadgroup(metal_text[body_open:body_close])
@@ -156,6 +191,9 @@ def generate(metal_text, name, args_size=None):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--half-literals":
+        write_shim_source(sys.argv[2], sys.argv[3])
+        return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("metal")
     ap.add_argument("name")

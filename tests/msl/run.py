@@ -11,7 +11,9 @@ threadgroup memory and barriers), and its buffers are compared with the CPU back
     kernel it implements on a `// DCK: file kernel` line) runs the same way;
   * checked mode (dckc --checked): same results, an untouched out-of-bounds record;
   * tests/msl/exec/*.dck: kernels of our own that run the same way (features.dck without its
-    double, which Metal lacks).
+    double, which Metal lacks; half constants, which dckc spells as Metal half literals).
+Every .metal reaches clang through gen_driver.half_literals (2.0h -> 2.0_h: C++ takes only
+literal suffixes that begin with '_'; the shim defines ""_h and ""_H).
 
 usage: run.py --dckc DCKC --dckrun DCKRUN [--clang clang++-16] [--only NAME] [--keep DIR]
               [--hand-only] [--update]
@@ -364,8 +366,17 @@ def run_msl(ctx, k, metal_text, prep, outdir, width, checked):
             raise Fail("checked mode reported an out-of-bounds access that the CPU did not: %s" % (rec,))
 
 
+def shim_source(ctx, metal_path):
+    """a copy of the .metal file as the shim's compilers take it (half literals 2.0h spelled
+    2.0_h: gen_driver.half_literals), whose diagnostics name the original file and lines"""
+    fd, out = tempfile.mkstemp(suffix=".metal", dir=ctx.work)
+    os.close(fd)
+    gen_driver.write_shim_source(metal_path, out)
+    return out
+
+
 def check_address_spaces(ctx, metal_path):
-    return run([ctx.a.clang, *CHECKFLAGS, "-I", INCLUDE, metal_path])
+    return run([ctx.a.clang, *CHECKFLAGS, "-I", INCLUDE, shim_source(ctx, metal_path)])
 
 
 class Skip(Exception):
@@ -394,7 +405,7 @@ def emit_msl(ctx, dck, outdir, checked):
     if r.returncode:
         raise Fail("dckc --target=msl failed:\n" + r.stdout)
     r = run([ctx.a.clang, *CXXFLAGS, "-include-pch", ctx.pch(4), "-DMSL_SHIM_SIMD_WIDTH=4", "-fsyntax-only",
-             "-I", INCLUDE, "-x", "c++", path])
+             "-I", INCLUDE, "-x", "c++", shim_source(ctx, path)])
     if r.returncode:
         raise Fail("the emitted MSL does not compile as C++ through the shim (-Werror):\n" + r.stdout[:6000])
     r = check_address_spaces(ctx, path)
@@ -439,7 +450,7 @@ def main():
         path = os.path.join(HERE, "negative", neg)
 
         def negative(path=path):
-            ok_cpp = run([a.clang, *CXXFLAGS, "-fsyntax-only", "-I", INCLUDE, "-x", "c++", path])
+            ok_cpp = run([a.clang, *CXXFLAGS, "-fsyntax-only", "-I", INCLUDE, "-x", "c++", shim_source(ctx, path)])
             if ok_cpp.returncode:
                 raise Fail("must compile in execution mode (only the address spaces are wrong):\n" + ok_cpp.stdout)
             r = check_address_spaces(ctx, path)

@@ -669,6 +669,32 @@ Test(exec, int64)
 static uint32_t clz32(uint32_t v) { return v ? (uint32_t)__builtin_clz(v) : 32; }
 static uint32_t ctz32(uint32_t v) { return v ? (uint32_t)__builtin_ctz(v) : 32; }
 
+/* 64-bit atomics (atomic64.dck): add and sub past 32 bits, signed max/min, xor; add on shared */
+Test(exec, atomic64)
+{
+    enum { N = 4000 };
+    Case c = {.file = "atomic64.dck", .kernel = "atomic64", .dims = 1, .global = {N}};
+    rng_state = 5;
+    TBuf *big = add_buf(&c, "big", EK_U64, 8, 2, DCK_TYPE_U64, 1);
+    TBuf *s = add_buf(&c, "s", EK_I64, 8, 3, DCK_TYPE_I64, 1);
+    TBuf *x = add_buf(&c, "x", EK_U64, 8, 1, DCK_TYPE_U64, 1);
+    TBuf *v = add_buf(&c, "v", EK_I64, 8, N, DCK_TYPE_I64, 1);
+    int64_t *vi = v->in;
+    uint64_t *be = expect_of(big), *xe = expect_of(x);
+    int64_t *se = expect_of(s);
+    for (uint32_t i = 0; i < N; i++) {
+        vi[i] = (int64_t)(rnd() % 100u);
+        int64_t d = (vi[i] - 50) * 100000000000ll;
+        be[0] += 4000000000ull;
+        be[1] -= (uint64_t)(i + 1u) * 3000000000ull;
+        if (d > se[0]) se[0] = d;
+        if (d < se[1]) se[1] = d;
+        se[2] += d;
+        xe[0] ^= (uint64_t)i * 0x9E3779B97F4A7C15ull;
+    }
+    run_case(&c);
+}
+
 Test(exec, math)
 {
     enum { N = 256 };

@@ -68,7 +68,7 @@ for src in tests/exec/*.dck samples/*.dck; do
                     if [ $env = opencl ]; then
                         "$dckc" --target=spirv --spirv-env=$env $opt $chk "$src" -o "$tmp/$name.spvasm" 2>/dev/null
                         venv=opencl1.2
-                        grep -q "OpCapability Float16$" "$tmp/$name.spvasm" && venv=spv1.0
+                        grep -Eq "OpCapability (Float16|Int64Atomics)$" "$tmp/$name.spvasm" && venv=spv1.0
                     fi
                     if ! spirv-val --target-env $venv "$out" >"$tmp/err" 2>&1; then
                         echo "FAIL $t: spirv-val --target-env $venv rejects the module"

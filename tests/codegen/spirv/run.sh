@@ -8,7 +8,8 @@
 # file) into a binary and into its disassembly (-o x.spvasm), compares the disassembly with
 # NAME.ENV.spvasm.expected, checks that a second run gives a byte-identical binary, and runs
 # the standalone spirv-val on the binary as an independent check (Vulkan 1.1; OpenCL 1.2, or
-# the SPIR-V 1.0 core rules when the module computes in half). dckc itself validates every
+# the SPIR-V 1.0 core rules when the module computes in half or has 64-bit atomics, which
+# the OpenCL 1.2 profile cannot express). dckc itself validates every
 # module in-process with the same library; spirv-val is the separate tool.
 # --update rewrites the .spvasm.expected files instead of comparing.
 # Exit status: 0 all passed, 1 a test failed, 2 usage, 77 spirv-val is not installed.
@@ -43,7 +44,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 val_env() { # $1 env, $2 disassembly
     if [ "$1" = vulkan ]; then
         echo vulkan1.1
-    elif grep -q "OpCapability Float16$" "$2"; then
+    elif grep -Eq "OpCapability (Float16|Int64Atomics)$" "$2"; then
         echo spv1.0
     else
         echo opencl1.2

@@ -47,8 +47,10 @@ golden_check() { # 0 built, 1 rejected, 77 checker unavailable
     case "$target" in
     msl)
         command -v "$checker" >/dev/null 2>&1 || return 77
-        "$checker" -std=c++17 -Wall -Werror -Wno-unknown-attributes -fsyntax-only -I "$root/tests/msl/include" \
-            -x c++ "$2" >"$tmp/check.log" 2>&1
+        # half literals (2.0h) respelled for C++ first, as tests/msl/run.py does
+        python3 "$root/tests/msl/gen_driver.py" --half-literals "$2" "$tmp/check.cpp" &&
+            "$checker" -std=c++17 -Wall -Werror -Wno-unknown-attributes -fsyntax-only \
+                -I "$root/tests/msl/include" -x c++ "$tmp/check.cpp" >"$tmp/check.log" 2>&1
         ;;
     *) cp "$2" "$tmp/$1.$ext" && "$checker" "$tmp/$1.$ext" >"$tmp/check.log" 2>&1 ;;
     esac
