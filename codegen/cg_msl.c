@@ -198,9 +198,9 @@ static const char *cas_loop_helper(CgText *t, BuiltinId b, const Type *e, CgSpac
                *A = e->is_signed && !fl ? "atomic_int" : "atomic_uint",
                *U = e->is_signed && !fl ? "int" : "uint";
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
-    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, cgt_sname(t, e), S);
-    if (!cgt_want_helper(t, fn)) return fn;
-    StrBuf *h = &t->helpers;
+    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, cf_sname(&t->cf, e), S);
+    if (!cf_want_helper(&t->cf, fn)) return fn;
+    StrBuf *h = &t->cf.helpers;
     const char *to_u = fl ? "as_type<uint>" : "", *to_t = fl ? "as_type<float>" : "";
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(%s %s *p, %s e, %s d)\n{\n", T, fn, S, A, T, T);

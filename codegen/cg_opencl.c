@@ -80,7 +80,7 @@ static void ocl_prologue(CgText *t, StrBuf *o)
     if (t->uses_i64_atomics_ext)
         sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable\n");
     sb_putc(o, '\n');
-    if (t->uses_half)
+    if (t->cf.uses_half)
         sb_puts(
             o,
             "/* half: stored as its bits, computed in float */\n"
@@ -151,8 +151,8 @@ static const char *float_atomic_helper(CgText *t, BuiltinId b, const Type *e, Cg
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
     const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, dbl ? "f64" : "f32",
                                   sp == CGS_GLOBAL ? "global" : "local");
-    if (!cgt_want_helper(t, fn)) return fn;
-    StrBuf *h = &t->helpers;
+    if (!cf_want_helper(&t->cf, fn)) return fn;
+    StrBuf *h = &t->cf.helpers;
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(volatile %s %s *p, %s e, %s d)\n{\n", F, fn, S, F, F, F);
         sb_printf(h, "    return %s(%s((volatile %s %s *)p, %s(e), %s(d)));\n}\n", as_f, cas, S, U,
