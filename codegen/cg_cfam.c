@@ -18,6 +18,92 @@
 
 const char cf_comps[] = "xyzw";
 
+/* ---------------------------------------------------------------- the module */
+
+bool cf_run(CfPrinter *p, void (*emit)(CfPrinter *p, StrBuf *out), StrBuf *out, StrBuf *err)
+{
+    IceScope scope;
+    ice_push(&scope);
+    bool ok = true;
+    StrBuf tmp = {0};
+    if (setjmp(scope.jb) == 0) {
+        emit(p, &tmp);
+        sb_putn(out, tmp.data, tmp.len);
+    } else {
+        ok = false;
+        if (p->fa) arena_free(p->fa);
+        sb_puts(err, scope.msg);
+    }
+    ice_pop(&scope);
+    ice_context(NULL);
+    sb_free(&tmp);
+    sb_free(&p->helpers);
+    arena_free(p->a);
+    return ok;
+}
+
+static void note_type(CfPrinter *p, CfTypeVec *structs, Type *ty,
+                      void (*leaf)(CfPrinter *p, Type *ty))
+{
+    if (!ty) return;
+    switch (ty->kind) {
+    case TY_STRUCT:
+        for (int i = 0; i < structs->len; i++)
+            if (structs->data[i] == ty) return;
+        for (int i = 0; i < ty->nfields; i++) note_type(p, structs, ty->fields[i].type, leaf);
+        vec_push(p->a, structs, ty); /* after its field types: declaration order */
+        return;
+    case TY_ARRAY:
+    case TY_BUFFER: note_type(p, structs, ty->elem, leaf); return;
+    default:
+        if (leaf) leaf(p, ty);
+        return;
+    }
+}
+
+void cf_note_module(CfPrinter *p, CfTypeVec *structs, void (*leaf)(CfPrinter *p, Type *ty))
+{
+    const IrModule *m = p->m;
+    for (int i = 0; i < m->structs.len; i++) note_type(p, structs, m->structs.data[i], leaf);
+    for (int fi = 0; fi < m->funcs.len; fi++) {
+        const IrFunc *f = m->funcs.data[fi];
+        if (!f->is_kernel) continue;
+        for (int k = 0; k < f->nparams; k++) note_type(p, structs, f->params[k].type, leaf);
+        for (int s = 0; s < f->locals.len; s++) note_type(p, structs, f->locals.data[s].type, leaf);
+        for (int s = 0; s < f->shared.len; s++) note_type(p, structs, f->shared.data[s].type, leaf);
+        for (int b = 0; b < f->blocks.len; b++)
+            for (const IrInst *i = f->blocks.data[b]->first; i; i = i->next) {
+                note_type(p, structs, i->type, leaf);
+                for (int k = 0; k < i->nops; k++) note_type(p, structs, i->ops[k]->type, leaf);
+            }
+    }
+    for (int i = 0; i < m->pipelines.len; i++)
+        for (int k = 0; k < m->pipelines.data[i]->nparams; k++)
+            note_type(p, structs, m->pipelines.data[i]->params[k].type, leaf);
+}
+
+void cf_put_helpers(CfPrinter *p, StrBuf *out)
+{
+    if (!p->helpers.len) return;
+    sb_puts(out, "/* ---- helpers ---- */\n");
+    sb_putn(out, p->helpers.data, p->helpers.len);
+    sb_putc(out, '\n');
+}
+
+const char *cf_libm_name(BuiltinId b)
+{
+    static const char *const libm[BI_COUNT] = {
+        [BI_ABS] = "fabs",  [BI_MIN] = "fmin",    [BI_MAX] = "fmax",    [BI_SQRT] = "sqrt",
+        [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",     [BI_LOG2] = "log2",
+        [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",     [BI_TAN] = "tan",
+        [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",   [BI_ATAN2] = "atan2",
+        [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",   [BI_FLOOR] = "floor",
+        [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc", [BI_FMOD] = "fmod",
+        [BI_FMA] = "fma",
+    };
+    return b > BI_NONE && b < BI_COUNT ? libm[b] : NULL;
+}
+
 /* ---------------------------------------------------------------- names */
 
 // clang-format off

@@ -29,6 +29,7 @@ typedef enum CfHalf {
 
 typedef struct CfPrinter CfPrinter;
 typedef VEC(const char *) CfStrVec;
+typedef VEC(Type *) CfTypeVec;
 
 typedef struct CfDialect {
     CfHalf half;
@@ -94,6 +95,16 @@ struct CfPrinter {
 };
 
 extern const char cf_comps[]; /* "xyzw" */
+
+/* ---- the module: runs emit under an internal-error scope (false with the message in err),
+ * then frees the printer's arena and helpers; the struct types a module's kernels and
+ * pipelines use, each after its field types (declaration order), other types to leaf */
+bool cf_run(CfPrinter *p, void (*emit)(CfPrinter *p, StrBuf *out), StrBuf *out, StrBuf *err);
+void cf_note_module(CfPrinter *p, CfTypeVec *structs, void (*leaf)(CfPrinter *p, Type *ty));
+void cf_put_helpers(CfPrinter *p, StrBuf *out); /* the helpers section, if any */
+/* the C library name of a float builtin taking and giving the element type (fabs, fmin,
+ * sqrt, ...: double precision), or NULL */
+const char *cf_libm_name(BuiltinId b);
 
 /* ---- names */
 bool cf_is_c_keyword(const char *s); /* C11 keywords and the macros C code may not shadow */

@@ -303,20 +303,12 @@ static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const cha
     }
 }
 
-static const char *const cu_math[BI_COUNT] = {
-    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_SQRT] = "sqrt",
-    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
-    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
-    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
-    [BI_FMOD] = "fmod",   [BI_FMA] = "fma",
-};
-
+/* the C library's names (float: name + 'f') plus CUDA's rsqrt/rsqrtf */
 static const char *cu_mathfn(CgText *t, BuiltinId b, const Type *e)
 {
-    if (!cu_math[b]) return NULL;
-    return e->bits == 64 ? cu_math[b] : arena_printf(t->a, "%sf", cu_math[b]);
+    const char *fn = b == BI_RSQRT ? "rsqrt" : cf_libm_name(b);
+    if (!fn) return NULL;
+    return e->bits == 64 ? fn : arena_printf(t->a, "%sf", fn);
 }
 
 static const char *cu_intfn(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2)

@@ -204,22 +204,6 @@ static const char *to_mem(CgText *t, const Type *ty, const char *e)
     return r;
 }
 
-static void note_struct(CgText *t, Type *ty)
-{
-    if (!ty) return;
-    switch (ty->kind) {
-    case TY_STRUCT:
-        for (int i = 0; i < t->struct_types.len; i++)
-            if (t->struct_types.data[i] == ty) return;
-        for (int i = 0; i < ty->nfields; i++) note_struct(t, ty->fields[i].type);
-        vec_push(t->a, &t->struct_types, ty);
-        return;
-    case TY_ARRAY:
-    case TY_BUFFER: note_struct(t, ty->elem); return;
-    default: return;
-    }
-}
-
 void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts)
 {
     for (int i = 0; i < t->struct_types.len; i++) {
@@ -1156,16 +1140,14 @@ bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *))
     return false;
 }
 
-static void emit_module(CgText *t, StrBuf *out)
+static void emit_module(CfPrinter *p, StrBuf *out)
 {
+    CgText *t = text_of(p);
     const IrModule *m = t->m;
-    for (int i = 0; i < m->structs.len; i++) note_struct(t, m->structs.data[i]);
+    cf_note_module(p, &t->struct_types, NULL);
     for (int fi = 0; fi < m->funcs.len; fi++) {
         const IrFunc *f = m->funcs.data[fi];
         if (!f->is_kernel) continue;
-        for (int p = 0; p < f->nparams; p++) note_struct(t, f->params[p].type);
-        for (int s = 0; s < f->locals.len; s++) note_struct(t, f->locals.data[s].type);
-        for (int s = 0; s < f->shared.len; s++) note_struct(t, f->shared.data[s].type);
         vec_push(t->a, &t->names, f->name);
         vec_push(t->a, &t->names,
                  arena_printf(t->a, "%s_args", f->name)); /* MSL's argument block */
@@ -1183,10 +1165,10 @@ static void emit_module(CgText *t, StrBuf *out)
         if (!f->is_kernel) continue;
         ice_context(f->name);
         t->f = f;
-        t->fa = arena_new();
+        t->fa = t->cf.fa = arena_new();
         emit_kernel(t, &kern);
         arena_free(t->fa);
-        t->fa = NULL;
+        t->fa = t->cf.fa = NULL;
     }
     ice_context(NULL);
     t->f = NULL;
@@ -1204,11 +1186,7 @@ static void emit_module(CgText *t, StrBuf *out)
             "// Checked mode: buffer accesses are bounds-checked (out-of-bounds record last parameter).\n");
     t->d->prologue(t, out);
     if (structs.len) sb_putn(out, structs.data, structs.len);
-    if (t->cf.helpers.len) {
-        sb_puts(out, "/* ---- helpers ---- */\n");
-        sb_putn(out, t->cf.helpers.data, t->cf.helpers.len);
-        sb_putc(out, '\n');
-    }
+    cf_put_helpers(p, out);
     if (kern.len) sb_putn(out, kern.data, kern.len);
     sb_free(&kern);
     sb_free(&structs);
@@ -1223,22 +1201,5 @@ bool cgt_emit(const CgDialect *d, const IrModule *m, const CgOptions *o, StrBuf 
     t.a = arena_new();
     CfDialect cfd = cf_dialect_of(d);
     t.cf = (CfPrinter){.d = &cfd, .m = m, .owner = &t, .a = t.a, .checked = t.checked};
-    IceScope scope;
-    ice_push(&scope);
-    bool ok = true;
-    StrBuf tmp = {0};
-    if (setjmp(scope.jb) == 0) {
-        emit_module(&t, &tmp);
-        sb_putn(out, tmp.data, tmp.len);
-    } else {
-        ok = false;
-        if (t.fa) arena_free(t.fa);
-        sb_puts(err, scope.msg);
-    }
-    ice_pop(&scope);
-    ice_context(NULL);
-    sb_free(&tmp);
-    sb_free(&t.cf.helpers);
-    arena_free(t.a);
-    return ok;
+    return cf_run(&t.cf, emit_module, out, err);
 }

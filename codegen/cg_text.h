@@ -70,7 +70,7 @@ typedef struct CgDialect {
 } CgDialect;
 
 typedef VEC(const char *) CgtStrVec;
-typedef VEC(Type *) CgtTypeVec;
+typedef CfTypeVec CgtTypeVec;
 
 struct CgText {
     const IrModule *m;
