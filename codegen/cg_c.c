@@ -629,28 +629,15 @@ static void c_line(CfPrinter *p, const char *text)
     sb_printf(c->out, "%s%s\n", c->ind, text);
 }
 
+/* the C dialect, grouped: half and literals, helpers and variables, then the hooks */
+// clang-format off
 static const CfDialect c_dialect = {
-    .half = CF_HALF_CAST,
-    .stdint_lits = true,
-    .cast_narrow_lits = false,
-    .half_cast = "(_Float16)",
-    .half_prefix = "(_Float16)",
-    .half_suffix = "f",
-    .nan_bits = false,
-    .helper_qual = "static inline",
-    .vec_ops = false,
-    .zeroed_vars = true,
-    .line_comment = false,
-    .type = c_type,
-    .inline_value = c_inline_value,
-    .zero_agg = c_zero_agg,
-    .field = c_field,
-    .mathfn = c_mathfn,
-    .intfn = c_intfn,
-    .f2i = c_f2i,
-    .subgroup = c_subgroup,
-    .line = c_line,
+    .half = CF_HALF_CAST, .half_cast = "(_Float16)", .half_prefix = "(_Float16)",
+    .half_suffix = "f", .stdint_lits = true, .helper_qual = "static inline", .zeroed_vars = true,
+    .type = c_type, .inline_value = c_inline_value, .zero_agg = c_zero_agg, .field = c_field,
+    .mathfn = c_mathfn, .intfn = c_intfn, .f2i = c_f2i, .subgroup = c_subgroup, .line = c_line,
 };
+// clang-format on
 
 static const char *N(CgC *c, const IrInst *v) { return cf_value(&c->cf, v); }
 

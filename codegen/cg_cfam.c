@@ -542,6 +542,13 @@ static const char *float_builtin(CfPrinter *p, BuiltinId bi, const Type *s, cons
 const char *cf_elem_expr(CfPrinter *p, const IrInst *i, int k)
 {
     Type *rt = ty_elem(i->type);
+    if (i->op >= IR_EQ && i->op <= IR_GE) { /* the six comparisons (ops.def) */
+        int r = i->type->kind == TY_BOOL ? fold_cmp(i->op, i->ops[0], i->ops[1]) : -1;
+        if (r >= 0)
+            return arena_printf(p->a, "((void)%s, (void)%s, %s)", cf_value(p, i->ops[0]),
+                                cf_value(p, i->ops[1]), r ? "true" : "false");
+        return cf_cmp_expr(p, i->op, cf_comp(p, i->ops[0], k), cf_comp(p, i->ops[1], k));
+    }
     switch (i->op) {
     case IR_ADD:
     case IR_SUB:
@@ -563,18 +570,6 @@ const char *cf_elem_expr(CfPrinter *p, const IrInst *i, int k)
         const char *a = cf_comp(p, i->ops[0], k);
         if (rt->kind == TY_BOOL) return arena_printf(p->a, "!%s", a);
         return arena_printf(p->a, "(%s)~%s", cf_type(p, rt), a);
-    }
-    case IR_EQ:
-    case IR_NE:
-    case IR_LT:
-    case IR_LE:
-    case IR_GT:
-    case IR_GE: {
-        int r = i->type->kind == TY_BOOL ? fold_cmp(i->op, i->ops[0], i->ops[1]) : -1;
-        if (r >= 0)
-            return arena_printf(p->a, "((void)%s, (void)%s, %s)", cf_value(p, i->ops[0]),
-                                cf_value(p, i->ops[1]), r ? "true" : "false");
-        return cf_cmp_expr(p, i->op, cf_comp(p, i->ops[0], k), cf_comp(p, i->ops[1], k));
     }
     case IR_SELECT:
         return arena_printf(p->a, "(%s ? %s : %s)", cf_comp(p, i->ops[0], k),
