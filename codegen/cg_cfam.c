@@ -284,8 +284,9 @@ const char *cf_zero(CfPrinter *p, const Type *ty)
 
 /* ---------------------------------------------------------------- values */
 
-/* An aggregate undef is a variable (zeroed): an inline aggregate expression such as
- * OpenCL C's `(int4)(0)` cannot take a component (`(int4)(0).x` casts `(0).x`). */
+/* An aggregate undef is a variable, zeroed where it is defined (or by its declaration:
+ * zeroed_vars), so that its components are plain `v.x` rather than a member of a dialect's
+ * aggregate literal such as OpenCL C's `(int4)(0).x`. */
 bool cf_is_inline(const IrInst *i)
 {
     switch (i->op) {
