@@ -30,9 +30,11 @@
  * used only when the module uses half; half arithmetic is computed in float.
  * Subgroups: this scalar CPU backend has subgroups of one work-item, so subgroup_size() = 1,
  * subgroup_local_id() = 0 and every cross-lane operation returns its own value.
- * Integer division by zero and INT_MIN / -1 give unspecified values without trapping,
- * shift counts are taken modulo the bit width, signed arithmetic wraps (computed unsigned),
- * and float -> int conversions saturate (NaN -> 0) instead of being undefined.
+ * Expressions and the statements of pure instructions come from the C-family printer it
+ * shares with the GPU text backends (cg_cfam.c, through the CfDialect c_dialect): integer
+ * division by zero gives 0 and INT_MIN / -1 wraps without trapping, shift counts are taken
+ * modulo the bit width, signed arithmetic wraps (computed unsigned), and float -> int
+ * conversions saturate (NaN -> 0) instead of being undefined.
  */
 #include "cg_cfam.h"
 

@@ -6,6 +6,10 @@
  * state machine (`for (;;) switch (dck_state)`), which every dialect accepts. SSA values are
  * variables declared at the top of the kernel; phis become copies on the incoming edges.
  *
+ * Expressions, the statements of pure instructions, literals, line markers and the liveness
+ * analysis are the C-family printer's (cg_cfam.h), shared with the C backend: CgText owns a
+ * CfPrinter whose CfDialect cg_text.c derives from the CgDialect.
+ *
  * A dialect (cg_opencl.c, cg_cuda.c, cg_msl.c) supplies what differs between the targets
  * through CgDialect: type spellings, the kernel signature and prologue, work-item queries,
  * barriers, atomics, subgroup operations, math function names and the checked-mode
