@@ -108,7 +108,7 @@ static void cu_prologue(CgText *t, StrBuf *o)
                   v->size, n, v->align, n);
     }
     if (t->vec_types.len) sb_putc(o, '\n');
-    if (t->uses_half)
+    if (t->cf.uses_half)
         sb_puts(o,
                 "/* half: stored as its bits, computed in float */\n" Q
                 " float dck_h2f(ushort h)\n{\n    float f;\n"
@@ -242,8 +242,8 @@ static const char *cu_atomic(CgText *t, BuiltinId b, const Type *e, CgSpace sp, 
 static const char *sg_reduce_helper(CgText *t, BuiltinId b, const Type *ty)
 {
     const char *op = b == BI_SUBGROUP_ADD ? "add" : b == BI_SUBGROUP_MIN ? "min" : "max";
-    const char *fn = arena_printf(t->a, "dck_sg_%s_%s", op, cgt_sname(t, ty));
-    if (!cgt_want_helper(t, fn)) return fn;
+    const char *fn = arena_printf(t->a, "dck_sg_%s_%s", op, cf_sname(&t->cf, ty));
+    if (!cf_want_helper(&t->cf, fn)) return fn;
     const char *T = cu_scalar(t, ty, false);
     /* what __shfl_sync moves: int/uint for narrow types, the type itself otherwise */
     const char *W = ty->kind == TY_BOOL                   ? "int"
@@ -262,7 +262,7 @@ static const char *sg_reduce_helper(CgText *t, BuiltinId b, const Type *ty)
     } else {
         comb = b == BI_SUBGROUP_MIN ? "(o < r ? o : r)" : "(r < o ? o : r)";
     }
-    StrBuf *h = &t->helpers;
+    StrBuf *h = &t->cf.helpers;
     sb_printf(h, Q " %s %s(%s x)\n{\n", T, fn, T);
     sb_printf(h, "    const uint m = __activemask();\n    %s r = (%s)x;\n", W, W);
     sb_puts(h, "    if (m == 0xffffffffu) {\n        for (int s = 16; s > 0; s >>= 1) {\n");
@@ -303,20 +303,12 @@ static const char *cu_subgroup(CgText *t, BuiltinId b, const Type *ty, const cha
     }
 }
 
-static const char *const cu_math[BI_COUNT] = {
-    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_SQRT] = "sqrt",
-    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
-    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
-    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
-    [BI_FMOD] = "fmod",   [BI_FMA] = "fma",
-};
-
+/* the C library's names (float: name + 'f') plus CUDA's rsqrt/rsqrtf */
 static const char *cu_mathfn(CgText *t, BuiltinId b, const Type *e)
 {
-    if (!cu_math[b]) return NULL;
-    return e->bits == 64 ? cu_math[b] : arena_printf(t->a, "%sf", cu_math[b]);
+    const char *fn = b == BI_RSQRT ? "rsqrt" : cf_libm_name(b);
+    if (!fn) return NULL;
+    return e->bits == 64 ? fn : arena_printf(t->a, "%sf", fn);
 }
 
 static const char *cu_intfn(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2)

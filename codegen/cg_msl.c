@@ -198,9 +198,9 @@ static const char *cas_loop_helper(CgText *t, BuiltinId b, const Type *e, CgSpac
                *A = e->is_signed && !fl ? "atomic_int" : "atomic_uint",
                *U = e->is_signed && !fl ? "int" : "uint";
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
-    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, cgt_sname(t, e), S);
-    if (!cgt_want_helper(t, fn)) return fn;
-    StrBuf *h = &t->helpers;
+    const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, cf_sname(&t->cf, e), S);
+    if (!cf_want_helper(&t->cf, fn)) return fn;
+    StrBuf *h = &t->cf.helpers;
     const char *to_u = fl ? "as_type<uint>" : "", *to_t = fl ? "as_type<float>" : "";
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(%s %s *p, %s e, %s d)\n{\n", T, fn, S, A, T, T);
@@ -281,22 +281,21 @@ static const char *msl_subgroup(CgText *t, BuiltinId b, const Type *ty, const ch
     }
 }
 
-static const char *const msl_math[BI_COUNT] = {
-    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_CLAMP] = "clamp",
-    [BI_MIX] = "mix",     [BI_STEP] = "step", [BI_SIGN] = "sign",   [BI_SQRT] = "sqrt",
-    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
-    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
-    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
-    [BI_FRACT] = "fract", [BI_FMOD] = "fmod", [BI_FMA] = "fma",
-};
-
+/* the C library's names plus the Metal standard library's clamp, mix, step, sign, rsqrt and
+ * fract (overloaded for half, float and vectors) */
 static const char *msl_mathfn(CgText *t, BuiltinId b, const Type *e)
 {
     (void)t;
     (void)e;
-    return msl_math[b];
+    switch (b) {
+    case BI_CLAMP:
+    case BI_MIX:
+    case BI_STEP:
+    case BI_SIGN:
+    case BI_RSQRT:
+    case BI_FRACT: return builtin_info[b].name;
+    default: return cf_libm_name(b);
+    }
 }
 
 static const char *msl_intfn(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2)

@@ -80,7 +80,7 @@ static void ocl_prologue(CgText *t, StrBuf *o)
     if (t->uses_i64_atomics_ext)
         sb_puts(o, "#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable\n");
     sb_putc(o, '\n');
-    if (t->uses_half)
+    if (t->cf.uses_half)
         sb_puts(
             o,
             "/* half: stored as its bits, computed in float */\n"
@@ -151,8 +151,8 @@ static const char *float_atomic_helper(CgText *t, BuiltinId b, const Type *e, Cg
     const char *op = b == BI_ATOMIC_ADD ? "add" : b == BI_ATOMIC_XCHG ? "xchg" : "cas";
     const char *fn = arena_printf(t->a, "dck_atomic_%s_%s_%s", op, dbl ? "f64" : "f32",
                                   sp == CGS_GLOBAL ? "global" : "local");
-    if (!cgt_want_helper(t, fn)) return fn;
-    StrBuf *h = &t->helpers;
+    if (!cf_want_helper(&t->cf, fn)) return fn;
+    StrBuf *h = &t->cf.helpers;
     if (b == BI_ATOMIC_CAS) {
         sb_printf(h, "static inline %s %s(volatile %s %s *p, %s e, %s d)\n{\n", F, fn, S, F, F, F);
         sb_printf(h, "    return %s(%s((volatile %s %s *)p, %s(e), %s(d)));\n}\n", as_f, cas, S, U,
@@ -206,22 +206,19 @@ static const char *ocl_subgroup(CgText *t, BuiltinId b, const Type *ty, const ch
     }
 }
 
-static const char *const ocl_math[BI_COUNT] = {
-    [BI_ABS] = "fabs",    [BI_MIN] = "fmin",  [BI_MAX] = "fmax",    [BI_CLAMP] = "clamp",
-    [BI_MIX] = "mix",     [BI_STEP] = "step", [BI_SIGN] = "sign",   [BI_SQRT] = "sqrt",
-    [BI_RSQRT] = "rsqrt", [BI_EXP] = "exp",   [BI_EXP2] = "exp2",   [BI_LOG] = "log",
-    [BI_LOG2] = "log2",   [BI_POW] = "pow",   [BI_SIN] = "sin",     [BI_COS] = "cos",
-    [BI_TAN] = "tan",     [BI_ASIN] = "asin", [BI_ACOS] = "acos",   [BI_ATAN] = "atan",
-    [BI_ATAN2] = "atan2", [BI_SINH] = "sinh", [BI_COSH] = "cosh",   [BI_TANH] = "tanh",
-    [BI_FLOOR] = "floor", [BI_CEIL] = "ceil", [BI_ROUND] = "round", [BI_TRUNC] = "trunc",
-    [BI_FMOD] = "fmod",   [BI_FMA] = "fma",
-};
-
+/* the C library's names plus OpenCL C's own clamp, mix, step, sign and rsqrt */
 static const char *ocl_mathfn(CgText *t, BuiltinId b, const Type *e)
 {
     (void)t;
     (void)e;
-    return ocl_math[b];
+    switch (b) {
+    case BI_CLAMP:
+    case BI_MIX:
+    case BI_STEP:
+    case BI_SIGN:
+    case BI_RSQRT: return builtin_info[b].name;
+    default: return cf_libm_name(b);
+    }
 }
 
 static const char *ocl_intfn(CgText *t, BuiltinId b, const Type *e, const char *a, const char *b2)

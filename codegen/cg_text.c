@@ -2,7 +2,9 @@
  *
  * Per kernel: analysis (reachable blocks, live instructions, which values need a variable,
  * which parameters, buffers, slots and work-item queries are used), then the body, then the
- * dialect's signature and the declarations in front of it.
+ * dialect's signature and the declarations in front of it. Expressions and the statements of
+ * pure instructions are the C-family printer's (cg_cfam.c); this file adds the GPU dialect's
+ * names, types, memory forms, memory accesses and control flow.
  *
  * Structuring. The IR comes from structured source (if, loops, break, continue, return) and
  * the passes keep it reducible, so the body is rebuilt as nested statements:
@@ -40,11 +42,8 @@ static void indent(CgText *t)
 
 // clang-format off
 static const char *const reserved_words[] = {
-    /* C, C++ */
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
-    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
-    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
-    "volatile", "while", "bool", "true", "false", "asm", "typeof", "class", "delete", "new", "this",
+    /* C++ (C's keywords: cf_is_c_keyword) */
+    "class", "delete", "new", "this",
     "template", "typename", "namespace", "using", "operator", "private", "protected", "public",
     "virtual", "friend", "mutable", "explicit", "export", "throw", "try", "catch", "constexpr",
     "decltype", "nullptr", "noexcept", "static_assert", "alignas", "alignof", "thread_local",
@@ -80,6 +79,7 @@ static const char *const reserved_words[] = {
 
 static bool is_reserved(const char *s)
 {
+    if (cf_is_c_keyword(s)) return true;
     for (int i = 0; i < ARRAY_LEN(reserved_words); i++)
         if (strcmp(s, reserved_words[i]) == 0) return true;
     if (strncmp(s, "dck_", 4) == 0 || strncmp(s, "__", 2) == 0) return true;
@@ -122,33 +122,7 @@ static const char *unique_name(CgText *t, CgtStrVec *scope, const char *base)
     return r;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *b = path;
-    for (const char *p = path; *p; p++)
-        if (*p == '/' || *p == '\\') b = p + 1;
-    return b;
-}
-
 /* ---------------------------------------------------------------- types */
-
-bool cgt_want_helper(CgText *t, const char *key)
-{
-    for (int i = 0; i < t->helper_keys.len; i++)
-        if (strcmp(t->helper_keys.data[i], key) == 0) return false;
-    vec_push(t->a, &t->helper_keys, arena_strdup(t->a, key));
-    return true;
-}
-
-const char *cgt_sname(CgText *t, const Type *s)
-{
-    switch (s->kind) {
-    case TY_BOOL: return "b";
-    case TY_INT: return arena_printf(t->a, "%c%d", s->is_signed ? 'i' : 'u', s->bits);
-    case TY_FLOAT: return arena_printf(t->a, "f%d", s->bits);
-    default: ICE("sname of non-scalar type %s", s->name);
-    }
-}
 
 const char *cgt_struct_name(CgText *t, const Type *st)
 {
@@ -159,7 +133,7 @@ const char *cgt_struct_name(CgText *t, const Type *st)
 
 static void note_scalar(CgText *t, const Type *s)
 {
-    if (s->kind == TY_FLOAT && s->bits == 16) t->uses_half = true;
+    if (s->kind == TY_FLOAT && s->bits == 16) t->cf.uses_half = true;
     if (s->kind == TY_FLOAT && s->bits == 64) t->uses_double = true;
 }
 
@@ -187,31 +161,20 @@ const char *cgt_mtype(CgText *t, const Type *ty)
 
 const char *cgt_decl(CgText *t, const Type *ty, const char *name)
 {
-    StrBuf dims = {0};
-    const Type *b = ty;
-    while (b->kind == TY_ARRAY) {
-        sb_printf(&dims, "[%d]", b->n);
-        b = b->elem;
-    }
-    const char *s =
-        arena_printf(t->a, "%s %s%s", type_name(t, b, true), name, dims.data ? dims.data : "");
-    sb_free(&dims);
-    return s;
+    return cf_decl(&t->cf, ty, name);
 }
-
-static bool is_half(const Type *s) { return s->kind == TY_FLOAT && s->bits == 16; }
 
 /* does the value form differ from the memory form (element-wise)? */
 static bool half_split(CgText *t, const Type *ty)
 {
-    return is_half(ty_elem((Type *)ty)) && !t->d->half_native;
+    return cf_is_half(ty_elem((Type *)ty)) && !t->d->half_native;
 }
 
 static const char *to_val(CgText *t, const Type *ty, const char *e)
 {
     if (ty->kind == TY_BOOL && t->d->bool_mem_uchar) return arena_printf(t->a, "(%s != 0)", e);
     if (!half_split(t, ty)) return e;
-    t->uses_half = true;
+    t->cf.uses_half = true;
     if (ty->kind == TY_FLOAT) return arena_printf(t->a, "dck_h2f(%s)", e);
     const char *c[4];
     for (int k = 0; k < ty->n; k++) c[k] = arena_printf(t->a, "dck_h2f(%s.%c)", e, cgt_comps[k]);
@@ -224,7 +187,7 @@ static const char *to_mem(CgText *t, const Type *ty, const char *e)
 {
     if (ty->kind == TY_BOOL && t->d->bool_mem_uchar) return arena_printf(t->a, "(uchar)%s", e);
     if (!half_split(t, ty)) return e;
-    t->uses_half = true;
+    t->cf.uses_half = true;
     if (ty->kind == TY_FLOAT) return arena_printf(t->a, "dck_f2h(%s)", e);
     /* a vector of bits: the dialect's memory vector spelled out component by component */
     StrBuf sb = {0};
@@ -239,22 +202,6 @@ static const char *to_mem(CgText *t, const Type *ty, const char *e)
     const char *r = arena_strdup(t->a, sb.data);
     sb_free(&sb);
     return r;
-}
-
-static void note_struct(CgText *t, Type *ty)
-{
-    if (!ty) return;
-    switch (ty->kind) {
-    case TY_STRUCT:
-        for (int i = 0; i < t->struct_types.len; i++)
-            if (t->struct_types.data[i] == ty) return;
-        for (int i = 0; i < ty->nfields; i++) note_struct(t, ty->fields[i].type);
-        vec_push(t->a, &t->struct_types, ty);
-        return;
-    case TY_ARRAY:
-    case TY_BUFFER: note_struct(t, ty->elem); return;
-    default: return;
-    }
 }
 
 void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts)
@@ -307,100 +254,128 @@ static const char *field_name(CgText *t, const Type *st, int k)
     return r;
 }
 
-/* ---------------------------------------------------------------- literals */
+/* ---------------------------------------------------------------- the C-family hooks */
 
-static const char *float_lit(CgText *t, double v, int bits)
+static CgText *text_of(CfPrinter *p) { return p->owner; }
+
+static const char *tx_type(CfPrinter *p, const Type *ty)
 {
-    bool dbl = bits == 64;
-    bool hlit = bits == 16 && t->d->half_native;
-    if (isnan(v) || isinf(v)) {
-        if (t->d->kind == CGT_CUDA) {
-            const char *s = isnan(v) ? (dbl ? "__longlong_as_double(0x7ff8000000000000LL)"
-                                            : "__int_as_float(0x7fc00000)")
-                                     : (dbl ? "__longlong_as_double(0x7ff0000000000000LL)"
-                                            : "__int_as_float(0x7f800000)");
-            return isinf(v) && v < 0 ? arena_printf(t->a, "(-%s)", s) : s;
-        }
-        const char *s = isnan(v) ? "NAN" : "INFINITY";
-        const char *cast = dbl ? "(double)" : hlit ? "(half)" : "";
-        return isinf(v) && v < 0 ? arena_printf(t->a, "(-%s%s)", cast, s)
-                                 : arena_printf(t->a, "%s%s", cast, s);
-    }
-    char buf[64];
-    int maxp = dbl ? 17 : 9;
-    for (int p = 1; p <= maxp; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (dbl ? strtod(buf, NULL) == v : (double)strtof(buf, NULL) == (double)(float)v) break;
-    }
-    if (!strpbrk(buf, ".en")) strcat(buf, ".0");
-    const char *suf = dbl ? "" : hlit ? "h" : "f";
-    if (v < 0 || (v == 0 && signbit(v))) return arena_printf(t->a, "(%s%s)", buf, suf);
-    return arena_printf(t->a, "%s%s", buf, suf);
+    return type_name(text_of(p), ty, false);
+}
+static const char *tx_mem_type(CfPrinter *p, const Type *ty)
+{
+    return type_name(text_of(p), ty, true);
 }
 
-static const char *int_lit(CgText *t, const Type *ty, uint64_t u)
+static const char *tx_inline_value(CfPrinter *p, const IrInst *i)
 {
-    if (ty->kind == TY_BOOL) return u ? "true" : "false";
-    int w = ty->bits;
-    bool cuda = t->d->kind == CGT_CUDA;
-    if (!ty->is_signed) {
-        if (w < 32)
-            return arena_printf(t->a, "(%s)%llu", type_name(t, ty, false), (unsigned long long)u);
-        if (w == 32) return arena_printf(t->a, "%lluu", (unsigned long long)u);
-        return arena_printf(t->a, "%llu%s", (unsigned long long)u, cuda ? "ull" : "ul");
+    CgText *t = text_of(p);
+    switch (i->op) {
+    case IR_PARAM: return to_val(t, i->type, t->d->param_ref(t, i->param));
+    case IR_BUFLEN: return t->d->len_ref(t, i->mem.id);
+    case IR_WORKITEM: return t->d->workitem(t, i->builtin, i->dim);
+    default: ICE("inline value %s", ir_op_info[i->op].name);
     }
-    int64_t v = w == 64 ? (int64_t)u : (int64_t)(u << (64 - w)) >> (64 - w);
-    if (w == 64) {
-        const char *L = cuda ? "ll" : "l";
-        if (v == INT64_MIN) return arena_printf(t->a, "(-9223372036854775807%s - 1%s)", L, L);
-        return v < 0 ? arena_printf(t->a, "(%lld%s)", (long long)v, L)
-                     : arena_printf(t->a, "%lld%s", (long long)v, L);
-    }
-    if (w == 32 && v == INT32_MIN) return "(-2147483647 - 1)";
-    if (w < 32)
-        return arena_printf(t->a, "(%s)%s%lld%s", type_name(t, ty, false), v < 0 ? "(" : "",
-                            (long long)v, v < 0 ? ")" : "");
-    return v < 0 ? arena_printf(t->a, "(%lld)", (long long)v)
-                 : arena_printf(t->a, "%lld", (long long)v);
 }
 
-static const char *zero_of(CgText *t, const Type *ty)
+static const char *tx_zero_agg(CfPrinter *p, const Type *ty)
 {
-    if (ty->kind == TY_BOOL) return "false";
-    if (ty->kind == TY_INT) return int_lit(t, ty, 0);
-    if (ty->kind == TY_FLOAT) return float_lit(t, 0.0, half_split(t, ty) ? 32 : ty->bits);
-    return t->d->zero_agg(t, ty);
+    return text_of(p)->d->zero_agg(text_of(p), ty);
+}
+
+static const char *tx_vec_make(CfPrinter *p, const Type *v, const char *const *c)
+{
+    return text_of(p)->d->vec_make(text_of(p), v, c);
+}
+
+static const char *tx_field(CfPrinter *p, const Type *st, int k)
+{
+    return field_name(text_of(p), st, k);
+}
+
+static const char *tx_to_val(CfPrinter *p, const Type *ty, const char *e)
+{
+    return to_val(text_of(p), ty, e);
+}
+
+static const char *tx_to_mem(CfPrinter *p, const Type *ty, const char *e)
+{
+    return to_mem(text_of(p), ty, e);
+}
+
+static const char *tx_mathfn(CfPrinter *p, BuiltinId b, const Type *e)
+{
+    return text_of(p)->d->mathfn(text_of(p), b, e);
+}
+
+static const char *tx_intfn(CfPrinter *p, BuiltinId b, const Type *e, const char *a, const char *b2)
+{
+    return text_of(p)->d->intfn(text_of(p), b, e, a, b2);
+}
+
+static const char *tx_f2i(CfPrinter *p, const Type *to, const Type *from, const char *a)
+{
+    return text_of(p)->d->f2i(text_of(p), to, from, a);
+}
+
+static const char *tx_subgroup(CfPrinter *p, BuiltinId b, const Type *ty, const char *a,
+                               const char *lane)
+{
+    return text_of(p)->d->subgroup(text_of(p), b, ty, a, lane);
+}
+
+static void tx_line(CfPrinter *p, const char *text)
+{
+    CgText *t = text_of(p);
+    EMIT("%s\n", text);
+}
+
+/* the C-family dialect of a GPU dialect */
+static CfDialect cf_dialect_of(const CgDialect *d)
+{
+    bool cuda = d->kind == CGT_CUDA;
+    return (CfDialect){
+        .half = d->half_native ? CF_HALF_NATIVE : CF_HALF_FLOAT,
+        .stdint_lits = false,
+        .i64_suffix = cuda ? "ll" : "l",
+        .cast_narrow_lits = true,
+        .half_cast = "(half)",
+        .half_prefix = "",
+        .half_suffix = "h",
+        .nan_bits = cuda,
+        .helper_qual = cuda ? "static __device__ __forceinline__" : "static inline",
+        .vec_ops = d->vec_ops,
+        .zeroed_vars = false,
+        .line_comment = true,
+        .type = tx_type,
+        .mem_type = tx_mem_type,
+        .inline_value = tx_inline_value,
+        .zero_agg = tx_zero_agg,
+        .vec_make = tx_vec_make,
+        .field = tx_field,
+        .to_val = tx_to_val,
+        .to_mem = tx_to_mem,
+        .mathfn = tx_mathfn,
+        .intfn = tx_intfn,
+        .f2i = tx_f2i,
+        .subgroup = tx_subgroup,
+        .line = tx_line,
+    };
 }
 
 /* ---------------------------------------------------------------- analysis */
-
-static bool is_inline(const IrInst *i)
-{
-    switch (i->op) {
-    case IR_CONST:
-    case IR_PARAM:
-    case IR_WORKITEM:
-    case IR_BUFLEN:
-    case IR_UNDEF: return true;
-    default: return false;
-    }
-}
-
-static int pred_index(const IrBlock *s, const IrBlock *p, int occ)
-{
-    for (int k = 0; k < s->npreds; k++)
-        if (s->preds[k] == p && occ-- == 0) return k;
-    ICE("block b%d is not a predecessor of b%d", p->id, s->id);
-}
 
 static void analyse(CgText *t)
 {
     const IrFunc *f = t->f;
     Arena *a = t->fa;
-    int n = t->nid = f->next_id + 1;
-    t->live = arena_alloc(a, (size_t)n);
+    t->cf.f = f;
+    t->cf.fa = a;
+    cf_analyse(&t->cf);
+    int n = t->nid = t->cf.nid;
+    t->live = t->cf.live;
+    t->reach = t->cf.reach;
     t->hasvar = arena_alloc(a, (size_t)n);
-    t->reach = arena_alloc(a, (size_t)n);
     t->emitted = arena_alloc(a, (size_t)n);
     t->is_header = arena_alloc(a, (size_t)n);
     t->need_tmp = arena_alloc(a, (size_t)n);
@@ -410,103 +385,25 @@ static void analyse(CgText *t)
     t->stack = NULL;
     t->stamp_gen = 0;
     t->follow = arena_alloc(a, sizeof(IrBlock *) * (size_t)n);
-    t->name = arena_alloc(a, sizeof(char *) * (size_t)n);
-    int np = f->nparams + 1;
-    t->use_param = arena_alloc(a, (size_t)np);
-    t->use_len = arena_alloc(a, (size_t)np);
-    t->use_buf = arena_alloc(a, (size_t)np);
-    t->use_local = arena_alloc(a, (size_t)f->locals.len + 1);
-    t->use_shared = arena_alloc(a, (size_t)f->shared.len + 1);
     memset(t->use_wi, 0, sizeof t->use_wi);
     t->use_sg_size = t->use_sg_lid = false;
     t->has_barrier = false;
-    int *nuses = arena_alloc(a, sizeof(int) * (size_t)n);
-
-    IrBlock **stack = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
-    int sp = 0;
-    if (f->blocks.len) {
-        stack[sp++] = f->blocks.data[0];
-        t->reach[f->blocks.data[0]->id] = 1;
-    }
-    while (sp) {
-        IrBlock *b = stack[--sp], *succ[2];
-        int ns = ir_succs(b, succ);
-        for (int k = 0; k < ns; k++)
-            if (!t->reach[succ[k]->id]) {
-                t->reach[succ[k]->id] = 1;
-                stack[sp++] = succ[k];
-            }
-    }
-
-    IrInst **work = arena_alloc(a, sizeof(IrInst *) * (size_t)n);
-    int nwork = 0;
-#define MARK(x)                  \
-    do {                         \
-        IrInst *x_ = (x);        \
-        if (!t->live[x_->id]) {  \
-            t->live[x_->id] = 1; \
-            work[nwork++] = x_;  \
-        }                        \
-    } while (0)
-    for (int bi = 0; bi < f->blocks.len; bi++) {
-        IrBlock *b = f->blocks.data[bi];
-        if (!t->reach[b->id]) continue;
-        for (IrInst *i = b->first; i; i = i->next) {
-            if (i->op == IR_CALL)
-                ICE("call to '%s' left after inlining", i->callee ? i->callee->name : "?");
-            int fl = ir_op_info[i->op].flags;
-            if ((fl & (OPF_TERM | OPF_SIDE)) ||
-                (i->op == IR_LOAD && t->checked && i->mem.kind == MEM_BUFFER))
-                MARK(i);
-        }
-    }
-    while (nwork) {
-        IrInst *i = work[--nwork];
-        if (i->op == IR_PARAM) t->use_param[i->param] = 1;
-        if (i->op == IR_BUFLEN) t->use_len[i->mem.id] = 1;
-        if (i->op == IR_WORKITEM) t->use_wi[i->builtin - BI_GLOBAL_ID][i->dim] = 1;
-        if (i->op == IR_BUILTIN && i->builtin == BI_SUBGROUP_SIZE) t->use_sg_size = true;
-        if (i->op == IR_BUILTIN && i->builtin == BI_SUBGROUP_LOCAL_ID) t->use_sg_lid = true;
-        if (i->op == IR_BUILTIN && builtin_info[i->builtin].cls >= BK_SG0) t->uses_subgroups = true;
-        if (i->op == IR_BARRIER) t->has_barrier = true;
-        for (int k = 0; k < i->nops; k++) {
-            if (i->op == IR_PHI && !t->reach[i->block->preds[k]->id]) continue;
-            if (i->op == IR_RET) continue;
-            MARK(i->ops[k]);
-        }
-    }
-#undef MARK
+    const int *nuses = t->cf.nuses;
     for (int bi = 0; bi < f->blocks.len; bi++) {
         IrBlock *b = f->blocks.data[bi];
         if (!t->reach[b->id]) continue;
         for (IrInst *i = b->first; i; i = i->next) {
             if (!t->live[i->id]) continue;
-            for (int k = 0; k < i->nops; k++) {
-                if (i->op == IR_PHI && !t->reach[i->block->preds[k]->id]) continue;
-                if (i->op == IR_RET) continue;
-                nuses[i->ops[k]->id]++;
-            }
-        }
-    }
-    for (int bi = 0; bi < f->blocks.len; bi++) {
-        IrBlock *b = f->blocks.data[bi];
-        if (!t->reach[b->id]) continue;
-        for (IrInst *i = b->first; i; i = i->next) {
-            if (!t->live[i->id]) continue;
-            if (i->type != ty_void && !is_inline(i) && (nuses[i->id] > 0 || i->op == IR_LOAD))
+            if (i->op == IR_WORKITEM) t->use_wi[i->builtin - BI_GLOBAL_ID][i->dim] = 1;
+            bool sg = i->op == IR_BUILTIN && builtin_info[i->builtin].cls >= BK_SG0;
+            if (sg && i->builtin == BI_SUBGROUP_SIZE) t->use_sg_size = true;
+            if (sg && i->builtin == BI_SUBGROUP_LOCAL_ID) t->use_sg_lid = true;
+            if (sg) t->uses_subgroups = true;
+            if (i->op == IR_BARRIER) t->has_barrier = true;
+            if (i->type != ty_void && !cf_is_inline(i) && (nuses[i->id] > 0 || i->op == IR_LOAD))
                 t->hasvar[i->id] = 1;
             if (i->op == IR_LOAD && nuses[i->id] == 0 && !t->checked) t->hasvar[i->id] = 0;
-            if (i->op == IR_LOAD || i->op == IR_STORE || i->op == IR_ATOMIC) {
-                if (i->mem.kind == MEM_BUFFER) {
-                    t->use_buf[i->mem.id] = 1;
-                    if (t->checked) t->use_len[i->mem.id] = 1;
-                } else if (i->mem.kind == MEM_SHARED) {
-                    t->use_shared[i->mem.id] = 1;
-                } else {
-                    t->use_local[i->mem.id] = 1;
-                }
-            }
-            if (t->hasvar[i->id]) t->name[i->id] = arena_printf(t->a, "v%d", i->id);
+            if (t->hasvar[i->id]) t->cf.name[i->id] = arena_printf(t->a, "v%d", i->id);
         }
     }
     if (!t->has_barrier)
@@ -515,427 +412,13 @@ static void analyse(CgText *t)
 
 /* ---------------------------------------------------------------- expressions */
 
-static const char *inline_name(CgText *t, const IrInst *i)
-{
-    switch (i->op) {
-    case IR_CONST:
-        if (i->type->kind == TY_FLOAT)
-            return float_lit(t, i->imm.f, half_split(t, i->type) ? 32 : i->type->bits);
-        return int_lit(t, i->type, i->imm.i);
-    case IR_PARAM: return to_val(t, i->type, t->d->param_ref(t, i->param));
-    case IR_UNDEF: return zero_of(t, i->type);
-    case IR_BUFLEN: return t->d->len_ref(t, i->mem.id);
-    case IR_WORKITEM: return t->d->workitem(t, i->builtin, i->dim);
-    default: return NULL;
-    }
-}
+static const char *N(CgText *t, const IrInst *v) { return cf_value(&t->cf, v); }
 
-static const char *N(CgText *t, const IrInst *v)
-{
-    ICE_ASSERT(v->id >= 0 && v->id < t->nid);
-    const char *s = t->name[v->id];
-    if (!s && is_inline(v)) s = t->name[v->id] = inline_name(t, v);
-    if (!s) ICE("value %%%d used but not defined in emitted code", v->id);
-    return s;
-}
-
-static const char *comp(CgText *t, const IrInst *v, int k)
-{
-    if (v->type->kind == TY_VEC) return arena_printf(t->a, "%s.%c", N(t, v), cgt_comps[k]);
-    return N(t, v);
-}
-
-static const char *utype(CgText *t, const Type *s)
-{
-    return type_name(t, ty_scalar(s->bits == 64 ? SC_ULONG : SC_UINT), false);
-}
-
-static const char *helper_divrem(CgText *t, const Type *s, bool rem)
-{
-    const char *fn = arena_printf(t->a, "dck_%s_%s", rem ? "rem" : "div", cgt_sname(t, s));
-    if (!cgt_want_helper(t, fn)) return fn;
-    const char *T = type_name(t, s, false), *Q = t->d->kind == CGT_OPENCL || t->d->kind == CGT_MSL
-                                                     ? "static inline"
-                                                     : "static __device__ __forceinline__";
-    if (s->is_signed) {
-        if (rem)
-            sb_printf(
-                &t->helpers,
-                "%s %s %s(%s a, %s b) { return (b == 0 || b == -1) ? (%s)0 : (%s)(a %% b); }\n", Q,
-                T, fn, T, T, T, T);
-        else
-            sb_printf(
-                &t->helpers,
-                "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : b == -1 ? (%s)(0 - (%s)a) : (%s)(a / b); }\n",
-                Q, T, fn, T, T, T, T, utype(t, s), T);
-    } else {
-        sb_printf(&t->helpers, "%s %s %s(%s a, %s b) { return b == 0 ? (%s)0 : (%s)(a %c b); }\n",
-                  Q, T, fn, T, T, T, T, rem ? '%' : '/');
-    }
-    return fn;
-}
-
-static const char *bin_expr(CgText *t, IrOp op, const Type *s, const char *a, const char *b)
-{
-    static const char opc[] = {[IR_ADD] = '+', [IR_SUB] = '-', [IR_MUL] = '*', [IR_DIV] = '/',
-                               [IR_AND] = '&', [IR_OR] = '|',  [IR_XOR] = '^'};
-    if (s->kind == TY_BOOL) {
-        ICE_ASSERT(op == IR_AND || op == IR_OR || op == IR_XOR);
-        return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
-    }
-    if (s->kind == TY_FLOAT) {
-        if (op == IR_REM)
-            return arena_printf(t->a, "%s(%s, %s)", t->d->mathfn(t, BI_FMOD, s), a, b);
-        ICE_ASSERT(op == IR_ADD || op == IR_SUB || op == IR_MUL || op == IR_DIV);
-        return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
-    }
-    ICE_ASSERT(s->kind == TY_INT);
-    int w = s->bits;
-    const char *T = type_name(t, s, false), *U = utype(t, s);
-    bool plain = !s->is_signed && w >= 32;
-    switch (op) {
-    case IR_ADD:
-    case IR_SUB:
-    case IR_MUL:
-        if (plain) return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
-        return arena_printf(t->a, "(%s)((%s)%s %c (%s)%s)", T, U, a, opc[op], U, b);
-    case IR_DIV: return arena_printf(t->a, "%s(%s, %s)", helper_divrem(t, s, false), a, b);
-    case IR_REM: return arena_printf(t->a, "%s(%s, %s)", helper_divrem(t, s, true), a, b);
-    case IR_AND:
-    case IR_OR:
-    case IR_XOR:
-        if (w >= 32) return arena_printf(t->a, "(%s %c %s)", a, opc[op], b);
-        return arena_printf(t->a, "(%s)(%s %c %s)", T, a, opc[op], b);
-    case IR_SHL:
-        if (plain) return arena_printf(t->a, "(%s << (%s & %du))", a, b, w - 1);
-        return arena_printf(t->a, "(%s)((%s)%s << (%s & %d))", T, U, a, b, w - 1);
-    case IR_SHR:
-        if (plain) return arena_printf(t->a, "(%s >> (%s & %du))", a, b, w - 1);
-        return arena_printf(t->a, "(%s)(%s >> (%s & %d))", T, a, b, w - 1);
-    default: ICE("binary op %s", ir_op_info[op].name);
-    }
-}
-
-static const char *cmp_expr(CgText *t, IrOp op, const char *a, const char *b)
-{
-    const char *o = op == IR_EQ   ? "=="
-                    : op == IR_NE ? "!="
-                    : op == IR_LT ? "<"
-                    : op == IR_LE ? "<="
-                    : op == IR_GT ? ">"
-                                  : ">=";
-    return arena_printf(t->a, "(%s %s %s)", a, o, b);
-}
-
-static const char *convert_expr(CgText *t, const Type *to, const Type *from, const char *a)
-{
-    if (to == from) return a;
-    if (to->kind == TY_BOOL) return arena_printf(t->a, "(%s != 0)", a);
-    if (to->kind == TY_INT && from->kind == TY_FLOAT) return t->d->f2i(t, to, from, a);
-    if (half_split(t, to) && half_split(t, from)) return a;
-    if (half_split(t, to)) { /* to half: round through the bits */
-        t->uses_half = true;
-        return arena_printf(t->a, "dck_hround((float)%s)", a);
-    }
-    if (half_split(t, from) && to->kind == TY_FLOAT && to->bits == 32) return a;
-    return arena_printf(t->a, "(%s)%s", type_name(t, to, false), a);
-}
-
-/* integer builtins with a generic expansion (arguments are names: repeating them is free) */
-static const char *int_builtin(CgText *t, BuiltinId bi, const Type *s, const char **a)
-{
-    const char *T = type_name(t, s, false), *U = utype(t, s);
-    int w = s->bits;
-    switch (bi) {
-    case BI_ABS:
-        if (!s->is_signed) return a[0];
-        return arena_printf(t->a, "(%s < 0 ? (%s)(0 - (%s)%s) : %s)", a[0], T, U, a[0], a[0]);
-    case BI_MIN: return arena_printf(t->a, "(%s < %s ? %s : %s)", a[1], a[0], a[1], a[0]);
-    case BI_MAX: return arena_printf(t->a, "(%s < %s ? %s : %s)", a[0], a[1], a[1], a[0]);
-    case BI_CLAMP: {
-        const char *mx = arena_printf(t->a, "(%s < %s ? %s : %s)", a[0], a[1], a[1], a[0]);
-        return arena_printf(t->a, "(%s < %s ? %s : %s)", a[2], mx, a[2], mx);
-    }
-    case BI_SELECT: return arena_printf(t->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
-    default: break;
-    }
-    const char *r = t->d->intfn(t, bi, s, a[0], a[1]);
-    if (r) return r;
-    switch (bi) {
-    case BI_ROTATE:
-        return arena_printf(
-            t->a, "(%s)(((%s)%s << ((%s)%s & %du)) | ((%s)%s >> ((%du - ((%s)%s & %du)) & %du)))",
-            T, U,
-            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s",
-                                                  type_name(t,
-                                                            ty_scalar(w == 8    ? SC_UCHAR
-                                                                      : w == 16 ? SC_USHORT
-                                                                      : w == 32 ? SC_UINT
-                                                                                : SC_ULONG),
-                                                            false),
-                                                  a[0])
-                                   : a[0],
-            U, a[1], w - 1, U,
-            s->is_signed || w < 32 ? arena_printf(t->a, "(%s)%s",
-                                                  type_name(t,
-                                                            ty_scalar(w == 8    ? SC_UCHAR
-                                                                      : w == 16 ? SC_USHORT
-                                                                      : w == 32 ? SC_UINT
-                                                                                : SC_ULONG),
-                                                            false),
-                                                  a[0])
-                                   : a[0],
-            w, U, a[1], w - 1, w - 1);
-    case BI_MUL_HI:
-        if (w < 32) return arena_printf(t->a, "(%s)(((int)%s * (int)%s) >> %d)", T, a[0], a[1], w);
-        ICE("mul_hi on %s needs a dialect function", s->name);
-    default: ICE("builtin %s on %s", builtin_info[bi].name, s->name);
-    }
-}
-
-static const char *float_builtin(CgText *t, BuiltinId bi, const Type *s, const char **x)
-{
-    const char *fn = t->d->mathfn(t, bi, s);
-    bool f32 = s->bits != 64;
-    const char *one = f32 ? "1.0f" : "1.0", *zero = f32 ? "0.0f" : "0.0";
-    if (fn) {
-        int n = builtin_info[bi].nargs;
-        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "",
-                            n > 2 ? ", " : "", n > 2 ? x[2] : "");
-    }
-    switch (bi) {
-    case BI_CLAMP:
-        return arena_printf(t->a, "%s(%s(%s, %s), %s)", t->d->mathfn(t, BI_MIN, s),
-                            t->d->mathfn(t, BI_MAX, s), x[0], x[1], x[2]);
-    case BI_MIX: return arena_printf(t->a, "(%s + (%s - %s) * %s)", x[0], x[1], x[0], x[2]);
-    case BI_STEP: return arena_printf(t->a, "(%s < %s ? %s : %s)", x[1], x[0], zero, one);
-    case BI_SIGN:
-        return arena_printf(t->a, "(%s > %s ? %s : %s < %s ? -%s : %s)", x[0], zero, one, x[0],
-                            zero, one, x[0]);
-    case BI_RSQRT:
-        return arena_printf(t->a, "(%s / %s(%s))", one, t->d->mathfn(t, BI_SQRT, s), x[0]);
-    case BI_FRACT:
-        return arena_printf(t->a, "%s(%s - %s(%s), %s)", t->d->mathfn(t, BI_MIN, s), x[0],
-                            t->d->mathfn(t, BI_FLOOR, s), x[0],
-                            f32 ? "0.99999994f" : "0.99999999999999989");
-    case BI_ISNAN: return arena_printf(t->a, "(isnan(%s) != 0)", x[0]);
-    case BI_ISINF: return arena_printf(t->a, "(isinf(%s) != 0)", x[0]);
-    case BI_SELECT: return arena_printf(t->a, "(%s ? %s : %s)", x[2], x[1], x[0]);
-    default: ICE("builtin %s on %s", builtin_info[bi].name, s->name);
-    }
-}
-
-/* round a half result computed in float */
-static const char *hround(CgText *t, const Type *s, const char *e)
-{
-    if (!half_split(t, s)) return e;
-    t->uses_half = true;
-    return arena_printf(t->a, "dck_hround(%s)", e);
-}
-
-static const char *elem_expr(CgText *t, const IrInst *i, int k)
-{
-    Type *rt = ty_elem(i->type);
-    switch (i->op) {
-    case IR_ADD:
-    case IR_SUB:
-    case IR_MUL:
-    case IR_DIV:
-    case IR_REM:
-    case IR_AND:
-    case IR_OR:
-    case IR_XOR:
-    case IR_SHL:
-    case IR_SHR:
-        return hround(t, rt, bin_expr(t, i->op, rt, comp(t, i->ops[0], k), comp(t, i->ops[1], k)));
-    case IR_NEG: {
-        const char *a = comp(t, i->ops[0], k);
-        if (rt->kind == TY_FLOAT) return arena_printf(t->a, "-%s", a);
-        return arena_printf(t->a, "(%s)(0 - (%s)%s)", type_name(t, rt, false), utype(t, rt), a);
-    }
-    case IR_NOT: {
-        const char *a = comp(t, i->ops[0], k);
-        if (rt->kind == TY_BOOL) return arena_printf(t->a, "!%s", a);
-        return arena_printf(t->a, "(%s)~%s", type_name(t, rt, false), a);
-    }
-    case IR_EQ:
-    case IR_NE:
-    case IR_LT:
-    case IR_LE:
-    case IR_GT:
-    case IR_GE: return cmp_expr(t, i->op, comp(t, i->ops[0], k), comp(t, i->ops[1], k));
-    case IR_SELECT:
-        return arena_printf(t->a, "(%s ? %s : %s)", comp(t, i->ops[0], k), comp(t, i->ops[1], k),
-                            comp(t, i->ops[2], k));
-    case IR_CONVERT: return convert_expr(t, rt, ty_elem(i->ops[0]->type), comp(t, i->ops[0], k));
-    case IR_BUILTIN: {
-        const char *a[3] = {0};
-        for (int j = 0; j < i->nops && j < 3; j++) a[j] = comp(t, i->ops[j], k);
-        Type *s = ty_elem(i->ops[0]->type);
-        if (i->builtin == BI_STEP || i->builtin == BI_SELECT) s = rt;
-        if (s->kind == TY_FLOAT) {
-            const char *r = float_builtin(t, i->builtin, s, a);
-            return rt->kind == TY_FLOAT ? hround(t, rt, r) : r;
-        }
-        if (s->kind == TY_BOOL) {
-            ICE_ASSERT(i->builtin == BI_SELECT);
-            return arena_printf(t->a, "(%s ? %s : %s)", a[2], a[1], a[0]);
-        }
-        return int_builtin(t, i->builtin, s, a);
-    }
-    default: ICE("not element-wise: %s", ir_op_info[i->op].name);
-    }
-}
-
-/* whole-vector form of an element-wise instruction where the dialect has one, else NULL */
-static const char *vector_expr(CgText *t, const IrInst *i)
-{
-    if (!t->d->vec_ops || i->type->kind != TY_VEC) return NULL;
-    Type *e = i->type->elem;
-    if (e->kind != TY_FLOAT || half_split(t, e)) return NULL;
-    for (int k = 0; k < i->nops; k++)
-        if (i->ops[k]->type != i->type) return NULL;
-    switch (i->op) {
-    case IR_ADD: return arena_printf(t->a, "%s + %s", N(t, i->ops[0]), N(t, i->ops[1]));
-    case IR_SUB: return arena_printf(t->a, "%s - %s", N(t, i->ops[0]), N(t, i->ops[1]));
-    case IR_MUL: return arena_printf(t->a, "%s * %s", N(t, i->ops[0]), N(t, i->ops[1]));
-    case IR_DIV: return arena_printf(t->a, "%s / %s", N(t, i->ops[0]), N(t, i->ops[1]));
-    case IR_NEG: return arena_printf(t->a, "-%s", N(t, i->ops[0]));
-    case IR_BUILTIN: {
-        BuiltinClass c = builtin_info[i->builtin].cls;
-        if (c != BK_F1 && c != BK_F2 && c != BK_F3 && c != BK_N1 && c != BK_N2 && c != BK_N3)
-            return NULL;
-        if (i->builtin == BI_NORMALIZE) return NULL;
-        const char *fn = t->d->mathfn(t, i->builtin, e);
-        if (!fn) return NULL;
-        const char *x[3] = {0};
-        for (int k = 0; k < i->nops && k < 3; k++) x[k] = N(t, i->ops[k]);
-        int n = builtin_info[i->builtin].nargs;
-        return arena_printf(t->a, "%s(%s%s%s%s%s)", fn, x[0], n > 1 ? ", " : "", n > 1 ? x[1] : "",
-                            n > 2 ? ", " : "", n > 2 ? x[2] : "");
-    }
-    default: return NULL;
-    }
-}
-
-static void emit_elementwise(CgText *t, const IrInst *i)
-{
-    const char *d = N(t, i);
-    const char *v = vector_expr(t, i);
-    if (v) {
-        EMIT("%s = %s;\n", d, v);
-        return;
-    }
-    int n = ty_width(i->type);
-    if (n == 1) {
-        EMIT("%s = %s;\n", d, elem_expr(t, i, 0));
-        return;
-    }
-    for (int k = 0; k < n; k++) EMIT("%s.%c = %s;\n", d, cgt_comps[k], elem_expr(t, i, k));
-}
-
-static const char *reduce_expr(CgText *t, const IrInst *x, const IrInst *y, bool diff)
-{
-    int n = ty_width(x->type);
-    StrBuf sb = {0};
-    for (int k = 0; k < n; k++) {
-        const char *a = comp(t, x, k), *b = y ? comp(t, y, k) : a;
-        if (k) sb_puts(&sb, " + ");
-        if (diff)
-            sb_printf(&sb, "(%s - %s) * (%s - %s)", a, b, a, b);
-        else
-            sb_printf(&sb, "%s * %s", a, b);
-    }
-    const char *s = arena_strdup(t->a, sb.data);
-    sb_free(&sb);
-    return s;
-}
-
-static void emit_builtin(CgText *t, const IrInst *i)
-{
-    BuiltinId bi = i->builtin;
-    ICE_ASSERT(bi > BI_NONE && bi < BI_COUNT);
-    const char *d = N(t, i);
-    switch (builtin_info[bi].cls) {
-    case BK_DOT:
-    case BK_LENGTH: {
-        Type *et = ty_elem(i->ops[0]->type);
-        const char *sum = bi == BI_DOT      ? reduce_expr(t, i->ops[0], i->ops[1], false)
-                          : bi == BI_LENGTH ? reduce_expr(t, i->ops[0], NULL, false)
-                                            : reduce_expr(t, i->ops[0], i->ops[1], true);
-        const char *e = bi == BI_DOT
-                            ? arena_printf(t->a, "(%s)", sum)
-                            : arena_printf(t->a, "%s(%s)", t->d->mathfn(t, BI_SQRT, et), sum);
-        EMIT("%s = %s;\n", d, hround(t, et, e));
-        return;
-    }
-    case BK_CROSS: {
-        const IrInst *x = i->ops[0], *y = i->ops[1];
-        Type *et = ty_elem(i->type);
-        static const int p1[3] = {1, 2, 0}, p2[3] = {2, 0, 1};
-        for (int k = 0; k < 3; k++)
-            EMIT("%s.%c = %s;\n", d, cgt_comps[k],
-                 hround(t, et,
-                        arena_printf(t->a, "%s * %s - %s * %s", comp(t, x, p1[k]),
-                                     comp(t, y, p2[k]), comp(t, x, p2[k]), comp(t, y, p1[k]))));
-        if (i->type->n == 4) EMIT("%s.w = %s;\n", d, zero_of(t, et));
-        return;
-    }
-    case BK_ANYALL: {
-        const IrInst *x = i->ops[0];
-        int n = ty_width(x->type);
-        StrBuf sb = {0};
-        for (int k = 0; k < n; k++)
-            sb_printf(&sb, "%s%s", k ? (bi == BI_ANY ? " || " : " && ") : "", comp(t, x, k));
-        EMIT("%s = %s;\n", d, sb.data);
-        sb_free(&sb);
-        return;
-    }
-    case BK_SG0:
-    case BK_SG1:
-    case BK_SGLANE:
-        EMIT("%s = %s;\n", d,
-             t->d->subgroup(t, bi, i->type, i->nops > 0 ? N(t, i->ops[0]) : NULL,
-                            i->nops > 1 ? N(t, i->ops[1]) : NULL));
-        return;
-    default: break;
-    }
-    if (bi == BI_NORMALIZE) {
-        const IrInst *x = i->ops[0];
-        Type *et = ty_elem(x->type);
-        const char *r = arena_printf(t->a, "(%s / %s(%s))", et->bits == 64 ? "1.0" : "1.0f",
-                                     t->d->mathfn(t, BI_SQRT, et), reduce_expr(t, x, NULL, false));
-        int n = ty_width(x->type);
-        if (n == 1) {
-            EMIT("%s = %s;\n", d, hround(t, et, arena_printf(t->a, "%s * %s", N(t, x), r)));
-            return;
-        }
-        /* the reciprocal once, in component 0's slot of the result */
-        const char *F = et->bits == 64 ? "double" : "float";
-        const char *rn = arena_printf(t->a, "((%s)%s)", F, r);
-        for (int k = 0; k < n; k++)
-            EMIT("%s.%c = %s;\n", d, cgt_comps[k],
-                 hround(t, et, arena_printf(t->a, "%s * %s", comp(t, x, k), rn)));
-        return;
-    }
-    emit_elementwise(t, i);
-}
+static const char *U64(CgText *t) { return cf_utype(&t->cf, ty_scalar(SC_ULONG)); }
 
 /* ---------------------------------------------------------------- memory */
 
-static void line_marker(CgText *t, const IrInst *i)
-{
-    if (i->loc.line <= 0) return;
-    if (i->loc.file == t->cur_file && i->loc.line == t->cur_line) return;
-    t->cur_file = i->loc.file;
-    t->cur_line = i->loc.line;
-    const char *fn =
-        i->loc.file >= 0 && i->loc.file < t->m->nfiles ? base_name(t->m->files[i->loc.file]) : "?";
-    indent(t);
-    sb_puts(t->out, "// ");
-    for (const char *p = fn; *p; p++) sb_putc(t->out, (unsigned char)*p < 32 ? '_' : *p);
-    sb_printf(t->out, ":%d\n", i->loc.line);
-}
+static void line_marker(CgText *t, const IrInst *i) { cf_line_marker(&t->cf, i); }
 
 static const char *mem_lvalue(CgText *t, const IrInst *i, Type **elem_out, CgSpace *sp)
 {
@@ -968,21 +451,9 @@ static const char *mem_lvalue(CgText *t, const IrInst *i, Type **elem_out, CgSpa
     }
     default: ICE("memory kind %d", (int)mr->kind);
     }
-    for (int k = 0; k < mr->npath; k++) {
-        int p = mr->path[k];
-        if (ty->kind == TY_STRUCT) {
-            ICE_ASSERT(p >= 0 && p < ty->nfields);
-            sb_printf(&sb, ".%s", field_name(t, ty, p));
-            ty = ty->fields[p].type;
-        } else {
-            ICE_ASSERT(ty->kind == TY_VEC && p >= 0 && p < ty->n);
-            sb_printf(&sb, ".%c", cgt_comps[p]);
-            ty = ty->elem;
-        }
-    }
+    *elem_out = cf_mem_path(&t->cf, &sb, i, ty);
     const char *s = arena_strdup(t->a, sb.data);
     sb_free(&sb);
-    *elem_out = ty;
     return s;
 }
 
@@ -994,24 +465,20 @@ static const char *check_cond(CgText *t, const IrInst *i)
     const char *idx = N(t, ix), *len = t->d->len_ref(t, i->mem.id);
     const Type *it = ix->type;
     if (!it->is_signed && it->bits == 32) return arena_printf(t->a, "%s < %s", idx, len);
-    if (!it->is_signed)
-        return arena_printf(t->a, "(%s)%s < (%s)%s", utype(t, ty_scalar(SC_ULONG)), idx,
-                            utype(t, ty_scalar(SC_ULONG)), len);
-    return arena_printf(t->a, "%s >= 0 && (%s)%s < (%s)%s", idx, utype(t, ty_scalar(SC_ULONG)), idx,
-                        utype(t, ty_scalar(SC_ULONG)), len);
+    if (!it->is_signed) return arena_printf(t->a, "(%s)%s < (%s)%s", U64(t), idx, U64(t), len);
+    return arena_printf(t->a, "%s >= 0 && (%s)%s < (%s)%s", idx, U64(t), idx, U64(t), len);
 }
 
 static void check_else(CgText *t, const IrInst *i, bool is_write, bool zero)
 {
     const IrInst *ix = i->ops[0];
-    const char *U64 = utype(t, ty_scalar(SC_ULONG));
     const char *idx64 = ix->type->is_signed
-                            ? arena_printf(t->a, "(%s)(%s)%s", U64,
+                            ? arena_printf(t->a, "(%s)(%s)%s", U64(t),
                                            type_name(t, ty_scalar(SC_LONG), false), N(t, ix))
-                            : arena_printf(t->a, "(%s)%s", U64, N(t, ix));
+                            : arena_printf(t->a, "(%s)%s", U64(t), N(t, ix));
     EMIT("} else {\n");
     t->depth++;
-    if (zero) EMIT("%s = %s;\n", N(t, i), zero_of(t, i->type));
+    if (zero) EMIT("%s = %s;\n", N(t, i), cf_zero(&t->cf, i->type));
     t->uses_oob = true;
     EMIT("%s;\n", t->d->oob_call(t, i->mem.id, i->loc.line > 0 ? i->loc.line : 0, is_write, idx64,
                                  t->d->len_ref(t, i->mem.id)));
@@ -1062,7 +529,7 @@ static void emit_access(CgText *t, const IrInst *i)
 
 static void emit_inst(CgText *t, const IrInst *i)
 {
-    if (!t->live[i->id] || is_inline(i) || i->op == IR_PHI) return;
+    if (!t->live[i->id] || cf_is_inline(i) || i->op == IR_PHI) return;
     if (ir_op_info[i->op].flags & OPF_TERM) return;
     switch (i->op) {
     case IR_BARRIER:
@@ -1079,64 +546,7 @@ static void emit_inst(CgText *t, const IrInst *i)
     }
     if (!t->hasvar[i->id]) return;
     line_marker(t, i);
-    const char *d = N(t, i);
-    switch (i->op) {
-    case IR_SELECT:
-        if (i->ops[0]->type->kind == TY_BOOL && !ty_is_scalar(i->type)) {
-            EMIT("%s = %s ? %s : %s;\n", d, N(t, i->ops[0]), N(t, i->ops[1]), N(t, i->ops[2]));
-            return;
-        }
-        emit_elementwise(t, i);
-        return;
-    case IR_VECTOR: {
-        const char *c[4];
-        for (int k = 0; k < i->nops && k < 4; k++) c[k] = N(t, i->ops[k]);
-        EMIT("%s = %s;\n", d, t->d->vec_make(t, i->type, c));
-        return;
-    }
-    case IR_SPLAT: {
-        const char *c[4];
-        for (int k = 0; k < i->type->n; k++) c[k] = N(t, i->ops[0]);
-        EMIT("%s = %s;\n", d, t->d->vec_make(t, i->type, c));
-        return;
-    }
-    case IR_EXTRACT: {
-        const Type *at = i->ops[0]->type;
-        if (at->kind == TY_STRUCT)
-            EMIT("%s = %s;\n", d,
-                 to_val(t, i->type,
-                        arena_printf(t->a, "%s.%s", N(t, i->ops[0]), field_name(t, at, i->idx))));
-        else
-            EMIT("%s = %s.%c;\n", d, N(t, i->ops[0]), cgt_comps[i->idx]);
-        return;
-    }
-    case IR_INSERT: {
-        const Type *at = i->type;
-        EMIT("%s = %s;\n", d, N(t, i->ops[0]));
-        if (at->kind == TY_STRUCT)
-            EMIT("%s.%s = %s;\n", d, field_name(t, at, i->idx),
-                 to_mem(t, at->fields[i->idx].type, N(t, i->ops[1])));
-        else
-            EMIT("%s.%c = %s;\n", d, cgt_comps[i->idx], N(t, i->ops[1]));
-        return;
-    }
-    case IR_SHUFFLE: {
-        int n = ty_width(i->type);
-        if (n == 1) {
-            EMIT("%s = %s;\n", d, comp(t, i->ops[0], i->mask[0]));
-        } else if (t->d->vec_ops) {
-            char sw[5] = {0};
-            for (int k = 0; k < n; k++) sw[k] = cgt_comps[i->mask[k]];
-            EMIT("%s = %s.%s;\n", d, N(t, i->ops[0]), sw);
-        } else {
-            for (int k = 0; k < n; k++)
-                EMIT("%s.%c = %s;\n", d, cgt_comps[k], comp(t, i->ops[0], i->mask[k]));
-        }
-        return;
-    }
-    case IR_BUILTIN: emit_builtin(t, i); return;
-    default: emit_elementwise(t, i); return;
-    }
+    cf_emit_value(&t->cf, i);
 }
 
 static void emit_block_insts(CgText *t, const IrBlock *b)
@@ -1153,7 +563,7 @@ static void emit_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ)
     for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next)
         if (t->live[p->id] && t->hasvar[p->id]) n++;
     if (!n) return;
-    k = pred_index(s, b, occ);
+    k = cf_pred_index(s, b, occ);
     const IrInst **dst = arena_alloc(t->fa, sizeof(IrInst *) * (size_t)n);
     const IrInst **src = arena_alloc(t->fa, sizeof(IrInst *) * (size_t)n);
     int m = 0;
@@ -1636,8 +1046,8 @@ static void emit_kernel(CgText *t, StrBuf *o)
     StrBuf body = {0};
     t->out = &body;
     t->depth = 1;
-    t->cur_file = -2;
-    t->cur_line = -1;
+    t->cf.cur_file = -2;
+    t->cf.cur_line = -1;
     t->fail = false;
     t->dom = ir_dom_compute(t->fa, (IrFunc *)f);
     find_loops(t);
@@ -1649,8 +1059,8 @@ static void emit_kernel(CgText *t, StrBuf *o)
         body.len = 0;
         if (body.data) body.data[0] = 0;
         memset(t->need_tmp, 0, (size_t)t->nid);
-        t->cur_file = -2;
-        t->cur_line = -1;
+        t->cf.cur_file = -2;
+        t->cf.cur_line = -1;
         EMIT("/* control flow that if/else and loops cannot express: a state machine */\n");
         emit_state_machine(t);
     }
@@ -1661,16 +1071,16 @@ static void emit_kernel(CgText *t, StrBuf *o)
     t->d->kernel_open(t, o);
     t->depth = 1;
     for (int s = 0; s < f->shared.len; s++)
-        if (t->use_shared[s])
+        if (t->cf.use_shared[s])
             EMIT("%s %s;\n",
                  t->d->kind == CGT_OPENCL ? "__local"
                  : t->d->kind == CGT_CUDA ? "__shared__"
                                           : "threadgroup",
                  cgt_decl(t, f->shared.data[s].type, t->sharedname[s]));
     for (int s = 0; s < f->locals.len; s++) {
-        if (!t->use_local[s]) continue;
+        if (!t->cf.use_local[s]) continue;
         const Type *ty = f->locals.data[s].type;
-        const char *init = ty_is_scalar(ty)           ? zero_of(t, ty)
+        const char *init = ty_is_scalar(ty)           ? cf_zero(&t->cf, ty)
                            : t->d->kind == CGT_OPENCL ? "{0}"
                                                       : "{}";
         if (ty_is_scalar(ty) && half_split(t, ty)) init = "0";
@@ -1730,16 +1140,14 @@ bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *))
     return false;
 }
 
-static void emit_module(CgText *t, StrBuf *out)
+static void emit_module(CfPrinter *p, StrBuf *out)
 {
+    CgText *t = text_of(p);
     const IrModule *m = t->m;
-    for (int i = 0; i < m->structs.len; i++) note_struct(t, m->structs.data[i]);
+    cf_note_module(p, &t->struct_types, NULL);
     for (int fi = 0; fi < m->funcs.len; fi++) {
         const IrFunc *f = m->funcs.data[fi];
         if (!f->is_kernel) continue;
-        for (int p = 0; p < f->nparams; p++) note_struct(t, f->params[p].type);
-        for (int s = 0; s < f->locals.len; s++) note_struct(t, f->locals.data[s].type);
-        for (int s = 0; s < f->shared.len; s++) note_struct(t, f->shared.data[s].type);
         vec_push(t->a, &t->names, f->name);
         vec_push(t->a, &t->names,
                  arena_printf(t->a, "%s_args", f->name)); /* MSL's argument block */
@@ -1757,10 +1165,10 @@ static void emit_module(CgText *t, StrBuf *out)
         if (!f->is_kernel) continue;
         ice_context(f->name);
         t->f = f;
-        t->fa = arena_new();
+        t->fa = t->cf.fa = arena_new();
         emit_kernel(t, &kern);
         arena_free(t->fa);
-        t->fa = NULL;
+        t->fa = t->cf.fa = NULL;
     }
     ice_context(NULL);
     t->f = NULL;
@@ -1769,7 +1177,7 @@ static void emit_module(CgText *t, StrBuf *out)
     cgt_emit_struct_decls(t, &structs, t->d->kind != CGT_OPENCL);
 
     sb_printf(out, "// Generated by dckc --target=%s from ", t->d->target);
-    for (const char *p = m->source_name ? base_name(m->source_name) : "?"; *p; p++)
+    for (const char *p = m->source_name ? cf_base_name(m->source_name) : "?"; *p; p++)
         sb_putc(out, (unsigned char)*p < 32 ? '_' : *p);
     sb_puts(out, ". Do not edit.\n");
     if (t->checked)
@@ -1778,11 +1186,7 @@ static void emit_module(CgText *t, StrBuf *out)
             "// Checked mode: buffer accesses are bounds-checked (out-of-bounds record last parameter).\n");
     t->d->prologue(t, out);
     if (structs.len) sb_putn(out, structs.data, structs.len);
-    if (t->helpers.len) {
-        sb_puts(out, "/* ---- helpers ---- */\n");
-        sb_putn(out, t->helpers.data, t->helpers.len);
-        sb_putc(out, '\n');
-    }
+    cf_put_helpers(p, out);
     if (kern.len) sb_putn(out, kern.data, kern.len);
     sb_free(&kern);
     sb_free(&structs);
@@ -1795,22 +1199,7 @@ bool cgt_emit(const CgDialect *d, const IrModule *m, const CgOptions *o, StrBuf 
     t.d = d;
     t.checked = (o && o->checked) || m->checked;
     t.a = arena_new();
-    IceScope scope;
-    ice_push(&scope);
-    bool ok = true;
-    StrBuf tmp = {0};
-    if (setjmp(scope.jb) == 0) {
-        emit_module(&t, &tmp);
-        sb_putn(out, tmp.data, tmp.len);
-    } else {
-        ok = false;
-        if (t.fa) arena_free(t.fa);
-        sb_puts(err, scope.msg);
-    }
-    ice_pop(&scope);
-    ice_context(NULL);
-    sb_free(&tmp);
-    sb_free(&t.helpers);
-    arena_free(t.a);
-    return ok;
+    CfDialect cfd = cf_dialect_of(d);
+    t.cf = (CfPrinter){.d = &cfd, .m = m, .owner = &t, .a = t.a, .checked = t.checked};
+    return cf_run(&t.cf, emit_module, out, err);
 }

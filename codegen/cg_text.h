@@ -6,6 +6,10 @@
  * state machine (`for (;;) switch (dck_state)`), which every dialect accepts. SSA values are
  * variables declared at the top of the kernel; phis become copies on the incoming edges.
  *
+ * Expressions, the statements of pure instructions, literals, line markers and the liveness
+ * analysis are the C-family printer's (cg_cfam.h), shared with the C backend: CgText owns a
+ * CfPrinter whose CfDialect cg_text.c derives from the CgDialect.
+ *
  * A dialect (cg_opencl.c, cg_cuda.c, cg_msl.c) supplies what differs between the targets
  * through CgDialect: type spellings, the kernel signature and prologue, work-item queries,
  * barriers, atomics, subgroup operations, math function names and the checked-mode
@@ -19,7 +23,7 @@
 #ifndef DCK_CG_TEXT_H
 #define DCK_CG_TEXT_H
 
-#include "cg.h"
+#include "cg_cfam.h"
 
 typedef enum CgTextKind { CGT_OPENCL, CGT_CUDA, CGT_MSL } CgTextKind;
 
@@ -70,21 +74,20 @@ typedef struct CgDialect {
 } CgDialect;
 
 typedef VEC(const char *) CgtStrVec;
-typedef VEC(Type *) CgtTypeVec;
+typedef CfTypeVec CgtTypeVec;
 
 struct CgText {
     const IrModule *m;
     const CgDialect *d;
     bool checked;
-    Arena *a;       /* the whole emission */
-    StrBuf helpers; /* helper definitions, in first-use order */
-    CgtStrVec helper_keys;
+    Arena *a;     /* the whole emission */
+    CfPrinter cf; /* the C-family printer (helpers, names of values, line markers) */
     CgtTypeVec
         vec_types; /* vector types used (value and memory forms), for dialects that declare them */
     CgtTypeVec struct_types;
     CgtStrVec names;          /* module-level names in use (structs, kernels) */
     const char **struct_name; /* by index in struct_types: its target name */
-    bool uses_half, uses_double, uses_i64_atomics, uses_i64_atomics_ext, uses_subgroups;
+    bool uses_double, uses_i64_atomics, uses_i64_atomics_ext, uses_subgroups;
     bool uses_oob;
 
     /* per kernel */
@@ -100,15 +103,12 @@ struct CgText {
     const IrBlock **stack;
     const IrBlock **follow; /* by block id: the loop's follow block */
     IrDom *dom;
-    const char **name; /* by id */
-    uint8_t *use_param, *use_len, *use_buf, *use_local, *use_shared;
     const char **pname, **lenname, **localname, **sharedname; /* target names */
     uint8_t use_wi[8][3];                                     /* [builtin - BI_GLOBAL_ID][dim] */
     bool use_sg_size, use_sg_lid;
     bool has_barrier;
     bool fail; /* structuring failed: use the state machine */
     bool state_machine;
-    int cur_file, cur_line;
     CgtStrVec kernel_names; /* names used inside the kernel */
     void *dialect_data;
 };
@@ -117,12 +117,10 @@ struct CgText {
 bool cgt_emit(const CgDialect *d, const IrModule *m, const CgOptions *o, StrBuf *out, StrBuf *err);
 
 /* Helpers for dialects. */
-bool cgt_want_helper(CgText *t, const char *key); /* true the first time: append it to t->helpers */
 const char *cgt_vtype(CgText *t, const Type *ty); /* value form */
 const char *cgt_mtype(CgText *t, const Type *ty); /* memory form (arrays: the element) */
 const char *cgt_decl(CgText *t, const Type *ty,
-                     const char *name);          /* "T name[a][b]" in memory form */
-const char *cgt_sname(CgText *t, const Type *s); /* short scalar name: b, i8..u64, f16..f64 */
+                     const char *name); /* "T name[a][b]" in memory form */
 const char *cgt_struct_name(CgText *t, const Type *st);
 bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
 extern const char cgt_comps[]; /* "xyzw" */

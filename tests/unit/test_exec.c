@@ -700,7 +700,7 @@ Test(exec, math)
     enum { N = 256 };
     Case c = {.file = "math.dck", .kernel = "math_builtins", .dims = 1, .global = {N}};
     rng_state = 11;
-    TBuf *r = add_buf(&c, "r", EK_F32, 4, 40 * N, DCK_TYPE_F32, 1);
+    TBuf *r = add_buf(&c, "r", EK_F32, 4, 41 * N, DCK_TYPE_F32, 1);
     TBuf *ri = add_buf(&c, "ri", EK_U32, 4, 10 * N, DCK_TYPE_U32, 1);
     TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
     float *xi = x->in;
@@ -711,7 +711,7 @@ Test(exec, math)
     uint32_t *ei = expect_of(ri);
     for (int i = 0; i < N; i++) {
         float v = xi[i], s = 10.0f * v - 5.0f, m = 2.0f * v - 1.0f;
-        float res[40] = {sqrtf(v),
+        float res[41] = {sqrtf(v),
                          1.0f / sqrtf(v + 0.5f),
                          expf(v),
                          exp2f(s),
@@ -750,7 +750,8 @@ Test(exec, math)
                          sqrtf(v * v + 1),
                          (v + 0.1f) / sqrtf((v + 0.1f) * (v + 0.1f) + 5),
                          2 * 2 - v * 1,
-                         0};
+                         0,
+                         isnan(logf(m)) ? 0.0f : (float)((logf(m) > 0) - (logf(m) < 0))};
         float q[4] = {v, 0.5f * v, v + 0.25f, 1.0f - v}, qr[4] = {q[3], q[2], q[1], q[0]}, sum = 0;
         for (int k = 0; k < 4; k++) {
             float cl = fminf(fmaxf(q[k], 0.2f), 0.8f);
@@ -758,7 +759,7 @@ Test(exec, math)
                    floorf(q[k] * 4.0f);
         }
         res[39] = sum;
-        for (int k = 0; k < 40; k++) e[k * N + i] = res[k];
+        for (int k = 0; k < 41; k++) e[k * N + i] = res[k];
         uint32_t u = (uint32_t)(v * 4000000000.0f);
         int32_t si = (int32_t)(s * 1000.0f);
         uint32_t ires[10] = {(uint32_t)__builtin_popcount(u),
