@@ -3,7 +3,7 @@
  * The target table, kernel numbering (kernels in module->funcs order), parameter
  * reflection, the shared-memory layout of a kernel (arrays in declaration order, each at
  * its natural alignment) and the encoding of pipelines into the dck_pop register program
- * of runtime/dck_abi.h.
+ * of abi/dck_abi.h.
  */
 #include "cg.h"
 

@@ -94,15 +94,14 @@ static void msl_prologue(CgText *t, StrBuf *o)
             "    atomic_store_explicit(&oob[7], 0u, memory_order_relaxed);\n}\n\n");
 }
 
-static uint32_t align_up(uint32_t x, uint32_t a) { return a <= 1 ? x : (x + a - 1) / a * a; }
-
 static void msl_kernel_open(CgText *t, StrBuf *o)
 {
     const IrFunc *f = t->f;
     const char *an = arena_printf(t->a, "%s_args", f->name);
     /* the argument block, C layout */
     sb_printf(o, "/* %s: the scalar arguments (C layout) */\nstruct %s {\n", f->name, an);
-    uint32_t off = 0, align = 4;
+    uint32_t *voff, *loff;
+    AbiBlock blk = cg_scalar_block(t->a, f, &voff, &loff);
     StrBuf asserts = {0};
     int nbuf = 0;
     for (int p = 0; p < f->nparams; p++) {
@@ -111,28 +110,21 @@ static void msl_kernel_open(CgText *t, StrBuf *o)
             nbuf++;
             continue;
         }
-        off = align_up(off, ty->align);
-        if (ty->align > align) align = ty->align;
         sb_printf(o, "    %s;\n", cgt_decl(t, ty, t->pname[p]));
         sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an,
-                  t->pname[p], off, t->pname[p]);
-        off += ty->size;
+                  t->pname[p], voff[p], t->pname[p]);
     }
     for (int p = 0; p < f->nparams; p++) {
         if (f->params[p].type->kind != TY_BUFFER) continue;
-        off = align_up(off, 4);
         sb_printf(o, "    uint %s;\n", t->lenname[p]);
         sb_printf(&asserts, "static_assert(__builtin_offsetof(%s, %s) == %u, \"%s offset\");\n", an,
-                  t->lenname[p], off, t->lenname[p]);
-        off += 4;
+                  t->lenname[p], loff[p], t->lenname[p]);
     }
-    off = align_up(off, 4);
     sb_puts(o, "    uint dck_gx, dck_gy, dck_gz; /* the launch's global size */\n};\n");
     sb_printf(&asserts,
               "static_assert(__builtin_offsetof(%s, dck_gx) == %u, \"global size offset\");\n", an,
-              off);
-    off = align_up(off + 12, align);
-    sb_printf(o, "static_assert(sizeof(%s) == %u, \"%s size\");\n", an, off, an);
+              blk.gsize_off);
+    sb_printf(o, "static_assert(sizeof(%s) == %u, \"%s size\");\n", an, blk.size, an);
     sb_putn(o, asserts.data, asserts.len);
     sb_free(&asserts);
     sb_putc(o, '\n');

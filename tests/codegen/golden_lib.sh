@@ -45,12 +45,12 @@ golden_init() {
 golden_normalize() { cat "$1"; }
 golden_check() { return 77; }
 
-# The C backend's output without the copy of runtime/dck_abi.h every file starts with (one
+# The C backend's output without the copy of abi/dck_abi.h every file starts with (one
 # marker line instead), so a change to the ABI header alone does not touch the goldens.
 golden_strip_abi() {
     awk '
         !done && /^\/\* dck_abi\.h:/ { skipping = 1 }
-        skipping { if ($0 == "#endif") { skipping = 0; done = 1; print "/* [runtime/dck_abi.h, pasted verbatim] */" } next }
+        skipping { if ($0 == "#endif") { skipping = 0; done = 1; print "/* [abi/dck_abi.h, pasted verbatim] */" } next }
         { print }
     ' "$1"
 }

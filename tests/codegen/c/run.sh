@@ -7,7 +7,7 @@
 # `// DCKC: ...` line of the file), compares the output with NAME.c.expected, checks that a
 # second run gives byte-identical output, and compiles the output with the system C compiler
 # (and clang when present) under -std=c11 -O2 -Wall -Wextra -Werror, as an independent check.
-# The copy of runtime/dck_abi.h that every output starts with is replaced by a one-line
+# The copy of abi/dck_abi.h that every output starts with is replaced by a one-line
 # marker before comparing, so a change to the ABI header alone does not touch the goldens.
 # --update rewrites the .c.expected files instead of comparing.
 # Exit status: 0 all passed, 1 a test failed, 2 usage.

@@ -5,7 +5,7 @@
 #
 # For every tests/codegen/simd/NAME.dck: compiles it with
 # `DCKC --target=c --cpu-isa=sse4,avx2,avx512,neon` (or the flags of a `// DCKC: ...` line),
-# compares the output with NAME.c.expected (the pasted runtime/dck_abi.h replaced by a
+# compares the output with NAME.c.expected (the pasted abi/dck_abi.h replaced by a
 # marker), checks that a second run is byte-identical, that every kernel got its SIMD
 # variants, and compiles the output with the system C compiler and clang (when present)
 # under -std=c11 -O2 -Wall -Wextra -Werror (the x86 variants: sse4, avx2 and avx512 are
