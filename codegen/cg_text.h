@@ -127,6 +127,16 @@ const char *cgt_struct_name(CgText *t, const Type *st);
 bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
 extern const char cgt_comps[]; /* "xyzw" */
 
+/* Structured control flow (cg_text_flow.c): prints the region tree of the kernel body, with
+ * the hooks cg_text.c gives it (a block's instructions, an edge's phi copies, the line marker
+ * of a return, a value's expression). */
+struct IrRegionTree;
+void cgt_emit_flow(CgText *t, const struct IrRegionTree *rt);
+void cgt_flow_block(CgText *t, const IrBlock *b);
+void cgt_flow_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ);
+void cgt_flow_return(CgText *t, const IrBlock *b);
+const char *cgt_flow_value(CgText *t, const IrInst *v);
+
 /* The module's struct declarations with layout checks (C++ static_asserts, or OpenCL C
  * negative-array typedefs when cxx_asserts is false). */
 void cgt_emit_struct_decls(CgText *t, StrBuf *o, bool cxx_asserts);
