@@ -25,15 +25,15 @@
 #include "ir.h"
 
 typedef struct IrLoop {
-    const IrBlock *header;
+    IrBlock *header;
     int parent;    /* index of the enclosing loop, -1 for none */
     int depth;     /* 1 for an outermost loop */
     uint8_t *body; /* by block id: in the natural loop (inner loops included) */
     int nblocks;   /* blocks in the body */
     int nlatches;  /* blocks in the body that branch to the header */
-    const IrBlock **latches;
+    IrBlock **latches;
     int nexits; /* blocks outside the body entered from it, in rpo order */
-    const IrBlock **exits;
+    IrBlock **exits;
 } IrLoop;
 
 typedef struct IrCfg {
