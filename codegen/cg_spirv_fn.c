@@ -2087,7 +2087,10 @@ static void emit_if(Fn *F, const IrRegion *r)
     }
     uint32_t lm = spv_id(C_), lt = te ? lm : spv_id(C_), le = ee ? lm : spv_id(C_);
     SPV(F->w, SpvOpSelectionMerge, lm, SpvSelectionControlMaskNone);
-    SPV(F->w, SpvOpBranchConditional, c, lt, le);
+    if (r->neg)
+        SPV(F->w, SpvOpBranchConditional, c, le, lt);
+    else
+        SPV(F->w, SpvOpBranchConditional, c, lt, le);
     bool live = false;
     for (int arm = 0; arm < 2; arm++) {
         if (arm ? ee : te) {

@@ -34,6 +34,7 @@ static void emit_rg(CgText *t, const IrRegion *r, bool *live);
 
 static const char *cond_of(CgText *t, const IrRegion *r, bool neg)
 {
+    neg ^= r->neg;
     if (!r->cond) return arena_printf(t->fa, "dck_sel %s %d", neg ? "!=" : "==", r->sel);
     const char *c = cgt_flow_value(t, r->cond);
     return neg ? arena_printf(t->fa, "!%s", c) : c;

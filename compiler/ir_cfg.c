@@ -295,7 +295,8 @@ typedef struct Build {
     Arena *a;
     const IrCfg *c;
     const IrDom *d;
-    bool *header; /* by rpo index */
+    bool *header;   /* by rpo index */
+    bool *follower; /* by rpo index: placed after the loop it leaves (see do_tree) */
     bool uses_sel;
     /* phase 2: the enclosing labelled constructs */
     struct Frame {
@@ -347,7 +348,7 @@ static W *branch(Build *B, int x, const IrBlock *s, int occ)
         W *j = w_new(B, W_BR);
         j->label = 2 * r + 1;
         w_add(B, seq, j);
-    } else if (B->c->fwd_preds[s->id] >= 2) {
+    } else if (B->c->fwd_preds[s->id] >= 2 || B->follower[r]) {
         W *j = w_new(B, W_BR);
         j->label = 2 * r + 2;
         w_add(B, seq, j);
@@ -396,19 +397,38 @@ static W *node_within(Build *B, int x, const int *ys, int n)
     return seq;
 }
 
+/* The code of x and of the blocks it dominates. A loop header's children outside the loop (its
+ * exits) follow the loop, each in a labelled block around it (as joins are), so that leaving
+ * the loop for the first of them is a break. */
 static W *do_tree(Build *B, int x)
 {
     const IrDom *d = B->d;
     int nk = d->kid_start[x + 1] - d->kid_start[x];
     int *ys = arena_alloc(B->a, sizeof(int) * (size_t)(nk + 1)), ny = 0;
-    for (int k = d->kid_start[x]; k < d->kid_start[x + 1]; k++)
-        if (B->c->fwd_preds[d->rpo[d->kids[k]]->id] >= 2) ys[ny++] = d->kids[k]; /* ascending */
+    int *outs = arena_alloc(B->a, sizeof(int) * (size_t)(nk + 1)), no = 0;
+    const IrLoop *L = B->header[x] ? &B->c->loops[B->c->loop_of[d->rpo[x]->id]] : NULL;
+    for (int k = d->kid_start[x]; k < d->kid_start[x + 1]; k++) {
+        int y = d->kids[k]; /* ascending */
+        if (L && !L->body[d->rpo[y]->id]) {
+            B->follower[y] = true;
+            outs[no++] = y;
+        } else if (B->c->fwd_preds[d->rpo[y]->id] >= 2) {
+            ys[ny++] = y;
+        }
+    }
     W *w = node_within(B, x, ys, ny);
-    if (B->header[x]) {
-        W *l = w_new(B, W_LOOP);
-        l->label = 2 * x + 1;
-        l->k0 = w;
-        return l;
+    if (!L) return w;
+    W *l = w_new(B, W_LOOP);
+    l->label = 2 * x + 1;
+    l->k0 = w;
+    w = l;
+    for (int k = 0; k < no; k++) {
+        W *seq = w_new(B, W_SEQ), *blk = w_new(B, W_BLOCK);
+        blk->label = 2 * outs[k] + 2;
+        blk->k0 = w;
+        w_add(B, seq, blk);
+        w_add(B, seq, do_tree(B, outs[k]));
+        w = seq;
     }
     return w;
 }
@@ -688,10 +708,84 @@ static IrRegion *dispatch(Build *B)
     return root;
 }
 
+static bool breaks_out(const IrRegion *r)
+{
+    if (r->kind == IR_RG_BREAK) return true;
+    if (r->kind == IR_RG_LOOP) return false;
+    for (int k = 0; k < r->nkids; k++)
+        if (breaks_out(r->kids[k])) return true;
+    return false;
+}
+
+bool ir_region_falls(const IrRegion *r)
+{
+    switch (r->kind) {
+    case IR_RG_SEQ:
+        for (int k = 0; k < r->nkids; k++)
+            if (!ir_region_falls(r->kids[k])) return false;
+        return true;
+    case IR_RG_IF: return ir_region_falls(r->kids[0]) || ir_region_falls(r->kids[1]);
+    case IR_RG_LOOP: return breaks_out(r->kids[0]);
+    case IR_RG_BREAK:
+    case IR_RG_CONTINUE:
+    case IR_RG_RETURN: return false;
+    default: return true;
+    }
+}
+
+static bool rg_empty(const IrRegion *r)
+{
+    if (r->kind != IR_RG_SEQ) return false;
+    for (int k = 0; k < r->nkids; k++)
+        if (!rg_empty(r->kids[k])) return false;
+    return true;
+}
+
+/* Closer to the source: an if whose one arm ends in a jump keeps only that arm (negated when
+ * it is the else) and the other arm follows it, as `if (c) break;` is written; an empty then
+ * arm turns the condition around. Nested lists are flattened. */
+static void tidy(Arena *a, IrRegion *r)
+{
+    for (int k = 0; k < r->nkids; k++) tidy(a, r->kids[k]);
+    if (r->kind == IR_RG_IF && rg_empty(r->kids[0]) && !rg_empty(r->kids[1])) {
+        IrRegion *t = r->kids[0];
+        r->kids[0] = r->kids[1];
+        r->kids[1] = t;
+        r->neg = !r->neg;
+    }
+    if (r->kind != IR_RG_SEQ) return;
+    IrRegion **old = r->kids;
+    int n = r->nkids;
+    r->kids = NULL;
+    r->nkids = r->cap = 0;
+    for (int k = 0; k < n; k++) {
+        IrRegion *x = old[k];
+        if (x->kind == IR_RG_SEQ) {
+            for (int j = 0; j < x->nkids; j++) rg_add(a, r, x->kids[j]);
+            continue;
+        }
+        if (x->kind == IR_RG_IF && !rg_empty(x->kids[1])) {
+            int arm = !ir_region_falls(x->kids[0]) ? 1 : !ir_region_falls(x->kids[1]) ? 0 : -1;
+            if (arm >= 0) {
+                IrRegion *rest = x->kids[arm];
+                if (arm == 0) {
+                    x->kids[0] = x->kids[1];
+                    x->neg = !x->neg;
+                }
+                x->kids[1] = rg(a, IR_RG_SEQ);
+                rg_add(a, r, x);
+                for (int j = 0; j < rest->nkids; j++) rg_add(a, r, rest->kids[j]);
+                continue;
+            }
+        }
+        rg_add(a, r, x);
+    }
+}
+
 IrRegionTree *ir_cfg_regions(Arena *a, const IrCfg *c)
 {
     IrRegionTree *t = arena_alloc(a, sizeof *t);
-    Build B = {a, c, c->dom, NULL, false, NULL, 0};
+    Build B = {a, c, c->dom, NULL, NULL, false, NULL, 0};
     int n = c->dom->n;
     if (n == 0) {
         t->root = rg(a, IR_RG_SEQ);
@@ -703,10 +797,12 @@ IrRegionTree *ir_cfg_regions(Arena *a, const IrCfg *c)
         return t;
     }
     B.header = arena_alloc(a, sizeof(bool) * (size_t)n);
+    B.follower = arena_alloc(a, sizeof(bool) * (size_t)n);
     for (int l = 0; l < c->nloops; l++) B.header[c->dom->rpo_index[c->loops[l].header->id]] = true;
     W *w = do_tree(&B, 0);
     Low L = lower_list(&B, w, 0, 0);
     if (L.next.n || L.loop.n) ICE("region tree: %d jumps left pending", L.next.n + L.loop.n);
+    tidy(a, L.r);
     t->root = L.r;
     t->uses_selector = B.uses_sel;
     return t;
@@ -724,9 +820,9 @@ void ir_region_print(StrBuf *o, const IrRegion *r, int depth)
     case IR_RG_EDGE: sb_printf(o, "edge b%d -> b%d\n", r->b->id, r->to->id); return;
     case IR_RG_IF:
         if (r->cond)
-            sb_printf(o, "if %%%d\n", r->cond->id);
+            sb_printf(o, "if %s%%%d\n", r->neg ? "!" : "", r->cond->id);
         else
-            sb_printf(o, "if sel == %d\n", r->sel);
+            sb_printf(o, "if sel %s %d\n", r->neg ? "!=" : "==", r->sel);
         ir_region_print(o, r->kids[0], depth + 1);
         if (r->kids[1]->nkids) {
             for (int i = 0; i < depth; i++) sb_puts(o, "  ");

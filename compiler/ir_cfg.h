@@ -63,7 +63,8 @@ typedef enum IrRegionKind {
     IR_RG_SEQ,      /* kids in order */
     IR_RG_CODE,     /* the instructions of block b, its phis and terminator excepted */
     IR_RG_EDGE,     /* the phi copies of the occ-th edge b -> to (only when `to` has phis) */
-    IR_RG_IF,       /* if (cond) kids[0] else kids[1]; cond NULL: if (selector == sel) */
+    IR_RG_IF,       /* if (cond) kids[0] else kids[1]; cond NULL: if (selector == sel);
+                     * neg: the condition negated */
     IR_RG_LOOP,     /* for (;;) kids[0] */
     IR_RG_BREAK,    /* leaves the innermost loop */
     IR_RG_CONTINUE, /* the next iteration of the innermost loop */
@@ -78,6 +79,7 @@ struct IrRegion {
     int occ;
     const IrInst *cond;
     int sel;
+    bool neg;
     IrRegion **kids;
     int nkids, cap;
 };
@@ -89,6 +91,8 @@ typedef struct IrRegionTree {
 } IrRegionTree;
 
 IrRegionTree *ir_cfg_regions(Arena *a, const IrCfg *c);
+/* Can r complete normally (not every path ends in break, continue or return)? */
+bool ir_region_falls(const IrRegion *r);
 /* The tree in a compact text form (tests, debugging). */
 void ir_region_print(StrBuf *out, const IrRegion *r, int depth);
 
