@@ -1,5 +1,7 @@
 /* cg_spirv_fn.c: one kernel of the SPIR-V backend: its interface (the DCK GPU kernel ABI of
- * the team brief, docs/backends.md) and its function body over the structured CFG.
+ * the team brief, docs/backends.md) and its function body, printed from the region tree of
+ * compiler/ir_cfg.h (phis, and with the selector every value used outside its block, live in
+ * Function variables; see plan_vars).
  *
  * Vulkan: buffers are StorageBuffer blocks at set 0, bindings 0..nbuf-1 in .dck order, the
  * out-of-bounds record (checked mode) is binding nbuf, and every scalar (by-value parameters,

@@ -391,15 +391,7 @@ static void analyse(CgText *t)
     t->live = arena_alloc(a, (size_t)n);
     t->hasvar = arena_alloc(a, (size_t)n);
     t->reach = arena_alloc(a, (size_t)n);
-    t->emitted = arena_alloc(a, (size_t)n);
-    t->is_header = arena_alloc(a, (size_t)n);
     t->need_tmp = arena_alloc(a, (size_t)n);
-    t->fwd_preds = arena_alloc(a, sizeof(int) * (size_t)n);
-    t->fallcnt = arena_alloc(a, sizeof(int) * (size_t)n);
-    t->stamp = NULL;
-    t->stack = NULL;
-    t->stamp_gen = 0;
-    t->follow = arena_alloc(a, sizeof(IrBlock *) * (size_t)n);
     t->name = arena_alloc(a, sizeof(char *) * (size_t)n);
     int np = f->nparams + 1;
     t->use_param = arena_alloc(a, (size_t)np);

@@ -93,21 +93,14 @@ struct CgText {
     StrBuf *out;
     int depth;
     int nid;
-    uint8_t *live, *hasvar, *reach, *emitted, *is_header, *need_tmp;
-    int *fwd_preds;        /* by block id */
-    int *fallcnt;          /* by block id: arms that ended by falling to it */
-    int *stamp, stamp_gen; /* by block id: visit marks of the structuring walks */
-    const IrBlock **stack;
-    const IrBlock **follow; /* by block id: the loop's follow block */
-    IrDom *dom;
+    uint8_t *live, *hasvar, *reach, *need_tmp;
     const char **name; /* by id */
     uint8_t *use_param, *use_len, *use_buf, *use_local, *use_shared;
     const char **pname, **lenname, **localname, **sharedname; /* target names */
     uint8_t use_wi[8][3];                                     /* [builtin - BI_GLOBAL_ID][dim] */
     bool use_sg_size, use_sg_lid;
     bool has_barrier;
-    bool fail; /* structuring failed: use the state machine */
-    bool state_machine;
+    bool state_machine; /* the body is a dispatch loop (an irreducible CFG) */
     int cur_file, cur_line;
     CgtStrVec kernel_names; /* names used inside the kernel */
     void *dialect_data;

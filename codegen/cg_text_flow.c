@@ -1,7 +1,8 @@
 /* cg_text_flow.c: the structured body of a text-backend kernel, printed from the region tree
  * of compiler/ir_cfg.h. Code after a jump is dead and not printed; an if whose then-arm ends
  * in a jump is followed by its else-arm instead of enclosing it; an arm that prints nothing
- * is left out. The selector is `dck_sel` (declared by cg_text.c when the tree uses it).
+ * is left out (an if with neither becomes `(void)cond;`, which keeps -Wall quiet). The
+ * selector is `dck_sel` (declared by cg_text.c when the tree uses it).
  */
 #include "cg_text.h"
 
@@ -57,10 +58,13 @@ static void emit_if(CgText *t, const IrRegion *r, bool *live)
         t->depth++;
         emit_rg(t, r->kids[1], &le);
         t->depth--;
-        if (t->out->len == a0)
+        if (t->out->len == a0) {
+            /* neither arm does anything: the condition is still a use of its variable */
             truncate_out(t, h0);
-        else
+            if (r->cond) EMIT("(void)%s;\n", cgt_flow_value(t, r->cond));
+        } else {
             EMIT("}\n");
+        }
         return;
     }
     if (!lt) {

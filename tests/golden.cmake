@@ -140,7 +140,8 @@ endif()
 # for SPIR-V (both environments, validated), OpenCL C, CUDA C and MSL, each checked by its own
 # compiler (llvm-spirv, PoCL, NVRTC, clang++ with the Metal shim where present); seeds 15 and 30
 # also run on Vulkan, OpenCL (OpenCL C and SPIR-V) and the MSL shim against the CPU. The full
-# range (docs/backends.md) is a script run: cfgfuzz.py --seeds=1000:2999 --exec-every=25.
+# range (docs/backends.md) is a script run: cfgfuzz.py --seeds=1000:2999 --check-every=2
+# --exec-every=25.
 if(TARGET dckc AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cfgfuzz.py)
   add_test(NAME cfgfuzz
            COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cfgfuzz.py
