@@ -277,7 +277,16 @@ static IrRegion *rg_setsel(Arena *a, int k)
  * to labels. Phase 2 lowers the labelled jumps to fall-through, break, continue or the
  * selector. Labels are codes: 2 * rpo + 1 continues the loop of the header at rpo, 2 * rpo
  * + 2 goes to the code of the join at rpo (the selector values, so 0 means none). */
-enum { W_SEQ, W_CODE, W_EDGE, W_IF, W_LOOP, W_BLOCK, W_BR, W_RET };
+enum {
+    W_SEQ,   /* items in order */
+    W_CODE,  /* block b's instructions */
+    W_EDGE,  /* the phi copies of the edge b -> to */
+    W_IF,    /* if (cond) k0 else k1 */
+    W_LOOP,  /* loop `label` { k0 }: jumps to label go back to the top */
+    W_BLOCK, /* block `label` { k0 }: jumps to label go to the code after it */
+    W_BR,    /* jump to `label` */
+    W_RET,   /* block b's ret or unreachable */
+};
 
 typedef struct W W;
 struct W {
