@@ -3,7 +3,8 @@
 
 Generates seeded .dck programs whose helper functions (inlined by dckc) nest if/else, early
 returns from inside nested ifs and loops, for/while/do-while loops with break and continue,
-and ternaries; every path writes out[gid] = f(x[gid]). Each program is compiled by dckc for
+and ternaries, and whose kernel may call them from a loop it leaves by return or break;
+every path writes out[gid] = f(x[gid]). Each program is compiled by dckc for
 SPIR-V (Vulkan and OpenCL environments, validated in-process by spirv-val), OpenCL C, CUDA C
 and MSL, and each output is checked by an independent compiler where one is installed:
 llvm-spirv -r (the OpenCL-environment SPIR-V), PoCL (OpenCL C, through clbuild), NVRTC (CUDA C,
@@ -146,6 +147,16 @@ class Gen:
             src.append("        out[g] = %s(v, g) + 1000u;" % r.choice(self.callable_))
             src.append("        return;")
             src.append("    }")
+        if r.random() < 0.4:
+            # a kernel loop calling the helpers, left by a kernel return or a break
+            src.append("    for (uint i = 0u; i < %du; i++) {" % r.randrange(1, 4))
+            src.append("        v = %s(v, i) ^ i;" % r.choice(self.callable_))
+            src.append("        if ((v & %du) == %du) {" % (r.randrange(1, 8), r.randrange(0, 4)))
+            src.append("            out[g] = v;")
+            src.append("            return;")
+            src.append("        }")
+            src.append("        if (v %% %du == 1u) break;" % r.randrange(2, 7))
+            src.append("    }")
         src.append("    out[g] = %s(v, g);" % callee)
         src.append("}")
         return "\n".join(src) + "\n"
@@ -174,6 +185,7 @@ class Env:
         self.nvrtc = opts.get("nvrtc") or None
         self.clang = shutil.which(opts.get("clang", "clang++-16"))
         self.devices = set()
+        self.no_exec = "no-exec" in opts
         self.msl = None
         if "no-exec" not in opts:
             rc, out = run([dckrun, "--list-devices"])
@@ -203,7 +215,9 @@ class Env:
         if not self.clang:
             s.append("MSL (clang++-16 not installed)")
         for be in ("vulkan", "opencl"):
-            if be not in self.devices:
+            if self.no_exec:
+                s.append("execution on %s (--no-exec)" % be)
+            elif be not in self.devices:
                 s.append("execution on %s (no device)" % be)
         return s
 
