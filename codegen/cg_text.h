@@ -1,9 +1,8 @@
 /* cg_text.h: the shared emitter of the C-like GPU text backends (OpenCL C, CUDA C, MSL).
  *
- * cg_text.c turns the IR into structured kernel text: if/else and loops are recovered from
- * the CFG (dominators, natural loops, merge blocks); a CFG that cannot be structured (it
- * never comes from structured source, except through inlined early returns) falls back to a
- * state machine (`for (;;) switch (dck_state)`), which every dialect accepts. SSA values are
+ * cg_text.c turns the IR into structured kernel text: cg_text_flow.c prints the region tree
+ * of compiler/ir_cfg.h (if/else, `for (;;)`, break, continue, return, and the selector
+ * `dck_sel` for the jumps those cannot express), which every dialect accepts. SSA values are
  * variables declared at the top of the kernel; phis become copies on the incoming edges.
  *
  * A dialect (cg_opencl.c, cg_cuda.c, cg_msl.c) supplies what differs between the targets
