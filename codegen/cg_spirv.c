@@ -1,6 +1,6 @@
 /* cg_spirv.c: the SPIR-V backend (--target=spirv): module assembly, types and constants,
- * validation, the CgTarget. Kernels are emitted by cg_spirv_fn.c over the structured CFG
- * of cg_spirv_cfg.c; see cg_spirv.h for the layout of a module and docs/backends.md for
+ * validation, the CgTarget. Kernels are emitted by cg_spirv_fn.c from the region tree of
+ * compiler/ir_cfg.h; see cg_spirv.h for the layout of a module and docs/backends.md for
  * the interface each environment gives the runtime.
  *
  * --spirv-env=vulkan (default): SPIR-V 1.3, Shader, Logical GLSL450, GLCompute entry points,

@@ -1,4 +1,4 @@
-/* cg_spirv.h: internals of the SPIR-V backend (cg_spirv.c, cg_spirv_cfg.c, cg_spirv_fn.c).
+/* cg_spirv.h: internals of the SPIR-V backend (cg_spirv.c, cg_spirv_fn.c).
  *
  * The module is built as sections of 32-bit words in the order of the SPIR-V logical layout
  * (capabilities, extensions, imports, memory model, entry points, execution modes, debug
@@ -21,68 +21,6 @@
 #include <spirv/unified1/spirv.h>
 
 typedef VEC(uint32_t) SpvWords;
-
-/* ---- the structured CFG of one kernel (cg_spirv_cfg.c) ---- */
-typedef enum SNodeKind {
-    SN_IR,       /* an IR block (all of it, or without its phis after a loop-header split) */
-    SN_LHEAD,    /* loop header split off an IR block: its phis + OpLoopMerge */
-    SN_CONT,     /* synthetic continue target: the single back edge of a loop */
-    SN_MERGE,    /* synthetic merge block (branches on, or OpUnreachable if it has no preds) */
-    SN_DISPATCH, /* after a loop left for several places: succ[0] if sel == k, else succ[1] */
-} SNodeKind;
-
-typedef struct SNode SNode;
-typedef struct SPhi SPhi;
-
-/* A value flowing along an edge into a phi: an IR value, a phi made by the structurizer, a
- * uint constant (lit - 1, when lit > 0) or undef. */
-typedef struct SVal {
-    IrInst *inst;
-    SPhi *phi;
-    int lit;
-    bool undef;
-} SVal;
-
-struct SPhi {
-    IrInst *ir; /* the IR phi, or NULL for a synthetic one */
-    Type *type;
-    uint32_t id; /* result id (IR phis: the value id of ir) */
-    SVal *vals;  /* aligned with the owning node's preds */
-    int cap;
-};
-
-struct SNode {
-    int index;
-    SNodeKind kind;
-    IrBlock *ir;
-    bool skip_phis; /* SN_IR after a loop-header split: the phis live in the SN_LHEAD node */
-    int succ[2];    /* -1 when absent; CBR: [0] true, [1] false */
-    int nsucc;
-    bool ret;     /* ends the function (IR ret / unreachable) */
-    bool unreach; /* IR unreachable */
-    VEC(int) preds;
-    VEC(SPhi *) phis;
-    int merge; /* header: merge node, else -1 */
-    int cont;  /* loop header: continue node, else -1 */
-    bool is_loop;
-    bool is_cont; /* an IR block that is a loop's continue target (its latch) */
-    int loop;     /* innermost loop header containing this node, -1 at top level */
-    SPhi *sel;    /* SN_DISPATCH: the selector phi and the value it is compared with */
-    int k;
-    uint32_t label, end_label;
-    bool reachable;
-};
-
-typedef struct SCfg {
-    Arena *a;
-    VEC(SNode *) nodes;
-    int entry;
-    int *order; /* emission order (node indices): reachable in RPO, then the rest */
-    int norder;
-} SCfg;
-
-/* Builds the structured CFG of f (only reachable IR blocks). ICE if it cannot. */
-SCfg *spv_structurize(Arena *a, const IrFunc *f);
 
 /* ---- module context ---- */
 typedef struct SpvTypeCache SpvTypeCache;

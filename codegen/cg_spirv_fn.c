@@ -1,5 +1,7 @@
 /* cg_spirv_fn.c: one kernel of the SPIR-V backend: its interface (the DCK GPU kernel ABI of
- * the team brief, docs/backends.md) and its function body over the structured CFG.
+ * the team brief, docs/backends.md) and its function body, printed from the region tree of
+ * compiler/ir_cfg.h (phis, and with the selector every value used outside its block, live in
+ * Function variables; see plan_vars).
  *
  * Vulkan: buffers are StorageBuffer blocks at set 0, bindings 0..nbuf-1 in .dck order, the
  * out-of-bounds record (checked mode) is binding nbuf, and every scalar (by-value parameters,
@@ -18,20 +20,28 @@
  */
 #include "cg_spirv.h"
 
+#include "compiler/ir_cfg.h"
+
 #include <spirv/unified1/GLSL.std.450.h>
 #include <spirv/unified1/OpenCL.std.h>
 #include <math.h>
 #include <string.h>
 
-typedef struct PhiFix {
-    int pos; /* word index in c->funcs */
-    int node;
-} PhiFix;
+typedef struct Undo {
+    int id;
+    uint32_t old;
+} Undo;
+
+typedef struct LoopLabels {
+    uint32_t merge, cont;
+    bool broken;
+} LoopLabels;
 
 typedef struct Fn {
     SpvCtx *c;
     const IrFunc *f;
-    SCfg *g;
+    const IrCfg *cfg;
+    const IrRegionTree *rt;
     SpvWords *w;
     Arena *a;
     uint32_t *vid;    /* by IR value id */
@@ -56,7 +66,12 @@ typedef struct Fn {
     uint32_t *words; /* Vulkan: loaded scalar-block words, by index (entry block only) */
     uint32_t nwords;
     uint32_t bvec[64]; /* loaded builtin vectors, by builtin (entry block only) */
-    VEC(PhiFix) fixes;
+    /* structured control flow */
+    uint32_t *var;   /* by value id: its Function variable (phis; values loaded elsewhere) */
+    uint32_t selvar; /* the selector's variable */
+    bool live;       /* the current block is reachable and open */
+    VEC(Undo) undo;  /* value ids replaced by loads, restored when their list ends */
+    VEC(LoopLabels) loops;
 } Fn;
 
 #define C_ (F->c)
@@ -161,20 +176,6 @@ static uint32_t V(Fn *F, IrInst *i)
     default: id = spv_id(C_); break;
     }
     return F->vid[i->id] = id;
-}
-
-static uint32_t sphi_id(Fn *F, SPhi *p)
-{
-    if (!p->id) p->id = p->ir ? V(F, p->ir) : spv_id(C_);
-    return p->id;
-}
-
-static uint32_t sval(Fn *F, SVal v, const Type *t)
-{
-    if (v.phi) return sphi_id(F, v.phi);
-    if (v.lit > 0) return spv_c_uint(C_, (uint32_t)(v.lit - 1));
-    if (v.undef || !v.inst) return spv_undef(C_, spv_vtype(C_, t));
-    return V(F, v.inst);
 }
 
 /* the scalar s repeated into vector type t */
@@ -1925,101 +1926,252 @@ static uint32_t uint_shape(Fn *F, const Type *t)
     return u32(F);
 }
 
-static void emit_phis(Fn *F, SNode *n)
+/* ---------------------------------------------------------------- structured control flow */
+
+/* values every block can use: defined in the prelude or constants */
+static bool everywhere(const IrInst *v)
 {
-    for (int k = 0; k < n->phis.len; k++) {
-        SPhi *p = n->phis.data[k];
-        int np = n->preds.len;
-        uint32_t *ops = arena_alloc(F->a, sizeof(uint32_t) * (size_t)(2 * np + 2));
-        ops[0] = vt(F, p->type);
-        ops[1] = sphi_id(F, p);
-        for (int j = 0; j < np; j++) ops[2 + 2 * j] = sval(F, p->vals[j], p->type);
-        spv_inst(F->w, SpvOpPhi, ops, 2 + 2 * np);
-        /* the label operands are patched once every node's last block is known */
-        int base = F->w->len - 2 * np;
-        for (int j = 0; j < np; j++) {
-            PhiFix fx = {base + 2 * j + 1, n->preds.data[j]};
-            vec_push(F->a, &F->fixes, fx);
+    return v->op == IR_PARAM || v->op == IR_CONST || v->op == IR_UNDEF || v->op == IR_WORKITEM ||
+           v->op == IR_BUFLEN;
+}
+
+/* Values in Function variables: every phi (stored on the edges into its block, loaded at its
+ * start) and, when the region tree uses the selector, every value used outside its block (a
+ * guard may join paths the IR kept apart: stored after its definition, loaded at the start
+ * of every other block that uses it). Drivers promote them back to SSA. */
+static void plan_vars(Fn *F)
+{
+    const IrFunc *f = F->f;
+    for (int bi = 0; bi < f->blocks.len; bi++) {
+        const IrBlock *b = f->blocks.data[bi];
+        if (!ir_cfg_reachable(F->cfg, b)) continue;
+        for (IrInst *i = b->first; i; i = i->next) {
+            if (i->op == IR_PHI) F->var[i->id] = 1;
+            for (int k = 0; k < i->nops && F->rt->uses_selector; k++) {
+                const IrInst *o = i->ops[k];
+                const IrBlock *ub = i->op == IR_PHI ? b->preds[k] : b;
+                if (!everywhere(o) && o->block != ub) F->var[o->id] = 1;
+            }
         }
+    }
+    for (int bi = 0; bi < f->blocks.len; bi++) {
+        const IrBlock *b = f->blocks.data[bi];
+        if (!ir_cfg_reachable(F->cfg, b)) continue;
+        for (IrInst *i = b->first; i; i = i->next)
+            if (F->var[i->id]) {
+                F->var[i->id] = spv_id(C_);
+                SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, vt(F, i->type)),
+                    F->var[i->id], SpvStorageClassFunction);
+            }
+    }
+    if (F->rt->uses_selector) {
+        F->selvar = spv_id(C_);
+        SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, u32(F)), F->selvar,
+            SpvStorageClassFunction, cu(F, 0));
     }
 }
 
-static SNode *node(Fn *F, int i) { return F->g->nodes.data[i]; }
-
-static void emit_node(Fn *F, SNode *n, bool first)
+/* loads v from its variable for the current block (until the enclosing list ends) */
+static void load_var(Fn *F, const IrInst *v)
 {
-    label(F, n->label);
-    if (first) {
-        /* function variables, the prelude, the global-size check */
-        const IrFunc *f = F->f;
-        for (int s = 0; s < f->locals.len; s++) {
-            uint32_t t = vt(F, f->locals.data[s].type);
-            F->local[s] = spv_id(C_);
-            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
-                SpvStorageClassFunction, zero_of(F, f->locals.data[s].type));
-        }
-        if (vk(F)) {
-            for (int p = 0; p < f->nparams; p++)
-                if (f->params[p].type->kind == TY_BUFFER) F->len[p] = word(F, F->len_off[p] / 4);
-            for (int d = 0; d < 3; d++) F->gsize[d] = word(F, F->gs_off / 4 + (uint32_t)d);
-        }
-        prelude(F);
-        if (!(cg_kernel_flags(f, false) & DCK_ABI_KERNEL_BARRIER)) {
-            uint32_t in = 0;
-            for (int d = 0; d < 3; d++) {
-                uint32_t lt =
-                    OPR(F, SpvOpULessThan, tbool(F), workitem(F, BI_GLOBAL_ID, d), F->gsize[d]);
-                in = in ? OPR(F, SpvOpLogicalAnd, tbool(F), in, lt) : lt;
+    Undo u = {v->id, F->vid[v->id]};
+    vec_push(F->a, &F->undo, u);
+    F->vid[v->id] = OPR(F, SpvOpLoad, vt(F, v->type), F->var[v->id]);
+}
+
+static int pred_pos(const IrBlock *s, const IrBlock *b, int occ)
+{
+    for (int k = 0; k < s->npreds; k++)
+        if (s->preds[k] == b && occ-- == 0) return k;
+    ICE("b%d is not a predecessor of b%d", b->id, s->id);
+}
+
+/* block b: its phis and the values it uses from other blocks come from their variables */
+static void emit_code(Fn *F, const IrBlock *b)
+{
+    for (IrInst *i = b->first; i && i->op == IR_PHI; i = i->next)
+        OPRI(F, SpvOpLoad, vt(F, i->type), V(F, i), F->var[i->id]);
+    if (F->rt->uses_selector) {
+        int mark = F->undo.len;
+        for (IrInst *i = b->first; i; i = i->next) {
+            if (i->op == IR_PHI) continue;
+            for (int k = 0; k < i->nops; k++) {
+                const IrInst *o = i->ops[k];
+                if (o->block == b || everywhere(o)) continue;
+                bool seen = false;
+                for (int u = mark; u < F->undo.len && !seen; u++)
+                    seen = F->undo.data[u].id == o->id;
+                if (!seen) load_var(F, o);
             }
-            uint32_t lret = spv_id(C_), lgo = spv_id(C_);
-            SPV(F->w, SpvOpSelectionMerge, lgo, SpvSelectionControlMaskNone);
-            SPV(F->w, SpvOpBranchConditional, in, lgo, lret);
-            label(F, lret);
-            SPV0(F->w, SpvOpReturn);
-            label(F, lgo);
+        }
+        IrBlock *succ[2];
+        int ns = ir_succs(b, succ);
+        for (int j = 0; j < ns; j++) {
+            int k = pred_pos(succ[j], b, j == 1 && succ[0] == succ[1] ? 1 : 0);
+            for (IrInst *p = succ[j]->first; p && p->op == IR_PHI; p = p->next) {
+                const IrInst *o = p->ops[k];
+                if (o->block == b || everywhere(o)) continue;
+                bool seen = false;
+                for (int u = mark; u < F->undo.len && !seen; u++)
+                    seen = F->undo.data[u].id == o->id;
+                if (!seen) load_var(F, o);
+            }
         }
     }
-    emit_phis(F, n);
-    switch (n->kind) {
-    case SN_LHEAD:
-        SPV(F->w, SpvOpLoopMerge, node(F, n->merge)->label, node(F, n->cont)->label,
-            SpvLoopControlMaskNone);
-        SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
-        break;
-    case SN_DISPATCH: {
-        uint32_t c = OPR(F, SpvOpIEqual, tbool(F), sphi_id(F, n->sel), cu(F, (uint32_t)n->k));
-        ICE_ASSERT(n->merge >= 0 && n->nsucc == 2);
-        SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label, SpvSelectionControlMaskNone);
-        SPV(F->w, SpvOpBranchConditional, c, node(F, n->succ[0])->label,
-            node(F, n->succ[1])->label);
-        break;
+    for (IrInst *i = b->first; i; i = i->next) {
+        if (ir_op_info[i->op].flags & OPF_TERM) break;
+        emit_inst(F, i);
+        if (i->op != IR_PHI && F->var[i->id]) SPV(F->w, SpvOpStore, F->var[i->id], V(F, i));
     }
-    case SN_CONT:
-    case SN_MERGE:
-        if (n->nsucc)
-            SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
-        else
-            SPV0(F->w, SpvOpUnreachable);
-        break;
-    case SN_IR: {
-        for (IrInst *i = n->ir->first; i; i = i->next) emit_inst(F, i);
-        IrInst *t = ir_terminator(n->ir);
-        if (n->ret) {
-            SPV0(F->w, n->unreach ? SpvOpUnreachable : SpvOpReturn);
-        } else if (n->nsucc == 1) {
-            SPV(F->w, SpvOpBranch, node(F, n->succ[0])->label);
-        } else {
-            ICE_ASSERT(t && t->op == IR_CBR && (n->merge >= 0 || n->is_cont));
-            if (!n->is_cont) /* a latch branches to its header or out of the loop: no merge */
-                SPV(F->w, SpvOpSelectionMerge, node(F, n->merge)->label,
-                    SpvSelectionControlMaskNone);
-            SPV(F->w, SpvOpBranchConditional, V(F, t->ops[0]), node(F, n->succ[0])->label,
-                node(F, n->succ[1])->label);
+}
+
+static void emit_edge(Fn *F, const IrBlock *b, const IrBlock *s, int occ)
+{
+    int k = pred_pos(s, b, occ);
+    for (IrInst *p = s->first; p && p->op == IR_PHI; p = p->next)
+        SPV(F->w, SpvOpStore, F->var[p->id], V(F, p->ops[k]));
+}
+
+static bool rg_empty(const IrRegion *r)
+{
+    if (r->kind != IR_RG_SEQ) return false;
+    for (int k = 0; k < r->nkids; k++)
+        if (!rg_empty(r->kids[k])) return false;
+    return true;
+}
+
+static void open_label(Fn *F, uint32_t l, bool live)
+{
+    label(F, l);
+    F->live = live;
+    if (!live) SPV0(F->w, SpvOpUnreachable);
+}
+
+static void emit_rg(Fn *F, const IrRegion *r);
+
+static void emit_list(Fn *F, const IrRegion *r)
+{
+    int mark = F->undo.len;
+    emit_rg(F, r);
+    while (F->undo.len > mark) {
+        Undo u = F->undo.data[--F->undo.len];
+        F->vid[u.id] = u.old;
+    }
+}
+
+static void emit_if(Fn *F, const IrRegion *r)
+{
+    const IrRegion *th = r->kids[0], *el = r->kids[1];
+    bool te = rg_empty(th), ee = rg_empty(el);
+    if (te && ee) return;
+    uint32_t c;
+    if (r->cond) {
+        c = V(F, (IrInst *)r->cond);
+    } else {
+        uint32_t s = OPR(F, SpvOpLoad, u32(F), F->selvar);
+        c = OPR(F, SpvOpIEqual, tbool(F), s, cu(F, (uint32_t)r->sel));
+    }
+    uint32_t lm = spv_id(C_), lt = te ? lm : spv_id(C_), le = ee ? lm : spv_id(C_);
+    SPV(F->w, SpvOpSelectionMerge, lm, SpvSelectionControlMaskNone);
+    if (r->neg)
+        SPV(F->w, SpvOpBranchConditional, c, le, lt);
+    else
+        SPV(F->w, SpvOpBranchConditional, c, lt, le);
+    bool live = false;
+    for (int arm = 0; arm < 2; arm++) {
+        if (arm ? ee : te) {
+            live = true;
+            continue;
         }
-        break;
+        open_label(F, arm ? le : lt, true);
+        emit_list(F, arm ? el : th);
+        if (F->live) SPV(F->w, SpvOpBranch, lm);
+        live |= F->live;
     }
+    open_label(F, lm, live);
+}
+
+static void emit_rg(Fn *F, const IrRegion *r)
+{
+    if (!F->live) return;
+    switch (r->kind) {
+    case IR_RG_SEQ:
+        for (int k = 0; k < r->nkids && F->live; k++) emit_rg(F, r->kids[k]);
+        return;
+    case IR_RG_CODE: emit_code(F, r->b); return;
+    case IR_RG_EDGE: emit_edge(F, r->b, r->to, r->occ); return;
+    case IR_RG_IF: emit_if(F, r); return;
+    case IR_RG_LOOP: {
+        uint32_t lh = spv_id(C_), lb = spv_id(C_), lc = spv_id(C_), lm = spv_id(C_);
+        SPV(F->w, SpvOpBranch, lh);
+        label(F, lh);
+        SPV(F->w, SpvOpLoopMerge, lm, lc, SpvLoopControlMaskNone);
+        SPV(F->w, SpvOpBranch, lb);
+        open_label(F, lb, true);
+        LoopLabels L = {lm, lc, false};
+        vec_push(F->a, &F->loops, L);
+        emit_list(F, r->kids[0]);
+        if (F->live) SPV(F->w, SpvOpBranch, lc);
+        bool broken = F->loops.data[--F->loops.len].broken;
+        label(F, lc);
+        SPV(F->w, SpvOpBranch, lh);
+        open_label(F, lm, broken);
+        return;
     }
-    n->end_label = F->cur;
+    case IR_RG_BREAK:
+        ICE_ASSERT(F->loops.len > 0);
+        F->loops.data[F->loops.len - 1].broken = true;
+        SPV(F->w, SpvOpBranch, F->loops.data[F->loops.len - 1].merge);
+        F->live = false;
+        return;
+    case IR_RG_CONTINUE:
+        ICE_ASSERT(F->loops.len > 0);
+        SPV(F->w, SpvOpBranch, F->loops.data[F->loops.len - 1].cont);
+        F->live = false;
+        return;
+    case IR_RG_RETURN:
+        SPV0(F->w, ir_terminator(r->b)->op == IR_UNREACHABLE ? SpvOpUnreachable : SpvOpReturn);
+        F->live = false;
+        return;
+    case IR_RG_SETSEL: SPV(F->w, SpvOpStore, F->selvar, cu(F, (uint32_t)r->sel)); return;
+    }
+}
+
+/* the entry block: function variables, the prelude, the global-size check; then the tree */
+static void emit_body(Fn *F)
+{
+    const IrFunc *f = F->f;
+    label(F, spv_id(C_));
+    for (int s = 0; s < f->locals.len; s++) {
+        uint32_t t = vt(F, f->locals.data[s].type);
+        F->local[s] = spv_id(C_);
+        SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
+            SpvStorageClassFunction, zero_of(F, f->locals.data[s].type));
+    }
+    plan_vars(F);
+    if (vk(F)) {
+        for (int p = 0; p < f->nparams; p++)
+            if (f->params[p].type->kind == TY_BUFFER) F->len[p] = word(F, F->len_off[p] / 4);
+        for (int d = 0; d < 3; d++) F->gsize[d] = word(F, F->gs_off / 4 + (uint32_t)d);
+    }
+    prelude(F);
+    if (!(cg_kernel_flags(f, false) & DCK_ABI_KERNEL_BARRIER)) {
+        uint32_t in = 0;
+        for (int d = 0; d < 3; d++) {
+            uint32_t lt =
+                OPR(F, SpvOpULessThan, tbool(F), workitem(F, BI_GLOBAL_ID, d), F->gsize[d]);
+            in = in ? OPR(F, SpvOpLogicalAnd, tbool(F), in, lt) : lt;
+        }
+        uint32_t lret = spv_id(C_), lgo = spv_id(C_);
+        SPV(F->w, SpvOpSelectionMerge, lgo, SpvSelectionControlMaskNone);
+        SPV(F->w, SpvOpBranchConditional, in, lgo, lret);
+        label(F, lret);
+        SPV0(F->w, SpvOpReturn);
+        label(F, lgo);
+    }
+    F->live = true;
+    emit_list(F, F->rt->root);
+    if (F->live) SPV0(F->w, SpvOpReturn);
 }
 
 void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
@@ -2052,7 +2204,9 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
                     if (st->kind == TY_FLOAT && st->bits == 32) F->shared_u[i->mem.id] = 1;
                 }
             }
-    F->g = spv_structurize(fa, f);
+    F->cfg = ir_cfg_compute(fa, f);
+    F->rt = ir_cfg_regions(fa, F->cfg);
+    F->var = arena_alloc(fa, sizeof(uint32_t) * (size_t)(f->next_id + 2));
 
     uint32_t fn = spv_id(c);
     if (f->has_wg)
@@ -2131,17 +2285,7 @@ void spv_emit_kernel(SpvCtx *c, const IrFunc *f)
     }
     spv_name(c, fn, f->name);
 
-    /* labels in emission order */
-    SCfg *g = F->g;
-    for (int k = 0; k < g->norder; k++) g->nodes.data[g->order[k]]->label = spv_id(c);
-    for (int k = 0; k < g->norder; k++) {
-        SNode *n = g->nodes.data[g->order[k]];
-        emit_node(F, n, k == 0);
-    }
-    for (int k = 0; k < F->fixes.len; k++) {
-        PhiFix fx = F->fixes.data[k];
-        F->w->data[fx.pos] = node(F, fx.node)->end_label;
-    }
+    emit_body(F);
     SPV0(F->w, SpvOpFunctionEnd);
 
     /* entry point and modes */

@@ -6,23 +6,13 @@
  * pure instructions are the C-family printer's (cg_cfam.c); this file adds the GPU dialect's
  * names, types, memory forms, memory accesses and control flow.
  *
- * Structuring. The IR comes from structured source (if, loops, break, continue, return) and
- * the passes keep it reducible, so the body is rebuilt as nested statements:
- *  - a block with a back edge into it is a loop header: `for (;;) { ... }` whose follow (the
- *    break target) is the exit of the natural loop entered by several edges (else the loop
- *    condition's exit); the other exits must be single-entry regions (returns, or an inlined
- *    function's `return` that then jumps to the follow) and are emitted inside the loop;
- *  - a conditional branch becomes if/else; its merge is the dominator-tree child of the
- *    branching block that is entered by two or more forward edges (none: every arm ends in
- *    a jump or return);
- *  - an edge to the innermost loop's header is `continue`, to its follow `break`, to the
- *    merge of the enclosing if nothing (the arm ends); a return is `return`.
- * Every block must be emitted exactly once; when that fails (inlined early returns at
- * several nesting levels can produce such CFGs) the kernel body is emitted as a state
- * machine instead. Phis are parallel copies on the edges, ordered so that no copy
+ * Structuring: the body is the region tree of compiler/ir_cfg.h (if/else, `for (;;)`,
+ * break, continue, return, and the selector dck_sel for the jumps they cannot express),
+ * printed by cg_text_flow.c. Phis are parallel copies on the edges, ordered so that no copy
  * overwrites a value a later one reads; only a cycle goes through temporaries.
  */
 #include "cg_text.h"
+#include "compiler/ir_cfg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -376,15 +366,7 @@ static void analyse(CgText *t)
     t->live = t->cf.live;
     t->reach = t->cf.reach;
     t->hasvar = arena_alloc(a, (size_t)n);
-    t->emitted = arena_alloc(a, (size_t)n);
-    t->is_header = arena_alloc(a, (size_t)n);
     t->need_tmp = arena_alloc(a, (size_t)n);
-    t->fwd_preds = arena_alloc(a, sizeof(int) * (size_t)n);
-    t->fallcnt = arena_alloc(a, sizeof(int) * (size_t)n);
-    t->stamp = NULL;
-    t->stack = NULL;
-    t->stamp_gen = 0;
-    t->follow = arena_alloc(a, sizeof(IrBlock *) * (size_t)n);
     memset(t->use_wi, 0, sizeof t->use_wi);
     t->use_sg_size = t->use_sg_lid = false;
     t->has_barrier = false;
@@ -602,418 +584,17 @@ static void emit_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ)
 
 /* ---------------------------------------------------------------- structuring */
 
-typedef struct LoopCtx {
-    const IrBlock *head, *follow;
-    const struct LoopCtx *up;
-} LoopCtx;
+/* The region tree of ir_cfg.h is printed by cg_text_flow.c through these. */
+void cgt_flow_block(CgText *t, const IrBlock *b) { emit_block_insts(t, b); }
 
-static bool dominates(CgText *t, const IrBlock *a, const IrBlock *b)
-{
-    return ir_dominates(t->dom, a, b);
-}
-
-/* closed tail: single entry, everything reachable from s is dominated by s */
-static bool closed_tail(CgText *t, const IrBlock *s)
-{
-    if (s->npreds != 1) return false;
-    const IrFunc *f = t->f;
-    if (!t->stamp) {
-        t->stamp = arena_alloc(t->fa, sizeof(int) * (size_t)t->nid);
-        t->stack = arena_alloc(t->fa, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
-    }
-    int gen = ++t->stamp_gen;
-    int *seen = t->stamp;
-    const IrBlock **st = t->stack;
-    int sp = 0;
-    st[sp++] = s;
-    seen[s->id] = gen;
-    while (sp) {
-        const IrBlock *b = st[--sp];
-        if (!dominates(t, s, b)) return false;
-        IrBlock *succ[2];
-        int ns = ir_succs(b, succ);
-        for (int k = 0; k < ns; k++)
-            if (seen[succ[k]->id] != gen) {
-                seen[succ[k]->id] = gen;
-                st[sp++] = succ[k];
-            }
-    }
-    return true;
-}
-
-static void find_loops(CgText *t)
-{
-    const IrFunc *f = t->f;
-    int nb = f->blocks.len;
-    for (int bi = 0; bi < nb; bi++) {
-        IrBlock *b = f->blocks.data[bi];
-        if (!t->reach[b->id]) continue;
-        int fwd = 0;
-        for (int k = 0; k < b->npreds; k++) {
-            if (!t->reach[b->preds[k]->id]) continue;
-            if (dominates(t, b, b->preds[k]))
-                t->is_header[b->id] = 1;
-            else
-                fwd++;
-        }
-        t->fwd_preds[b->id] = fwd;
-    }
-    uint8_t *body = arena_alloc(t->fa, (size_t)t->nid);
-    const IrBlock **st = arena_alloc(t->fa, sizeof(IrBlock *) * (size_t)(nb + 1));
-    for (int bi = 0; bi < nb; bi++) {
-        IrBlock *h = f->blocks.data[bi];
-        if (!t->is_header[h->id]) continue;
-        memset(body, 0, (size_t)t->nid);
-        body[h->id] = 1;
-        int sp = 0;
-        for (int k = 0; k < h->npreds; k++)
-            if (t->reach[h->preds[k]->id] && dominates(t, h, h->preds[k]) &&
-                !body[h->preds[k]->id]) {
-                body[h->preds[k]->id] = 1;
-                st[sp++] = h->preds[k];
-            }
-        while (sp) {
-            const IrBlock *b = st[--sp];
-            for (int k = 0; k < b->npreds; k++) {
-                IrBlock *p = b->preds[k];
-                if (t->reach[p->id] && !body[p->id]) {
-                    body[p->id] = 1;
-                    st[sp++] = p;
-                }
-            }
-        }
-        /* exit targets, in block order */
-        const IrBlock *cand = NULL, *from_head = NULL, *last = NULL;
-        int ncand = 0;
-        for (int bj = 0; bj < nb; bj++) {
-            IrBlock *s = f->blocks.data[bj];
-            if (!t->reach[s->id] || body[s->id]) continue;
-            bool is_exit = false, from_h = false;
-            for (int k = 0; k < s->npreds; k++)
-                if (body[s->preds[k]->id]) {
-                    is_exit = true;
-                    if (s->preds[k] == h) from_h = true;
-                }
-            if (!is_exit) continue;
-            last = s;
-            if (from_h && !from_head) from_head = s;
-            if (!closed_tail(t, s)) {
-                /* a single-entry exit region (a `return` of an inlined function inside the
-                 * loop) can sit inside the loop if it ends by jumping to the follow; prefer
-                 * as follow the exit entered by several edges */
-                if (cand && t->fwd_preds[cand->id] >= 2 && t->fwd_preds[s->id] < 2) {
-                    ncand++;
-                    continue;
-                }
-                if (ncand == 0 || t->fwd_preds[s->id] >= 2 ||
-                    (cand && t->fwd_preds[cand->id] < 2 && s == from_head))
-                    cand = s;
-                ncand++;
-            }
-        }
-        if (ncand > 1) {
-            /* several exit regions: fine when one is the follow and the others are single-entry */
-            int multi = 0;
-            const IrBlock *join = NULL;
-            bool one_join = true;
-            for (int bj = 0; bj < nb; bj++) {
-                IrBlock *s = f->blocks.data[bj];
-                if (!t->reach[s->id] || body[s->id]) continue;
-                bool is_exit = false;
-                for (int k = 0; k < s->npreds; k++) is_exit |= body[s->preds[k]->id] != 0;
-                if (!is_exit || closed_tail(t, s)) continue;
-                if (t->fwd_preds[s->id] >= 2) multi++;
-                /* where the straight path from this exit joins others (-O0: every exit of a
-                 * loop that returns from an inlined function runs into its continuation) */
-                const IrBlock *j = s;
-                for (int steps = 0; j && t->fwd_preds[j->id] < 2 && steps < nb; steps++) {
-                    IrInst *term = ir_terminator(j);
-                    j = term && term->op == IR_BR && !body[term->target[0]->id] ? term->target[0]
-                                                                                : NULL;
-                }
-                if (!j || (join && j != join)) one_join = false;
-                join = j;
-            }
-            if (multi == 0 && one_join && join && !body[join->id])
-                cand = join;
-            else if (multi > 1 || (multi == 0 && cand != from_head))
-                t->fail = true;
-            ncand = 1;
-        }
-        t->follow[h->id] = ncand == 1 ? cand : from_head ? from_head : last;
-    }
-}
-
-/* 0: not a structured jump; 1: falls to the stop; 2: continue; 3: break; -1: unstructurable */
-static int jump_kind(const IrBlock *s, const IrBlock *stop, const LoopCtx *lc)
-{
-    if (s == stop) return 1;
-    if (lc && s == lc->head) return 2;
-    if (lc && s == lc->follow) return 3;
-    for (const LoopCtx *u = lc ? lc->up : NULL; u; u = u->up)
-        if (s == u->head || s == u->follow) return -1;
-    return 0;
-}
-
-static bool jump_target(const IrBlock *s, const IrBlock *stop, const LoopCtx *lc)
-{
-    if (s == stop) return true;
-    for (const LoopCtx *u = lc; u; u = u->up)
-        if (s == u->head || s == u->follow) return true;
-    return false;
-}
-
-static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc,
-                       bool loop_entry);
-
-/* emits the jump statement for kind k to s (after the edge copies) */
-static void emit_jump(CgText *t, int k, const IrBlock *s)
-{
-    if (k == 1) t->fallcnt[s->id]++;
-    if (k == 2)
-        EMIT("continue;\n");
-    else if (k == 3)
-        EMIT("break;\n");
-    else if (k < 0)
-        t->fail = true;
-}
-
-/* An arm of an if: the edge b -> s, then s's region up to the merge (or the enclosing stop). */
-static void emit_arm(CgText *t, const IrBlock *b, const IrBlock *s, int occ, const IrBlock *merge,
-                     const IrBlock *stop, const LoopCtx *lc)
+void cgt_flow_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ)
 {
     emit_edge(t, b, s, occ);
-    if (s == merge) return;
-    int k = jump_kind(s, stop, lc);
-    if (k) {
-        emit_jump(t, k, s);
-        return;
-    }
-    if (t->fwd_preds[s->id] != 1) {
-        t->fail = true;
-        return;
-    }
-    emit_chain(t, s, merge ? merge : stop, lc, false);
 }
 
-static const IrBlock *find_merge(CgText *t, const IrBlock *b, const IrBlock *stop,
-                                 const LoopCtx *lc)
-{
-    const IrFunc *f = t->f;
-    const IrBlock *m = NULL;
-    int bi = t->dom->rpo_index[b->id];
-    for (int k = t->dom->kid_start[bi]; k < t->dom->kid_start[bi + 1]; k++) {
-        const IrBlock *c = t->dom->rpo[t->dom->kids[k]];
-        if (t->fwd_preds[c->id] < 2 || jump_target(c, stop, lc)) continue;
-        if (m) {
-            t->fail = true;
-            return NULL;
-        }
-        m = c;
-    }
-    (void)f;
-    return m;
-}
+void cgt_flow_return(CgText *t, const IrBlock *b) { line_marker(t, ir_terminator(b)); }
 
-/* drops the text appended to t->out since `mark` */
-static void truncate_out(CgText *t, size_t mark)
-{
-    t->out->len = mark;
-    if (t->out->data) t->out->data[mark] = 0;
-}
-
-/* emits b (instructions and terminator); returns the next block of the chain or NULL */
-static const IrBlock *emit_block(CgText *t, const IrBlock *b, const IrBlock *stop,
-                                 const LoopCtx *lc)
-{
-    if (t->emitted[b->id]) {
-        t->fail = true;
-        return NULL;
-    }
-    t->emitted[b->id] = 1;
-    emit_block_insts(t, b);
-    IrInst *term = ir_terminator(b);
-    if (!term) ICE("block b%d has no terminator", b->id);
-    switch (term->op) {
-    case IR_RET:
-    case IR_UNREACHABLE:
-        line_marker(t, term);
-        EMIT("return;\n");
-        return NULL;
-    case IR_BR: {
-        const IrBlock *s = term->target[0];
-        emit_edge(t, b, s, 0);
-        int k = jump_kind(s, stop, lc);
-        if (k) {
-            emit_jump(t, k, s);
-            return NULL;
-        }
-        if (t->fwd_preds[s->id] != 1) {
-            t->fail = true;
-            return NULL;
-        }
-        return s;
-    }
-    case IR_CBR: {
-        const IrBlock *tt = term->target[0], *ff = term->target[1];
-        const IrBlock *m = find_merge(t, b, stop, lc);
-        if (t->fail) return NULL;
-        const char *cond = N(t, term->ops[0]);
-        if (tt != ff) {
-            /* one arm is break/continue: `if (c) break;` and the other target goes on flat */
-            int kt = jump_kind(tt, stop, lc), kf = jump_kind(ff, stop, lc);
-            for (int side = 0; side < 2; side++) {
-                const IrBlock *j = side ? ff : tt, *o = side ? tt : ff;
-                int kj = side ? kf : kt, ko = side ? kt : kf;
-                if (kj < 2 || ko != 0 || o == m || t->fwd_preds[o->id] != 1) continue;
-                EMIT("if (%s%s) {\n", side ? "!" : "", cond);
-                t->depth++;
-                emit_edge(t, b, j, 0);
-                emit_jump(t, kj, j);
-                t->depth--;
-                EMIT("}\n");
-                emit_edge(t, b, o, 0);
-                return o;
-            }
-        }
-        /* if (c) { then } else { else }, written in place; an empty arm is taken back */
-        size_t h0 = t->out->len;
-        int fall0 = stop ? t->fallcnt[stop->id] : 0;
-        EMIT("if (%s) {\n", cond);
-        size_t a0 = t->out->len;
-        t->depth++;
-        emit_arm(t, b, tt, 0, m, stop, lc);
-        t->depth--;
-        bool then_empty = t->out->len == a0;
-        if (!m && tt != ff && !t->fail && (!stop || t->fallcnt[stop->id] == fall0) && !then_empty &&
-            !jump_kind(ff, stop, lc) && t->fwd_preds[ff->id] == 1) {
-            /* the then arm never falls through: the else target goes on after the if */
-            EMIT("}\n");
-            emit_edge(t, b, ff, 0);
-            return ff;
-        }
-        if (then_empty) {
-            truncate_out(t, h0);
-            EMIT("if (!%s) {\n", cond);
-            a0 = t->out->len;
-            t->depth++;
-            emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
-            t->depth--;
-            if (t->out->len == a0)
-                truncate_out(t, h0);
-            else
-                EMIT("}\n");
-            return m;
-        }
-        size_t e0 = t->out->len;
-        EMIT("} else {\n");
-        size_t e1 = t->out->len;
-        t->depth++;
-        emit_arm(t, b, ff, tt == ff ? 1 : 0, m, stop, lc);
-        t->depth--;
-        if (t->out->len == e1) truncate_out(t, e0);
-        EMIT("}\n");
-        return m;
-    }
-    default: ICE("terminator %s", ir_op_info[term->op].name);
-    }
-}
-
-static void strip_trailing_continue(CgText *t, size_t body_start)
-{
-    StrBuf *o = t->out;
-    StrBuf pat = {0};
-    for (int i = 0; i < t->depth; i++) sb_puts(&pat, "    ");
-    sb_puts(&pat, "continue;\n");
-    if (o->len >= body_start + pat.len &&
-        memcmp(o->data + o->len - pat.len, pat.data, pat.len) == 0) {
-        /* only when it starts a line */
-        size_t at = o->len - pat.len;
-        if (at == 0 || o->data[at - 1] == '\n') {
-            o->len = at;
-            o->data[at] = 0;
-        }
-    }
-    sb_free(&pat);
-}
-
-static void emit_chain(CgText *t, const IrBlock *b, const IrBlock *stop, const LoopCtx *lc,
-                       bool loop_entry)
-{
-    while (b && !t->fail) {
-        if (b == stop) return;
-        if (t->is_header[b->id] && !loop_entry) {
-            LoopCtx in = {b, t->follow[b->id], lc};
-            EMIT("for (;;) {\n");
-            t->depth++;
-            size_t start = t->out->len;
-            emit_chain(t, b, NULL, &in, true);
-            strip_trailing_continue(t, start);
-            t->depth--;
-            EMIT("}\n");
-            const IrBlock *x = in.follow;
-            if (!x) return;
-            int k = jump_kind(x, stop, lc);
-            if (k) {
-                emit_jump(t, k, x);
-                return;
-            }
-            b = x;
-            continue;
-        }
-        loop_entry = false;
-        b = emit_block(t, b, stop, lc);
-    }
-}
-
-/* the fallback: every block a case of a switch in a loop */
-static void emit_state_machine(CgText *t)
-{
-    const IrFunc *f = t->f;
-    EMIT("int dck_state = %d;\n", f->blocks.data[0]->id);
-    EMIT("for (;;) {\n");
-    t->depth++;
-    EMIT("switch (dck_state) {\n");
-    for (int bi = 0; bi < f->blocks.len; bi++) {
-        const IrBlock *b = f->blocks.data[bi];
-        if (!t->reach[b->id]) continue;
-        EMIT("case %d: {\n", b->id);
-        t->depth++;
-        emit_block_insts(t, b);
-        IrInst *term = ir_terminator(b);
-        switch (term->op) {
-        case IR_RET:
-        case IR_UNREACHABLE: EMIT("return;\n"); break;
-        case IR_BR:
-            emit_edge(t, b, term->target[0], 0);
-            EMIT("dck_state = %d;\n", term->target[0]->id);
-            EMIT("break;\n");
-            break;
-        case IR_CBR:
-            EMIT("if (%s) {\n", N(t, term->ops[0]));
-            t->depth++;
-            emit_edge(t, b, term->target[0], 0);
-            EMIT("dck_state = %d;\n", term->target[0]->id);
-            t->depth--;
-            EMIT("} else {\n");
-            t->depth++;
-            emit_edge(t, b, term->target[1], term->target[0] == term->target[1] ? 1 : 0);
-            EMIT("dck_state = %d;\n", term->target[1]->id);
-            t->depth--;
-            EMIT("}\n");
-            EMIT("break;\n");
-            break;
-        default: ICE("terminator %s", ir_op_info[term->op].name);
-        }
-        t->depth--;
-        EMIT("}\n");
-    }
-    EMIT("default:\n");
-    EMIT("    return;\n");
-    EMIT("}\n");
-    t->depth--;
-    EMIT("}\n");
-}
+const char *cgt_flow_value(CgText *t, const IrInst *v) { return N(t, v); }
 
 /* ---------------------------------------------------------------- kernels */
 
@@ -1048,22 +629,9 @@ static void emit_kernel(CgText *t, StrBuf *o)
     t->depth = 1;
     t->cf.cur_file = -2;
     t->cf.cur_line = -1;
-    t->fail = false;
-    t->dom = ir_dom_compute(t->fa, (IrFunc *)f);
-    find_loops(t);
-    if (!t->fail) emit_chain(t, f->blocks.data[0], NULL, NULL, false);
-    for (int bi = 0; bi < f->blocks.len && !t->fail; bi++)
-        if (t->reach[f->blocks.data[bi]->id] && !t->emitted[f->blocks.data[bi]->id]) t->fail = true;
-    t->state_machine = t->fail;
-    if (t->fail) {
-        body.len = 0;
-        if (body.data) body.data[0] = 0;
-        memset(t->need_tmp, 0, (size_t)t->nid);
-        t->cf.cur_file = -2;
-        t->cf.cur_line = -1;
-        EMIT("/* control flow that if/else and loops cannot express: a state machine */\n");
-        emit_state_machine(t);
-    }
+    IrRegionTree *rt = ir_cfg_regions(t->fa, ir_cfg_compute(t->fa, f));
+    cgt_emit_flow(t, rt);
+    t->state_machine = rt->dispatch;
 
     /* signature, declarations, body */
     t->out = o;
@@ -1089,6 +657,10 @@ static void emit_kernel(CgText *t, StrBuf *o)
     }
     /* the values' variables, one declaration per type (in order of first appearance) */
     CgtStrVec dtype = {0}, dname = {0};
+    if (rt->uses_selector) {
+        vec_push(t->fa, &dtype, "int");
+        vec_push(t->fa, &dname, "dck_sel = 0");
+    }
     for (int bi = 0; bi < f->blocks.len; bi++) {
         const IrBlock *b = f->blocks.data[bi];
         if (!t->reach[b->id]) continue;

@@ -1,9 +1,8 @@
 /* cg_text.h: the shared emitter of the C-like GPU text backends (OpenCL C, CUDA C, MSL).
  *
- * cg_text.c turns the IR into structured kernel text: if/else and loops are recovered from
- * the CFG (dominators, natural loops, merge blocks); a CFG that cannot be structured (it
- * never comes from structured source, except through inlined early returns) falls back to a
- * state machine (`for (;;) switch (dck_state)`), which every dialect accepts. SSA values are
+ * cg_text.c turns the IR into structured kernel text: cg_text_flow.c prints the region tree
+ * of compiler/ir_cfg.h (if/else, `for (;;)`, break, continue, return, and the selector
+ * `dck_sel` for the jumps those cannot express), which every dialect accepts. SSA values are
  * variables declared at the top of the kernel; phis become copies on the incoming edges.
  *
  * Expressions, the statements of pure instructions, literals, line markers and the liveness
@@ -96,19 +95,12 @@ struct CgText {
     StrBuf *out;
     int depth;
     int nid;
-    uint8_t *live, *hasvar, *reach, *emitted, *is_header, *need_tmp;
-    int *fwd_preds;        /* by block id */
-    int *fallcnt;          /* by block id: arms that ended by falling to it */
-    int *stamp, stamp_gen; /* by block id: visit marks of the structuring walks */
-    const IrBlock **stack;
-    const IrBlock **follow; /* by block id: the loop's follow block */
-    IrDom *dom;
+    uint8_t *live, *hasvar, *reach, *need_tmp;
     const char **pname, **lenname, **localname, **sharedname; /* target names */
     uint8_t use_wi[8][3];                                     /* [builtin - BI_GLOBAL_ID][dim] */
     bool use_sg_size, use_sg_lid;
     bool has_barrier;
-    bool fail; /* structuring failed: use the state machine */
-    bool state_machine;
+    bool state_machine;     /* the body is a dispatch loop (an irreducible CFG) */
     CgtStrVec kernel_names; /* names used inside the kernel */
     void *dialect_data;
 };
@@ -124,6 +116,16 @@ const char *cgt_decl(CgText *t, const Type *ty,
 const char *cgt_struct_name(CgText *t, const Type *st);
 bool cgt_kernel_uses(const IrFunc *f, bool (*pred)(const IrInst *));
 extern const char cgt_comps[]; /* "xyzw" */
+
+/* Structured control flow (cg_text_flow.c): prints the region tree of the kernel body, with
+ * the hooks cg_text.c gives it (a block's instructions, an edge's phi copies, the line marker
+ * of a return, a value's expression). */
+struct IrRegionTree;
+void cgt_emit_flow(CgText *t, const struct IrRegionTree *rt);
+void cgt_flow_block(CgText *t, const IrBlock *b);
+void cgt_flow_edge(CgText *t, const IrBlock *b, const IrBlock *s, int occ);
+void cgt_flow_return(CgText *t, const IrBlock *b);
+const char *cgt_flow_value(CgText *t, const IrInst *v);
 
 /* The module's struct declarations with layout checks (C++ static_asserts, or OpenCL C
  * negative-array typedefs when cxx_asserts is false). */

@@ -1,6 +1,8 @@
 /* cg_uniform.c: uniform/varying analysis and the SIMD block schedule (see cg_uniform.h). */
 #include "cg_uniform.h"
 
+#include "compiler/ir_cfg.h"
+
 #include <string.h>
 
 const char *cg_uniform_name(CgUni k)
@@ -147,99 +149,6 @@ static void reach_from(const CgUniform *u, IrBlock *s, const IrBlock *stop, uint
     }
 }
 
-/* Immediate post-dominators (Cooper-Harvey-Kennedy on the reversed CFG with one virtual exit
- * after every block that returns), by schedule position; NULL where a block reaches no exit. */
-static IrBlock **post_dominators(const CgUniform *u, Arena *a)
-{
-    int n = u->norder, X = n;                                 /* node X is the virtual exit */
-    int *ord = arena_alloc(a, sizeof(int) * (size_t)(n + 1)); /* reverse-graph postorder */
-    int *num =
-        arena_alloc(a, sizeof(int) * (size_t)(n + 1)); /* node -> postorder number, -1 unseen */
-    int *stack = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
-    int *next = arena_alloc(a, sizeof(int) * (size_t)(n + 1));
-    for (int i = 0; i <= n; i++) num[i] = -2;
-    /* DFS over reversed edges from the exit: the reversed successors of node x are x's CFG
-       predecessors (the exit's: every returning block) */
-    int sp = 0, no = 0;
-    stack[sp++] = X;
-    num[X] = -1;
-    while (sp) {
-        int x = stack[sp - 1], y = -1;
-        if (x == X) {
-            while (next[x] < n) {
-                IrBlock *b = u->order[next[x]++];
-                IrInst *t = ir_terminator(b);
-                if (t && (t->op == IR_RET || t->op == IR_UNREACHABLE) && num[u->pos[b->id]] == -2) {
-                    y = u->pos[b->id];
-                    break;
-                }
-            }
-        } else {
-            IrBlock *b = u->order[x];
-            while (next[x] < b->npreds) {
-                IrBlock *p = b->preds[next[x]++];
-                if (u->pos[p->id] >= 0 && num[u->pos[p->id]] == -2) {
-                    y = u->pos[p->id];
-                    break;
-                }
-            }
-        }
-        if (y >= 0) {
-            num[y] = -1;
-            stack[sp++] = y;
-        } else {
-            num[x] = no;
-            ord[no++] = x;
-            sp--;
-        }
-    }
-    int *idom = arena_alloc(a, sizeof(int) * (size_t)(n + 1)); /* by postorder number */
-    for (int i = 0; i < no; i++) idom[i] = -1;
-    int root = num[X];
-    idom[root] = root;
-    bool changed = true;
-    while (changed) {
-        changed = false;
-        for (int k = no - 1; k >= 0; k--) { /* reverse postorder */
-            int x = ord[k];
-            if (x == X) continue;
-            /* reversed predecessors of x: its CFG successors, and the exit if it returns */
-            IrBlock *b = u->order[x], *succ[2];
-            int ns = ir_succs(b, succ), nd = -1;
-            IrInst *t = ir_terminator(b);
-            int cand[3], nc = 0;
-            for (int j = 0; j < ns; j++)
-                if (u->pos[succ[j]->id] >= 0) cand[nc++] = num[u->pos[succ[j]->id]];
-            if (t && (t->op == IR_RET || t->op == IR_UNREACHABLE)) cand[nc++] = root;
-            for (int j = 0; j < nc; j++) {
-                int p = cand[j];
-                if (p < 0 || idom[p] < 0) continue;
-                if (nd < 0) {
-                    nd = p;
-                    continue;
-                }
-                int f1 = p, f2 = nd;
-                while (f1 != f2) {
-                    while (f1 < f2) f1 = idom[f1];
-                    while (f2 < f1) f2 = idom[f2];
-                }
-                nd = f1;
-            }
-            if (nd >= 0 && idom[num[x]] != nd) {
-                idom[num[x]] = nd;
-                changed = true;
-            }
-        }
-    }
-    IrBlock **ipdom = arena_alloc(a, sizeof(IrBlock *) * (size_t)(n + 1));
-    for (int x = 0; x < n; x++) {
-        if (num[x] < 0 || idom[num[x]] < 0) continue;
-        int d = ord[idom[num[x]]];
-        ipdom[x] = d == X ? NULL : u->order[d];
-    }
-    return ipdom;
-}
-
 /* ---- loops and the schedule ---- */
 
 typedef struct Sched {
@@ -274,82 +183,22 @@ static void place(Sched *s, int region)
     }
 }
 
-static void find_loops(CgUniform *u, IrFunc *f, IrDom *dom, Arena *a)
+/* the natural loops of ir_cfg, numbered alike (rpo order of their headers) */
+static void take_loops(CgUniform *u, const IrCfg *c, Arena *a)
 {
-    int nid = u->nid, n = dom->n;
-    /* headers: targets of back edges, in rpo order */
-    int *hdr_loop = arena_alloc(a, sizeof(int) * (size_t)nid);
-    for (int i = 0; i < nid; i++) hdr_loop[i] = -1;
-    int nl = 0;
-    for (int i = 0; i < n; i++) {
-        IrBlock *b = dom->rpo[i];
-        for (int k = 0; k < b->npreds; k++) {
-            IrBlock *p = b->preds[k];
-            if (dom->rpo_index[p->id] >= 0 && ir_dominates(dom, b, p) && hdr_loop[b->id] < 0)
-                hdr_loop[b->id] = nl++;
-        }
+    u->nloops = c->nloops;
+    u->loops = arena_alloc(a, sizeof(CgLoop) * (size_t)(c->nloops + 1));
+    for (int l = 0; l < c->nloops; l++) {
+        u->loops[l].header = c->loops[l].header;
+        u->loops[l].parent = c->loops[l].parent;
+        u->loops[l].depth = c->loops[l].depth;
     }
-    u->nloops = nl;
-    u->loops = arena_alloc(a, sizeof(CgLoop) * (size_t)(nl + 1));
-    /* bodies: per loop, a member mark; membership size decides nesting */
-    uint8_t **member = arena_alloc(a, sizeof(uint8_t *) * (size_t)(nl + 1));
-    int *size = arena_alloc(a, sizeof(int) * (size_t)(nl + 1));
-    IrBlock **stack = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
-    for (int i = 0; i < n; i++) {
-        IrBlock *h = dom->rpo[i];
-        int l = hdr_loop[h->id];
-        if (l < 0) continue;
-        u->loops[l].header = h;
-        uint8_t *mem = member[l] = arena_alloc(a, (size_t)nid);
-        mem[h->id] = 1;
-        size[l] = 1;
-        int sp = 0;
-        for (int k = 0; k < h->npreds; k++) {
-            IrBlock *p = h->preds[k];
-            if (dom->rpo_index[p->id] >= 0 && ir_dominates(dom, h, p) && !mem[p->id]) {
-                mem[p->id] = 1;
-                size[l]++;
-                stack[sp++] = p;
-            }
-        }
-        while (sp) {
-            IrBlock *b = stack[--sp];
-            for (int k = 0; k < b->npreds; k++) {
-                IrBlock *p = b->preds[k];
-                if (dom->rpo_index[p->id] < 0 || mem[p->id]) continue;
-                mem[p->id] = 1;
-                size[l]++;
-                stack[sp++] = p;
-            }
-        }
-    }
-    /* innermost loop of each block: the smallest loop containing it; parents likewise */
-    for (int i = 0; i < nid; i++) u->loop_of[i] = -1;
-    for (int i = 0; i < n; i++) {
-        IrBlock *b = dom->rpo[i];
-        int best = -1;
-        for (int l = 0; l < nl; l++)
-            if (member[l][b->id] && (best < 0 || size[l] < size[best])) best = l;
-        u->loop_of[b->id] = best;
-    }
-    for (int l = 0; l < nl; l++) {
-        int best = -1;
-        for (int o = 0; o < nl; o++)
-            if (o != l && member[o][u->loops[l].header->id] && (best < 0 || size[o] < size[best]))
-                best = o;
-        u->loops[l].parent = best;
-    }
-    /* loops are numbered in rpo order of their headers: an outer loop's header comes first */
-    for (int l = 0; l < nl; l++) {
-        int d = 1;
-        for (int p = u->loops[l].parent; p >= 0; p = u->loops[p].parent) d++;
-        u->loops[l].depth = d;
-    }
+    for (int i = 0; i < u->nid; i++) u->loop_of[i] = c->loop_of[i];
 }
 
 CgUniform *cg_uniform_analyse(const IrFunc *fc, Arena *a)
 {
-    IrFunc *f = (IrFunc *)fc; /* ir_dom_compute takes a non-const function; nothing is changed */
+    const IrFunc *f = fc;
     CgUniform *u = arena_alloc(a, sizeof *u);
     u->f = f;
     int nid = u->nid = f->next_id + 1;
@@ -362,15 +211,14 @@ CgUniform *cg_uniform_analyse(const IrFunc *fc, Arena *a)
     for (int i = 0; i < nid; i++) u->pos[i] = -1;
     if (f->blocks.len == 0) return u;
 
-    IrDom *dom = ir_dom_compute(a, f);
-    find_loops(u, f, dom, a);
-    Sched s = {u, dom, arena_alloc(a, (size_t)nid)};
+    IrCfg *cfg = ir_cfg_compute(a, f);
+    take_loops(u, cfg, a);
+    Sched s = {u, cfg->dom, arena_alloc(a, (size_t)nid)};
     place(&s, -1);
 
     /* fixpoint: kinds only grow (uniform < linear < varying) */
     uint8_t *r1 = arena_alloc(a, (size_t)nid), *r2 = arena_alloc(a, (size_t)nid);
     IrBlock **stack = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
-    IrBlock **ipdom = post_dominators(u, a);
     bool changed = true;
     while (changed) {
         changed = false;
@@ -382,7 +230,7 @@ CgUniform *cg_uniform_analyse(const IrFunc *fc, Arena *a)
             if (!u->varying_br[b->id]) continue;
             IrInst *t = ir_terminator(b);
             for (int q = 0; q < u->norder; q++) r1[u->order[q]->id] = r2[u->order[q]->id] = 0;
-            IrBlock *pd = ipdom[p];
+            const IrBlock *pd = ir_cfg_ipdom(cfg, b);
             reach_from(u, t->target[0], pd, r1, stack);
             reach_from(u, t->target[1], pd, r2, stack);
             for (int q = 0; q < u->norder; q++) {

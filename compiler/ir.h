@@ -240,7 +240,7 @@ typedef struct IrDom {
     int *kid_start, *kids;
     int *pre, *post;
 } IrDom;
-IrDom *ir_dom_compute(Arena *a, IrFunc *f);
+IrDom *ir_dom_compute(Arena *a, const IrFunc *f);
 bool ir_dominates(const IrDom *d, const IrBlock *a, const IrBlock *b);
 /* Dominance frontiers: df[i] (ndf[i] entries) are the rpo indices in the frontier of the
  * block with rpo index i, without duplicates. */

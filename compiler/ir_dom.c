@@ -6,7 +6,7 @@
  */
 #include "ir.h"
 
-IrDom *ir_dom_compute(Arena *a, IrFunc *f)
+IrDom *ir_dom_compute(Arena *a, const IrFunc *f)
 {
     IrDom *d = arena_alloc(a, sizeof *d);
     int nb = f->blocks.len;

@@ -605,7 +605,7 @@ static void verify_func(V *v, const IrFunc *f)
         f->blocks.data[0]->npreds == 0)
         fail(v, f->blocks.data[0], f->blocks.data[0]->first, "phi in the entry block");
 
-    v->dom = preds_ok ? ir_dom_compute(v->a, (IrFunc *)f) : NULL;
+    v->dom = preds_ok ? ir_dom_compute(v->a, f) : NULL;
 
     /* operands: defined in this function, dominating their uses; then types */
     for (int bi = 0; bi < f->blocks.len; bi++) {
