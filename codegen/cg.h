@@ -19,6 +19,9 @@ typedef struct CgOptions {
     int nsm;
     const char *spirv_env; /* SPIR-V: "vulkan" or "opencl" */
     const char *ptx_via;   /* PTX: "llvm" (default, NULL) or "nvrtc"; one emit = PTX for sm[0] */
+    /* out: set by a backend whose emit fails because this machine lacks something it needs
+     * (CUDA's libdevice): the driver reports err as a user-facing error, not an internal one */
+    bool *unavailable;
 } CgOptions;
 
 typedef struct CgTarget {

@@ -1627,7 +1627,10 @@ static bool ptx_emit(const IrModule *m, const CgOptions *o, const char *sm, cons
     msg = NULL;
     if (getenv("DCK_PTX_DUMP_LLVM")) LLVMDumpModule(p->mod);
     phase_report(p, "irgen");
-    if (p->uses_libdevice && !link_libdevice(p, libdevice, err)) goto done;
+    if (p->uses_libdevice && !link_libdevice(p, libdevice, err)) {
+        if (!libdevice && o->unavailable) *o->unavailable = true;
+        goto done;
+    }
     phase_report(p, "libdevice");
 
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();

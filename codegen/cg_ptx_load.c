@@ -155,11 +155,11 @@ bool cg_ptx_available(const char *via, StrBuf *why)
     return false;
 }
 
-/* CUDA's libdevice.10.bc, or NULL. */
+/* CUDA's libdevice.10.bc, or NULL. $DCK_LIBDEVICE, when set, is the only place looked at. */
 static const char *find_libdevice(char *buf, size_t n)
 {
     const char *env = getenv("DCK_LIBDEVICE");
-    if (is_file(env)) return env;
+    if (env && *env) return is_file(env) ? env : NULL;
     const char *homes[] = {getenv("CUDA_HOME"), getenv("CUDA_PATH"), "/usr/local/cuda"};
     for (int k = 0; k < ARRAY_LEN(homes); k++) {
         if (!homes[k] || !*homes[k]) continue;

@@ -190,8 +190,8 @@ static const char *options_string(Arena *a, const DckcOptions *o, const TargetLi
 }
 
 /* Runs every backend of the list on m (PTX once per sm, SPIR-V once per env): one blob each. */
-static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, const TargetList *tl,
-                         BlobList *blobs)
+static void run_backends(Arena *a, DiagEngine *d, const IrModule *m, const DckcOptions *o,
+                         const TargetList *tl, BlobList *blobs)
 {
     static const char *const default_sm[] = {"80"}, *const default_env[] = {"vulkan"};
     for (int i = 0; i < tl->len; i++) {
@@ -218,8 +218,16 @@ static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, cons
             const char *name =
                 arena_strdup(a, abi_blob_name(nbuf, sizeof nbuf, tgt->name, vars ? vars[v] : NULL));
             StrBuf out = {0}, err = {0};
-            if (!tgt->emit(m, &co, &out, &err))
-                ICE("%s backend: %s", name, err.data ? err.data : "");
+            bool unavailable = false;
+            co.unavailable = &unavailable;
+            if (!tgt->emit(m, &co, &out, &err)) {
+                if (!unavailable) ICE("%s backend: %s", name, err.data ? err.data : "");
+                diag_error(d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", name,
+                           err.data ? err.data : "");
+                sb_free(&out);
+                sb_free(&err);
+                continue;
+            }
             CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
             memcpy((char *)b.data, out.data ? out.data : "", out.len);
             sb_free(&out);
@@ -229,8 +237,8 @@ static void run_backends(Arena *a, const IrModule *m, const DckcOptions *o, cons
     }
 }
 
-static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const char *path,
-                        const TargetList *tl, DckcEmit emit, StrBuf *out)
+static void emit_bundle(Arena *a, DiagEngine *d, const IrModule *m, const DckcOptions *o,
+                        const char *path, const TargetList *tl, DckcEmit emit, StrBuf *out)
 {
     CgPackageInfo info = {
         .compiler_version = DCKC_VERSION,
@@ -244,7 +252,8 @@ static void emit_bundle(Arena *a, const IrModule *m, const DckcOptions *o, const
         return;
     }
     BlobList blobs = {0};
-    run_backends(a, m, o, tl, &blobs);
+    run_backends(a, d, m, o, tl, &blobs);
+    if (diag_has_errors(d)) return; /* a target this machine cannot build: no partial package */
     if (emit == DCKC_EMIT_MANIFEST) {
         cg_emit_manifest(m, &info, blobs.data, blobs.len, out);
         return;
@@ -414,7 +423,7 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
     }
 
     if (is_bundle_emit(emit)) {
-        emit_bundle(a, m, o, path, &bundle, emit, &out);
+        emit_bundle(a, &d, m, o, path, &bundle, emit, &out);
         goto done;
     }
     CgOptions co = {.opt_level = o->opt_level,
@@ -424,7 +433,14 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
                     .nsm = o->nsms,
                     .ptx_via = o->ptx_via,
                     .spirv_env = o->nspirv_envs ? o->spirv_envs[0] : NULL};
-    if (!tgt->emit(m, &co, &out, &err)) ICE("%s backend: %s", tgt->name, err.data ? err.data : "");
+    bool unavailable = false;
+    co.unavailable = &unavailable;
+    if (!tgt->emit(m, &co, &out, &err)) {
+        if (!unavailable) ICE("%s backend: %s", tgt->name, err.data ? err.data : "");
+        diag_error(&d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", tgt->name,
+                   err.data ? err.data : "");
+        out.len = 0;
+    }
 
 done:
     ice_pop(&scope);

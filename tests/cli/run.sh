@@ -108,5 +108,17 @@ check "64-bit atomics: package of every target exits 0 (got $rc: $(head -c 300 "
 "$dckc" --emit=manifest --target=all --spirv-env=vulkan,opencl "$tmp/a64.dck" -o "$tmp/a64.json" 2>/dev/null
 check "64-bit atomics: the package has a spirv-opencl blob" "grep -q '\"name\": \"spirv-opencl\"' '$tmp/a64.json'"
 
+# 10. A target this machine cannot build (PTX of a kernel using libdevice math, no libdevice:
+#     a machine without the CUDA toolkit) is a clear error, exit 1, with nothing written; it
+#     was an internal error (exit 3) and broke packages of every target
+if "$dckc" --target=ptx "$tmp/a64.dck" -o "$tmp/probe.ptx" 2>/dev/null; then
+  printf 'kernel void k(float[] y){ uint i = global_id(0); if (i < len(y)) y[i] = sin(y[i]); }\n' >"$tmp/sin.dck"
+  DCK_LIBDEVICE=/nonexistent "$dckc" --target=ptx "$tmp/sin.dck" -o "$tmp/sin.ptx" 2>"$tmp/sin.err"; rc=$?
+  check "no libdevice: exit 1 (got $rc: $(head -c 300 "$tmp/sin.err"))" "[ $rc -eq 1 ] && [ ! -e '$tmp/sin.ptx' ]"
+  check "no libdevice: the message says what is missing" "grep -q \"cannot compile for 'ptx' on this machine: .*libdevice\" '$tmp/sin.err'"
+  DCK_LIBDEVICE=/nonexistent "$dckc" --emit=package --target=c,ptx "$tmp/sin.dck" -o "$tmp/sin.dckpkg" 2>"$tmp/sinp.err"; rc=$?
+  check "no libdevice: a package with PTX exits 1, nothing written (got $rc)" "[ $rc -eq 1 ] && [ ! -e '$tmp/sin.dckpkg' ]"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
