@@ -412,22 +412,29 @@ static dck_status write_trace(dck_context ctx)
     return DCK_SUCCESS;
 }
 
+/* Makes room for one more element in a trace array of len elements (capacity doubles from
+ * first); false when out of memory. */
+static bool grow(dck_context ctx, void **data, size_t *cap, size_t len, size_t elem, size_t first)
+{
+    if (len < *cap) return true;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *t = rt_alloc(ctx, ncap * elem);
+    if (!t) return false;
+    if (len) memcpy(t, *data, len * elem);
+    rt_free(ctx, *data);
+    *data = t;
+    *cap = ncap;
+    return true;
+}
+
 void rt_trace(dck_context ctx, const char *cat, const char *name, uint64_t start, uint64_t end,
               uint64_t bytes, const uint32_t *global)
 {
     if (!ctx->trace_path) return;
     pthread_mutex_lock(&ctx->mu);
-    if (ctx->ntrace == ctx->trace_cap) {
-        size_t cap = ctx->trace_cap ? ctx->trace_cap * 2 : 256;
-        RtTraceEvent *t = rt_alloc(ctx, cap * sizeof *t);
-        if (!t) { /* drop the event rather than fail the operation */
-            pthread_mutex_unlock(&ctx->mu);
-            return;
-        }
-        if (ctx->ntrace) memcpy(t, ctx->trace, ctx->ntrace * sizeof *t);
-        rt_free(ctx, ctx->trace);
-        ctx->trace = t;
-        ctx->trace_cap = cap;
+    if (!grow(ctx, (void **)&ctx->trace, &ctx->trace_cap, ctx->ntrace, sizeof *ctx->trace, 256)) {
+        pthread_mutex_unlock(&ctx->mu); /* drop the event rather than fail the operation */
+        return;
     }
     RtTraceEvent *e = &ctx->trace[ctx->ntrace++];
     memset(e, 0, sizeof *e);
@@ -501,17 +508,9 @@ void rt_trace_device(dck_context ctx, dck_queue q, const char *cat, const char *
 {
     if (!ctx->trace_path || !first || !last) return;
     pthread_mutex_lock(&ctx->mu);
-    if (ctx->ntpend == ctx->tpend_cap) {
-        size_t cap = ctx->tpend_cap ? ctx->tpend_cap * 2 : 64;
-        RtTracePending *t = rt_alloc(ctx, cap * sizeof *t);
-        if (!t) { /* drop the record rather than fail the operation */
-            pthread_mutex_unlock(&ctx->mu);
-            return;
-        }
-        if (ctx->ntpend) memcpy(t, ctx->tpend, ctx->ntpend * sizeof *t);
-        rt_free(ctx, ctx->tpend);
-        ctx->tpend = t;
-        ctx->tpend_cap = cap;
+    if (!grow(ctx, (void **)&ctx->tpend, &ctx->tpend_cap, ctx->ntpend, sizeof *ctx->tpend, 64)) {
+        pthread_mutex_unlock(&ctx->mu); /* drop the record rather than fail the operation */
+        return;
     }
     RtTracePending *p = &ctx->tpend[ctx->ntpend++];
     memset(p, 0, sizeof *p);
