@@ -189,6 +189,25 @@ static const char *options_string(Arena *a, const DckcOptions *o, const TargetLi
     return s;
 }
 
+/* Runs one backend into out. A failure is a compiler bug (ICE), unless the backend says this
+ * machine lacks what it needs (CUDA's libdevice): then an error diagnostic naming `name`. */
+static bool emit_target(DiagEngine *d, const CgTarget *tgt, const char *name, const IrModule *m,
+                        CgOptions *co, StrBuf *out)
+{
+    StrBuf err = {0};
+    bool unavailable = false;
+    co->unavailable = &unavailable;
+    bool ok = tgt->emit(m, co, out, &err);
+    if (!ok) {
+        if (!unavailable) ICE("%s backend: %s", name, err.data ? err.data : "");
+        diag_error(d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", name,
+                   err.data ? err.data : "");
+        out->len = 0;
+    }
+    sb_free(&err);
+    return ok;
+}
+
 /* Runs every backend of the list on m (PTX once per sm, SPIR-V once per env): one blob each. */
 static void run_backends(Arena *a, DiagEngine *d, const IrModule *m, const DckcOptions *o,
                          const TargetList *tl, BlobList *blobs)
@@ -217,22 +236,13 @@ static void run_backends(Arena *a, DiagEngine *d, const IrModule *m, const DckcO
             char nbuf[64];
             const char *name =
                 arena_strdup(a, abi_blob_name(nbuf, sizeof nbuf, tgt->name, vars ? vars[v] : NULL));
-            StrBuf out = {0}, err = {0};
-            bool unavailable = false;
-            co.unavailable = &unavailable;
-            if (!tgt->emit(m, &co, &out, &err)) {
-                if (!unavailable) ICE("%s backend: %s", name, err.data ? err.data : "");
-                diag_error(d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", name,
-                           err.data ? err.data : "");
-                sb_free(&out);
-                sb_free(&err);
-                continue;
+            StrBuf out = {0};
+            if (emit_target(d, tgt, name, m, &co, &out)) {
+                CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
+                memcpy((char *)b.data, out.data ? out.data : "", out.len);
+                vec_push(a, blobs, b);
             }
-            CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
-            memcpy((char *)b.data, out.data ? out.data : "", out.len);
             sb_free(&out);
-            sb_free(&err);
-            vec_push(a, blobs, b);
         }
     }
 }
@@ -433,14 +443,7 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
                     .nsm = o->nsms,
                     .ptx_via = o->ptx_via,
                     .spirv_env = o->nspirv_envs ? o->spirv_envs[0] : NULL};
-    bool unavailable = false;
-    co.unavailable = &unavailable;
-    if (!tgt->emit(m, &co, &out, &err)) {
-        if (!unavailable) ICE("%s backend: %s", tgt->name, err.data ? err.data : "");
-        diag_error(&d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", tgt->name,
-                   err.data ? err.data : "");
-        out.len = 0;
-    }
+    emit_target(&d, tgt, tgt->name, m, &co, &out);
 
 done:
     ice_pop(&scope);
