@@ -235,10 +235,12 @@ static int list_devices(void)
             printf("%s:%u  %s (%s%s%s)\n", d->backend_name, d->index, d->name,
                    (unsigned)d->device_type < 3 ? types[d->device_type] : "?",
                    d->driver[0] ? ", " : "", d->driver);
+            char cu[16] = "unknown";
+            if (d->compute_units) snprintf(cu, sizeof cu, "%u", d->compute_units);
             printf(
-                "    compute units %u, memory %.1f GiB, max work-group %u (%u, %u, %u), subgroup %u, "
+                "    compute units %s, memory %.1f GiB, max work-group %u (%u, %u, %u), subgroup %u, "
                 "shared %" PRIu64 " KiB\n    features:",
-                d->compute_units, (double)d->global_memory_bytes / (1024.0 * 1024.0 * 1024.0),
+                cu, (double)d->global_memory_bytes / (1024.0 * 1024.0 * 1024.0),
                 d->max_work_group_size, d->max_work_group_dims[0], d->max_work_group_dims[1],
                 d->max_work_group_dims[2], d->subgroup_size, d->max_shared_bytes / 1024);
             print_features(d->features);
@@ -623,8 +625,10 @@ static int run(const Options *o)
             dck_context_get_auto_reason(ctx, &why);
             fprintf(stderr, "dckrun: backend auto: %s\n", why && *why ? why : di.backend_name);
         }
-        fprintf(stderr, "dckrun: device %s:%u: %s (%u compute units)%s\n", di.backend_name,
-                di.index, di.name, di.compute_units, o->checked ? ", checked mode" : "");
+        char cu[32] = "compute units unknown";
+        if (di.compute_units) snprintf(cu, sizeof cu, "%u compute units", di.compute_units);
+        fprintf(stderr, "dckrun: device %s:%u: %s (%s)%s\n", di.backend_name, di.index, di.name,
+                cu, o->checked ? ", checked mode" : "");
     }
     dck_module_options mo = {0};
     mo.defines = o->defines;

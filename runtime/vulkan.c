@@ -43,7 +43,8 @@
     X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties) \
     X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures) X(vkGetPhysicalDeviceFeatures2) \
     X(vkGetPhysicalDeviceQueueFamilyProperties) X(vkGetPhysicalDeviceMemoryProperties) X(vkCreateDevice) \
-    X(vkGetDeviceProcAddr) X(vkCreateDebugUtilsMessengerEXT) X(vkDestroyDebugUtilsMessengerEXT)
+    X(vkGetDeviceProcAddr) X(vkCreateDebugUtilsMessengerEXT) X(vkDestroyDebugUtilsMessengerEXT) \
+    X(vkEnumerateDeviceExtensionProperties)
 
 #define VK_DEVICE_FUNCS(X) \
     X(vkDestroyDevice) X(vkGetDeviceQueue) X(vkQueueSubmit) X(vkQueueWaitIdle) X(vkDeviceWaitIdle) \
@@ -324,6 +325,47 @@ static void query_features(VkInst *vi, VkPhysicalDevice pd, VkFeat *have, VkFeat
     use->f12.vulkanMemoryModelDeviceScope = have->f12.vulkanMemoryModelDeviceScope;
 }
 
+/* Whether the physical device offers extension `name`. */
+static int device_ext_present(VkInst *vi, VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (!vi->f.vkEnumerateDeviceExtensionProperties ||
+        vi->f.vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n)
+        return 0;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    if (!e) return 0;
+    int found = 0;
+    if (vi->f.vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) >= 0)
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(e[i].extensionName, name);
+    free(e);
+    return found;
+}
+
+/* Compute units where the driver says: streaming multiprocessors on NVIDIA
+ * (VK_NV_shader_sm_builtins), compute units on AMD (VK_AMD_shader_core_properties); core Vulkan
+ * has no such property, and 0 means unknown. */
+static uint32_t compute_unit_count(VkInst *vi, VkPhysicalDevice pd)
+{
+    if (device_ext_present(vi, pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
+        VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm;
+        memset(&sm, 0, sizeof sm);
+        sm.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV;
+        VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &sm, {0}};
+        vi->f.vkGetPhysicalDeviceProperties2(pd, &p2);
+        return sm.shaderSMCount;
+    }
+    if (device_ext_present(vi, pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
+        VkPhysicalDeviceShaderCorePropertiesAMD amd;
+        memset(&amd, 0, sizeof amd);
+        amd.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD;
+        VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &amd, {0}};
+        vi->f.vkGetPhysicalDeviceProperties2(pd, &p2);
+        return amd.shaderEngineCount * amd.shaderArraysPerEngineCount *
+               amd.computeUnitsPerShaderArray;
+    }
+    return 0;
+}
+
 static void fill_info(VkInst *vi, VkPhysicalDevice pd, uint32_t index, dck_device_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -347,7 +389,7 @@ static void fill_info(VkInst *vi, VkPhysicalDevice pd, uint32_t index, dck_devic
         if (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
             info->global_memory_bytes += mp.memoryHeaps[h].size;
     info->max_shared_bytes = p->limits.maxComputeSharedMemorySize;
-    info->compute_units = 0; /* Vulkan does not say */
+    info->compute_units = compute_unit_count(vi, pd);
     uint32_t inv = p->limits.maxComputeWorkGroupInvocations;
     info->max_work_group_size = inv > 1024 ? 1024 : inv;
     for (int d = 0; d < 3; d++) {

@@ -581,14 +581,24 @@ static void check_timelines(dck_backend b)
     dck_range r = {1, {spin_items(b), 1, 1}, {0, 0, 0}};
     dck_context ctx = spin_context(b, NULL, &spin, &twice, &q, args);
 
-    /* one launch, timed on the device */
+    /* one launch, timed on the device; the loop count grows until a launch takes 10 ms or more
+     * (60000 iterations take seconds on lavapipe and 0.3 ms on an H100) */
     dck_event ev;
-    cr_assert_eq(dck_launch(q, spin, &r, 2, args, &ev), DCK_SUCCESS, "%s", dck_last_error());
-    cr_assert_eq(dck_event_wait(ev), DCK_SUCCESS, "%s", dck_last_error());
     uint64_t one = 0;
-    cr_assert_eq(dck_event_elapsed_ns(ev, &one), DCK_SUCCESS, "%s", dck_last_error());
-    dck_event_destroy(ev);
-    cr_log_info("%s: one launch of spin takes %.3f ms on the device", bn, (double)one / 1e6);
+    uint32_t iters = 60000;
+    for (;;) {
+        args[0] = dck_arg_u32(iters);
+        cr_assert_eq(dck_launch(q, spin, &r, 2, args, &ev), DCK_SUCCESS, "%s", dck_last_error());
+        cr_assert_eq(dck_event_wait(ev), DCK_SUCCESS, "%s", dck_last_error());
+        cr_assert_eq(dck_event_elapsed_ns(ev, &one), DCK_SUCCESS, "%s", dck_last_error());
+        dck_event_destroy(ev);
+        if (one >= 10000000 || iters >= (1u << 30)) break;
+        uint64_t grow = one ? 20000000 / one + 1 : 64;
+        uint64_t next = (uint64_t)iters * (grow > 64 ? 64 : grow);
+        iters = next > (1u << 30) ? 1u << 30 : (uint32_t)next;
+    }
+    cr_log_info("%s: one launch of spin (%u iterations) takes %.3f ms on the device", bn, iters,
+                (double)one / 1e6);
     cr_assert_gt(one, 5000000, "spin took %llu ns: too short to tell", (unsigned long long)one);
 
     /* the pipeline's event */
@@ -621,6 +631,7 @@ static void check_timelines(dck_backend b)
     cr_assert_geq(fd, 0);
     close(fd);
     ctx = spin_context(b, path, &spin, &twice, &q, args);
+    args[0] = dck_arg_u32(iters);
     t0 = now_ns();
     cr_assert_eq(dck_launch(q, spin, &r, 2, args, NULL), DCK_SUCCESS, "%s", dck_last_error());
     uint64_t t1 = now_ns();
