@@ -358,7 +358,8 @@ static uint32_t compute_unit_count(VkInst *vi, VkPhysicalDevice pd)
         VkPhysicalDeviceShaderCorePropertiesAMD amd;
         memset(&amd, 0, sizeof amd);
         amd.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD;
-        VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &amd, {0}};
+        VkPhysicalDeviceProperties2 p2 = {
+            VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &amd, {0}};
         vi->f.vkGetPhysicalDeviceProperties2(pd, &p2);
         return amd.shaderEngineCount * amd.shaderArraysPerEngineCount *
                amd.computeUnitsPerShaderArray;
