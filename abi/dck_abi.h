@@ -85,6 +85,8 @@ enum dck_abi_kernel_flags {
     DCK_ABI_KERNEL_ATOMICS = 2,  /* uses atomics */
     DCK_ABI_KERNEL_SUBGROUP = 4, /* uses subgroup operations */
     DCK_ABI_KERNEL_CHECKED = 8,  /* compiled with bounds checks */
+    DCK_ABI_KERNEL_DIM_Y = 16,   /* reads a work-item builtin of dimension 1 (a 2-D kernel) */
+    DCK_ABI_KERNEL_DIM_Z = 32,   /* reads a work-item builtin of dimension 2 (a 3-D kernel) */
 };
 
 /* SIMD variants of a kernel's group function (dckc --cpu-isa): the runtime runs the widest

@@ -92,6 +92,8 @@ uint32_t cg_kernel_flags(const IrFunc *f, bool checked)
         for (const IrInst *i = f->blocks.data[b]->first; i; i = i->next) {
             if (i->op == IR_BARRIER) flags |= DCK_ABI_KERNEL_BARRIER;
             if (i->op == IR_ATOMIC) flags |= DCK_ABI_KERNEL_ATOMICS;
+            if (i->op == IR_WORKITEM && i->dim == 1) flags |= DCK_ABI_KERNEL_DIM_Y;
+            if (i->op == IR_WORKITEM && i->dim == 2) flags |= DCK_ABI_KERNEL_DIM_Z;
             if (i->op == IR_BUILTIN && i->builtin > BI_NONE && i->builtin < BI_COUNT &&
                 is_subgroup_builtin(i->builtin))
                 flags |= DCK_ABI_KERNEL_SUBGROUP;

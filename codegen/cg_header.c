@@ -460,11 +460,14 @@ void cg_emit_manifest(const IrModule *m, const CgPackageInfo *info, const CgBlob
         sb_printf(
             o,
             ",\n      \"shared_bytes\": %u,\n      \"barrier\": %s, \"atomics\": %s, \"subgroups\": %s, "
-            "\"checked\": %s,\n      \"params\": ",
+            "\"checked\": %s, \"dims\": %d,\n      \"params\": ",
             cg_shared_bytes(f), flags & DCK_ABI_KERNEL_BARRIER ? "true" : "false",
             flags & DCK_ABI_KERNEL_ATOMICS ? "true" : "false",
             flags & DCK_ABI_KERNEL_SUBGROUP ? "true" : "false",
-            flags & DCK_ABI_KERNEL_CHECKED ? "true" : "false");
+            flags & DCK_ABI_KERNEL_CHECKED ? "true" : "false",
+            (flags & DCK_ABI_KERNEL_DIM_Z) || (f->has_wg && f->wg[2] > 1)   ? 3
+            : (flags & DCK_ABI_KERNEL_DIM_Y) || (f->has_wg && f->wg[1] > 1) ? 2
+                                                                            : 1);
         json_params(o, f->params, f->nparams, true, checked);
         sb_puts(o, "\n    }");
     }

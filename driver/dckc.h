@@ -11,7 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#ifdef DCK_VERSION_STRING
+#define DCKC_VERSION DCK_VERSION_STRING /* the project version, from CMake */
+#else
 #define DCKC_VERSION "0.1.0"
+#endif
 
 typedef enum DckcStatus {
     DCKC_OK = 0,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "abi/dckpkg.h"
 #include "codegen/cg.h"
 #include "codegen/cg_ptx.h"
 #include "dckc.h"
@@ -149,6 +150,49 @@ static bool write_depfile(const char *depfile, char *const *targets, int ntarget
     bool ok = write_atomic(depfile, sb.data, sb.len);
     sb_free(&sb);
     return ok;
+}
+
+/* Whether `path` looks like source text: a package or a binary (an object file, an executable)
+ * gets one clear error instead of a cascade of "stray byte" diagnostics. Unreadable files are
+ * left to the compiler, which reports them. */
+static bool input_is_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return true;
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n >= DCK_PKG_MAGIC_SIZE && memcmp(buf, DCK_PKG_MAGIC, DCK_PKG_MAGIC_SIZE) == 0) {
+        fprintf(stderr,
+                "%s: error: this is a DCK package (.dckpkg), not source: dckc compiles .dck, "
+                "OpenCL C and CUDA C sources; run a package's kernels with dckrun or load it with "
+                "dck_module_create_from_file\n",
+                path);
+        return false;
+    }
+    if (memchr(buf, 0, n)) {
+        fprintf(stderr, "%s: error: this is a binary file (it holds NUL bytes), not source text\n",
+                path);
+        return false;
+    }
+    return true;
+}
+
+/* Prints a compilation's diagnostics, less the lines an earlier output of the same input
+ * already printed: each output compiles the input again, and the frontend's diagnostics come
+ * first, identical every time. `seen` holds what this input has printed. */
+static void print_new_diagnostics(const char *diags, StrBuf *seen)
+{
+    size_t n = strlen(diags), same = 0;
+    size_t m = seen->len < n ? seen->len : n;
+    while (same < m && diags[same] == seen->data[same]) same++;
+    if (same < n) /* restart at the line the difference is on */
+        while (same > 0 && diags[same - 1] != '\n') same--;
+    fputs(diags + same, stderr);
+    if (n > seen->len) {
+        seen->len = 0;
+        sb_puts(seen, diags);
+    }
 }
 
 int main(int argc, char **argv)
@@ -402,6 +446,11 @@ int main(int argc, char **argv)
 
     int status = 0;
     for (int in = 0; in < ninputs; in++) {
+        if (strcmp(inputs[in], "-") != 0 && !input_is_text(inputs[in])) {
+            if (status < 1) status = 1;
+            continue;
+        }
+        StrBuf seen = {0}; /* the diagnostics printed for this input */
         char *base = basename_noext(inputs[in]);
         char *written[16 * 16]; /* this input's outputs, for one -MF depfile naming them all */
         int nwritten = 0;
@@ -421,7 +470,7 @@ int main(int argc, char **argv)
                 DckcStatus st = dckc_compile(inputs[in], NULL, &o, target, emit_kinds[k], &r);
                 o.sms = sms.items, o.nsms = sms.n;
                 o.spirv_envs = envs.items, o.nspirv_envs = envs.n;
-                fputs(r.diagnostics, stderr);
+                print_new_diagnostics(r.diagnostics ? r.diagnostics : "", &seen);
                 if (st != DCKC_OK) {
                     int code = st == DCKC_ERRORS ? 1 : st == DCKC_USAGE ? 2 : 3;
                     if (code > status) status = code;
@@ -493,6 +542,7 @@ int main(int argc, char **argv)
         for (int d = 0; d < ndeps; d++) free(deps[d]);
         free(deps);
         free(base);
+        sb_free(&seen);
     }
     sb_free(&joined);
     free(sms.buf);

@@ -45,7 +45,8 @@ static const char *usage_text =
     "  -I DIR                add an include directory for the .dck compile (also -IDIR)\n"
     "  -O0 -O1 -O2 -O3       optimization level of the .dck compile (default -O2)\n"
     "  -v                    say which device, backend and cache entry are used\n"
-    "  -h, --help            this text\n";
+    "  -h, --help            this text\n"
+    "  --version             the version of dckrun\n";
 
 static int usage_error(const char *fmt, ...)
 {
@@ -124,6 +125,9 @@ static int parse_options(int argc, char **argv, Options *o)
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_text, stdout);
+            return -1;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("dckrun %s\n", DCK_VERSION_STRING);
             return -1;
         } else if (strncmp(a, "--backend=", 10) == 0) {
             dck_backend b;
@@ -760,6 +764,13 @@ static int run(const Options *o)
             range.dims = o->ldims ? o->ldims : 1;
             range.global[0] = (uint32_t)params[last_buf].count;
             range.global[1] = range.global[2] = 1;
+            if (ki.dims > 1)
+                fprintf(stderr,
+                        "dckrun: warning: kernel '%s' is %u-D (it reads global_id(%u) or the like) "
+                        "but runs over (%u, 1, 1), the length of buffer '%s'; give "
+                        "--global=X,Y%s\n",
+                        o->name, ki.dims, ki.dims - 1, range.global[0], params[last_buf].info.name,
+                        ki.dims > 2 ? ",Z" : "");
         } else {
             rc = usage_error(
                 "kernel '%s' has no buffer parameter to size the launch; give --global", o->name);

@@ -160,6 +160,10 @@ dck_status dck_kernel_get_info(dck_kernel k, dck_kernel_info *out)
         out->shared_bytes = k->k->shared_bytes;
         out->uses_barrier = (k->k->flags & DCK_ABI_KERNEL_BARRIER) != 0;
         out->line = k->k->line;
+        uint32_t f = k->k->flags;
+        out->dims = (f & DCK_ABI_KERNEL_DIM_Z) || k->k->wg[2] > 1   ? 3
+                    : (f & DCK_ABI_KERNEL_DIM_Y) || k->k->wg[1] > 1 ? 2
+                                                                    : 1;
     } else {
         out->line = k->p->line;
     }

@@ -207,8 +207,9 @@ static dck_status parse_image(dck_context ctx, RtPackage *pkg)
         k->shared_bytes = w[6];
         k->flags = w[7];
         k->line = w[8];
-        if (k->flags & ~(uint32_t)(DCK_ABI_KERNEL_BARRIER | DCK_ABI_KERNEL_ATOMICS |
-                                   DCK_ABI_KERNEL_SUBGROUP | DCK_ABI_KERNEL_CHECKED))
+        if (k->flags &
+            ~(uint32_t)(DCK_ABI_KERNEL_BARRIER | DCK_ABI_KERNEL_ATOMICS | DCK_ABI_KERNEL_SUBGROUP |
+                        DCK_ABI_KERNEL_CHECKED | DCK_ABI_KERNEL_DIM_Y | DCK_ABI_KERNEL_DIM_Z))
             return BAD("kernel '%s': unknown flags 0x%x", k->name, k->flags);
         if (w[9] != 0) return BAD("kernel '%s': reserved word is %u", k->name, w[9]);
     }

@@ -72,6 +72,10 @@ if(TARGET dckc)
   add_test(NAME cli_dckc COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run.sh $<TARGET_FILE:dckc>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+if(TARGET dckrun)
+  add_test(NAME cli_dckrun COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/dckrun.sh $<TARGET_FILE:dckrun>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
 
 # The CPU runtime under valgrind: a kernel, a barrier kernel and a pipeline through dckrun
 # (the JIT's compiler child processes are not traced). Skipped in sanitizer builds.

@@ -300,6 +300,8 @@ typedef struct dck_kernel_info {
     uint32_t shared_bytes;
     uint32_t uses_barrier; /* launches need global sizes that are multiples of local */
     uint32_t line;         /* .dck line of the declaration */
+    uint32_t dims;         /* kernels: work-item dimensions the code reads (1 to 3: global_id(1)
+                              makes 2), 0 for pipelines */
 } dck_kernel_info;
 dck_status dck_kernel_get_info(dck_kernel kernel, dck_kernel_info *out);
 

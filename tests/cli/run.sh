@@ -120,5 +120,23 @@ if "$dckc" --target=ptx "$tmp/a64.dck" -o "$tmp/probe.ptx" 2>/dev/null; then
   check "no libdevice: a package with PTX exits 1, nothing written (got $rc)" "[ $rc -eq 1 ] && [ ! -e '$tmp/sin.dckpkg' ]"
 fi
 
+# 11. several outputs of one input print each diagnostic once (each output compiles again);
+#     a package or a binary given as source is one clear error, not a cascade of stray bytes
+mkdir -p "$tmp/multi"
+"$dckc" --emit=header,embed "$tmp/bad.dck" -o "$tmp/multi" 2>"$tmp/multi.err"
+check "header+embed: the error is printed once (got $(grep -c 'error:' "$tmp/multi.err"))" "[ \$(grep -c 'error:' '$tmp/multi.err') -eq 1 ]"
+"$dckc" --target=c,opencl --diagnostics=json "$tmp/bad.dck" -o "$tmp/multi" 2>"$tmp/multi.json"
+check "two targets, JSON: the error is printed once (got $(wc -l <"$tmp/multi.json"))" "[ \$(wc -l <'$tmp/multi.json') -eq 1 ]"
+printf 'kernel void k(float[] y) { float unused = 1.0; y[0] = 2.0; }\nkernel void j(float[] y) { y[0] = 3.0; }\n' >"$tmp/warn.dck"
+"$dckc" --target=c "$tmp/warn.dck" -o "$tmp/warn.c" 2>"$tmp/warn1.err"
+"$dckc" --target=c,opencl "$tmp/warn.dck" -o "$tmp/multi" 2>"$tmp/warn2.err"
+check "two targets print the warnings of one" "cmp -s '$tmp/warn1.err' '$tmp/warn2.err'"
+"$dckc" --emit=package --target=c "$tmp/good.dck" -o "$tmp/good.dckpkg" 2>/dev/null
+"$dckc" --target=c "$tmp/good.dckpkg" -o "$tmp/pkg.c" 2>"$tmp/pkg.err"; rc=$?
+check "a package as source: exit 1 (got $rc)" "[ $rc -eq 1 ] && [ ! -e '$tmp/pkg.c' ]"
+check "a package as source: one line saying so ($(head -c 200 "$tmp/pkg.err"))" "[ \$(wc -l <'$tmp/pkg.err') -eq 1 ] && grep -q 'is a DCK package\|this is a DCK package' '$tmp/pkg.err'"
+"$dckc" --target=c "$dckc" -o "$tmp/bin.c" 2>"$tmp/bin.err"; rc=$?
+check "a binary as source: exit 1, one line (got $rc: $(head -c 200 "$tmp/bin.err"))" "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/bin.err') -eq 1 ] && grep -q 'binary file' '$tmp/bin.err'"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
