@@ -72,6 +72,12 @@ if(TARGET dckc)
   add_test(NAME cli_dckc COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run.sh $<TARGET_FILE:dckc>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+# docs/tutorial.md run verbatim (its commands use build/ of the source tree, and the C program
+# it builds links the installed runtime: a plain build only)
+if(TARGET dckc AND TARGET dckrun AND Python3_FOUND AND NOT DCK_SANITIZE)
+  add_test(NAME docs_tutorial COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/tutorial.py ${PROJECT_BINARY_DIR}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
 if(TARGET dckrun)
   add_test(NAME cli_dckrun COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/dckrun.sh $<TARGET_FILE:dckrun>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

@@ -55,6 +55,38 @@ work=$tmp/cmake-consumer
 cp -r "$root/samples/cmake-consumer" "$work"
 cmake -S "$work" -B "$tmp/b-ninja" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > /dev/null
 consumer_check "$tmp/b-ninja" 1 cmake --build "$tmp/b-ninja"
+# no CMAKE_BUILD_TYPE (-O0 for the program): the kernels' CPU code is still optimised, with
+# the SIMD variants (it was compiled at -O0, scalar only: 40-80x slower than dckrun)
+cmds=$(ninja -C "$tmp/b-ninja" -t commands consumer)
+grep -q 'scale.embed.c' <<<"$cmds" || { echo "FAIL: no compile command for scale.embed.c"; exit 1; }
+grep 'scale.embed.c' <<<"$cmds" | grep -q -- '-O3' || { grep 'scale.embed.c' <<<"$cmds"; echo "FAIL: embed.c compiled without -O3"; exit 1; }
+if [ "$(uname -m)" = x86_64 ]; then
+  grep -q -- '--cpu-isa=sse4,avx2,avx512' <<<"$cmds" || { grep dckc <<<"$cmds"; echo "FAIL: dckc not asked for the SIMD variants"; exit 1; }
+fi
+pass=$((pass + 1))
+# bad arguments fail when CMake configures, naming the argument
+mkdir -p "$tmp/badargs"
+cat > "$tmp/badargs/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.20)
+project(badargs LANGUAGES C)
+find_package(DCK REQUIRED)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/m.c "int main(void) { return 0; }\n")
+add_executable(app ${CMAKE_CURRENT_BINARY_DIR}/m.c)
+dck_add_kernels(app SOURCES ${BAD_SOURCE} TARGETS ${BAD_TARGET} CPU_ISA ${BAD_ISA})
+CM
+badcfg() { # EXPECTED-TEXT cmake -D...
+  local want=$1; shift
+  if cmake -S "$tmp/badargs" -B "$tmp/badargs/b$pass" -DCMAKE_PREFIX_PATH="$prefix" "$@" > "$tmp/badcfg.log" 2>&1; then
+    echo "FAIL: configure accepted $*"; exit 1
+  fi
+  grep -q "$want" "$tmp/badcfg.log" || { cat "$tmp/badcfg.log"; echo "FAIL: configure did not say '$want'"; exit 1; }
+  rm -rf "$tmp/badargs/b$pass"
+}
+good=$work/kernels/scale.dck
+badcfg "unknown TARGETS entry 'cuda9'" -DBAD_SOURCE="$good" -DBAD_TARGET=cuda9 -DBAD_ISA=avx2
+badcfg "unknown CPU_ISA entry 'avx3'" -DBAD_SOURCE="$good" -DBAD_TARGET=c -DBAD_ISA=avx3
+badcfg "source '.*nope.dck' does not exist" -DBAD_SOURCE=nope.dck -DBAD_TARGET=c -DBAD_ISA=avx2
+pass=$((pass + 1))
 cmake -S "$work" -B "$tmp/b-make" -G "Unix Makefiles" -DCMAKE_PREFIX_PATH="$prefix" > /dev/null
 consumer_check "$tmp/b-make" 1 cmake --build "$tmp/b-make" -- -j2
 cmake -S "$work" -B "$tmp/b-subdir" -G Ninja -DDCK_SOURCE_DIR="$root" > /dev/null
@@ -91,8 +123,12 @@ int main(void) {
     return st != DCK_SUCCESS && st != DCK_ERROR_JIT;
 }
 C
+# Libs.private names libraries, not paths of the machine DCK was built on
+if pkg-config --static --libs dckrt | tr ' ' '\n' | grep -E '^/'; then
+  echo "FAIL: pkg-config --static gives absolute library paths"; exit 1
+fi
 cc "$tmp/static.c" $(pkg-config --cflags dckrt) -o "$tmp/static" "$prefix/lib/libdckrt.a" \
-  $(pkg-config --static --libs dckrt | sed 's/ -ldckrt / /; s/-L[^ ]* //')
+  $(pkg-config --static --libs dckrt | sed 's/ -ldckrt / /; s/-L[^ ]*\/pkgconfig\/[^ ]* //')
 DCK_CACHE_DIR=$tmp/cache "$tmp/static"
 pass=$((pass + 1))
 echo "$pass passed, 0 failed"
