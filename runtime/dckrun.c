@@ -5,6 +5,7 @@
  * Exit status: 0 success, 1 runtime error (compile, load, launch, I/O), 2 usage error.
  */
 #include "dck.h"
+#include "abi/dckpkg.h"
 #include "rt.h" /* rt_f32_to_f16 / rt_f16_to_f32: one conversion for the library and the tool */
 
 #include <errno.h>
@@ -25,6 +26,7 @@ static const char *usage_text =
     "ARG:\n"
     "  NAME=VALUE            scalar or vector value (vector as 1,2,3,4; one value is splat)\n"
     "  NAME=@FILE.bin        buffer from a raw little-endian file (element count from its size)\n"
+    "  NAME=@FILE.npy        buffer from a NumPy .npy file (its dtype must match the element type)\n"
     "  NAME=zeros:N          buffer of N zero elements\n"
     "  NAME=rand:N[:SEED]    buffer of N uniform random elements: floats in [0,1), integers in\n"
     "                        [0,100); SEED defaults to the parameter's position (1-based)\n"
@@ -37,9 +39,10 @@ static const char *usage_text =
     "  --list-devices        list the devices of every backend (FILE optional)\n"
     "  --global=X[,Y[,Z]]    kernels: work-items (default: length of the last buffer argument)\n"
     "  --local=X[,Y[,Z]]     kernels: work-group size (default: the runtime chooses)\n"
-    "  --out=NAME=FILE       write buffer NAME after the run to FILE (raw bytes)\n"
+    "  --out=NAME=FILE       write buffer NAME after the run to FILE (raw bytes; FILE.npy: NumPy)\n"
     "  --print=NAME          print buffer or value NAME after the run\n"
     "  --bench[=REPEATS]     time REPEATS more launches (default 10): median, min, max, GB/s\n"
+    "  --bench-json=FILE     also write those figures to FILE as JSON (implies --bench)\n"
     "  --checked             bounds-checked accesses and overlap checks\n"
     "  -D NAME[=VALUE]       define a macro for the .dck compile (also -DNAME)\n"
     "  -I DIR                add an include directory for the .dck compile (also -IDIR)\n"
@@ -70,6 +73,7 @@ typedef struct Options {
     uint32_t device;
     bool list_devices, checked, verbose, bench;
     uint32_t repeats;
+    const char *bench_json; /* --bench-json=FILE */
     uint32_t gdims, ldims, global[3], local[3];
     const char *args[MAX_LIST];
     int nargs;
@@ -160,6 +164,10 @@ static int parse_options(int argc, char **argv, Options *o)
             o->bench = true;
             if (!parse_u32(a + 8, &o->repeats) || !o->repeats)
                 return usage_error("bad repeat count in '%s'", a);
+        } else if (strncmp(a, "--bench-json=", 13) == 0) {
+            if (!a[13]) return usage_error("bad '%s' (expected --bench-json=FILE)", a);
+            o->bench = true;
+            o->bench_json = a + 13;
         } else if (strcmp(a, "--checked") == 0) {
             o->checked = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -454,6 +462,190 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
+/* ---- NumPy .npy files (format versions 1 to 3; C order, little-endian) ---- */
+
+static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+/* The NumPy dtype string of a DCK element type ("<f4"), NULL for structs. */
+static const char *npy_descr(dck_type t)
+{
+    switch (t) {
+    case DCK_TYPE_BOOL: return "|b1";
+    case DCK_TYPE_I8: return "|i1";
+    case DCK_TYPE_U8: return "|u1";
+    case DCK_TYPE_I16: return "<i2";
+    case DCK_TYPE_U16: return "<u2";
+    case DCK_TYPE_I32: return "<i4";
+    case DCK_TYPE_U32: return "<u4";
+    case DCK_TYPE_I64: return "<i8";
+    case DCK_TYPE_U64: return "<u8";
+    case DCK_TYPE_F16: return "<f2";
+    case DCK_TYPE_F32: return "<f4";
+    case DCK_TYPE_F64: return "<f8";
+    default: return NULL;
+    }
+}
+
+/* The value of key `key` in the header dictionary: points after "'key':" and blanks. */
+static const char *npy_field(const char *hdr, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "'%s'", key);
+    const char *p = strstr(hdr, pat);
+    if (!p) return NULL;
+    p += strlen(pat);
+    while (*p == ' ') p++;
+    if (*p++ != ':') return NULL;
+    while (*p == ' ') p++;
+    return p;
+}
+
+/* Checks an .npy file's header against buffer parameter p; on success *data and *count are the
+ * elements (data points into `file`). Returns 0 or an exit status (message printed). */
+static int npy_parse(const char *path, const char *file, size_t len, const dck_param_info *p,
+                     const char **data, uint64_t *count)
+{
+    if (len < 10 || memcmp(file, npy_magic, 6) != 0)
+        return usage_error("'%s' is not a NumPy .npy file (no \\x93NUMPY magic)", path);
+    unsigned major = (unsigned char)file[6];
+    size_t hlen, off;
+    if (major == 1) {
+        hlen = (unsigned char)file[8] | (size_t)(unsigned char)file[9] << 8;
+        off = 10;
+    } else if ((major == 2 || major == 3) && len >= 12) {
+        hlen = (unsigned char)file[8] | (size_t)(unsigned char)file[9] << 8 |
+               (size_t)(unsigned char)file[10] << 16 | (size_t)(unsigned char)file[11] << 24;
+        off = 12;
+    } else {
+        return usage_error("'%s': .npy format version %u is not supported (1 to 3 are)", path,
+                           major);
+    }
+    if (hlen > len - off || hlen > (1u << 20))
+        return usage_error("'%s': truncated .npy header", path);
+    char *hdr = malloc(hlen + 1);
+    if (!hdr) return usage_error("out of memory reading '%s'", path);
+    memcpy(hdr, file + off, hlen);
+    hdr[hlen] = 0;
+    int rc = 0;
+    const char *want = npy_descr(p->type);
+    const char *descr = npy_field(hdr, "descr"), *fortran = npy_field(hdr, "fortran_order"),
+               *shape = npy_field(hdr, "shape");
+    char got[32] = "";
+    if (descr && (*descr == '\'' || *descr == '"')) {
+        const char *e = strchr(descr + 1, *descr);
+        if (e && e - descr - 1 < (ptrdiff_t)sizeof got)
+            memcpy(got, descr + 1, (size_t)(e - descr - 1)), got[e - descr - 1] = 0;
+    }
+    /* NumPy writes one-byte types as "|u1"; accept "<u1" and "=u1" too */
+    bool same = want && got[0] && (strcmp(got + 1, want + 1) == 0) &&
+                (got[0] == want[0] || want[0] == '|' || got[0] == '=');
+    uint64_t total = 1;
+    uint64_t last = 1;
+    int ndim = 0;
+    if (!want) {
+        rc = usage_error("argument '%s' is a buffer of struct '%s': .npy files hold arrays of "
+                         "scalars here; give @FILE.bin (raw bytes) instead",
+                         p->name, p->type_name);
+    } else if (!descr || !fortran || !shape || *shape != '(') {
+        rc = usage_error("'%s': malformed .npy header", path);
+    } else if (!same) {
+        rc = usage_error("'%s' holds dtype '%s', but '%s' is a buffer of %s (dtype '%s')", path,
+                         got[0] ? got : "?", p->name, p->type_name, want);
+    } else if (strncmp(fortran, "True", 4) == 0) {
+        rc = usage_error("'%s' is in Fortran order; save it with numpy.ascontiguousarray", path);
+    } else {
+        const char *q = shape + 1;
+        while (*q && *q != ')') {
+            while (*q == ' ' || *q == ',') q++;
+            if (*q == ')') break;
+            char *end;
+            errno = 0;
+            unsigned long long d = strtoull(q, &end, 10);
+            if (end == q || errno) {
+                rc = usage_error("'%s': malformed .npy shape", path);
+                break;
+            }
+            if (d && total > UINT64_MAX / d) {
+                rc = usage_error("'%s': .npy shape too large", path);
+                break;
+            }
+            total *= d;
+            last = d;
+            ndim++;
+            q = end;
+        }
+        if (!rc && p->vec > 1 && (ndim < 2 || last != p->vec))
+            rc = usage_error("'%s' has shape %.*s, but '%s' is a buffer of %s: give an array of "
+                             "shape (N, %u)",
+                             path, (int)(strchr(shape, ')') ? strchr(shape, ')') - shape + 1 : 1),
+                             shape, p->name, p->type_name, p->vec);
+        uint32_t cs = p->size / p->vec; /* a 3-vector element is padded to 4 components */
+        if (!rc && p->vec == 3)
+            rc = usage_error("argument '%s' is a buffer of %s (16-byte elements, padded): give "
+                             "@FILE.bin with the padding",
+                             p->name, p->type_name);
+        if (!rc && total * cs > len - off - hlen)
+            rc = usage_error("'%s' is truncated: its shape needs %llu bytes of data", path,
+                             (unsigned long long)(total * cs));
+        if (!rc) {
+            *data = file + off + hlen;
+            *count = total / p->vec;
+        }
+    }
+    free(hdr);
+    return rc;
+}
+
+/* Writes `count` elements of parameter p as a C-order .npy file (version 1). */
+static bool npy_write(FILE *f, const dck_param_info *p, const void *data, uint64_t count)
+{
+    char hdr[160];
+    int n;
+    if (p->vec > 1)
+        n = snprintf(hdr, sizeof hdr,
+                     "{'descr': '%s', 'fortran_order': False, 'shape': (%llu, %u), }",
+                     npy_descr(p->type), (unsigned long long)count, p->vec);
+    else
+        n = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu,), }",
+                     npy_descr(p->type), (unsigned long long)count);
+    size_t total = 10 + (size_t)n + 1, pad = (64 - total % 64) % 64; /* data 64-byte aligned */
+    size_t hlen = (size_t)n + pad + 1;
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 0xff),
+                             (unsigned char)(hlen >> 8)};
+    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n;
+    for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF;
+    size_t bytes = (size_t)(count * p->size);
+    return ok && fwrite(data, 1, bytes, f) == bytes;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Whether `path` starts with a package's magic (whatever its name), or, unreadable, is named
+ * .dckpkg (the loader then reports why it cannot be read). */
+static bool is_package_file(const char *path)
+{
+    char head[DCK_PKG_MAGIC_SIZE];
+    FILE *f = fopen(path, "rb");
+    if (!f) return has_suffix(path, ".dckpkg");
+    bool pkg = fread(head, 1, sizeof head, f) == sizeof head &&
+               memcmp(head, DCK_PKG_MAGIC, DCK_PKG_MAGIC_SIZE) == 0;
+    fclose(f);
+    return pkg;
+}
+
 static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param *p)
 {
     const char *spec = p->spec, *name = p->info.name;
@@ -473,14 +665,25 @@ static int make_buffer(dck_context ctx, const char *kname, uint32_t index, Param
                     strerror(errno));
             return 1;
         }
-        if (file_len % p->info.size) {
+        if (has_suffix(spec + 1, ".npy")) {
+            const char *elems = NULL;
+            uint64_t count = 0;
+            int rc = npy_parse(spec + 1, file_data, file_len, &p->info, &elems, &count);
+            if (rc) {
+                free(file_data);
+                return rc;
+            }
+            d.count = count;
+            d.initial_data = elems;
+        } else if (file_len % p->info.size) {
             free(file_data);
             return usage_error(
                 "'%s' has %zu bytes, not a multiple of the %u-byte elements of '%s' (%s[])",
                 spec + 1, file_len, p->info.size, name, p->info.type_name);
+        } else {
+            d.count = file_len / p->info.size;
+            d.initial_data = file_data;
         }
-        d.count = file_len / p->info.size;
-        d.initial_data = file_data;
     } else if (strncmp(spec, "zeros:", 6) == 0 || strncmp(spec, "rand:", 5) == 0) {
         random = spec[0] == 'r';
         const char *num = strchr(spec, ':') + 1;
@@ -609,6 +812,56 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* --bench-json=FILE: the --bench figures as one JSON object (times in nanoseconds). */
+static int write_bench_json(const Options *o, const char *kind, const dck_device_info *di,
+                            const uint64_t *sorted, double median, uint64_t bytes)
+{
+    FILE *f = fopen(o->bench_json, "w");
+    if (!f) {
+        fprintf(stderr, "dckrun: cannot write '%s': %s\n", o->bench_json, strerror(errno));
+        return 1;
+    }
+    fprintf(f, "{\"name\": ");
+    json_string(f, o->name);
+    fprintf(f, ", \"kind\": \"%s\", \"file\": ", kind);
+    json_string(f, o->file);
+    fprintf(f, ", \"backend\": ");
+    json_string(f, di->backend_name);
+    fprintf(f, ", \"device\": ");
+    json_string(f, di->name);
+    fprintf(f,
+            ", \"device_index\": %u, \"repeats\": %u, \"median_ns\": %.0f, \"min_ns\": %" PRIu64
+            ", \"max_ns\": %" PRIu64 ", \"times_ns\": [",
+            di->index, o->repeats, median, sorted[0], sorted[o->repeats - 1]);
+    for (uint32_t r = 0; r < o->repeats; r++) fprintf(f, "%s%" PRIu64, r ? ", " : "", sorted[r]);
+    fprintf(f, "], \"bytes\": %" PRIu64 ", \"gb_per_s\": ", bytes);
+    if (bytes && median > 0)
+        fprintf(f, "%.4f", (double)bytes / median);
+    else
+        fprintf(f, "null");
+    fprintf(f, "}\n");
+    if (fclose(f) != 0) {
+        fprintf(stderr, "dckrun: cannot write '%s': %s\n", o->bench_json, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 static int run(const Options *o)
 {
     dck_context_desc cd = {0};
@@ -648,9 +901,7 @@ static int run(const Options *o)
     dck_kernel_info ki;
     Param *params = NULL;
     dck_arg *args = NULL;
-    size_t flen = strlen(o->file);
-    bool is_pkg =
-        flen > 7 && strcmp(o->file + flen - 7, ".dckpkg") == 0; /* loaded as is (docs/dckrun.md) */
+    bool is_pkg = is_package_file(o->file); /* loaded as is (docs/dckrun.md) */
     if ((st = is_pkg ? dck_module_create_from_file(ctx, o->file, &mo, &mod)
                      : dck_module_create_from_source(ctx, o->file, NULL, &mo, &mod))) {
         if (st == DCK_ERROR_COMPILE) {
@@ -817,9 +1068,17 @@ static int run(const Options *o)
                 rc = runtime_error(st, p->info.name);
                 goto out;
             }
+            bool npy = has_suffix(eq + 1, ".npy");
+            if (npy && !npy_descr(p->info.type)) {
+                dck_buffer_unmap(p->buf);
+                rc = usage_error("--out=%s: buffer '%s' holds structs ('%s'); write a .bin file",
+                                 o->outs[i], p->info.name, p->info.type_name);
+                goto out;
+            }
             FILE *f = fopen(eq + 1, "wb");
             size_t n = (size_t)(p->count * p->info.size);
-            bool ok = f && fwrite(data, 1, n, f) == n;
+            bool ok =
+                f && (npy ? npy_write(f, &p->info, data, p->count) : fwrite(data, 1, n, f) == n);
             if (f && fclose(f) != 0) ok = false;
             dck_buffer_unmap(p->buf);
             if (!ok) {
@@ -858,6 +1117,10 @@ static int run(const Options *o)
             printf(", %.2f GB/s (%.3f MB of buffer arguments per launch)", (double)bytes / med,
                    (double)bytes / 1e6);
         printf("\n");
+        if (o->bench_json && (rc = write_bench_json(o, kind, &di, t, med, bytes))) {
+            free(t);
+            goto out;
+        }
         free(t);
     }
 out:

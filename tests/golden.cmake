@@ -81,6 +81,9 @@ endif()
 if(TARGET dckrun)
   add_test(NAME cli_dckrun COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/dckrun.sh $<TARGET_FILE:dckrun>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  if(TARGET dckc)
+    set_tests_properties(cli_dckrun PROPERTIES ENVIRONMENT "DCKC=$<TARGET_FILE:dckc>")
+  endif()
 endif()
 
 # The CPU runtime under valgrind: a kernel, a barrier kernel and a pipeline through dckrun

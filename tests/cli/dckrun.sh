@@ -23,5 +23,59 @@ check "2-D kernel with --global: every row written" "grep -q '1, 1, 1, 1, 2, 2, 
 "$dckrun" --backend=cpu "$tmp/k1.dck" k1 y=zeros:16 >/dev/null 2>"$tmp/k1.err"
 check "1-D kernel: no warning" "! grep -q warning '$tmp/k1.err'"
 
+# .npy in and out (format 1, written and read here without NumPy), dtype and shape checked;
+# --bench-json; a package named anything is read as a package
+python3 - "$tmp" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def npy(path, descr, shape, data, fmt):
+    hdr = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+        f.write(struct.pack("<%d%s" % (len(data), fmt), *data))
+npy(d + "/x.npy", "<f4", "(5,)", [1, 2, 3, 4, 5], "f")
+npy(d + "/y.npy", "<f4", "(5,)", [10, 20, 30, 40, 50], "f")
+npy(d + "/xd.npy", "<f8", "(5,)", [1, 2, 3, 4, 5], "d")
+npy(d + "/v.npy", "<f4", "(2, 4)", [1, 2, 3, 4, 5, 6, 7, 8], "f")
+PY
+printf 'kernel void saxpy(float a, const float[] x, float[] y) { uint i = global_id(0); if (i < len(y)) y[i] = a * x[i] + y[i]; }\n' >"$tmp/saxpy.dck"
+printf 'kernel void dbl(float4[] v) { uint i = global_id(0); if (i < len(v)) v[i] = v[i] * 2.0; }\n' >"$tmp/v.dck"
+"$dckrun" --backend=cpu "$tmp/saxpy.dck" saxpy a=2 x=@"$tmp/x.npy" y=@"$tmp/y.npy" --out=y="$tmp/out.npy" --print=y >"$tmp/npy.out" 2>&1; rc=$?
+check ".npy in: runs (got $rc: $(head -c 300 "$tmp/npy.out"))" "[ $rc -eq 0 ] && grep -q '12, 24, 36, 48, 60' '$tmp/npy.out'"
+check ".npy out: a NumPy file of the right dtype, shape and values" "python3 - '$tmp/out.npy' <<'PY'
+import ast, struct, sys
+b = open(sys.argv[1], 'rb').read()
+assert b[:8] == b'\x93NUMPY\x01\x00', b[:8]
+n = struct.unpack('<H', b[8:10])[0]
+h = ast.literal_eval(b[10:10 + n].decode())
+assert h == {'descr': '<f4', 'fortran_order': False, 'shape': (5,)}, h
+assert (10 + n) % 64 == 0
+assert list(struct.unpack('<5f', b[10 + n:])) == [12, 24, 36, 48, 60]
+PY"
+"$dckrun" --backend=cpu "$tmp/saxpy.dck" saxpy a=2 x=@"$tmp/xd.npy" y=@"$tmp/y.npy" >"$tmp/npyd.out" 2>&1; rc=$?
+check ".npy of the wrong dtype: exit 2, both dtypes named ($(head -c 300 "$tmp/npyd.out"))" "[ $rc -eq 2 ] && grep -q \"dtype '<f8'.*dtype '<f4'\" '$tmp/npyd.out'"
+"$dckrun" --backend=cpu "$tmp/v.dck" dbl v=@"$tmp/v.npy" --out=v="$tmp/vout.npy" --print=v >"$tmp/v.out" 2>&1; rc=$?
+check ".npy of float4: shape (N, 4) ($(head -c 300 "$tmp/v.out"))" "[ $rc -eq 0 ] && grep -q '(2, 4, 6, 8), (10, 12, 14, 16)' '$tmp/v.out'"
+check ".npy out of float4: shape (2, 4)" "head -c 128 '$tmp/vout.npy' | grep -q \"'shape': (2, 4)\""
+"$dckrun" --backend=cpu "$tmp/v.dck" dbl v=@"$tmp/x.npy" >"$tmp/v1.out" 2>&1; rc=$?
+check ".npy of shape (5,) for float4[]: refused ($(head -c 300 "$tmp/v1.out"))" "[ $rc -eq 2 ] && grep -q 'shape (N, 4)' '$tmp/v1.out'"
+head -c 40 "$tmp/x.npy" >"$tmp/trunc.npy"
+"$dckrun" --backend=cpu "$tmp/saxpy.dck" saxpy a=2 x=@"$tmp/trunc.npy" y=@"$tmp/y.npy" >"$tmp/tr.out" 2>&1; rc=$?
+check "truncated .npy: exit 2 ($(head -c 300 "$tmp/tr.out"))" "[ $rc -eq 2 ] && grep -q 'truncated' '$tmp/tr.out'"
+"$dckrun" --backend=cpu "$tmp/saxpy.dck" saxpy a=2 x=rand:1000 y=zeros:1000 --bench=5 --bench-json="$tmp/b.json" >"$tmp/b.out" 2>&1; rc=$?
+check "--bench-json: valid JSON with the figures ($(head -c 300 "$tmp/b.out"))" "[ $rc -eq 0 ] && python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j[\"name\"] == \"saxpy\" and j[\"kind\"] == \"kernel\" and j[\"backend\"] == \"cpu\", j
+assert j[\"repeats\"] == 5 and len(j[\"times_ns\"]) == 5 and j[\"bytes\"] == 8000, j
+assert j[\"min_ns\"] <= j[\"median_ns\"] <= j[\"max_ns\"] and j[\"gb_per_s\"] > 0, j
+' '$tmp/b.json'"
+if [ -n "${DCKC:-}" ]; then
+  "$DCKC" --emit=package --target=c "$tmp/saxpy.dck" -o "$tmp/kernels.bin" 2>/dev/null
+  "$dckrun" --backend=cpu "$tmp/kernels.bin" saxpy a=2 x=@"$tmp/x.npy" y=@"$tmp/y.npy" --print=y >"$tmp/pk.out" 2>&1; rc=$?
+  check "a package named .bin is read as a package ($(head -c 300 "$tmp/pk.out"))" "[ $rc -eq 0 ] && grep -q '12, 24, 36, 48, 60' '$tmp/pk.out'"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
