@@ -78,3 +78,7 @@ endforeach()
 set(DCK_PC_PREFIX "\${pcfiledir}/${_dck_pc_up}")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/dckrt.pc.in ${CMAKE_CURRENT_BINARY_DIR}/dckrt.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/dckrt.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# man pages: dckc(1), dckrun(1)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/man/dckc.1 ${PROJECT_SOURCE_DIR}/docs/man/dckrun.1
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in bin/dckc bin/dckrun include/dck.h share/dck/stdlib/dck/math.dck; do
+for f in bin/dckc bin/dckrun include/dck.h share/dck/stdlib/dck/math.dck share/man/man1/dckc.1 share/man/man1/dckrun.1; do
   [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 # run from a folder outside the source tree, with the source tree's stdlib out of reach
