@@ -4,7 +4,8 @@
 #   bench/run.sh saxpy      one benchmark only (stream saxpy reduce histogram transpose sgemm
 #                           mandelbrot jacobi nbody softmax pipe3), no compile-speed part
 # Environment: BUILD_DIR (default build/bench), SKIP_COMPILE_SPEED=1.
-# Results: bench/results/results.json, results.md (the table), *.png, named with the machine.
+# Results: bench/results/results.json, results.md (the table), *.png, named with the machine;
+# a full run is appended to bench/history.jsonl and checked for regressions (bench/history.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -48,3 +49,10 @@ if [ -z "$ONLY" ] && [ -z "${SKIP_COMPILE_SPEED:-}" ]; then
   "$PY" bench/compile_speed.py "$BUILD_DIR/driver/dckc" "$OUT/compile.json"
 fi
 "$PY" bench/report.py "$OUT"
+# the history (bench/history.jsonl, kept in the repository): a full run is appended, then the
+# newest run is compared with the earlier ones of this machine; exit 1 on a severe regression
+# (BENCH_FAIL_ON=minor|moderate|severe|never)
+if [ -z "$ONLY" ]; then
+  "$PY" bench/history.py append "$OUT"
+  "$PY" bench/history.py report --plot "$OUT/history.png" --fail-on="${BENCH_FAIL_ON:-severe}"
+fi

@@ -78,6 +78,11 @@ if(TARGET dckc AND TARGET dckrun AND Python3_FOUND AND NOT DCK_SANITIZE)
   add_test(NAME docs_tutorial COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/tutorial.py ${PROJECT_BINARY_DIR}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+# bench/history.py: the three regression levels and the exit status, on made-up histories
+if(Python3_FOUND)
+  add_test(NAME bench_history COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench/history_test.py
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
 if(TARGET dckc AND TARGET dckrun)
   add_test(NAME docs_manpages COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/docs/manpages.sh $<TARGET_FILE:dckc> $<TARGET_FILE:dckrun>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
