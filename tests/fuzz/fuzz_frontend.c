@@ -2,7 +2,7 @@
  *
  * The input bytes are a .dck source named "fuzz.dck" (never read from disk; only files it
  * #includes are read). Each input is compiled to IR (passes run, IR verified after every
- * pass) and, when that succeeds, to C. Any outcome but success or user diagnostics is a
+ * pass) and, when that succeeds, to every backend but PTX. Any outcome but success or user diagnostics is a
  * bug: an internal compiler error aborts so that the fuzzer (or the replay driver) keeps
  * the input; crashes, hangs and sanitizer reports are caught by the fuzzing engine.
  * Inputs over 64 KiB are skipped (the engine runs with -max_len=65536).
@@ -57,11 +57,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.verify_each = true;
 
     if (compile_once(src, &o, "c", DCKC_EMIT_IR) == DCKC_OK) {
-        /* The same program through the C backend, checked mode on to cover the bounds
-         * checks' code paths as well. */
+        /* The same program through every text and binary backend at once (a package runs
+         * each backend on the one optimized module: SIMD C, OpenCL C, SPIR-V for both
+         * environments with the validator, MSL, CUDA C), checked mode on for odd sizes to
+         * cover the bounds checks' code paths as well. PTX (LLVM) is left to its own tests:
+         * a few milliseconds of LLVM per input would dominate the fuzzer's speed. */
+        static const char *envs[] = {"vulkan", "opencl"};
         o.verify_each = false;
         o.checked = (size & 1) != 0;
-        compile_once(src, &o, "c", DCKC_EMIT_SOURCE);
+        o.spirv_envs = envs;
+        o.nspirv_envs = 2;
+        compile_once(src, &o, "c,opencl,spirv,msl,cuda", DCKC_EMIT_PACKAGE);
     }
     free(src);
     return 0;
