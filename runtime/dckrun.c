@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_LIST 256
 
@@ -812,6 +813,13 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -829,7 +837,8 @@ static void json_string(FILE *f, const char *s)
 
 /* --bench-json=FILE: the --bench figures as one JSON object (times in nanoseconds). */
 static int write_bench_json(const Options *o, const char *kind, const dck_device_info *di,
-                            const uint64_t *sorted, double median, uint64_t bytes)
+                            const uint64_t *sorted, double median, double host_median,
+                            uint64_t bytes)
 {
     FILE *f = fopen(o->bench_json, "w");
     if (!f) {
@@ -849,7 +858,8 @@ static int write_bench_json(const Options *o, const char *kind, const dck_device
             ", \"max_ns\": %" PRIu64 ", \"times_ns\": [",
             di->index, o->repeats, median, sorted[0], sorted[o->repeats - 1]);
     for (uint32_t r = 0; r < o->repeats; r++) fprintf(f, "%s%" PRIu64, r ? ", " : "", sorted[r]);
-    fprintf(f, "], \"bytes\": %" PRIu64 ", \"gb_per_s\": ", bytes);
+    fprintf(f, "], \"host_median_ns\": %.0f, \"bytes\": %" PRIu64 ", \"gb_per_s\": ", host_median,
+            bytes);
     if (bytes && median > 0)
         fprintf(f, "%.4f", (double)bytes / median);
     else
@@ -1094,30 +1104,49 @@ static int run(const Options *o)
             rc = 1;
             goto out;
         }
+        uint64_t *h = calloc(o->repeats, sizeof *h); /* host: dck_launch to dck_event_wait */
+        if (!h) {
+            free(t);
+            rc = 1;
+            goto out;
+        }
         for (uint32_t r = 0; r < o->repeats; r++) {
+            uint64_t h0 = wall_ns();
             if ((st = dck_launch(q, k, ki.kind == DCK_KERNEL ? &range : NULL, ki.nparams, args,
                                  &ev)) ||
                 (st = dck_event_wait(ev))) {
                 free(t);
+                free(h);
                 rc = runtime_error(st, "launch failed");
                 goto out;
             }
+            h[r] = wall_ns() - h0;
             dck_event_elapsed_ns(ev, &t[r]);
             dck_event_destroy(ev);
         }
         qsort(t, o->repeats, sizeof *t, cmp_u64);
+        qsort(h, o->repeats, sizeof *h, cmp_u64);
+        double hmed = o->repeats % 2
+                          ? (double)h[o->repeats / 2]
+                          : ((double)h[o->repeats / 2 - 1] + (double)h[o->repeats / 2]) / 2.0;
+        free(h);
         double med = o->repeats % 2
                          ? (double)t[o->repeats / 2]
                          : ((double)t[o->repeats / 2 - 1] + (double)t[o->repeats / 2]) / 2.0;
-        printf(
-            "bench: %s '%s' on %s: %u runs after warm-up: median %.3f ms, min %.3f ms, max %.3f ms",
-            kind, o->name, di.name, o->repeats, med / 1e6, (double)t[0] / 1e6,
-            (double)t[o->repeats - 1] / 1e6);
+        /* milliseconds, or microseconds for launches under 0.1 ms */
+        bool us = t[o->repeats - 1] < 100000;
+        double u = us ? 1e3 : 1e6;
+        const char *un = us ? "us" : "ms";
+        printf("bench: %s '%s' on %s: %u runs after warm-up: median %.3f %s, min %.3f %s, max "
+               "%.3f %s",
+               kind, o->name, di.name, o->repeats, med / u, un, (double)t[0] / u, un,
+               (double)t[o->repeats - 1] / u, un);
         if (bytes && med > 0)
             printf(", %.2f GB/s (%.3f MB of buffer arguments per launch)", (double)bytes / med,
                    (double)bytes / 1e6);
-        printf("\n");
-        if (o->bench_json && (rc = write_bench_json(o, kind, &di, t, med, bytes))) {
+        printf("; on the host %.1f us from dck_launch to the end of dck_event_wait (median)\n",
+               hmed / 1e3);
+        if (o->bench_json && (rc = write_bench_json(o, kind, &di, t, med, hmed, bytes))) {
             free(t);
             goto out;
         }

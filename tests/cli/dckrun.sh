@@ -70,6 +70,7 @@ j = json.load(open(sys.argv[1]))
 assert j[\"name\"] == \"saxpy\" and j[\"kind\"] == \"kernel\" and j[\"backend\"] == \"cpu\", j
 assert j[\"repeats\"] == 5 and len(j[\"times_ns\"]) == 5 and j[\"bytes\"] == 8000, j
 assert j[\"min_ns\"] <= j[\"median_ns\"] <= j[\"max_ns\"] and j[\"gb_per_s\"] > 0, j
+assert j[\"host_median_ns\"] > 0, j
 ' '$tmp/b.json'"
 if [ -n "${DCKC:-}" ]; then
   "$DCKC" --emit=package --target=c "$tmp/saxpy.dck" -o "$tmp/kernels.bin" 2>/dev/null
