@@ -9,10 +9,12 @@
 #include "rt.h"
 #include "driver/dckc.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -36,10 +38,12 @@ typedef struct CpuState {
     pthread_mutex_t launch_mu; /* one launch at a time on this context */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
-    uint64_t generation; /* bumped per job */
-    uint32_t pending;    /* workers still inside the current job */
-    bool shutdown;
-    CpuJob *job;
+    _Atomic uint64_t generation; /* bumped per job (release: job is set before) */
+    _Atomic uint32_t pending;    /* workers still inside the current job */
+    uint32_t sleepers;           /* workers blocked on work_cv (under mu) */
+    _Atomic bool shutdown;
+    bool spin;       /* threads spin briefly before blocking: not when they outnumber the cores */
+    CpuJob *job;     /* the current job: written before generation is bumped */
     uint32_t isa_ok; /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
 } CpuState;
 
@@ -226,23 +230,79 @@ static void run_groups(CpuJob *j, void *scratch)
     }
 }
 
+/* Launches come in bursts (a pipeline, a loop of steps): a thread that has just finished a job
+ * spins this long for the next one before it blocks, so that a launch wakes the pool without
+ * a system call (a futex wake and the reschedule cost 5-10 us; the spin costs nothing then).
+ * The launching thread spins as long for the workers to finish. */
+enum { SPIN_NS = 50000 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One step of a spin: a pause for the first iterations, then a yield, so that a thread sharing
+ * the core (the machine busy with other work, or the launcher itself) gets to run. */
+static inline void spin_pause(uint32_t i)
+{
+    if (i < 256)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
+/* Spins until *gen differs from seen (true) or SPIN_NS pass (false). */
+static bool spin_for_job(CpuState *s, uint64_t seen)
+{
+    if (!s->spin) return false;
+    uint64_t start = mono_ns();
+    for (uint32_t i = 1;; i++) {
+        if (atomic_load_explicit(&s->generation, memory_order_acquire) != seen ||
+            atomic_load_explicit(&s->shutdown, memory_order_relaxed))
+            return true;
+        spin_pause(i);
+        if (!(i & 63) && mono_ns() - start > SPIN_NS) return false;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     CpuWorker *w = arg;
     CpuState *s = w->s;
     uint64_t seen = 0;
-    pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->shutdown && s->generation == seen) pthread_cond_wait(&s->work_cv, &s->mu);
-        if (s->shutdown) break;
-        seen = s->generation;
-        CpuJob *j = s->job;
-        pthread_mutex_unlock(&s->mu);
-        run_groups(j, s->scratch[w->index]);
-        pthread_mutex_lock(&s->mu);
-        if (--s->pending == 0) pthread_cond_signal(&s->done_cv);
+        if (!spin_for_job(s, seen)) {
+            /* block: registered as a sleeper under mu before the last look at generation,
+               so a launch that bumps it either is seen here or broadcasts to us */
+            pthread_mutex_lock(&s->mu);
+            s->sleepers++;
+            while (!atomic_load(&s->shutdown) && atomic_load(&s->generation) == seen)
+                pthread_cond_wait(&s->work_cv, &s->mu);
+            s->sleepers--;
+            pthread_mutex_unlock(&s->mu);
+        }
+        if (atomic_load(&s->shutdown)) break;
+        seen = atomic_load_explicit(&s->generation, memory_order_acquire);
+        run_groups(s->job, s->scratch[w->index]);
+        if (atomic_fetch_sub_explicit(&s->pending, 1, memory_order_acq_rel) == 1) {
+            /* the last one out: wake the launcher if it stopped spinning (it checks pending
+               under mu before it waits, and this lock comes after the decrement) */
+            pthread_mutex_lock(&s->mu);
+            pthread_cond_signal(&s->done_cv);
+            pthread_mutex_unlock(&s->mu);
+        }
     }
-    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -279,6 +339,10 @@ static dck_status cpu_init(dck_context ctx, uint32_t device_index)
     s->isa_ok = cpu_isa_support() & env_isas;
     s->nthreads = default_threads(ctx);
     ctx->num_threads = s->nthreads;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *spin_env = getenv("DCK_CPU_SPIN");
+    s->spin =
+        online > 0 && s->nthreads <= (uint32_t)online && !(spin_env && strcmp(spin_env, "0") == 0);
     pthread_mutex_init(&s->launch_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
@@ -309,7 +373,7 @@ static void cpu_fini(dck_context ctx)
     CpuState *s = ctx->backend_data;
     if (!s) return;
     pthread_mutex_lock(&s->mu);
-    s->shutdown = true;
+    atomic_store(&s->shutdown, true);
     pthread_cond_broadcast(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     for (uint32_t i = 1; i < s->nthreads; i++) pthread_join(s->threads[i - 1], NULL);
@@ -424,17 +488,24 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
     if (nthreads <= 1) {
         run_groups(&job, s->scratch[0]);
     } else {
-        pthread_mutex_lock(&s->mu);
         s->job = &job;
-        s->pending = s->nthreads - 1;
-        s->generation++;
-        pthread_cond_broadcast(&s->work_cv);
+        atomic_store_explicit(&s->pending, s->nthreads - 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->generation, 1, memory_order_release);
+        pthread_mutex_lock(&s->mu); /* spinning workers have seen the job; wake the others */
+        if (s->sleepers) pthread_cond_broadcast(&s->work_cv);
         pthread_mutex_unlock(&s->mu);
         run_groups(&job, s->scratch[0]);
+        uint64_t start = s->spin ? mono_ns() : 0;
+        for (uint32_t i = 1; s->spin && atomic_load_explicit(&s->pending, memory_order_acquire);
+             i++) {
+            spin_pause(i);
+            if (!(i & 63) && mono_ns() - start > SPIN_NS) break;
+        }
         pthread_mutex_lock(&s->mu);
-        while (s->pending) pthread_cond_wait(&s->done_cv, &s->mu);
-        s->job = NULL;
+        while (atomic_load_explicit(&s->pending, memory_order_acquire))
+            pthread_cond_wait(&s->done_cv, &s->mu);
         pthread_mutex_unlock(&s->mu);
+        s->job = NULL;
     }
     pthread_mutex_unlock(&s->launch_mu);
     return DCK_SUCCESS;
