@@ -90,9 +90,9 @@ static dck_context fuzz_ctx(dck_module *mod)
     return ctx;
 }
 
-static const char *strings[] = {"", "fill", "copy4", "mixed", "sum", "twice", "nope", "X=1",
-                                "X", "=", "spirv-vulkan", "c", "opencl", "/nonexistent",
-                                ".", "a-b", NULL};
+static const char *strings[] = {
+    "",  "fill",         "copy4", "mixed",  "sum",          "twice", "nope", "X=1", "X",
+    "=", "spirv-vulkan", "c",     "opencl", "/nonexistent", ".",     "a-b",  NULL};
 
 static const char *some_string(Fuzz *f)
 {
@@ -154,8 +154,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memset(args, 0, sizeof args);
             for (uint32_t i = 0; i < nargs && i < 8; i++) {
                 uint8_t kind = byte(&f);
-                args[i].kind = kind < 100 ? DCK_ARG_BUFFER : kind < 230 ? DCK_ARG_VALUE
-                                                                        : (dck_arg_kind)kind;
+                args[i].kind = kind < 100   ? DCK_ARG_BUFFER
+                               : kind < 230 ? DCK_ARG_VALUE
+                                            : (dck_arg_kind)kind;
                 uint8_t t = byte(&f);
                 args[i].type = t < 13 ? (dck_type)t : t < 240 ? DCK_TYPE_F32 : (dck_type)t;
                 args[i].vec = byte(&f) % 6;
@@ -164,7 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (byte(&f) & 1) args[i].type_name = some_string(&f);
                 if (args[i].size > sizeof args[i].v) args[i].ptr = host; /* host: 4096 bytes */
                 if (args[i].size > sizeof host) args[i].ptr = NULL;
-                memcpy(args[i].v.bytes, f.p, (size_t)(f.end - f.p) < 16 ? (size_t)(f.end - f.p) : 16);
+                memcpy(args[i].v.bytes, f.p,
+                       (size_t)(f.end - f.p) < 16 ? (size_t)(f.end - f.p) : 16);
             }
             uint8_t e = byte(&f) % (MAXE + 1);
             dck_event *ev = e < MAXE && !evs[e] ? &evs[e] : NULL;
@@ -223,8 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (mods[slot]) dck_module_destroy(mods[slot]);
             mods[slot] = NULL;
             /* a source that fails in the frontend (fast) or the fixed module (cached) */
-            const char *src = byte(&f) & 1 ? "kernel void k(float[] y) { y[0] = X; }"
-                                           : module_src;
+            const char *src = byte(&f) & 1 ? "kernel void k(float[] y) { y[0] = X; }" : module_src;
             dck_module_create_from_source(ctx, some_string(&f), byte(&f) < 10 ? NULL : src,
                                           byte(&f) < 30 ? NULL : &o, &mods[slot]);
             break;
