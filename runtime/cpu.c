@@ -6,6 +6,7 @@
  * every group. Groups are handed out in chunks through one atomic counter (dynamic
  * scheduling), 2-D launches of barrier kernels in bands of group rows (run_groups).
  */
+#include "cpu_topo.h"
 #include "rt.h"
 #include "driver/dckc.h"
 
@@ -20,14 +21,20 @@
 #include <cpuid.h>
 #endif
 
+enum { CPU_MAX_PARTS = 16 }; /* NUMA nodes the groups of a launch are split over, at most */
+
 typedef struct CpuJob {
     dck_cpu_group_fn fn;
     const dck_cpu_launch *launch;
     uint64_t ngroups;
     uint64_t chunk;
-    uint64_t band;         /* > 1: groups in bands of this many rows (2-D tiles) */
-    size_t block_bytes;    /* bytes of `shared` zeroed per group (0: nothing to zero) */
-    _Atomic uint64_t next; /* next group index to hand out */
+    uint64_t band;      /* > 1: groups in bands of this many rows (2-D tiles) */
+    size_t block_bytes; /* bytes of `shared` zeroed per group (0: nothing to zero) */
+    /* the groups in nparts contiguous ranges, one per NUMA node of the placement (one range
+       without NUMA): a thread takes groups of its node's range first, then helps the others */
+    uint32_t nparts;
+    uint64_t part_end[CPU_MAX_PARTS];
+    _Atomic uint64_t next[CPU_MAX_PARTS]; /* next group index to hand out, per range */
 } CpuJob;
 
 typedef struct CpuState {
@@ -42,9 +49,10 @@ typedef struct CpuState {
     _Atomic uint32_t pending;    /* workers still inside the current job */
     uint32_t sleepers;           /* workers blocked on work_cv (under mu) */
     _Atomic bool shutdown;
-    bool spin;       /* threads spin briefly before blocking: not when they outnumber the cores */
-    CpuJob *job;     /* the current job: written before generation is bumped */
-    uint32_t isa_ok; /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
+    bool spin;   /* threads spin briefly before blocking: not when they outnumber the cores */
+    CpuJob *job; /* the current job: written before generation is bumped */
+    CpuPlacement place; /* NUMA nodes, and where the workers are pinned (cpu_topo.h) */
+    uint32_t isa_ok;    /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
 } CpuState;
 
 typedef struct CpuWorker {
@@ -207,25 +215,47 @@ static const dck_abi_cpu_variant *pick_variant(const CpuState *s, const dck_abi_
 
 /* ---- thread pool ---- */
 
-static void run_groups(CpuJob *j, void *scratch)
+static void run_range(CpuJob *j, const dck_cpu_launch *l, uint64_t n0, uint64_t n01, uint64_t start,
+                      uint64_t end, void *scratch)
+{
+    for (uint64_t g = start; g < end; g++) {
+        if (j->block_bytes) memset(scratch, 0, j->block_bytes);
+        uint64_t gx = g % n0, gy = g % n01 / n0, gz = g / n01;
+        if (j->band > 1) { /* only set for 2-D launches */
+            uint64_t r = g % n01, band = r / (j->band * n0),
+                     rows = l->num_groups[1] - band * j->band;
+            if (rows > j->band) rows = j->band;
+            uint64_t q = r - band * j->band * n0;
+            gx = q / rows, gy = band * j->band + q % rows;
+        }
+        j->fn(l, (uint32_t)gx, (uint32_t)gy, (uint32_t)gz, scratch);
+    }
+}
+
+/* Splits the job's groups into `parts` contiguous ranges (1: one range). */
+static void job_parts(CpuJob *j, uint32_t parts)
+{
+    if (parts < 1 || j->ngroups < parts) parts = 1;
+    if (parts > CPU_MAX_PARTS) parts = CPU_MAX_PARTS;
+    j->nparts = parts;
+    for (uint32_t p = 0; p < parts; p++) {
+        atomic_init(&j->next[p], j->ngroups * p / parts);
+        j->part_end[p] = j->ngroups * (p + 1) / parts;
+    }
+}
+
+/* Runs groups of the job until none is left: those of range `home` first. */
+static void run_groups(CpuJob *j, void *scratch, uint32_t home)
 {
     const dck_cpu_launch *l = j->launch;
     uint64_t n0 = l->num_groups[0], n01 = n0 * l->num_groups[1];
-    for (;;) {
-        uint64_t start = atomic_fetch_add_explicit(&j->next, j->chunk, memory_order_relaxed);
-        if (start >= j->ngroups) return;
-        uint64_t end = start + j->chunk < j->ngroups ? start + j->chunk : j->ngroups;
-        for (uint64_t g = start; g < end; g++) {
-            if (j->block_bytes) memset(scratch, 0, j->block_bytes);
-            uint64_t gx = g % n0, gy = g % n01 / n0, gz = g / n01;
-            if (j->band > 1) { /* only set for 2-D launches */
-                uint64_t r = g % n01, band = r / (j->band * n0),
-                         rows = l->num_groups[1] - band * j->band;
-                if (rows > j->band) rows = j->band;
-                uint64_t q = r - band * j->band * n0;
-                gx = q / rows, gy = band * j->band + q % rows;
-            }
-            j->fn(l, (uint32_t)gx, (uint32_t)gy, (uint32_t)gz, scratch);
+    for (uint32_t k = 0; k < j->nparts; k++) {
+        uint32_t p = (home + k) % j->nparts;
+        for (;;) {
+            uint64_t start = atomic_fetch_add_explicit(&j->next[p], j->chunk, memory_order_relaxed);
+            if (start >= j->part_end[p]) break;
+            uint64_t end = start + j->chunk < j->part_end[p] ? start + j->chunk : j->part_end[p];
+            run_range(j, l, n0, n01, start, end, scratch);
         }
     }
 }
@@ -281,6 +311,8 @@ static void *worker_main(void *arg)
     CpuWorker *w = arg;
     CpuState *s = w->s;
     uint64_t seen = 0;
+    rt_cpu_bind_self(&s->place, w->index); /* refused: the thread runs where the OS puts it */
+    uint32_t home = s->place.thread_node ? s->place.thread_node[w->index] : 0;
     for (;;) {
         if (!spin_for_job(s, seen)) {
             /* block: registered as a sleeper under mu before the last look at generation,
@@ -294,7 +326,7 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&s->shutdown)) break;
         seen = atomic_load_explicit(&s->generation, memory_order_acquire);
-        run_groups(s->job, s->scratch[w->index]);
+        run_groups(s->job, s->scratch[w->index], home);
         if (atomic_fetch_sub_explicit(&s->pending, 1, memory_order_acq_rel) == 1) {
             /* the last one out: wake the launcher if it stopped spinning (it checks pending
                under mu before it waits, and this lock comes after the decrement) */
@@ -343,6 +375,13 @@ static dck_status cpu_init(dck_context ctx, uint32_t device_index)
     const char *spin_env = getenv("DCK_CPU_SPIN");
     s->spin =
         online > 0 && s->nthreads <= (uint32_t)online && !(spin_env && strcmp(spin_env, "0") == 0);
+    char perr[256];
+    if (!rt_cpu_place(s->nthreads, &s->place, perr, sizeof perr)) {
+        rt_free(ctx, s);
+        ctx->backend_data = NULL;
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s", perr);
+    }
+    snprintf(ctx->device.info.driver, sizeof ctx->device.info.driver, "%s", s->place.desc);
     pthread_mutex_init(&s->launch_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
@@ -386,6 +425,7 @@ static void cpu_fini(dck_context ctx)
     pthread_cond_destroy(&s->done_cv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->launch_mu);
+    rt_cpu_place_free(&s->place);
     rt_free(ctx, s);
     ctx->backend_data = NULL;
 }
@@ -484,9 +524,9 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
     job.block_bytes = v ? ((size_t)k->shared_bytes + RT_ALIGN - 1) / RT_ALIGN * RT_ALIGN : block;
     uint64_t chunk = ngroups / ((uint64_t)nthreads * 8);
     job.chunk = chunk ? chunk : 1;
-    atomic_init(&job.next, 0);
+    job_parts(&job, s->place.nnodes);
     if (nthreads <= 1) {
-        run_groups(&job, s->scratch[0]);
+        run_groups(&job, s->scratch[0], 0);
     } else {
         s->job = &job;
         atomic_store_explicit(&s->pending, s->nthreads - 1, memory_order_relaxed);
@@ -494,7 +534,7 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
         pthread_mutex_lock(&s->mu); /* spinning workers have seen the job; wake the others */
         if (s->sleepers) pthread_cond_broadcast(&s->work_cv);
         pthread_mutex_unlock(&s->mu);
-        run_groups(&job, s->scratch[0]);
+        run_groups(&job, s->scratch[0], 0);
         uint64_t start = s->spin ? mono_ns() : 0;
         for (uint32_t i = 1; s->spin && atomic_load_explicit(&s->pending, memory_order_acquire);
              i++) {

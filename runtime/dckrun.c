@@ -894,8 +894,8 @@ static int run(const Options *o)
         }
         char cu[32] = "compute units unknown";
         if (di.compute_units) snprintf(cu, sizeof cu, "%u compute units", di.compute_units);
-        fprintf(stderr, "dckrun: device %s:%u: %s (%s)%s\n", di.backend_name, di.index, di.name, cu,
-                o->checked ? ", checked mode" : "");
+        fprintf(stderr, "dckrun: device %s:%u: %s (%s%s%s)%s\n", di.backend_name, di.index, di.name,
+                cu, di.driver[0] ? "; " : "", di.driver, o->checked ? ", checked mode" : "");
     }
     dck_module_options mo = {0};
     mo.defines = o->defines;

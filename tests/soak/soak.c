@@ -128,12 +128,14 @@ static int step(Stats *s, Dev *d, uint32_t n, float *hx, float *hy, uint32_t *hu
     dck_status st;
     dck_buffer x = NULL, y = NULL, u = NULL, t = NULL;
     int rc = 1;
-    for (uint32_t i = 0; i < n; i++) hx[i] = (float)(i % 97), hy[i] = (float)(i % 13), hu[i] = i % 7;
+    for (uint32_t i = 0; i < n; i++)
+        hx[i] = (float)(i % 97), hy[i] = (float)(i % 13), hu[i] = i % 7;
     if ((st = dck_buffer_create_elems(d->ctx, DCK_TYPE_F32, n, &x)) ||
         (st = dck_buffer_create_elems(d->ctx, DCK_TYPE_F32, n, &y)) ||
         (st = dck_buffer_create_elems(d->ctx, DCK_TYPE_U32, n, &u)) ||
         (st = dck_buffer_create_elems(d->ctx, DCK_TYPE_U32, 1, &t)) ||
-        (st = dck_buffer_write(x, 0, n * 4ull, hx)) || (st = dck_buffer_write(y, 0, n * 4ull, hy)) ||
+        (st = dck_buffer_write(x, 0, n * 4ull, hx)) ||
+        (st = dck_buffer_write(y, 0, n * 4ull, hy)) ||
         (st = dck_buffer_write(u, 0, n * 4ull, hu))) {
         fail(s, st, "buffers");
         goto out;
@@ -241,7 +243,8 @@ int main(int argc, char **argv)
         if (now_s() - last_report >= (seconds > 600 ? 300 : seconds / 4)) {
             last_report = now_s();
             printf("soak: %6.0f s, RSS %.1f MiB", t, rss);
-            for (int i = 0; i < nb; i++) printf(", %s %llu launches", st[i].name, (unsigned long long)st[i].launches);
+            for (int i = 0; i < nb; i++)
+                printf(", %s %llu launches", st[i].name, (unsigned long long)st[i].launches);
             printf("\n");
             fflush(stdout);
         }
@@ -250,18 +253,21 @@ int main(int argc, char **argv)
     double end_rss = rss_mib();
     int rc = 0;
     for (int i = 0; i < nb; i++) {
-        printf("soak: %-7s %10llu launches, %8.1f GB moved, %llu contexts, %llu wrong, %llu errors%s%s\n",
-               st[i].name, (unsigned long long)st[i].launches, (double)st[i].bytes / 1e9,
-               (unsigned long long)st[i].contexts, (unsigned long long)st[i].wrong,
-               (unsigned long long)st[i].errors, st[i].first_error[0] ? ": " : "", st[i].first_error);
+        printf(
+            "soak: %-7s %10llu launches, %8.1f GB moved, %llu contexts, %llu wrong, %llu errors%s%s\n",
+            st[i].name, (unsigned long long)st[i].launches, (double)st[i].bytes / 1e9,
+            (unsigned long long)st[i].contexts, (unsigned long long)st[i].wrong,
+            (unsigned long long)st[i].errors, st[i].first_error[0] ? ": " : "", st[i].first_error);
         if (st[i].wrong || st[i].errors) rc = 1;
     }
     if (warm_rss < 0) warm_rss = end_rss;
-    printf("soak: %.0f s; RSS %.1f MiB after the warm-up (%.0f s), peak %.1f MiB after it, %.1f MiB "
-           "at the end (every context destroyed)\n",
-           now_s() - t0, warm_rss, warm, peak_after_warm, end_rss);
+    printf(
+        "soak: %.0f s; RSS %.1f MiB after the warm-up (%.0f s), peak %.1f MiB after it, %.1f MiB "
+        "at the end (every context destroyed)\n",
+        now_s() - t0, warm_rss, warm, peak_after_warm, end_rss);
     if (peak_after_warm - warm_rss > 16.0) {
-        printf("soak: FAIL: the RSS grew by %.1f MiB after the warm-up\n", peak_after_warm - warm_rss);
+        printf("soak: FAIL: the RSS grew by %.1f MiB after the warm-up\n",
+               peak_after_warm - warm_rss);
         rc = 1;
     }
     free(hx);
