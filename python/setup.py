@@ -1,6 +1,6 @@
 """Builds the dck package. Beside the Python code it installs, from the DCK build next to it
 ($DCK_BUILD_DIR, else ../build), a copy of libdckrt.so with the stdlib modules and dck.h of
-the same tree, so that the installed package loads the library its ctypes mirror was
+the same tree ($DCK_SOURCE_DIR, else ..), so that the installed package loads the library its ctypes mirror was
 written for. Without a build the package uses an installed libdckrt (docs/python.md)."""
 import glob
 import os
@@ -11,7 +11,7 @@ from setuptools.command.build_py import build_py
 from setuptools.dist import Distribution
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.environ.get("DCK_SOURCE_DIR") or os.path.dirname(HERE)
 
 
 def built_library():
