@@ -681,7 +681,7 @@ class Kernel:
         n = len(vals)
         cargs = (_ffi.dck_arg * max(n, 1))()
         keep, made, backs = [], [], []
-        written = []
+        arrays = []  # (index, array) of the array arguments so far, for the overlap check
         try:
             for i, (p, v) in enumerate(zip(self.params, vals)):
                 a = cargs[i]
@@ -694,14 +694,14 @@ class Kernel:
                         a.buffer = v._h
                         continue
                     data, count, back = _array_for(self, i, p, v)
-                    for (j, other) in written:
+                    for (j, other) in arrays:
                         if np.may_share_memory(other, v) and (p.writable or
                                                                self.params[j].writable):
                             raise Error("DCK_ERROR_ALIASING", "arguments %d ('%s') and %d ('%s') "
                                         "of %s '%s' overlap and one is written"
                                         % (j + 1, self.params[j].name, i + 1, p.name, self.kind,
                                            self.name))
-                    written.append((i, v))
+                    arrays.append((i, v))
                     desc = _ffi.dck_buffer_desc()
                     desc.count, desc.elem_size = count, p.size
                     desc.size = count * p.size

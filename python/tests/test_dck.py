@@ -329,3 +329,53 @@ def test_auto_backend():
     assert isinstance(m.context.auto_reason, str)
     stats = m.context.pool_stats()
     assert stats["allocations"] >= 2
+
+
+def test_edge_values(mod):
+    e = np.zeros(0, np.float32)
+    mod.saxpy(2.0, e, e.copy())  # empty arrays: an empty launch
+    v = np.zeros((3, 4), np.float32)  # float3 elements given padded, (n, 4): no copy
+    v[:, 3] = 99
+    mod.vec3(np.float32([1, 1, 1]), (1, 2, 3, 4), v)
+    np.testing.assert_array_equal(v[:, :3], np.tile([1, 2, 3], (3, 1)))
+
+
+def test_half_and_u64():
+    m = dck.compile("kernel void hx(half s, const half[] x, half[] y, ulong big, ulong[] o) {"
+                    " uint i = global_id(0); if (i < len(y)) y[i] = x[i] * s; o[0] = big; }",
+                    backend="cpu")
+    x = np.arange(4, dtype=np.float16)
+    y = np.zeros(4, np.float16)
+    o = np.zeros(1, np.uint64)
+    m.hx(0.5, x, y, 2 ** 64 - 1, o, global_size=4)
+    assert y.tolist() == [0, 0.5, 1, 1.5] and int(o[0]) == 2 ** 64 - 1
+    with pytest.raises(dck.Error, match=r"'big'.*-1, which does not fit"):
+        m.hx(0.5, x, y, -1, o, global_size=4)
+    with pytest.raises(dck.Error, match=r"'s'.*70000.0, which does not fit"):
+        m.hx(70000.0, x, y, 0, o, global_size=4)
+    with pytest.raises(dck.Error, match=r"argument 2 \('x'\).*float16.*float32"):
+        m.hx(0.5, x.astype(np.float32), y, 0, o, global_size=4)
+
+
+STDLIB = sorted(os.listdir(os.path.join(ROOT, "stdlib", "dck")))
+
+
+@pytest.mark.parametrize("name", STDLIB)
+def test_stdlib_modules(name):
+    """Each standard library module compiles from an #include <dck/...> and its kernels and
+    pipelines are callable attributes."""
+    m = dck.compile("#include <dck/%s>\n" % name, backend="cpu")
+    for n in m.names:
+        k = getattr(m, n)
+        assert isinstance(k, dck.Kernel) and k.name == n and k.kind in ("kernel", "pipeline")
+
+
+def test_library_lookup(tmp_path):
+    import sys
+    assert dck.library_found_by == "$DCK_LIBRARY" and os.path.exists(dck.library_path)
+    env = dict(os.environ, DCK_LIBRARY=str(tmp_path / "libnothere.so"),
+               PYTHONPATH=os.path.dirname(os.path.dirname(dck.__file__)))
+    r = subprocess.run([sys.executable, "-c", "import dck"], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode != 0
+    assert "cannot find libdckrt" in r.stderr and "libnothere.so" in r.stderr, r.stderr
