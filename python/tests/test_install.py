@@ -1,7 +1,8 @@
-"""`pip install ./python` works: the package is installed into a fresh virtual environment
-(system site-packages visible for numpy; no network: --no-index --no-build-isolation), then a
-NumPy user's three lines run from another folder with no DCK_LIBRARY: the installed package
-finds the copy of libdckrt it carries. Opt in with DCK_TEST_INSTALL=1 (ctest does)."""
+"""Installing works. `pip install ./python` into a fresh virtual environment (system
+site-packages visible for numpy; no network: --no-index --no-build-isolation), then a NumPy
+user's three lines from another folder with no DCK_LIBRARY use the copy of libdckrt the
+package carries; and a package built with no build to copy from uses the library of
+`cmake --install`, found through pkg-config. Opt in with DCK_TEST_INSTALL=1 (ctest does)."""
 import os
 import shutil
 import subprocess
@@ -68,3 +69,48 @@ def test_pip_install(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0 and "installed ok" in r.stdout, r.stdout + r.stderr
     assert os.path.exists(os.path.join(site, "dck", "_lib", "stdlib", "dck", "math.dck"))
+
+
+def test_installed_library(tmp_path):
+    """A package installed without a build to copy from uses the library of
+    `cmake --install`, found through pkg-config when the prefix is not in the loader's path."""
+    import ctypes.util
+
+    if os.environ.get("DCK_TEST_INSTALL") != "1":
+        pytest.skip("DCK_TEST_INSTALL=1 not set (ctest's python_install sets it)")
+    lib = os.environ.get("DCK_LIBRARY")
+    if not lib or not shutil.which("cmake") or not shutil.which("pkg-config"):
+        pytest.skip("needs DCK_LIBRARY (a build), cmake and pkg-config")
+    build = os.path.dirname(os.path.dirname(os.path.abspath(lib)))
+    prefix = tmp_path / "prefix"
+    subprocess.run(["cmake", "--install", build, "--prefix", str(prefix)], check=True,
+                   capture_output=True)
+    src = tmp_path / "python"
+    shutil.copytree(os.path.join(ROOT, "python"), src,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "_lib", "__pycache__"))
+    target = tmp_path / "site"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DCK_LIBRARY", "PYTHONPATH", "DCK_BUILD_DIR", "DCK_STDLIB_DIR")}
+    env.update(DCK_SOURCE_DIR=str(tmp_path), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps",
+                        "--no-build-isolation", "--target", str(target), str(src)], env=env,
+                       capture_output=True, text=True)
+    if r.returncode != 0 and "bdist_wheel" in r.stderr:
+        pytest.skip("%s cannot build a wheel offline (python3-wheel)" % sys.executable)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (target / "dck" / "_lib").exists()  # nothing to copy: no bundled library
+    env.update(PYTHONPATH=str(target), PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
+    code = ("import dck, numpy as np\n"
+            "y = np.zeros(3, np.float32)\n"
+            "dck.compile('kernel void f(float[] y) { uint i = global_id(0); "
+            "if (i < len(y)) y[i] = 7.0; }', backend='cpu').f(y)\n"
+            "assert (y == 7).all()\n"
+            "print(dck.library_found_by, '|', dck.library_path)\n")
+    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=str(tmp_path),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    how, path = [s.strip() for s in r.stdout.strip().split("|")]
+    if ctypes.util.find_library("dckrt"):
+        return  # a libdckrt installed on this machine comes first
+    assert how == "pkg-config dckrt", r.stdout
+    assert os.path.realpath(path).startswith(os.path.realpath(str(prefix))), path
