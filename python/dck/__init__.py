@@ -274,7 +274,8 @@ def compile(source, backend="auto", checked=False, defines=None, include_dirs=No
 
 def load(package, backend="auto", checked=False, device=None, target=None):
     """Loads a .dckpkg package (dckc --emit=package): a path or the package's bytes. The best
-    target for the device is loaded, or `target` ("opencl", "spirv-opencl", ...)."""
+    target for the device is loaded, or `target` ("opencl", "spirv-opencl", ...). Bounds
+    checks come with the package (dckc --checked); checked=True gives a checked context."""
     ctx = context(backend, device, checked)
     keep = []
     opts = _options(None, None, None, checked, target, keep)
@@ -479,10 +480,14 @@ def _scalar(k, i, p, v, dtype):
     if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, (bool, np.bool_)):
         raise _err("DCK_ERROR_ARGUMENT_TYPE", k, i, p, "expects a '%s', got %s"
                    % (p.type_name, _describe(v)))
-    f = float(v)
-    if np.isfinite(f) and abs(f) > float(np.finfo(dtype).max):
-        raise _err("DCK_ERROR_ARGUMENT_TYPE", k, i, p, "expects a '%s', got %r, which does "
-                   "not fit" % (p.type_name, f))
+    try:
+        f = float(v)
+    except OverflowError:  # an int beyond any double
+        f = None
+    if f is None or (np.isfinite(f) and abs(f) > float(np.finfo(dtype).max)):
+        raise _err("DCK_ERROR_ARGUMENT_TYPE", k, i, p, "expects a '%s', got %s, which does "
+                   "not fit" % (p.type_name, repr(f) if f is not None else
+                                "an integer of %d digits" % len(str(v))))
     return f
 
 

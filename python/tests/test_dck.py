@@ -290,6 +290,18 @@ def test_package(tmp_path):
     assert e.value.status in ("DCK_ERROR_INVALID_MODULE", "DCK_ERROR_UNSUPPORTED")
 
 
+def test_checked_package(tmp_path):
+    """A package built with dckc --checked reports out-of-bounds accesses on every device."""
+    pkg = tmp_path / "checked.dckpkg"
+    subprocess.run([_dckc(), "--checked", "--emit=package", "--target=c,opencl,spirv",
+                    KERNELS, "-o", str(pkg)], check=True)
+    for d in DEVICES:
+        m = dck.load(str(pkg), device=d, checked=True)
+        with pytest.raises(dck.Error) as e:
+            m.overrun(1, np.zeros(8, np.float32))
+        assert e.value.status == "DCK_ERROR_OUT_OF_BOUNDS" and "buffer 'y'" in e.value.message
+
+
 def test_timing_and_bench(mod):
     n = 1 << 16
     x = np.ones(n, np.float32)
@@ -351,6 +363,9 @@ def test_half_and_u64():
     assert y.tolist() == [0, 0.5, 1, 1.5] and int(o[0]) == 2 ** 64 - 1
     with pytest.raises(dck.Error, match=r"'big'.*-1, which does not fit"):
         m.hx(0.5, x, y, -1, o, global_size=4)
+    with pytest.raises(dck.Error, match=r"'d'.*an integer of 401 digits, which does not fit"):
+        g = dck.compile("kernel void g(double d, double[] o) { o[0] = d; }", backend="cpu")
+        g.g(10 ** 400, np.zeros(1))
     with pytest.raises(dck.Error, match=r"'s'.*70000.0, which does not fit"):
         m.hx(70000.0, x, y, 0, o, global_size=4)
     with pytest.raises(dck.Error, match=r"argument 2 \('x'\).*float16.*float32"):
