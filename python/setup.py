@@ -1,7 +1,8 @@
 """Builds the dck package. Beside the Python code it installs, from the DCK build next to it
 ($DCK_BUILD_DIR, else ../build), a copy of libdckrt.so with the stdlib modules and dck.h of
-the same tree ($DCK_SOURCE_DIR, else ..), so that the installed package loads the library its ctypes mirror was
-written for. Without a build the package uses an installed libdckrt (docs/python.md)."""
+the same tree ($DCK_SOURCE_DIR, else ..), so that the installed package loads the library
+its ctypes mirror was written for. Without a build the package uses an installed libdckrt
+(docs/python.md)."""
 import glob
 import os
 import shutil

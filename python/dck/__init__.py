@@ -21,8 +21,8 @@ import numpy as np
 from . import _ffi
 
 __version__ = "0.1.0"
-__all__ = ["Error", "Device", "Context", "Module", "Kernel", "Param", "Buffer", "Bench",
-           "devices", "compile", "load", "context", "bench", "library_path"]
+__all__ = ["Error", "Device", "Context", "Module", "Kernel", "Param", "Buffer", "Event",
+           "Bench", "devices", "compile", "load", "context", "bench", "library_path"]
 
 _lib, library_path, library_found_by = _ffi.load()
 if (library_found_by.startswith("the copy") and "DCK_STDLIB_DIR" not in os.environ and
@@ -572,7 +572,8 @@ def _array_for(k, i, p, a):
 class Kernel:
     """A kernel or pipeline of a module. Call it with its arguments, positional or by
     parameter name, plus for kernels global_size= (int or tuple; default: the shape of the
-    last buffer argument) and local_size=; timed=True returns the launch's time in seconds."""
+    last buffer argument) and local_size=; timed=True returns the launch's time in seconds;
+    wait=False returns a dck.Event at once (the arrays are written back at its wait())."""
 
     def __init__(self, module, handle):
         self.module = module
@@ -680,7 +681,8 @@ class Kernel:
         raise Error("DCK_ERROR_INVALID_RANGE", "kernel '%s': give global_size= (no buffer "
                     "argument to size the launch from)" % self.name)
 
-    def __call__(self, *args, global_size=None, local_size=None, timed=False, **kwargs):
+    def __call__(self, *args, global_size=None, local_size=None, timed=False, wait=True,
+                 **kwargs):
         vals = self._bind(args, kwargs)
         ctx = self.module.context
         n = len(vals)
@@ -738,25 +740,108 @@ class Kernel:
             with ctx._lock:
                 _check(_lib.dck_launch(ctx._q, self._h, ctypes.byref(rng) if rng else None, n,
                                        cargs, ctypes.byref(ev)))
-                try:
-                    _check(_lib.dck_queue_finish(ctx._q))
-                    t = None
-                    if timed:
-                        ns = _ffi.u64()
-                        _check(_lib.dck_event_elapsed_ns(ev, ctypes.byref(ns)))
-                        t = ns.value * 1e-9
-                finally:
-                    _lib.dck_event_destroy(ev)
-            for h, data, size, back in backs:
-                if size:
-                    _check(_lib.dck_buffer_read(h, 0, size, data.ctypes.data))
-                if back:
-                    back(data)
-            return t
+            event = Event(self, ev, made, backs, keep)
+            made = []  # the event owns the buffers now
+            if not wait:
+                return event
+            with ctx._lock:
+                st = _lib.dck_queue_finish(ctx._q)
+            if st != _ffi.SUCCESS:
+                event.release()
+                _check(st)
+            try:
+                event.wait()
+                return event.elapsed if timed else None
+            finally:
+                event.release()
         finally:
             if ctx.alive:
                 for h in made:
                     _lib.dck_buffer_destroy(h)
+
+
+class Event:
+    """A launch in flight, from k(..., wait=False). wait() waits for it and copies the arrays
+    it wrote back into them (read them only after that); elapsed and times wait first. The
+    launch's temporary buffers live until then."""
+
+    def __init__(self, kernel, handle, bufs, backs, keep):
+        self.kernel = kernel
+        self._ctx = kernel.module.context
+        self._h, self._bufs, self._backs, self._keep = handle, bufs, backs, keep
+        self._done = False
+
+    def wait(self):
+        """Waits for the launch and copies written arrays back (once; later calls return)."""
+        if self._done:
+            return self
+        try:
+            _check(_lib.dck_event_wait(self._h))
+            for h, data, size, back in self._backs:
+                if size:
+                    _check(_lib.dck_buffer_read(h, 0, size, data.ctypes.data))
+                if back:
+                    back(data)
+        finally:
+            self._done = True
+            self._free_buffers()
+        return self
+
+    @property
+    def done(self):
+        """True once wait() has run."""
+        return self._done
+
+    @property
+    def times(self):
+        """(start, end) of the launch in ns of CLOCK_MONOTONIC (device timestamps on
+        OpenCL, Vulkan and CUDA, on the host's scale)."""
+        self.wait()
+        s, e = _ffi.u64(), _ffi.u64()
+        _check(_lib.dck_event_get_times(self._handle(), ctypes.byref(s), ctypes.byref(e)))
+        return s.value, e.value
+
+    @property
+    def elapsed(self):
+        """The launch's time in seconds (device time where the backend measures it)."""
+        self.wait()
+        ns = _ffi.u64()
+        _check(_lib.dck_event_elapsed_ns(self._handle(), ctypes.byref(ns)))
+        return ns.value * 1e-9
+
+    def _handle(self):
+        if self._h is None:
+            raise Error("DCK_ERROR_INVALID_ARGUMENT", "the event was released")
+        return self._h
+
+    def _free_buffers(self):
+        bufs, self._bufs, self._backs, self._keep = self._bufs, [], [], []
+        if self._ctx.alive:
+            for h in bufs:
+                _lib.dck_buffer_destroy(h)
+
+    def release(self):
+        """Releases the event and the launch's buffers without copying anything back."""
+        self._done = True
+        self._free_buffers()
+        h, self._h = self._h, None
+        if h and self._ctx.alive:
+            _lib.dck_event_destroy(h)
+
+    def __del__(self):
+        if getattr(self, "_h", None) is None:
+            return
+        try:
+            if not self._done and self._ctx.alive:
+                self.wait()
+        except Exception:  # noqa: BLE001 (a destructor must not raise)
+            pass
+        finally:
+            self.release()
+
+    def __repr__(self):
+        return "<dck.Event %s '%s'%s>" % (self.kernel.kind, self.kernel.name,
+                                          " done" if self._done else "")
 
 
 Bench = collections.namedtuple("Bench", ["median", "min", "max", "times"])

@@ -394,3 +394,20 @@ def test_library_lookup(tmp_path):
                        text=True)
     assert r.returncode != 0
     assert "cannot find libdckrt" in r.stderr and "libnothere.so" in r.stderr, r.stderr
+
+
+def test_events(mod):
+    n = 4096
+    x = np.ones(n, np.float32)
+    ys = [np.zeros(n, np.float32) for _ in range(3)]
+    evs = [mod.saxpy(float(k + 1), x, y, wait=False) for k, y in enumerate(ys)]
+    assert all(isinstance(e, dck.Event) for e in evs)
+    for k, (e, y) in enumerate(zip(evs, ys)):
+        assert e.wait() is e and e.done
+        assert (y == k + 1).all()
+        start, end = e.times
+        assert 0 < start <= end and e.elapsed == pytest.approx((end - start) * 1e-9)
+    assert evs[0].times[1] <= evs[1].times[0] + 1  # one in-order queue
+    e = mod.quad(1.0, 0.0, x, ys[0], wait=False)  # a pipeline
+    del e  # dropped unwaited: its destructor waits and copies back
+    assert (ys[0] == 1).all()

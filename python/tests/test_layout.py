@@ -37,10 +37,12 @@ def _constants():
     out += [("DCK_BACKEND_" + b.upper(), c) for b, c in _ffi.BACKENDS.items()]
     out += [("DCK_FEATURE_" + f.upper(), bit) for f, bit in _ffi.FEATURES.items()]
     out += [("DCK_DEVICE_" + t.upper(), c) for c, t in _ffi.DEVICE_TYPES.items()]
-    out += [("DCK_CONTEXT_CHECKED", _ffi.CONTEXT_CHECKED), ("DCK_MODULE_CHECKED", _ffi.MODULE_CHECKED),
+    out += [("DCK_CONTEXT_CHECKED", _ffi.CONTEXT_CHECKED),
+            ("DCK_MODULE_CHECKED", _ffi.MODULE_CHECKED),
             ("DCK_KERNEL", _ffi.KERNEL), ("DCK_PIPELINE", _ffi.PIPELINE),
             ("DCK_PARAM_VALUE", _ffi.PARAM_VALUE), ("DCK_PARAM_BUFFER", _ffi.PARAM_BUFFER),
-            ("DCK_ACCESS_READ", _ffi.ACCESS_READ), ("DCK_ACCESS_READ_WRITE", _ffi.ACCESS_READ_WRITE),
+            ("DCK_ACCESS_READ", _ffi.ACCESS_READ),
+            ("DCK_ACCESS_READ_WRITE", _ffi.ACCESS_READ_WRITE),
             ("DCK_ARG_BUFFER", _ffi.ARG_BUFFER), ("DCK_ARG_VALUE", _ffi.ARG_VALUE)]
     return out
 
