@@ -652,12 +652,15 @@ class Kernel:
                 raise Error("DCK_ERROR_INVALID_RANGE", "local_size %r and global_size %r have "
                             "different dimensions" % (local_size, global_size))
             for d, x in enumerate(loc):
+                if not isinstance(x, (int, np.integer)) or not 0 <= int(x) <= 0xFFFFFFFF:
+                    raise Error("DCK_ERROR_INVALID_RANGE", "local_size %r: each size must be "
+                                "an integer in 0..2^32-1" % (local_size,))
                 rng.local[d] = int(x)
         if self.dims > len(g):
             warnings.warn("kernel '%s' reads global_id(%d) but is launched in %d dimension%s "
                           "(global_size=%r)" % (self.name, self.dims - 1, len(g),
                                                 "" if len(g) == 1 else "s", global_size),
-                          stacklevel=4)
+                          stacklevel=3)
         return rng
 
     def _default_global(self, vals):

@@ -84,6 +84,20 @@ def test_grid_2d(mod):
     np.testing.assert_array_equal(out, r * 1000 + c)
 
 
+def test_range_errors(cpu):
+    flat = np.zeros(12, np.int32)
+    with pytest.raises(dck.Error, match=r"kernel 'grid2d' is 2-D: give global_size="):
+        cpu.grid2d(0, 4, flat)
+    with pytest.warns(UserWarning, match=r"reads global_id\(1\) but is launched in 1 dim"):
+        cpu.grid2d(0, 12, flat, global_size=12)
+    assert flat.tolist() == list(range(12))
+    with pytest.raises(dck.Error, match="local_size 2.5"):
+        cpu.saxpy(1.0, np.zeros(4, np.float32), np.zeros(4, np.float32), local_size=2.5)
+    with pytest.raises(dck.Error) as e:
+        cpu.reduce(np.zeros(1, np.uint32), np.zeros(100, np.uint32), local_size=32)
+    assert e.value.status == "DCK_ERROR_INVALID_RANGE" and "workgroup" in e.value.message
+
+
 def test_reduction_atomics(mod):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 100, 64 * 50, dtype=np.uint32)
