@@ -204,6 +204,9 @@ def context(backend="auto", device=None, checked=False):
         return ctx
 
 
+_shared_context = context
+
+
 @atexit.register
 def _close_all():
     with _contexts_lock:
@@ -247,12 +250,13 @@ def _options(defines, include_dirs, opt_level, checked, target, keep):
 
 
 def compile(source, backend="auto", checked=False, defines=None, include_dirs=None,
-            device=None, opt_level=None):
+            device=None, opt_level=None, context=None):
     """Compiles .dck code for a device and returns its Module. `source` is a path (str or
     os.PathLike naming an existing file) or the source text. defines: {"N": 64} or
     ["N=64", "FAST"]; include_dirs: folders for #include "..."; device: an index within
-    `backend` or a dck.Device; checked: bounds-checked accesses (checked mode)."""
-    ctx = context(backend, device, checked)
+    `backend` or a dck.Device; checked: bounds-checked accesses (checked mode); context: a
+    dck.Context of your own instead of the shared one of (backend, device, checked)."""
+    ctx = context or _shared_context(backend, device, checked)
     keep = []
     opts = _options(defines, include_dirs, opt_level, checked, None, keep)
     h = ctypes.c_void_p()
@@ -272,11 +276,11 @@ def compile(source, backend="auto", checked=False, defines=None, include_dirs=No
     return Module(ctx, h)
 
 
-def load(package, backend="auto", checked=False, device=None, target=None):
+def load(package, backend="auto", checked=False, device=None, target=None, context=None):
     """Loads a .dckpkg package (dckc --emit=package): a path or the package's bytes. The best
     target for the device is loaded, or `target` ("opencl", "spirv-opencl", ...). Bounds
     checks come with the package (dckc --checked); checked=True gives a checked context."""
-    ctx = context(backend, device, checked)
+    ctx = context or _shared_context(backend, device, checked)
     keep = []
     opts = _options(None, None, None, checked, target, keep)
     h = ctypes.c_void_p()
@@ -421,6 +425,7 @@ class Buffer:
 
     def numpy(self):
         """A new NumPy array with the buffer's contents."""
+        self.context._handle()
         out = np.empty(self.shape, self.dtype)
         if self.nbytes:
             _check(_lib.dck_buffer_read(self._h, 0, self.nbytes, out.ctypes.data))
@@ -428,6 +433,7 @@ class Buffer:
 
     def write(self, data):
         """Copies an array of the buffer's shape and dtype into it."""
+        self.context._handle()
         data = np.ascontiguousarray(data)
         if data.dtype != self.dtype or data.size * self.dtype.itemsize != self.nbytes:
             raise Error("DCK_ERROR_INVALID_ARGUMENT", "writing %s %s into a buffer of %s %s"
@@ -688,6 +694,7 @@ class Kernel:
                  **kwargs):
         vals = self._bind(args, kwargs)
         ctx = self.module.context
+        ctx._handle()  # raises once the context is closed
         n = len(vals)
         cargs = (_ffi.dck_arg * max(n, 1))()
         keep, made, backs = [], [], []

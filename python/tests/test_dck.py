@@ -425,3 +425,22 @@ def test_events(mod):
     e = mod.quad(1.0, 0.0, x, ys[0], wait=False)  # a pipeline
     del e  # dropped unwaited: its destructor waits and copies back
     assert (ys[0] == 1).all()
+
+
+def test_closed_context():
+    """Objects of a closed context raise dck.Error instead of touching freed handles."""
+    ctx = dck.Context("cpu", num_threads=1)
+    m = dck.compile("kernel void f(float[] y) { y[0] = 1.0; }\nkernel void g(int v) {}\n",
+                    context=ctx)
+    assert m.context is ctx and ctx is not dck.context("cpu")
+    y = np.zeros(4, np.float32)
+    m.f(y)
+    assert y[0] == 1
+    b = ctx.buffer(np.zeros(4, np.float32))
+    ctx.close()
+    ctx.close()  # idempotent
+    for call in (lambda: m.f(np.zeros(4, np.float32)), lambda: m.g(1), b.numpy,
+                 lambda: b.write(np.zeros(4, np.float32))):
+        with pytest.raises(dck.Error, match="the context was closed"):
+            call()
+    del m, b  # their destructors must not touch the released handles
