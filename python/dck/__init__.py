@@ -786,6 +786,7 @@ class Event:
         if self._done:
             return self
         try:
+            self._ctx._handle()  # raises once the context is closed
             _check(_lib.dck_event_wait(self._h))
             for h, data, size, back in self._backs:
                 if size:
@@ -820,6 +821,7 @@ class Event:
         return ns.value * 1e-9
 
     def _handle(self):
+        self._ctx._handle()
         if self._h is None:
             raise Error("DCK_ERROR_INVALID_ARGUMENT", "the event was released")
         return self._h

@@ -437,10 +437,13 @@ def test_closed_context():
     m.f(y)
     assert y[0] == 1
     b = ctx.buffer(np.zeros(4, np.float32))
+    ev = m.f(y, wait=False)
+    ev.wait()
+    ev2 = m.f(y, wait=False)
     ctx.close()
     ctx.close()  # idempotent
     for call in (lambda: m.f(np.zeros(4, np.float32)), lambda: m.g(1), b.numpy,
-                 lambda: b.write(np.zeros(4, np.float32))):
+                 lambda: b.write(np.zeros(4, np.float32)), lambda: ev.elapsed, ev2.wait):
         with pytest.raises(dck.Error, match="the context was closed"):
             call()
-    del m, b  # their destructors must not touch the released handles
+    del m, b, ev, ev2  # their destructors must not touch the released handles
