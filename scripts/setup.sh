@@ -4,7 +4,7 @@
 #
 #   ./scripts/setup.sh               install missing packages, configure, build
 #   ./scripts/setup.sh --deps-only   only install missing packages
-#   ./scripts/setup.sh --build-only  only configure and build (no apt-get)
+#   ./scripts/setup.sh --build-only  only configure and build (no apt-get), install python/
 #   ./scripts/setup.sh --check       exit 0 if every required package is installed, 1 if not
 #
 # Idempotent: packages already installed are not touched, `apt-get update` runs only when
@@ -25,7 +25,10 @@ REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcri
           llvm-16-dev libzstd-dev spirv-tools spirv-headers
           pocl-opencl-icd ocl-icd-opencl-dev opencl-headers
           mesa-vulkan-drivers libvulkan-dev glslc vulkan-validationlayers
-          clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev)
+          clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev
+          # the Python package (python/): NumPy, pytest, and pip + setuptools + wheel + venv
+          # to install it offline (install_python below; its test builds a scratch venv)
+          python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel python3-venv)
 # Optional: clang + its runtime for the libFuzzer build (scripts/fuzz.sh); Halide and
 # matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around;
 # clang-15 for test_rt_gpu's hand-made OpenCL SPIR-V (skipped without it).
@@ -107,6 +110,36 @@ build() {
         cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
     fi
     cmake --build "$BUILD_DIR"
+    install_python
+}
+
+# Installs the Python package (python/, with a copy of the libdckrt just built) for python3:
+# into ~/.local when python3 is the system's (Debian marks it externally managed; NumPy comes
+# from apt, nothing is downloaded), plainly in a virtualenv or another Python. Skipped when
+# python/ and the library are unchanged since the last install; a failure only warns.
+install_python() {
+    command -v python3 >/dev/null 2>&1 || { log "no python3: not installing the dck package"; return 0; }
+    local lib="$BUILD_DIR/runtime/libdckrt.so" stamp="$BUILD_DIR/python-install.stamp" sum
+    [ -f "$lib" ] || return 0
+    sum=$( { command -v python3; cat "$lib"; find python stdlib runtime/include -type f \
+               \( -name '*.py' -o -name '*.toml' -o -name '*.dck' -o -name '*.h' \) \
+               -not -path 'python/build/*' | sort | xargs cat; } | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && python3 -c "import dck" 2>/dev/null; then
+        return 0
+    fi
+    local flags=(--quiet --disable-pip-version-check)
+    if python3 -c 'import setuptools, wheel' 2>/dev/null; then flags+=(--no-build-isolation); fi
+    if python3 -c 'import os, sys, sysconfig; sys.exit(not (sys.prefix == sys.base_prefix and
+            os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))'; then
+        flags+=(--user --break-system-packages)
+    fi
+    log "installing the dck Python package: python3 -m pip install ${flags[*]} ./python"
+    if DCK_BUILD_DIR="$(cd "$BUILD_DIR" && pwd)" PIP_ROOT_USER_ACTION=ignore python3 -m pip install "${flags[@]}" ./python; then
+        echo "$sum" > "$stamp"
+    else
+        log "pip install ./python failed: the dck package is not installed (docs/python.md)"
+    fi
+    rm -rf python/build python/dck.egg-info
 }
 
 case "${1:-}" in
