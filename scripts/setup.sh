@@ -28,7 +28,10 @@ REQUIRED=(build-essential gcc make cmake ninja-build flex bison libfl-dev libcri
           clang-16 llvm-spirv-15 gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev
           # the Python package (python/): NumPy, pytest, and pip + setuptools + wheel + venv
           # to install it offline (install_python below; its test builds a scratch venv)
-          python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel python3-venv)
+          python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel python3-venv
+          # hwloc (CPU topology, thread placement; its header at build time) and groff (the
+          # man pages' check)
+          libhwloc-dev groff-base)
 # Optional: clang + its runtime for the libFuzzer build (scripts/fuzz.sh); Halide and
 # matplotlib for the benchmark suite (bench/); clinfo and vulkan-tools for looking around;
 # clang-15 for test_rt_gpu's hand-made OpenCL SPIR-V (skipped without it).

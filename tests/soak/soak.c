@@ -226,9 +226,13 @@ int main(int argc, char **argv)
         if (dev_open(&st[i], &devs[i])) dev_close(&devs[i]);
     double t0 = now_s(), warm_rss = -1, peak_after_warm = 0, last_report = t0;
     double warm = seconds > 180 ? 60 : seconds / 3;
+    /* SOAK_REMAKE=N: a new context every N rounds (default 10; 0: never) */
+    const char *re = getenv("SOAK_REMAKE");
+    int remake = re ? atoi(re) : 10;
+    if (remake <= 0) remake = 1 << 30;
     for (int round = 1; now_s() - t0 < seconds; round++) {
         for (int i = 0; i < nb; i++) {
-            if (round % 10 == 0) { /* a new context and module now and then */
+            if (round % remake == 0) { /* a new context and module now and then */
                 dev_close(&devs[i]);
                 if (dev_open(&st[i], &devs[i])) dev_close(&devs[i]);
             }
