@@ -98,10 +98,25 @@ static void cpu_name(char *out, size_t n)
     fclose(f);
 }
 
+/* The topology line of the device's `driver` field (cpu_topo.h), computed once. */
+static char topo_desc[64];
+static pthread_once_t topo_once = PTHREAD_ONCE_INIT;
+static void topo_describe(void)
+{
+    CpuPlacement p;
+    char err[256];
+    if (rt_cpu_place(1, &p, err, sizeof err)) {
+        snprintf(topo_desc, sizeof topo_desc, "%s", p.desc);
+        rt_cpu_place_free(&p);
+    }
+}
+
 void rt_cpu_device_info(dck_device_info *info)
 {
     memset(info, 0, sizeof *info);
     cpu_name(info->name, sizeof info->name);
+    pthread_once(&topo_once, topo_describe);
+    snprintf(info->driver, sizeof info->driver, "%s", topo_desc);
     info->backend = DCK_BACKEND_CPU;
     snprintf(info->backend_name, sizeof info->backend_name, "cpu");
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
@@ -381,7 +396,6 @@ static dck_status cpu_init(dck_context ctx, uint32_t device_index)
         ctx->backend_data = NULL;
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s", perr);
     }
-    snprintf(ctx->device.info.driver, sizeof ctx->device.info.driver, "%s", s->place.desc);
     pthread_mutex_init(&s->launch_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);

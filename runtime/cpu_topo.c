@@ -41,10 +41,10 @@ static void hw_load(void)
         snprintf(hw_error, sizeof hw_error, "no libhwloc.so.15");
         return;
     }
-#define X(f)                                                                        \
-    if (!(*(void **)&hw.f = dlsym(lib, #f))) {                                      \
-        snprintf(hw_error, sizeof hw_error, "libhwloc.so.15 lacks %s", #f);         \
-        return;                                                                     \
+#define X(f)                                                                \
+    if (!(*(void **)&hw.f = dlsym(lib, #f))) {                              \
+        snprintf(hw_error, sizeof hw_error, "libhwloc.so.15 lacks %s", #f); \
+        return;                                                             \
     }
     HW_FUNCS(X)
 #undef X
@@ -111,7 +111,8 @@ bool rt_cpu_place(uint32_t nthreads, CpuPlacement *out, char *err, size_t errlen
         hw.hwloc_topology_destroy(hp->topo);
         free(hp->thread_set);
         free(hp);
-        snprintf(out->desc, sizeof out->desc, "threads unpinned (hwloc could not read the topology)");
+        snprintf(out->desc, sizeof out->desc,
+                 "threads unpinned (hwloc could not read the topology)");
         return true;
     }
     out->impl = hp;
