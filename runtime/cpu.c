@@ -37,6 +37,16 @@ typedef struct CpuJob {
     _Atomic uint64_t next[CPU_MAX_PARTS]; /* next group index to hand out, per range */
 } CpuJob;
 
+/* Launches whose groups take less than this on one thread run on the calling thread alone:
+ * waking the pool and waiting for it costs more (a few microseconds, more on a busy machine). */
+enum { INLINE_NS = 20000, COST_SLOTS = 64 };
+
+typedef struct CpuCost {
+    dck_cpu_group_fn fn; /* the kernel (its group function), NULL: free slot */
+    double ns_per_group; /* measured, one thread's view */
+    uint32_t probe;      /* launches since the last single-thread measurement */
+} CpuCost;
+
 typedef struct CpuState {
     uint32_t nthreads;  /* including the calling thread */
     pthread_t *threads; /* nthreads - 1 workers */
@@ -51,8 +61,9 @@ typedef struct CpuState {
     _Atomic bool shutdown;
     bool spin;   /* threads spin briefly before blocking: not when they outnumber the cores */
     CpuJob *job; /* the current job: written before generation is bumped */
-    CpuPlacement place; /* NUMA nodes, and where the workers are pinned (cpu_topo.h) */
-    uint32_t isa_ok;    /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
+    CpuPlacement place;       /* NUMA nodes, and where the workers are pinned (cpu_topo.h) */
+    CpuCost cost[COST_SLOTS]; /* per kernel, by hash of its group function (under launch_mu) */
+    uint32_t isa_ok;          /* SIMD variants this CPU may run: bits of dck_abi_cpu_isa */
 } CpuState;
 
 typedef struct CpuWorker {
@@ -444,6 +455,15 @@ static void cpu_fini(dck_context ctx)
     ctx->backend_data = NULL;
 }
 
+/* The cost slot of kernel fn: its own, or the one it will take over. */
+static CpuCost *cost_slot(CpuState *s, dck_cpu_group_fn fn)
+{
+    uintptr_t h = (uintptr_t)fn;
+    h ^= h >> 17;
+    h *= 0x9e3779b97f4a7c15ull;
+    return &s->cost[(h >> 32) % COST_SLOTS];
+}
+
 /* ---- buffers ---- */
 
 static dck_status cpu_buffer_alloc(dck_context ctx, dck_buffer b)
@@ -505,7 +525,16 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
                    (size_t)(v ? v->private_bytes : k->private_bytes) * (size_t)items;
 
     pthread_mutex_lock(&s->launch_mu);
-    uint32_t nthreads = ngroups > 1 ? s->nthreads : 1; /* threads that may run groups */
+    /* threads that may run groups: one when the launch is too small to pay for waking the
+       pool (its groups, at this kernel's measured cost per group, take under INLINE_NS) */
+    CpuCost *cost = cost_slot(s, k->cpu_group);
+    uint32_t nthreads = ngroups > 1 ? s->nthreads : 1;
+    if (nthreads > 1 && cost->fn == k->cpu_group) {
+        double est = cost->ns_per_group * (double)ngroups;
+        /* a parallel run overstates the cost (the wake-up is in it): a launch near the limit
+           runs alone now and then, to measure it again */
+        if (est < INLINE_NS || (est < 4.0 * INLINE_NS && ++cost->probe % 32 == 0)) nthreads = 1;
+    }
     /* grow the scratch blocks here, on the calling thread (the allocator is only ever
        called from threads that call into the runtime) */
     for (uint32_t i = 0; i < nthreads && block; i++) {
@@ -539,6 +568,7 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
     uint64_t chunk = ngroups / ((uint64_t)nthreads * 8);
     job.chunk = chunk ? chunk : 1;
     job_parts(&job, s->place.nnodes);
+    uint64_t t0 = mono_ns();
     if (nthreads <= 1) {
         run_groups(&job, s->scratch[0], 0);
     } else {
@@ -560,6 +590,17 @@ static dck_status cpu_launch(dck_queue q, const RtLaunch *rl, dck_cpu_oob *oob, 
             pthread_cond_wait(&s->done_cv, &s->mu);
         pthread_mutex_unlock(&s->mu);
         s->job = NULL;
+    }
+    /* the cost per group, as one thread would see it: a running average per kernel */
+    double per = (double)(mono_ns() - t0) * nthreads / (double)ngroups;
+    if (cost->fn != k->cpu_group) {
+        cost->fn = k->cpu_group;
+        cost->ns_per_group = per;
+        cost->probe = 0;
+    } else if (nthreads == 1) { /* the true cost: take it as it is */
+        cost->ns_per_group = per;
+    } else {
+        cost->ns_per_group = 0.75 * cost->ns_per_group + 0.25 * per;
     }
     pthread_mutex_unlock(&s->launch_mu);
     return DCK_SUCCESS;
