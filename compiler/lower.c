@@ -670,7 +670,8 @@ static void lower_stmt(Lower *L, AstNode *n)
         break;
     case AST_DECL: lower_decl(L, n); break;
     case AST_EXPR: lower_expr(L, n->a); break;
-    case AST_EMPTY: break;
+    case AST_EMPTY:
+    case AST_TYPEDEF: break;
     case AST_IF: {
         IrInst *c = lower_expr(L, n->a);
         IrBlock *bt = ir_block_new(L->f), *join = ir_block_new(L->f);
@@ -1126,7 +1127,8 @@ static void pstmt(Lower *L, AstNode *n)
     L->loc = n->loc;
     switch (n->kind) {
     case AST_BLOCK: pblock(L, n); break;
-    case AST_EMPTY: break;
+    case AST_EMPTY:
+    case AST_TYPEDEF: break;
     case AST_DECL: {
         Symbol *s = n->sym;
         LVar *v = arena_alloc(L->a, sizeof *v);

@@ -1212,6 +1212,35 @@ Test(exec, features)
     run_case(&c);
 }
 
+/* typedefs.dck: typedef names and C type spellings (the file's comment has the formulas) */
+Test(exec, typedefs)
+{
+    enum { N = 64 };
+    Case c = {.file = "typedefs.dck", .kernel = "typedefs", .dims = 1, .global = {N}};
+    rng_state = 41;
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *n = add_buf(&c, "n", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *v = add_buf(&c, "v", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    float *xi = x->in, *ye = expect_of(y), *ve = expect_of(v);
+    int32_t *ne = expect_of(n);
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    for (uint32_t i = 0; i < N; i++) {
+        ye[i] = xi[i] * 2.0f + (float)i * 0.5f;
+        int64_t L = (int64_t)i * 1000000007;
+        uint8_t u = (uint8_t)(i * 37u);
+        int8_t sc = (int8_t)u;
+        int16_t h = (int16_t)(uint16_t)(i * 1000u);
+        uint16_t w = (uint16_t)(i * 1000u);
+        ne[i] = (int32_t)(L % 97) + u + sc + h + w + (int32_t)((uint64_t)L % 1000u) - (int32_t)i +
+                3 + 3 + 5;
+        float m = (float)(L % 7);
+        const float comp[4] = {xi[i], 1.0f, 2.0f, 3.0f};
+        for (int k = 0; k < 4; k++) ve[4 * i + k] = comp[k] * (float)u + m;
+    }
+    run_case(&c);
+}
+
 /* Whether the backend and target are present: 0 yes, 77 no (says why), 1 or 2 an error. */
 static int probe_backend(void)
 {
