@@ -13,8 +13,8 @@
  *    distance (with transpositions) <= 2 and <= a third of the name's length.
  *    An undeclared name is reported once per function.
  *  - Struct names live in their own namespace (`P x;` and `struct P x;` are the same).
- *    Struct fields: scalars (not bool), vectors (not boolN), other structs; no arrays, no
- *    buffers.
+ *    Struct fields: scalars (not bool), vectors (not boolN), other structs, fixed arrays of
+ *    those (C layout); no buffers.
  *  - Typedef names are ordinary names (an inner declaration hides one, as in C); a typedef
  *    may be repeated with the same type (C11). A typedef of a struct not defined yet is
  *    completed by the struct's definition (typedef_type); an unnamed struct takes its first
@@ -23,9 +23,9 @@
  *  - bool (and boolN) is not allowed as a buffer element, a struct field, a kernel or
  *    pipeline parameter, or a shared array element (its memory layout is not portable);
  *    bool locals, function parameters and results are fine.
- *  - Fixed arrays: locals and shared arrays (up to 3 dimensions in all, an array typedef's
- *    included, each a positive integer constant expression); not parameters, not fields,
- *    not buffer elements, not results, not assignable as a whole.
+ *  - Fixed arrays: locals, shared arrays and struct fields (up to 3 dimensions in all, an
+ *    array typedef's included, each a positive integer constant expression); not
+ *    parameters, not buffer elements, not results, not assignable as a whole.
  *    A brace initializer is allowed only for 1-D arrays (at most n elements; vectors use
  *    constructors).
  *  - Local variables may be `const` (an initializer is required; they cannot be assigned);
@@ -364,9 +364,8 @@ static void check_struct(Sema *s, AstNode *n)
                            "struct field '%s' cannot have type '%s'; use uchar or int", f->name,
                            t->name);
                 t = sema_ty_error;
-            } else if (f->ndims > 0) {
-                diag_error(s->d, f->loc, "struct field '%s' cannot be an array", f->name);
-                t = sema_ty_error;
+            } else if (f->ndims > 0) { /* a fixed-array field, laid out as in C */
+                t = check_array_dims(s, f, t);
             }
         }
         for (int j = 0; j < i; j++)
