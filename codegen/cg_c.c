@@ -659,7 +659,7 @@ static const char *mem_lvalue(CgC *c, const IrInst *i, Type **elem_out)
     switch (mr->kind) {
     case MEM_BUFFER:
         ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams && f->params[mr->id].type->kind == TY_BUFFER);
-        ICE_ASSERT(mr->nidx == 1);
+        ICE_ASSERT(ir_mem_nbase(mr) == 1);
         t = f->params[mr->id].type->elem;
         sb_printf(&sb, "b%d[%s]", mr->id, N(c, i->ops[0]));
         break;
@@ -670,7 +670,7 @@ static const char *mem_lvalue(CgC *c, const IrInst *i, Type **elem_out)
         ICE_ASSERT(mr->id >= 0 && mr->id < (sh ? f->shared.len : f->locals.len));
         t = s->type;
         sb_printf(&sb, "%s%c%d", !sh && c->bmode ? "P->" : "", sh ? 's' : 'l', mr->id);
-        for (int k = 0; k < mr->nidx; k++) {
+        for (int k = 0; k < ir_mem_nbase(mr); k++) {
             ICE_ASSERT(t->kind == TY_ARRAY);
             sb_printf(&sb, "[%s]", N(c, i->ops[k]));
             t = t->elem;

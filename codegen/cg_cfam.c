@@ -835,12 +835,17 @@ void cf_emit_value(CfPrinter *p, const IrInst *i)
 Type *cf_mem_path(CfPrinter *p, StrBuf *sb, const IrInst *i, Type *ty)
 {
     const IrMemRef *mr = &i->mem;
+    int next = ir_mem_nbase(mr); /* the index operand of the next array step */
     for (int k = 0; k < mr->npath; k++) {
         int q = mr->path[k];
         if (ty->kind == TY_STRUCT) {
             ICE_ASSERT(q >= 0 && q < ty->nfields);
             sb_printf(sb, ".%s", p->d->field(p, ty, q));
             ty = ty->fields[q].type;
+        } else if (ty->kind == TY_ARRAY) {
+            ICE_ASSERT(q == IR_PATH_INDEX && next < mr->nidx);
+            sb_printf(sb, "[%s]", cf_value(p, i->ops[next++]));
+            ty = ty->elem;
         } else {
             ICE_ASSERT(ty->kind == TY_VEC && q >= 0 && q < ty->n);
             sb_printf(sb, ".%c", cf_comps[q]);

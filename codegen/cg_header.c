@@ -8,7 +8,8 @@
  * Names (docs/build.md): for module M (the .dck file name made a C identifier),
  *   dck_status M_<kernel>(dck_module, dck_queue, dck_range, <params>)
  *   dck_status M_<pipeline>(dck_module, dck_queue, <params>)
- *   struct M_<Struct>                  a .dck struct with the same layout (asserted)
+ *   struct M_<Struct>                  a .dck struct with the same layout (asserted; an array
+ *                                      field keeps its dimensions: int32_t keys[8])
  *   dck_<type>                         .dck vectors (dck_float4, ...) and dck_half (bits)
  *   dck_load_M(ctx, &module)           from the embedded package (defined by the embed file)
  *   dck_load_M_from_file(ctx, path, &module)
@@ -158,6 +159,9 @@ static void emit_structs(Arena *a, const IrModule *m, const CgPackageInfo *info,
             const Field *fd = &t->fields[f];
             sb_printf(o, "DCK_STATIC_ASSERT(offsetof(%s, %s) == %u, %s_%s_%s_offset);\n", cn,
                       ident(a, fd->name), fd->offset, mod, t->name, fd->name);
+            if (fd->type->kind == TY_ARRAY) /* the element stride too, not only the start */
+                sb_printf(o, "DCK_STATIC_ASSERT(sizeof(((%s *)0)->%s) == %u, %s_%s_%s_size);\n", cn,
+                          ident(a, fd->name), fd->type->size, mod, t->name, fd->name);
         }
         sb_putc(o, '\n');
     }

@@ -118,6 +118,7 @@ static T vt(Px *p, const Type *t)
         for (int k = 0; k < t->nfields; k++) fs[k] = vt(p, t->fields[k].type);
         return LLVMStructTypeInContext(p->cx, fs, (unsigned)t->nfields, false);
     }
+    case TY_ARRAY: return LLVMArrayType(vt(p, t->elem), (unsigned)t->n); /* a struct's field */
     default: ICE("no value type for %s", t->name);
     }
 }
@@ -700,18 +701,30 @@ static void mark_invariant(Px *p, V ld)
     LLVMSetMetadata(ld, kind, LLVMMDNodeInContext(p->cx, NULL, 0));
 }
 
+/* Byte offset of member k of aggregate t (a struct field or an array element). */
+static uint32_t member_offset(const Type *t, int k)
+{
+    return t->kind == TY_STRUCT ? t->fields[k].offset : (uint32_t)k * t->elem->size;
+}
+
+static const Type *member_type(const Type *t, int k)
+{
+    return t->kind == TY_STRUCT ? t->fields[k].type : t->elem;
+}
+
 static V load_t(Px *p, V base, V off, uint32_t coff, const Type *t, bool inv)
 {
     LLVMBuilderRef B = p->b;
-    if (t->kind == TY_STRUCT) {
+    if (t->kind == TY_STRUCT || t->kind == TY_ARRAY) {
         V r = LLVMGetUndef(vt(p, t));
-        for (int k = 0; k < t->nfields; k++)
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        for (int k = 0; k < n; k++)
             r = LLVMBuildInsertValue(
-                B, r, load_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type, inv),
+                B, r, load_t(p, base, off, coff + member_offset(t, k), member_type(t, k), inv),
                 (unsigned)k, "");
         return r;
     }
-    ICE_ASSERT(t->kind != TY_ARRAY && t->kind != TY_BUFFER);
+    ICE_ASSERT(t->kind != TY_BUFFER);
     V ptr = byte_ptr(p, base, off, coff);
     V ld = LLVMBuildLoad2(B, memt(p, t), ptr, "");
     LLVMSetAlignment(ld, t->align ? t->align : 1);
@@ -723,9 +736,10 @@ static V load_t(Px *p, V base, V off, uint32_t coff, const Type *t, bool inv)
 static void store_t(Px *p, V base, V off, uint32_t coff, const Type *t, V v)
 {
     LLVMBuilderRef B = p->b;
-    if (t->kind == TY_STRUCT) {
-        for (int k = 0; k < t->nfields; k++)
-            store_t(p, base, off, coff + t->fields[k].offset, t->fields[k].type,
+    if (t->kind == TY_STRUCT || t->kind == TY_ARRAY) {
+        int n = t->kind == TY_STRUCT ? t->nfields : t->n;
+        for (int k = 0; k < n; k++)
+            store_t(p, base, off, coff + member_offset(t, k), member_type(t, k),
                     LLVMBuildExtractValue(B, v, (unsigned)k, ""));
         return;
     }
@@ -763,7 +777,7 @@ static Addr address(Px *p, const IrInst *i)
     switch (mr->kind) {
     case MEM_BUFFER: {
         ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams && f->params[mr->id].type->kind == TY_BUFFER);
-        ICE_ASSERT(mr->nidx == 1 && p->bufp[mr->id]);
+        ICE_ASSERT(ir_mem_nbase(mr) == 1 && p->bufp[mr->id]);
         t = f->params[mr->id].type->elem;
         ad.base = p->bufp[mr->id];
         ad.is_const = f->params[mr->id].type->is_const;
@@ -780,7 +794,7 @@ static Addr address(Px *p, const IrInst *i)
         const IrSlot *s = sh ? &f->shared.data[mr->id] : &f->locals.data[mr->id];
         t = s->type;
         ad.base = sh ? p->shared[mr->id] : p->local[mr->id];
-        for (int k = 0; k < mr->nidx; k++) {
+        for (int k = 0; k < ir_mem_nbase(mr); k++) {
             ICE_ASSERT(t->kind == TY_ARRAY);
             /* an index outside a fixed array is undefined (docs/language.md): nuw holds */
             V term =
@@ -792,12 +806,19 @@ static Addr address(Px *p, const IrInst *i)
     }
     default: ICE("memory kind %d", (int)mr->kind);
     }
+    int next = ir_mem_nbase(mr); /* the index operand of the next array step */
     for (int k = 0; k < mr->npath; k++) {
         int q = mr->path[k];
         if (t->kind == TY_STRUCT) {
             ICE_ASSERT(q >= 0 && q < t->nfields);
             ad.coff += t->fields[q].offset;
             t = t->fields[q].type;
+        } else if (t->kind == TY_ARRAY) { /* an array field: undefined outside it, so nuw */
+            ICE_ASSERT(q == IR_PATH_INDEX && next < mr->nidx);
+            V term = LLVMBuildNUWMul(p->b, ext_index(p, i->ops[next++], p->i64),
+                                     ci64(p, t->elem->size), "");
+            ad.off = ad.off ? LLVMBuildNUWAdd(p->b, ad.off, term, "") : term;
+            t = t->elem;
         } else {
             ICE_ASSERT(t->kind == TY_VEC && q >= 0 && q < t->n);
             ad.coff += (uint32_t)q * t->elem->size;

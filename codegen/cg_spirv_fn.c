@@ -514,7 +514,7 @@ static Ptr access_ptr(Fn *F, IrInst *i)
     switch (mr->kind) {
     case MEM_BUFFER:
         ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams &&
-                   f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
+                   f->params[mr->id].type->kind == TY_BUFFER && ir_mem_nbase(mr) == 1);
         t = f->params[mr->id].type->elem;
         P.phys = true;
         P.sc = C_->vk ? SpvStorageClassStorageBuffer : SpvStorageClassCrossWorkgroup;
@@ -523,18 +523,27 @@ static Ptr access_ptr(Fn *F, IrInst *i)
             ops[n++] = cu(F, 0);
             ops[n++] = idx32(F, i->ops[0]);
             if (F->alias[mr->id] && i->op == IR_ATOMIC) {
-                uint32_t off = 0;
+                uint32_t off = 0, nstep = 0;
                 const Type *pt = t;
+                const Type *step[IR_MAX_PATH]; /* the arrays indexed by operand, in path order */
                 for (int k = 0; k < mr->npath; k++) {
                     if (pt->kind == TY_STRUCT) {
                         off += pt->fields[mr->path[k]].offset;
                         pt = pt->fields[mr->path[k]].type;
+                    } else if (pt->kind == TY_ARRAY) {
+                        step[nstep++] = pt;
+                        pt = pt->elem;
                     } else {
                         off += (uint32_t)mr->path[k] * pt->elem->size;
                         pt = pt->elem;
                     }
                 }
                 uint32_t wi = OPR(F, SpvOpIMul, u32(F), ops[n - 1], cu(F, t->size / 4));
+                for (uint32_t k = 0; k < nstep; k++) {
+                    uint32_t x = idx32(F, i->ops[1 + k]);
+                    x = OPR(F, SpvOpIMul, u32(F), x, cu(F, step[k]->elem->size / 4));
+                    wi = OPR(F, SpvOpIAdd, u32(F), wi, x);
+                }
                 P.word = OPR(F, SpvOpIAdd, u32(F), wi, cu(F, off / 4));
             }
         } else {
@@ -551,7 +560,7 @@ static Ptr access_ptr(Fn *F, IrInst *i)
         P.shared = sh;
         P.asuint = sh && F->shared_u[mr->id];
         base = sh ? F->shared[mr->id] : F->local[mr->id];
-        for (int k = 0; k < mr->nidx; k++) {
+        for (int k = 0; k < ir_mem_nbase(mr); k++) {
             ICE_ASSERT(t->kind == TY_ARRAY);
             ops[n++] = idx32(F, i->ops[k]);
             t = t->elem;
@@ -560,16 +569,22 @@ static Ptr access_ptr(Fn *F, IrInst *i)
     }
     default: ICE("memory kind %d", (int)mr->kind);
     }
+    int next = ir_mem_nbase(mr); /* the index operand of the next array step */
     for (int k = 0; k < mr->npath; k++) {
         int p = mr->path[k];
         if (t->kind == TY_STRUCT) {
             ICE_ASSERT(p >= 0 && p < t->nfields);
             t = t->fields[p].type;
+            ops[n++] = cu(F, (uint32_t)p);
+        } else if (t->kind == TY_ARRAY) { /* an array field */
+            ICE_ASSERT(p == IR_PATH_INDEX && next < mr->nidx);
+            t = t->elem;
+            ops[n++] = idx32(F, i->ops[next++]);
         } else {
             ICE_ASSERT(t->kind == TY_VEC && p >= 0 && p < t->n);
             t = t->elem;
+            ops[n++] = cu(F, (uint32_t)p);
         }
-        ops[n++] = cu(F, (uint32_t)p);
     }
     P.elem = t;
     uint32_t et = P.asuint ? u32(F) : P.phys ? spv_ptype(C_, t) : vt(F, t);

@@ -411,7 +411,7 @@ static const char *mem_lvalue(CgText *t, const IrInst *i, Type **elem_out, CgSpa
     switch (mr->kind) {
     case MEM_BUFFER:
         ICE_ASSERT(mr->id >= 0 && mr->id < f->nparams &&
-                   f->params[mr->id].type->kind == TY_BUFFER && mr->nidx == 1);
+                   f->params[mr->id].type->kind == TY_BUFFER && ir_mem_nbase(mr) == 1);
         ty = f->params[mr->id].type->elem;
         sb_printf(&sb, "%s[%s]", t->pname[mr->id], N(t, i->ops[0]));
         *sp = CGS_GLOBAL;
@@ -423,7 +423,7 @@ static const char *mem_lvalue(CgText *t, const IrInst *i, Type **elem_out, CgSpa
         const IrSlot *s = sh ? &f->shared.data[mr->id] : &f->locals.data[mr->id];
         ty = s->type;
         sb_puts(&sb, sh ? t->sharedname[mr->id] : t->localname[mr->id]);
-        for (int k = 0; k < mr->nidx; k++) {
+        for (int k = 0; k < ir_mem_nbase(mr); k++) {
             ICE_ASSERT(ty->kind == TY_ARRAY);
             sb_printf(&sb, "[%s]", N(t, i->ops[k]));
             ty = ty->elem;

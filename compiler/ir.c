@@ -318,7 +318,7 @@ Type *ir_mem_type(const IrFunc *f, const IrMemRef *m)
         if (m->id < 0 || m->id >= f->nparams || f->params[m->id].type->kind != TY_BUFFER)
             return NULL;
         t = f->params[m->id].type->elem;
-        if (m->nidx != 1) return NULL;
+        if (ir_mem_nbase(m) != 1) return NULL;
         break;
     case MEM_SHARED:
         if (m->id < 0 || m->id >= f->shared.len) return NULL;
@@ -328,7 +328,7 @@ Type *ir_mem_type(const IrFunc *f, const IrMemRef *m)
         if (m->id < 0 || m->id >= f->locals.len) return NULL;
         t = f->locals.data[m->id].type;
     dims:
-        for (int k = 0; k < m->nidx; k++) {
+        for (int k = 0; k < ir_mem_nbase(m); k++) {
             if (t->kind != TY_ARRAY) return NULL;
             t = t->elem;
         }
@@ -337,19 +337,18 @@ Type *ir_mem_type(const IrFunc *f, const IrMemRef *m)
     default: return NULL;
     }
     if (m->npath < 0 || m->npath > IR_MAX_PATH) return NULL;
-    for (int k = 0; k < m->npath; k++) {
-        int p = m->path[k];
-        if (t->kind == TY_STRUCT) {
-            if (p < 0 || p >= t->nfields) return NULL;
-            t = t->fields[p].type;
-        } else if (t->kind == TY_VEC) {
-            if (p < 0 || p >= t->n) return NULL;
-            t = t->elem;
-        } else {
-            return NULL;
-        }
+    for (int k = 0; k < m->npath && t; k++) t = ir_path_step(t, m->path[k]);
+    return t && t->kind != TY_ARRAY ? t : NULL;
+}
+
+Type *ir_path_step(Type *t, int p)
+{
+    switch (t->kind) {
+    case TY_STRUCT: return p >= 0 && p < t->nfields ? t->fields[p].type : NULL;
+    case TY_VEC: return p >= 0 && p < t->n ? t->elem : NULL;
+    case TY_ARRAY: return p == IR_PATH_INDEX ? t->elem : NULL;
+    default: return NULL;
     }
-    return t;
 }
 
 bool ir_is_cross_lane(const IrInst *i)

@@ -52,14 +52,27 @@ typedef enum IrMemKind {
     MEM_LOCAL, /* id = index into func->locals; one index per array dimension (0 for a plain variable) */
 } IrMemKind;
 
-#define IR_MAX_PATH 8
+#define IR_MAX_PATH   8
+/* A path step into a fixed array (a struct field that is one): its index is an operand. */
+#define IR_PATH_INDEX (-1)
 typedef struct IrMemRef {
     IrMemKind kind;
     int id;
-    int nidx; /* number of leading operands that are indices (integer scalars, any width) */
-    int path[IR_MAX_PATH]; /* then constant field / component selections */
+    int nidx; /* number of leading operands that are indices (integer scalars, any width): first
+                 those of the object (ir_mem_nbase: 1 for a buffer, one per array dimension of a
+                 slot), then one for each IR_PATH_INDEX step of the path, in path order */
+    int path[IR_MAX_PATH]; /* then the selections: a field of a struct, a component of a
+                              vector (constants), or IR_PATH_INDEX into an array */
     int npath;
 } IrMemRef;
+
+/* The number of index operands that index the object itself (before its path). */
+static inline int ir_mem_nbase(const IrMemRef *m)
+{
+    int n = m->nidx;
+    for (int k = 0; k < m->npath; k++) n -= m->path[k] == IR_PATH_INDEX;
+    return n;
+}
 
 struct IrInst {
     IrOp op;
@@ -217,6 +230,9 @@ void ir_recompute_preds(IrFunc *f);
 void ir_replace_uses(IrFunc *f, IrInst *from, IrInst *to);
 void ir_remove_unreachable_blocks(IrFunc *f);          /* also fixes phis and preds */
 Type *ir_mem_type(const IrFunc *f, const IrMemRef *m); /* type of the accessed element */
+/* The type path step p selects in t: a struct field, a vector component, an array element
+ * (IR_PATH_INDEX); NULL if p does not apply to t. */
+Type *ir_path_step(Type *t, int p);
 bool ir_is_cross_lane(const IrInst *i); /* subgroup ops: must not move across control flow */
 
 /* ---- printing (ir_print.c): deterministic text for --emit=ir and the goldens ---- */

@@ -136,14 +136,21 @@ static void put_mem(StrBuf *o, const Namer *n, const IrFunc *f, const IrInst *i)
         break;
     }
     if (i->op == IR_BUFLEN) return;
-    for (int k = 0; k < m->nidx; k++) {
+    int nb = ir_mem_nbase(m), next = nb; /* next: the operand of the next IR_PATH_INDEX */
+    for (int k = 0; k < nb; k++) {
         sb_putc(o, '[');
         put_val(o, n, k < i->nops ? i->ops[k] : NULL);
         sb_putc(o, ']');
         if (m->kind != MEM_BUFFER && t && t->kind == TY_ARRAY) t = t->elem;
     }
     for (int k = 0; k < m->npath && k < IR_MAX_PATH; k++) {
-        if (t && t->kind == TY_STRUCT) {
+        if (m->path[k] == IR_PATH_INDEX) {
+            sb_putc(o, '[');
+            put_val(o, n, next < i->nops ? i->ops[next] : NULL);
+            sb_putc(o, ']');
+            next++;
+            t = t && t->kind == TY_ARRAY ? t->elem : NULL;
+        } else if (t && t->kind == TY_STRUCT) {
             sb_printf(o, ".f%d", m->path[k]);
             t = m->path[k] >= 0 && m->path[k] < t->nfields ? t->fields[m->path[k]].type : NULL;
         } else {

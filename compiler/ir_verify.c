@@ -78,8 +78,8 @@ static Type *check_mem(V *v, const IrBlock *b, const IrInst *i)
             return NULL;
         }
         t = f->params[m->id].type->elem;
-        if (i->op != IR_BUFLEN && m->nidx != 1) {
-            fail(v, b, i, "buffer access needs exactly 1 index, has %d", m->nidx);
+        if (i->op != IR_BUFLEN && ir_mem_nbase(m) != 1) {
+            fail(v, b, i, "buffer access needs exactly 1 index, has %d", ir_mem_nbase(m));
             return NULL;
         }
         if (i->op == IR_BUFLEN) return t;
@@ -96,8 +96,8 @@ static Type *check_mem(V *v, const IrBlock *b, const IrInst *i)
         t = sh ? f->shared.data[m->id].type : f->locals.data[m->id].type;
         int dims = 0;
         for (Type *u = t; u->kind == TY_ARRAY; u = u->elem) dims++;
-        if (m->nidx != dims) {
-            fail(v, b, i, "%d indices for a slot with %d array dimensions", m->nidx, dims);
+        if (ir_mem_nbase(m) != dims) {
+            fail(v, b, i, "%d indices for a slot with %d array dimensions", ir_mem_nbase(m), dims);
             return NULL;
         }
         while (t->kind == TY_ARRAY) t = t->elem;
@@ -121,15 +121,16 @@ static Type *check_mem(V *v, const IrBlock *b, const IrInst *i)
         return NULL;
     }
     for (int k = 0; k < m->npath; k++) {
-        int p = m->path[k];
-        if (t->kind == TY_STRUCT && p >= 0 && p < t->nfields)
-            t = t->fields[p].type;
-        else if (t->kind == TY_VEC && p >= 0 && p < t->n)
-            t = t->elem;
-        else {
-            fail(v, b, i, "path step %d (%d) invalid for type %s", k, p, t->name);
+        Type *u = ir_path_step(t, m->path[k]);
+        if (!u) {
+            fail(v, b, i, "path step %d (%d) invalid for type %s", k, m->path[k], t->name);
             return NULL;
         }
+        t = u;
+    }
+    if (t->kind == TY_ARRAY) {
+        fail(v, b, i, "access of a whole array %s", t->name);
+        return NULL;
     }
     return t;
 }

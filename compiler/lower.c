@@ -41,9 +41,9 @@ typedef struct Lower {
 /* An lvalue: a memory element, maybe viewed through a swizzle or a dynamic vector index. */
 typedef struct Access {
     IrMemRef mem;
-    IrInst *idx[4];
-    Type *type; /* type of the element at mem+path */
-    int swz[4]; /* nswz > 0: components of `type` (a vector) */
+    IrInst *idx[3 + IR_MAX_PATH]; /* the object's indices, then those of its path */
+    Type *type;                   /* type of the element at mem+path */
+    int swz[4];                   /* nswz > 0: components of `type` (a vector) */
     int nswz;
     IrInst *dyn; /* dynamic component index into the vector `type` */
 } Access;
@@ -209,7 +209,10 @@ static void lower_lvalue(Lower *L, AstNode *n, Access *acc)
         if (acc->nswz || acc->dyn) ICE("indexing a swizzle");
         Type *t = acc->type;
         if (t->kind == TY_BUFFER || t->kind == TY_ARRAY) {
-            if (acc->mem.npath) ICE("array inside a struct");
+            if (acc->mem.npath) { /* an array field: a path step with an index operand */
+                if (acc->mem.npath >= IR_MAX_PATH) ICE("access path too deep");
+                acc->mem.path[acc->mem.npath++] = IR_PATH_INDEX;
+            }
             acc->idx[acc->mem.nidx++] = lower_expr(L, n->b);
             acc->type = t->elem;
         } else if (t->kind == TY_VEC) {
@@ -251,13 +254,23 @@ static void lower_lvalue(Lower *L, AstNode *n, Access *acc)
         break;
     default: break;
     }
+    if (n->type && n->type->kind == TY_STRUCT) {
+        /* a struct value (a call's result, a ?:) whose array field is indexed: through a
+           temporary, since arrays are never SSA values */
+        memset(acc, 0, sizeof *acc);
+        acc->mem.kind = MEM_LOCAL;
+        acc->mem.id = new_local(L, "struct.tmp", n->type, n->loc);
+        acc->type = n->type;
+        store_slot(L, acc->mem.id, lower_expr(L, n));
+        return;
+    }
     ICE("'%s' is not an lvalue", ast_kind_name(n->kind));
 }
 
 static IrInst *mem_inst(Lower *L, IrOp op, Type *t, const Access *acc, IrInst *const *extra,
                         int nextra)
 {
-    IrInst *ops[8];
+    IrInst *ops[ARRAY_LEN(acc->idx) + 2];
     int n = 0;
     for (int k = 0; k < acc->mem.nidx; k++) ops[n++] = acc->idx[k];
     for (int k = 0; k < nextra; k++) ops[n++] = extra[k];
@@ -593,7 +606,8 @@ static IrInst *lower_expr(Lower *L, AstNode *n)
     case AST_CALL: r = lower_call(L, n); break;
     case AST_INDEX:
     case AST_MEMBER:
-        if (n->a->is_lvalue || n->a->kind == AST_IDENT) {
+        if (n->a->is_lvalue || n->a->kind == AST_IDENT ||
+            (n->kind == AST_INDEX && n->a->type->kind == TY_ARRAY)) {
             Access acc;
             lower_lvalue(L, n, &acc);
             r = load_access(L, &acc);
@@ -670,7 +684,8 @@ static void lower_stmt(Lower *L, AstNode *n)
         break;
     case AST_DECL: lower_decl(L, n); break;
     case AST_EXPR: lower_expr(L, n->a); break;
-    case AST_EMPTY: break;
+    case AST_EMPTY:
+    case AST_TYPEDEF: break;
     case AST_IF: {
         IrInst *c = lower_expr(L, n->a);
         IrBlock *bt = ir_block_new(L->f), *join = ir_block_new(L->f);
@@ -1126,7 +1141,8 @@ static void pstmt(Lower *L, AstNode *n)
     L->loc = n->loc;
     switch (n->kind) {
     case AST_BLOCK: pblock(L, n); break;
-    case AST_EMPTY: break;
+    case AST_EMPTY:
+    case AST_TYPEDEF: break;
     case AST_DECL: {
         Symbol *s = n->sym;
         LVar *v = arena_alloc(L->a, sizeof *v);

@@ -279,10 +279,10 @@ static int canon(Fuser *F, Launch *L, IrInst *i)
     return r;
 }
 
-/* the index of an access (its single index operand) */
+/* the element index of an access (its buffer index operand) */
 static int access_index(Fuser *F, Launch *L, const Access *a)
 {
-    if (a->inst->mem.nidx != 1) return cx_unique(&F->cx);
+    if (ir_mem_nbase(&a->inst->mem) != 1) return cx_unique(&F->cx);
     return canon(F, L, a->inst->ops[0]);
 }
 
@@ -905,10 +905,10 @@ static IrBlock *clone_kernel(Fuser *F, Fused *fu, Launch *L, IrBlock *next, int 
                         c->param = fu->slot_len[slot];
                         memset(&c->mem, 0, sizeof c->mem);
                     } else {
-                        skip = i->mem.nidx;
+                        skip = 1; /* the element index; those of the path stay */
                         c->mem.kind = MEM_LOCAL;
                         c->mem.id = fu->slot_local[slot];
-                        c->mem.nidx = 0;
+                        c->mem.nidx -= 1;
                     }
                 } else {
                     c->mem.id = fu->slot_param[slot];

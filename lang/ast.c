@@ -35,6 +35,7 @@ const char *ast_kind_name(AstKind k)
         [AST_BREAK] = "BREAK",     [AST_CONTINUE] = "CONTINUE",   [AST_RETURN] = "RETURN",
         [AST_EMPTY] = "EMPTY",     [AST_FUNC] = "FUNC",           [AST_PIPELINE] = "PIPELINE",
         [AST_PARAM] = "PARAM",     [AST_STRUCT] = "STRUCT",       [AST_CONST] = "CONST",
+        [AST_TYPEDEF] = "TYPEDEF",
     };
     if ((int)k < 0 || (int)k >= ARRAY_LEN(names) || !names[k]) return "?";
     return names[k];
@@ -70,7 +71,7 @@ static void put_tspec(StrBuf *out, const AstTypeSpec *ts)
     if (ts->builtin)
         sb_puts(out, ts->builtin->name ? ts->builtin->name : "void");
     else
-        sb_puts(out, ts->name ? ts->name : "?");
+        sb_printf(out, "%s%s", ts->is_tag ? "struct " : "", ts->name ? ts->name : "?");
     if (ts->is_buffer) sb_puts(out, "[]");
 }
 
@@ -133,6 +134,7 @@ static void print_node(StrBuf *out, const AstNode *n, int depth)
         break;
     case AST_PARAM:
     case AST_CONST:
+    case AST_TYPEDEF:
         sb_printf(out, " %s", n->name ? n->name : "?");
         put_tspec(out, n->tspec);
         break;

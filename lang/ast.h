@@ -63,7 +63,10 @@ typedef enum AstKind {
                      the constant expressions in wg_expr[] into wg[]) */
     AST_PIPELINE, /* name, list = params, a = body */
     AST_PARAM,    /* tspec, name; sema: sym */
-    AST_STRUCT,   /* name, list = fields (AST_PARAM nodes: tspec + name); sema: type */
+    AST_STRUCT,   /* name, list = fields (AST_PARAM nodes: tspec, name, dims/ndims for a
+                     fixed-array field); sema: type. In a block only by mistake (sema says so) */
+    AST_TYPEDEF,  /* typedef: name, tspec, dims/ndims (an array type); sema: type, sym.
+                     At file scope or as a block item */
     AST_CONST,    /* file-scope `const T name = expr;`: tspec, name, a; sema: sym, value folded */
 } AstKind;
 
@@ -87,12 +90,15 @@ enum AstOp {
 /* literal suffix flags */
 enum { LIT_U = 1, LIT_L = 2, LIT_F = 4, LIT_H = 8, LIT_D = 16 };
 
-/* A type as written: a scalar/vector keyword or a struct name, maybe `const`, maybe `[]`. */
+/* A type as written: a scalar/vector keyword (or C keywords: `unsigned long`), a typedef
+ * name or a struct name, maybe `const`, maybe `[]`. */
 typedef struct AstTypeSpec {
     Loc loc;
-    Type *builtin;    /* scalar/vector/void spelled with a keyword, else NULL */
-    const char *name; /* struct name when builtin == NULL */
-    bool is_const;    /* `const` written */
+    Type *builtin;    /* scalar/vector/void spelled with keywords, else NULL */
+    const char *name; /* when builtin == NULL: a typedef name, or a struct name */
+    bool is_typedef;  /* name is a typedef name */
+    bool is_tag;      /* written `struct name` */
+    bool is_const;    /* `const` written (or part of the typedef) */
     bool is_buffer;   /* `T[]` */
     Type *resolved;   /* sema: the type (buffer type for T[]) */
 } AstTypeSpec;
@@ -146,6 +152,7 @@ typedef enum SymKind {
     SYM_PIPELINE, /* pipeline */
     SYM_STRUCT,   /* struct type */
     SYM_TEMP,     /* pipeline temporary buffer */
+    SYM_TYPEDEF,  /* typedef name: type (NULL while it names a struct not yet defined) */
 } SymKind;
 
 struct Symbol {

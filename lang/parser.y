@@ -5,9 +5,19 @@
  *    the keyword for statements (ast.h).
  *  - `T a = 1, b;` gives one AST_DECL per declarator, as consecutive items of the block.
  *  - The IDENT IDENT ambiguity (`P x;` vs an expression) is resolved by one token of
- *    lookahead: an identifier followed by an identifier is a type.
- *  - Casts are `( type-keyword ) unary` only; `(P)x` is not a cast (struct casts are
- *    meaningless), so a parenthesized identifier is always an expression.
+ *    lookahead: an identifier followed by an identifier is a type (a struct name).
+ *  - Typedef names: the classic lexer hack. The parser keeps the names declared in each open
+ *    scope (typedef names, and the ordinary names that may shadow them, as in C) and dcklex
+ *    hands an identifier that names a visible typedef over as TYPEDEF_NAME. A name becomes
+ *    visible when its declarator is reduced; a scope closes when its '}' (or the end of a
+ *    `for` statement, or of a function) is reduced. Where that happens after the parser has
+ *    already read the next token, RECLASSIFY() looks that token up again.
+ *  - Type keywords: char short int long float double signed unsigned come as CTYPE and
+ *    combine as in C (`unsigned long long int`, in any order; cwords_add); the other type
+ *    keywords (uint, float4, i32, size_t...) stand alone as TYPE.
+ *  - Casts are `( type ) unary` with a type keyword or a typedef name; `(P)x` with a struct
+ *    name P is not a cast (struct casts are meaningless), so a parenthesized identifier is
+ *    always an expression.
  * Error recovery: `error` rules resynchronize at ';', '}' and at a following '{' block,
  * and inside parentheses at ')', so one mistake costs one statement. Messages are built
  * from the expected-token set (parse.error custom, exact with LAC) in C terms; an error
@@ -42,6 +52,21 @@ typedef struct DeclSpec {
     bool shared;
     Loc loc;
 } DeclSpec;
+/* The C type keywords, which combine (`unsigned long int`). */
+enum { CW_CHAR, CW_SHORT, CW_INT, CW_LONG, CW_FLOAT, CW_DOUBLE, CW_SIGNED, CW_UNSIGNED, CW_COUNT };
+/* A C spelling such as `unsigned long int` (counts of each keyword), as far as it spells a
+ * type. */
+typedef struct CWords {
+    PTok first;
+    int count[CW_COUNT];
+    Type *type; /* the type of the keywords so far (of the valid ones, after an error) */
+    bool bad;   /* a keyword that does not combine was reported */
+} CWords;
+/* The type of a typedef: a written type, or a struct defined in place (def != NULL). */
+typedef struct TdefSpec {
+    AstTypeSpec *ts;
+    AstNode *def;
+} TdefSpec;
 }
 
 %code provides {
@@ -52,15 +77,24 @@ TranslationUnit *parse_unit(Arena *a, DiagEngine *d, Pp *pp);
 #include <stdio.h>
 #include <string.h>
 
+/* A name declared in an open scope: a typedef name, or an ordinary name that hides one. */
+typedef struct PName {
+    const char *name;
+    bool tdef;
+} PName;
+
 struct Parser {
     Arena *a;
     DiagEngine *d;
     Pp *pp;
     NodeList decls;
     Token cur, prev;          /* the lookahead and the token before it */
+    int cur_sym, prev_sym;    /* their bison token numbers (TYPEDEF_NAME, CTYPE are the parser's) */
     VEC(Token) open;          /* unclosed brackets, innermost last (for messages) */
     Loc last_err;             /* of the last syntax error reported */
     int nsyntax;              /* syntax errors reported */
+    VEC(PName) names;         /* names declared in the open scopes, innermost last */
+    VEC(int) marks;           /* where each open scope starts in names; file scope is names[0..] */
 };
 
 static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P);
@@ -138,6 +172,123 @@ static int compound_op(int tk) {
     }
 }
 
+/* ---- scopes of names, for the lexer hack ---- */
+
+/* Opens a scope; returns the depth to give scope_close() to close it (and any scope an error
+ * recovery left open inside it). */
+static int scope_open(Parser *P) {
+    int depth = P->marks.len;
+    vec_push(P->a, &P->marks, P->names.len);
+    return depth;
+}
+
+static void scope_close(Parser *P, int depth) {
+    while (P->marks.len > depth) P->names.len = P->marks.data[--P->marks.len];
+}
+
+static void declare_name(Parser *P, const char *name, bool tdef) {
+    PName e = {name, tdef};
+    vec_push(P->a, &P->names, e);
+}
+
+/* The bison token of an identifier: TYPEDEF_NAME where the innermost declaration of the name
+ * is a typedef. */
+static int ident_token(const Parser *P, const char *name) {
+    for (int i = P->names.len - 1; i >= 0; i--)
+        if (P->names.data[i].name == name) return P->names.data[i].tdef ? P_TYPEDEF_NAME : P_IDENT;
+    return P_IDENT;
+}
+
+/* In an action that changed the visible names: the lookahead, if already read, is looked up
+ * again (a `for` body or an if without else may have read past the end of a scope). */
+#define RECLASSIFY()                                                                     \
+    do {                                                                                 \
+        if ((yychar == P_IDENT || yychar == P_TYPEDEF_NAME) &&                           \
+            ident_token(P, yylval.tok.name) != yychar) {                                 \
+            yychar = P->cur_sym = ident_token(P, yylval.tok.name);                       \
+            YY_LAC_DISCARD("RECLASSIFY");                                                \
+        }                                                                                \
+    } while (0)
+
+/* ---- C type spellings ---- */
+
+/* Which C type keyword a type name is (CW_*), or -1 for the others (uint, float4, i32...). */
+static int cword(const char *name) {
+    static const char *const words[CW_COUNT] = {"char",   "short",  "int",    "long",
+                                                "float",  "double", "signed", "unsigned"};
+    for (int i = 0; i < CW_COUNT; i++)
+        if (strcmp(name, words[i]) == 0) return i;
+    return -1;
+}
+
+/* The type n C keywords with these counts spell, in any order as in C; NULL if none.
+ * char is DCK's signed 8-bit char; long and long long are both 64-bit. */
+static Type *ctype_of(const int *c, int n) {
+    int sign = c[CW_SIGNED] + c[CW_UNSIGNED];
+    bool u = c[CW_UNSIGNED] > 0;
+    if (sign > 1 || c[CW_CHAR] > 1 || c[CW_SHORT] > 1 || c[CW_INT] > 1 || c[CW_LONG] > 2 ||
+        c[CW_FLOAT] > 1 || c[CW_DOUBLE] > 1)
+        return NULL;
+    if (c[CW_FLOAT] || c[CW_DOUBLE]) return n == 1 ? ty_scalar(c[CW_FLOAT] ? SC_FLOAT : SC_DOUBLE) : NULL;
+    if (c[CW_CHAR]) return n == 1 + sign ? ty_scalar(u ? SC_UCHAR : SC_CHAR) : NULL;
+    if (c[CW_SHORT]) return c[CW_LONG] ? NULL : ty_scalar(u ? SC_USHORT : SC_SHORT);
+    if (c[CW_LONG]) return ty_scalar(u ? SC_ULONG : SC_LONG);
+    return ty_scalar(u ? SC_UINT : SC_INT);
+}
+
+/* An error that stands for the syntax errors its line would cause next. */
+static void error_as_syntax(Parser *P, Loc at, const char *msg) {
+    P->nsyntax++;
+    P->last_err = at;
+    diag_error(P->d, at, "%s", msg);
+}
+
+/* Adds keyword t to the C spelling w. A keyword that does not combine is reported when it is
+ * read (before LAC sees the token after it), once; the rest of the spelling is ignored. */
+static void cwords_add(Parser *P, CWords *w, const PTok *t) {
+    if (w->bad) return;
+    int k = cword(t->name), n = 0;
+    for (int i = 0; i < CW_COUNT; i++) n += w->count[i];
+    if (n == 0) w->first = *t;
+    w->count[k]++;
+    Type *u = ctype_of(w->count, n + 1);
+    if (u) {
+        w->type = u;
+        return;
+    }
+    w->bad = true;
+    int *c = w->count;
+    const char *first = w->first.name;
+    if (n == 1 && (c[CW_FLOAT] || c[CW_DOUBLE]) && (c[CW_SIGNED] || c[CW_UNSIGNED])) {
+        error_as_syntax(P, w->first.loc, arena_printf(P->a,
+                        "'%s %s' is not a valid type: only char, short, int and long can be signed or unsigned",
+                        first, t->name));
+    } else if (n == 1 && c[CW_DOUBLE] && c[CW_LONG]) {
+        error_as_syntax(P, w->first.loc, arena_printf(P->a,
+                        "'%s %s' is not supported; use 'double' (64-bit)", first, t->name));
+        w->type = ty_scalar(SC_DOUBLE);
+    } else if (c[CW_LONG] > 2) {
+        error_as_syntax(P, w->first.loc, "'long long long' is too long");
+    } else { /* as for `int i8`: the keyword was meant as a name */
+        error_as_syntax(P, t->loc, arena_printf(P->a,
+                        "expected identifier, but '%s' is a type name (choose another name)",
+                        t->name));
+    }
+}
+
+static AstTypeSpec *tspec_typedef(Parser *P, const PTok *t) {
+    AstTypeSpec *ts = tspec_named(P, t);
+    ts->is_typedef = true;
+    return ts;
+}
+
+/* `name dims` of a declarator (at most 3 dimensions) into node n. */
+static void set_dims(Parser *P, AstNode *n, const NodeList *dims, Loc at) {
+    if (dims->len > 3) diag_error(P->d, at, "too many array dimensions (at most 3)");
+    for (int i = 0; i < dims->len && i < 3; i++) n->dims[i] = dims->data[i];
+    n->ndims = dims->len < 3 ? dims->len : 3;
+}
+
 /* Applies the declaration specifier to each declarator. */
 static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
     for (int i = 0; i < l->len; i++) {
@@ -163,12 +314,15 @@ static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
     AstTypeSpec *ts;
     NodeList list;
     DeclSpec dspec;
+    CWords cwords;
+    TdefSpec tdef;
+    int depth;
 }
 
 %token <tok> IDENT "identifier" INT_LIT "integer literal" FLOAT_LIT "floating literal"
 %token <tok> STRING "string literal" TYPE "type name"
 %token <tok> TRUE "true" FALSE "false" VOID "void" KERNEL "kernel" PIPELINE "pipeline"
-%token <tok> STRUCT "struct" CONST "const" SHARED "shared" IF "if" ELSE "else" FOR "for"
+%token <tok> STRUCT "struct" TYPEDEF "typedef" CONST "const" SHARED "shared" IF "if" ELSE "else" FOR "for"
 %token <tok> WHILE "while" DO "do" BREAK "break" CONTINUE "continue" RETURN "return"
 %token <tok> INC "++" DEC "--" SHL "<<" SHR ">>" LE "<=" GE ">=" EQ "==" NE "!="
 %token <tok> ANDAND "&&" OROR "||"
@@ -176,17 +330,23 @@ static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
 %token <tok> AND_ASSIGN "&=" OR_ASSIGN "|=" XOR_ASSIGN "^=" SHL_ASSIGN "<<=" SHR_ASSIGN ">>="
 %token <tok> LAUNCH_OPEN "<<<" LAUNCH_CLOSE ">>>" ATTR_OPEN "[["
 %token <tok> EOL "end of line" /* never reaches the parser (directives only) */
+/* made by dcklex, not by the lexer: an identifier that names a typedef, and a type keyword
+   that combines with others as in C (char short int long float double signed unsigned) */
+%token <tok> TYPEDEF_NAME "typedef name" CTYPE "C type keyword"
 %token <tok> '(' ')' '[' ']' '{' '}' ';' ',' '.' '?' ':' '+' '-' '*' '/' '%' '&' '|' '^'
 %token <tok> '!' '~' '<' '>' '='
 
 %type <node> top func kernel pipeline struct_def const_def param field_decl stmt block
-%type <node> expr assign cond binary unary postfix primary declarator for_init expr_opt
-%type <node> paren_cond
+%type <node> expr assign cond binary unary postfix primary declarator decl_head for_init
+%type <node> expr_opt paren_cond tdef_name
 %type <list> params param_list fields field_names items decl_stmt declarators
-%type <list> args arg_list init_list dims attrs attr
-%type <ts> base_type param_type ret_type
+%type <list> args arg_list init_list dims attrs attr typedef_decl tdef_names
+%type <ts> base_type param_type ret_type type_name
 %type <dspec> decl_spec
-%type <tok> assign_op
+%type <cwords> ctype_words
+%type <tdef> tdef_type
+%type <tok> assign_op name
+%type <depth> scope_paren block_open
 
 /* if/else: an `else` binds to the nearest `if` */
 %precedence LOWER_THAN_ELSE
@@ -207,10 +367,13 @@ static void finish_decls(Parser *P, const DeclSpec *ds, NodeList *l) {
 
 %%
 
-/* unit: top* */
+/* unit: (top | typedef_decl)* */
 unit
     : %empty
-    | unit top                      { list_add(P, &P->decls, $2); }
+    | unit top                      { list_add(P, &P->decls, $2); scope_close(P, 0); RECLASSIFY(); }
+    | unit typedef_decl {
+          for (int i = 0; i < $2.len; i++) list_add(P, &P->decls, $2.data[i]);
+      }
     ;
 
 top
@@ -229,14 +392,20 @@ top
 
 /* ---- declarations ---- */
 
-/* struct_def: 'struct' IDENT '{' field_decl* '}' ';' */
+/* name: IDENT | TYPEDEF_NAME  (a declared name may hide a typedef name of an outer scope) */
+name
+    : IDENT
+    | TYPEDEF_NAME
+    ;
+
+/* struct_def: 'struct' name '{' field_decl* '}' ';' */
 struct_def
-    : STRUCT IDENT '{' fields '}' ';' {
+    : STRUCT name '{' fields '}' ';' {
           $$ = named(P, AST_STRUCT, &$2);
           $$->list = list_take(P, &$4, &$$->nlist);
       }
-    /* struct_def: 'struct' IDENT '{' field_decl* error '}'  (a following ';' is a stray one) */
-    | STRUCT IDENT '{' fields error '}' {
+    /* struct_def: 'struct' name '{' field_decl* error '}'  (a following ';' is a stray one) */
+    | STRUCT name '{' fields error '}' {
           yyerrok;
           $$ = named(P, AST_STRUCT, &$2);
           $$->list = list_take(P, &$4, &$$->nlist);
@@ -245,7 +414,7 @@ struct_def
 
 fields
     : %empty                        { $$ = (NodeList){0}; }
-    /* fields: fields base_type IDENT (',' IDENT)* ';' */
+    /* fields: fields base_type field_decl (',' field_decl)* ';' */
     | fields base_type field_names ';' {
           $$ = $1;
           for (int i = 0; i < $3.len; i++) {
@@ -257,46 +426,107 @@ fields
     | fields error ';'              { $$ = $1; yyerrok; }
     ;
 
-/* field_names: IDENT (',' IDENT)* */
 field_names
     : field_decl                    { $$ = (NodeList){0}; list_add(P, &$$, $1); }
     | field_names ',' field_decl    { $$ = $1; list_add(P, &$$, $3); }
     ;
 
-/* field_decl: IDENT */
+/* field_decl: name ('[' expr ']')*  (a fixed-array field) */
 field_decl
-    : IDENT                         { $$ = named(P, AST_PARAM, &$1); }
+    : name dims                     { $$ = named(P, AST_PARAM, &$1); set_dims(P, $$, &$2, @2.begin); }
     ;
 
-/* const_def: 'const' base_type IDENT '=' expr ';' */
+/* typedef_decl: 'typedef' tdef_type tdef_name (',' tdef_name)* ';'
+   (one AST_TYPEDEF per name, after the AST_STRUCT of a struct defined in place) */
+typedef_decl
+    : TYPEDEF tdef_type tdef_names ';' {
+          $$ = (NodeList){0};
+          if ($2.def) {
+              if (!$2.def->name) $2.def->name = $2.ts->name = $3.data[0]->name;
+              list_add(P, &$$, $2.def);
+          }
+          for (int i = 0; i < $3.len; i++) {
+              $3.data[i]->tspec = i == 0 ? $2.ts : tspec_copy(P, $2.ts);
+              list_add(P, &$$, $3.data[i]);
+          }
+      }
+    ;
+
+/* tdef_type: 'const'? base_type | 'struct' name? '{' field_decl* '}' */
+tdef_type
+    : base_type                     { $$ = (TdefSpec){$1, NULL}; }
+    | CONST base_type               { $2->is_const = true; $2->loc = $1.loc; $$ = (TdefSpec){$2, NULL}; }
+    | STRUCT '{' fields '}' {
+          AstNode *d = mk(P, AST_STRUCT, $1.loc);
+          d->list = list_take(P, &$3, &d->nlist);
+          $$ = (TdefSpec){tspec_named(P, &$1), d};
+          $$.ts->name = NULL; /* the struct takes the first typedef name */
+          $$.ts->is_tag = true;
+      }
+    | STRUCT name '{' fields '}' {
+          AstNode *d = named(P, AST_STRUCT, &$2);
+          d->list = list_take(P, &$4, &d->nlist);
+          $$ = (TdefSpec){tspec_named(P, &$2), d};
+          $$.ts->loc = $1.loc;
+          $$.ts->is_tag = true;
+      }
+    ;
+
+tdef_names
+    : tdef_name                     { $$ = (NodeList){0}; list_add(P, &$$, $1); }
+    | tdef_names ',' tdef_name      { $$ = $1; list_add(P, &$$, $3); }
+    ;
+
+/* tdef_name: name ('[' expr ']')*  (visible from the next token on) */
+tdef_name
+    : name dims {
+          $$ = named(P, AST_TYPEDEF, &$1);
+          set_dims(P, $$, &$2, @2.begin);
+          declare_name(P, $1.name, true);
+          RECLASSIFY();
+      }
+    ;
+
+/* const_def: 'const' base_type name '=' expr ';' */
 const_def
-    : CONST base_type IDENT '=' expr ';' {
+    : CONST base_type name '=' expr ';' {
           $$ = named(P, AST_CONST, &$3);
           $$->tspec = $2;
           $2->is_const = true;
           $2->loc = $1.loc;
           $$->a = $5;
+          declare_name(P, $3.name, false);
       }
+    ;
+
+/* scope_paren: '('  (opens the scope of a parameter list, or of a `for`) */
+scope_paren
+    : '('                           { $$ = scope_open(P); }
     ;
 
 /* func: ret_type IDENT '(' params ')' (block | ';') */
 func
-    : ret_type IDENT '(' params ')' block {
+    : ret_type IDENT scope_paren params ')' block {
+          scope_close(P, $3);
           $$ = named(P, AST_FUNC, &$2);
           $$->tspec = $1;
           $$->list = list_take(P, &$4, &$$->nlist);
           $$->a = $6;
+          declare_name(P, $2.name, false);
       }
-    | ret_type IDENT '(' params ')' ';' {
+    | ret_type IDENT scope_paren params ')' ';' {
+          scope_close(P, $3);
           $$ = named(P, AST_FUNC, &$2);
           $$->tspec = $1;
           $$->list = list_take(P, &$4, &$$->nlist);
+          declare_name(P, $2.name, false);
       }
     ;
 
 /* kernel: attr* 'kernel' 'void' IDENT '(' params ')' (block | ';') */
 kernel
-    : attrs KERNEL VOID IDENT '(' params ')' block {
+    : attrs KERNEL VOID IDENT scope_paren params ')' block {
+          scope_close(P, $5);
           $$ = named(P, AST_FUNC, &$4);
           $$->is_kernel = true;
           $$->tspec = tspec_builtin(P, &$3);
@@ -305,8 +535,10 @@ kernel
           for (int i = 0; i < $1.len && i < 3; i++) $$->wg_expr[i] = $1.data[i];
           $$->nwg = $1.len < 3 ? $1.len : 3;
           $$->has_wg = $1.data != NULL;
+          declare_name(P, $4.name, false);
       }
-    | attrs KERNEL VOID IDENT '(' params ')' ';' {
+    | attrs KERNEL VOID IDENT scope_paren params ')' ';' {
+          scope_close(P, $5);
           $$ = named(P, AST_FUNC, &$4);
           $$->is_kernel = true;
           $$->tspec = tspec_builtin(P, &$3);
@@ -314,6 +546,7 @@ kernel
           for (int i = 0; i < $1.len && i < 3; i++) $$->wg_expr[i] = $1.data[i];
           $$->nwg = $1.len < 3 ? $1.len : 3;
           $$->has_wg = $1.data != NULL;
+          declare_name(P, $4.name, false);
       }
     ;
 
@@ -351,10 +584,12 @@ attr
 
 /* pipeline: 'pipeline' IDENT '(' params ')' block */
 pipeline
-    : PIPELINE IDENT '(' params ')' block {
+    : PIPELINE IDENT scope_paren params ')' block {
+          scope_close(P, $3);
           $$ = named(P, AST_PIPELINE, &$2);
           $$->list = list_take(P, &$4, &$$->nlist);
           $$->a = $6;
+          declare_name(P, $2.name, false);
       }
     ;
 
@@ -371,9 +606,14 @@ param_list
     | param_list ',' param          { $$ = $1; list_add(P, &$$, $3); }
     ;
 
-/* param: param_type IDENT */
+/* param: param_type name */
 param
-    : param_type IDENT              { $$ = named(P, AST_PARAM, &$2); $$->tspec = $1; }
+    : param_type name {
+          $$ = named(P, AST_PARAM, &$2);
+          $$->tspec = $1;
+          declare_name(P, $2.name, false);
+          RECLASSIFY();
+      }
     ;
 
 /* param_type: 'const'? base_type ('[' ']')? */
@@ -390,26 +630,48 @@ ret_type
     | base_type
     ;
 
-/* base_type: TYPE | IDENT (a struct name) */
+/* base_type: type_name | IDENT (a struct name) | 'struct' name */
 base_type
-    : TYPE                          { $$ = tspec_builtin(P, &$1); }
+    : type_name
     | IDENT                         { $$ = tspec_named(P, &$1); }
+    | STRUCT name                   { $$ = tspec_named(P, &$2); $$->loc = $1.loc; $$->is_tag = true; }
+    ;
+
+/* type_name: TYPE | CTYPE+ | TYPEDEF_NAME  (what a cast takes) */
+type_name
+    : TYPE                          { $$ = tspec_builtin(P, &$1); }
+    | ctype_words                   { $$ = tspec_builtin(P, &$1.first); $$->builtin = $1.type; }
+    | TYPEDEF_NAME                  { $$ = tspec_typedef(P, &$1); }
+    ;
+
+/* ctype_words: CTYPE+  (`unsigned long int`) */
+ctype_words
+    : CTYPE                         { $$ = (CWords){0}; cwords_add(P, &$$, &$1); }
+    | ctype_words CTYPE             { $$ = $1; cwords_add(P, &$$, &$2); }
     ;
 
 /* ---- statements ---- */
 
 /* block: '{' item* '}' */
 block
-    : '{' items '}' {
-          $$ = mk(P, AST_BLOCK, $1.loc);
+    : block_open items '}' {
+          scope_close(P, $1);
+          RECLASSIFY();
+          $$ = mk(P, AST_BLOCK, @1.begin);
           $$->list = list_take(P, &$2, &$$->nlist);
       }
     /* block: '{' item* error '}' */
-    | '{' items error '}' {
+    | block_open items error '}' {
           yyerrok;
-          $$ = mk(P, AST_BLOCK, $1.loc);
+          scope_close(P, $1);
+          RECLASSIFY();
+          $$ = mk(P, AST_BLOCK, @1.begin);
           $$->list = list_take(P, &$2, &$$->nlist);
       }
+    ;
+
+block_open
+    : '{'                           { $$ = scope_open(P); }
     ;
 
 items
@@ -418,6 +680,11 @@ items
     | items stmt                    { $$ = $1; list_add(P, &$$, $2); }
     /* item: decl_stmt (one node per declarator) */
     | items decl_stmt {
+          $$ = $1;
+          for (int i = 0; i < $2.len; i++) list_add(P, &$$, $2.data[i]);
+      }
+    /* item: typedef_decl (sema rejects a struct defined in a function) */
+    | items typedef_decl {
           $$ = $1;
           for (int i = 0; i < $2.len; i++) list_add(P, &$$, $2.data[i]);
       }
@@ -441,27 +708,20 @@ declarators
     | declarators ',' declarator    { $$ = $1; list_add(P, &$$, $3); }
     ;
 
-/* declarator: IDENT ('[' expr ']')* ('=' (assign | '{' init_list '}'))? */
+/* declarator: decl_head ('=' (assign | '{' init_list '}'))? */
 declarator
-    : IDENT dims {
+    : decl_head
+    | decl_head '=' assign          { $$ = $1; $$->a = $3; }
+    | decl_head '=' '{' init_list '}' { $$ = $1; $$->list = list_take(P, &$4, &$$->nlist); }
+    ;
+
+/* decl_head: name ('[' expr ']')*  (the name is visible in its initializer, as in C) */
+decl_head
+    : name dims {
           $$ = named(P, AST_DECL, &$1);
-          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
-          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
-          $$->ndims = $2.len < 3 ? $2.len : 3;
-      }
-    | IDENT dims '=' assign {
-          $$ = named(P, AST_DECL, &$1);
-          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
-          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
-          $$->ndims = $2.len < 3 ? $2.len : 3;
-          $$->a = $4;
-      }
-    | IDENT dims '=' '{' init_list '}' {
-          $$ = named(P, AST_DECL, &$1);
-          if ($2.len > 3) diag_error(P->d, @2.begin, "too many array dimensions (at most 3)");
-          for (int i = 0; i < $2.len && i < 3; i++) $$->dims[i] = $2.data[i];
-          $$->ndims = $2.len < 3 ? $2.len : 3;
-          $$->list = list_take(P, &$5, &$$->nlist);
+          set_dims(P, $$, &$2, @2.begin);
+          declare_name(P, $1.name, false);
+          RECLASSIFY();
       }
     ;
 
@@ -508,8 +768,10 @@ stmt
           $$->b = $2;
           $$->a = $4;
       }
-    /* stmt: 'for' '(' for_init ';' expr? ';' expr? ')' stmt */
-    | FOR '(' for_init ';' expr_opt ';' expr_opt ')' stmt {
+    /* stmt: 'for' '(' for_init ';' expr? ';' expr? ')' stmt  (a scope of its own) */
+    | FOR scope_paren for_init ';' expr_opt ';' expr_opt ')' stmt {
+          scope_close(P, $2);
+          RECLASSIFY();
           $$ = mk(P, AST_FOR, $1.loc);
           $$->a = $3;
           $$->b = $5;
@@ -612,10 +874,10 @@ unary
     /* unary: ('++' | '--') unary */
     | INC unary                     { $$ = mk2(P, AST_INCDEC, $1.loc, OP_INC, $2, NULL); }
     | DEC unary                     { $$ = mk2(P, AST_INCDEC, $1.loc, OP_DEC, $2, NULL); }
-    /* unary: '(' TYPE ')' unary */
-    | '(' TYPE ')' unary {
+    /* unary: '(' type_name ')' unary */
+    | '(' type_name ')' unary {
           $$ = mk2(P, AST_CAST, $1.loc, 0, $4, NULL);
-          $$->tspec = tspec_builtin(P, &$2);
+          $$->tspec = $2;
       }
     ;
 
@@ -623,8 +885,8 @@ postfix
     : primary
     /* postfix: postfix '[' expr ']' */
     | postfix '[' expr ']'          { $$ = mk2(P, AST_INDEX, $2.loc, 0, $1, $3); }
-    /* postfix: postfix '.' IDENT */
-    | postfix '.' IDENT             { $$ = mk2(P, AST_MEMBER, $3.loc, 0, $1, NULL); $$->name = $3.name; }
+    /* postfix: postfix '.' name */
+    | postfix '.' name              { $$ = mk2(P, AST_MEMBER, $3.loc, 0, $1, NULL); $$->name = $3.name; }
     /* postfix: postfix ('++' | '--') */
     | postfix INC                   { $$ = mk2(P, AST_INCDEC, $2.loc, OP_INC, $1, NULL); $$->is_postfix = true; }
     | postfix DEC                   { $$ = mk2(P, AST_INCDEC, $2.loc, OP_DEC, $1, NULL); $$->is_postfix = true; }
@@ -645,9 +907,20 @@ primary
           $$ = named(P, AST_CALL, &$1);
           $$->list = list_take(P, &$3, &$$->nlist);
       }
-    /* primary: TYPE '(' args ')'  (vector constructor, a call named after the type) */
+    /* primary: (TYPE | CTYPE) '(' args ')'  (vector constructor or functional cast: a call
+       named after the type) */
     | TYPE '(' args ')' {
           $$ = named(P, AST_CALL, &$1);
+          $$->list = list_take(P, &$3, &$$->nlist);
+      }
+    | CTYPE '(' args ')' {
+          $$ = named(P, AST_CALL, &$1);
+          $$->list = list_take(P, &$3, &$$->nlist);
+      }
+    /* primary: TYPEDEF_NAME '(' args ')'  (the same through a typedef: tspec says which) */
+    | TYPEDEF_NAME '(' args ')' {
+          $$ = named(P, AST_CALL, &$1);
+          $$->tspec = tspec_typedef(P, &$1);
           $$->list = list_take(P, &$3, &$$->nlist);
       }
     /* primary: IDENT '<<<' assign '>>>' '(' args ')' */
@@ -735,8 +1008,13 @@ static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P) {
     }
     t.lex_error = lexerr;
     track_brackets(P, &t);
+    int sym = to_bison(t.kind);
+    if (t.kind == TK_IDENT) sym = ident_token(P, t.name);
+    else if (t.kind == TK_TYPE && cword(t.name) >= 0) sym = P_CTYPE;
     P->prev = P->cur;
+    P->prev_sym = P->cur_sym;
     P->cur = t;
+    P->cur_sym = sym;
     lval->tok.loc = t.loc;
     lval->tok.kind = t.kind;
     lval->tok.suffix = t.suffix;
@@ -745,7 +1023,7 @@ static int dcklex(DCKSTYPE *lval, DCKLTYPE *lloc, Parser *P) {
     if (t.kind == TK_FLOAT_LIT) lval->tok.fval = t.fval;
     else lval->tok.ival = t.ival;
     lloc->begin = lloc->end = t.loc;
-    return to_bison(t.kind);
+    return sym;
 }
 
 static void dckerror(DCKLTYPE *loc, Parser *P, const char *msg) {
@@ -758,6 +1036,8 @@ static void dckerror(DCKLTYPE *loc, Parser *P, const char *msg) {
 static const char *sym_desc(yysymbol_kind_t s) {
     switch (s) {
     case YYSYMBOL_YYEOF: return "end of file";
+    case YYSYMBOL_TYPEDEF_NAME:
+    case YYSYMBOL_CTYPE: return "type name";
 #define TOK(ID, spelling, cls) \
     case YYSYMBOL_##ID: return strcmp(#cls, "PUNCT") && strcmp(#cls, "KEYWORD") && strcmp(#cls, "BOOL") ? spelling : "'" spelling "'";
 #include "tokens.def"
@@ -810,6 +1090,17 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P) {
         msg = arena_printf(P->a, "unexpected 'else' without a matching 'if'");
     } else if (la->unmatched) {
         msg = arena_printf(P->a, "unmatched '%.*s'", la->len, la->text);
+    } else if (P->prev_sym == P_TYPEDEF_NAME && expects(exp, n, SYM('(')) &&
+               P->cur_sym != P_IDENT && P->cur_sym != P_TYPEDEF_NAME) {
+        /* a typedef name where a value was meant: it began a declaration (`T = 1;`) or, in an
+           expression, a constructor call T(...) */
+        at = P->prev.loc;
+        if (expects(exp, n, YYSYMBOL_IDENT))
+            msg = arena_printf(P->a, "'%.*s' is a type name, not a variable", P->prev.len,
+                               P->prev.text);
+        else
+            msg = arena_printf(P->a, "unexpected type name '%.*s': expected expression",
+                               P->prev.len, P->prev.text);
     } else if (want_closer && (eof || toplevel_kw)) {
         msg = arena_printf(P->a, "expected '%c' to close '%c' opened at %s", closer, open->kind,
                            where(P, open->loc, at));
@@ -830,6 +1121,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P) {
     } else if (want_closer && (!want_expr || la->kind == ';' || la->kind == '}')) {
         msg = arena_printf(P->a, "expected '%c' to close '%c' opened at %s", closer, open->kind,
                            where(P, open->loc, at));
+    } else if (want_expr && P->cur_sym == P_TYPEDEF_NAME) {
+        msg = arena_printf(P->a, "unexpected type name %s: expected expression", before);
     } else if (want_expr) {
         msg = arena_printf(P->a, "expected expression before %s", before);
     } else if (expects(exp, n, YYSYMBOL_IDENT) && expects(exp, n, YYSYMBOL_TYPE)) {

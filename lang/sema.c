@@ -12,13 +12,20 @@
  *    a visible name of the same sort (a value, or a function/builtin for a call) is at edit
  *    distance (with transpositions) <= 2 and <= a third of the name's length.
  *    An undeclared name is reported once per function.
- *  - Struct names live in their own namespace. Struct fields: scalars (not bool), vectors
- *    (not boolN), other structs; no arrays, no buffers.
+ *  - Struct names live in their own namespace (`P x;` and `struct P x;` are the same).
+ *    Struct fields: scalars (not bool), vectors (not boolN), other structs, fixed arrays of
+ *    those (C layout); no buffers.
+ *  - Typedef names are ordinary names (an inner declaration hides one, as in C); a typedef
+ *    may be repeated with the same type (C11). A typedef of a struct not defined yet is
+ *    completed by the struct's definition (typedef_type); an unnamed struct takes its first
+ *    typedef name. Structs are defined at file scope only. An unknown type name suggests a
+ *    close typedef, struct or builtin type name.
  *  - bool (and boolN) is not allowed as a buffer element, a struct field, a kernel or
  *    pipeline parameter, or a shared array element (its memory layout is not portable);
  *    bool locals, function parameters and results are fine.
- *  - Fixed arrays: locals only (up to 3 dimensions, each a positive integer constant
- *    expression); not parameters, not fields, not results, not assignable as a whole.
+ *  - Fixed arrays: locals, shared arrays and struct fields (up to 3 dimensions in all, an
+ *    array typedef's included, each a positive integer constant expression); not
+ *    parameters, not buffer elements, not results, not assignable as a whole.
  *    A brace initializer is allowed only for 1-D arrays (at most n elements; vectors use
  *    constructors).
  *  - Local variables may be `const` (an initializer is required; they cannot be assigned);
@@ -112,14 +119,37 @@ Symbol *sema_lookup_struct(Sema *s, const char *name)
     return NULL;
 }
 
-/* Declares sym in the innermost scope; reports a redeclaration in that scope. */
+static Type *typedef_type(Sema *s, Symbol *td);
+
+/* A typedef's type for messages: its name, or `struct P` while P is not defined. */
+static const char *typedef_type_name(Sema *s, Symbol *td)
+{
+    Type *t = typedef_type(s, td);
+    return t ? t->name : arena_printf(s->a, "struct %s", td->decl->tspec->name);
+}
+
+/* Declares sym in the innermost scope; reports a redeclaration in that scope. A typedef may
+ * be repeated with the same type (C11). */
 static bool declare(Sema *s, Symbol *sym, Loc loc)
 {
     int start = s->marks.len ? s->marks.data[s->marks.len - 1] : 0;
     for (int i = s->names.len - 1; i >= start; i--) {
         if (s->names.data[i].name != sym->name) continue;
         Symbol *old = s->names.data[i].sym;
-        diag_error(s->d, loc, "redefinition of '%s'", sym->name);
+        if (old->kind == SYM_TYPEDEF && sym->kind == SYM_TYPEDEF) {
+            Type *tn = typedef_type(s, sym), *to = typedef_type(s, old);
+            if (tn && tn == to) return false;
+            if (!tn && !to && sym->decl->tspec->name == old->decl->tspec->name &&
+                sym->decl->type == old->decl->type)
+                return false; /* the same undefined struct, the same dimensions */
+            if ((tn && is_err(tn)) || (to && is_err(to))) return false;
+            diag_error(s->d, loc, "typedef redefinition with different types ('%s' vs '%s')",
+                       typedef_type_name(s, sym), typedef_type_name(s, old));
+        } else if (old->kind == SYM_TYPEDEF || sym->kind == SYM_TYPEDEF) {
+            diag_error(s->d, loc, "redefinition of '%s' as a different kind of symbol", sym->name);
+        } else {
+            diag_error(s->d, loc, "redefinition of '%s'", sym->name);
+        }
         if (old->decl)
             diag_note(s->d, old->decl->loc, "previous definition of '%s' is here", sym->name);
         return false;
@@ -177,7 +207,7 @@ const char *sema_suggest(Sema *s, const char *name, bool is_call)
     int bestd = 3, len = (int)strlen(name);
     for (int i = s->names.len - 1; i >= 0; i--) {
         Symbol *sym = s->names.data[i].sym;
-        if (is_call != (sym->kind == SYM_FUNC)) continue;
+        if (is_call != (sym->kind == SYM_FUNC) || sym->kind == SYM_TYPEDEF) continue;
         consider(name, s->names.data[i].name, len, &best, &bestd);
     }
     if (is_call)
@@ -185,11 +215,58 @@ const char *sema_suggest(Sema *s, const char *name, bool is_call)
     return best;
 }
 
+/* A close type name for an unknown one: a visible typedef, a struct, a builtin spelling. */
+static const char *suggest_type(Sema *s, const char *name)
+{
+    static const char *const builtins[] = {
+#define TYPE(ID, nm, cls, bits, sgn) nm, nm "2", nm "3", nm "4",
+#define ALIAS(nm, ID)                nm,
+#include "base/types.def"
+#undef TYPE
+#undef ALIAS
+    };
+    const char *best = NULL;
+    int bestd = 3, len = (int)strlen(name);
+    for (int i = s->names.len - 1; i >= 0; i--)
+        if (s->names.data[i].sym->kind == SYM_TYPEDEF)
+            consider(name, s->names.data[i].name, len, &best, &bestd);
+    for (int i = s->structs.len - 1; i >= 0; i--)
+        consider(name, s->structs.data[i].name, len, &best, &bestd);
+    for (int i = 0; i < ARRAY_LEN(builtins); i++) consider(name, builtins[i], len, &best, &bestd);
+    return best;
+}
+
 /* ------------------------------------------------------------- types ---- */
 
 static bool has_bool(const Type *t)
 {
+    while (t->kind == TY_ARRAY) t = t->elem;
     return t->kind == TY_BOOL || (t->kind == TY_VEC && t->elem->kind == TY_BOOL);
+}
+
+/* The element type under every array dimension of t. */
+static Type *array_base(Type *t)
+{
+    while (t->kind == TY_ARRAY) t = t->elem;
+    return t;
+}
+
+/* The array shape of `shape` (dimensions over any element) over elem instead. */
+static Type *reshape(Type *shape, Type *elem)
+{
+    return shape && shape->kind == TY_ARRAY ? ty_array(reshape(shape->elem, elem), shape->n) : elem;
+}
+
+/* The type a typedef names; NULL while it names a struct not defined yet (`typedef struct P P;`
+ * before `struct P {...}`, C's incomplete type): it is completed at its first use after. */
+static Type *typedef_type(Sema *s, Symbol *td)
+{
+    if (td->type) return td->type;
+    AstNode *d = td->decl;
+    Symbol *st = sema_lookup_struct(s, d->tspec->name);
+    if (!st) return NULL;
+    td->type = d->type = reshape(d->type, st->type);
+    return td->type;
 }
 
 static Loc ts_loc(const AstTypeSpec *ts, Loc fallback)
@@ -202,10 +279,32 @@ Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts)
     if (!ts) return sema_ty_error;
     if (ts->resolved) return ts->resolved;
     Type *t = ts->builtin;
-    if (!t) {
+    if (!t && ts->is_typedef) {
+        /* the parser saw a typedef name here, and its scopes are sema's: only a typedef that
+           failed to be declared (a redefinition, reported) can be missing */
+        Symbol *sym = sema_lookup(s, ts->name);
+        if (!sym || sym->kind != SYM_TYPEDEF) {
+            if (!diag_has_errors(s->d))
+                diag_error(s->d, ts->loc, "unknown type name '%s'", ts->name);
+            return ts->resolved = sema_ty_error;
+        }
+        t = typedef_type(s, sym);
+        if (!t) {
+            diag_error(s->d, ts->loc, "'%s' names struct '%s', which is not defined", ts->name,
+                       sym->decl->tspec->name);
+            diag_note(s->d, sym->decl->loc, "typedef '%s' is here", ts->name);
+            return ts->resolved = sema_ty_error;
+        }
+        if (sym->decl->tspec->is_const) ts->is_const = true;
+    } else if (!t) {
         Symbol *sym = ts->name ? sema_lookup_struct(s, ts->name) : NULL;
         if (!sym) {
-            diag_error(s->d, ts->loc, "unknown struct type '%s'", ts->name ? ts->name : "?");
+            const char *what = ts->is_tag ? "unknown struct type" : "unknown type name";
+            const char *sug = ts->name ? suggest_type(s, ts->name) : NULL;
+            if (sug)
+                diag_error(s->d, ts->loc, "%s '%s'; did you mean '%s'?", what, ts->name, sug);
+            else
+                diag_error(s->d, ts->loc, "%s '%s'", what, ts->name ? ts->name : "?");
             return ts->resolved = sema_ty_error;
         }
         t = sym->type;
@@ -213,6 +312,10 @@ Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts)
     if (ts->is_buffer && !is_err(t)) {
         if (t->kind == TY_VOID) {
             diag_error(s->d, ts->loc, "buffer element type cannot be 'void'");
+            return ts->resolved = sema_ty_error;
+        }
+        if (t->kind == TY_ARRAY) {
+            diag_error(s->d, ts->loc, "buffer element type cannot be an array ('%s')", t->name);
             return ts->resolved = sema_ty_error;
         }
         if (has_bool(t)) {
@@ -225,9 +328,17 @@ Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts)
     return ts->resolved = t;
 }
 
+Type *sema_call_type(Sema *s, AstNode *call)
+{
+    if (call->tspec) return sema_resolve_tspec(s, call->tspec);
+    return ty_lookup_builtin(call->name);
+}
+
 AstNode *sema_func_decl(Symbol *fn) { return fn->decl; }
 
 /* ---------------------------------------------------------- file scope ---- */
+
+static Type *check_array_dims(Sema *s, AstNode *n, Type *t);
 
 static void check_struct(Sema *s, AstNode *n)
 {
@@ -253,9 +364,8 @@ static void check_struct(Sema *s, AstNode *n)
                            "struct field '%s' cannot have type '%s'; use uchar or int", f->name,
                            t->name);
                 t = sema_ty_error;
-            } else if (f->ndims > 0) {
-                diag_error(s->d, f->loc, "struct field '%s' cannot be an array", f->name);
-                t = sema_ty_error;
+            } else if (f->ndims > 0) { /* a fixed-array field, laid out as in C */
+                t = check_array_dims(s, f, t);
             }
         }
         for (int j = 0; j < i; j++)
@@ -321,6 +431,32 @@ static void check_const(Sema *s, AstNode *n)
     declare(s, sym, n->loc);
 }
 
+/* typedef T name[dims]; at file scope or in a block. A typedef of a struct not defined yet
+ * (`typedef struct P P;` first) waits for the struct's definition (typedef_type). */
+static void check_typedef(Sema *s, AstNode *n)
+{
+    AstTypeSpec *ts = n->tspec;
+    bool pending = ts->is_tag && !sema_lookup_struct(s, ts->name);
+    Type *t = pending ? NULL : sema_resolve_tspec(s, ts);
+    Type *shape = NULL; /* the dimensions of an array typedef, over any element */
+    if (n->ndims > 0 && !(t && is_err(t))) {
+        if (t && t->kind == TY_VOID) {
+            diag_error(s->d, n->loc, "typedef '%s' is an array of 'void'", n->name);
+            t = sema_ty_error;
+        } else {
+            shape = check_array_dims(s, n, t ? t : ty_scalar(SC_INT));
+            if (is_err(shape))
+                t = sema_ty_error;
+            else if (t)
+                t = shape;
+        }
+    }
+    Symbol *sym = new_sym(s, SYM_TYPEDEF, n->name, t, n);
+    n->type = t ? t : shape;
+    n->sym = sym;
+    declare(s, sym, n->loc);
+}
+
 /* Parameters of a function, kernel or pipeline: resolves and checks their types. */
 static void check_params(Sema *s, AstNode *fn, bool entry)
 {
@@ -332,9 +468,9 @@ static void check_params(Sema *s, AstNode *fn, bool entry)
             if (t->kind == TY_VOID) {
                 diag_error(s->d, p->loc, "parameter '%s' cannot have type 'void'", p->name);
                 t = sema_ty_error;
-            } else if (p->ndims > 0) {
+            } else if (p->ndims > 0 || t->kind == TY_ARRAY) {
                 diag_error(s->d, p->loc, "parameter '%s' cannot be an array; use a buffer '%s[]'",
-                           p->name, t->name);
+                           p->name, array_base(t)->name);
                 t = sema_ty_error;
             } else if (entry && has_bool(t)) {
                 diag_error(s->d, p->loc,
@@ -366,8 +502,9 @@ static void check_func(Sema *s, AstNode *n)
         if (n->is_kernel && ret != ty_void) {
             diag_error(s->d, rloc, "kernel '%s' must return void, not '%s'", n->name, ret->name);
             ret = sema_ty_error;
-        } else if (ret->kind == TY_BUFFER) {
-            diag_error(s->d, rloc, "function '%s' cannot return a buffer", n->name);
+        } else if (ret->kind == TY_BUFFER || ret->kind == TY_ARRAY) {
+            diag_error(s->d, rloc, "function '%s' cannot return %s", n->name,
+                       ret->kind == TY_BUFFER ? "a buffer" : "an array");
             ret = sema_ty_error;
         }
     }
@@ -448,10 +585,19 @@ static void check_pipeline(Sema *s, AstNode *n)
 
 static void check_stmt(Sema *s, AstNode *n);
 
+/* The array type of declarator n's dimensions over t (t may be an array typedef already:
+ * at most 3 dimensions in all). */
 static Type *check_array_dims(Sema *s, AstNode *n, Type *t)
 {
     int64_t dim[3];
     bool ok = true;
+    int inner = 0;
+    for (Type *u = t; u->kind == TY_ARRAY; u = u->elem) inner++;
+    if (inner + n->ndims > 3) {
+        diag_error(s->d, n->loc, "too many array dimensions for '%s' (at most 3, here %d)", n->name,
+                   inner + n->ndims);
+        return sema_ty_error;
+    }
     for (int i = 0; i < n->ndims && i < 3; i++) {
         if (!sema_fold_int(s, &n->dims[i], "array size", &dim[i])) {
             ok = false;
@@ -521,7 +667,8 @@ static void check_pipeline_decl(Sema *s, AstNode *n, Type *t)
             diag_error(s->d, n->loc, "a pipeline temporary has exactly one dimension");
             t = sema_ty_error;
         }
-        if (!is_err(t) && (t->kind == TY_VOID || has_bool(t) || t->kind == TY_BUFFER)) {
+        if (!is_err(t) &&
+            (t->kind == TY_VOID || has_bool(t) || t->kind == TY_BUFFER || t->kind == TY_ARRAY)) {
             diag_error(s->d, n->loc, "a pipeline temporary cannot hold '%s'", t->name);
             t = sema_ty_error;
         }
@@ -573,7 +720,7 @@ static void check_decl(Sema *s, AstNode *n)
                        "shared array '%s' must be declared at the top level of the kernel body",
                        n->name);
             t = sema_ty_error;
-        } else if (n->ndims == 0) {
+        } else if (n->ndims == 0 && !is_err(t) && t->kind != TY_ARRAY) {
             diag_error(s->d, n->loc, "shared variable '%s' must be an array", n->name);
             t = sema_ty_error;
         } else if (!is_err(t) && has_bool(t)) {
@@ -639,6 +786,11 @@ static void check_stmt(Sema *s, AstNode *n)
         scope_pop(s);
         return;
     case AST_DECL: check_decl(s, n); return;
+    case AST_TYPEDEF: check_typedef(s, n); return;
+    case AST_STRUCT:
+        diag_error(s->d, n->loc, "a struct can only be defined at file scope");
+        check_struct(s, n); /* so that its uses say nothing more */
+        return;
     case AST_EXPR:
         if (n->a && n->a->kind == AST_LAUNCH && s->in_pipeline)
             check_launch(s, n->a);
@@ -724,7 +876,7 @@ static int launch_dims(Sema *s, AstNode **pn, const char *what)
 {
     AstNode *n = *pn;
     n->is_uniform = true;
-    Type *vt = n->kind == AST_CALL ? ty_lookup_builtin(n->name) : NULL;
+    Type *vt = n->kind == AST_CALL ? sema_call_type(s, n) : NULL;
     if (vt && vt->kind == TY_VEC) {
         if (vt->elem != ty_scalar(SC_UINT) || vt->n == 4) {
             diag_error(s->d, n->loc, "%s must be an integer scalar, uint2 or uint3, not '%s'", what,
@@ -999,6 +1151,7 @@ bool sema_check(Arena *a, DiagEngine *d, TranslationUnit *tu)
         switch (n->kind) {
         case AST_STRUCT: check_struct(&s, n); break;
         case AST_CONST: check_const(&s, n); break;
+        case AST_TYPEDEF: check_typedef(&s, n); break;
         case AST_FUNC: check_func(&s, n); break;
         case AST_PIPELINE: check_pipeline(&s, n); break;
         default: ICE("unexpected %s node at file scope", ast_kind_name(n->kind));

@@ -50,8 +50,11 @@ Symbol *sema_lookup(Sema *s, const char *name);
 Symbol *sema_lookup_struct(Sema *s, const char *name);
 /* A close visible name (is_call: a function or builtin name, else a value name) or NULL. */
 const char *sema_suggest(Sema *s, const char *name, bool is_call);
-/* Resolves a written type; reports unknown structs; sema_ty_error on failure. */
+/* Resolves a written type; reports unknown type names; sema_ty_error on failure. */
 Type *sema_resolve_tspec(Sema *s, AstTypeSpec *ts);
+/* The type a call's name designates (float4(...), int(...), a typedef name: vec(...)), or
+ * NULL when the name is not a type. */
+Type *sema_call_type(Sema *s, AstNode *call);
 /* The AST_FUNC that declares a function symbol's parameters. */
 AstNode *sema_func_decl(Symbol *fn);
 

@@ -735,6 +735,7 @@ static Type *check_ident(Sema *s, AstNode *n)
                    sym->kind == SYM_FUNC ? "function" : "pipeline");
         return fail(n);
     case SYM_STRUCT:
+    case SYM_TYPEDEF:
         diag_error(s->d, n->loc, "'%s' is a type, not a value", sym->name);
         return fail(n);
     default: break;
@@ -1042,11 +1043,22 @@ static Type *check_call(Sema *s, AstNode *n)
         n->builtin = bi;
         return set(n, sema_builtin_call(s, n, bi));
     }
-    Type *ty = ty_lookup_builtin(n->name);
+    Type *ty = sema_call_type(s, n);
     if (ty) {
+        if (is_err(ty)) {
+            for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
+            return fail(n);
+        }
         if (ty->kind == TY_VEC) return set(n, sema_ctor_call(s, n, ty));
-        if (ty->kind == TY_VOID || n->nlist != 1) {
-            diag_error(s->d, n->loc, "'%s(...)' needs exactly one argument to convert", n->name);
+        if (!ty_is_scalar(ty) || n->nlist != 1) {
+            if (ty_is_scalar(ty) || ty->kind == TY_VOID)
+                diag_error(s->d, n->loc, "'%s(...)' needs exactly one argument to convert",
+                           n->name);
+            else
+                diag_error(
+                    s->d, n->loc,
+                    "'%s' names the type '%s', which has no constructor (only vectors and scalars do)",
+                    n->name, ty->name);
             for (int i = 0; i < n->nlist; i++) sema_expr(s, &n->list[i]);
             return fail(n);
         }

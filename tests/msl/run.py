@@ -103,10 +103,12 @@ def type_layout(tname, structs):
         st = structs[tname]
         items, off = [], 0
         for fname, ftype in st["fields"]:
-            am = re.match(r"^(\w+)\[(\d+)\]$", ftype)
+            am = re.match(r"^(\w+)((?:\[\d+\])+)$", ftype)  # an array field: int[8], float[2][3]
             count = 1
             if am:
-                ftype, count = am.group(1), int(am.group(2))
+                ftype = am.group(1)
+                for d in re.findall(r"\d+", am.group(2)):
+                    count *= int(d)
             fs, fa, fi = type_layout(ftype, structs)
             off = (off + fa - 1) // fa * fa
             for c in range(count):

@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1209,6 +1210,121 @@ Test(exec, features)
     for (int g = 0; g < 8; g++) memset(fmask + (g * 16 + 6) * sizeof(float), 0, sizeof(float));
     f->mask = fmask; /* f[16 g + 6] (subgroups) is checked by features_subgroups */
     f->check = features_subgroups;
+    run_case(&c);
+}
+
+/* typedefs.dck: typedef names and C type spellings (the file's comment has the formulas) */
+Test(exec, typedefs)
+{
+    enum { N = 64 };
+    Case c = {.file = "typedefs.dck", .kernel = "typedefs", .dims = 1, .global = {N}};
+    rng_state = 41;
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *n = add_buf(&c, "n", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *v = add_buf(&c, "v", EK_F32V, 16, N, DCK_TYPE_F32, 4);
+    float *xi = x->in, *ye = expect_of(y), *ve = expect_of(v);
+    int32_t *ne = expect_of(n);
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    for (uint32_t i = 0; i < N; i++) {
+        ye[i] = xi[i] * 2.0f + (float)i * 0.5f;
+        int64_t L = (int64_t)i * 1000000007;
+        uint8_t u = (uint8_t)(i * 37u);
+        int8_t sc = (int8_t)u;
+        int16_t h = (int16_t)(uint16_t)(i * 1000u);
+        uint16_t w = (uint16_t)(i * 1000u);
+        ne[i] = (int32_t)(L % 97) + u + sc + h + w + (int32_t)((uint64_t)L % 1000u) - (int32_t)i +
+                3 + 3 + 5;
+        float m = (float)(L % 7);
+        const float comp[4] = {xi[i], 1.0f, 2.0f, 3.0f};
+        for (int k = 0; k < 4; k++) ve[4 * i + k] = comp[k] * (float)u + m;
+    }
+    run_case(&c);
+}
+
+/* array_fields.dck: struct fields that are fixed arrays, laid out as in C */
+typedef struct Rec {
+    int32_t keys[8];
+    float w[2][3];
+    uint32_t n, pad_;
+    float pts[2][4]; /* float3: 16 bytes each */
+} Rec;
+typedef struct Hist {
+    int32_t hits[4];
+    float fsum[2];
+} Hist;
+
+Test(exec, array_fields)
+{
+    enum { N = 32, S = 64 };
+    Case c = {.file = "array_fields.dck", .kernel = "fields", .dims = 1, .global = {N}};
+    cr_assert_eq(sizeof(Rec), 96);
+    rng_state = 42;
+    TBuf *seed = add_buf(&c, "seed", EK_I32, 4, S, DCK_TYPE_I32, 1);
+    TBuf *recs = add_buf(&c, "recs", EK_I32, sizeof(Rec), N, DCK_TYPE_STRUCT, 1);
+    TBuf *h = add_buf(&c, "h", EK_I32, sizeof(Hist), 1, DCK_TYPE_STRUCT, 1);
+    TBuf *out = add_buf(&c, "out", EK_I32, 4, N, DCK_TYPE_I32, 1);
+    TBuf *fout = add_buf(&c, "fout", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    int32_t *si = seed->in;
+    for (int k = 0; k < S; k++) si[k] = (int32_t)(rnd() % 1000u) - 500;
+    Rec *re = expect_of(recs);
+    Hist *he = expect_of(h);
+    int32_t *oe = expect_of(out);
+    float *fe = expect_of(fout);
+    unsigned char *mask = malloc((size_t)N * sizeof(Rec));
+    for (uint32_t i = 0; i < N; i++) {
+        Rec *r = &re[i];
+        for (uint32_t k = 0; k < 8; k++) r->keys[k] = si[(i * 8 + k) % S];
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 3; b++) r->w[a][b] = (float)(a - b) * 0.5f;
+        r->n = i % 8 + 1;
+        for (int k = 0; k < 3; k++)
+            r->pts[0][k] = (float)(k + 1), r->pts[1][k] = 2.0f * (float)(k + 1);
+        int32_t sum = 0;
+        for (uint32_t k = 0; k < r->n; k++) sum += r->keys[k];
+        r->keys[i % 8] += 1000;
+        r->w[i % 2][2] = (float)sum;
+        r->pts[i % 2][1] += 0.25f;
+        oe[i] = sum * 10 + (int32_t)(i + (i + 3) % 8) + (int32_t)(7 + i % 8);
+        fe[i] = r->w[0][1] + r->w[1][2] + r->pts[1][1];
+        he->hits[i % 4]++;
+        he->fsum[i % 2] += 1.0f;
+        unsigned char *mk = mask + (size_t)i * sizeof(Rec);
+        memset(mk, 1, sizeof(Rec));
+        memset(mk + offsetof(Rec, pad_), 0, 4);
+        memset(mk + offsetof(Rec, pts) + 12, 0, 4); /* the 4th float of each float3 */
+        memset(mk + offsetof(Rec, pts) + 28, 0, 4);
+    }
+    recs->mask = mask;
+    run_case(&c); /* the floats of recs and h are small exact values: compared bit for bit */
+}
+
+/* A struct with an array field passed by value. Not a file of tests/exec: dckrun cannot pass
+ * a struct, and the MSL tests (tests/msl) reject the copy of a struct parameter from Metal's
+ * constant argument block, which dynamic indexing into its array needs. */
+Test(exec, array_field_param)
+{
+    enum { N = 12 };
+    Case c = {.file = "array_field_param.dck",
+              .kernel = "param",
+              .dims = 1,
+              .global = {N},
+              .source = "typedef struct { float2 v[3]; float s; } Par;\n"
+                        "kernel void param(Par p, float[] y) {\n"
+                        "    uint i = global_id(0);\n"
+                        "    if (i < len(y)) y[i] = p.v[i % 3u].x * p.s + p.v[(i + 1u) % 3u].y;\n"
+                        "}\n"};
+    struct {
+        float v[3][2], s, pad_;
+    } par = {{{1.5f, 2.0f}, {-3.0f, 4.5f}, {0.25f, -1.0f}}, 3.0f, 0.0f};
+    cr_assert_eq(sizeof par, 32);
+    TArg *a = &c.args[c.nargs++];
+    a->name = "p";
+    a->buf = -1;
+    a->arg = dck_arg_value(&par, sizeof par, "Par");
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *ye = expect_of(y);
+    for (int i = 0; i < N; i++) ye[i] = par.v[i % 3][0] * par.s + par.v[(i + 1) % 3][1];
     run_case(&c);
 }
 
