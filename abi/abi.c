@@ -89,3 +89,11 @@ uint32_t abi_blob_sm(const char *name)
     }
     return sm;
 }
+
+const char *abi_entry_symbol(char *buf, size_t n, const char *target, const char *name)
+{
+    bool prefixed =
+        strcmp(target, "opencl") == 0 || strcmp(target, "cuda") == 0 || strcmp(target, "msl") == 0;
+    snprintf(buf, n, "%s%s", prefixed ? ABI_ENTRY_PREFIX : "", name);
+    return buf;
+}

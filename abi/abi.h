@@ -49,4 +49,16 @@ bool abi_blob_parse(const char *name, char *target, size_t n, const char **varia
 /* The sm of a "ptx-smNN" blob name (NN decimal digits only), 0 for any other name. */
 uint32_t abi_blob_sm(const char *name);
 
+/* ---- entry point symbols ----
+ * OpenCL C, CUDA C and MSL reserve the names of their many builtin functions (`step`, `min`,
+ * `dot`, `get_global_id`, `sin`...), which DCK kernels may take: in those three targets every
+ * kernel's entry point is named ABI_ENTRY_PREFIX + its name ("dck_k_step"), so no name can
+ * collide; PTX, SPIR-V and the CPU code keep their own rules. The runtime looks entries up
+ * through the same function. */
+#define ABI_ENTRY_PREFIX "dck_k_"
+
+/* The entry symbol of kernel `name` in the code of dckc target `target` ("opencl", "cuda",
+ * "msl", ...), into buf. Returns buf. */
+const char *abi_entry_symbol(char *buf, size_t n, const char *target, const char *name);
+
 #endif

@@ -14,6 +14,7 @@
  *
  * cg_cuda_emit() is also the NVRTC route of the PTX target (dckc --ptx-via=nvrtc).
  */
+#include "abi/abi.h"
 #include "cg_text.h"
 #include "cg_cuda.h"
 
@@ -132,7 +133,8 @@ static void cu_kernel_open(CgText *t, StrBuf *o)
     const IrFunc *f = t->f;
     sb_puts(o, "extern \"C\" __global__ void ");
     if (f->has_wg) sb_printf(o, "__launch_bounds__(%u) ", f->wg[0] * f->wg[1] * f->wg[2]);
-    sb_printf(o, "%s(", f->name);
+    char sym[300];
+    sb_printf(o, "%s(", abi_entry_symbol(sym, sizeof sym, "cuda", f->name));
     const char *sep = "";
     for (int p = 0; p < f->nparams; p++) {
         const Type *ty = f->params[p].type;

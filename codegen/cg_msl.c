@@ -16,6 +16,7 @@
  * that needs one of them is left out of the file with a comment saying why (the runtime
  * then reports the kernel as missing), the other kernels of the module are unaffected.
  */
+#include "abi/abi.h"
 #include "cg_text.h"
 
 #include <string.h>
@@ -133,7 +134,8 @@ static void msl_kernel_open(CgText *t, StrBuf *o)
         sb_printf(o,
                   "// [[workgroup(%u, %u, %u)]]: launched with threadgroups of exactly this size\n",
                   f->wg[0], f->wg[1], f->wg[2]);
-    sb_printf(o, "kernel void %s(", f->name);
+    char sym[300];
+    sb_printf(o, "kernel void %s(", abi_entry_symbol(sym, sizeof sym, "msl", f->name));
     const char *sep = "";
     int k = 0;
     for (int p = 0; p < f->nparams; p++) {

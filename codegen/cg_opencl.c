@@ -14,6 +14,7 @@
  * Float atomic add, float compare-and-swap and 64-bit float atomics are compare-exchange
  * loops on the integer bits.
  */
+#include "abi/abi.h"
 #include "cg_text.h"
 
 #include <string.h>
@@ -106,7 +107,8 @@ static void ocl_kernel_open(CgText *t, StrBuf *o)
     if (f->has_wg)
         sb_printf(o, "__attribute__((reqd_work_group_size(%u, %u, %u)))\n", f->wg[0], f->wg[1],
                   f->wg[2]);
-    sb_printf(o, "void %s(", f->name);
+    char sym[300];
+    sb_printf(o, "void %s(", abi_entry_symbol(sym, sizeof sym, "opencl", f->name));
     const char *sep = "";
     for (int p = 0; p < f->nparams; p++) {
         const Type *ty = f->params[p].type;

@@ -536,10 +536,9 @@ static void check_func(Sema *s, AstNode *n)
                 "work-group of %ux%ux%u has %llu work-items; at most 1024 are supported on every target",
                 n->wg[0], n->wg[1], n->wg[2], (unsigned long long)total);
     }
-    if (builtin_lookup(n->name) != BI_NONE) {
-        diag_error(s->d, n->loc, "'%s' is a builtin function and cannot be redefined", n->name);
-        return;
-    }
+    /* a function or kernel may take a builtin's name (OpenCL C and CUDA code names kernels
+       `step` or `scan`): calls then reach the user's function, the backends rename entry
+       points where their target reserves the name */
     Symbol *sym = NULL;
     for (int i = 0; i < s->names.len; i++)
         if (s->names.data[i].name == n->name) sym = s->names.data[i].sym;
@@ -573,10 +572,6 @@ static void check_pipeline(Sema *s, AstNode *n)
     check_params(s, n, true);
     Symbol *sym = new_sym(s, SYM_PIPELINE, n->name, ty_void, n);
     n->sym = sym;
-    if (builtin_lookup(n->name) != BI_NONE) {
-        diag_error(s->d, n->loc, "'%s' is a builtin function and cannot be redefined", n->name);
-        return;
-    }
     if (!declare(s, sym, n->loc)) return;
     if (n->a) check_body(s, n, sym);
 }

@@ -1039,6 +1039,9 @@ static Type *check_cast(Sema *s, AstNode *n)
 static Type *check_call(Sema *s, AstNode *n)
 {
     BuiltinId bi = builtin_lookup(n->name);
+    Symbol *own = bi != BI_NONE ? sema_lookup(s, n->name) : NULL;
+    if (own && own->kind == SYM_FUNC && !sema_func_decl(own)->is_kernel)
+        bi = BI_NONE; /* the user's function of that name */
     if (bi != BI_NONE) {
         n->builtin = bi;
         return set(n, sema_builtin_call(s, n, bi));

@@ -591,7 +591,9 @@ static dck_status cu_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     }
     for (uint32_t i = 0; i < nk; i++) {
         const char *name = m->abi->kernels[i].name;
-        r = cu.cuModuleGetFunction(&cm->fns[i], cm->mod, name);
+        char sym[300];
+        r = cu.cuModuleGetFunction(&cm->fns[i], cm->mod,
+                                   abi_entry_symbol(sym, sizeof sym, blob->target, name));
         if (r != CUDA_SUCCESS) {
             st = rt_error(DCK_ERROR_INVALID_MODULE,
                           "the %s code of '%s' has no kernel '%s' (cuModuleGetFunction: %s)",

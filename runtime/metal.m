@@ -343,8 +343,11 @@ static dck_status mtl_module_load(dck_context ctx, const RtPackage *pkg, const R
             k->checked = checked_ctx || (ak->flags & DCK_ABI_KERNEL_CHECKED);
             for (uint32_t j = 0; j < ak->nparams; j++)
                 k->nbuf += ak->params[j].kind == DCK_ABI_PARAM_BUFFER;
-            id<MTLFunction> fn =
-                [mm->lib newFunctionWithName:[NSString stringWithUTF8String:ak->name]];
+            char sym[300];
+            id<MTLFunction> fn = [mm->lib
+                newFunctionWithName:[NSString
+                                        stringWithUTF8String:abi_entry_symbol(sym, sizeof sym,
+                                                                              "msl", ak->name)]];
             if (!fn) {
                 left_out_reason(blob, ak->name, k->missing, sizeof k->missing);
                 if (!k->missing[0])

@@ -22,6 +22,7 @@
 #include <CL/cl.h>
 
 #include "rt.h"
+#include "abi/abi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -674,7 +675,9 @@ static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     if (!cm->kernels) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", src);
     for (uint32_t i = 0; i < cm->nkernels; i++) {
         const char *name = m->abi->kernels[i].name;
-        cm->kernels[i] = cl.clCreateKernel(cm->program, name, &e);
+        char sym[300];
+        cm->kernels[i] = cl.clCreateKernel(
+            cm->program, abi_entry_symbol(sym, sizeof sym, blob->target, name), &e);
         if (!cm->kernels[i])
             return rt_error(DCK_ERROR_INVALID_MODULE,
                             "the %s of '%s' has no kernel '%s' (clCreateKernel: %s)", blob->target,

@@ -323,7 +323,8 @@ def cpu_reference(ctx, dck, k, prep, outdir, extra):
 
 
 def run_msl(ctx, k, metal_text, prep, outdir, width, checked):
-    rewritten, thunk, params = gen_driver.generate(metal_text, k["name"], prep["args_size"])
+    # MSL entry points are named "dck_k_" + the kernel (abi/abi.h: abi_entry_symbol)
+    rewritten, thunk, params = gen_driver.generate(metal_text, "dck_k_" + k["name"], prep["args_size"])
     with open(os.path.join(outdir, "kernel.metal"), "w") as f:
         f.write(rewritten)
     with open(os.path.join(outdir, "thunk.cpp"), "w") as f:

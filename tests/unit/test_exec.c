@@ -980,6 +980,30 @@ Test(exec, pipeline3)
     run_case(&c);
 }
 
+/* kernels and a function named like builtins (shadow.dck): the user's mix, the builtin min */
+static void shadow_case(bool pipeline)
+{
+    enum { N = 777 };
+    Case c = {.file = "shadow.dck",
+              .kernel = pipeline ? "scan" : "step",
+              .dims = 1,
+              .global = {N},
+              .pipeline = pipeline};
+    rng_state = 31;
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N, DCK_TYPE_F32, 1);
+    float *xi = x->in;
+    for (int i = 0; i < N; i++) xi[i] = rndf();
+    float *e = expect_of(y);
+    for (int i = 0; i < N; i++)
+        e[i] = (xi[i] * 10.0f + 1.0f + fminf(xi[i], 0.5f)) * (pipeline ? 2.0f : 1.0f);
+    y->tol = 1e-6;
+    run_case(&c);
+}
+
+Test(exec, shadow_kernel) { shadow_case(false); }
+Test(exec, shadow_pipeline) { shadow_case(true); }
+
 Test(exec, stdlib_use)
 {
     enum { N = 500 };

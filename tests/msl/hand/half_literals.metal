@@ -16,7 +16,7 @@ struct half_literals_args {
     uint global_size_z;
 };
 
-kernel void half_literals(device const half* x [[buffer(0)]],
+kernel void dck_k_half_literals(device const half* x [[buffer(0)]],
                           device half* y [[buffer(1)]],
                           device half2* w [[buffer(2)]],
                           constant half_literals_args& args [[buffer(3)]],

@@ -19,7 +19,7 @@ struct PackedP {
 };
 static_assert(sizeof(PackedP) == 16, "packed_float3 has no padding");
 
-kernel void misc(device const float4* x [[buffer(0)]],
+kernel void dck_k_misc(device const float4* x [[buffer(0)]],
                  device float* y [[buffer(1)]],
                  constant misc_args& args [[buffer(2)]],
                  uint2 gid [[thread_position_in_grid]],

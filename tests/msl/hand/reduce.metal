@@ -13,7 +13,7 @@ struct reduce_args {
     uint global_size_z;
 };
 
-kernel void reduce(device uint* usum [[buffer(0)]],
+kernel void dck_k_reduce(device uint* usum [[buffer(0)]],
                    device float* fsum [[buffer(1)]],
                    device const uint* x [[buffer(2)]],
                    constant reduce_args& args [[buffer(3)]],

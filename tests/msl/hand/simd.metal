@@ -12,7 +12,7 @@ struct simd_args {
     uint global_size_z;
 };
 
-kernel void simd(device const float* x [[buffer(0)]],
+kernel void dck_k_simd(device const float* x [[buffer(0)]],
                  device float* y [[buffer(1)]],
                  constant simd_args& args [[buffer(2)]],
                  uint gid [[thread_position_in_grid]],

@@ -21,7 +21,7 @@ struct vectors_args {
 
 static inline float msl_helper_(thread float4& v, float s) { v.yz += float2(s, 2.0f * s); return v.x; }
 
-kernel void vectors(device const float4* v [[buffer(0)]],
+kernel void dck_k_vectors(device const float4* v [[buffer(0)]],
                     device float4* a [[buffer(1)]],
                     constant vectors_args& args [[buffer(2)]],
                     uint gid [[thread_position_in_grid]],
