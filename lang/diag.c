@@ -3,7 +3,8 @@
  * Diagnostics are stored in emission order. -w drops warnings, -Werror records them as
  * errors (message suffixed " [-Werror]"); after max_errors errors one final "too many
  * errors, stopping" error is recorded and everything after it is dropped. A note follows
- * the fate of the error or warning it is attached to.
+ * the fate of the error or warning it is attached to. An error or warning at the use site
+ * of a macro (diag_expansion) is followed by a note at the macro's definition.
  */
 #include "diag.h"
 
@@ -28,6 +29,61 @@ static void push(DiagEngine *d, DiagSeverity sev, Loc loc, char *msg)
 {
     Diag g = {sev, loc, msg};
     vec_push(d->arena, &d->diags, g);
+}
+
+/* ---- macro expansions (open addressing on the use site) ---- */
+
+static unsigned loc_hash(Loc l)
+{
+    uint64_t h = (uint64_t)(uint32_t)l.file * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)(uint32_t)l.line * 0xC2B2AE3D27D4EB4Full;
+    h ^= (uint64_t)(uint32_t)l.col * 0x165667B19E3779F9ull;
+    return (unsigned)(h ^ (h >> 29));
+}
+
+static bool loc_eq(Loc a, Loc b) { return a.file == b.file && a.line == b.line && a.col == b.col; }
+
+static DiagExpansion *exp_slot(DiagExpansion *tab, int cap, Loc use)
+{
+    unsigned j = loc_hash(use) & (unsigned)(cap - 1);
+    while (tab[j].use.file >= 0 && !loc_eq(tab[j].use, use)) j = (j + 1) & (unsigned)(cap - 1);
+    return &tab[j];
+}
+
+void diag_expansion(DiagEngine *d, Loc use, const char *macro, Loc def)
+{
+    if (use.file < 0) return;
+    if (d->nexp * 2 >= d->expcap) {
+        int ncap = d->expcap ? d->expcap * 2 : 256;
+        DiagExpansion *nt = arena_alloc(d->arena, sizeof *nt * (size_t)ncap);
+        for (int i = 0; i < ncap; i++) nt[i].use.file = -1;
+        for (int i = 0; i < d->expcap; i++)
+            if (d->exp[i].use.file >= 0) *exp_slot(nt, ncap, d->exp[i].use) = d->exp[i];
+        d->exp = nt;
+        d->expcap = ncap;
+    }
+    DiagExpansion *e = exp_slot(d->exp, d->expcap, use);
+    if (e->use.file >= 0) return;
+    *e = (DiagExpansion){use, macro, def};
+    d->nexp++;
+}
+
+static const DiagExpansion *exp_find(const DiagEngine *d, Loc use)
+{
+    if (!d->nexp || use.file < 0) return NULL;
+    const DiagExpansion *e = exp_slot(d->exp, d->expcap, use);
+    return e->use.file >= 0 ? e : NULL;
+}
+
+/* The same diagnostic at the same place, among the last few: one macro use whose
+ * replacement repeats a mistake (TWICE(x) is SQ(x) + SQ(x)) is reported once. */
+static bool repeated(const DiagEngine *d, DiagSeverity sev, Loc loc, const char *msg)
+{
+    for (int i = d->diags.len - 1, k = 0; i >= 0 && k < 16; i--, k++) {
+        const Diag *g = &d->diags.data[i];
+        if (g->sev == sev && loc_eq(g->loc, loc) && !strcmp(g->msg, msg)) return true;
+    }
+    return false;
 }
 
 static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_list ap)
@@ -58,12 +114,19 @@ static void add(DiagEngine *d, DiagSeverity sev, Loc loc, const char *fmt, va_li
     vsnprintf(msg, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     memcpy(msg + n, suffix, sl + 1);
+    const DiagExpansion *e = sev != DIAG_NOTE ? exp_find(d, loc) : NULL;
+    if (e && repeated(d, sev, loc, msg)) {
+        d->last_dropped = true;
+        return;
+    }
     push(d, sev, loc, msg);
     if (sev == DIAG_ERROR)
         d->nerrors++;
     else if (sev == DIAG_WARNING)
         d->nwarnings++;
     if (sev != DIAG_NOTE) d->last_dropped = false;
+    if (e)
+        push(d, DIAG_NOTE, e->def, arena_printf(d->arena, "in expansion of macro '%s'", e->name));
 }
 
 void diag_error(DiagEngine *d, Loc loc, const char *fmt, ...)

@@ -10,6 +10,10 @@
  * or as JSON, one object per line:
  *     {"file":"k.dck","line":3,"col":5,"severity":"error","message":"..."}
  * Notes attach to the preceding error/warning ("note:" lines).
+ *
+ * The preprocessor records each place where a macro expansion starts (the use site that
+ * every token of the replacement list carries, diag_expansion): an error or warning at such
+ * a place gets a "note: in expansion of macro 'NAME'" at the macro's definition.
  */
 #ifndef DCK_DIAG_H
 #define DCK_DIAG_H
@@ -30,10 +34,18 @@ typedef struct SourceFile {
     size_t len;
 } SourceFile;
 
+typedef struct DiagExpansion {
+    Loc use;          /* where the macro was used (file -1: an empty slot) */
+    const char *name; /* the macro */
+    Loc def;          /* its name in the #define */
+} DiagExpansion;
+
 typedef struct DiagEngine {
     Arena *arena;
     VEC(SourceFile) files;
     VEC(Diag) diags;
+    DiagExpansion *exp; /* open addressing on `use`; capacity a power of two */
+    int nexp, expcap;
     int nerrors, nwarnings;
     bool werror;       /* -Werror: warnings count as errors */
     bool no_warnings;  /* -w */
@@ -48,6 +60,8 @@ void diag_warning(DiagEngine *d, Loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_note(DiagEngine *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool diag_has_errors(const DiagEngine *d); /* errors, or warnings under -Werror */
+/* A macro expansion starts at `use` (the first recorded one for a place stays). */
+void diag_expansion(DiagEngine *d, Loc use, const char *macro, Loc def);
 /* Renders every collected diagnostic, in order of emission, to out. */
 void diag_render_text(const DiagEngine *d, StrBuf *out, bool color);
 void diag_render_json(const DiagEngine *d, StrBuf *out);

@@ -1,11 +1,12 @@
 /* pp.h: tokens, the flex lexer and the preprocessor (internal to lang/).
  *
  * lexer.l turns one file's text into Tokens; pp.c drives one lexer per open file,
- * executes directives, expands object-like macros and hands the resulting stream to the
- * parser (parser.y) and to --emit=tokens (fe.c). A Token's loc is where it is spelled in
- * its file, except for tokens produced by a macro expansion, which carry the loc of the
- * macro use. Token text points into the file text kept by the DiagEngine (never freed
- * before the Arena).
+ * executes directives, expands macros and hands the resulting stream to the parser
+ * (parser.y) and to --emit=tokens (fe.c). A Token's loc is where it is spelled in its
+ * file, except for tokens produced by a macro's replacement list (also # and ## results),
+ * which carry the loc of the outermost macro use; tokens of a macro argument keep their
+ * own. Token text points into the file text kept by the DiagEngine, the lexer's spliced
+ * copy of it, or the Arena (never freed before the Arena).
  */
 #ifndef DCK_PP_H
 #define DCK_PP_H
@@ -18,6 +19,9 @@ typedef struct Token {
     Loc loc;
     const char *text; /* spelling (not NUL-terminated) */
     int len;
+    bool space;       /* whitespace or a comment before it (stringizing, ## and #define) */
+    bool noexpand;    /* names a macro that must never expand here (C's "painted blue") */
+    uint8_t numerr;   /* NUMERR_*: a malformed number, reported when it reaches the parser */
     const char *name; /* interned spelling: identifiers and keywords */
     uint64_t ival;    /* TK_INT_LIT value; TK_TRUE = 1 */
     double fval;      /* TK_FLOAT_LIT value */
@@ -30,6 +34,14 @@ typedef struct Token {
 } Token;
 
 /* ---- lexer.l ---- */
+enum {
+    NUMERR_NONE,
+    NUMERR_INVALID,     /* "invalid numeric literal" */
+    NUMERR_OCTAL,       /* "octal literal ... is not supported" */
+    NUMERR_INT_RANGE,   /* "integer literal ... is too large" */
+    NUMERR_FLOAT_RANGE, /* "floating literal ... is out of range" */
+};
+
 typedef struct KwEntry {
     const char *name; /* interned */
     int kind;
@@ -42,6 +54,7 @@ typedef struct LexEnv {
     DiagEngine *diag;
     KwEntry kw[256]; /* open-addressed on the interned pointer */
     bool quiet;
+    bool defer_numbers; /* malformed numbers set Token.numerr instead of an error */
 } LexEnv;
 
 typedef struct Lexer Lexer;
@@ -52,6 +65,11 @@ void lex_next(Lexer *lx, Token *t); /* TK_EOF at the end, forever */
 void lex_close(Lexer *lx);
 /* Until the end of the current line, return its newline as TK_EOL (directive lines). */
 void lex_directive_line(Lexer *lx);
+/* The text the lexer scans (the file text without backslash-newlines): Token.offset and
+ * Token.text of its tokens refer to it. */
+const char *lex_text(const Lexer *lx, size_t *len);
+/* Reports the error recorded in t->numerr (if any) at t->loc. */
+void lex_report_number(LexEnv *env, const Token *t);
 
 /* ---- pp.c ---- */
 typedef struct Pp Pp;

@@ -1027,6 +1027,32 @@ Test(exec, stdlib_use)
     run_case(&c);
 }
 
+/* tests/exec/macros.dck: C99 function-like macros, ##, variadic macros, continuation lines */
+Test(exec, macros)
+{
+    enum { N = 24 };
+    Case c = {.file = "macros.dck", .kernel = "blur3", .dims = 2, .global = {N, N}};
+    rng_state = 21;
+    add_u32(&c, "n", N);
+    TBuf *x = add_buf(&c, "x", EK_F32, 4, N * N, DCK_TYPE_F32, 1);
+    TBuf *y = add_buf(&c, "y", EK_F32, 4, N * N, DCK_TYPE_F32, 1);
+    float *xi = x->in;
+    for (int i = 0; i < N * N; i++) xi[i] = rndf();
+    float *e = expect_of(y);
+#define CL(v)     ((v) < 0 ? 0 : (v) > N - 1 ? N - 1 : (v))
+#define X(r, col) xi[CL(r) * N + CL(col)]
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            float sum = X(i - 1, j) + X(i + 1, j) + X(i, j - 1) + X(i, j + 1);
+            float s = (4.0f * X(i, j) + 1.0f * sum) / 8.0f;
+            e[i * N + j] = fminf(fmaxf(s, 0.1f), 0.9f);
+        }
+#undef X
+#undef CL
+    y->tol = 1e-5;
+    run_case(&c);
+}
+
 /* Modules compiled from several threads at once (the compiler's interning tables are
  * process-wide: the library must serialize them), each then run and checked. */
 typedef struct ThreadJob {
