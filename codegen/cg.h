@@ -22,6 +22,14 @@ typedef struct CgOptions {
     /* out: set by a backend whose emit fails because this machine lacks something it needs
      * (CUDA's libdevice): the driver reports err as a user-facing error, not an internal one */
     bool *unavailable;
+    /* out: set by a backend whose target cannot hold this module (SPIR-V for Vulkan without a
+     * kernel: no entry point), err saying why: the driver reports it as an error for a single
+     * target and leaves the target out of a package */
+    bool *no_module;
+    /* out: set by a backend that refuses this module for a reason the user can act on (a
+     * SPIR-V function too large to validate): err says why; the driver reports it as an error,
+     * nothing is written (no partial package) */
+    bool *rejected;
 } CgOptions;
 
 typedef struct CgTarget {

@@ -10,6 +10,8 @@
  */
 #include "cg_cfam.h"
 
+#include <ctype.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -384,6 +386,10 @@ const char *cf_bin_expr(CfPrinter *p, IrOp op, const Type *s, const char *a, con
     case IR_AND:
     case IR_OR:
     case IR_XOR:
+        /* `2 ^ 7` of two constants (-O0) reads to clang as a misspelled power
+           (-Wxor-used-as-pow); a parenthesized literal does not */
+        if (op == IR_XOR && isdigit((unsigned char)a[0]) && !strpbrk(a, "()"))
+            a = arena_printf(p->a, "(%s)", a);
         if (w >= 32) return arena_printf(p->a, "(%s %c %s)", a, opc[op], b);
         return arena_printf(p->a, "(%s)(%s %c %s)", T, a, opc[op], b);
     case IR_SHL:
@@ -545,6 +551,13 @@ const char *cf_elem_expr(CfPrinter *p, const IrInst *i, int k)
     Type *rt = ty_elem(i->type);
     if (i->op >= IR_EQ && i->op <= IR_GE) { /* the six comparisons (ops.def) */
         int r = i->type->kind == TY_BOOL ? fold_cmp(i->op, i->ops[0], i->ops[1]) : -1;
+        /* an integer compared with itself (-Wtautological-compare; `v < v` of vectors, which
+           the optimizer leaves): known, but the operand stays used */
+        if (i->ops[0] == i->ops[1] && ty_elem(i->ops[0]->type)->kind != TY_FLOAT)
+            r = i->op == IR_EQ || i->op == IR_LE || i->op == IR_GE;
+        if (r >= 0 && i->ops[0] == i->ops[1])
+            return arena_printf(p->a, "((void)%s, %s)", cf_value(p, i->ops[0]),
+                                r ? "true" : "false");
         if (r >= 0)
             return arena_printf(p->a, "((void)%s, (void)%s, %s)", cf_value(p, i->ops[0]),
                                 cf_value(p, i->ops[1]), r ? "true" : "false");

@@ -304,10 +304,43 @@ static const char *msl_intfn(CgText *t, BuiltinId b, const Type *e, const char *
     }
 }
 
+/* float -> int saturates and NaN gives 0, as on every other target (the C backend's dck_cvt_*,
+ * OpenCL's convert_T_sat, SPIR-V, PTX's cvt.rzi): MSL's cast is C++'s, undefined out of range
+ * (clang turned a 5-iteration loop over such a cast into an endless one). One helper per
+ * integer type; half converts to float exactly on the way in, so the bounds are float
+ * literals (2^(w-1), 2^w: exact in float), valid with Metal's fast math off (runtime/metal.m). */
 static const char *msl_f2i(CgText *t, const Type *to, const Type *from, const char *a)
 {
     (void)from;
-    return arena_printf(t->a, "(%s)%s", msl_scalar(t, to, false), a);
+    const char *fn = arena_printf(t->a, "dck_cvt_%s", cf_sname(&t->cf, to));
+    if (!cf_want_helper(&t->cf, fn)) return arena_printf(t->a, "%s(%s)", fn, a);
+    const char *T = msl_scalar(t, to, false);
+    int w = to->bits;
+    static const char *const pow2[] = {"128.0f",
+                                       "256.0f",
+                                       "32768.0f",
+                                       "65536.0f",
+                                       "2147483648.0f",
+                                       "4294967296.0f",
+                                       "9223372036854775808.0f",
+                                       "18446744073709551616.0f"};
+    int row = w == 8 ? 0 : w == 16 ? 2 : w == 32 ? 4 : 6;
+    uint64_t umax = w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1;
+    if (to->is_signed)
+        sb_printf(
+            &t->cf.helpers,
+            "static inline %s %s(float x) { return x != x ? %s : x <= -%s ? %s : x >= %s ? %s : "
+            "(%s)x; }\n",
+            T, fn, cf_int_lit(&t->cf, to, 0), pow2[row],
+            cf_int_lit(&t->cf, to, (uint64_t)1 << (w - 1)), pow2[row],
+            cf_int_lit(&t->cf, to, umax >> 1), T);
+    else
+        sb_printf(
+            &t->cf.helpers,
+            "static inline %s %s(float x) { return x != x || x <= -1.0f ? %s : x >= %s ? %s : "
+            "(%s)x; }\n",
+            T, fn, cf_int_lit(&t->cf, to, 0), pow2[row + 1], cf_int_lit(&t->cf, to, umax), T);
+    return arena_printf(t->a, "%s(%s)", fn, a);
 }
 
 static const char *msl_oob_call(CgText *t, int param, int line, bool is_write, const char *index64,

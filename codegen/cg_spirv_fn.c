@@ -1981,8 +1981,12 @@ static void plan_vars(Fn *F)
     }
     if (F->rt->uses_selector) {
         F->selvar = spv_id(C_);
-        SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, u32(F)), F->selvar,
-            SpvStorageClassFunction, cu(F, 0));
+        if (vk(F))
+            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, u32(F)), F->selvar,
+                SpvStorageClassFunction, cu(F, 0));
+        else /* zeroed by a store (emit_body): see there */
+            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, u32(F)), F->selvar,
+                SpvStorageClassFunction);
     }
 }
 
@@ -2160,10 +2164,23 @@ static void emit_body(Fn *F)
     for (int s = 0; s < f->locals.len; s++) {
         uint32_t t = vt(F, f->locals.data[s].type);
         F->local[s] = spv_id(C_);
-        SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
-            SpvStorageClassFunction, zero_of(F, f->locals.data[s].type));
+        if (vk(F))
+            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
+                SpvStorageClassFunction, zero_of(F, f->locals.data[s].type));
+        else
+            SPV(F->w, SpvOpVariable, spv_t_ptr(C_, SpvStorageClassFunction, t), F->local[s],
+                SpvStorageClassFunction);
     }
     plan_vars(F);
+    if (!vk(F)) {
+        /* OpenCL: zeroed by stores after the variables, not by initializers: llvm-spirv 15 turns
+           a Function variable with an initializer into a module-scope global, which every
+           work-item then shares (a local array raced between work-groups on PoCL: wrong
+           results that came and went with the machine's load) */
+        for (int s = 0; s < f->locals.len; s++)
+            SPV(F->w, SpvOpStore, F->local[s], zero_of(F, f->locals.data[s].type));
+        if (F->rt->uses_selector) SPV(F->w, SpvOpStore, F->selvar, cu(F, 0));
+    }
     if (vk(F)) {
         for (int p = 0; p < f->nparams; p++)
             if (f->params[p].type->kind == TY_BUFFER) F->len[p] = word(F, F->len_off[p] / 4);

@@ -98,6 +98,10 @@ static int *post_dominators(Arena *a, const IrDom *d)
     return ipdom;
 }
 
+/* Natural loops in time and memory linear in the total size of their bodies (a block counts
+ * once per loop holding it): one membership stamp for all loops, each body a block list, exits
+ * from the body's successors. (One byte per block id per loop, and an exit array of every
+ * block per loop, made 128 inlined copies of a helper with 8 loops take 260 MB.) */
 static void find_loops(Arena *a, IrCfg *c)
 {
     const IrFunc *f = c->f;
@@ -121,68 +125,85 @@ static void find_loops(Arena *a, IrCfg *c)
     }
     c->nloops = nl;
     c->loops = arena_alloc(a, sizeof(IrLoop) * (size_t)(nl + 1));
+    /* stamp[id] == l + 1: block id is in the body of loop l (the loop being built); exit[id]:
+       the same for the exits found so far */
+    int *stamp = arena_alloc(a, sizeof(int) * (size_t)nid);
+    int *exit_stamp = arena_alloc(a, sizeof(int) * (size_t)nid);
     IrBlock **stack = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
+    IrBlock **tmp = arena_alloc(a, sizeof(IrBlock *) * (size_t)(f->blocks.len + 1));
     for (int i = 0; i < n; i++) {
         IrBlock *h = d->rpo[i];
         int l = hdr[h->id];
         if (l < 0) continue;
         IrLoop *L = &c->loops[l];
         L->header = h;
-        L->body = arena_alloc(a, (size_t)nid);
-        L->body[h->id] = 1;
-        L->nblocks = 1;
+        int nb = 0, sp = 0;
+        stamp[h->id] = l + 1;
+        tmp[nb++] = h;
         L->latches = arena_alloc(a, sizeof(IrBlock *) * (size_t)(h->npreds + 1));
-        int sp = 0;
         for (int k = 0; k < h->npreds; k++) {
             IrBlock *p = h->preds[k];
             if (d->rpo_index[p->id] < 0 || !ir_dominates(d, h, p)) continue;
             bool dup = false;
             for (int j = 0; j < L->nlatches; j++) dup |= L->latches[j] == p;
             if (!dup) L->latches[L->nlatches++] = p;
-            if (!L->body[p->id]) {
-                L->body[p->id] = 1;
-                L->nblocks++;
-                stack[sp++] = p;
+            if (stamp[p->id] != l + 1) {
+                stamp[p->id] = l + 1;
+                tmp[nb++] = stack[sp++] = p;
             }
         }
         while (sp) {
             IrBlock *b = stack[--sp];
             for (int k = 0; k < b->npreds; k++) {
                 IrBlock *p = b->preds[k];
-                if (d->rpo_index[p->id] < 0 || L->body[p->id]) continue;
-                L->body[p->id] = 1;
-                L->nblocks++;
-                stack[sp++] = p;
+                if (d->rpo_index[p->id] < 0 || stamp[p->id] == l + 1) continue;
+                stamp[p->id] = l + 1;
+                tmp[nb++] = stack[sp++] = p;
             }
         }
-        L->exits = arena_alloc(a, sizeof(IrBlock *) * (size_t)(n + 1));
-        for (int j = 0; j < n; j++) {
-            IrBlock *s = d->rpo[j];
-            if (L->body[s->id]) continue;
-            for (int k = 0; k < s->npreds; k++)
-                if (L->body[s->preds[k]->id]) {
-                    L->exits[L->nexits++] = s;
-                    break;
-                }
+        L->nblocks = nb;
+        L->blocks = arena_alloc(a, sizeof(IrBlock *) * (size_t)nb);
+        memcpy(L->blocks, tmp, sizeof(IrBlock *) * (size_t)nb);
+        /* exits: successors outside the body, in rpo order */
+        int ne = 0;
+        for (int j = 0; j < nb; j++) {
+            IrBlock *succ[2];
+            int ns = ir_succs(L->blocks[j], succ);
+            for (int k = 0; k < ns; k++) {
+                IrBlock *s2 = succ[k];
+                if (d->rpo_index[s2->id] < 0 || stamp[s2->id] == l + 1 ||
+                    exit_stamp[s2->id] == l + 1)
+                    continue;
+                exit_stamp[s2->id] = l + 1;
+                tmp[ne++] = s2;
+            }
         }
+        for (int j = 1; j < ne; j++) /* insertion sort by rpo index: exits are few */
+            for (int k = j; k > 0 && d->rpo_index[tmp[k - 1]->id] > d->rpo_index[tmp[k]->id]; k--) {
+                IrBlock *t = tmp[k];
+                tmp[k] = tmp[k - 1];
+                tmp[k - 1] = t;
+            }
+        L->nexits = ne;
+        L->exits = arena_alloc(a, sizeof(IrBlock *) * (size_t)(ne + 1));
+        memcpy(L->exits, tmp, sizeof(IrBlock *) * (size_t)ne);
     }
+    /* the innermost loop of each block and the parent of each loop: the smallest loop holding
+       it (a header's own loop aside) */
     for (int i = 0; i < nid; i++) c->loop_of[i] = -1;
-    for (int i = 0; i < n; i++) {
-        IrBlock *b = d->rpo[i];
-        int best = -1;
-        for (int l = 0; l < nl; l++)
-            if (c->loops[l].body[b->id] &&
-                (best < 0 || c->loops[l].nblocks < c->loops[best].nblocks))
-                best = l;
-        c->loop_of[b->id] = best;
-    }
+    for (int l = 0; l < nl; l++) c->loops[l].parent = -1;
     for (int l = 0; l < nl; l++) {
-        int best = -1;
-        for (int o = 0; o < nl; o++)
-            if (o != l && c->loops[o].body[c->loops[l].header->id] &&
-                (best < 0 || c->loops[o].nblocks < c->loops[best].nblocks))
-                best = o;
-        c->loops[l].parent = best;
+        const IrLoop *L = &c->loops[l];
+        for (int j = 0; j < L->nblocks; j++) {
+            const IrBlock *b = L->blocks[j];
+            int *best = &c->loop_of[b->id];
+            if (*best < 0 || L->nblocks < c->loops[*best].nblocks) *best = l;
+            int h = hdr[b->id];
+            if (h >= 0 && h != l) {
+                int *pb = &c->loops[h].parent;
+                if (*pb < 0 || L->nblocks < c->loops[*pb].nblocks) *pb = l;
+            }
+        }
     }
     for (int l = 0; l < nl; l++) {
         int dp = 1;
@@ -232,7 +253,10 @@ bool ir_cfg_is_back_edge(const IrCfg *c, const IrBlock *from, const IrBlock *to)
 
 bool ir_cfg_in_loop(const IrCfg *c, int l, const IrBlock *b)
 {
-    return l >= 0 && l < c->nloops && c->loops[l].body[b->id];
+    if (l < 0 || l >= c->nloops || b->id < 0 || b->id > c->f->next_id) return false;
+    for (int x = c->loop_of[b->id]; x >= 0; x = c->loops[x].parent) /* the loops holding b */
+        if (x == l) return true;
+    return false;
 }
 
 /* ---------------------------------------------------------------- the region tree */
@@ -418,7 +442,7 @@ static W *do_tree(Build *B, int x)
     const IrLoop *L = B->header[x] ? &B->c->loops[B->c->loop_of[d->rpo[x]->id]] : NULL;
     for (int k = d->kid_start[x]; k < d->kid_start[x + 1]; k++) {
         int y = d->kids[k]; /* ascending */
-        if (L && !L->body[d->rpo[y]->id]) {
+        if (L && !ir_cfg_in_loop(B->c, B->c->loop_of[d->rpo[x]->id], d->rpo[y])) {
             B->follower[y] = true;
             outs[no++] = y;
         } else if (B->c->fwd_preds[d->rpo[y]->id] >= 2) {
@@ -752,43 +776,62 @@ static bool rg_empty(const IrRegion *r)
 
 /* Closer to the source: an if whose one arm ends in a jump keeps only that arm (negated when
  * it is the else) and the other arm follows it, as `if (c) break;` is written; an empty then
- * arm turns the condition around. Nested lists are flattened. */
-static void tidy(Arena *a, IrRegion *r)
+ * arm turns the condition around. Nested lists are flattened. Top down, each region visited
+ * once: an arm that follows its if is flattened straight into the list that holds the if (a
+ * chain of K such ifs, an inlined function's returns, used to be copied list into list, K^2/2
+ * pointers: 2 GB for 4096 inlined calls). Emptiness and falling through do not change with
+ * tidying, so they are asked before it. */
+static void tidy_into(Arena *a, IrRegion *out, IrRegion *x);
+
+static void turn_empty_then(IrRegion *r)
 {
-    for (int k = 0; k < r->nkids; k++) tidy(a, r->kids[k]);
     if (r->kind == IR_RG_IF && rg_empty(r->kids[0]) && !rg_empty(r->kids[1])) {
         IrRegion *t = r->kids[0];
         r->kids[0] = r->kids[1];
         r->kids[1] = t;
         r->neg = !r->neg;
     }
-    if (r->kind != IR_RG_SEQ) return;
-    IrRegion **old = r->kids;
-    int n = r->nkids;
-    r->kids = NULL;
-    r->nkids = r->cap = 0;
-    for (int k = 0; k < n; k++) {
-        IrRegion *x = old[k];
-        if (x->kind == IR_RG_SEQ) {
-            for (int j = 0; j < x->nkids; j++) rg_add(a, r, x->kids[j]);
-            continue;
-        }
-        if (x->kind == IR_RG_IF && !rg_empty(x->kids[1])) {
-            int arm = !ir_region_falls(x->kids[0]) ? 1 : !ir_region_falls(x->kids[1]) ? 0 : -1;
-            if (arm >= 0) {
-                IrRegion *rest = x->kids[arm];
-                if (arm == 0) {
-                    x->kids[0] = x->kids[1];
-                    x->neg = !x->neg;
-                }
-                x->kids[1] = rg(a, IR_RG_SEQ);
-                rg_add(a, r, x);
-                for (int j = 0; j < rest->nkids; j++) rg_add(a, r, rest->kids[j]);
-                continue;
-            }
-        }
-        rg_add(a, r, x);
+}
+
+static void tidy(Arena *a, IrRegion *r)
+{
+    if (r->kind == IR_RG_SEQ) {
+        IrRegion **old = r->kids;
+        int n = r->nkids;
+        r->kids = NULL;
+        r->nkids = r->cap = 0;
+        for (int k = 0; k < n; k++) tidy_into(a, r, old[k]);
+        return;
     }
+    turn_empty_then(r);
+    for (int k = 0; k < r->nkids; k++) tidy(a, r->kids[k]);
+}
+
+/* appends x, tidied, to the list out */
+static void tidy_into(Arena *a, IrRegion *out, IrRegion *x)
+{
+    if (x->kind == IR_RG_SEQ) {
+        for (int j = 0; j < x->nkids; j++) tidy_into(a, out, x->kids[j]);
+        return;
+    }
+    turn_empty_then(x);
+    if (x->kind == IR_RG_IF && !rg_empty(x->kids[1])) {
+        int arm = !ir_region_falls(x->kids[0]) ? 1 : !ir_region_falls(x->kids[1]) ? 0 : -1;
+        if (arm >= 0) {
+            IrRegion *rest = x->kids[arm];
+            if (arm == 0) {
+                x->kids[0] = x->kids[1];
+                x->neg = !x->neg;
+            }
+            x->kids[1] = rg(a, IR_RG_SEQ);
+            tidy(a, x->kids[0]);
+            rg_add(a, out, x);
+            tidy_into(a, out, rest);
+            return;
+        }
+    }
+    tidy(a, x);
+    rg_add(a, out, x);
 }
 
 IrRegionTree *ir_cfg_regions(Arena *a, const IrCfg *c)

@@ -26,11 +26,11 @@
 
 typedef struct IrLoop {
     IrBlock *header;
-    int parent;    /* index of the enclosing loop, -1 for none */
-    int depth;     /* 1 for an outermost loop */
-    uint8_t *body; /* by block id: in the natural loop (inner loops included) */
-    int nblocks;   /* blocks in the body */
-    int nlatches;  /* blocks in the body that branch to the header */
+    int parent;       /* index of the enclosing loop, -1 for none */
+    int depth;        /* 1 for an outermost loop */
+    IrBlock **blocks; /* the natural loop's body (inner loops included), header first */
+    int nblocks;      /* blocks in the body */
+    int nlatches;     /* blocks in the body that branch to the header */
     IrBlock **latches;
     int nexits; /* blocks outside the body entered from it, in rpo order */
     IrBlock **exits;
@@ -55,7 +55,7 @@ bool ir_cfg_reachable(const IrCfg *c, const IrBlock *b);
 const IrBlock *ir_cfg_ipdom(const IrCfg *c, const IrBlock *b);
 bool ir_cfg_postdominates(const IrCfg *c, const IrBlock *a, const IrBlock *b);
 bool ir_cfg_is_back_edge(const IrCfg *c, const IrBlock *from, const IrBlock *to);
-/* Is b in loop l (or one of the loops l holds)? */
+/* Is b in loop l (or one of the loops l holds)? O(loop depth) */
 bool ir_cfg_in_loop(const IrCfg *c, int l, const IrBlock *b);
 
 /* ---- the region tree ---- */

@@ -6,6 +6,7 @@
 #include "dckc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,22 +191,31 @@ static const char *options_string(Arena *a, const DckcOptions *o, const TargetLi
 }
 
 /* Runs one backend into out. A failure is a compiler bug (ICE), unless the backend says this
- * machine lacks what it needs (CUDA's libdevice): then an error diagnostic naming `name`. */
+ * machine lacks what it needs (CUDA's libdevice): then an error diagnostic naming `name`; or
+ * that the target cannot hold this module (SPIR-V for Vulkan without a kernel): an error for
+ * a single target, a blob left out of a bundle; or that it refuses it (too large): an error. */
 static bool emit_target(DiagEngine *d, const CgTarget *tgt, const char *name, const IrModule *m,
-                        CgOptions *co, StrBuf *out)
+                        CgOptions *co, StrBuf *out, bool bundle)
 {
     StrBuf err = {0};
-    bool unavailable = false;
+    bool unavailable = false, no_module = false, rejected = false;
     co->unavailable = &unavailable;
+    co->no_module = &no_module;
+    co->rejected = &rejected;
     bool ok = tgt->emit(m, co, out, &err);
-    if (!ok) {
-        if (!unavailable) ICE("%s backend: %s", name, err.data ? err.data : "");
-        diag_error(d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", name,
-                   err.data ? err.data : "");
-        out->len = 0;
-    }
+    char msg[1024]; /* the message outlives err: ICE does not return */
+    snprintf(msg, sizeof msg, "%s", err.data ? err.data : "");
     sb_free(&err);
-    return ok;
+    if (ok) return true;
+    out->len = 0;
+    if (no_module || rejected) {
+        if (!bundle || rejected) diag_error(d, (Loc){-1, 0, 0}, "%s", msg);
+    } else if (unavailable) {
+        diag_error(d, (Loc){-1, 0, 0}, "cannot compile for '%s' on this machine: %s", name, msg);
+    } else {
+        ICE("%s backend: %s", name, msg);
+    }
+    return false;
 }
 
 /* Runs every backend of the list on m (PTX once per sm, SPIR-V once per env): one blob each. */
@@ -237,7 +247,7 @@ static void run_backends(Arena *a, DiagEngine *d, const IrModule *m, const DckcO
             const char *name =
                 arena_strdup(a, abi_blob_name(nbuf, sizeof nbuf, tgt->name, vars ? vars[v] : NULL));
             StrBuf out = {0};
-            if (emit_target(d, tgt, name, m, &co, &out)) {
+            if (emit_target(d, tgt, name, m, &co, &out, true)) {
                 CgBlob b = {name, !tgt->binary, arena_alloc(a, out.len + 1), out.len};
                 memcpy((char *)b.data, out.data ? out.data : "", out.len);
                 vec_push(a, blobs, b);
@@ -443,7 +453,7 @@ static DckcStatus compile_locked(const char *path, const char *source, const Dck
                     .nsm = o->nsms,
                     .ptx_via = o->ptx_via,
                     .spirv_env = o->nspirv_envs ? o->spirv_envs[0] : NULL};
-    emit_target(&d, tgt, tgt->name, m, &co, &out);
+    emit_target(&d, tgt, tgt->name, m, &co, &out, false);
 
 done:
     ice_pop(&scope);

@@ -27,9 +27,9 @@ dck_status dck_queue_begin_batch(dck_queue q)
 
 dck_status dck_queue_end_batch(dck_queue q, dck_batch *out)
 {
+    if (out) *out = NULL;
     if (!q || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_end_batch: NULL argument");
-    *out = NULL;
     if (!q->ctx->backend->batch_end) return no_batches(q->ctx);
     dck_batch b = rt_calloc(q->ctx, sizeof *b);
     if (!b) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory ending a batch");

@@ -154,6 +154,21 @@ uint32_t rt_type_size(dck_type t)
     return 0;
 }
 
+/* Is t one of the dck_type codes? */
+bool rt_type_valid(dck_type t)
+{
+    return (unsigned)t <= DCK_TYPE_F64 || t == DCK_TYPE_STRUCT || t == DCK_TYPE_UNKNOWN;
+}
+
+dck_status rt_check_next(const void *next, const char *fn, const char *desc)
+{
+    if (!next) return DCK_SUCCESS;
+    return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                    "%s: %s->next must be NULL (this version of the runtime defines no extension "
+                    "structures)",
+                    fn, desc);
+}
+
 /* ---- backends ---- */
 
 /* In the order DCK_BACKEND_AUTO prefers them: CUDA, OpenCL (GPU devices), Vulkan (GPU
@@ -298,6 +313,18 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out)
     if (!out) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_context_create: out is NULL");
     *out = NULL;
     if (!desc) desc = &defaults;
+    dck_status cst = rt_check_next(desc->next, "dck_context_create", "desc");
+    if (cst) return cst;
+    if (desc->flags & ~DCK_CONTEXT_CHECKED)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_context_create: desc->flags 0x%x has unknown bits 0x%x (the only flag "
+                        "is DCK_CONTEXT_CHECKED)",
+                        desc->flags, desc->flags & ~DCK_CONTEXT_CHECKED);
+    if (desc->num_threads > RT_MAX_THREADS)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_context_create: desc->num_threads is %u; the most is %u (0: "
+                        "$DCK_NUM_THREADS, else the online cores)",
+                        desc->num_threads, RT_MAX_THREADS);
     dck_backend id = desc->backend;
     if (desc->backend_name) {
         dck_status st = dck_backend_from_name(desc->backend_name, &id);
@@ -710,16 +737,59 @@ dck_status rt_buffer_new(dck_context ctx, const dck_buffer_desc *d, dck_buffer *
     return DCK_SUCCESS;
 }
 
+/* What rt_buffer_new leaves to the public call: a descriptor that contradicts itself. */
+static dck_status check_buffer_desc(const dck_buffer_desc *d)
+{
+    dck_status st = rt_check_next(d->next, "dck_buffer_create", "desc");
+    if (st) return st;
+    if (!rt_type_valid(d->type))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_create: desc->type %d is not a dck_type", (int)d->type);
+    uint32_t vec = d->vec ? d->vec : 1;
+    if (vec > 4)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_create: desc->vec must be 0..4 (got %u)", d->vec);
+    uint32_t ts = rt_type_size(d->type), es = ts * (vec == 3 ? 4 : vec);
+    /* DCK_TYPE_BOOL is 0, what a zeroed descriptor holds: with another elem_size it stays the
+       untyped buffer it always was; any other scalar type must agree with elem_size */
+    if (d->elem_size && ts && d->type != DCK_TYPE_BOOL && d->elem_size != es)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_create: desc->elem_size is %u, but desc->type %s with vec %u "
+                        "has %u-byte elements (DCK_TYPE_UNKNOWN describes other sizes)",
+                        d->elem_size, rt_type_name(d->type), vec, es);
+    if ((d->type == DCK_TYPE_STRUCT || d->type == DCK_TYPE_UNKNOWN) && !d->elem_size)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_create: desc->type %s needs desc->elem_size",
+                        d->type == DCK_TYPE_STRUCT ? "DCK_TYPE_STRUCT" : "DCK_TYPE_UNKNOWN");
+    if (d->size && d->count) {
+        uint64_t esz = d->elem_size ? d->elem_size : es;
+        if (d->count > UINT64_MAX / esz || d->count * esz != d->size)
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "dck_buffer_create: desc->size (%llu bytes) and desc->count (%llu "
+                            "elements of %llu bytes) disagree; give one of them",
+                            (unsigned long long)d->size, (unsigned long long)d->count,
+                            (unsigned long long)esz);
+    }
+    return DCK_SUCCESS;
+}
+
 dck_status dck_buffer_create(dck_context ctx, const dck_buffer_desc *desc, dck_buffer *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !desc || !out)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create: NULL argument");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create: %s is NULL",
+                        !ctx    ? "ctx"
+                        : !desc ? "desc"
+                                : "out");
+    dck_status st = check_buffer_desc(desc);
+    if (st) return st;
     return rt_buffer_new(ctx, desc, out);
 }
 
 dck_status dck_buffer_create_bytes(dck_context ctx, uint64_t size_bytes, uint32_t elem_size,
                                    dck_buffer *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_bytes: NULL argument");
     if (!elem_size)
@@ -734,8 +804,14 @@ dck_status dck_buffer_create_bytes(dck_context ctx, uint64_t size_bytes, uint32_
 
 dck_status dck_buffer_create_elems(dck_context ctx, dck_type type, uint64_t count, dck_buffer *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_buffer_create_elems: NULL argument");
+    if (!rt_type_size(type))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_buffer_create_elems: type %d is not a scalar dck_type (structs and "
+                        "untyped buffers: dck_buffer_create with an elem_size)",
+                        (int)type);
     dck_buffer_desc d = {0};
     d.count = count;
     d.type = type;
@@ -843,18 +919,24 @@ dck_status dck_buffer_read(dck_buffer b, uint64_t off, uint64_t size, void *dst)
 dck_status dck_enqueue_write(dck_queue q, dck_buffer b, uint64_t off, uint64_t size,
                              const void *src, dck_event *ev)
 {
+    if (ev) *ev = NULL;
     if (!q || !b || (!src && size))
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_write: NULL argument");
-    if (ev) *ev = NULL;
+    if (q->ctx != b->ctx)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_enqueue_write: the buffer belongs to another context than the queue");
     return transfer(b, off, size, src ? src : "", NULL, ev);
 }
 
 dck_status dck_enqueue_read(dck_queue q, dck_buffer b, uint64_t off, uint64_t size, void *dst,
                             dck_event *ev)
 {
+    if (ev) *ev = NULL;
     if (!q || !b || (!dst && size))
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_enqueue_read: NULL argument");
-    if (ev) *ev = NULL;
+    if (q->ctx != b->ctx)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_enqueue_read: the buffer belongs to another context than the queue");
     char dummy;
     return transfer(b, off, size, NULL, dst ? dst : &dummy, ev);
 }
@@ -921,9 +1003,9 @@ static dck_status module_publish(dck_module m, dck_status st, dck_module *out)
 dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi,
                                       dck_module *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !abi || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_abi: NULL argument");
-    *out = NULL;
     dck_module m = NULL;
     dck_status st = module_new(ctx, &m);
     if (st) return st;
@@ -933,12 +1015,36 @@ dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_modu
 dck_status dck_module_create_from_source(dck_context ctx, const char *path, const char *source,
                                          const dck_module_options *o, dck_module *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !path || !out)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_source: NULL argument");
-    *out = NULL;
-    dck_module m = NULL;
-    dck_status st = module_new(ctx, &m);
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_source: %s is NULL",
+                        !ctx    ? "ctx"
+                        : !path ? "path"
+                                : "out");
+    dck_status st = rt_check_module_options(o, "dck_module_create_from_source");
     if (st) return st;
+    /* the file is read here, bounded, rather than by the compiler (which reads what it is
+       given: /dev/zero without end) */
+    char *text = NULL;
+    if (!source) {
+        size_t len = 0;
+        st = rt_read_file(ctx, path, "source", RT_MAX_SOURCE_BYTES, (void **)&text, &len);
+        if (st) return st;
+        if (memchr(text, 0, len)) {
+            rt_free(ctx, text);
+            return rt_error(DCK_ERROR_COMPILE,
+                            "cannot compile '%s': it contains a NUL byte (not "
+                            "a .dck source)",
+                            path);
+        }
+        source = text;
+    }
+    dck_module m = NULL;
+    st = module_new(ctx, &m);
+    if (st) {
+        rt_free(ctx, text);
+        return st;
+    }
     if (ctx->backend->module_from_source && !(o && o->target && strcmp(o->target, "c") != 0)) {
         st = ctx->backend->module_from_source(ctx, path, source, o, m);
         if (!st && !m->target[0]) snprintf(m->target, sizeof m->target, "c");
@@ -947,6 +1053,7 @@ dck_status dck_module_create_from_source(dck_context ctx, const char *path, cons
     else
         st = rt_error(DCK_ERROR_UNSUPPORTED, "backend '%s' cannot load target '%s'",
                       ctx->backend->name, o && o->target ? o->target : "?");
+    rt_free(ctx, text);
     return module_publish(m, st, out);
 }
 
@@ -963,12 +1070,21 @@ dck_status rt_module_create_from_rtpackage(dck_context ctx, RtPackage *pkg, cons
 dck_status dck_module_create_from_package(dck_context ctx, const void *data, size_t size,
                                           const dck_module_options *o, dck_module *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !data || !out)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                        "dck_module_create_from_package: NULL argument");
-    *out = NULL;
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_package: %s is NULL",
+                        !ctx    ? "ctx"
+                        : !data ? "data"
+                                : "out");
+    dck_status st = rt_check_module_options(o, "dck_module_create_from_package");
+    if (st) return st;
+    if (size > RT_MAX_PACKAGE_BYTES)
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "dck_module_create_from_package: size is %zu bytes; packages are limited "
+                        "to %u bytes",
+                        size, RT_MAX_PACKAGE_BYTES);
     RtPackage *pkg = NULL;
-    dck_status st = rt_package_parse(ctx, data, size, &pkg);
+    st = rt_package_parse(ctx, data, size, &pkg);
     if (st) return st;
     st = rt_module_create_from_rtpackage(ctx, pkg, o ? o->target : NULL, out);
     if (st) rt_package_free(ctx, pkg);
@@ -1001,10 +1117,13 @@ dck_status dck_module_destroy(dck_module m)
 
 dck_status dck_queue_create(dck_context ctx, const dck_queue_desc *desc, dck_queue *out)
 {
+    if (out) *out = NULL;
     if (!ctx || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: NULL argument");
+    if (desc && desc->next) return rt_check_next(desc->next, "dck_queue_create", "desc");
     if (desc && desc->flags)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_queue_create: flags must be 0");
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_queue_create: desc->flags must be 0 (got 0x%x)", desc->flags);
     dck_queue q = rt_calloc(ctx, sizeof *q);
     if (!q) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory creating a queue");
     q->ctx = ctx;
@@ -1105,6 +1224,9 @@ dck_status dck_event_wait_all(uint32_t count, const dck_event *events)
 dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns)
 {
     if (!ev) return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_event_get_times: NULL event");
+    if (!start_ns && !end_ns)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_event_get_times: start_ns and end_ns are both NULL");
     dck_status st = event_device_times(ev);
     if (st) return st;
     if (start_ns) *start_ns = ev->start_ns;

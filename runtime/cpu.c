@@ -371,7 +371,7 @@ static uint32_t default_threads(dck_context ctx)
     if (e && *e) {
         char *end;
         unsigned long v = strtoul(e, &end, 10);
-        if (!*end && v >= 1 && v <= 4096) return (uint32_t)v;
+        if (!*end && v >= 1 && v <= RT_MAX_THREADS) return (uint32_t)v;
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (uint32_t)n : 1;
@@ -650,26 +650,8 @@ static dck_status cpu_module_from_source(dck_context ctx, const char *path, cons
     DckcOptions opts;
     dckc_options_init(&opts);
     const char **defs = NULL, **incs = NULL;
-    if (o) {
-        if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
-            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                            "dck_module_options: NULL defines or include_dirs");
-        if (o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs)))
-            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
-        if (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs))) {
-            rt_free(ctx, defs);
-            return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory compiling '%s'", path);
-        }
-        for (uint32_t i = 0; i < o->ndefines; i++) defs[i] = o->defines[i];
-        for (uint32_t i = 0; i < o->ninclude_dirs; i++) incs[i] = o->include_dirs[i];
-        opts.defines = defs;
-        opts.ndefines = (int)o->ndefines;
-        opts.include_dirs = incs;
-        opts.ninclude_dirs = (int)o->ninclude_dirs;
-        if (o->opt_level >= 0) opts.opt_level = o->opt_level > 3 ? 3 : o->opt_level;
-        if (o->flags & DCK_MODULE_CHECKED) opts.checked = true;
-    }
-    if (ctx->flags & DCK_CONTEXT_CHECKED) opts.checked = true;
+    dck_status ost = rt_dckc_options(ctx, path, o, &opts, &defs, &incs);
+    if (ost) return ost;
     /* SIMD variants: those DCK_CPU_ISA names (checked in cpu_init), else this CPU's widest */
     const char *isa = getenv("DCK_CPU_ISA");
     opts.cpu_isa = isa && *isa ? isa : "native";

@@ -116,9 +116,9 @@ dck_status dck_module_get_info(dck_module m, dck_module_info *out)
 
 dck_status dck_module_get_kernel(dck_module m, const char *name, dck_kernel *out)
 {
+    if (out) *out = NULL;
     if (!m || !name || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_get_kernel: NULL argument");
-    *out = NULL;
     for (uint32_t i = 0; i < m->nkernels; i++)
         if (strcmp(m->kernels[i].name, name) == 0) {
             *out = &m->kernels[i];
@@ -138,6 +138,7 @@ dck_status dck_module_get_kernel(dck_module m, const char *name, dck_kernel *out
 
 dck_status dck_module_get_kernel_at(dck_module m, uint32_t index, dck_kernel *out)
 {
+    if (out) *out = NULL;
     if (!m || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_get_kernel_at: NULL argument");
     if (index >= m->nkernels)
@@ -493,7 +494,11 @@ static dck_status check_buffer(dck_kernel k, uint32_t i, const dck_arg *a, ArgSt
 
 static dck_status check_args(dck_kernel k, uint32_t nargs, const dck_arg *args, ArgState *s)
 {
-    if (nargs != k->nparams || (nargs && !args)) {
+    if (nargs && !args)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "dck_launch: args is NULL with nargs %u (%s '%s')", nargs, kind_word(k),
+                        k->name);
+    if (nargs != k->nparams) {
         char sig[1024];
         size_t len = 0;
         sig[0] = 0;
@@ -507,8 +512,20 @@ static dck_status check_args(dck_kernel k, uint32_t nargs, const dck_arg *args, 
                         kind_word(k), k->name, k->nparams, k->nparams == 1 ? "" : "s", sig, nargs);
     }
     for (uint32_t i = 0; i < nargs; i++) {
-        dck_status st = k->params[i].kind == DCK_ABI_PARAM_BUFFER ? check_buffer(k, i, &args[i], s)
-                                                                  : check_value(k, i, &args[i], s);
+        const dck_arg *a = &args[i];
+        if (a->kind != DCK_ARG_BUFFER && a->kind != DCK_ARG_VALUE)
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "argument %u ('%s') of %s '%s': kind %d is not a dck_arg_kind (use "
+                            "dck_arg_buffer, dck_arg_value or dck_arg_i32 and friends)",
+                            i + 1, k->params[i].name, kind_word(k), k->name, (int)a->kind);
+        if (a->kind == DCK_ARG_VALUE && (!rt_type_valid(a->type) || a->vec > 4))
+            return rt_error(
+                DCK_ERROR_INVALID_ARGUMENT, "argument %u ('%s') of %s '%s': %s %d is not %s", i + 1,
+                k->params[i].name, kind_word(k), k->name, !rt_type_valid(a->type) ? "type" : "vec",
+                !rt_type_valid(a->type) ? (int)a->type : (int)a->vec,
+                !rt_type_valid(a->type) ? "a dck_type" : "0..4");
+        dck_status st = k->params[i].kind == DCK_ABI_PARAM_BUFFER ? check_buffer(k, i, a, s)
+                                                                  : check_value(k, i, a, s);
         if (st) return st;
     }
     return DCK_SUCCESS;
@@ -811,8 +828,15 @@ dck_status rt_module_from_package(dck_context ctx, RtPackage *pkg, const char *p
     bool explicit = (prefer && *prefer) ||
                     strcmp(targets, ctx->backend->targets ? ctx->backend->targets : "") != 0;
     dck_status st;
+    if (explicit && (st = check_target(ctx, targets))) return st;
+    if (!pkg->abi.nkernels && !pkg->abi.npipelines) {
+        /* nothing to run, so no device code to load: such a module loads on every backend
+           (SPIR-V for Vulkan cannot even hold it: a package has no spirv-vulkan for it) */
+        if ((st = rt_module_bind(m, &pkg->abi))) return st;
+        m->pkg = pkg;
+        return DCK_SUCCESS;
+    }
     if (explicit) {
-        if ((st = check_target(ctx, targets))) return st;
         for (const char *p = targets; *p && n < 16;) {
             const char *e = strchr(p, ',');
             char t[32];

@@ -616,7 +616,6 @@ static dck_status spirv_to_bitcode(dck_context ctx, const char *src, const RtBlo
 static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
                                  dck_module m)
 {
-    (void)pkg;
     ClCtx *c = ctx->backend_data;
     const char *src = m->abi->source_name ? m->abi->source_name : "<module>";
     ClModule *cm = rt_calloc(ctx, sizeof *cm);
@@ -627,7 +626,9 @@ static dck_status cl_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     if (spirv) {
         unsigned char *bc = NULL;
         size_t bclen = 0;
-        dck_status st = spirv_to_bitcode(ctx, src, blob, &bc, &bclen);
+        dck_status st = rt_package_check_spirv(pkg, blob);
+        if (st) return st;
+        st = spirv_to_bitcode(ctx, src, blob, &bc, &bclen);
         if (st) return st;
         const unsigned char *bins[1] = {bc};
         cl_int bst = CL_SUCCESS;

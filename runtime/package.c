@@ -12,11 +12,18 @@
 
 #include "driver/dckc.h"
 
+/* libspirv.h defines a const at file scope, which in C is a definition with external linkage;
+   codegen/cg_spirv.c includes it too, and both end up in the same link */
+#define kDefaultMaxIdBound rt_spirv_max_id_bound
+#include <spirv-tools/libspirv.h>
+#undef kDefaultMaxIdBound
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- little-endian reads (bounds are checked by the callers) ---- */
 
@@ -322,7 +329,122 @@ void rt_package_free(dck_context ctx, RtPackage *p)
     rt_free(ctx, p);
 }
 
+/* ---- SPIR-V blobs ---- */
+
+dck_status rt_package_check_spirv(const RtPackage *pkg, const RtBlob *blob)
+{
+    if (!pkg || pkg->compiled_here) return DCK_SUCCESS;
+    bool vk = strcmp(blob->target, "spirv-vulkan") == 0;
+    const char *src = pkg->abi.source_name ? pkg->abi.source_name : "<module>";
+    size_t n = (size_t)blob->size / 4;
+    if (blob->size % 4 || n < 5 || rd32(blob->data) != 0x07230203u)
+        return rt_error(DCK_ERROR_INVALID_MODULE,
+                        "invalid package '%s': its %s code is not a SPIR-V module (%llu bytes)",
+                        src, blob->target, (unsigned long long)blob->size);
+    uint32_t *w = malloc(n * sizeof *w); /* the blob may be unaligned in the package */
+    if (!w) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory checking '%s'", src);
+    bool core_only = false;
+    for (size_t i = 0; i < n; i++) w[i] = rd32(blob->data + 4 * i);
+    /* as dckc validates: OpenCL modules with Float16 or Int64Atomics against the core rules */
+    for (size_t i = 5; i < n && (w[i] >> 16);) {
+        if ((w[i] & 0xffffu) == 17 /* OpCapability */ && i + 1 < n)
+            core_only |= w[i + 1] == 9 /* Float16 */ || w[i + 1] == 12 /* Int64Atomics */;
+        i += w[i] >> 16;
+    }
+    spv_context sc = spvContextCreate(vk          ? SPV_ENV_VULKAN_1_1
+                                      : core_only ? SPV_ENV_UNIVERSAL_1_0
+                                                  : SPV_ENV_OPENCL_1_2);
+    spv_const_binary_t bin = {w, n};
+    spv_diagnostic diag = NULL;
+    dck_status st = DCK_SUCCESS;
+    if (!sc)
+        st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "cannot create a SPIR-V validation context");
+    else if (spvValidate(sc, &bin, &diag) != SPV_SUCCESS)
+        st = rt_error(DCK_ERROR_INVALID_MODULE,
+                      "invalid package '%s': its %s code is not valid SPIR-V: %s", src,
+                      blob->target, diag && diag->error ? diag->error : "(no message)");
+    spvDiagnosticDestroy(diag);
+    if (sc) spvContextDestroy(sc);
+    /* every kernel of the reflection an entry point of the module (the driver looks it up) */
+    for (uint32_t k = 0; !st && k < pkg->abi.nkernels; k++) {
+        const char *name = pkg->abi.kernels[k].name;
+        bool found = false;
+        for (size_t i = 5; i < n && (w[i] >> 16) && !found;) {
+            uint32_t len = w[i] >> 16;
+            if ((w[i] & 0xffffu) == 15 /* OpEntryPoint */ && len > 3 && i + len <= n)
+                found = strncmp((const char *)&w[i + 3], name, (size_t)(len - 3) * 4) == 0 &&
+                        strlen(name) < (size_t)(len - 3) * 4;
+            i += len;
+        }
+        if (!found)
+            st = rt_error(DCK_ERROR_INVALID_MODULE,
+                          "invalid package '%s': its %s code has no entry point for kernel '%s'",
+                          src, blob->target, name);
+    }
+    free(w);
+    return st;
+}
+
 /* ---- compiling a package in process (the runtime's path from .dck source) ---- */
+
+/* "NAME" or "NAME=VALUE": NAME an identifier, no line break anywhere (the preprocessor turns
+ * each define into a #define line) */
+static bool define_ok(const char *d)
+{
+    if (!(d[0] == '_' || (d[0] >= 'a' && d[0] <= 'z') || (d[0] >= 'A' && d[0] <= 'Z')))
+        return false;
+    const char *p = d + 1;
+    while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+           (*p >= '0' && *p <= '9'))
+        p++;
+    return (*p == 0 || *p == '=') && !strpbrk(p, "\r\n");
+}
+
+dck_status rt_check_module_options(const dck_module_options *o, const char *fn)
+{
+    if (!o) return DCK_SUCCESS;
+    dck_status st = rt_check_next(o->next, fn, "options");
+    if (st) return st;
+    if (o->flags & ~DCK_MODULE_CHECKED)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "%s: options->flags 0x%x has unknown bits 0x%x (the only flag is "
+                        "DCK_MODULE_CHECKED)",
+                        fn, o->flags, o->flags & ~DCK_MODULE_CHECKED);
+    if (o->opt_level > 3)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                        "%s: options->opt_level is %d (0..3, or negative for the default)", fn,
+                        (int)o->opt_level);
+    if (o->ndefines > RT_MAX_OPTION_COUNT || o->ninclude_dirs > RT_MAX_OPTION_COUNT)
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s: options->%s is %u; the most is %u", fn,
+                        o->ndefines > RT_MAX_OPTION_COUNT ? "ndefines" : "ninclude_dirs",
+                        o->ndefines > RT_MAX_OPTION_COUNT ? o->ndefines : o->ninclude_dirs,
+                        RT_MAX_OPTION_COUNT);
+    if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s: options->%s is NULL with %s %u", fn,
+                        o->ndefines && !o->defines ? "defines" : "include_dirs",
+                        o->ndefines && !o->defines ? "ndefines" : "ninclude_dirs",
+                        o->ndefines && !o->defines ? o->ndefines : o->ninclude_dirs);
+    for (uint32_t i = 0; i < o->ndefines; i++) {
+        if (!o->defines[i])
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s: options->defines[%u] is NULL", fn, i);
+        if (!define_ok(o->defines[i]))
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "%s: options->defines[%u] is \"%.64s\"; expected NAME or NAME=VALUE "
+                            "(NAME an identifier, no line break)",
+                            fn, i, o->defines[i]);
+    }
+    for (uint32_t i = 0; i < o->ninclude_dirs; i++) {
+        if (!o->include_dirs[i])
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT, "%s: options->include_dirs[%u] is NULL", fn,
+                            i);
+        if (!o->include_dirs[i][0])
+            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
+                            "%s: options->include_dirs[%u] is empty (\".\" names the current "
+                            "directory)",
+                            fn, i);
+    }
+    return DCK_SUCCESS;
+}
 
 /* Fills opts (after dckc_options_init) from the module options and the context's checked
  * flag. *defs and *incs are allocated here (NULL when empty); the caller frees them with
@@ -332,10 +454,9 @@ dck_status rt_dckc_options(dck_context ctx, const char *path, const dck_module_o
 {
     const char **defs = NULL, **incs = NULL;
     *defs_out = *incs_out = NULL;
+    dck_status st = rt_check_module_options(o, "dck_module_create_from_source");
+    if (st) return st;
     if (o) {
-        if ((o->ndefines && !o->defines) || (o->ninclude_dirs && !o->include_dirs))
-            return rt_error(DCK_ERROR_INVALID_ARGUMENT,
-                            "dck_module_options: NULL defines or include_dirs");
         if ((o->ndefines && !(defs = rt_alloc(ctx, o->ndefines * sizeof *defs))) ||
             (o->ninclude_dirs && !(incs = rt_alloc(ctx, o->ninclude_dirs * sizeof *incs)))) {
             rt_free(ctx, defs);
@@ -397,7 +518,10 @@ dck_status rt_package_compile_for(dck_context ctx, const char *path, const char 
                       env ? env : "", sm ? ", sm " : "", sm ? sm : "", (int)n, diag);
     } else {
         st = rt_package_parse(ctx, res.output, res.output_len, out);
-        if (st) rt_error_prefix("package compiled from '%s'", path);
+        if (st)
+            rt_error_prefix("package compiled from '%s'", path);
+        else
+            (*out)->compiled_here = true;
     }
     dckc_result_free(&res);
     return st;
@@ -521,35 +645,68 @@ const dck_abi_module *rt_package_aot_cpu(uint64_t checksum)
 
 /* ---- loading a package file ---- */
 
+dck_status rt_read_file(dck_context ctx, const char *path, const char *what, uint64_t limit,
+                        void **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return rt_error(DCK_ERROR_IO, "cannot open %s '%s': %s", what, path, strerror(errno));
+    struct stat sb;
+    dck_status st = DCK_SUCCESS;
+    if (fstat(fileno(f), &sb) != 0)
+        st = rt_error(DCK_ERROR_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = rt_error(DCK_ERROR_IO, "cannot read %s '%s': not a regular file", what, path);
+    else if ((uint64_t)sb.st_size > limit)
+        st = rt_error(DCK_ERROR_IO, "cannot read %s '%s': %llu bytes, more than the %llu allowed",
+                      what, path, (unsigned long long)sb.st_size, (unsigned long long)limit);
+    if (st) {
+        fclose(f);
+        return st;
+    }
+    /* exactly the size seen: a file that grows meanwhile is read no further */
+    size_t size = (size_t)sb.st_size, n = 0;
+    char *buf = rt_alloc(ctx, size + 1);
+    if (!buf) {
+        fclose(f);
+        return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading %s '%s' (%zu bytes)", what,
+                        path, size);
+    }
+    while (n < size) {
+        size_t r = fread(buf + n, 1, size - n, f);
+        if (!r) break;
+        n += r;
+    }
+    if (ferror(f))
+        st = rt_error(DCK_ERROR_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
+    fclose(f);
+    if (st) {
+        rt_free(ctx, buf);
+        return st;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return DCK_SUCCESS;
+}
+
 dck_status dck_module_create_from_file(dck_context ctx, const char *path,
                                        const dck_module_options *options, dck_module *out)
 {
     if (out) *out = NULL;
     if (!ctx || !path || !out)
-        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_file: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f) return rt_error(DCK_ERROR_IO, "cannot open package '%s': %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = rt_alloc(ctx, cap);
-    dck_status st = DCK_SUCCESS;
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) break;
-        if (len == cap) {
-            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : rt_alloc(ctx, cap * 2);
-            if (nb) memcpy(nb, buf, len);
-            rt_free(ctx, buf);
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (!buf)
-        st = rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory reading package '%s'", path);
-    else if (ferror(f))
-        st = rt_error(DCK_ERROR_IO, "cannot read package '%s': %s", path, strerror(errno));
-    fclose(f);
-    if (!st) st = dck_module_create_from_package(ctx, buf, len, options, out);
+        return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_file: %s is NULL",
+                        !ctx    ? "ctx"
+                        : !path ? "path"
+                                : "out");
+    dck_status st = rt_check_module_options(options, "dck_module_create_from_file");
+    if (st) return st;
+    void *buf = NULL;
+    size_t len = 0;
+    st = rt_read_file(ctx, path, "package", RT_MAX_PACKAGE_BYTES, &buf, &len);
+    if (st) return st;
+    st = dck_module_create_from_package(ctx, buf, len, options, out);
     rt_free(ctx, buf);
     return st;
 }

@@ -49,6 +49,7 @@ typedef struct RtPackage {
     const char *compiler_version; /* dckc that wrote it */
     const char *options;          /* canonical compile options */
     const char *module_name;      /* C identifier of the module (header/embed outputs) */
+    bool compiled_here;           /* made by rt_package_compile (its SPIR-V is validated) */
     uint8_t *bytes;               /* the owned copy of the file */
     size_t nbytes;
     dck_abi_kernel *kernels; /* arrays abi points to */
@@ -63,6 +64,12 @@ typedef struct RtPackage {
  * newer format or ABI version) or DCK_ERROR_OUT_OF_MEMORY, with the reason in the message. */
 dck_status rt_package_parse(dck_context ctx, const void *data, size_t size, RtPackage **out);
 const RtBlob *rt_package_blob(const RtPackage *p, const char *target); /* NULL if absent */
+/* Checks a spirv-vulkan or spirv-opencl blob before a driver sees it: SPIRV-Tools' validator
+ * (as dckc validates what it writes) and an entry point for every kernel of the reflection.
+ * A package made from source in this process was validated when it was made. Invalid SPIR-V
+ * with an intact checksum (a tool's bug, a crafted file) crashed lavapipe in
+ * vkCreateComputePipelines. DCK_ERROR_INVALID_MODULE with the validator's message. */
+dck_status rt_package_check_spirv(const RtPackage *pkg, const RtBlob *blob);
 void rt_package_free(dck_context ctx, RtPackage *p);
 
 /* Compiles a .dck (path, or source named path) with the module options into a package

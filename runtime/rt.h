@@ -74,7 +74,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#define RT_ALIGN 64u
+#define RT_ALIGN             64u
+#define RT_MAX_THREADS       4096u       /* dck_context_desc.num_threads, $DCK_NUM_THREADS */
+#define RT_MAX_SOURCE_BYTES  (64u << 20) /* a .dck file the runtime reads (source == NULL) */
+#define RT_MAX_PACKAGE_BYTES (1u << 30)  /* a .dckpkg, from a file or from memory */
+#define RT_MAX_OPTION_COUNT  4096u       /* dck_module_options.ndefines, .ninclude_dirs */
 
 typedef struct RtPool RtPool;
 typedef struct RtBackend RtBackend;
@@ -314,6 +318,17 @@ dck_status rt_finish_all(dck_context ctx);
 const char *rt_buffer_label(dck_buffer b, char *out, size_t n);
 const char *rt_type_name(dck_type t); /* "float", "uint", ... ("struct" for structs) */
 uint32_t rt_type_size(dck_type t);    /* 0 for structs/unknown */
+bool rt_type_valid(dck_type t);       /* one of the dck_type codes */
+/* DCK_SUCCESS when a descriptor's `next` is NULL, else the error naming fn and desc */
+dck_status rt_check_next(const void *next, const char *fn, const char *desc);
+/* Checks dck_module_options for fn (NULL entries, unknown flags, bad defines, absurd counts) */
+dck_status rt_check_module_options(const dck_module_options *o, const char *fn);
+
+/* Reads a whole regular file of at most `limit` bytes (what: "package", "source": for
+ * messages) into *out (NUL-terminated, rt_free it), its size in *len; DCK_ERROR_IO for a file
+ * that cannot be opened, is not a regular file (/dev/zero, a FIFO, a directory) or is larger. */
+dck_status rt_read_file(dck_context ctx, const char *path, const char *what, uint64_t limit,
+                        void **out, size_t *len);
 
 /* ---- pool.c ---- */
 dck_status rt_pool_create(dck_context ctx, RtPool **out);

@@ -1085,7 +1085,6 @@ static void vk_module_unload(dck_module m)
 static dck_status vk_module_load(dck_context ctx, const RtPackage *pkg, const RtBlob *blob,
                                  dck_module m)
 {
-    (void)pkg;
     VkCtx *c = ctx->backend_data;
     const char *src = m->abi->source_name ? m->abi->source_name : "<module>";
     if (strcmp(blob->target, "spirv-vulkan") != 0)
@@ -1094,6 +1093,8 @@ static dck_status vk_module_load(dck_context ctx, const RtPackage *pkg, const Rt
     if (blob->size < 20 || blob->size % 4)
         return rt_error(DCK_ERROR_INVALID_MODULE, "the SPIR-V of '%s' is malformed (%llu bytes)",
                         src, (unsigned long long)blob->size);
+    dck_status vst = rt_package_check_spirv(pkg, blob);
+    if (vst) return vst;
     VkMod *vm = rt_calloc(ctx, sizeof *vm);
     if (!vm) return rt_error(DCK_ERROR_OUT_OF_MEMORY, "out of memory loading '%s'", src);
     m->backend_data = vm;

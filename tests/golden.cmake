@@ -137,6 +137,18 @@ if(Python3_FOUND AND TARGET dckc AND TARGET dckrun)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
 
+# The backends against the CPU backend: 40 random kernels (difftest.py --backends) on OpenCL C
+# and OpenCL-env SPIR-V (PoCL), Vulkan (lavapipe) and MSL (the Metal shim, -Werror), bit for
+# bit; a route absent here is skipped and said so. About 45 s of CPU time with a cold PoCL
+# cache; by hand with a larger --count (and another --seed) for a longer search.
+if(Python3_FOUND AND TARGET dckc AND TARGET dckrun)
+  add_test(NAME difftest_backends
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/difftest.py
+                   $<TARGET_FILE:dckrun> --dckc $<TARGET_FILE:dckc> --backends --count 40 --seed 1
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(difftest_backends PROPERTIES TIMEOUT 600 ENVIRONMENT "XDG_RUNTIME_DIR=/tmp")
+endif()
+
 # Pathological sizes (huge expressions, deep nesting, thousands of statements, variables,
 # kernels and inlined calls): each finishes with a result or a clean error, never a crash.
 if(TARGET dckc)
@@ -159,8 +171,14 @@ if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/run.sh)
   add_test(NAME spirv_all_kernels_llvm_spirv
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/all.sh --llvm-spirv $<TARGET_FILE:dckc>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  # a module without a kernel: Vulkan refuses it clearly, OpenCL has a library module,
+  # packages leave spirv-vulkan out; no fuzzer corpus input is an internal error
+  add_test(NAME spirv_no_kernel
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/codegen/spirv/nokernel.sh $<TARGET_FILE:dckc>
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(codegen_spirv_goldens spirv_all_kernels_val spirv_all_kernels_llvm_spirv
                        PROPERTIES SKIP_RETURN_CODE 77)
+  set_tests_properties(spirv_no_kernel PROPERTIES TIMEOUT 600)
 endif()
 # Structured control flow (compiler/ir_cfg.c): seeded random control flow (cfgfuzz.py) compiled
 # for SPIR-V (both environments, validated), OpenCL C, CUDA C and MSL, each checked by its own
@@ -175,6 +193,21 @@ if(TARGET dckc AND TARGET dckrun AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/
                    --clbuild=$<TARGET_FILE:clbuild> --nvrtc=$<TARGET_FILE:nvrtc_check>
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(cfgfuzz PROPERTIES TIMEOUT 600)
+endif()
+
+# Time and memory bounds of the structured backends on large control flow (cfgfuzz's seeds of
+# issue 21, thousands of inlined loops): each compile under an address-space limit and a
+# timeout; SPIR-V refuses a function of more than 16384 blocks with a clear error.
+if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cfg_bounds.py)
+  if(DCK_SANITIZE)
+    set(_cfgb_opts --sanitized)
+  else()
+    set(_cfgb_opts)
+  endif()
+  add_test(NAME cfg_bounds
+           COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/codegen/cfg_bounds.py $<TARGET_FILE:dckc> ${_cfgb_opts}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cfg_bounds PROPERTIES TIMEOUT 900)
 endif()
 
 if(TARGET dckc AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/codegen/ptx/run.sh)

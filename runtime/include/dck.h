@@ -6,7 +6,14 @@
  *  - every create has a destroy, and destroy accepts NULL;
  *  - descriptor structs start with `const void *next` (set it to NULL) so they can grow;
  *  - on failure, dck_last_error() returns a message for the calling thread that names the
- *    kernel, argument and device involved.
+ *    kernel, argument and device involved;
+ *  - every argument is checked before anything is done: a NULL handle, out-pointer or array
+ *    entry, an unknown flag bit, kind or type code, a descriptor whose fields contradict each
+ *    other, an absurd size or count, or a file that is not a regular file is an error
+ *    (usually DCK_ERROR_INVALID_ARGUMENT) whose message names the argument or field, never a
+ *    crash, a hang or a silent acceptance; on failure an out-pointer that is not NULL is set
+ *    to NULL. What cannot be checked: handles already destroyed, pointers to too little
+ *    memory, strings without their NUL.
  * New status codes, descriptor fields (behind `next`), types and functions may be added in
  * later versions; existing ones keep their meaning. See docs/runtime.md.
  */
@@ -157,6 +164,8 @@ typedef struct dck_allocator {
 
 #define DCK_CONTEXT_CHECKED 1u /* checked mode: bounds checks, overlap checks (docs/language.md) */
 
+/* Checked by dck_context_create: next must be NULL (no extension structure exists in this
+ * version), flags only DCK_CONTEXT_* bits, num_threads at most 4096 (as $DCK_NUM_THREADS). */
 typedef struct dck_context_desc {
     const void *next;
     dck_backend backend;            /* DCK_BACKEND_AUTO picks the best present */
@@ -192,6 +201,10 @@ dck_status dck_context_get_pool_stats(dck_context ctx, dck_pool_stats *out);
 dck_status dck_context_trim_pool(dck_context ctx);
 
 /* ---- buffers ---- */
+/* Checked by dck_buffer_create: next NULL; type a dck_type; vec 0..4; an elem_size given with
+ * a scalar type must be that type's (times vec; DCK_TYPE_BOOL, 0 as in a zeroed descriptor,
+ * with another elem_size describes an untyped buffer); DCK_TYPE_STRUCT and DCK_TYPE_UNKNOWN
+ * need elem_size; size and count, when both are given, must agree. */
 typedef struct dck_buffer_desc {
     const void *next;
     uint64_t size;      /* bytes; if 0, count * element size */
@@ -235,6 +248,10 @@ dck_status dck_buffer_unmap(dck_buffer buf);
 /* ---- modules ---- */
 #define DCK_MODULE_CHECKED 1u /* compile with bounds checks (always on in a checked context) */
 
+/* Checked by the three module constructors alike: next NULL; flags only DCK_MODULE_* bits;
+ * opt_level at most 3; at most 4096 defines and include directories, none of them NULL; a
+ * define is NAME or NAME=VALUE (NAME an identifier, no line break); an include directory is
+ * not empty ("." is the current one). */
 typedef struct dck_module_options {
     const void *next;
     const char *const *defines; /* "NAME" or "NAME=VALUE" */
@@ -252,16 +269,21 @@ typedef struct dck_module_options {
  * diagnostics) for the context's device. The CPU backend JIT-compiles the generated C with the
  * system C compiler ($DCK_CC, default cc) into an on-disk cache ($DCK_CACHE_DIR, else
  * $XDG_CACHE_HOME/dck, else ~/.cache/dck). options may be NULL. Diagnostics come back in
- * dck_last_error() with DCK_ERROR_COMPILE. */
+ * dck_last_error() with DCK_ERROR_COMPILE. A file read from path must be a regular file of at
+ * most 64 MiB (else DCK_ERROR_IO). A module without a kernel or pipeline (an empty file, a
+ * file of functions) is valid: it loads on every backend and has no kernels. */
 dck_status dck_module_create_from_source(dck_context ctx, const char *path, const char *source,
                                          const dck_module_options *options, dck_module *out);
 /* Loads a .dckpkg package (dckc --emit=package) from memory: picks the best target for the
  * context's device (options->target may name one) and builds it for the device. The data
- * is copied. options may be NULL (only `target` is used). */
+ * is copied. options may be NULL (only `target` is used, all of it is checked). SPIR-V code
+ * is validated before a driver sees it (DCK_ERROR_INVALID_MODULE). */
 dck_status dck_module_create_from_package(dck_context ctx, const void *data, size_t size,
                                           const dck_module_options *options, dck_module *out);
 /* ---- packages: files and code compiled into the program (runtime/package.c) ---- */
-/* Loads a .dckpkg file (dckc --emit=package) as dck_module_create_from_package does. */
+/* Loads a .dckpkg file (dckc --emit=package) as dck_module_create_from_package does. The file
+ * must be a regular file (not /dev/zero, a FIFO or a directory) of at most 1 GiB: else
+ * DCK_ERROR_IO, before anything is read; packages from memory have the same limit. */
 dck_status dck_module_create_from_file(dck_context ctx, const char *path,
                                        const dck_module_options *options, dck_module *out);
 /* Registers CPU code compiled into the program (the file of dckc --emit=embed calls it) for the
@@ -405,7 +427,10 @@ typedef struct dck_range {
 } dck_range;
 
 /* Launches a kernel over `range`, or runs a pipeline (range ignored, may be NULL), with
- * arguments checked against the signature. The CPU backend runs it before returning; other
+ * arguments checked against the signature: args NULL with nargs > 0, an arg kind that is not a
+ * dck_arg_kind, a value's type that is not a dck_type or a vec above 4 are
+ * DCK_ERROR_INVALID_ARGUMENT; a wrong count DCK_ERROR_ARGUMENT_COUNT; a mismatch
+ * DCK_ERROR_ARGUMENT_TYPE naming the argument. The CPU backend runs it before returning; other
  * backends may return early: results are visible after dck_queue_finish / dck_event_wait.
  * out_event may be NULL. */
 dck_status dck_launch(dck_queue q, dck_kernel kernel, const dck_range *range, uint32_t nargs,
@@ -419,7 +444,8 @@ dck_status dck_enqueue_read(dck_queue q, dck_buffer buf, uint64_t offset, uint64
 
 dck_status dck_event_wait(dck_event ev);
 dck_status dck_event_wait_all(uint32_t count, const dck_event *events);
-/* Start and end of the operation, in ns of CLOCK_MONOTONIC. Waits for completion. */
+/* Start and end of the operation, in ns of CLOCK_MONOTONIC. Waits for completion. Either
+ * pointer may be NULL, not both. */
 dck_status dck_event_get_times(dck_event ev, uint64_t *start_ns, uint64_t *end_ns);
 dck_status dck_event_elapsed_ns(dck_event ev, uint64_t *ns);
 dck_status dck_event_destroy(dck_event ev);

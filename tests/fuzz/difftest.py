@@ -1,25 +1,47 @@
 #!/usr/bin/env python3
-"""Differential test of the optimizer: random .dck kernels run at -O0, -O2, -O3 and -O2
-with bounds checks (--checked) must give bit-identical results.
+"""Differential test of the optimizer and of the backends.
+
+Default mode: random .dck kernels run at -O0, -O2, -O3 and -O2 with bounds checks (--checked)
+must give bit-identical results.
+
+--backends: every program runs at -O2 on the CPU backend (the reference: its scalar code,
+DCK_CPU_ISA=scalar; simd_isadiff compares the SIMD ISAs with it) and on every other route
+present here, and must give the same results bit for bit (any NaN equals any NaN): OpenCL C
+and OpenCL-environment SPIR-V on the OpenCL backend (PoCL; the SPIR-V through llvm-spirv -r),
+Vulkan (lavapipe) and the MSL of dckc --target=msl compiled by clang++-16 through the Metal
+shim with -Werror and run on the CPU (tests/msl/run.py). A route that is absent is reported
+as SKIPPED; a route that does not build, fails or does not finish in --timeout seconds is a
+failure. The programs of one run are also merged into one module (kernels r0, r1, ...), so
+that each device compiler builds them once.
 
 Each program is a kernel over int, uint, long and float values with loads at computed
 indices, integer and float arithmetic, comparisons, casts, ternaries, if/else, bounded
 loops with break/continue, local arrays, vectors with swizzles, and calls to a random
 helper function. Everything is well defined in DCK: divisors are made non-zero and never
--1, shift counts are masked, indices are reduced modulo the buffer length, and float
+-1, shift counts are masked, indices are reduced modulo the buffer length, floats are
+clamped into the destination's range before a conversion to an integer type, and float
 expressions avoid operations whose rounding could depend on evaluation order.
 
 usage: difftest.py DCKRUN [--dckc DCKC] [--count N] [--seed S] [--keep DIR]
-With --dckc, each program's C at -O2 must also be byte-identical over three compilations
-(determinism: no output may depend on addresses or hash order).
-Exit status 0 when every program agrees; the first disagreeing program is printed.
+       difftest.py DCKRUN --dckc DCKC --backends [--count N] [--seed S] [--jobs J] [--keep DIR]
+                   [--clang CLANG] [--timeout SECONDS]
+With --dckc (default mode), each program's C at -O2 must also be byte-identical over three
+compilations (determinism: no output may depend on addresses or hash order).
+Exit status 0 when every program agrees; the first disagreeing program is printed (every
+disagreeing program with --backends).
 """
 import argparse
+import concurrent.futures
+import math
 import os
+import shutil
+import struct
 import random
+import re
 import subprocess
 import sys
 import tempfile
+import time
 
 N = 97  # buffer length (odd, so modulo indexing mixes work-items)
 LEVELS = ("-O0", "-O2", "-O3", "checked")
@@ -90,7 +112,7 @@ class Gen:
             src = self.pick([s for s in ("int", "uint", "long") if s != t] + ["float"])
             e = self.expr(src, d + 1)
             if src == "float":
-                e = f"clamp({e}, -1000.0, 1000.0)"
+                e = self.in_range(t, e)
             return f"({t})({e})"
         if c == 5:
             return f"{self.pick(['min', 'max'])}({a()}, {a()})"
@@ -101,8 +123,13 @@ class Gen:
         if c == 7:
             return f"(-({a()}))" if t != "uint" else f"(~({a()}))"
         if self.r.random() < 0.5:
-            return f"({t})v.{self.pick('xyzw')}"
+            return f"({t})({self.in_range(t, 'v.' + self.pick('xyzw'))})"
         return f"({t})({self.vexpr('int4', d + 1)}).{self.pick('xyzw')}"
+
+    def in_range(self, t, e):
+        """float expression e clamped into integer type t's range (an out-of-range conversion
+        gives an unspecified value in DCK; clamp takes NaN to the lower bound)"""
+        return f"clamp({e}, {'0.0' if t == 'uint' else '-1000.0'}, 1000.0)"
 
     def vexpr(self, t, d=0):
         """An int4 or float4 expression."""
@@ -234,6 +261,201 @@ def run(dckrun, src, opt, outdir):
     return b"".join(open(x, "rb").read() for x in outs), ""
 
 
+# ---- --backends: every route against the CPU backend ----
+
+OUTS = (("o", "i", 4), ("ou", "I", 4), ("ol", "q", 8), ("of", "f", 4))  # name, format, size
+# PoCL builds a program in about a second: it runs the merged module (built once, then from
+# its cache); the others take one program at a time (a smaller module compiles faster)
+ROUTES = (("spirv-opencl", ["--backend=opencl", "--target=spirv-opencl"], True),
+          ("opencl", ["--backend=opencl", "--target=opencl"], True),
+          ("vulkan", ["--backend=vulkan"], False))
+
+
+def sh(cmd, timeout, env=None):
+    """(status, output); status None when it did not finish in time"""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None, "did not finish in %d s: %s" % (timeout, " ".join(cmd))
+    return p.returncode, p.stdout
+
+
+def merged_name(text, n):
+    """program n's text with its kernel named r<n> and its helper h<n>"""
+    return text.replace("helper(", "h%d(" % n).replace("kernel void r(", "kernel void r%d(" % n)
+
+
+def first_difference(got, want):
+    """None when equal (floats: bit for bit, any NaN equal to any NaN), else where they differ"""
+    off = 0
+    for name, fmt, size in OUTS:
+        for i in range(N):
+            x, y = got[off:off + size], want[off:off + size]
+            off += size
+            if x == y:
+                continue
+            a, b = struct.unpack("<" + fmt, x)[0], struct.unpack("<" + fmt, y)[0]
+            if fmt == "f" and math.isnan(a) and math.isnan(b):
+                continue
+            return "%s[%d] is %r (0x%s), the CPU gives %r (0x%s)" % (name, i, a, x[::-1].hex(), b, y[::-1].hex())
+    return None
+
+
+class Backends:
+    def __init__(self, a, tmp):
+        self.a, self.tmp = a, tmp
+        self.env = dict(os.environ, DCK_QUIET="1", DCK_CPU_ISA="scalar")
+        self.skipped = []
+        self.times = {}
+        rc, out = sh([a.dckrun, "--list-devices"], 60, self.env)
+        devs = {l.split(":")[0] for l in (out or "").splitlines() if re.match(r"^\w+:0 ", l)}
+        self.routes = []
+        for name, opts, merged in ROUTES:
+            be = opts[0].split("=")[1]
+            if be not in devs:
+                self.skipped.append("%s (no %s device)" % (name, be))
+            elif name == "spirv-opencl" and not shutil.which(os.environ.get("DCK_LLVM_SPIRV", "llvm-spirv-15")):
+                self.skipped.append("spirv-opencl (llvm-spirv-15 is not installed)")
+            else:
+                self.routes.append((name, opts, merged))
+        self.msl = None
+        if not shutil.which(a.clang):
+            self.skipped.append("msl (%s is not installed)" % a.clang)
+        else:
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "msl"))
+            sys.dont_write_bytecode = True
+            import run as mslrun  # tests/msl/run.py: the Metal shim's driver
+            self.msl = mslrun
+            self.msl_ctx = mslrun.Ctx(argparse.Namespace(dckc=a.dckc, dckrun=a.dckrun, clang=a.clang),
+                                      os.path.join(tmp, "msl"))
+            os.makedirs(self.msl_ctx.work, exist_ok=True)
+
+    def inputs(self, first):
+        """the input buffers (dckrun's rand: data, written once through tests/msl/run.py's
+        copy of it) and the shim's launch description, shared by every program"""
+        args = ["a=rand:%d:1" % N, "b=rand:%d:2" % N] + ["%s=zeros:%d" % (o[0], N) for o in OUTS]
+        if self.msl:
+            k, structs = self.msl.reflect(self.a.dckc, first)
+            self.kernel = k["r"]
+            self.prep = self.msl.prepare(self.kernel, structs, args, os.path.join(self.tmp, "inputs"))
+            self.args = [c for c in self.prep["cli"] if not c.startswith("--local")]
+        else:
+            self.args = args
+
+    def dckrun(self, opts, module, kernel, outdir):
+        os.makedirs(outdir, exist_ok=True)
+        cmd = [self.a.dckrun, "-O2", *opts, module, kernel, *self.args]
+        cmd += ["--out=%s=%s" % (o[0], os.path.join(outdir, o[0] + ".bin")) for o in OUTS]
+        rc, out = sh(cmd, self.a.timeout, self.env)
+        if rc != 0:
+            return None, "%s: %s" % ("exit status %d" % rc if rc is not None else "hang", out.strip()[-1500:])
+        return b"".join(open(os.path.join(outdir, o[0] + ".bin"), "rb").read() for o in OUTS), ""
+
+    def route(self, name, opts, module, srcs):
+        """every program on one route (module: the merged one, else srcs): {n: (bytes or
+        None, why)}"""
+        res = {}
+        t0 = time.time()
+        for n in range(len(srcs)):
+            outdir = os.path.join(self.tmp, name, "r%d" % n)
+            res[n] = self.dckrun(opts, module, "r%d" % n, outdir) if module else \
+                self.dckrun(opts, srcs[n], "r", outdir)
+        self.times[name] = time.time() - t0
+        return res
+
+    def msl_one(self, src, n):
+        t0 = time.time()
+        r = self.msl_one_(src, n)
+        self.times["msl"] = self.times.get("msl", 0) + time.time() - t0
+        return r
+
+    def msl_one_(self, src, n):
+        outdir = os.path.join(self.tmp, "msl", "p%d" % n)
+        os.makedirs(outdir, exist_ok=True)
+        metal = os.path.join(outdir, "p%d.metal" % n)
+        rc, out = sh([self.a.dckc, "-O2", "--target=msl", src, "-o", metal], 60)
+        if rc != 0:
+            return None, "dckc --target=msl: " + out.strip()[-1500:]
+        try:
+            text = open(metal).read()
+            self.msl.exec_msl(self.msl_ctx, self.kernel, text, self.prep, outdir, 4, False, timeout=self.a.timeout)
+        except (self.msl.Fail, self.msl.gen_driver.GenError) as e:
+            return None, str(e)[:3000]
+        return b"".join(open(os.path.join(outdir, "msl_%s.bin" % o[0]), "rb").read() for o in OUTS), ""
+
+
+def cross_backends(a):
+    if not a.dckc:
+        print("--backends needs --dckc")
+        return 2
+    tmp = a.keep or tempfile.mkdtemp(prefix="dck-diffbe-")
+    os.makedirs(tmp, exist_ok=True)
+    srcs, merged = [], []
+    for n in range(a.count):
+        text = Gen(random.Random(a.seed * 100003 + n)).program()
+        path = os.path.join(tmp, "p%d.dck" % n)
+        with open(path, "w") as f:
+            f.write(text)
+        srcs.append(path)
+        merged.append(merged_name(text, n))
+    module = os.path.join(tmp, "all.dck")
+    with open(module, "w") as f:
+        f.write("\n".join(merged))
+    B = Backends(a, tmp)
+    if B.routes:  # compiled once for the merged routes (dckrun takes packages too)
+        pkg = os.path.join(tmp, "all.dckpkg")
+        rc, out = sh([a.dckc, "-O2", "--emit=package", "--target=opencl,spirv", "--spirv-env=opencl,vulkan",
+                      module, "-o", pkg], 300)
+        if rc != 0:
+            print("FAIL %s: dckc --emit=package: %s" % (module, out.strip()[-2000:]))
+            return 1
+        module = pkg
+    for s in B.skipped:
+        print("SKIPPED: " + s)
+    B.inputs(srcs[0])
+    if B.msl:
+        B.msl_ctx.pch(4)
+        B.msl_ctx.rt_obj(4)
+    jobs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        # the longest first (a worker per route, the PoCL ones first), then the MSL programs
+        # one by one: whichever worker is free takes the next
+        for name, opts, merged in B.routes:
+            jobs[name] = pool.submit(B.route, name, opts, module if merged else None, srcs)
+        jobs["cpu"] = pool.submit(B.route, "cpu", ["--backend=cpu"], None, srcs)
+        if B.msl:
+            jobs["msl"] = {n: pool.submit(B.msl_one, srcs[n], n) for n in range(a.count)}
+        res = {k: ({n: f.result() for n, f in v.items()} if isinstance(v, dict) else v.result())
+               for k, v in jobs.items()}
+    ref = res.pop("cpu")
+    failed = 0
+    for n in range(a.count):
+        want, why = ref[n]
+        bad = []
+        if want is None:
+            bad.append("the CPU backend (the reference) failed: " + why)
+        else:
+            for name in sorted(res):
+                got, why = res[name][n]
+                if got is None:
+                    bad.append("%s failed: %s" % (name, why))
+                    continue
+                diff = first_difference(got, want)
+                if diff:
+                    bad.append("%s differs: %s" % (name, diff))
+        if bad:
+            failed += 1
+            print("FAIL %s (also kernel r%d of %s):\n  %s" % (srcs[n], n, module, "\n  ".join(bad)))
+    routes = ["cpu"] + sorted(res)
+    print("%d of %d programs agree on %s (against cpu; seconds per route: %s)"
+          % (a.count - failed, a.count, ", ".join(routes),
+             ", ".join("%s %.0f" % (k, v) for k, v in sorted(B.times.items()))))
+    if not failed and not a.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dckrun")
@@ -241,7 +463,13 @@ def main():
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep")
+    ap.add_argument("--backends", action="store_true", help="every backend against the CPU")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--clang", default="clang++-16")
+    ap.add_argument("--timeout", type=int, default=60, help="--backends: seconds per run")
     args = ap.parse_args()
+    if args.backends:
+        return cross_backends(args)
     tmp = args.keep or tempfile.mkdtemp(prefix="dck-diff-")
     os.makedirs(tmp, exist_ok=True)
     passed = failed = 0

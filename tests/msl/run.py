@@ -323,6 +323,25 @@ def cpu_reference(ctx, dck, k, prep, outdir, extra):
 
 
 def run_msl(ctx, k, metal_text, prep, outdir, width, checked):
+    exec_msl(ctx, k, metal_text, prep, outdir, width, checked)
+    for b in prep["bufs"]:
+        with open(os.path.join(outdir, "msl_%s.bin" % b["p"]["name"]), "rb") as f:
+            got = f.read()
+        with open(os.path.join(outdir, "cpu_%s.bin" % b["p"]["name"]), "rb") as f:
+            want_b = f.read()
+        why = compare(b, got, want_b)
+        if why:
+            raise Fail("MSL result differs from the CPU backend: " + why)
+    if checked:
+        with open(os.path.join(outdir, "oob.bin"), "rb") as f:
+            rec = struct.unpack("<8I", f.read())
+        if rec[0]:
+            raise Fail("checked mode reported an out-of-bounds access that the CPU did not: %s" % (rec,))
+
+
+def exec_msl(ctx, k, metal_text, prep, outdir, width, checked, timeout=300):
+    """builds the kernel with the shim and runs it: buffer b's result is outdir/msl_<b>.bin,
+    checked mode's record outdir/oob.bin"""
     # MSL entry points are named "dck_k_" + the kernel (abi/abi.h: abi_entry_symbol)
     rewritten, thunk, params = gen_driver.generate(metal_text, "dck_k_" + k["name"], prep["args_size"])
     with open(os.path.join(outdir, "kernel.metal"), "w") as f:
@@ -351,22 +370,12 @@ def run_msl(ctx, k, metal_text, prep, outdir, width, checked):
     launch = os.path.join(outdir, "launch.txt")
     with open(launch, "w") as f:
         f.write("\n".join(lines) + "\n")
-    r = run([exe, launch], timeout=300)
+    try:
+        r = run([exe, launch], timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Fail("the driver did not finish in %d s (a kernel that does not terminate?)" % timeout)
     if r.returncode:
         raise Fail("the driver failed (status %d):\n%s" % (r.returncode, r.stdout[-3000:]))
-    for b in prep["bufs"]:
-        with open(os.path.join(outdir, "msl_%s.bin" % b["p"]["name"]), "rb") as f:
-            got = f.read()
-        with open(os.path.join(outdir, "cpu_%s.bin" % b["p"]["name"]), "rb") as f:
-            want_b = f.read()
-        why = compare(b, got, want_b)
-        if why:
-            raise Fail("MSL result differs from the CPU backend: " + why)
-    if checked:
-        with open(oob, "rb") as f:
-            rec = struct.unpack("<8I", f.read())
-        if rec[0]:
-            raise Fail("checked mode reported an out-of-bounds access that the CPU did not: %s" % (rec,))
 
 
 def shim_source(ctx, metal_path):
