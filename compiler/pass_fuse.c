@@ -292,6 +292,7 @@ static bool uniform(const Fuser *F, int id)
     switch (n->kind) {
     case CN_UNIQUE: return false;
     case CN_WI: return n->op == BI_GLOBAL_SIZE || n->op == BI_LOCAL_SIZE || n->op == BI_NUM_GROUPS;
+    case CN_LEN: return true; /* k[0] is a slot, not a node: a buffer's length is uniform */
     default:
         for (int k = 0; k < n->nk; k++)
             if (!uniform(F, n->k[k])) return false;
