@@ -1000,14 +1000,36 @@ static dck_status module_publish(dck_module m, dck_status st, dck_module *out)
     return DCK_SUCCESS;
 }
 
+/* Checked mode asked for (by the context or the options) of ready-made code: every kernel must
+ * have been compiled with bounds checks, or its accesses would run unchecked without a word.
+ * `what` names the code in the message ("package", "embedded module"). */
+static dck_status need_checked_code(dck_context ctx, const dck_module_options *o,
+                                    const dck_abi_module *abi, const char *what)
+{
+    bool want = (ctx->flags & DCK_CONTEXT_CHECKED) || (o && (o->flags & DCK_MODULE_CHECKED));
+    if (!want) return DCK_SUCCESS;
+    for (uint32_t i = 0; i < abi->nkernels; i++)
+        if (!(abi->kernels[i].flags & DCK_ABI_KERNEL_CHECKED))
+            return rt_error(DCK_ERROR_UNSUPPORTED,
+                            "checked mode was asked for (%s), but kernel '%s' of this %s was "
+                            "compiled without bounds checks: rebuild it with dckc --checked, or "
+                            "load it without checked mode",
+                            ctx->flags & DCK_CONTEXT_CHECKED ? "the context is DCK_CONTEXT_CHECKED"
+                                                             : "DCK_MODULE_CHECKED",
+                            abi->kernels[i].name, what);
+    return DCK_SUCCESS;
+}
+
 dck_status dck_module_create_from_abi(dck_context ctx, const struct dck_abi_module *abi,
                                       dck_module *out)
 {
     if (out) *out = NULL;
     if (!ctx || !abi || !out)
         return rt_error(DCK_ERROR_INVALID_ARGUMENT, "dck_module_create_from_abi: NULL argument");
+    dck_status st = need_checked_code(ctx, NULL, abi, "embedded module");
+    if (st) return st;
     dck_module m = NULL;
-    dck_status st = module_new(ctx, &m);
+    st = module_new(ctx, &m);
     if (st) return st;
     return module_publish(m, rt_module_bind(m, abi), out);
 }
@@ -1086,6 +1108,11 @@ dck_status dck_module_create_from_package(dck_context ctx, const void *data, siz
     RtPackage *pkg = NULL;
     st = rt_package_parse(ctx, data, size, &pkg);
     if (st) return st;
+    st = need_checked_code(ctx, o, &pkg->abi, "package");
+    if (st) {
+        rt_package_free(ctx, pkg);
+        return st;
+    }
     st = rt_module_create_from_rtpackage(ctx, pkg, o ? o->target : NULL, out);
     if (st) rt_package_free(ctx, pkg);
     return st;

@@ -78,5 +78,16 @@ if [ -n "${DCKC:-}" ]; then
   check "a package named .bin is read as a package ($(head -c 300 "$tmp/pk.out"))" "[ $rc -eq 0 ] && grep -q '12, 24, 36, 48, 60' '$tmp/pk.out'"
 fi
 
+# checked mode and packages: an unchecked package is refused, never run unchecked in silence
+if [ -n "${DCKC:-}" ]; then
+  printf 'kernel void oob(float[] y) { uint i = global_id(0); y[i + 1u] = 1.0; }\n' >"$tmp/oob.dck"
+  "$DCKC" --emit=package --target=c "$tmp/oob.dck" -o "$tmp/oob.dckpkg" 2>/dev/null
+  "$DCKC" --emit=package --target=c --checked "$tmp/oob.dck" -o "$tmp/oobc.dckpkg" 2>/dev/null
+  "$dckrun" --backend=cpu --checked "$tmp/oob.dckpkg" oob y=zeros:8 >"$tmp/ck1.out" 2>&1; rc=$?
+  check "--checked with an unchecked package: refused ($(head -c 300 "$tmp/ck1.out"))" "[ $rc -eq 1 ] && grep -q 'compiled without bounds checks' '$tmp/ck1.out'"
+  "$dckrun" --backend=cpu --checked "$tmp/oobc.dckpkg" oob y=zeros:8 >"$tmp/ck2.out" 2>&1; rc=$?
+  check "--checked with a checked package: the violation reported ($(head -c 300 "$tmp/ck2.out"))" "[ $rc -eq 1 ] && grep -q \"out-of-bounds write to buffer 'y' (index 8, length 8)\" '$tmp/ck2.out'"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -336,7 +336,16 @@ static void open_ctx(uint32_t flags)
     d.num_threads = 2;
     OK(dck_context_create(&d, &ctx));
     OK(dck_queue_create(ctx, NULL, &q));
-    OK(dck_module_create_from_abi(ctx, &module, &mod));
+    /* a checked context takes only kernels compiled with bounds checks: these hand-made ones
+       are marked so (only `shift` reports violations; the tests need no more of the others) */
+    static dck_abi_kernel kchk[sizeof kernels / sizeof kernels[0]];
+    static dck_abi_module module_chk;
+    memcpy(kchk, kernels, sizeof kernels);
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+        kchk[i].flags |= DCK_ABI_KERNEL_CHECKED;
+    module_chk = module;
+    module_chk.kernels = kchk;
+    OK(dck_module_create_from_abi(ctx, flags & DCK_CONTEXT_CHECKED ? &module_chk : &module, &mod));
 }
 static void setup(void) { open_ctx(0); }
 static void setup_checked(void) { open_ctx(DCK_CONTEXT_CHECKED); }
@@ -743,6 +752,25 @@ Test(launch, fixed_workgroup, .init = setup, .fini = teardown)
     float out[100];
     OK(dck_buffer_read(y, 0, sizeof out, out));
     cr_expect_float_eq(out[99], 5.0f, 0);
+}
+
+/* a module without bounds checks is refused by a checked context, naming the kernel: it ran
+ * unchecked without a word before */
+Test(checked, unchecked_code_refused)
+{
+    init_module();
+    dck_context_desc d = {0};
+    d.backend = DCK_BACKEND_CPU;
+    d.flags = DCK_CONTEXT_CHECKED;
+    dck_context c;
+    OK(dck_context_create(&d, &c));
+    dck_module m = NULL;
+    cr_expect_eq(dck_module_create_from_abi(c, &module, &m), DCK_ERROR_UNSUPPORTED);
+    cr_expect(strstr(dck_last_error(), "kernel 'saxpy' of this embedded module was compiled "
+                                       "without bounds checks"),
+              "%s", dck_last_error());
+    cr_expect_null(m);
+    dck_context_destroy(c);
 }
 
 Test(checked, out_of_bounds_write_reported, .init = setup_checked, .fini = teardown)
