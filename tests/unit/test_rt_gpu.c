@@ -29,14 +29,16 @@ static const char *dck_src = "kernel void saxpy(float a, const float[] x, float[
                              "    y[i + 1] = x[i];\n"
                              "}\n";
 
+/* OpenCL C entry points are named dck_k_ + the kernel (abi/abi.h: abi_entry_symbol) */
 static const char *cl_src =
-    "__kernel void saxpy(float a, __global const float *x, uint x_len, __global float *y, uint y_len,\n"
+    "__kernel void dck_k_saxpy(float a, __global const float *x, uint x_len, __global float *y,\n"
+    "                          uint y_len,\n"
     "                    uint gx, uint gy, uint gz) {\n"
     "    uint i = get_global_id(0);\n"
     "    if (i >= gx) return;\n"
     "    if (i < y_len) y[i] = a * x[i] + y[i];\n"
     "}\n"
-    "__kernel void shift(__global const float *x, uint x_len, __global float *y, uint y_len,\n"
+    "__kernel void dck_k_shift(__global const float *x, uint x_len, __global float *y, uint y_len,\n"
     "                    uint gx, uint gy, uint gz, __global uint *oob) {\n"
     "    uint i = get_global_id(0);\n"
     "    if (i >= gx) return;\n"
@@ -242,7 +244,9 @@ static unsigned char *cl_spirv_of(const char *src, size_t *len)
     fputs(src, f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "cd %s && clang-15 -cl-std=CL1.2 -target spir64 -emit-llvm -c -O1 k.cl -o k.bc "
+             /* SPIR-V entry points keep the kernels' own names (abi_entry_symbol) */
+             "cd %s && clang-15 -cl-std=CL1.2 -target spir64 -Ddck_k_saxpy=saxpy "
+             "-Ddck_k_shift=shift -emit-llvm -c -O1 k.cl -o k.bc "
              ">/dev/null 2>&1 && llvm-spirv-15 k.bc -o k.spv",
              dir);
     unsigned char *data = NULL;
