@@ -277,7 +277,10 @@ int main(int argc, char **argv)
     /* drivers and the allocator settle into their caches over the first part of a run (here
        lavapipe's and PoCL's grew some 20 MiB in the first half hour, then not a byte): a leak
        is growth in the second half */
-    if (last_rss - half_rss > 8.0) {
+    if (seconds < 120) /* a short run ends while drivers still fill their caches (cold ones
+                            add some 20 MiB in its first seconds): results only */
+        printf("soak: the RSS is judged only in runs of 2 minutes or more\n");
+    else if (last_rss - half_rss > 8.0) {
         printf("soak: FAIL: the RSS grew by %.1f MiB in the second half of the run\n",
                last_rss - half_rss);
         rc = 1;
