@@ -389,7 +389,7 @@ dck_status dck_context_create(const dck_context_desc *desc, dck_context *out)
     return DCK_SUCCESS;
 }
 
-static void json_string(FILE *f, const char *s)
+void rt_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -416,12 +416,12 @@ static dck_status write_trace(dck_context ctx)
             pid);
     char pname[160];
     snprintf(pname, sizeof pname, "dck %s: %s", ctx->backend->name, ctx->device.info.name);
-    json_string(f, pname);
+    rt_json_string(f, pname);
     fprintf(f, "}}");
     for (size_t i = 0; i < ctx->ntrace; i++) {
         const RtTraceEvent *e = &ctx->trace[i];
         fprintf(f, ",\n{\"name\":");
-        json_string(f, e->name);
+        rt_json_string(f, e->name);
         fprintf(
             f,
             ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%ld,\"tid\":%u,\"args\":{",

@@ -820,21 +820,6 @@ static uint64_t wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* --bench-json=FILE: the --bench figures as one JSON object (times in nanoseconds). */
 static int write_bench_json(const Options *o, const char *kind, const dck_device_info *di,
                             const uint64_t *sorted, double median, double host_median,
@@ -846,13 +831,13 @@ static int write_bench_json(const Options *o, const char *kind, const dck_device
         return 1;
     }
     fprintf(f, "{\"name\": ");
-    json_string(f, o->name);
+    rt_json_string(f, o->name);
     fprintf(f, ", \"kind\": \"%s\", \"file\": ", kind);
-    json_string(f, o->file);
+    rt_json_string(f, o->file);
     fprintf(f, ", \"backend\": ");
-    json_string(f, di->backend_name);
+    rt_json_string(f, di->backend_name);
     fprintf(f, ", \"device\": ");
-    json_string(f, di->name);
+    rt_json_string(f, di->name);
     fprintf(f,
             ", \"device_index\": %u, \"repeats\": %u, \"median_ns\": %.0f, \"min_ns\": %" PRIu64
             ", \"max_ns\": %" PRIu64 ", \"times_ns\": [",

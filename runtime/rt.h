@@ -73,6 +73,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #define RT_ALIGN             64u
 #define RT_MAX_THREADS       4096u       /* dck_context_desc.num_threads, $DCK_NUM_THREADS */
@@ -379,5 +380,8 @@ void rt_jit_unload(void *dl);
 /* ---- cpu.c ---- */
 /* Fills the CPU's device info (shared by enumerate and init). */
 void rt_cpu_device_info(dck_device_info *info);
+
+/* Writes s to f as a JSON string literal (quotes, escapes); the trace and dckrun use it. */
+void rt_json_string(FILE *f, const char *s);
 
 #endif
